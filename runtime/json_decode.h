@@ -1,0 +1,92 @@
+/* json_decode.h - schema-directed decoding of one JSON profile record.
+ *
+ * The decoder reads one JSON text (one line of JSON Lines) and fills the
+ * profile's fields as PValues, guided by a PDecodePlan built from the
+ * model's schema. It is the hot path of `persona eval`, so:
+ *  - fields the plan does not name, and fields the model never reads
+ *    (`used == false`), are skipped without being decoded (strings are only
+ *    scanned for their closing quote, numbers for their end);
+ *  - strings without escapes point into the input buffer (no copy);
+ *  - records in a list whose record type has an `at: time` field are
+ *    dropped when `at > now` (as-of semantics: such events are invisible to
+ *    every expression, so they are never materialised).
+ *
+ * The whole text is still validated: malformed JSON anywhere, invalid
+ * UTF-8 anywhere, nesting deeper than PDEC_MAX_DEPTH, each gives an error.
+ *
+ * Ownership: plans are built and owned by the model (compiler); decoded
+ * values point into `json` (which must outlive them) and into `arena`.
+ */
+#ifndef PERSONA_JSON_DECODE_H
+#define PERSONA_JSON_DECODE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "arena.h"
+#include "value.h"
+
+#define PDEC_MAX_DEPTH 128          /* nesting of arrays/objects in one record */
+#define PDEC_MAX_STRING (16u << 20) /* bytes in one decoded string */
+#define PDEC_MAX_LIST 1000000u      /* elements in one decoded list */
+
+typedef enum {
+  PDT_BOOL, PDT_INT, PDT_NUMBER, PDT_STRING, PDT_TIME, PDT_DURATION,
+  PDT_LIST, PDT_RECORD,
+} PDecodeKind;
+
+struct PDecodePlan;
+
+typedef struct PDecodeType {
+  PDecodeKind kind;
+  const struct PDecodeType *elem;     /* PDT_LIST: element type (never optional) */
+  const struct PDecodePlan *record;   /* PDT_RECORD */
+} PDecodeType;
+
+typedef struct PDecodeField {
+  const char *name;       /* JSON key, UTF-8 */
+  uint32_t name_len;
+  PDecodeType type;
+  bool optional;          /* T?: absent or null -> PV_NULL */
+  bool has_default;       /* absent or null -> default_value */
+  PValue default_value;   /* owned by the model (constant pool) */
+  bool pii;               /* never quote this field's value in an error */
+  bool used;              /* false: skip without decoding; value = default or null */
+} PDecodeField;
+
+/* A field that is neither optional nor has a default is required: absent
+ * or null is an error ("missing field 'id'"). */
+
+typedef struct PDecodePlan {
+  const char *name;       /* "profile" for the schema, else the record name */
+  uint32_t n_fields;
+  PDecodeField *fields;   /* in declaration order = index in the record */
+  int key_field;          /* schema only: the `key` field, else -1 */
+  int at_field;           /* index of field `at` of type time, else -1 */
+  void *lookup;           /* private: filled by pdec_plan_prepare() */
+} PDecodePlan;
+
+/* Builds the key lookup of a plan (and of the record plans it refers to).
+ * Call once after filling the fields; pdec_plan_release() frees it. */
+void pdec_plan_prepare(PDecodePlan *plan);
+void pdec_plan_release(PDecodePlan *plan);
+
+typedef struct PDecodeResult {
+  PValue *fields;        /* plan->n_fields values, in the arena */
+  PValue key;            /* the key field if it could be read (even when
+                            decoding failed elsewhere), else PV_NULL */
+  char error[320];       /* set when pdec_decode() returns false */
+} PDecodeResult;
+
+/* Decodes one record. `now_us` drives the as-of filter. Returns false with
+ * a message naming the field path ("events[3].at: expected a time …") and
+ * never a pii value. */
+bool pdec_decode(const PDecodePlan *plan, const char *json, size_t len,
+                 int64_t now_us, PArena *arena, PDecodeResult *out);
+
+/* Validates UTF-8 (no overlongs, no surrogates, <= U+10FFFF). Returns the
+ * byte offset of the first bad sequence, or len when all is valid. */
+size_t pdec_utf8_check(const char *s, size_t len);
+
+#endif

@@ -1,0 +1,60 @@
+/* value.h - the runtime value: 16 bytes, tagged, never owning.
+ *
+ * Types are checked at compile time, so the VM's opcodes are typed and the
+ * tag is needed only to tell null from a value (and by generic helpers such
+ * as the result writer and the test runner). Strings, lists and records
+ * point into memory owned elsewhere: the input line being evaluated, the
+ * per-record arena, or the model's constant pool. A value therefore never
+ * outlives the evaluation that made it, except constants.
+ */
+#ifndef PERSONA_VALUE_H
+#define PERSONA_VALUE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum {
+  PV_NULL = 0,
+  PV_BOOL,
+  PV_INT,      /* u.i */
+  PV_NUMBER,   /* u.n */
+  PV_STRING,   /* u.s, len bytes of valid UTF-8 (not NUL-terminated) */
+  PV_TIME,     /* u.i: microseconds since 1970-01-01T00:00:00Z */
+  PV_DURATION, /* u.i: microseconds */
+  PV_LIST,     /* u.items, len elements */
+  PV_RECORD,   /* u.items, one per field of the record type (count is static) */
+} PValueKind;
+
+typedef struct PValue {
+  union {
+    int64_t i;
+    double n;
+    bool b;
+    const char *s;
+    const struct PValue *items;
+  } u;
+  uint32_t len;
+  uint8_t kind;
+} PValue;
+
+#define PV_USEC_PER_SEC INT64_C(1000000)
+
+static inline PValue pv_null(void) { PValue v = {0}; return v; }
+static inline PValue pv_bool(bool b) { PValue v = {0}; v.kind = PV_BOOL; v.u.b = b; return v; }
+static inline PValue pv_int(int64_t i) { PValue v = {0}; v.kind = PV_INT; v.u.i = i; return v; }
+static inline PValue pv_number(double n) { PValue v = {0}; v.kind = PV_NUMBER; v.u.n = n; return v; }
+static inline PValue pv_time(int64_t us) { PValue v = {0}; v.kind = PV_TIME; v.u.i = us; return v; }
+static inline PValue pv_duration(int64_t us) { PValue v = {0}; v.kind = PV_DURATION; v.u.i = us; return v; }
+static inline PValue pv_string(const char *s, uint32_t len) {
+  PValue v = {0}; v.kind = PV_STRING; v.u.s = s; v.len = len; return v;
+}
+static inline PValue pv_list(const PValue *items, uint32_t len) {
+  PValue v = {0}; v.kind = PV_LIST; v.u.items = items; v.len = len; return v;
+}
+static inline PValue pv_record(const PValue *fields, uint32_t n) {
+  PValue v = {0}; v.kind = PV_RECORD; v.u.items = fields; v.len = n; return v;
+}
+static inline bool pv_is_null(PValue v) { return v.kind == PV_NULL; }
+
+#endif

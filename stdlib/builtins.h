@@ -1,0 +1,75 @@
+/* builtins.h - the standard library of spec section 5.2 as a table.
+ *
+ * One table drives the checker (names, overloads, parameter and result
+ * types), the code generator (CALL operands) and the VM (the C function).
+ * Overloads are consecutive entries with the same name; the checker takes
+ * the first entry whose parameters accept the arguments exactly, then the
+ * first that accepts them with int widened to number.
+ *
+ * Not in this table, because the checker handles their syntax itself:
+ * `now`, `entered(…)`, the aggregates (count exists sum avg min max first
+ * last distinct over a list), `any`/`all`, and the `in` operator.
+ *
+ * Ownership: builtins never own their arguments; strings and lists they
+ * return are allocated in ctx->arena.
+ */
+#ifndef PERSONA_BUILTINS_H
+#define PERSONA_BUILTINS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../runtime/arena.h"
+#include "../runtime/value.h"
+
+typedef struct PCallCtx {
+  PArena *arena;      /* per-record memory for results */
+  int64_t now_us;     /* the evaluation's `now` */
+  char error[256];    /* set by a function that returns false */
+} PCallCtx;
+
+/* Computes out from args; false (with ctx->error set) on a runtime error of
+ * this record, e.g. "sqrt of a negative number (-4)". `aux` is the
+ * per-call-site data prepared at load time (a compiled regex), or NULL. */
+typedef bool (*PBuiltinFn)(PCallCtx *ctx, const PValue *args, uint32_t nargs,
+                           const void *aux, PValue *out);
+
+typedef enum {
+  PBT_BOOL, PBT_INT, PBT_NUMBER, PBT_STRING, PBT_TIME, PBT_DURATION,
+  PBT_LIST_STRING, /* list<string> */
+  PBT_LIST_ANY,    /* any list (len) */
+} PBuiltinType;
+
+enum {
+  PB_VARIADIC = 1u << 0,        /* the last parameter repeats (>= nparams args) */
+  PB_REGEX_ARG1 = 1u << 1,      /* argument 1 must be a constant string: a regex
+                                   compiled once at load time, passed as aux */
+  PB_CONST_FOLDABLE = 1u << 2,  /* pure: may be evaluated at compile time */
+};
+
+#define PB_MAX_PARAMS 4
+
+typedef struct PBuiltin {
+  const char *name;
+  uint8_t nparams;
+  PBuiltinType params[PB_MAX_PARAMS];
+  PBuiltinType ret;
+  bool ret_optional;    /* the result may be null */
+  uint32_t flags;
+  PBuiltinFn fn;
+  const char *synopsis; /* "len(s: string) -> int: number of characters" */
+} PBuiltin;
+
+extern const PBuiltin pbuiltins[];
+extern const uint32_t pbuiltins_count;
+
+/* Index of the first entry named `name`, or -1. */
+int pbuiltin_find(const char *name);
+
+/* Compiles a regex argument once (GRegex, UTF-8, optimised). Returns NULL
+ * with a message in *error (caller frees) when the pattern is invalid.
+ * Free the result with pbuiltin_regex_free(). */
+void *pbuiltin_regex_compile(const char *pattern, uint32_t len, char **error);
+void pbuiltin_regex_free(void *regex);
+
+#endif
