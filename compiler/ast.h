@@ -73,6 +73,7 @@ typedef struct PQuery {
   struct PExpr *where;    /* or NULL */
   PWindowKind window;
   struct PExpr *window_expr; /* duration (within) or time (since), or NULL */
+  int elem_local;         /* checker: local id of the element in `where` */
 } PQuery;
 
 typedef struct PRecordField {

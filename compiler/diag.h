@@ -30,6 +30,9 @@ typedef struct PDiagList {
   GPtrArray *items; /* of PDiag*, owned, in the order reported */
   guint n_errors;
   guint n_warnings;
+  /* diag.c bookkeeping: TRUE after an error was dropped because the list
+   * was full, so that the notes that belong to it are dropped too. */
+  gboolean dropping;
 } PDiagList;
 
 /* After this many errors the phases stop reporting: the rest are usually
@@ -40,6 +43,10 @@ PDiagList *pdiag_new(void);
 void pdiag_free(PDiagList *list);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PDiagList, pdiag_free)
 
+/* `loc` NULL: no location ("error: msg"); a loc with line 0: the whole
+ * file ("file: error: msg"). A note belongs to the error or warning added
+ * just before it: pdiag_sort keeps them together, and it is dropped with
+ * it when the list is full. */
 void pdiag_add(PDiagList *list, PDiagSeverity sev, const PLoc *loc,
                const char *hint, const char *fmt, ...) G_GNUC_PRINTF(5, 6);
 #define pdiag_error(list, loc, ...) pdiag_add((list), PDIAG_ERROR, (loc), NULL, __VA_ARGS__)

@@ -2,8 +2,11 @@
  *
  * Doubles print in the shortest form that reads back as the same double
  * (spec section 6), with no ".0" on integral values: 60, 31.25, 0.1,
- * 1e+21, -0 prints as 0. Non-finite values have no JSON form; callers must
- * not pass them (the VM turns them into record errors first).
+ * 1e+21, -0 prints as 0. Integral values below 1e21 print as plain digits
+ * as JavaScript does (123456789012345680, not 1.2345678901234568e+17);
+ * other exponents are C's ("1e+21", "1e-07", "5e-324"). Non-finite values
+ * have no JSON form; callers must not pass them (the VM turns them into
+ * record errors first); if they do, "null" is written.
  */
 #ifndef PERSONA_NUMFMT_H
 #define PERSONA_NUMFMT_H

@@ -40,11 +40,16 @@ void ptime_fields(int64_t us, int *year, int *month, int *day, int *hour,
 int64_t ptime_days_from_civil(int64_t y, unsigned m, unsigned d);
 
 /* Durations as written in the language and in JSON: "30s" "15m" "12h" "7d"
- * "2w" (an integer then one unit). Returns false on anything else or
- * overflow. */
+ * "2w" (an integer then one unit). Also accepted, so that everything
+ * pduration_format writes reads back: a leading '-' and, on seconds only,
+ * a fraction of 1..6 digits ("0.5s", "-1.000001s"). Returns false on
+ * anything else or overflow. */
 bool pduration_parse(const char *s, size_t len, int64_t *out_us);
 /* Shortest exact form: "7d", "36h", "90s", "1500000us" is never produced:
- * sub-second durations print as seconds with a fraction ("0.5s"). */
+ * sub-second durations print as seconds with a fraction ("0.5s"). The unit
+ * giving the shortest text wins, a tie going to the smaller unit ("7d",
+ * "2w", "1m", "0s"); negative durations get a '-'. buf holds PTIME_BUF
+ * bytes; returns the length (NUL-terminated). */
 size_t pduration_format(int64_t us, char *buf);
 
 #endif

@@ -67,8 +67,10 @@ extern const uint32_t pbuiltins_count;
 int pbuiltin_find(const char *name);
 
 /* Compiles a regex argument once (GRegex, UTF-8, optimised). Returns NULL
- * with a message in *error (caller frees) when the pattern is invalid.
- * Free the result with pbuiltin_regex_free(). */
+ * with a message in *error (caller frees with g_free) when the pattern is
+ * invalid. Free the result with pbuiltin_regex_free(). The result is
+ * read-only and may be shared by threads. A PB_REGEX_ARG1 function called
+ * with aux == NULL (e.g. constant folding) compiles argument 1 itself. */
 void *pbuiltin_regex_compile(const char *pattern, uint32_t len, char **error);
 void pbuiltin_regex_free(void *regex);
 

@@ -1,0 +1,213 @@
+/* check_decl.c - declarations with inner structure: score rules, lifecycle
+ * transitions, journey steps, test blocks. */
+#include "check_internal.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "../runtime/ptime.h"
+
+/* A constant that must be a positive number (cap, max, min) or duration. */
+static void check_const_number(PCheck *c, PExpr *e, const char *what) {
+  PType *t = pcheck_const_expr(c, e);
+  if (t->kind == PTY_ERROR) return;
+  if (t->optional || (t->kind != PTY_INT && t->kind != PTY_NUMBER)) {
+    g_autofree char *ts = pcheck_type_str(c, t);
+    pdiag_error(c->diags, &e->loc, "%s must be a number, not %s", what, ts);
+  }
+}
+
+static void check_const_duration(PCheck *c, PExpr *e, const char *what) {
+  PType *t = pcheck_const_expr(c, e);
+  if (t->kind == PTY_ERROR) return;
+  if (t->optional || t->kind != PTY_DURATION) {
+    g_autofree char *ts = pcheck_type_str(c, t);
+    pdiag_add(c->diags, PDIAG_ERROR, &e->loc, "write a duration such as 14d", "%s must be a duration, not %s",
+              what, ts);
+    return;
+  }
+  if (e->kind == PE_DURATION && e->ival <= 0)
+    pdiag_error(c->diags, &e->loc, "%s must be longer than zero", what);
+}
+
+/* ---- scores --------------------------------------------------------------- */
+
+static void check_rule(PCheck *c, PDecl *d, PScoreRule *r) {
+  pcheck_expect(c, r->weight, PTY_NUMBER, "a rule's weight");
+  if (r->kind == PRULE_WHEN) {
+    pcheck_cond(c, r->cond, "the condition of a score rule");
+  } else {
+    PType *elem = NULL;
+    PRecordType *rt = pcheck_query(c, r->query, "'per'", &elem);
+    pcheck_pop_scope(c);
+    if (!rt && elem && elem->kind != PTY_ERROR)
+      pdiag_error(c->diags, &r->query->list->loc, "'per' counts records: it needs a list of records");
+    if (d->decay && rt && rt->at_field < 0)
+      pdiag_error(c->diags, &r->loc,
+                  "decay needs each counted record's time, but %s has no field 'at: time'", rt->name);
+  }
+  if (r->cap) check_const_number(c, r->cap, "a cap");
+}
+
+void pcheck_score(PCheck *c, PSym *s) {
+  PDecl *d = s->decl;
+  if (d->decay) check_const_duration(c, d->decay, "the half-life of decay");
+  if (d->max) check_const_number(c, d->max, "max");
+  if (d->min) check_const_number(c, d->min, "min");
+  if (d->expr) {
+    pcheck_expect(c, d->expr, PTY_NUMBER, "a score");
+    if (d->decay)
+      pdiag_error(c->diags, &d->decay->loc, "decay applies to 'per' rules; score %s has none", d->name);
+    return;
+  }
+  if (!d->rules) return;
+  for (guint i = 0; i < d->rules->len; i++) check_rule(c, d, g_ptr_array_index(d->rules, i));
+}
+
+/* ---- lifecycles ------------------------------------------------------------- */
+
+void pcheck_lifecycle(PCheck *c, PSym *s) {
+  PDecl *d = s->decl;
+  for (guint i = 0; i < d->transitions->len; i++) {
+    PTransition *t = g_ptr_array_index(d->transitions, i);
+    if (t->from && strcmp(t->from, t->to) == 0)
+      pdiag_error(c->diags, &t->loc, "a transition from %s to itself changes nothing", t->to);
+    pcheck_cond(c, t->cond, "the condition of a transition");
+  }
+}
+
+/* ---- journeys ------------------------------------------------------------------ */
+
+static void check_steps(PCheck *c, GPtrArray *steps);
+
+static void check_step(PCheck *c, PStep *st) {
+  switch (st->kind) {
+  case PSTEP_SEND:
+  case PSTEP_TASK:
+  case PSTEP_NOTIFY:
+  case PSTEP_WEBHOOK: break;
+  case PSTEP_WAIT: pcheck_expect(c, st->duration, PTY_DURATION, "the length of a wait"); break;
+  case PSTEP_WAIT_UNTIL:
+    pcheck_cond(c, st->cond, "the condition of 'wait until'");
+    pcheck_expect(c, st->duration, PTY_DURATION, "the timeout of 'wait until'");
+    break;
+  case PSTEP_IF:
+    pcheck_cond(c, st->cond, "the condition of 'if'");
+    check_steps(c, st->body);
+    if (st->else_body) check_steps(c, st->else_body);
+    break;
+  case PSTEP_SPLIT: {
+    double total = 0;
+    for (guint i = 0; i < st->arms->len; i++) {
+      PSplitArm *arm = g_ptr_array_index(st->arms, i);
+      if (arm->weight->kind != PE_NUMBER || arm->weight->nval < 0) {
+        pdiag_error(c->diags, &arm->weight->loc, "a split arm's weight is a percentage such as 50%%");
+      } else {
+        total += arm->weight->nval;
+      }
+      check_step(c, arm->step);
+    }
+    if (fabs(total - 1.0) > 1e-9)
+      pdiag_add(c->diags, PDIAG_WARNING, &st->loc, "make the weights add up to 100%",
+                "the split's weights add up to %g%%", total * 100);
+    break;
+  }
+  case PSTEP_BLOCK: check_steps(c, st->body); break;
+  }
+}
+
+static void check_steps(PCheck *c, GPtrArray *steps) {
+  if (!steps) return;
+  for (guint i = 0; i < steps->len; i++) check_step(c, g_ptr_array_index(steps, i));
+}
+
+void pcheck_journey(PCheck *c, PSym *s) {
+  PDecl *d = s->decl;
+  c->current = s;
+  c->current_journey = d;
+  if (d->enter == PENTER_ON) {
+    PSym *lc = g_hash_table_lookup(c->globals, d->enter_lifecycle);
+    if (!lc || lc->kind != PSYM_LIFECYCLE) {
+      pdiag_error(c->diags, &d->enter_lifecycle_loc, "'%s' is not a lifecycle", d->enter_lifecycle);
+    } else {
+      pcheck_depend(c, lc);
+      pcheck_stage_literal(c, lc, d->enter_stage);
+    }
+  } else if (d->enter == PENTER_WHEN) {
+    pcheck_cond(c, d->enter_cond, "the entry condition of a journey");
+  } else {
+    pdiag_add(c->diags, PDIAG_ERROR, &d->name_loc, "add: enter on funnel -> \"lead\"  or  enter when CONDITION",
+              "journey %s has no 'enter' clause", d->name);
+  }
+  if (d->reenter_after) check_const_duration(c, d->reenter_after, "the re-entry delay");
+  if (d->exit_cond) pcheck_cond(c, d->exit_cond, "the exit condition of a journey");
+  check_steps(c, d->steps);
+  c->current = NULL;
+  c->current_journey = NULL;
+}
+
+/* ---- tests ------------------------------------------------------------------------ */
+
+static void check_test_profile(PCheck *c, PExpr *e) {
+  if (e->kind != PE_RECORD) {
+    pdiag_error(c->diags, &e->loc, "'profile' takes a record literal: profile {id: \"p1\", …}");
+    return;
+  }
+  pcheck_const_expr(c, e);
+  for (guint i = 0; i < e->items->len; i++) {
+    PRecordField *f = g_ptr_array_index(e->items, i);
+    if (precord_field(c->profile, f->name) < 0) {
+      const char **names = g_new0(const char *, c->profile->fields->len + 1);
+      for (guint k = 0; k < c->profile->fields->len; k++)
+        names[k] = g_array_index(c->profile->fields, PRecordFieldType, k).name;
+      const char *s = pdiag_suggest(f->name, names, c->profile->fields->len);
+      char *hint = s ? g_strdup_printf("did you mean '%s'?", s) : NULL;
+      pdiag_add(c->diags, PDIAG_WARNING, &f->loc, hint, "the schema has no field '%s': it is ignored",
+                f->name);
+      g_free(hint);
+      g_free(names);
+    }
+  }
+}
+
+static void check_test_time(PCheck *c, PExpr *e) {
+  int64_t us;
+  if (e->kind == PE_STRING && ptime_parse(e->sval, e->slen, &us)) {
+    e->type = c->tt->t_time;
+    e->is_const = true;
+    return;
+  }
+  pdiag_add(c->diags, PDIAG_ERROR, &e->loc, "write e.g. at \"2026-02-01T00:00:00Z\"",
+            "'at' takes a time as a string literal");
+}
+
+void pcheck_test(PCheck *c, PDecl *d) {
+  c->current = NULL;
+  bool have_profile = false, have_at = false;
+  for (guint i = 0; i < d->test_steps->len; i++) {
+    PTestStep *ts = g_ptr_array_index(d->test_steps, i);
+    switch (ts->kind) {
+    case PTSTEP_PROFILE:
+      check_test_profile(c, ts->value);
+      have_profile = true;
+      break;
+    case PTSTEP_AT:
+      check_test_time(c, ts->value);
+      if (!have_profile)
+        pdiag_error(c->diags, &ts->loc, "'at' evaluates the profile: give it with 'profile {…}' first");
+      have_at = true;
+      break;
+    case PTSTEP_EXPECT:
+      pcheck_cond(c, ts->value, "an expectation");
+      if (!have_at) pdiag_error(c->diags, &ts->loc, "'expect' checks an evaluation: write 'at TIME' first");
+      break;
+    case PTSTEP_EXPECT_ACTION:
+      if (ts->at) check_test_time(c, ts->at);
+      if (!have_at) pdiag_error(c->diags, &ts->loc, "'expect' checks an evaluation: write 'at TIME' first");
+      break;
+    case PTSTEP_EXPECT_NO_ACTION:
+      if (!have_at) pdiag_error(c->diags, &ts->loc, "'expect' checks an evaluation: write 'at TIME' first");
+      break;
+    }
+  }
+}

@@ -1,0 +1,51 @@
+/* check_internal.h - shared between the checker's files (check.c:
+ * declarations and order; check_expr.c: expressions; check_decl.c: scores,
+ * lifecycles, journeys, tests). Not part of any public interface. */
+#ifndef PERSONA_CHECK_INTERNAL_H
+#define PERSONA_CHECK_INTERNAL_H
+
+#include "check.h"
+
+/* A name bound inside an expression: a quantifier variable (`any t in L`)
+ * or the element of a query (`events where type == …`, whose fields are in
+ * scope by name). */
+typedef struct PScopeEntry {
+  const char *name;    /* the variable, or NULL for an element scope */
+  PRecordType *rec;    /* element scope: its record type */
+  PType *type;         /* the variable's / element's type */
+  int local;           /* local id, unique in the model */
+} PScopeEntry;
+
+
+char *pcheck_type_str(PCheck *c, const PType *t);
+const char *pcheck_sym_word(const PSym *s);
+PType *pcheck_resolve_type(PCheck *c, PTypeExpr *te);
+void pcheck_depend(PCheck *c, PSym *on);
+void pcheck_const_sym(PCheck *c, PSym *s);
+void pcheck_let_sym(PCheck *c, PSym *s);
+
+/* Expressions (check_expr.c). */
+PType *pcheck_expr(PCheck *c, PExpr *e);
+/* A condition: bool or bool? (null counts as false). `what` names it in
+ * messages ("the condition of a tag"). */
+void pcheck_cond(PCheck *c, PExpr *e, const char *what);
+/* An expression that must be known at compile time. */
+PType *pcheck_const_expr(PCheck *c, PExpr *e);
+/* Expects a non-optional value of `kind` (int widens to number). */
+void pcheck_expect(PCheck *c, PExpr *e, PTypeKind kind, const char *what);
+/* The windowed list of a `per` rule or an aggregate: checks LIST, pushes
+ * the element scope for `where`, checks the window. Returns the element
+ * record type, or NULL when LIST is not a list of records. The caller pops
+ * the scope with pcheck_pop_scope(). */
+PRecordType *pcheck_query(PCheck *c, PQuery *q, const char *agg, PType **elem_out);
+void pcheck_pop_scope(PCheck *c);
+/* A string literal naming a stage of lifecycle `lc` (with "did you mean"). */
+bool pcheck_stage_literal(PCheck *c, PSym *lc, PExpr *lit);
+
+/* Declarations with structure (check_decl.c). */
+void pcheck_score(PCheck *c, PSym *s);
+void pcheck_lifecycle(PCheck *c, PSym *s);
+void pcheck_journey(PCheck *c, PSym *s);
+void pcheck_test(PCheck *c, PDecl *d);
+
+#endif

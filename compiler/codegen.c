@@ -1,0 +1,1003 @@
+/* codegen.c - checked tree -> register bytecode; see codegen.h.
+ *
+ * Registers are allocated like a stack: an expression is compiled into a
+ * destination register, and the temporaries it needs sit above `top` and
+ * are released when it is done. Locals (quantifier variables and query
+ * elements) live in registers bound while their body is compiled.
+ */
+#include "codegen.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "../runtime/vm.h"
+#include "../stdlib/builtins.h"
+#include "check_internal.h"
+
+typedef struct PGen {
+  PCheck *c;
+  PModel *m;
+  GArray *blocks;       /* PBlock */
+  GArray *consts;       /* PValue */
+  GHashTable *const_index; /* GBytes (kind, bytes) -> index + 1 */
+  GArray *calls;        /* PCallSite */
+  GArray *sets;         /* PConstSet */
+  int *local_reg;       /* local id -> register */
+  /* the block being built */
+  GArray *code;         /* PInsn */
+  GArray *locs;         /* PInsnLoc */
+  uint32_t top, max_regs;
+  PLoc loc;             /* source of the instructions being emitted */
+  bool failed;
+} PGen;
+
+/* ---- emitting ------------------------------------------------------------------ */
+
+static uint32_t emit(PGen *g, uint8_t op, uint16_t a, uint16_t b, uint16_t c) {
+  PInsn i = {.op = op, .a = a};
+  i.b = b;
+  i.c = c;
+  PInsnLoc l = {g->loc.file, g->loc.line, g->loc.col};
+  g_array_append_val(g->code, i);
+  g_array_append_val(g->locs, l);
+  return g->code->len - 1;
+}
+
+static uint32_t emit_x(PGen *g, uint8_t op, uint8_t x, uint16_t a, uint16_t b, uint16_t c) {
+  uint32_t pc = emit(g, op, a, b, c);
+  g_array_index(g->code, PInsn, pc).x = x;
+  return pc;
+}
+
+static uint32_t emit_bx(PGen *g, uint8_t op, uint16_t a, uint32_t bx) {
+  uint32_t pc = emit(g, op, a, 0, 0);
+  g_array_index(g->code, PInsn, pc).bx = bx;
+  return pc;
+}
+
+/* A forward jump whose target is patched later. */
+static uint32_t emit_jump(PGen *g, uint8_t op, uint16_t a) { return emit_bx(g, op, a, 0); }
+
+static void patch_here(PGen *g, uint32_t pc) {
+  g_array_index(g->code, PInsn, pc).sbx = (int32_t)(g->code->len - pc - 1);
+}
+
+static void emit_jump_back(PGen *g, uint8_t op, uint16_t a, uint32_t target) {
+  uint32_t pc = emit(g, op, a, 0, 0);
+  g_array_index(g->code, PInsn, pc).sbx = (int32_t)target - (int32_t)pc - 1;
+}
+
+static uint32_t reg_alloc(PGen *g, uint32_t n) {
+  uint32_t r = g->top;
+  g->top += n;
+  if (g->top > g->max_regs) g->max_regs = g->top;
+  if (g->top > 60000 && !g->failed) {
+    pdiag_error(g->c->diags, &g->loc, "expression too complex (more than 60000 registers)");
+    g->failed = true;
+  }
+  return r;
+}
+
+/* ---- constants ----------------------------------------------------------------- */
+
+/* Scalars are pooled by kind and bytes (GBytes keys: values may hold
+ * NUL bytes); lists and records are never shared. */
+static uint32_t const_add(PGen *g, PValue v) {
+  GByteArray *key = g_byte_array_new();
+  g_byte_array_append(key, &v.kind, 1);
+  switch (v.kind) {
+  case PV_STRING: g_byte_array_append(key, (const guint8 *)v.u.s, v.len); break;
+  case PV_NUMBER: g_byte_array_append(key, (const guint8 *)&v.u.n, sizeof v.u.n); break;
+  case PV_LIST:
+  case PV_RECORD: g_byte_array_append(key, (const guint8 *)&g->consts->len, sizeof g->consts->len); break;
+  default: g_byte_array_append(key, (const guint8 *)&v.u.i, sizeof v.u.i); break;
+  }
+  GBytes *bytes = g_byte_array_free_to_bytes(key);
+  gpointer found = g_hash_table_lookup(g->const_index, bytes);
+  if (found) {
+    g_bytes_unref(bytes);
+    return GPOINTER_TO_UINT(found) - 1;
+  }
+  PValue copy = pvalue_deep_copy(&g->m->const_arena, v);
+  g_array_append_val(g->consts, copy);
+  g_hash_table_insert(g->const_index, bytes, GUINT_TO_POINTER(g->consts->len));
+  return g->consts->len - 1;
+}
+
+static void emit_loadk(PGen *g, uint32_t dst, PValue v) { emit_bx(g, OP_LOADK, (uint16_t)dst, const_add(g, v)); }
+
+/* Keeps the model's tables current, so the VM can run blocks while the
+ * model is still being built (const folding). */
+static void sync_model(PGen *g) {
+  PModel *m = g->m;
+  m->consts = (PValue *)g->consts->data;
+  m->n_consts = g->consts->len;
+  m->blocks = (PBlock *)g->blocks->data;
+  m->n_blocks = g->blocks->len;
+  m->calls = (PCallSite *)g->calls->data;
+  m->n_calls = g->calls->len;
+  m->sets = (PConstSet *)g->sets->data;
+  m->n_sets = g->sets->len;
+}
+
+/* ---- expressions --------------------------------------------------------------- */
+
+static void cg_expr(PGen *g, PExpr *e, uint32_t dst);
+
+static PTypeKind kind_of(const PExpr *e) { return e->type ? e->type->kind : PTY_ERROR; }
+
+/* Compiles e into dst, widened to number when `want_number` and e is int. */
+static void cg_expr_num(PGen *g, PExpr *e, uint32_t dst, bool want_number) {
+  cg_expr(g, e, dst);
+  if (want_number && kind_of(e) == PTY_INT) emit(g, OP_I2N, (uint16_t)dst, (uint16_t)dst, 0);
+}
+
+static void cg_cond(PGen *g, PExpr *e, uint32_t dst) {
+  cg_expr(g, e, dst);
+  emit(g, OP_TRUTH, (uint16_t)dst, (uint16_t)dst, 0);
+}
+
+static uint8_t value_kind(PTypeKind k) {
+  switch (k) {
+  case PTY_BOOL: return PV_BOOL;
+  case PTY_INT: return PV_INT;
+  case PTY_NUMBER: return PV_NUMBER;
+  case PTY_STRING:
+  case PTY_STAGE: return PV_STRING;
+  case PTY_TIME: return PV_TIME;
+  case PTY_DURATION: return PV_DURATION;
+  case PTY_LIST: return PV_LIST;
+  case PTY_RECORD: return PV_RECORD;
+  default: return PV_NULL;
+  }
+}
+
+static bool literal_value(const PExpr *e, PValue *out) {
+  switch (e->kind) {
+  case PE_INT: *out = pv_int(e->ival); return true;
+  case PE_NUMBER: *out = pv_number(e->nval); return true;
+  case PE_STRING: *out = pv_string(e->sval, e->slen); return true;
+  case PE_DURATION: *out = pv_duration(e->ival); return true;
+  case PE_BOOL: *out = pv_bool(e->bval); return true;
+  case PE_NULL: *out = pv_null(); return true;
+  default: return false;
+  }
+}
+
+/* A list literal of scalar literals, widened to number when its type says
+ * so, as one constant. */
+static bool const_list_value(PGen *g, PExpr *e, PValue *out) {
+  if (e->kind != PE_LIST) return false;
+  bool as_number = e->type && e->type->elem && e->type->elem->kind == PTY_NUMBER;
+  PValue *items = pa_alloc(&g->m->const_arena, sizeof(PValue) * (e->items->len ? e->items->len : 1));
+  for (guint i = 0; i < e->items->len; i++) {
+    if (!literal_value(g_ptr_array_index(e->items, i), &items[i])) return false;
+    if (as_number && items[i].kind == PV_INT) items[i] = pv_number((double)items[i].u.i);
+  }
+  *out = pv_list(items, e->items->len);
+  return true;
+}
+
+static void cg_name(PGen *g, PExpr *e, uint32_t dst) {
+  if (e->local >= 0) {
+    uint32_t r = (uint32_t)g->local_reg[e->local];
+    if (e->field_index >= 0)
+      emit(g, OP_GETF, (uint16_t)dst, (uint16_t)r, (uint16_t)e->field_index);
+    else if (r != dst)
+      emit(g, OP_MOVE, (uint16_t)dst, (uint16_t)r, 0);
+    return;
+  }
+  if (e->sym) {
+    if (e->sym->kind == PSYM_FIELD)
+      emit_bx(g, OP_GETP, (uint16_t)dst, (uint32_t)e->sym->index);
+    else
+      emit_bx(g, OP_GETG, (uint16_t)dst, (uint32_t)e->sym->index);
+    return;
+  }
+  if (strcmp(e->name, "now") == 0) {
+    emit(g, OP_NOW, (uint16_t)dst, 0, 0);
+    return;
+  }
+  /* `entered` in a journey: journeys run in a later release. */
+  emit(g, OP_NOW, (uint16_t)dst, 0, 0);
+}
+
+static void cg_list(PGen *g, PExpr *e, uint32_t dst) {
+  PValue v;
+  if (const_list_value(g, e, &v)) {
+    emit_loadk(g, dst, v);
+    return;
+  }
+  bool as_number = e->type && e->type->elem && e->type->elem->kind == PTY_NUMBER;
+  uint32_t mark = g->top;
+  uint32_t base = reg_alloc(g, e->items->len);
+  for (guint i = 0; i < e->items->len; i++)
+    cg_expr_num(g, g_ptr_array_index(e->items, i), base + i, as_number);
+  emit(g, OP_MKLIST, (uint16_t)dst, (uint16_t)base, (uint16_t)e->items->len);
+  g->top = mark;
+}
+
+static void cg_record(PGen *g, PExpr *e, uint32_t dst) {
+  uint32_t mark = g->top;
+  uint32_t base = reg_alloc(g, e->items->len);
+  for (guint i = 0; i < e->items->len; i++)
+    cg_expr(g, ((PRecordField *)g_ptr_array_index(e->items, i))->value, base + i);
+  emit(g, OP_MKREC, (uint16_t)dst, (uint16_t)base, (uint16_t)e->items->len);
+  g->top = mark;
+}
+
+static void cg_field(PGen *g, PExpr *e, uint32_t dst) {
+  if (e->sym && e->sym->kind == PSYM_FIELD && e->left->kind == PE_NAME && e->left->local < 0 &&
+      e->left->sym == NULL) {
+    emit_bx(g, OP_GETP, (uint16_t)dst, (uint32_t)e->field_index);
+    return;
+  }
+  cg_expr(g, e->left, dst);
+  emit(g, OP_GETF, (uint16_t)dst, (uint16_t)dst, (uint16_t)e->field_index);
+}
+
+/* ---- operators ---------------------------------------------------------------------- */
+
+static void cg_logic(PGen *g, PExpr *e, uint32_t dst) {
+  cg_cond(g, e->left, dst);
+  uint32_t j = emit_jump(g, e->op == POP_AND ? OP_JMPF : OP_JMPT, (uint16_t)dst);
+  cg_cond(g, e->right, dst);
+  patch_here(g, j);
+}
+
+static void cg_coalesce(PGen *g, PExpr *e, uint32_t dst) {
+  bool num = kind_of(e) == PTY_NUMBER;
+  cg_expr_num(g, e->left, dst, num);
+  uint32_t j = emit_jump(g, OP_JMPNN, (uint16_t)dst);
+  cg_expr_num(g, e->right, dst, num);
+  patch_here(g, j);
+}
+
+/* Both operands into registers, widened to number when they mix. */
+static void cg_operands(PGen *g, PExpr *e, uint32_t ra, uint32_t rb) {
+  PTypeKind ka = kind_of(e->left), kb = kind_of(e->right);
+  bool mix = (ka == PTY_INT && kb == PTY_NUMBER) || (ka == PTY_NUMBER && kb == PTY_INT);
+  cg_expr_num(g, e->left, ra, mix);
+  cg_expr_num(g, e->right, rb, mix);
+}
+
+static int32_t const_set_for(PGen *g, PExpr *list) {
+  PValue v;
+  if (list->kind == PE_LIST) {
+    if (!const_list_value(g, list, &v)) return -1;
+  } else if (list->kind == PE_NAME && list->sym && list->sym->kind == PSYM_CONST) {
+    v = g->m->global_init[list->sym->index];
+  } else {
+    return -1;
+  }
+  if (v.kind != PV_LIST) return -1;
+  for (uint32_t i = 0; i < v.len; i++) {
+    uint8_t k = v.u.items[i].kind;
+    if (k != PV_STRING && k != PV_INT && k != PV_NUMBER && k != PV_BOOL && k != PV_TIME && k != PV_DURATION)
+      return -1;
+  }
+  PConstSet set;
+  pconstset_init(&set, v.u.items, v.len);
+  g_array_append_val(g->sets, set);
+  return (int32_t)g->sets->len - 1;
+}
+
+static void cg_in(PGen *g, PExpr *e, uint32_t dst) {
+  PType *lt = e->right->type;
+  bool elem_number = lt && lt->elem && lt->elem->kind == PTY_NUMBER;
+  uint32_t mark = g->top;
+  uint32_t ra = reg_alloc(g, 1);
+  cg_expr_num(g, e->left, ra, elem_number);
+  int32_t set = const_set_for(g, e->right);
+  if (set >= 0) {
+    emit(g, OP_INSET, (uint16_t)dst, (uint16_t)ra, (uint16_t)set);
+  } else {
+    uint32_t rb = reg_alloc(g, 1);
+    cg_expr(g, e->right, rb);
+    emit(g, OP_IN, (uint16_t)dst, (uint16_t)ra, (uint16_t)rb);
+  }
+  g->top = mark;
+}
+
+static void cg_compare(PGen *g, PExpr *e, uint32_t dst) {
+  uint32_t mark = g->top;
+  uint32_t ra = reg_alloc(g, 1), rb = reg_alloc(g, 1);
+  cg_operands(g, e, ra, rb);
+  switch (e->op) {
+  case POP_EQ: emit(g, OP_EQ, (uint16_t)dst, (uint16_t)ra, (uint16_t)rb); break;
+  case POP_NE: emit(g, OP_NE, (uint16_t)dst, (uint16_t)ra, (uint16_t)rb); break;
+  case POP_LT: emit(g, OP_LT, (uint16_t)dst, (uint16_t)ra, (uint16_t)rb); break;
+  case POP_LE: emit(g, OP_LE, (uint16_t)dst, (uint16_t)ra, (uint16_t)rb); break;
+  case POP_GT: emit(g, OP_LT, (uint16_t)dst, (uint16_t)rb, (uint16_t)ra); break;
+  case POP_GE: emit(g, OP_LE, (uint16_t)dst, (uint16_t)rb, (uint16_t)ra); break;
+  default: break;
+  }
+  g->top = mark;
+}
+
+/* Picks the instruction for + - * / % from the operand types (as the
+ * checker's arith_result allowed them). */
+static void cg_arith(PGen *g, PExpr *e, uint32_t dst) {
+  PTypeKind ka = kind_of(e->left), kb = kind_of(e->right), kr = kind_of(e);
+  uint32_t mark = g->top;
+  uint32_t ra = reg_alloc(g, 1), rb = reg_alloc(g, 1);
+  bool ints = ka != PTY_NUMBER && kb != PTY_NUMBER && kr != PTY_NUMBER;
+  switch (e->op) {
+  case POP_ADD:
+    if (kr == PTY_STRING) {
+      cg_operands(g, e, ra, rb);
+      emit(g, OP_CONCAT, (uint16_t)dst, (uint16_t)ra, (uint16_t)rb);
+    } else if (ints) {
+      cg_operands(g, e, ra, rb);
+      emit_x(g, OP_ADDI, value_kind(kr), (uint16_t)dst, (uint16_t)ra, (uint16_t)rb);
+    } else {
+      cg_expr_num(g, e->left, ra, true);
+      cg_expr_num(g, e->right, rb, true);
+      emit(g, OP_ADDN, (uint16_t)dst, (uint16_t)ra, (uint16_t)rb);
+    }
+    break;
+  case POP_SUB:
+    if (ints) {
+      cg_operands(g, e, ra, rb);
+      emit_x(g, OP_SUBI, value_kind(kr), (uint16_t)dst, (uint16_t)ra, (uint16_t)rb);
+    } else {
+      cg_expr_num(g, e->left, ra, true);
+      cg_expr_num(g, e->right, rb, true);
+      emit(g, OP_SUBN, (uint16_t)dst, (uint16_t)ra, (uint16_t)rb);
+    }
+    break;
+  case POP_MUL:
+    if (kr == PTY_DURATION) {
+      PExpr *d = ka == PTY_DURATION ? e->left : e->right;
+      PExpr *n = ka == PTY_DURATION ? e->right : e->left;
+      cg_expr(g, d, ra);
+      cg_expr_num(g, n, rb, true);
+      emit(g, OP_MULDN, (uint16_t)dst, (uint16_t)ra, (uint16_t)rb);
+    } else if (kr == PTY_INT) {
+      cg_operands(g, e, ra, rb);
+      emit(g, OP_MULI, (uint16_t)dst, (uint16_t)ra, (uint16_t)rb);
+    } else {
+      cg_expr_num(g, e->left, ra, true);
+      cg_expr_num(g, e->right, rb, true);
+      emit(g, OP_MULN, (uint16_t)dst, (uint16_t)ra, (uint16_t)rb);
+    }
+    break;
+  case POP_DIV:
+    if (ka == PTY_DURATION && kb == PTY_DURATION) {
+      cg_operands(g, e, ra, rb);
+      emit(g, OP_DIVDD, (uint16_t)dst, (uint16_t)ra, (uint16_t)rb);
+    } else if (ka == PTY_DURATION) {
+      cg_expr(g, e->left, ra);
+      cg_expr_num(g, e->right, rb, true);
+      emit(g, OP_DIVDN, (uint16_t)dst, (uint16_t)ra, (uint16_t)rb);
+    } else {
+      cg_expr_num(g, e->left, ra, true);
+      cg_expr_num(g, e->right, rb, true);
+      emit(g, OP_DIVN, (uint16_t)dst, (uint16_t)ra, (uint16_t)rb);
+    }
+    break;
+  case POP_MOD:
+    if (kr == PTY_INT) {
+      cg_operands(g, e, ra, rb);
+      emit(g, OP_MODI, (uint16_t)dst, (uint16_t)ra, (uint16_t)rb);
+    } else {
+      cg_expr_num(g, e->left, ra, true);
+      cg_expr_num(g, e->right, rb, true);
+      emit(g, OP_MODN, (uint16_t)dst, (uint16_t)ra, (uint16_t)rb);
+    }
+    break;
+  default: break;
+  }
+  g->top = mark;
+}
+
+static void cg_binary(PGen *g, PExpr *e, uint32_t dst) {
+  switch (e->op) {
+  case POP_AND:
+  case POP_OR: cg_logic(g, e, dst); return;
+  case POP_COALESCE: cg_coalesce(g, e, dst); return;
+  case POP_IN: cg_in(g, e, dst); return;
+  case POP_EQ: case POP_NE: case POP_LT: case POP_LE: case POP_GT: case POP_GE:
+    cg_compare(g, e, dst);
+    return;
+  default: cg_arith(g, e, dst); return;
+  }
+}
+
+static void cg_unary(PGen *g, PExpr *e, uint32_t dst) {
+  cg_expr(g, e->left, dst);
+  if (e->op == POP_NOT) {
+    emit(g, OP_NOT, (uint16_t)dst, (uint16_t)dst, 0);
+  } else if (kind_of(e) == PTY_NUMBER) {
+    emit(g, OP_NEGN, (uint16_t)dst, (uint16_t)dst, 0);
+  } else {
+    emit_x(g, OP_NEGI, value_kind(kind_of(e)), (uint16_t)dst, (uint16_t)dst, 0);
+  }
+}
+
+/* ---- loops: quantifiers, aggregates, `per` ------------------------------------------ */
+
+/* Opens a loop over the list in R[rl]: R[rl+1] index, R[rl+2] element.
+ * Returns the pc of FORNEXT (the loop head); the exit jump is patched by
+ * loop_close. */
+static uint32_t loop_open(PGen *g, uint32_t rl, uint32_t *exit_jump) {
+  emit(g, OP_FORPREP, (uint16_t)rl, 0, 0);
+  uint32_t head = g->code->len;
+  *exit_jump = emit_jump(g, OP_FORNEXT, (uint16_t)rl);
+  return head;
+}
+
+static void loop_close(PGen *g, uint32_t head, uint32_t exit_jump) {
+  emit_jump_back(g, OP_JMP, 0, head);
+  patch_here(g, exit_jump);
+}
+
+static void cg_quant(PGen *g, PExpr *e, uint32_t dst) {
+  uint32_t mark = g->top;
+  uint32_t rl = reg_alloc(g, 3), t = reg_alloc(g, 1);
+  cg_expr(g, e->left, rl);
+  emit(g, OP_LOADBOOL, (uint16_t)dst, e->quant_all ? 1 : 0, 0);
+  uint32_t exit_jump;
+  uint32_t head = loop_open(g, rl, &exit_jump);
+  g->local_reg[e->local] = (int)(rl + 2);
+  cg_cond(g, e->right, t);
+  /* any: the first true ends the loop; all: the first false does. */
+  emit_jump_back(g, e->quant_all ? OP_JMPT : OP_JMPF, (uint16_t)t, head);
+  emit(g, OP_LOADBOOL, (uint16_t)dst, e->quant_all ? 0 : 1, 0);
+  uint32_t done = emit_jump(g, OP_JMP, 0);
+  loop_close(g, head, exit_jump);
+  patch_here(g, done);
+  g->top = mark;
+}
+
+/* The filters of a query inside its loop: the window and `where`. Each
+ * failed filter jumps back to the loop head. `lo` holds the window's
+ * lower bound (computed before the loop). */
+static void cg_query_filters(PGen *g, PQuery *q, PRecordType *rt, uint32_t elem, uint32_t lo,
+                             uint32_t head) {
+  uint32_t mark = g->top;
+  uint32_t t = reg_alloc(g, 1), at = reg_alloc(g, 1);
+  if (q->window != PWIN_NONE && rt && rt->at_field >= 0) {
+    emit(g, OP_GETF, (uint16_t)at, (uint16_t)elem, (uint16_t)rt->at_field);
+    emit(g, OP_LT, (uint16_t)t, (uint16_t)at, (uint16_t)lo);
+    emit_jump_back(g, OP_JMPT, (uint16_t)t, head);
+  }
+  if (q->where) {
+    cg_cond(g, q->where, t);
+    emit_jump_back(g, OP_JMPF, (uint16_t)t, head);
+  }
+  g->top = mark;
+}
+
+/* Evaluates the window's lower bound into `lo` before the loop. */
+static void cg_window_bound(PGen *g, PQuery *q, uint32_t lo) {
+  if (q->window == PWIN_WITHIN) {
+    uint32_t d = reg_alloc(g, 1);
+    emit(g, OP_NOW, (uint16_t)lo, 0, 0);
+    cg_expr(g, q->window_expr, d);
+    emit_x(g, OP_SUBI, PV_TIME, (uint16_t)lo, (uint16_t)lo, (uint16_t)d);
+    g->top--;
+  } else if (q->window == PWIN_SINCE) {
+    cg_expr(g, q->window_expr, lo);
+  }
+}
+
+static PRecordType *query_record(PQuery *q) {
+  PType *lt = q->list->type;
+  return lt && lt->elem && lt->elem->kind == PTY_RECORD ? lt->elem->rec : NULL;
+}
+
+static void cg_agg_init(PGen *g, PAgg agg, PTypeKind rk, uint32_t acc, uint32_t aux) {
+  switch (agg) {
+  case PAGG_COUNT:
+  case PAGG_DISTINCT: emit_bx(g, OP_LOADINT, (uint16_t)acc, 0); break;
+  case PAGG_EXISTS: emit(g, OP_LOADBOOL, (uint16_t)acc, 0, 0); break;
+  case PAGG_SUM:
+    if (rk == PTY_NUMBER) emit_loadk(g, acc, pv_number(0));
+    else if (rk == PTY_DURATION) emit_loadk(g, acc, pv_duration(0));
+    else emit_bx(g, OP_LOADINT, (uint16_t)acc, 0);
+    break;
+  case PAGG_AVG:
+    emit_loadk(g, acc, pv_number(0));
+    emit_bx(g, OP_LOADINT, (uint16_t)aux, 0);
+    break;
+  default:
+    emit(g, OP_LOADNULL, (uint16_t)acc, 0, 0);
+    emit(g, OP_LOADNULL, (uint16_t)aux, 0, 0);
+    break;
+  }
+}
+
+/* One selected element: fold its value `v` into the accumulator. */
+static void cg_agg_step(PGen *g, PExpr *e, PAgg agg, PRecordType *rt, uint32_t elem, uint32_t v,
+                        uint32_t acc, uint32_t aux, uint32_t head, uint32_t *exists_exit, int dset) {
+  PTypeKind rk = kind_of(e);
+  bool has_field = e->query->field != NULL;
+  switch (agg) {
+  case PAGG_COUNT:
+    if (has_field) emit_jump_back(g, OP_JMPNULL, (uint16_t)v, head);
+    emit(g, OP_INCI, (uint16_t)acc, 0, 0);
+    break;
+  case PAGG_EXISTS:
+    emit(g, OP_LOADBOOL, (uint16_t)acc, 1, 0);
+    *exists_exit = emit_jump(g, OP_JMP, 0);
+    break;
+  case PAGG_SUM:
+    emit_jump_back(g, OP_JMPNULL, (uint16_t)v, head);
+    if (rk == PTY_NUMBER) {
+      emit(g, OP_I2N, (uint16_t)v, (uint16_t)v, 0);
+      emit(g, OP_ADDN, (uint16_t)acc, (uint16_t)acc, (uint16_t)v);
+    } else {
+      emit_x(g, OP_ADDI, value_kind(rk), (uint16_t)acc, (uint16_t)acc, (uint16_t)v);
+    }
+    break;
+  case PAGG_AVG:
+    emit_jump_back(g, OP_JMPNULL, (uint16_t)v, head);
+    emit(g, OP_I2N, (uint16_t)v, (uint16_t)v, 0);
+    emit(g, OP_ADDN, (uint16_t)acc, (uint16_t)acc, (uint16_t)v);
+    emit(g, OP_INCI, (uint16_t)aux, 0, 0);
+    break;
+  case PAGG_MIN: emit(g, OP_AGGMIN, (uint16_t)acc, (uint16_t)v, 0); break;
+  case PAGG_MAX: emit(g, OP_AGGMAX, (uint16_t)acc, (uint16_t)v, 0); break;
+  case PAGG_FIRST:
+  case PAGG_LAST: {
+    /* aux: the best `at` so far; ties keep the first (first) or take the
+     * later (last) record in input order. */
+    uint32_t at = reg_alloc(g, 1), t = reg_alloc(g, 1);
+    emit(g, OP_GETF, (uint16_t)at, (uint16_t)elem, (uint16_t)rt->at_field);
+    uint32_t take = emit_jump(g, OP_JMPNULL, (uint16_t)aux);
+    if (agg == PAGG_FIRST) {
+      emit(g, OP_LT, (uint16_t)t, (uint16_t)at, (uint16_t)aux);
+      emit_jump_back(g, OP_JMPF, (uint16_t)t, head);
+    } else {
+      emit(g, OP_LT, (uint16_t)t, (uint16_t)at, (uint16_t)aux);
+      emit_jump_back(g, OP_JMPT, (uint16_t)t, head);
+    }
+    patch_here(g, take);
+    emit(g, OP_MOVE, (uint16_t)aux, (uint16_t)at, 0);
+    emit(g, OP_MOVE, (uint16_t)acc, (uint16_t)v, 0);
+    g->top -= 2;
+    break;
+  }
+  case PAGG_DISTINCT: emit(g, OP_DSETADD, (uint16_t)dset, (uint16_t)v, 0); break;
+  case PAGG_NONE: break;
+  }
+}
+
+static void cg_aggregate(PGen *g, PExpr *e, uint32_t dst) {
+  PQuery *q = e->query;
+  PAgg agg = (PAgg)e->agg;
+  PRecordType *rt = query_record(q);
+  uint32_t mark = g->top;
+  uint32_t rl = reg_alloc(g, 3), lo = reg_alloc(g, 1), acc = reg_alloc(g, 1),
+           aux = reg_alloc(g, 1), v = reg_alloc(g, 1);
+  int dset = -1;
+  if (agg == PAGG_DISTINCT) {
+    dset = (int)g->m->n_dsets++;
+    emit(g, OP_DSETCLR, (uint16_t)dset, 0, 0);
+  }
+  cg_expr(g, q->list, rl);
+  cg_window_bound(g, q, lo);
+  cg_agg_init(g, agg, kind_of(e), acc, aux);
+  uint32_t exit_jump, exists_exit = UINT32_MAX;
+  uint32_t head = loop_open(g, rl, &exit_jump);
+  g->local_reg[q->elem_local] = (int)(rl + 2);
+  cg_query_filters(g, q, rt, rl + 2, lo, head);
+  if (q->field)
+    emit(g, OP_GETF, (uint16_t)v, (uint16_t)(rl + 2), (uint16_t)e->field_index);
+  else
+    emit(g, OP_MOVE, (uint16_t)v, (uint16_t)(rl + 2), 0);
+  cg_agg_step(g, e, agg, rt, rl + 2, v, acc, aux, head, &exists_exit, dset);
+  loop_close(g, head, exit_jump);
+  if (exists_exit != UINT32_MAX) patch_here(g, exists_exit);
+  if (agg == PAGG_AVG) {
+    /* avg of nothing is null */
+    emit(g, OP_MOVE, (uint16_t)v, (uint16_t)acc, 0);
+    emit(g, OP_LOADNULL, (uint16_t)acc, 0, 0);
+    emit_bx(g, OP_LOADINT, (uint16_t)lo, 0);
+    emit(g, OP_EQ, (uint16_t)lo, (uint16_t)aux, (uint16_t)lo);
+    uint32_t skip = emit_jump(g, OP_JMPT, (uint16_t)lo);
+    emit(g, OP_I2N, (uint16_t)aux, (uint16_t)aux, 0);
+    emit(g, OP_DIVN, (uint16_t)acc, (uint16_t)v, (uint16_t)aux);
+    patch_here(g, skip);
+  } else if (agg == PAGG_DISTINCT) {
+    emit(g, OP_DSETCNT, (uint16_t)acc, (uint16_t)dset, 0);
+  }
+  if (acc != dst) emit(g, OP_MOVE, (uint16_t)dst, (uint16_t)acc, 0);
+  g->top = mark;
+}
+
+static void cg_call(PGen *g, PExpr *e, uint32_t dst) {
+  if (e->agg) {
+    cg_aggregate(g, e, dst);
+    return;
+  }
+  if (strcmp(e->name, "now") == 0 && e->builtin < 0) {
+    emit(g, OP_NOW, (uint16_t)dst, 0, 0);
+    return;
+  }
+  if (strcmp(e->name, "entered") == 0 && e->builtin < 0) {
+    emit_bx(g, OP_GETG, (uint16_t)dst, (uint32_t)e->sym->slot_entered);
+    return;
+  }
+  const PBuiltin *b = &pbuiltins[e->builtin];
+  uint32_t mark = g->top;
+  uint32_t n = e->items->len;
+  uint32_t base = reg_alloc(g, n ? n : 1);
+  for (uint32_t i = 0; i < n; i++) {
+    PBuiltinType pt = b->params[i < b->nparams ? i : (uint32_t)b->nparams - 1];
+    cg_expr_num(g, g_ptr_array_index(e->items, i), base + i, pt == PBT_NUMBER);
+  }
+  PCallSite site = {.builtin = (uint32_t)e->builtin, .nargs = n};
+  if (b->flags & PB_REGEX_ARG1) {
+    PExpr *pat = g_ptr_array_index(e->items, 1);
+    char *err = NULL;
+    site.aux = pbuiltin_regex_compile(pat->sval, pat->slen, &err);
+    g_free(err);
+  }
+  g_array_append_val(g->calls, site);
+  emit_bx(g, OP_CALL, (uint16_t)base, g->calls->len - 1);
+  if (base != dst) emit(g, OP_MOVE, (uint16_t)dst, (uint16_t)base, 0);
+  g->top = mark;
+}
+
+static void cg_expr(PGen *g, PExpr *e, uint32_t dst) {
+  PLoc saved = g->loc;
+  g->loc = e->loc;
+  PValue v;
+  switch (e->kind) {
+  case PE_INT:
+    if (e->ival >= INT32_MIN && e->ival <= INT32_MAX)
+      emit_bx(g, OP_LOADINT, (uint16_t)dst, (uint32_t)(int32_t)e->ival);
+    else
+      emit_loadk(g, dst, pv_int(e->ival));
+    break;
+  case PE_BOOL: emit(g, OP_LOADBOOL, (uint16_t)dst, e->bval ? 1 : 0, 0); break;
+  case PE_NULL: emit(g, OP_LOADNULL, (uint16_t)dst, 0, 0); break;
+  case PE_NUMBER:
+  case PE_STRING:
+  case PE_DURATION:
+    literal_value(e, &v);
+    emit_loadk(g, dst, v);
+    break;
+  case PE_LIST: cg_list(g, e, dst); break;
+  case PE_RECORD: cg_record(g, e, dst); break;
+  case PE_NAME: cg_name(g, e, dst); break;
+  case PE_FIELD: cg_field(g, e, dst); break;
+  case PE_CALL: cg_call(g, e, dst); break;
+  case PE_UNARY: cg_unary(g, e, dst); break;
+  case PE_BINARY: cg_binary(g, e, dst); break;
+  case PE_QUANT: cg_quant(g, e, dst); break;
+  }
+  g->loc = saved;
+}
+
+/* ---- blocks ------------------------------------------------------------------------- */
+
+static void block_begin(PGen *g, const PLoc *loc) {
+  g->code = g_array_new(FALSE, TRUE, sizeof(PInsn));
+  g->locs = g_array_new(FALSE, TRUE, sizeof(PInsnLoc));
+  g->top = 1; /* R[0] holds the result */
+  g->max_regs = 1;
+  g->loc = *loc;
+}
+
+static uint32_t block_end(PGen *g, char *name) {
+  emit(g, OP_RET, 0, 0, 0);
+  PBlock b = {.name = name};
+  b.n_code = g->code->len;
+  b.code = (PInsn *)g_array_free(g->code, FALSE);
+  b.locs = (PInsnLoc *)g_array_free(g->locs, FALSE);
+  b.n_regs = g->max_regs;
+  if (b.n_regs > g->m->max_regs) g->m->max_regs = b.n_regs;
+  g_array_append_val(g->blocks, b);
+  sync_model(g);
+  return g->blocks->len - 1;
+}
+
+/* ---- scores ---------------------------------------------------------------------- */
+
+/* Clamps R[r] to at most R[hi] / at least R[lo] with constant bounds. */
+static void cg_clamp(PGen *g, uint32_t r, PExpr *max, PExpr *min) {
+  uint32_t t = reg_alloc(g, 1);
+  if (max) {
+    cg_expr_num(g, max, t, true);
+    emit(g, OP_MINV, (uint16_t)r, (uint16_t)r, (uint16_t)t);
+  }
+  if (min) {
+    cg_expr_num(g, min, t, true);
+    emit(g, OP_MAXV, (uint16_t)r, (uint16_t)r, (uint16_t)t);
+  }
+  g->top--;
+}
+
+/* `per`: W × count, or W × Σ 0.5^((now − at)/H) with decay. */
+static void cg_per(PGen *g, PDecl *score, PScoreRule *r, uint32_t contrib) {
+  PQuery *q = r->query;
+  PRecordType *rt = query_record(q);
+  uint32_t mark = g->top;
+  uint32_t rl = reg_alloc(g, 3), lo = reg_alloc(g, 1), acc = reg_alloc(g, 1), h = reg_alloc(g, 1),
+           t = reg_alloc(g, 1);
+  cg_expr(g, q->list, rl);
+  cg_window_bound(g, q, lo);
+  bool decay = score->decay != NULL && rt && rt->at_field >= 0;
+  if (decay) {
+    emit_loadk(g, acc, pv_number(0));
+    cg_expr(g, score->decay, h);
+  } else {
+    emit_bx(g, OP_LOADINT, (uint16_t)acc, 0);
+  }
+  uint32_t exit_jump;
+  uint32_t head = loop_open(g, rl, &exit_jump);
+  g->local_reg[q->elem_local] = (int)(rl + 2);
+  cg_query_filters(g, q, rt, rl + 2, lo, head);
+  if (decay) {
+    emit(g, OP_GETF, (uint16_t)t, (uint16_t)(rl + 2), (uint16_t)rt->at_field);
+    emit(g, OP_DECAY, (uint16_t)t, (uint16_t)t, (uint16_t)h);
+    emit(g, OP_ADDN, (uint16_t)acc, (uint16_t)acc, (uint16_t)t);
+  } else {
+    emit(g, OP_INCI, (uint16_t)acc, 0, 0);
+  }
+  loop_close(g, head, exit_jump);
+  if (!decay) emit(g, OP_I2N, (uint16_t)acc, (uint16_t)acc, 0);
+  cg_expr_num(g, r->weight, contrib, true);
+  emit(g, OP_MULN, (uint16_t)contrib, (uint16_t)contrib, (uint16_t)acc);
+  g->top = mark;
+}
+
+static void cg_rule(PGen *g, PDecl *score, PScoreRule *r, uint32_t sum) {
+  g->loc = r->loc;
+  uint32_t mark = g->top;
+  uint32_t c = reg_alloc(g, 1);
+  uint32_t skip = UINT32_MAX;
+  if (r->kind == PRULE_WHEN) {
+    cg_cond(g, r->cond, c);
+    skip = emit_jump(g, OP_JMPF, (uint16_t)c);
+    cg_expr_num(g, r->weight, c, true);
+  } else {
+    cg_per(g, score, r, c);
+  }
+  if (r->negative) emit(g, OP_NEGN, (uint16_t)c, (uint16_t)c, 0);
+  if (r->cap) {
+    uint32_t t = reg_alloc(g, 1);
+    cg_expr_num(g, r->cap, t, true);
+    if (r->negative) {
+      emit(g, OP_NEGN, (uint16_t)t, (uint16_t)t, 0);
+      emit(g, OP_MAXV, (uint16_t)c, (uint16_t)c, (uint16_t)t);
+    } else {
+      emit(g, OP_MINV, (uint16_t)c, (uint16_t)c, (uint16_t)t);
+    }
+  }
+  emit(g, OP_ADDN, (uint16_t)sum, (uint16_t)sum, (uint16_t)c);
+  if (skip != UINT32_MAX) patch_here(g, skip);
+  g->top = mark;
+}
+
+static uint32_t cg_score_block(PGen *g, PSym *s) {
+  PDecl *d = s->decl;
+  block_begin(g, &d->loc);
+  if (d->expr) {
+    cg_expr_num(g, d->expr, 0, true);
+  } else {
+    emit_loadk(g, 0, pv_number(0));
+    for (guint i = 0; d->rules && i < d->rules->len; i++) cg_rule(g, d, g_ptr_array_index(d->rules, i), 0);
+  }
+  g->loc = d->loc;
+  cg_clamp(g, 0, d->max, d->min);
+  return block_end(g, g_strdup_printf("score %s", s->name));
+}
+
+static uint32_t cg_expr_block(PGen *g, PExpr *e, bool cond, char *name) {
+  block_begin(g, &e->loc);
+  if (cond) cg_cond(g, e, 0); else cg_expr(g, e, 0);
+  return block_end(g, name);
+}
+
+/* ---- consts: run now, keep the value ----------------------------------------------- */
+
+static bool fold_block(PGen *g, uint32_t block, const PLoc *loc, PValue *out) {
+  PVMState st;
+  pvm_state_init(&st, g->m);
+  st.now_us = 0;
+  bool ok = pvm_state_fit(&st) && pvm_exec(&st, block, out);
+  if (ok) *out = pvalue_deep_copy(&g->m->const_arena, *out);
+  else pdiag_error(g->c->diags, loc, "%s", st.error);
+  pvm_state_clear(&st);
+  return ok;
+}
+
+static void cg_consts(PGen *g) {
+  for (guint i = 0; i < g->c->consts->len; i++) {
+    PSym *s = g_ptr_array_index(g->c->consts, i);
+    uint32_t b = cg_expr_block(g, s->decl->expr, false, g_strdup_printf("const %s", s->name));
+    PValue v;
+    if (fold_block(g, b, &s->decl->expr->loc, &v)) g->m->global_init[s->index] = v;
+  }
+}
+
+/* ---- decode plans --------------------------------------------------------------------- */
+
+static void plan_type(PGen *g, PType *t, PDecodeType *out);
+
+static PDecodeType *plan_type_new(PGen *g, PType *t) {
+  PDecodeType *dt = pa_alloc(&g->m->const_arena, sizeof *dt);
+  memset(dt, 0, sizeof *dt);
+  plan_type(g, t, dt);
+  return dt;
+}
+
+static void plan_type(PGen *g, PType *t, PDecodeType *out) {
+  switch (t->kind) {
+  case PTY_BOOL: out->kind = PDT_BOOL; break;
+  case PTY_INT: out->kind = PDT_INT; break;
+  case PTY_NUMBER: out->kind = PDT_NUMBER; break;
+  case PTY_TIME: out->kind = PDT_TIME; break;
+  case PTY_DURATION: out->kind = PDT_DURATION; break;
+  case PTY_LIST:
+    out->kind = PDT_LIST;
+    out->elem = t->elem ? plan_type_new(g, t->elem) : NULL;
+    break;
+  case PTY_RECORD:
+    out->kind = PDT_RECORD;
+    out->record = &g->m->plans[t->rec->index];
+    break;
+  default: out->kind = PDT_STRING; break;
+  }
+}
+
+static void plan_fill(PGen *g, PRecordType *rt, PDecodePlan *plan, bool is_schema) {
+  plan->name = pa_strndup(&g->m->const_arena, is_schema ? "profile" : rt->name,
+                          strlen(is_schema ? "profile" : rt->name));
+  plan->n_fields = rt->fields->len;
+  plan->fields = pa_alloc(&g->m->const_arena, sizeof(PDecodeField) * (rt->fields->len ? rt->fields->len : 1));
+  memset(plan->fields, 0, sizeof(PDecodeField) * rt->fields->len);
+  plan->key_field = is_schema ? g->c->key_field : -1;
+  plan->at_field = rt->at_field;
+  for (guint i = 0; i < rt->fields->len; i++) {
+    PRecordFieldType *ft = &g_array_index(rt->fields, PRecordFieldType, i);
+    PDecodeField *f = &plan->fields[i];
+    f->name = pa_strndup(&g->m->const_arena, ft->name, strlen(ft->name));
+    f->name_len = (uint32_t)strlen(ft->name);
+    plan_type(g, ft->type, &f->type);
+    f->optional = ft->type->optional;
+    f->pii = ft->decl && ft->decl->is_pii;
+    f->used = true;
+    if (ft->decl && ft->decl->default_value) {
+      uint32_t b = cg_expr_block(g, ft->decl->default_value, false,
+                                 g_strdup_printf("default %s.%s", plan->name, ft->name));
+      PValue v;
+      if (fold_block(g, b, &ft->decl->default_value->loc, &v)) {
+        if (ft->type->kind == PTY_NUMBER && v.kind == PV_INT) v = pv_number((double)v.u.i);
+        f->has_default = true;
+        f->default_value = v;
+      }
+    }
+  }
+}
+
+static void cg_plans(PGen *g) {
+  GPtrArray *records = g->c->tt->records;
+  PModel *m = g->m;
+  m->n_plans = records->len;
+  m->plans = g_new0(PDecodePlan, records->len ? records->len : 1);
+  for (guint i = 0; i < records->len; i++) {
+    PRecordType *rt = g_ptr_array_index(records, i);
+    plan_fill(g, rt, &m->plans[i], rt == g->c->profile);
+  }
+  m->profile_plan = g->c->profile ? (uint32_t)g->c->profile->index : 0;
+  for (guint i = 0; i < records->len; i++) pdec_plan_prepare(&m->plans[i]);
+}
+
+/* ---- units and outputs ---------------------------------------------------------------- */
+
+static void cg_lifecycle(PGen *g, PSym *s, PLifecycleCode *lc) {
+  PDecl *d = s->decl;
+  lc->name = g_strdup(s->name);
+  lc->n_stages = s->stages->len;
+  lc->stages = g_new0(char *, s->stages->len + 1);
+  for (guint i = 0; i < s->stages->len; i++) lc->stages[i] = g_strdup(g_ptr_array_index(s->stages, i));
+  lc->initial = 0;
+  lc->slot_stage = (uint32_t)s->index;
+  lc->slot_entered = (uint32_t)s->slot_entered;
+  lc->n_transitions = d->transitions->len;
+  lc->transitions = g_new0(PTransitionCode, d->transitions->len ? d->transitions->len : 1);
+  for (guint i = 0; i < d->transitions->len; i++) {
+    PTransition *t = g_ptr_array_index(d->transitions, i);
+    PTransitionCode *tc = &lc->transitions[i];
+    tc->from = t->from ? pcheck_stage_index(s, t->from) : -1;
+    tc->to = (uint32_t)pcheck_stage_index(s, t->to);
+    tc->block = cg_expr_block(g, t->cond, true,
+                              g_strdup_printf("%s: %s -> %s", s->name, t->from ? t->from : "any", t->to));
+  }
+}
+
+static void cg_units(PGen *g) {
+  PCheck *c = g->c;
+  PModel *m = g->m;
+  m->n_lifecycles = c->lifecycles->len;
+  m->lifecycles = g_new0(PLifecycleCode, c->lifecycles->len ? c->lifecycles->len : 1);
+  m->units = g_new0(PUnit, c->units->len ? c->units->len : 1);
+  m->n_units = c->units->len;
+  for (guint i = 0; i < c->units->len; i++) {
+    PSym *s = g_ptr_array_index(c->units, i);
+    PUnit *u = &m->units[i];
+    u->slot = (uint32_t)s->index;
+    switch (s->kind) {
+    case PSYM_LIFECYCLE:
+      u->kind = PUNIT_LIFECYCLE;
+      u->lifecycle = (uint32_t)s->lifecycle;
+      cg_lifecycle(g, s, &m->lifecycles[s->lifecycle]);
+      break;
+    case PSYM_SCORE:
+      u->kind = PUNIT_VALUE;
+      u->block = cg_score_block(g, s);
+      break;
+    case PSYM_TAG:
+      u->kind = PUNIT_VALUE;
+      u->block = cg_expr_block(g, s->decl->expr, true, g_strdup_printf("tag %s", s->name));
+      break;
+    default:
+      u->kind = PUNIT_VALUE;
+      u->block = cg_expr_block(g, s->decl->expr, false, g_strdup_printf("let %s", s->name));
+      break;
+    }
+  }
+}
+
+static void cg_outputs(PGen *g) {
+  PCheck *c = g->c;
+  PModel *m = g->m;
+  m->n_outputs = c->tags->len + c->scores->len;
+  m->outputs = g_new0(POutput, m->n_outputs ? m->n_outputs : 1);
+  uint32_t n = 0;
+  for (guint i = 0; i < c->tags->len; i++) {
+    PSym *s = g_ptr_array_index(c->tags, i);
+    m->outputs[n++] = (POutput){POUT_TAG, g_strdup(s->name), g_strdup(s->decl->text), (uint32_t)s->index};
+  }
+  for (guint i = 0; i < c->scores->len; i++) {
+    PSym *s = g_ptr_array_index(c->scores, i);
+    m->outputs[n++] = (POutput){POUT_SCORE, g_strdup(s->name), NULL, (uint32_t)s->index};
+  }
+}
+
+static void cg_identity(PGen *g) {
+  PCheck *c = g->c;
+  PModel *m = g->m;
+  m->name = g_strdup(c->model_decl ? c->model_decl->name : "model");
+  m->version = g_strdup(c->model_decl && c->model_decl->text ? c->model_decl->text : "");
+  m->n_files = c->src->files->len;
+  m->file_names = g_new0(char *, m->n_files + 1);
+  for (uint32_t i = 0; i < m->n_files; i++) m->file_names[i] = g_strdup(psrc_file(c->src, i)->name);
+}
+
+PModel *pcodegen_model(PCheck *c) {
+  PGen g = {.c = c};
+  g.m = pmodel_new();
+  g.blocks = g_array_new(FALSE, TRUE, sizeof(PBlock));
+  g.consts = g_array_new(FALSE, TRUE, sizeof(PValue));
+  g.const_index = g_hash_table_new_full(g_bytes_hash, g_bytes_equal, (GDestroyNotify)g_bytes_unref, NULL);
+  g.calls = g_array_new(FALSE, TRUE, sizeof(PCallSite));
+  g.sets = g_array_new(FALSE, TRUE, sizeof(PConstSet));
+  g.local_reg = g_new0(int, c->n_locals + 1);
+  cg_identity(&g);
+  g.m->n_globals = (uint32_t)c->n_globals;
+  g.m->global_init = g_new0(PValue, c->n_globals + 1);
+  sync_model(&g);
+  cg_consts(&g);
+  cg_plans(&g);
+  cg_units(&g);
+  cg_outputs(&g);
+  sync_model(&g);
+  /* The model now owns the arrays' storage. */
+  g_array_free(g.blocks, FALSE);
+  g_array_free(g.consts, FALSE);
+  g_array_free(g.calls, FALSE);
+  g_array_free(g.sets, FALSE);
+  g_hash_table_unref(g.const_index);
+  g_free(g.local_reg);
+  if (c->diags->n_errors > 0) {
+    pmodel_unref(g.m);
+    return NULL;
+  }
+  return g.m;
+}

@@ -1,0 +1,21 @@
+/* codegen.h - checked tree -> bytecode model.
+ *
+ * Each tag, let, score and lifecycle transition becomes a block of
+ * register code; consts are run once here (with the VM) and stored in the
+ * model; the schema becomes the decode plans. Runtime errors found while
+ * folding consts (a division by zero in a const) are reported as compile
+ * errors.
+ *
+ * Ownership: the returned model is new (refcount 1) and owns everything
+ * it refers to; it borrows nothing from the tree or the checker.
+ */
+#ifndef PERSONA_CODEGEN_H
+#define PERSONA_CODEGEN_H
+
+#include "../runtime/model.h"
+#include "check.h"
+
+/* NULL when errors were reported (in c->diags). */
+PModel *pcodegen_model(PCheck *c);
+
+#endif

@@ -1,0 +1,114 @@
+/* compile.c - the compiler driver; see compile.h. */
+#include "compile.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../grammar/parse.h"
+#include "check.h"
+#include "codegen.h"
+
+static char *resolved_path(const char *path) {
+  char *r = realpath(path, NULL);
+  if (!r) return g_strdup(path);
+  char *copy = g_strdup(r);
+  free(r);
+  return copy;
+}
+
+/* The places an import is looked for, in order: the importing file's
+ * directory, the -I directories, then $PERSONA_PATH. */
+static GPtrArray *import_dirs(const char *importer, const PCompileOptions *opts) {
+  GPtrArray *dirs = g_ptr_array_new_with_free_func(g_free);
+  g_ptr_array_add(dirs, g_path_get_dirname(importer));
+  for (int i = 0; opts && opts->include_dirs && opts->include_dirs[i]; i++)
+    g_ptr_array_add(dirs, g_strdup(opts->include_dirs[i]));
+  const char *env = opts && opts->use_persona_path ? g_getenv("PERSONA_PATH") : NULL;
+  if (env) {
+    char **parts = g_strsplit(env, ":", -1);
+    for (int i = 0; parts[i]; i++)
+      if (parts[i][0]) g_ptr_array_add(dirs, g_strdup(parts[i]));
+    g_strfreev(parts);
+  }
+  return dirs;
+}
+
+static bool read_source(const char *path, char **text, gsize *len, char **why) {
+  GError *err = NULL;
+  if (!g_file_get_contents(path, text, len, &err)) {
+    *why = g_strdup(err->message);
+    g_error_free(err);
+    return false;
+  }
+  if (*len > PCOMPILE_MAX_SOURCE) {
+    *why = g_strdup_printf("the file is larger than %zu MiB", PCOMPILE_MAX_SOURCE >> 20);
+    g_free(*text);
+    return false;
+  }
+  return true;
+}
+
+/* Loads one `import "x"` of file `from`; adds and parses it unless it was
+ * loaded before (imports form a set: cycles and repeats are harmless). */
+static void load_import(PAst *ast, PSourceSet *src, PDiagList *diags, const PCompileOptions *opts,
+                        uint32_t from, PDecl *d) {
+  const PSourceFile *importer = psrc_file(src, from);
+  g_autoptr(GPtrArray) dirs = import_dirs(importer->name, opts);
+  GString *searched = g_string_new(NULL);
+  for (guint i = 0; i < dirs->len; i++) {
+    g_autofree char *cand = g_path_is_absolute(d->text)
+                                ? g_strdup(d->text)
+                                : g_build_filename(g_ptr_array_index(dirs, i), d->text, NULL);
+    if (!g_file_test(cand, G_FILE_TEST_IS_REGULAR)) {
+      g_string_append_printf(searched, "%s%s", searched->len ? ", " : "",
+                             (const char *)g_ptr_array_index(dirs, i));
+      continue;
+    }
+    g_autofree char *real = resolved_path(cand);
+    if (psrc_find_path(src, real) >= 0) {
+      g_string_free(searched, TRUE);
+      return;
+    }
+    char *text = NULL, *why = NULL;
+    gsize len = 0;
+    if (!read_source(cand, &text, &len, &why)) {
+      pdiag_error(diags, &d->loc, "cannot read import '%s': %s", d->text, why);
+      g_free(why);
+    } else {
+      uint32_t f = psrc_add(src, cand, real, text, len);
+      g_free(text);
+      pparse_file(ast, src, f, diags);
+    }
+    g_string_free(searched, TRUE);
+    return;
+  }
+  pdiag_add(diags, PDIAG_ERROR, &d->loc, NULL, "cannot find import '%s' (searched: %s)", d->text,
+            searched->str);
+  g_string_free(searched, TRUE);
+}
+
+PModel *pcompile(const char *name, const char *text, size_t len, const PCompileOptions *opts,
+                 PSourceSet *src, PDiagList *diags) {
+  g_autoptr(PAst) ast = past_new();
+  g_autofree char *real = resolved_path(name);
+  uint32_t root = psrc_add(src, name, real, text, len);
+  pparse_file(ast, src, root, diags);
+  /* ast->files grows as imports are parsed: walk it until it stops. */
+  for (guint fi = 0; fi < ast->files->len; fi++) {
+    PFileAst *fa = g_ptr_array_index(ast->files, fi);
+    for (guint k = 0; k < fa->decls->len; k++) {
+      PDecl *d = g_ptr_array_index(fa->decls, k);
+      if (d->kind == PD_IMPORT && d->text) load_import(ast, src, diags, opts, fa->file, d);
+    }
+  }
+  /* Names and types of a tree with syntax errors would only add cascades
+   * (a declaration that did not parse is "unknown" everywhere). */
+  PModel *m = NULL;
+  if (diags->n_errors == 0) {
+    g_autoptr(PCheck) c = pcheck_new(ast, src, diags);
+    if (pcheck_run(c)) m = pcodegen_model(c);
+  }
+  pdiag_sort(diags);
+  return m;
+}

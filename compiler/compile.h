@@ -1,0 +1,28 @@
+/* compile.h - the compiler driver: files and imports -> parse -> check ->
+ * code generation.
+ *
+ * Ownership: `src` and `diags` are the caller's and receive every file
+ * read and every diagnostic; the returned model is new (or NULL when any
+ * error was reported).
+ */
+#ifndef PERSONA_COMPILE_H
+#define PERSONA_COMPILE_H
+
+#include "../runtime/model.h"
+#include "diag.h"
+#include "source.h"
+
+/* Sources larger than this are refused: a model is text a person writes. */
+#define PCOMPILE_MAX_SOURCE ((size_t)16 << 20)
+
+typedef struct PCompileOptions {
+  const char *const *include_dirs; /* NULL-terminated, or NULL */
+  bool use_persona_path;           /* also search $PERSONA_PATH */
+} PCompileOptions;
+
+/* Compiles the root text `text` named `name` (its directory is the base
+ * for relative imports). */
+PModel *pcompile(const char *name, const char *text, size_t len, const PCompileOptions *opts,
+                 PSourceSet *src, PDiagList *diags);
+
+#endif

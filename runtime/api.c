@@ -1,0 +1,173 @@
+/* api.c - the public API (include/persona.h) over the compiler and VM. */
+#include "persona.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "../compiler/compile.h"
+#include "json_decode.h"
+#include "ptime.h"
+#include "result.h"
+#include "vm.h"
+
+G_DEFINE_QUARK(persona-error-quark, persona_error)
+
+/* A PersonaModel is a PModel: the public name of the same object, so the
+ * reference count is the model's own. */
+static PModel *pm(const PersonaModel *model) { return (PModel *)model; }
+
+struct PersonaDiagnostics {
+  PDiagList *list;
+  PSourceSet *src;
+};
+
+struct PersonaVM {
+  PersonaModel *model;
+  PVMState st;
+};
+
+/* ---- compiling ----------------------------------------------------------------- */
+
+static PersonaModel *compile_common(const char *name, const char *text, gsize len,
+                                    const PersonaCompileOptions *opts, PersonaDiagnostics **diags,
+                                    GError **error) {
+  PSourceSet *src = psrc_new();
+  PDiagList *list = pdiag_new();
+  PCompileOptions copts = {0};
+  if (opts) {
+    copts.include_dirs = opts->include_dirs;
+    copts.use_persona_path = opts->use_persona_path;
+  }
+  PModel *m = NULL;
+  if (len > PCOMPILE_MAX_SOURCE)
+    pdiag_add(list, PDIAG_ERROR, NULL, NULL, "%s: the model is larger than %zu MiB", name,
+              PCOMPILE_MAX_SOURCE >> 20);
+  else
+    m = pcompile(name, text, len, &copts, src, list);
+  if (!m)
+    g_set_error(error, PERSONA_ERROR, PERSONA_ERROR_COMPILE, "%s: %u error%s", name, list->n_errors,
+                list->n_errors == 1 ? "" : "s");
+  if (diags) {
+    PersonaDiagnostics *d = g_new0(PersonaDiagnostics, 1);
+    d->list = list;
+    d->src = src;
+    *diags = d;
+  } else {
+    pdiag_free(list);
+    psrc_free(src);
+  }
+  return (PersonaModel *)m;
+}
+
+PersonaModel *persona_compile_source(const char *name, const char *text, gsize len,
+                                     const PersonaCompileOptions *opts, PersonaDiagnostics **diags,
+                                     GError **error) {
+  g_return_val_if_fail(name && text, NULL);
+  return compile_common(name, text, len, opts, diags, error);
+}
+
+PersonaModel *persona_compile_file(const char *path, const PersonaCompileOptions *opts,
+                                   PersonaDiagnostics **diags, GError **error) {
+  g_return_val_if_fail(path, NULL);
+  if (diags) *diags = NULL;
+  char *text = NULL;
+  gsize len = 0;
+  GError *io = NULL;
+  if (!g_file_get_contents(path, &text, &len, &io)) {
+    g_set_error(error, PERSONA_ERROR, PERSONA_ERROR_IO, "%s", io->message);
+    g_error_free(io);
+    return NULL;
+  }
+  PersonaModel *m = compile_common(path, text, len, opts, diags, error);
+  g_free(text);
+  return m;
+}
+
+PersonaModel *persona_model_ref(PersonaModel *model) {
+  pmodel_ref(pm(model));
+  return model;
+}
+
+void persona_model_unref(PersonaModel *model) { pmodel_unref(pm(model)); }
+
+const char *persona_model_name(const PersonaModel *model) { return pm(model)->name; }
+const char *persona_model_version(const PersonaModel *model) { return pm(model)->version; }
+char *persona_model_disasm(const PersonaModel *model) { return pmodel_disasm(pm(model)); }
+
+/* ---- diagnostics ----------------------------------------------------------------- */
+
+guint persona_diagnostics_errors(const PersonaDiagnostics *d) { return d ? d->list->n_errors : 0; }
+guint persona_diagnostics_warnings(const PersonaDiagnostics *d) { return d ? d->list->n_warnings : 0; }
+
+char *persona_diagnostics_to_text(const PersonaDiagnostics *d, gboolean color) {
+  GString *out = g_string_new(NULL);
+  if (d) pdiag_render_text(d->list, d->src, out, color);
+  return g_string_free(out, FALSE);
+}
+
+char *persona_diagnostics_to_json(const PersonaDiagnostics *d) {
+  GString *out = g_string_new(NULL);
+  if (d) pdiag_render_json(d->list, d->src, out);
+  return g_string_free(out, FALSE);
+}
+
+void persona_diagnostics_free(PersonaDiagnostics *d) {
+  if (!d) return;
+  pdiag_free(d->list);
+  psrc_free(d->src);
+  g_free(d);
+}
+
+/* ---- evaluating ---------------------------------------------------------------------- */
+
+PersonaVM *persona_vm_new(PersonaModel *model) {
+  g_return_val_if_fail(model, NULL);
+  PersonaVM *vm = g_new0(PersonaVM, 1);
+  vm->model = persona_model_ref(model);
+  pvm_state_init(&vm->st, pm(model));
+  return vm;
+}
+
+void persona_vm_free(PersonaVM *vm) {
+  if (!vm) return;
+  pvm_state_clear(&vm->st);
+  persona_model_unref(vm->model);
+  g_free(vm);
+}
+
+PersonaEvalStatus persona_vm_eval_json(PersonaVM *vm, const char *json, gsize len, gint64 now_us,
+                                       guint64 line_no, GString *out) {
+  PVMState *st = &vm->st;
+  const PModel *m = st->model;
+  pa_reset(&st->arena);
+  PDecodeResult dr;
+  memset(&dr, 0, sizeof dr);
+  if (!pdec_decode(&m->plans[m->profile_plan], json, len, now_us, &st->arena, &dr)) {
+    presult_write_error(out, dr.key, line_no, dr.error);
+    return PERSONA_EVAL_RECORD_ERROR;
+  }
+  st->profile = dr.fields;
+  st->now_us = now_us;
+  st->error[0] = '\0';
+  if (!pvm_eval_record(st)) {
+    presult_write_error(out, dr.key, line_no, st->error);
+    return PERSONA_EVAL_RECORD_ERROR;
+  }
+  presult_write(out, st, dr.key);
+  return PERSONA_EVAL_OK;
+}
+
+/* ---- time ---------------------------------------------------------------------------------- */
+
+gboolean persona_time_parse(const char *text, gint64 *out_us) {
+  g_return_val_if_fail(text && out_us, FALSE);
+  size_t len = strlen(text);
+  if (ptime_parse(text, len, out_us)) return TRUE;
+  /* Unix seconds: digits with an optional sign and fraction. */
+  char *end = NULL;
+  double secs = g_ascii_strtod(text, &end);
+  if (len == 0 || end != text + len) return FALSE;
+  return ptime_from_unix_seconds(secs, out_us);
+}
+
+gint64 persona_time_now(void) { return g_get_real_time(); }

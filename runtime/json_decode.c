@@ -1,0 +1,1063 @@
+/* json_decode.c - schema-directed, single-pass JSON decoding; see
+ * json_decode.h.
+ *
+ * Shape of the decoder: one cursor over the bytes, typed decoding that
+ * follows the plan (recursion bounded by the depth of the *type*, and by
+ * PDEC_MAX_DEPTH), and an iterative skipper for everything the plan does
+ * not want (its nesting is an explicit stack, so input cannot drive the C
+ * stack). Nothing is malloc'ed per record: values, unescaped strings and
+ * list elements come from the caller's arena.
+ *
+ * UTF-8 is validated where it can occur: inside strings, as they are
+ * scanned (8 bytes at a time while they are plain ASCII). Any other byte
+ * >= 0x80 is a syntax error, which is reported as "invalid UTF-8" when the
+ * text has a bad sequence.
+ *
+ * Errors: a value error (wrong type, missing field) at the top level does
+ * not stop the scan at once: the rest of the object is still read for the
+ * key field, so the host can say which profile failed. Malformed JSON,
+ * invalid UTF-8, limits and memory are fatal and win over a value error.
+ */
+#include "json_decode.h"
+
+#include <glib.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ptime.h"
+
+/* Placeholders in a record's field slots while its object is being read;
+ * finish_record() replaces every one of them. */
+enum { MARK_ABSENT = 0xFF, MARK_NULL = 0xFE };
+
+/* How many bytes of an offending value an error message quotes. */
+enum { QUOTE_MAX = 40 };
+
+/* ---- UTF-8 ------------------------------------------------------------- */
+
+#define ONES8 UINT64_C(0x0101010101010101)
+#define HIGH8 UINT64_C(0x8080808080808080)
+/* Nonzero when some byte of x is zero / is below n (n <= 128). Only used
+ * as a yes/no test: "this 8-byte block needs a closer look". */
+#define HAS_ZERO(x) (((x) - ONES8) & ~(x) & HIGH8)
+#define HAS_LESS(x, n) (((x) - ONES8 * (n)) & ~(x) & HIGH8)
+
+static uint64_t load8(const unsigned char *p) {
+  uint64_t w;
+  memcpy(&w, p, 8);
+  return w;
+}
+
+/* Length of the valid multi-byte sequence at p (*p >= 0x80), or 0. */
+static size_t utf8_seq(const unsigned char *p, const unsigned char *end) {
+  unsigned c = p[0];
+  size_t avail = (size_t)(end - p);
+  if (c < 0xC2) return 0; /* stray continuation byte, or overlong 2-byte */
+  if (c < 0xE0) return avail >= 2 && (p[1] & 0xC0) == 0x80 ? 2 : 0;
+  if (c < 0xF0) {
+    if (avail < 3 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80) return 0;
+    if (c == 0xE0 && p[1] < 0xA0) return 0;  /* overlong */
+    if (c == 0xED && p[1] >= 0xA0) return 0; /* UTF-16 surrogates */
+    return 3;
+  }
+  if (c < 0xF5) {
+    if (avail < 4 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80 ||
+        (p[3] & 0xC0) != 0x80)
+      return 0;
+    if (c == 0xF0 && p[1] < 0x90) return 0;  /* overlong */
+    if (c == 0xF4 && p[1] >= 0x90) return 0; /* above U+10FFFF */
+    return 4;
+  }
+  return 0;
+}
+
+size_t pdec_utf8_check(const char *s, size_t len) {
+  const unsigned char *p = (const unsigned char *)s, *end = p + len;
+  while (p < end) {
+    while (end - p >= 8 && !(load8(p) & HIGH8)) p += 8;
+    while (p < end && *p < 0x80) p++;
+    if (p == end) break;
+    size_t n = utf8_seq(p, end);
+    if (n == 0) return (size_t)((const char *)p - s);
+    p += n;
+  }
+  return len;
+}
+
+/* ---- plan lookup --------------------------------------------------------- */
+
+/* Open addressing, linear probing, at most half full. */
+typedef struct {
+  uint32_t mask;
+  int32_t slots[]; /* field index, or -1 */
+} Lookup;
+
+static uint32_t name_hash(const char *s, size_t len) {
+  uint32_t h = 2166136261u; /* FNV-1a */
+  for (size_t i = 0; i < len; i++) {
+    h ^= (unsigned char)s[i];
+    h *= 16777619u;
+  }
+  return h;
+}
+
+static void prepare_type(const PDecodeType *t);
+
+void pdec_plan_prepare(PDecodePlan *plan) {
+  g_return_if_fail(plan != NULL);
+  if (plan->lookup) return; /* done already (shared or recursive record) */
+  uint32_t size = 8;
+  while (size < 2 * plan->n_fields) size *= 2;
+  Lookup *lk = g_malloc(sizeof(Lookup) + size * sizeof(int32_t));
+  lk->mask = size - 1;
+  for (uint32_t i = 0; i < size; i++) lk->slots[i] = -1;
+  for (uint32_t f = 0; f < plan->n_fields; f++) {
+    const PDecodeField *fd = &plan->fields[f];
+    uint32_t h = name_hash(fd->name, fd->name_len) & lk->mask;
+    bool dup = false;
+    while (lk->slots[h] >= 0) {
+      const PDecodeField *o = &plan->fields[lk->slots[h]];
+      if (o->name_len == fd->name_len && memcmp(o->name, fd->name, fd->name_len) == 0) dup = true;
+      h = (h + 1) & lk->mask;
+    }
+    if (!dup) lk->slots[h] = (int32_t)f;
+  }
+  plan->lookup = lk;
+  for (uint32_t f = 0; f < plan->n_fields; f++) prepare_type(&plan->fields[f].type);
+}
+
+static void prepare_type(const PDecodeType *t) {
+  while (t && t->kind == PDT_LIST) t = t->elem;
+  if (t && t->kind == PDT_RECORD && t->record)
+    pdec_plan_prepare((PDecodePlan *)t->record);
+}
+
+static void release_type(const PDecodeType *t);
+
+void pdec_plan_release(PDecodePlan *plan) {
+  if (!plan || !plan->lookup) return;
+  g_free(plan->lookup);
+  plan->lookup = NULL;
+  for (uint32_t f = 0; f < plan->n_fields; f++) release_type(&plan->fields[f].type);
+}
+
+static void release_type(const PDecodeType *t) {
+  while (t && t->kind == PDT_LIST) t = t->elem;
+  if (t && t->kind == PDT_RECORD && t->record)
+    pdec_plan_release((PDecodePlan *)t->record);
+}
+
+static bool name_is(const PDecodeField *f, const char *s, size_t len) {
+  return f->name_len == len && memcmp(f->name, s, len) == 0;
+}
+
+/* Index of the field named s, or -1. `hint` is the field expected next
+ * (objects usually list keys in declaration order): one memcmp then. */
+static int find_field(const PDecodePlan *plan, const char *s, size_t len, uint32_t *hint) {
+  if (*hint < plan->n_fields && name_is(&plan->fields[*hint], s, len)) return (int)(*hint)++;
+  const Lookup *lk = plan->lookup;
+  if (!lk) { /* not prepared: still correct, only slower */
+    for (uint32_t f = 0; f < plan->n_fields; f++)
+      if (name_is(&plan->fields[f], s, len)) return (int)(*hint = f + 1) - 1;
+    return -1;
+  }
+  for (uint32_t h = name_hash(s, len) & lk->mask; lk->slots[h] >= 0; h = (h + 1) & lk->mask) {
+    uint32_t f = (uint32_t)lk->slots[h];
+    if (name_is(&plan->fields[f], s, len)) {
+      *hint = f + 1;
+      return (int)f;
+    }
+  }
+  return -1;
+}
+
+/* ---- decoder state and errors ---------------------------------------------- */
+
+typedef enum { ERR_NONE, ERR_VALUE, ERR_FATAL } ErrKind;
+
+typedef struct {
+  const char *name; /* NULL for a list index */
+  uint32_t name_len;
+  uint32_t index;
+} PathSeg;
+
+typedef struct {
+  const char *base, *p, *end;
+  PArena *arena;
+  int64_t now_us;
+  int depth;                /* open arrays/objects */
+  PValue *stack;            /* list elements being collected (arena) */
+  uint32_t stack_top, stack_cap;
+  PathSeg path[PDEC_MAX_DEPTH + 2];
+  int path_len;
+  ErrKind err;
+  bool recovering;          /* after a top-level value error: key only */
+  PDecodeResult *out;
+} Dec;
+
+static int peek(const Dec *d) { return d->p < d->end ? (unsigned char)*d->p : -1; }
+
+static void skip_ws(Dec *d) {
+  const char *p = d->p, *end = d->end;
+  while (p < end && (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r')) p++;
+  d->p = p;
+}
+
+static bool is_digit(int c) { return (unsigned)c - '0' <= 9; }
+
+/* Stores msg unless an error of the same or a graver kind is stored. */
+static bool set_error(Dec *d, ErrKind kind, const char *msg) {
+  if (d->err == ERR_NONE || (kind == ERR_FATAL && d->err == ERR_VALUE)) {
+    g_strlcpy(d->out->error, msg, sizeof d->out->error);
+    d->err = kind;
+  }
+  return false;
+}
+
+static size_t byte_no(const Dec *d, const char *at) { return (size_t)(at - d->base) + 1; }
+
+static bool fail_utf8(Dec *d, size_t offset) {
+  char msg[64];
+  snprintf(msg, sizeof msg, "invalid UTF-8 at byte %zu", offset + 1);
+  return set_error(d, ERR_FATAL, msg);
+}
+
+/* Malformed JSON at `at`; `problem` is "expected …" or a description.
+ * A byte >= 0x80 outside a string may be the start of invalid UTF-8, which
+ * is the better message. */
+static bool fail_syntax(Dec *d, const char *at, const char *problem) {
+  size_t len = (size_t)(d->end - d->base);
+  size_t bad = pdec_utf8_check(d->base, len);
+  if (bad < len) return fail_utf8(d, bad);
+  char msg[160];
+  if (at >= d->end) {
+    bool expected = strncmp(problem, "expected ", 9) == 0;
+    snprintf(msg, sizeof msg, "malformed JSON at byte %zu: unexpected end of text%s%s%s",
+             byte_no(d, at), expected ? ", " : " (", problem, expected ? "" : ")");
+  } else {
+    snprintf(msg, sizeof msg, "malformed JSON at byte %zu: %s", byte_no(d, at), problem);
+  }
+  return set_error(d, ERR_FATAL, msg);
+}
+
+static bool fail_depth(Dec *d, const char *at) {
+  char msg[128];
+  snprintf(msg, sizeof msg, "malformed JSON at byte %zu: nested deeper than %d levels",
+           byte_no(d, at), PDEC_MAX_DEPTH);
+  return set_error(d, ERR_FATAL, msg);
+}
+
+/* "events[3].at" into buf. */
+static void render_path(const Dec *d, char *buf, size_t cap) {
+  size_t n = 0;
+  buf[0] = '\0';
+  for (int i = 0; i < d->path_len && n + 1 < cap; i++) {
+    const PathSeg *s = &d->path[i];
+    int w;
+    if (s->name)
+      w = snprintf(buf + n, cap - n, "%s%.*s", i ? "." : "", (int)s->name_len, s->name);
+    else
+      w = snprintf(buf + n, cap - n, "[%u]", s->index);
+    if (w < 0) break;
+    n += (size_t)w;
+  }
+}
+
+/* An error about the value at the current path: "path: message". */
+G_GNUC_PRINTF(3, 4)
+static bool fail_path(Dec *d, ErrKind kind, const char *fmt, ...) {
+  char path[192], msg[256], full[sizeof d->out->error];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  render_path(d, path, sizeof path);
+  full[0] = '\0';
+  if (path[0]) {
+    g_strlcat(full, path, sizeof full);
+    g_strlcat(full, ": ", sizeof full);
+  }
+  g_strlcat(full, msg, sizeof full); /* long messages are cut, not overrun */
+  return set_error(d, kind, full);
+}
+
+static bool fail_memory(Dec *d) {
+  return fail_path(d, ERR_FATAL, "record too large (out of memory or over the memory limit)");
+}
+
+static void push_field(Dec *d, const PDecodeField *f) {
+  d->path[d->path_len++] = (PathSeg){f->name, f->name_len, 0};
+}
+
+static void push_index(Dec *d, uint32_t i) { d->path[d->path_len++] = (PathSeg){NULL, 0, i}; }
+
+/* ---- scanning tokens ------------------------------------------------------- */
+
+static bool scan_literal(Dec *d, const char *lit, size_t n) {
+  if ((size_t)(d->end - d->p) < n || memcmp(d->p, lit, n) != 0)
+    return fail_syntax(d, d->p, "expected a value");
+  d->p += n;
+  return true;
+}
+
+static int hex_value(int c) {
+  if (is_digit(c)) return c - '0';
+  c |= 0x20;
+  return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* A string token at d->p ('"'): validates escapes, control characters and
+ * UTF-8, and returns the raw content [*cs, *ce) and whether it has
+ * backslashes. Leaves d->p after the closing quote. */
+static bool scan_string(Dec *d, const char **cs, const char **ce, bool *has_esc) {
+  const unsigned char *p = (const unsigned char *)d->p + 1;
+  const unsigned char *end = (const unsigned char *)d->end;
+  bool esc = false;
+  *cs = (const char *)p;
+  for (;;) {
+    /* Fast path: 8 plain ASCII bytes with no quote, backslash or control. */
+    while (end - p >= 8) {
+      uint64_t w = load8(p);
+      if (HAS_ZERO(w ^ (ONES8 * '"')) | HAS_ZERO(w ^ (ONES8 * '\\')) | HAS_LESS(w, 0x20) |
+          (w & HIGH8))
+        break;
+      p += 8;
+    }
+    if (p >= end) return fail_syntax(d, (const char *)p, "unterminated string");
+    unsigned c = *p;
+    if (c == '"') break;
+    if (c == '\\') {
+      esc = true;
+      if (end - p < 2) return fail_syntax(d, (const char *)end, "unterminated string");
+      switch (p[1]) {
+      case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't':
+        p += 2;
+        continue;
+      case 'u':
+        if (end - p < 6 || hex_value(p[2]) < 0 || hex_value(p[3]) < 0 || hex_value(p[4]) < 0 ||
+            hex_value(p[5]) < 0)
+          return fail_syntax(d, (const char *)p, "expected four hex digits after \\u");
+        p += 6;
+        continue;
+      default:
+        return fail_syntax(d, (const char *)p, "invalid escape in a string");
+      }
+    }
+    if (c < 0x20) return fail_syntax(d, (const char *)p, "control character in a string (must be escaped)");
+    if (c >= 0x80) {
+      size_t n = utf8_seq(p, end);
+      if (n == 0) return fail_utf8(d, (size_t)((const char *)p - d->base));
+      p += n;
+      continue;
+    }
+    p++;
+  }
+  *ce = (const char *)p;
+  *has_esc = esc;
+  d->p = (const char *)p + 1;
+  return true;
+}
+
+static void put_utf8(char **o, uint32_t cp) {
+  unsigned char *q = (unsigned char *)*o;
+  if (cp < 0x80) {
+    *q++ = (unsigned char)cp;
+  } else if (cp < 0x800) {
+    *q++ = (unsigned char)(0xC0 | cp >> 6);
+    *q++ = (unsigned char)(0x80 | (cp & 0x3F));
+  } else if (cp < 0x10000) {
+    *q++ = (unsigned char)(0xE0 | cp >> 12);
+    *q++ = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+    *q++ = (unsigned char)(0x80 | (cp & 0x3F));
+  } else {
+    *q++ = (unsigned char)(0xF0 | cp >> 18);
+    *q++ = (unsigned char)(0x80 | ((cp >> 12) & 0x3F));
+    *q++ = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+    *q++ = (unsigned char)(0x80 | (cp & 0x3F));
+  }
+  *o = (char *)q;
+}
+
+static uint32_t hex4(const char *s) {
+  return (uint32_t)(hex_value((unsigned char)s[0]) << 12 | hex_value((unsigned char)s[1]) << 8 |
+                    hex_value((unsigned char)s[2]) << 4 | hex_value((unsigned char)s[3]));
+}
+
+typedef enum { UNESC_OK, UNESC_SURROGATE, UNESC_MEMORY } UnescResult;
+
+/* Decodes the escapes of scanned (so well-formed) raw string content into
+ * the arena. Decoded text is never longer than the raw text: \uXXXX (6
+ * bytes) gives at most 3, a surrogate pair (12) gives 4. */
+static UnescResult unescape(Dec *d, const char *s, const char *e, const char **out, size_t *out_len) {
+  char *buf = pa_alloc(d->arena, (size_t)(e - s) + 1);
+  if (!buf) return UNESC_MEMORY;
+  char *o = buf;
+  while (s < e) {
+    const char *bs = memchr(s, '\\', (size_t)(e - s));
+    if (!bs) bs = e;
+    memcpy(o, s, (size_t)(bs - s));
+    o += bs - s;
+    s = bs;
+    if (s == e) break;
+    char c = s[1];
+    s += 2;
+    switch (c) {
+    case 'b': *o++ = '\b'; break;
+    case 'f': *o++ = '\f'; break;
+    case 'n': *o++ = '\n'; break;
+    case 'r': *o++ = '\r'; break;
+    case 't': *o++ = '\t'; break;
+    case 'u': {
+      uint32_t cp = hex4(s);
+      s += 4;
+      if (cp >= 0xDC00 && cp <= 0xDFFF) return UNESC_SURROGATE;
+      if (cp >= 0xD800 && cp <= 0xDBFF) {
+        if (e - s < 6 || s[0] != '\\' || s[1] != 'u') return UNESC_SURROGATE;
+        uint32_t lo = hex4(s + 2);
+        if (lo < 0xDC00 || lo > 0xDFFF) return UNESC_SURROGATE;
+        cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+        s += 6;
+      }
+      put_utf8(&o, cp);
+      break;
+    }
+    default: *o++ = c; break; /* " \ / */
+    }
+  }
+  *o = '\0';
+  *out = buf;
+  *out_len = (size_t)(o - buf);
+  return UNESC_OK;
+}
+
+/* A number token: value = mant × 10^exp10, with the significant digits in
+ * mant (leading and trailing zeros stripped) when nsig <= 19. */
+typedef struct {
+  const char *start, *end;
+  uint64_t mant;
+  int64_t nsig;
+  int64_t exp10;
+  bool neg;
+} NumTok;
+
+static const double P10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                             1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                             1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+static const uint64_t U10[] = {1u, 10u, 100u, 1000u, 10000u, 100000u, 1000000u,
+                               10000000u, 100000000u, 1000000000u, 10000000000u,
+                               100000000000u, 1000000000000u, 10000000000000u,
+                               100000000000000u, 1000000000000000u,
+                               10000000000000000u, 100000000000000000u,
+                               1000000000000000000u, 10000000000000000000u};
+
+/* -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? at d->p. */
+static bool scan_number(Dec *d, NumTok *n) {
+  const char *p = d->p, *end = d->end;
+  uint64_t mant = 0;
+  int64_t nsig = 0, zeros = 0, frac = 0;
+  n->start = p;
+  n->neg = p < end && *p == '-';
+  if (n->neg) p++;
+  if (p >= end || !is_digit((unsigned char)*p)) return fail_syntax(d, p, "expected a digit");
+  if (*p == '0' && p + 1 < end && is_digit((unsigned char)p[1]))
+    return fail_syntax(d, p + 1, "leading zero in a number");
+  bool in_frac = false;
+  for (;;) {
+    for (; p < end && is_digit((unsigned char)*p); p++) {
+      unsigned dg = (unsigned)(*p - '0');
+      frac += in_frac;
+      if (dg == 0) {
+        zeros += nsig > 0; /* trailing zeros so far; leading ones vanish */
+        continue;
+      }
+      if (nsig + zeros < 19) {
+        mant = mant * U10[zeros + 1] + dg;
+      }
+      nsig += zeros + 1; /* nsig > 19: mant is no longer exact */
+      zeros = 0;
+    }
+    if (in_frac || p >= end || *p != '.') break;
+    p++;
+    if (p >= end || !is_digit((unsigned char)*p)) return fail_syntax(d, p, "expected a digit after '.'");
+    in_frac = true;
+  }
+  int64_t e = 0;
+  if (p < end && (*p == 'e' || *p == 'E')) {
+    p++;
+    bool eneg = p < end && *p == '-';
+    if (p < end && (*p == '-' || *p == '+')) p++;
+    if (p >= end || !is_digit((unsigned char)*p)) return fail_syntax(d, p, "expected a digit in the exponent");
+    for (; p < end && is_digit((unsigned char)*p); p++)
+      if (e < 1000000000) e = e * 10 + (*p - '0'); /* past that it is 0 or inf anyway */
+    if (eneg) e = -e;
+  }
+  n->mant = mant;
+  n->nsig = nsig;
+  n->exp10 = e - frac + zeros;
+  n->end = p;
+  d->p = p;
+  return true;
+}
+
+typedef enum { INT_OK, INT_FRACTION, INT_RANGE } IntResult;
+
+static IntResult num_to_int(const NumTok *n, int64_t *out) {
+  if (n->nsig == 0) { /* 0, -0, 0.000, 0e99 */
+    *out = 0;
+    return INT_OK;
+  }
+  if (n->exp10 < 0) return INT_FRACTION;
+  if (n->nsig > 19 || n->nsig + n->exp10 > 19) return INT_RANGE; /* >= 10^19 */
+  uint64_t v = n->mant;
+  for (int64_t i = 0; i < n->exp10; i++) {
+    if (v > UINT64_MAX / 10) return INT_RANGE;
+    v *= 10;
+  }
+  uint64_t limit = (uint64_t)INT64_MAX + n->neg;
+  if (v > limit) return INT_RANGE;
+  *out = n->neg ? (int64_t)(0 - v) : (int64_t)v;
+  return INT_OK;
+}
+
+typedef enum { DBL_OK, DBL_RANGE, DBL_FATAL } DblResult;
+
+/* Correctly rounded: Clinger's fast path when the digits and the power of
+ * ten are both exact doubles, strtod (on a NUL-terminated copy) else.
+ * DBL_RANGE when the magnitude overflows. */
+static DblResult num_to_double(Dec *d, const NumTok *n, double *out) {
+  double v;
+  if (n->nsig == 0) {
+    v = 0.0;
+  } else if (n->nsig <= 15 && n->exp10 >= -22 && n->exp10 <= 22 + 15 - n->nsig) {
+    /* mant < 10^15 < 2^53: exact; so is 10^k for k <= 22. */
+    if (n->exp10 < 0) {
+      v = (double)n->mant / P10[-n->exp10];
+    } else if (n->exp10 <= 22) {
+      v = (double)n->mant * P10[n->exp10];
+    } else { /* shift the excess into the (still exact) integer */
+      v = (double)(n->mant * U10[n->exp10 - 22]) * 1e22;
+    }
+  } else {
+    size_t len = (size_t)(n->end - n->start);
+    char small[64];
+    char *copy = len < sizeof small ? small : pa_alloc(d->arena, len + 1);
+    if (!copy) {
+      fail_memory(d);
+      return DBL_FATAL;
+    }
+    memcpy(copy, n->start, len);
+    copy[len] = '\0';
+    v = g_ascii_strtod(copy, NULL);
+    if (!isfinite(v)) return DBL_RANGE;
+    *out = v; /* strtod has the sign */
+    return DBL_OK;
+  }
+  *out = n->neg ? -v : v;
+  return DBL_OK;
+}
+
+/* ---- skipping ------------------------------------------------------------------ */
+
+/* A string key and its ':' inside a skipped object. */
+static bool skip_key(Dec *d) {
+  const char *cs, *ce;
+  bool esc;
+  skip_ws(d);
+  if (peek(d) != '"') return fail_syntax(d, d->p, "expected a string key");
+  if (!scan_string(d, &cs, &ce, &esc)) return false;
+  skip_ws(d);
+  if (peek(d) != ':') return fail_syntax(d, d->p, "expected ':'");
+  d->p++;
+  return true;
+}
+
+/* Skips one value at d->p, validating it. Iterative: `open` is the stack
+ * of enclosing containers ('{' or '['), bounded by PDEC_MAX_DEPTH. */
+static bool skip_value(Dec *d) {
+  char open[PDEC_MAX_DEPTH];
+  int sp = 0;
+  for (;;) {
+    /* A value is expected here. */
+    skip_ws(d);
+    int c = peek(d);
+    if (c == '{' || c == '[') {
+      if (d->depth + sp + 1 > PDEC_MAX_DEPTH) return fail_depth(d, d->p);
+      open[sp++] = (char)c;
+      d->p++;
+      skip_ws(d);
+      int close = c == '{' ? '}' : ']';
+      if (peek(d) == close) {
+        d->p++;
+        sp--;
+      } else {
+        if (c == '{' && !skip_key(d)) return false;
+        continue;
+      }
+    } else if (c == '"') {
+      const char *cs, *ce;
+      bool esc;
+      if (!scan_string(d, &cs, &ce, &esc)) return false;
+    } else if (c == '-' || is_digit(c)) {
+      NumTok n;
+      if (!scan_number(d, &n)) return false;
+    } else if (c == 't') {
+      if (!scan_literal(d, "true", 4)) return false;
+    } else if (c == 'f') {
+      if (!scan_literal(d, "false", 5)) return false;
+    } else if (c == 'n') {
+      if (!scan_literal(d, "null", 4)) return false;
+    } else {
+      return fail_syntax(d, d->p, "expected a value");
+    }
+    /* After a value: close containers, or move to the next element. */
+    for (;;) {
+      if (sp == 0) return true;
+      skip_ws(d);
+      c = peek(d);
+      if (c == ',') {
+        d->p++;
+        if (open[sp - 1] == '{' && !skip_key(d)) return false;
+        break;
+      }
+      if (c == (open[sp - 1] == '{' ? '}' : ']')) {
+        d->p++;
+        sp--;
+        continue;
+      }
+      return fail_syntax(d, d->p, open[sp - 1] == '{' ? "expected ',' or '}'" : "expected ',' or ']'");
+    }
+  }
+}
+
+/* ---- typed decoding -------------------------------------------------------------- */
+
+/* What a wrong value was, for an error: its text (cut to QUOTE_MAX bytes)
+ * or, for pii fields and containers, only its JSON type. */
+static void describe(const char *s, const char *e, bool pii, char *buf, size_t cap) {
+  switch (*s) {
+  case '[': snprintf(buf, cap, "an array"); return;
+  case '{': snprintf(buf, cap, "an object"); return;
+  case 'n': snprintf(buf, cap, "null"); return;
+  case '"': if (pii) { snprintf(buf, cap, "a string"); return; } break;
+  case 't': case 'f': if (pii) { snprintf(buf, cap, "a boolean"); return; } break;
+  default: if (pii) { snprintf(buf, cap, "a number"); return; } break;
+  }
+  size_t len = (size_t)(e - s);
+  if (len <= QUOTE_MAX) {
+    snprintf(buf, cap, "%.*s", (int)len, s);
+    return;
+  }
+  size_t cut = QUOTE_MAX;
+  while (cut > 0 && ((unsigned char)s[cut] & 0xC0) == 0x80) cut--; /* whole characters */
+  snprintf(buf, cap, "%.*s...%s", (int)cut, s, *s == '"' ? "\"" : "");
+}
+
+static const char *expected_text(PDecodeKind k) {
+  switch (k) {
+  case PDT_BOOL: return "expected true or false";
+  case PDT_INT: return "expected an integer";
+  case PDT_NUMBER: return "expected a number";
+  case PDT_STRING: return "expected a string";
+  case PDT_TIME: return "expected a time (RFC 3339 text, a date, or Unix seconds)";
+  case PDT_DURATION: return "expected a duration (text like \"7d\", or a number of seconds)";
+  case PDT_LIST: return "expected a list";
+  case PDT_RECORD: return "expected an object";
+  }
+  return "unexpected value";
+}
+
+/* "<path>: expected …, got <value>" for the token [s, e). */
+static bool fail_type(Dec *d, PDecodeKind k, bool pii, const char *s, const char *e) {
+  char what[QUOTE_MAX + 16];
+  describe(s, e, pii, what, sizeof what);
+  return fail_path(d, ERR_VALUE, "%s, got %s", expected_text(k), what);
+}
+
+/* The value at d->p has the wrong JSON type for k: scan it (it must still
+ * be valid JSON) to quote it. */
+static bool fail_type_here(Dec *d, PDecodeKind k, bool pii) {
+  const char *s = d->p;
+  int c = peek(d);
+  if (c == '"') {
+    const char *cs, *ce;
+    bool esc;
+    if (!scan_string(d, &cs, &ce, &esc)) return false;
+  } else if (c == '-' || is_digit(c)) {
+    NumTok n;
+    if (!scan_number(d, &n)) return false;
+  } else if (c == 't') {
+    if (!scan_literal(d, "true", 4)) return false;
+  } else if (c == 'f') {
+    if (!scan_literal(d, "false", 5)) return false;
+  } else if (c == 'n') {
+    if (!scan_literal(d, "null", 4)) return false;
+  } else if (c != '[' && c != '{') {
+    return fail_syntax(d, d->p, "expected a value");
+  }
+  return fail_type(d, k, pii, s, d->p);
+}
+
+/* A string value: the raw bytes when there are no escapes (no copy), else
+ * decoded into the arena. */
+static bool read_string(Dec *d, const char **out, size_t *out_len, const char **tok_start) {
+  const char *cs, *ce;
+  bool esc;
+  *tok_start = d->p;
+  if (!scan_string(d, &cs, &ce, &esc)) return false;
+  if (!esc) {
+    *out = cs;
+    *out_len = (size_t)(ce - cs);
+  } else {
+    switch (unescape(d, cs, ce, out, out_len)) {
+    case UNESC_OK: break;
+    case UNESC_MEMORY: return fail_memory(d);
+    case UNESC_SURROGATE:
+      return fail_path(d, ERR_VALUE, "invalid string: a \\u escape is a lone UTF-16 surrogate");
+    }
+  }
+  if (*out_len > PDEC_MAX_STRING)
+    return fail_path(d, ERR_FATAL, "string longer than %u bytes", PDEC_MAX_STRING);
+  return true;
+}
+
+static bool decode_value(Dec *d, const PDecodeType *t, bool pii, PValue *out);
+static bool decode_object(Dec *d, const PDecodePlan *plan, PValue *fields, bool pii, bool top);
+static bool finish_record(Dec *d, const PDecodePlan *plan, PValue *fields);
+
+static bool decode_int(Dec *d, bool pii, PValue *out) {
+  NumTok n;
+  int64_t i;
+  if (!scan_number(d, &n)) return false;
+  switch (num_to_int(&n, &i)) {
+  case INT_OK: *out = pv_int(i); return true;
+  case INT_FRACTION: return fail_type(d, PDT_INT, pii, n.start, n.end);
+  case INT_RANGE: break;
+  }
+  if (pii) return fail_path(d, ERR_VALUE, "integer out of range");
+  char what[QUOTE_MAX + 16];
+  describe(n.start, n.end, false, what, sizeof what);
+  return fail_path(d, ERR_VALUE, "integer out of range: %s", what);
+}
+
+static bool decode_number(Dec *d, bool pii, PValue *out) {
+  NumTok n;
+  double v;
+  if (!scan_number(d, &n)) return false;
+  DblResult r = num_to_double(d, &n, &v);
+  if (r == DBL_FATAL) return false;
+  if (r == DBL_RANGE) {
+    if (pii) return fail_path(d, ERR_VALUE, "number out of range");
+    char what[QUOTE_MAX + 16];
+    describe(n.start, n.end, false, what, sizeof what);
+    return fail_path(d, ERR_VALUE, "number out of range: %s", what);
+  }
+  *out = pv_number(v);
+  return true;
+}
+
+/* Time or duration from text or a number of seconds. */
+static bool decode_instant(Dec *d, PDecodeKind k, bool pii, PValue *out) {
+  const char *tok = d->p;
+  int64_t us = 0;
+  bool ok;
+  if (peek(d) == '"') {
+    const char *s;
+    size_t len;
+    if (!read_string(d, &s, &len, &tok)) return false;
+    ok = k == PDT_TIME ? ptime_parse(s, len, &us) : pduration_parse(s, len, &us);
+  } else {
+    NumTok n;
+    double secs;
+    if (!scan_number(d, &n)) return false;
+    DblResult r = num_to_double(d, &n, &secs);
+    if (r == DBL_FATAL) return false;
+    ok = r == DBL_OK;
+    if (ok && k == PDT_TIME) {
+      ok = ptime_from_unix_seconds(secs, &us);
+    } else if (ok) {
+      double x = secs * 1e6;
+      ok = x > -9.2e18 && x < 9.2e18;
+      if (ok) us = (int64_t)llround(x);
+    }
+  }
+  if (!ok) return fail_type(d, k, pii, tok, d->p);
+  *out = k == PDT_TIME ? pv_time(us) : pv_duration(us);
+  return true;
+}
+
+static bool stack_push(Dec *d, PValue v) {
+  if (d->stack_top == d->stack_cap) {
+    uint32_t cap = d->stack_cap ? d->stack_cap * 2 : 64;
+    PValue *grown = pa_alloc(d->arena, (size_t)cap * sizeof(PValue));
+    if (!grown) return fail_memory(d);
+    if (d->stack_top) memcpy(grown, d->stack, d->stack_top * sizeof(PValue));
+    d->stack = grown; /* the old block stays in the arena until reset */
+    d->stack_cap = cap;
+  }
+  d->stack[d->stack_top++] = v;
+  return true;
+}
+
+/* A record value (a JSON object) decoded with its plan. */
+static bool decode_record(Dec *d, const PDecodePlan *plan, bool pii, PValue *out) {
+  if (peek(d) != '{') return fail_type_here(d, PDT_RECORD, pii);
+  PValue *fields = pa_alloc(d->arena, (plan->n_fields ? plan->n_fields : 1) * sizeof(PValue));
+  if (!fields) return fail_memory(d);
+  if (!decode_object(d, plan, fields, pii, false)) return false;
+  if (!finish_record(d, plan, fields)) return false;
+  *out = pv_record(fields, plan->n_fields);
+  return true;
+}
+
+/* As-of semantics: an event after `now` is invisible to the model. */
+static bool in_future(const Dec *d, const PDecodePlan *plan, PValue rec) {
+  if (plan->at_field < 0 || (uint32_t)plan->at_field >= plan->n_fields) return false;
+  PValue at = rec.u.items[plan->at_field];
+  return at.kind == PV_TIME && at.u.i > d->now_us;
+}
+
+/* list<T> := '[' (value (',' value)*)? ']' */
+static bool decode_list(Dec *d, const PDecodeType *t, bool pii, PValue *out) {
+  if (peek(d) != '[') return fail_type_here(d, PDT_LIST, pii);
+  if (d->depth + 1 > PDEC_MAX_DEPTH) return fail_depth(d, d->p);
+  d->depth++;
+  d->p++;
+  uint32_t base = d->stack_top, index = 0;
+  skip_ws(d);
+  if (peek(d) == ']') {
+    d->p++;
+  } else {
+    for (;;) {
+      skip_ws(d);
+      if (index >= PDEC_MAX_LIST)
+        return fail_path(d, ERR_FATAL, "list longer than %u elements", PDEC_MAX_LIST);
+      push_index(d, index);
+      PValue v;
+      bool keep = true;
+      if (t->elem->kind == PDT_RECORD) {
+        if (!decode_record(d, t->elem->record, pii, &v)) return false;
+        keep = !in_future(d, t->elem->record, v);
+      } else if (!decode_value(d, t->elem, pii, &v)) {
+        return false;
+      }
+      d->path_len--;
+      if (keep && !stack_push(d, v)) return false;
+      index++;
+      skip_ws(d);
+      int c = peek(d);
+      if (c == ',') {
+        d->p++;
+        continue;
+      }
+      if (c == ']') {
+        d->p++;
+        break;
+      }
+      return fail_syntax(d, d->p, "expected ',' or ']'");
+    }
+  }
+  uint32_t n = d->stack_top - base;
+  PValue *items = NULL;
+  if (n) {
+    items = pa_alloc(d->arena, (size_t)n * sizeof(PValue));
+    if (!items) return fail_memory(d);
+    memcpy(items, d->stack + base, (size_t)n * sizeof(PValue));
+  }
+  d->stack_top = base;
+  d->depth--;
+  *out = pv_list(items, n);
+  return true;
+}
+
+/* A non-null value of type t at d->p. */
+static bool decode_value(Dec *d, const PDecodeType *t, bool pii, PValue *out) {
+  int c = peek(d);
+  switch (t->kind) {
+  case PDT_BOOL:
+    if (c == 't' && d->end - d->p >= 4 && memcmp(d->p, "true", 4) == 0) {
+      d->p += 4;
+      *out = pv_bool(true);
+      return true;
+    }
+    if (c == 'f' && d->end - d->p >= 5 && memcmp(d->p, "false", 5) == 0) {
+      d->p += 5;
+      *out = pv_bool(false);
+      return true;
+    }
+    break;
+  case PDT_INT:
+    if (c == '-' || is_digit(c)) return decode_int(d, pii, out);
+    break;
+  case PDT_NUMBER:
+    if (c == '-' || is_digit(c)) return decode_number(d, pii, out);
+    break;
+  case PDT_STRING:
+    if (c == '"') {
+      const char *s, *tok;
+      size_t len;
+      if (!read_string(d, &s, &len, &tok)) return false;
+      *out = pv_string(s, (uint32_t)len);
+      return true;
+    }
+    break;
+  case PDT_TIME:
+  case PDT_DURATION:
+    if (c == '"' || c == '-' || is_digit(c)) return decode_instant(d, t->kind, pii, out);
+    break;
+  case PDT_LIST: return decode_list(d, t, pii, out);
+  case PDT_RECORD: return decode_record(d, t->record, pii, out);
+  }
+  return fail_type_here(d, t->kind, pii);
+}
+
+/* Looks up a key; keys with escapes are decoded first ("\u0069d" is "id"). */
+static bool lookup_key(Dec *d, const PDecodePlan *plan, const char *cs, const char *ce, bool esc,
+                       uint32_t *hint, int *idx) {
+  if (!esc) {
+    *idx = find_field(plan, cs, (size_t)(ce - cs), hint);
+    return true;
+  }
+  const char *key;
+  size_t len;
+  switch (unescape(d, cs, ce, &key, &len)) {
+  case UNESC_OK: *idx = find_field(plan, key, len, hint); return true;
+  case UNESC_MEMORY: return fail_memory(d);
+  case UNESC_SURROGATE: break;
+  }
+  return fail_syntax(d, cs - 1, "lone UTF-16 surrogate in a key");
+}
+
+/* Whether the value of field idx is skipped rather than decoded. */
+static bool skip_field(const Dec *d, const PDecodePlan *plan, int idx, bool top) {
+  if (idx < 0) return true;
+  bool is_key = top && idx == plan->key_field;
+  if (d->recovering) return !is_key;
+  return !plan->fields[idx].used && !is_key;
+}
+
+/* object := '{' (key ':' value (',' key ':' value)*)? '}' into fields[];
+ * fields not seen stay MARK_ABSENT, explicit nulls become MARK_NULL. A later
+ * duplicate key replaces an earlier one. */
+static bool decode_object(Dec *d, const PDecodePlan *plan, PValue *fields, bool pii, bool top) {
+  if (d->depth + 1 > PDEC_MAX_DEPTH) return fail_depth(d, d->p);
+  d->depth++;
+  d->p++;
+  for (uint32_t i = 0; i < plan->n_fields; i++) fields[i].kind = MARK_ABSENT;
+  uint32_t hint = 0;
+  skip_ws(d);
+  if (peek(d) == '}') {
+    d->p++;
+    d->depth--;
+    return true;
+  }
+  for (;;) {
+    skip_ws(d);
+    if (peek(d) != '"') return fail_syntax(d, d->p, "expected a string key");
+    const char *cs, *ce;
+    bool esc;
+    int idx;
+    if (!scan_string(d, &cs, &ce, &esc)) return false;
+    if (!lookup_key(d, plan, cs, ce, esc, &hint, &idx)) return false;
+    skip_ws(d);
+    if (peek(d) != ':') return fail_syntax(d, d->p, "expected ':'");
+    d->p++;
+    skip_ws(d);
+    const char *vstart = d->p;
+    if (skip_field(d, plan, idx, top)) {
+      if (!skip_value(d)) return false;
+    } else if (peek(d) == 'n') {
+      if (!scan_literal(d, "null", 4)) return false;
+      fields[idx].kind = MARK_NULL;
+    } else {
+      const PDecodeField *f = &plan->fields[idx];
+      int saved_path = d->path_len;
+      push_field(d, f);
+      if (decode_value(d, &f->type, pii || f->pii, &fields[idx])) {
+        d->path_len = saved_path;
+        if (top && idx == plan->key_field) d->out->key = fields[idx];
+      } else {
+        if (!top || d->err == ERR_FATAL) return false;
+        /* A value error in the profile: note it, then read on for the
+         * key (and to validate the rest of the text). */
+        d->recovering = true;
+        d->p = vstart;
+        d->depth = 1;
+        d->path_len = 0;
+        d->stack_top = 0;
+        if (!skip_value(d)) return false;
+      }
+    }
+    skip_ws(d);
+    int c = peek(d);
+    if (c == ',') {
+      d->p++;
+      continue;
+    }
+    if (c == '}') {
+      d->p++;
+      break;
+    }
+    return fail_syntax(d, d->p, "expected ',' or '}'");
+  }
+  d->depth--;
+  return true;
+}
+
+/* Absent and null fields: default, null, or an error. */
+static bool finish_record(Dec *d, const PDecodePlan *plan, PValue *fields) {
+  for (uint32_t i = 0; i < plan->n_fields; i++) {
+    PValue *v = &fields[i];
+    if (v->kind != MARK_ABSENT && v->kind != MARK_NULL) continue;
+    const PDecodeField *f = &plan->fields[i];
+    bool was_null = v->kind == MARK_NULL;
+    if (f->has_default) {
+      *v = f->default_value;
+    } else if (f->optional || (!f->used && (int)i != plan->key_field)) {
+      /* Unused fields are not checked: the model never reads them. */
+      *v = pv_null();
+    } else if (was_null) {
+      push_field(d, f);
+      return fail_path(d, ERR_VALUE, "required field is null");
+    } else {
+      return fail_path(d, ERR_VALUE, "missing required field '%.*s'", (int)f->name_len, f->name);
+    }
+  }
+  return true;
+}
+
+static const char *json_type_name(int c) {
+  switch (c) {
+  case '[': return "an array";
+  case '"': return "a string";
+  case 't': case 'f': return "a boolean";
+  case 'n': return "null";
+  default: return "a number";
+  }
+}
+
+bool pdec_decode(const PDecodePlan *plan, const char *json, size_t len, int64_t now_us,
+                 PArena *arena, PDecodeResult *out) {
+  Dec d = {.base = json, .p = json, .end = json + len, .arena = arena, .now_us = now_us, .out = out};
+  out->key = pv_null();
+  out->error[0] = '\0';
+  out->fields = pa_alloc(arena, (plan->n_fields ? plan->n_fields : 1) * sizeof(PValue));
+  if (!out->fields) return fail_memory(&d);
+  skip_ws(&d);
+  int c = peek(&d);
+  if (c < 0) return set_error(&d, ERR_VALUE, "empty record");
+  if (c != '{') {
+    if (c == '[' || c == '"' || c == 't' || c == 'f' || c == 'n' || c == '-' || is_digit(c)) {
+      char msg[64];
+      snprintf(msg, sizeof msg, "expected a JSON object, got %s", json_type_name(c));
+      return set_error(&d, ERR_VALUE, msg);
+    }
+    return fail_syntax(&d, d.p, "expected '{'");
+  }
+  if (!decode_object(&d, plan, out->fields, false, true)) return false;
+  skip_ws(&d);
+  if (d.p != d.end) return fail_syntax(&d, d.p, "unexpected text after the object");
+  if (d.recovering) return false;
+  return finish_record(&d, plan, out->fields);
+}

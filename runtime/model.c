@@ -1,0 +1,206 @@
+/* model.c - compiled models: lifetime, constant sets, the listing. */
+#include "model.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "../stdlib/builtins.h"
+#include "json_write.h"
+
+#define PERSONA_OP_NAME(name, fmt, syn) #name,
+const char *const popcode_names[OP__COUNT] = {PERSONA_OPCODES(PERSONA_OP_NAME)};
+#undef PERSONA_OP_NAME
+#define PERSONA_OP_FMT(name, fmt, syn) PFMT_##fmt,
+const POpFormat popcode_formats[OP__COUNT] = {PERSONA_OPCODES(PERSONA_OP_FMT)};
+#undef PERSONA_OP_FMT
+#define PERSONA_OP_SYN(name, fmt, syn) syn,
+const char *const popcode_synopsis[OP__COUNT] = {PERSONA_OPCODES(PERSONA_OP_SYN)};
+#undef PERSONA_OP_SYN
+
+PModel *pmodel_new(void) {
+  PModel *m = g_new0(PModel, 1);
+  m->refcount = 1;
+  pa_init(&m->const_arena, 0);
+  return m;
+}
+
+PModel *pmodel_ref(PModel *m) {
+  g_atomic_int_inc(&m->refcount);
+  return m;
+}
+
+static void pmodel_free_tables(PModel *m) {
+  for (uint32_t i = 0; i < m->n_blocks; i++) {
+    g_free(m->blocks[i].name);
+    g_free(m->blocks[i].code);
+    g_free(m->blocks[i].locs);
+  }
+  g_free(m->blocks);
+  for (uint32_t i = 0; i < m->n_lifecycles; i++) {
+    PLifecycleCode *lc = &m->lifecycles[i];
+    g_free(lc->name);
+    g_strfreev(lc->stages);
+    g_free(lc->transitions);
+  }
+  g_free(m->lifecycles);
+  for (uint32_t i = 0; i < m->n_outputs; i++) {
+    g_free(m->outputs[i].name);
+    g_free(m->outputs[i].label);
+  }
+  g_free(m->outputs);
+  for (uint32_t i = 0; i < m->n_calls; i++)
+    if (m->calls[i].aux) pbuiltin_regex_free(m->calls[i].aux);
+  g_free(m->calls);
+  for (uint32_t i = 0; i < m->n_sets; i++) g_free(m->sets[i].slots);
+  g_free(m->sets);
+  for (uint32_t i = 0; i < m->n_plans; i++) pdec_plan_release(&m->plans[i]);
+  g_free(m->plans);
+}
+
+void pmodel_unref(PModel *m) {
+  if (!m || !g_atomic_int_dec_and_test(&m->refcount)) return;
+  pmodel_free_tables(m);
+  g_free(m->consts);
+  g_free(m->units);
+  g_free(m->global_init);
+  g_strfreev(m->file_names);
+  g_strfreev(m->profile_field_names);
+  g_free(m->name);
+  g_free(m->version);
+  pa_free(&m->const_arena);
+  g_free(m);
+}
+
+/* ---- values: equality and hashing ------------------------------------------- */
+
+bool pvalue_equal(PValue a, PValue b) {
+  if (a.kind == PV_NULL || b.kind == PV_NULL) return a.kind == b.kind;
+  if (a.kind == PV_INT && b.kind == PV_NUMBER) return (double)a.u.i == b.u.n;
+  if (a.kind == PV_NUMBER && b.kind == PV_INT) return a.u.n == (double)b.u.i;
+  if (a.kind != b.kind) return false;
+  switch (a.kind) {
+  case PV_BOOL: return a.u.b == b.u.b;
+  case PV_NUMBER: return a.u.n == b.u.n;
+  case PV_STRING: return a.len == b.len && (a.len == 0 || memcmp(a.u.s, b.u.s, a.len) == 0);
+  case PV_LIST:
+  case PV_RECORD:
+    if (a.len != b.len) return false;
+    for (uint32_t i = 0; i < a.len; i++)
+      if (!pvalue_equal(a.u.items[i], b.u.items[i])) return false;
+    return true;
+  default: return a.u.i == b.u.i;
+  }
+}
+
+static uint64_t mix64(uint64_t x) {
+  x ^= x >> 33;
+  x *= UINT64_C(0xff51afd7ed558ccd);
+  x ^= x >> 33;
+  x *= UINT64_C(0xc4ceb9fe1a85ec53);
+  x ^= x >> 33;
+  return x;
+}
+
+uint64_t pvalue_hash(PValue v) {
+  switch (v.kind) {
+  case PV_STRING: {
+    /* FNV-1a: the keys are short (regions, titles, event types). */
+    uint64_t h = UINT64_C(0xcbf29ce484222325);
+    for (uint32_t i = 0; i < v.len; i++) {
+      h ^= (unsigned char)v.u.s[i];
+      h *= UINT64_C(0x100000001b3);
+    }
+    return mix64(h);
+  }
+  case PV_NUMBER: {
+    double d = v.u.n == 0 ? 0.0 : v.u.n; /* -0 and 0 are equal */
+    if (d == floor(d) && fabs(d) < 9.2e18) return mix64((uint64_t)(int64_t)d);
+    uint64_t bits;
+    memcpy(&bits, &d, sizeof bits);
+    return mix64(bits);
+  }
+  case PV_BOOL: return mix64(v.u.b ? 1 : 0);
+  default: return mix64((uint64_t)v.u.i);
+  }
+}
+
+void pconstset_init(PConstSet *set, const PValue *values, uint32_t n) {
+  uint32_t cap = 8;
+  while (cap < n * 2 + 2) cap *= 2;
+  set->mask = cap - 1;
+  set->count = 0;
+  set->slots = g_new0(PValue, cap);
+  for (uint32_t i = 0; i < n; i++) {
+    uint32_t h = (uint32_t)pvalue_hash(values[i]) & set->mask;
+    while (set->slots[h].kind != PV_NULL) {
+      if (pvalue_equal(set->slots[h], values[i])) break;
+      h = (h + 1) & set->mask;
+    }
+    if (set->slots[h].kind == PV_NULL) {
+      set->slots[h] = values[i];
+      set->count++;
+    }
+  }
+}
+
+bool pconstset_has(const PConstSet *set, PValue v) {
+  if (v.kind == PV_NULL) return false;
+  uint32_t h = (uint32_t)pvalue_hash(v) & set->mask;
+  while (set->slots[h].kind != PV_NULL) {
+    if (pvalue_equal(set->slots[h], v)) return true;
+    h = (h + 1) & set->mask;
+  }
+  return false;
+}
+
+/* ---- listing ------------------------------------------------------------------- */
+
+static void disasm_insn(GString *out, const PModel *m, const PBlock *b, uint32_t pc) {
+  const PInsn *i = &b->code[pc];
+  const char *name = i->op < OP__COUNT ? popcode_names[i->op] : "???";
+  g_string_append_printf(out, "  %4u  %-9s", pc, name);
+  switch (i->op < OP__COUNT ? popcode_formats[i->op] : PFMT_ABC) {
+  case PFMT_A: g_string_append_printf(out, "%u", i->a); break;
+  case PFMT_AB: g_string_append_printf(out, "%u %u", i->a, i->b); break;
+  case PFMT_ABC: g_string_append_printf(out, "%u %u %u", i->a, i->b, i->c); break;
+  case PFMT_ABx: g_string_append_printf(out, "%u %u", i->a, i->bx); break;
+  case PFMT_AsBx:
+    if (i->op == OP_LOADINT) g_string_append_printf(out, "%u %d", i->a, i->sbx);
+    else g_string_append_printf(out, "%u ->%d", i->a, (int)pc + 1 + i->sbx);
+    break;
+  case PFMT_sBx: g_string_append_printf(out, "->%d", (int)pc + 1 + i->sbx); break;
+  }
+  if (i->op == OP_LOADK && i->bx < m->n_consts) {
+    g_string_append(out, "\t; ");
+    pjw_value(out, m->consts[i->bx], NULL);
+  } else if (i->op == OP_CALL && i->bx < m->n_calls) {
+    g_string_append_printf(out, "\t; %s/%u", pbuiltins[m->calls[i->bx].builtin].name,
+                           m->calls[i->bx].nargs);
+  } else if ((i->op == OP_ADDI || i->op == OP_SUBI || i->op == OP_NEGI) && i->x != PV_INT) {
+    g_string_append(out, i->x == PV_TIME ? "\t; time" : "\t; duration");
+  }
+  const PInsnLoc *l = &b->locs[pc];
+  g_string_append_printf(out, "\t@%s:%u:%u\n",
+                         l->file < m->n_files ? m->file_names[l->file] : "?", l->line, l->col);
+}
+
+char *pmodel_disasm(const PModel *m) {
+  GString *out = g_string_new(NULL);
+  g_string_append_printf(out, "model %s version \"%s\": %u blocks, %u constants, %u globals\n",
+                         m->name, m->version, m->n_blocks, m->n_consts, m->n_globals);
+  for (uint32_t bi = 0; bi < m->n_blocks; bi++) {
+    const PBlock *b = &m->blocks[bi];
+    g_string_append_printf(out, "\nblock %u: %s (%u registers)\n", bi, b->name, b->n_regs);
+    for (uint32_t pc = 0; pc < b->n_code; pc++) disasm_insn(out, m, b, pc);
+  }
+  g_string_append(out, "\nunits:");
+  for (uint32_t u = 0; u < m->n_units; u++) {
+    const PUnit *unit = &m->units[u];
+    if (unit->kind == PUNIT_LIFECYCLE)
+      g_string_append_printf(out, " lifecycle:%s", m->lifecycles[unit->lifecycle].name);
+    else
+      g_string_append_printf(out, " %u->G%u", unit->block, unit->slot);
+  }
+  g_string_append_c(out, '\n');
+  return g_string_free(out, FALSE);
+}

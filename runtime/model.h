@@ -1,0 +1,136 @@
+/* model.h - a compiled model: bytecode blocks plus the declarative tables
+ * that drive them (outputs, lifecycles, decode plans).
+ *
+ * One evaluation runs the model's units in dependency order. A unit is
+ * either a value (a tag, let or score: one block whose RET value goes into
+ * a global slot) or a lifecycle (a small state machine whose transition
+ * conditions are blocks). Consts are evaluated once, when the model is
+ * built, into the first global slots.
+ *
+ * Ownership: the model owns everything reachable from it (code, constant
+ * values and their memory in const_arena, plans, compiled regexes). It is
+ * immutable once built, shared read-only by VMs, and reference counted.
+ */
+#ifndef PERSONA_MODEL_H
+#define PERSONA_MODEL_H
+
+#include <glib.h>
+#include <stdint.h>
+
+#include "arena.h"
+#include "json_decode.h"
+#include "opcodes.h"
+#include "value.h"
+
+typedef struct PInsnLoc {
+  uint32_t file, line, col;
+} PInsnLoc;
+
+typedef struct PBlock {
+  char *name;          /* "tag enterprise", "score fit", "funnel: lead -> mql" */
+  PInsn *code;
+  PInsnLoc *locs;      /* one per instruction: the source it came from */
+  uint32_t n_code;
+  uint32_t n_regs;
+} PBlock;
+
+typedef enum { PUNIT_VALUE, PUNIT_LIFECYCLE } PUnitKind;
+
+typedef struct PUnit {
+  PUnitKind kind;
+  uint32_t block;      /* PUNIT_VALUE */
+  uint32_t slot;       /* PUNIT_VALUE: global slot of the result */
+  uint32_t lifecycle;  /* PUNIT_LIFECYCLE */
+} PUnit;
+
+typedef struct PTransitionCode {
+  int32_t from;        /* stage index, or -1 for `any` */
+  uint32_t to;
+  uint32_t block;      /* condition */
+} PTransitionCode;
+
+typedef struct PLifecycleCode {
+  char *name;
+  uint32_t n_stages;
+  char **stages;       /* stage names, in order of first appearance */
+  uint32_t initial;
+  uint32_t slot_stage;   /* global: the current stage, a PV_STRING */
+  uint32_t slot_entered; /* global: when the current stage was entered */
+  uint32_t n_transitions;
+  PTransitionCode *transitions; /* in the order written */
+} PLifecycleCode;
+
+typedef enum { POUT_TAG, POUT_SCORE } POutputKind;
+
+typedef struct POutput {
+  POutputKind kind;
+  char *name;
+  char *label;         /* tag label or NULL */
+  uint32_t slot;
+} POutput;
+
+typedef struct PCallSite {
+  uint32_t builtin;    /* index into pbuiltins */
+  uint32_t nargs;
+  void *aux;           /* compiled regex, owned */
+} PCallSite;
+
+/* A constant list used with `in`: open addressing over the values. */
+typedef struct PConstSet {
+  uint32_t mask;       /* capacity - 1 (power of two) */
+  uint32_t count;
+  PValue *slots;       /* PV_NULL = empty */
+} PConstSet;
+
+typedef struct PModel {
+  gint refcount;
+  char *name, *version;
+  char **file_names;       /* for runtime error locations */
+  uint32_t n_files;
+
+  PValue *consts;          /* K: the constant pool */
+  uint32_t n_consts;
+  PArena const_arena;      /* strings, lists and records of constants */
+
+  PBlock *blocks;
+  uint32_t n_blocks;
+  PUnit *units;            /* per-record units, in dependency order */
+  uint32_t n_units;
+  uint32_t n_globals;
+  PValue *global_init;     /* initial globals: consts set, others null */
+
+  POutput *outputs;        /* tags then scores, each in declaration order */
+  uint32_t n_outputs;
+  PLifecycleCode *lifecycles;
+  uint32_t n_lifecycles;
+
+  PCallSite *calls;
+  uint32_t n_calls;
+  PConstSet *sets;
+  uint32_t n_sets;
+  uint32_t n_dsets;        /* distinct-sets used by `distinct` */
+  uint32_t max_regs;
+
+  PDecodePlan *plans;      /* one per record type (and the schema) */
+  uint32_t profile_plan;   /* index of the schema's plan */
+  uint32_t n_plans;
+  char **profile_field_names; /* for messages and debugging */
+} PModel;
+
+PModel *pmodel_new(void);
+PModel *pmodel_ref(PModel *m);
+void pmodel_unref(PModel *m);
+
+/* Hash of a scalar value, consistent with pvalue_equal for same-kind
+ * values. */
+uint64_t pvalue_hash(PValue v);
+bool pvalue_equal(PValue a, PValue b);
+/* Builds a set from constant scalar values (copied by value; strings must
+ * live as long as the model). */
+void pconstset_init(PConstSet *set, const PValue *values, uint32_t n);
+bool pconstset_has(const PConstSet *set, PValue v);
+
+/* The bytecode listing of the whole model (caller frees). */
+char *pmodel_disasm(const PModel *m);
+
+#endif

@@ -1,0 +1,97 @@
+/* numfmt.c - shortest round-trip number text; see numfmt.h.
+ *
+ * Doubles: the shortest "%.{p}g" (p = 1..17) that reads back as the same
+ * double. Round-tripping is monotone in p (a p-digit decimal is also a
+ * (p+1)-digit one, so the nearest (p+1)-digit decimal is at least as
+ * close), so a binary search needs at most five attempts. g_ascii_formatd
+ * and g_ascii_strtod keep LC_NUMERIC out of it.
+ *
+ * Integral values below 1e21 are written as plain digits, the way
+ * JavaScript prints them (60, 123456789012345680, 100000000000000000000),
+ * so counters and ids never turn into exponents; beyond that, and for
+ * non-integral values, the exponent form is C's ("1e+21", "1e-07").
+ */
+#include "numfmt.h"
+
+#include <glib.h>
+#include <stdbool.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+size_t pnum_format_int(int64_t i, char *buf) {
+  char tmp[24];
+  char *p = tmp + sizeof tmp;
+  uint64_t a = i < 0 ? 0 - (uint64_t)i : (uint64_t)i; /* INT64_MIN too */
+  do {
+    *--p = (char)('0' + a % 10);
+    a /= 10;
+  } while (a);
+  if (i < 0) *--p = '-';
+  size_t n = (size_t)(tmp + sizeof tmp - p);
+  memcpy(buf, p, n);
+  buf[n] = '\0';
+  return n;
+}
+
+static const char *const G_FORMATS[18] = {
+    "%.0g",  "%.1g",  "%.2g",  "%.3g",  "%.4g",  "%.5g",
+    "%.6g",  "%.7g",  "%.8g",  "%.9g",  "%.10g", "%.11g",
+    "%.12g", "%.13g", "%.14g", "%.15g", "%.16g", "%.17g",
+};
+
+static bool round_trips(double d, int prec, char *buf) {
+  g_ascii_formatd(buf, PNUM_BUF, G_FORMATS[prec], d);
+  return g_ascii_strtod(buf, NULL) == d;
+}
+
+/* "1.2345678901234568e+17" -> "123456789012345680" in place (the value is
+ * integral, so the exponent is at least the number of fraction digits). */
+static size_t expand_exponent(char *buf) {
+  char *e = strchr(buf, 'e');
+  if (!e) return strlen(buf);
+  int exp10 = atoi(e + 1);
+  char digits[PNUM_BUF];
+  size_t nd = 0;
+  char *p = buf;
+  bool neg = *p == '-';
+  if (neg) p++;
+  for (; p < e; p++)
+    if (*p != '.') digits[nd++] = *p;
+  /* digits = d0 d1 … ; value = d0.d1… × 10^exp10: exp10+1 integer digits. */
+  size_t width = (size_t)exp10 + 1;
+  if (exp10 < 0 || width < nd || width + 2 > PNUM_BUF) return strlen(buf);
+  char *out = buf;
+  if (neg) *out++ = '-';
+  memcpy(out, digits, nd);
+  memset(out + nd, '0', width - nd);
+  out[width] = '\0';
+  return (size_t)(out + width - buf);
+}
+
+size_t pnum_format_double(double d, char *buf) {
+  if (!isfinite(d)) {
+    /* Not reachable by contract; keep the output valid JSON anyway. */
+    memcpy(buf, "null", 5);
+    return 4;
+  }
+  if (d == 0) { /* both zeros */
+    memcpy(buf, "0", 2);
+    return 1;
+  }
+  double ad = fabs(d);
+  bool integral = d == trunc(d);
+  if (integral && ad <= 9007199254740992.0) /* 2^53: exact in int64 */
+    return pnum_format_int((int64_t)d, buf);
+  int lo = 1, hi = 17;
+  while (lo < hi) {
+    int mid = (lo + hi) / 2;
+    if (round_trips(d, mid, buf))
+      hi = mid;
+    else
+      lo = mid + 1;
+  }
+  g_ascii_formatd(buf, PNUM_BUF, G_FORMATS[lo], d);
+  if (integral && ad < 1e21) return expand_exponent(buf);
+  return strlen(buf);
+}

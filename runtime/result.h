@@ -1,0 +1,18 @@
+/* result.h - writing one evaluation's result as JSON (spec section 6).
+ *
+ * Keys in a fixed order: id, tags, scores, stages, transitions. Error
+ * objects: {"id":…,"line":N,"error":"…"}.
+ */
+#ifndef PERSONA_RESULT_H
+#define PERSONA_RESULT_H
+
+#include <glib.h>
+
+#include "vm.h"
+
+/* The result of the record just evaluated by `st`. */
+void presult_write(GString *out, const PVMState *st, PValue key);
+/* An error object; `key` may be PV_NULL (the id could not be read). */
+void presult_write_error(GString *out, PValue key, guint64 line, const char *message);
+
+#endif

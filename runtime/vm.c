@@ -1,0 +1,415 @@
+/* vm.c - the interpreter loop and the per-record driver; see vm.h. */
+#include "vm.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#define PVM_ARENA_LIMIT ((size_t)512 << 20) /* per record */
+
+void pvm_state_init(PVMState *st, const PModel *model) {
+  memset(st, 0, sizeof *st);
+  st->model = model;
+  st->globals = g_new0(PValue, model->n_globals + 1);
+  if (model->n_globals) memcpy(st->globals, model->global_init, sizeof(PValue) * model->n_globals);
+  pa_init(&st->arena, PVM_ARENA_LIMIT);
+  st->call.arena = &st->arena;
+  st->transitions = g_array_new(FALSE, FALSE, sizeof(PTransitionRec));
+  pvm_state_fit(st);
+}
+
+void pvm_state_clear(PVMState *st) {
+  g_free(st->globals);
+  g_free(st->regs);
+  g_free(st->dsets);
+  pa_free(&st->arena);
+  if (st->transitions) g_array_unref(st->transitions);
+  memset(st, 0, sizeof *st);
+}
+
+bool pvm_state_fit(PVMState *st) {
+  const PModel *m = st->model;
+  if (m->max_regs + 1 > st->n_regs) {
+    st->n_regs = m->max_regs + 1;
+    st->regs = g_renew(PValue, st->regs, st->n_regs);
+    memset(st->regs, 0, sizeof(PValue) * st->n_regs);
+  }
+  if (m->n_dsets > st->n_dsets) {
+    st->dsets = g_renew(PDistinctSet, st->dsets, m->n_dsets);
+    memset(st->dsets, 0, sizeof(PDistinctSet) * m->n_dsets);
+    st->n_dsets = m->n_dsets;
+  }
+  return true;
+}
+
+/* ---- errors ------------------------------------------------------------------- */
+
+static bool vm_fail(PVMState *st, const PBlock *b, uint32_t pc, const char *fmt, ...)
+    G_GNUC_PRINTF(4, 5);
+
+/* "division by zero in score fit (model.persona:12:9)" */
+static bool vm_fail(PVMState *st, const PBlock *b, uint32_t pc, const char *fmt, ...) {
+  char msg[256];
+  va_list ap;
+  va_start(ap, fmt);
+  g_vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  const PInsnLoc *l = &b->locs[pc];
+  const PModel *m = st->model;
+  g_snprintf(st->error, sizeof st->error, "%s in %s (%s:%u:%u)", msg, b->name,
+             l->file < m->n_files ? m->file_names[l->file] : "?", l->line, l->col);
+  return false;
+}
+
+/* ---- comparisons ------------------------------------------------------------------ */
+
+/* <0, 0, >0 for two non-null values of one orderable kind. */
+static int vm_compare(PValue a, PValue b) {
+  switch (a.kind) {
+  case PV_NUMBER: return a.u.n < b.u.n ? -1 : a.u.n > b.u.n ? 1 : 0;
+  case PV_STRING: {
+    uint32_t n = a.len < b.len ? a.len : b.len;
+    int c = n ? memcmp(a.u.s, b.u.s, n) : 0;
+    if (c) return c;
+    return a.len < b.len ? -1 : a.len > b.len ? 1 : 0;
+  }
+  default: return a.u.i < b.u.i ? -1 : a.u.i > b.u.i ? 1 : 0;
+  }
+}
+
+static inline bool vm_truthy(PValue v) { return v.kind == PV_BOOL && v.u.b; }
+
+/* ---- distinct sets ------------------------------------------------------------------ */
+
+static bool dset_clear(PVMState *st, PDistinctSet *s) {
+  s->mask = 15;
+  s->count = 0;
+  s->slots = pa_alloc(&st->arena, sizeof(PValue) * 16);
+  if (!s->slots) return false;
+  memset(s->slots, 0, sizeof(PValue) * 16);
+  return true;
+}
+
+static bool dset_insert(PDistinctSet *s, PValue v) {
+  uint32_t h = (uint32_t)pvalue_hash(v) & s->mask;
+  while (s->slots[h].kind != PV_NULL) {
+    if (pvalue_equal(s->slots[h], v)) return false;
+    h = (h + 1) & s->mask;
+  }
+  s->slots[h] = v;
+  s->count++;
+  return true;
+}
+
+static bool dset_add(PVMState *st, PDistinctSet *s, PValue v) {
+  if (v.kind == PV_NULL) return true;
+  if ((s->count + 1) * 2 > s->mask + 1) {
+    PDistinctSet bigger = {.mask = s->mask * 2 + 1};
+    bigger.slots = pa_alloc(&st->arena, sizeof(PValue) * (bigger.mask + 1));
+    if (!bigger.slots) return false;
+    memset(bigger.slots, 0, sizeof(PValue) * (bigger.mask + 1));
+    for (uint32_t i = 0; i <= s->mask; i++)
+      if (s->slots[i].kind != PV_NULL) dset_insert(&bigger, s->slots[i]);
+    *s = bigger;
+  }
+  dset_insert(s, v);
+  return true;
+}
+
+/* ---- the interpreter ----------------------------------------------------------------- */
+
+static bool vm_in_list(PValue x, PValue list) {
+  if (x.kind == PV_NULL || list.kind != PV_LIST) return false;
+  for (uint32_t i = 0; i < list.len; i++)
+    if (pvalue_equal(x, list.u.items[i])) return true;
+  return false;
+}
+
+static bool vm_number_ok(double d) { return isfinite(d); }
+
+bool pvm_exec(PVMState *st, uint32_t block, PValue *out) {
+  const PModel *m = st->model;
+  const PBlock *b = &m->blocks[block];
+  const PInsn *code = b->code;
+  PValue *R = st->regs;
+  uint32_t pc = 0;
+  for (;;) {
+    const PInsn *i = &code[pc++];
+    switch ((POpcode)i->op) {
+    case OP_NOP: break;
+    case OP_LOADK: R[i->a] = m->consts[i->bx]; break;
+    case OP_LOADNULL: R[i->a] = pv_null(); break;
+    case OP_LOADBOOL: R[i->a] = pv_bool(i->b != 0); break;
+    case OP_LOADINT: R[i->a] = pv_int(i->sbx); break;
+    case OP_MOVE: R[i->a] = R[i->b]; break;
+    case OP_GETG: R[i->a] = st->globals[i->bx]; break;
+    case OP_GETP: R[i->a] = st->profile[i->bx]; break;
+    case OP_GETF: {
+      PValue r = R[i->b];
+      R[i->a] = r.kind == PV_RECORD ? r.u.items[i->c] : pv_null();
+      break;
+    }
+    case OP_NOW: R[i->a] = pv_time(st->now_us); break;
+    case OP_ADDI: {
+      int64_t v;
+      if (__builtin_add_overflow(R[i->b].u.i, R[i->c].u.i, &v))
+        return vm_fail(st, b, pc - 1, "integer overflow in '+'");
+      R[i->a].u.i = v;
+      R[i->a].kind = i->x;
+      break;
+    }
+    case OP_SUBI: {
+      int64_t v;
+      if (__builtin_sub_overflow(R[i->b].u.i, R[i->c].u.i, &v))
+        return vm_fail(st, b, pc - 1, "integer overflow in '-'");
+      R[i->a].u.i = v;
+      R[i->a].kind = i->x;
+      break;
+    }
+    case OP_MULI: {
+      int64_t v;
+      if (__builtin_mul_overflow(R[i->b].u.i, R[i->c].u.i, &v))
+        return vm_fail(st, b, pc - 1, "integer overflow in '*'");
+      R[i->a] = pv_int(v);
+      break;
+    }
+    case OP_MODI: {
+      int64_t d = R[i->c].u.i;
+      if (d == 0) return vm_fail(st, b, pc - 1, "remainder of division by zero");
+      R[i->a] = pv_int(d == -1 ? 0 : R[i->b].u.i % d);
+      break;
+    }
+    case OP_NEGI: {
+      int64_t v = R[i->b].u.i;
+      if (v == INT64_MIN) return vm_fail(st, b, pc - 1, "integer overflow in '-'");
+      R[i->a].u.i = -v;
+      R[i->a].kind = i->x;
+      break;
+    }
+    case OP_ADDN: {
+      double v = R[i->b].u.n + R[i->c].u.n;
+      if (!vm_number_ok(v)) return vm_fail(st, b, pc - 1, "number out of range in '+'");
+      R[i->a] = pv_number(v);
+      break;
+    }
+    case OP_SUBN: {
+      double v = R[i->b].u.n - R[i->c].u.n;
+      if (!vm_number_ok(v)) return vm_fail(st, b, pc - 1, "number out of range in '-'");
+      R[i->a] = pv_number(v);
+      break;
+    }
+    case OP_MULN: {
+      double v = R[i->b].u.n * R[i->c].u.n;
+      if (!vm_number_ok(v)) return vm_fail(st, b, pc - 1, "number out of range in '*'");
+      R[i->a] = pv_number(v);
+      break;
+    }
+    case OP_DIVN: {
+      double d = R[i->c].u.n;
+      if (d == 0) return vm_fail(st, b, pc - 1, "division by zero");
+      double v = R[i->b].u.n / d;
+      if (!vm_number_ok(v)) return vm_fail(st, b, pc - 1, "number out of range in '/'");
+      R[i->a] = pv_number(v);
+      break;
+    }
+    case OP_MODN: {
+      double d = R[i->c].u.n;
+      if (d == 0) return vm_fail(st, b, pc - 1, "remainder of division by zero");
+      R[i->a] = pv_number(fmod(R[i->b].u.n, d));
+      break;
+    }
+    case OP_NEGN: R[i->a] = pv_number(-R[i->b].u.n); break;
+    case OP_I2N:
+      if (R[i->b].kind == PV_INT) R[i->a] = pv_number((double)R[i->b].u.i);
+      else R[i->a] = R[i->b];
+      break;
+    case OP_MULDN: {
+      double v = (double)R[i->b].u.i * R[i->c].u.n;
+      if (!(v > -9.2e18 && v < 9.2e18)) return vm_fail(st, b, pc - 1, "duration out of range in '*'");
+      R[i->a] = pv_duration(llround(v));
+      break;
+    }
+    case OP_DIVDN: {
+      double d = R[i->c].u.n;
+      if (d == 0) return vm_fail(st, b, pc - 1, "division by zero");
+      double v = (double)R[i->b].u.i / d;
+      if (!(v > -9.2e18 && v < 9.2e18)) return vm_fail(st, b, pc - 1, "duration out of range in '/'");
+      R[i->a] = pv_duration(llround(v));
+      break;
+    }
+    case OP_DIVDD: {
+      int64_t d = R[i->c].u.i;
+      if (d == 0) return vm_fail(st, b, pc - 1, "division by a zero duration");
+      R[i->a] = pv_number((double)R[i->b].u.i / (double)d);
+      break;
+    }
+    case OP_CONCAT: {
+      PValue x = R[i->b], y = R[i->c];
+      if ((uint64_t)x.len + y.len > UINT32_MAX / 2)
+        return vm_fail(st, b, pc - 1, "string too long in '+'");
+      char *s = pa_alloc(&st->arena, (size_t)x.len + y.len + 1);
+      if (!s) return vm_fail(st, b, pc - 1, "out of memory for this record");
+      if (x.len) memcpy(s, x.u.s, x.len);
+      if (y.len) memcpy(s + x.len, y.u.s, y.len);
+      R[i->a] = pv_string(s, x.len + y.len);
+      break;
+    }
+    case OP_EQ: R[i->a] = pv_bool(pvalue_equal(R[i->b], R[i->c])); break;
+    case OP_NE: R[i->a] = pv_bool(!pvalue_equal(R[i->b], R[i->c])); break;
+    case OP_LT: {
+      PValue x = R[i->b], y = R[i->c];
+      R[i->a] = pv_bool(x.kind != PV_NULL && y.kind != PV_NULL && vm_compare(x, y) < 0);
+      break;
+    }
+    case OP_LE: {
+      PValue x = R[i->b], y = R[i->c];
+      R[i->a] = pv_bool(x.kind != PV_NULL && y.kind != PV_NULL && vm_compare(x, y) <= 0);
+      break;
+    }
+    case OP_IN: R[i->a] = pv_bool(vm_in_list(R[i->b], R[i->c])); break;
+    case OP_INSET: R[i->a] = pv_bool(pconstset_has(&m->sets[i->c], R[i->b])); break;
+    case OP_NOT: R[i->a] = pv_bool(!vm_truthy(R[i->b])); break;
+    case OP_TRUTH: R[i->a] = pv_bool(vm_truthy(R[i->b])); break;
+    case OP_JMP: pc += (uint32_t)i->sbx; break;
+    case OP_JMPF: if (!vm_truthy(R[i->a])) pc += (uint32_t)i->sbx; break;
+    case OP_JMPT: if (vm_truthy(R[i->a])) pc += (uint32_t)i->sbx; break;
+    case OP_JMPNULL: if (R[i->a].kind == PV_NULL) pc += (uint32_t)i->sbx; break;
+    case OP_JMPNN: if (R[i->a].kind != PV_NULL) pc += (uint32_t)i->sbx; break;
+    case OP_CALL: {
+      const PCallSite *cs = &m->calls[i->bx];
+      PValue res;
+      if (!pbuiltins[cs->builtin].fn(&st->call, &R[i->a], cs->nargs, cs->aux, &res))
+        return vm_fail(st, b, pc - 1, "%s", st->call.error);
+      R[i->a] = res;
+      break;
+    }
+    case OP_LEN: R[i->a] = pv_int(R[i->b].kind == PV_LIST ? R[i->b].len : 0); break;
+    case OP_FORPREP: R[i->a + 1] = pv_int(0); break;
+    case OP_FORNEXT: {
+      PValue list = R[i->a];
+      int64_t k = R[i->a + 1].u.i;
+      if (list.kind == PV_LIST && k < (int64_t)list.len) {
+        R[i->a + 2] = list.u.items[k];
+        R[i->a + 1].u.i = k + 1;
+      } else {
+        pc += (uint32_t)i->sbx;
+      }
+      break;
+    }
+    case OP_INCI: R[i->a].u.i++; break;
+    case OP_DECAY: {
+      double age = (double)(st->now_us - R[i->b].u.i);
+      R[i->a] = pv_number(pow(0.5, age / (double)R[i->c].u.i));
+      break;
+    }
+    case OP_MINV: R[i->a] = pv_number(fmin(R[i->b].u.n, R[i->c].u.n)); break;
+    case OP_MAXV: R[i->a] = pv_number(fmax(R[i->b].u.n, R[i->c].u.n)); break;
+    case OP_AGGMIN: {
+      PValue v = R[i->b];
+      if (v.kind != PV_NULL && (R[i->a].kind == PV_NULL || vm_compare(v, R[i->a]) < 0)) R[i->a] = v;
+      break;
+    }
+    case OP_AGGMAX: {
+      PValue v = R[i->b];
+      if (v.kind != PV_NULL && (R[i->a].kind == PV_NULL || vm_compare(v, R[i->a]) > 0)) R[i->a] = v;
+      break;
+    }
+    case OP_DSETCLR:
+      if (!dset_clear(st, &st->dsets[i->a])) return vm_fail(st, b, pc - 1, "out of memory for this record");
+      break;
+    case OP_DSETADD:
+      if (!dset_add(st, &st->dsets[i->a], R[i->b]))
+        return vm_fail(st, b, pc - 1, "out of memory for this record");
+      break;
+    case OP_DSETCNT: R[i->a] = pv_int(st->dsets[i->b].count); break;
+    case OP_MKLIST:
+    case OP_MKREC: {
+      PValue *items = pa_alloc(&st->arena, sizeof(PValue) * (i->c ? i->c : 1));
+      if (!items) return vm_fail(st, b, pc - 1, "out of memory for this record");
+      memcpy(items, &R[i->b], sizeof(PValue) * i->c);
+      R[i->a] = i->op == OP_MKLIST ? pv_list(items, i->c) : pv_record(items, i->c);
+      break;
+    }
+    case OP_RET: *out = R[i->a]; return true;
+    default: return vm_fail(st, b, pc - 1, "bad instruction %u", i->op);
+    }
+  }
+}
+
+/* ---- the per-record driver -------------------------------------------------------------- */
+
+static void lc_enter(PVMState *st, const PLifecycleCode *lc, int32_t from, uint32_t to, uint32_t index) {
+  st->globals[lc->slot_stage] = pv_string(lc->stages[to], (uint32_t)strlen(lc->stages[to]));
+  st->globals[lc->slot_entered] = pv_time(st->now_us);
+  PTransitionRec rec = {.lifecycle = index, .from = from, .to = to, .at_us = st->now_us};
+  g_array_append_val(st->transitions, rec);
+}
+
+/* Fires transitions until none applies; a stage is entered at most once
+ * per evaluation (the starting stage counts), so this ends. */
+static bool vm_lifecycle(PVMState *st, uint32_t index) {
+  const PLifecycleCode *lc = &st->model->lifecycles[index];
+  bool *visited = pa_alloc(&st->arena, lc->n_stages ? lc->n_stages : 1);
+  if (!visited) return false;
+  memset(visited, 0, lc->n_stages);
+  uint32_t cur = lc->initial;
+  lc_enter(st, lc, -1, cur, index);
+  visited[cur] = true;
+  for (;;) {
+    bool moved = false;
+    for (uint32_t t = 0; t < lc->n_transitions; t++) {
+      const PTransitionCode *tc = &lc->transitions[t];
+      bool leaves = tc->from >= 0 ? (uint32_t)tc->from == cur : tc->to != cur;
+      if (!leaves || visited[tc->to]) continue;
+      PValue holds;
+      if (!pvm_exec(st, tc->block, &holds)) return false;
+      if (holds.kind == PV_BOOL && holds.u.b) {
+        lc_enter(st, lc, (int32_t)cur, tc->to, index);
+        cur = tc->to;
+        visited[cur] = true;
+        moved = true;
+        break;
+      }
+    }
+    if (!moved) return true;
+  }
+}
+
+bool pvm_eval_record(PVMState *st) {
+  const PModel *m = st->model;
+  g_array_set_size(st->transitions, 0);
+  st->call.now_us = st->now_us;
+  for (uint32_t u = 0; u < m->n_units; u++) {
+    const PUnit *unit = &m->units[u];
+    if (unit->kind == PUNIT_LIFECYCLE) {
+      if (!vm_lifecycle(st, unit->lifecycle)) {
+        if (!st->error[0]) g_strlcpy(st->error, "out of memory for this record", sizeof st->error);
+        return false;
+      }
+    } else if (!pvm_exec(st, unit->block, &st->globals[unit->slot])) {
+      return false;
+    }
+  }
+  return true;
+}
+
+/* ---- copies ------------------------------------------------------------------------------- */
+
+PValue pvalue_deep_copy(PArena *arena, PValue v) {
+  switch (v.kind) {
+  case PV_STRING: {
+    char *s = pa_strndup(arena, v.u.s ? v.u.s : "", v.len);
+    return pv_string(s, v.len);
+  }
+  case PV_LIST:
+  case PV_RECORD: {
+    PValue *items = pa_alloc(arena, sizeof(PValue) * (v.len ? v.len : 1));
+    for (uint32_t i = 0; i < v.len; i++) items[i] = pvalue_deep_copy(arena, v.u.items[i]);
+    PValue c = v;
+    c.u.items = items;
+    return c;
+  }
+  default: return v;
+  }
+}

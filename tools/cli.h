@@ -1,0 +1,124 @@
+/* cli.h - the pieces the `persona` commands share.
+ *
+ * The tool is a thin client of include/persona.h, built like GLib's `gio`:
+ * persona.c holds a table of {name, summary, handler}; each command lives
+ * in its own cmd_*.c with its own GOptionContext. Nothing here reaches
+ * into the library's internals.
+ *
+ * Ownership: readers and writers own their buffers and file descriptors;
+ * strings passed in are borrowed for the call.
+ */
+#ifndef PERSONA_CLI_H
+#define PERSONA_CLI_H
+
+#include <glib.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "persona.h"
+
+#ifndef PERSONA_VERSION
+#define PERSONA_VERSION "0.1.0"
+#endif
+
+/* Exit codes, spec section 8. */
+enum {
+  PCLI_EXIT_OK = 0,
+  PCLI_EXIT_FAIL = 1,    /* compile errors, failed tests, I/O errors */
+  PCLI_EXIT_USAGE = 2,   /* bad command line */
+  PCLI_EXIT_RECORDS = 3, /* some records could not be evaluated */
+};
+
+/* A command's handler. argv[0] is "persona CMD"; with `do_help` the
+ * handler prints its help to stdout and returns 0 without running. */
+typedef int (*PcliHandler)(int argc, char **argv, gboolean do_help);
+
+int pcli_cmd_check(int argc, char **argv, gboolean do_help);
+int pcli_cmd_eval(int argc, char **argv, gboolean do_help);
+
+/* ---- messages ------------------------------------------------------------ */
+
+/* "persona: MESSAGE\n" on stderr. */
+void pcli_error(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
+/* "persona: MESSAGE" and a pointer to `persona CMD --help`; returns
+ * PCLI_EXIT_USAGE. */
+int pcli_usage_error(const char *cmd, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+/* Colour on stderr: only on a terminal, and not when NO_COLOR is set
+ * (https://no-color.org) or TERM is "dumb". */
+gboolean pcli_stderr_color(void);
+
+/* ---- options ------------------------------------------------------------- */
+
+/* A context for `persona CMD`, with its parameter string, a one-line
+ * summary and a description (shown after the options). */
+GOptionContext *pcli_context_new(const char *params, const char *summary,
+                                 const char *description, const GOptionEntry *entries);
+/* Parses; on a bad option prints a usage error and returns FALSE. */
+gboolean pcli_parse(GOptionContext *ctx, const char *cmd, int *argc, char ***argv);
+void pcli_print_help(GOptionContext *ctx);
+
+/* ---- files --------------------------------------------------------------- */
+
+/* Checks that `path` can be opened for reading and is not a directory, so
+ * that the message names the file the user gave ("cannot open 'x': No such
+ * file or directory"). */
+gboolean pcli_check_readable(const char *path, GError **error);
+
+/* Appends `s` as a JSON string. */
+void pcli_json_string(GString *out, const char *s);
+
+/* ---- reading lines ------------------------------------------------------- */
+
+/* Reads a file (or stdin) as lines in large blocks: no syscall and no
+ * allocation per line; a line may be longer than the block (the buffer
+ * grows). The line returned lives until the next call. */
+typedef struct PcliLineReader {
+  int fd;
+  gboolean own_fd;
+  const char *name; /* for messages, borrowed; NULL for stdin */
+  char *buf;
+  gsize cap, start, end, scan;
+  gboolean eof;
+  guint64 bytes; /* consumed so far, for progress */
+} PcliLineReader;
+
+/* `path` NULL or "-": stdin. */
+gboolean pcli_reader_open(PcliLineReader *r, const char *path, GError **error);
+/* TRUE with the next line (without its "\n"); FALSE at the end or on an
+ * error (then *error is set). A last line without "\n" is a line; a file
+ * that ends with "\n" has no empty line after it. */
+gboolean pcli_reader_next(PcliLineReader *r, const char **line, gsize *len,
+                          GError **error);
+void pcli_reader_close(PcliLineReader *r);
+
+/* ---- writing output ------------------------------------------------------ */
+
+/* Buffered output to stdout or to a file that appears only when complete:
+ * the data goes to a temporary file in the same directory, renamed over
+ * the target by pcli_writer_commit. */
+typedef struct PcliWriter {
+  int fd;
+  char *path;     /* the target, NULL for stdout */
+  char *tmp_path; /* the temporary file, NULL for stdout */
+  GString *buf;   /* callers append here; flushed at ~1 MiB */
+  guint64 bytes;
+} PcliWriter;
+
+#define PCLI_WRITE_CHUNK ((gsize)1 << 20)
+
+/* `path` NULL or "-": stdout. */
+gboolean pcli_writer_open(PcliWriter *w, const char *path, GError **error);
+/* Writes the buffer out when it holds PCLI_WRITE_CHUNK or more. */
+static inline gboolean pcli_writer_maybe_flush(PcliWriter *w, GError **error);
+gboolean pcli_writer_flush(PcliWriter *w, GError **error);
+/* Flushes, closes and renames into place. */
+gboolean pcli_writer_commit(PcliWriter *w, GError **error);
+/* Discards a temporary file that was not committed; frees everything.
+ * Safe after commit. */
+void pcli_writer_close(PcliWriter *w);
+
+static inline gboolean pcli_writer_maybe_flush(PcliWriter *w, GError **error) {
+  return w->buf->len < PCLI_WRITE_CHUNK || pcli_writer_flush(w, error);
+}
+
+#endif

@@ -1,0 +1,213 @@
+/* persona.c - the `persona` command-line tool: command table, help and
+ * the helpers every command shares.
+ *
+ * Like GLib's `gio`: `persona COMMAND [OPTION…] ARGS`, one handler and one
+ * GOptionContext per command, `persona help CMD` == `persona CMD --help`.
+ * The commands live in cmd_*.c; adding one is a line in `commands` below
+ * and a declaration in cli.h.
+ *
+ * The tool never calls setlocale(): the library must not depend on the
+ * locale, and neither does its output. Because GLib converts g_print()
+ * output to the locale's charset (ASCII in the C locale), print handlers
+ * that write raw UTF-8 are installed first.
+ */
+#include "cli.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+typedef struct {
+  const char *name;
+  const char *summary;
+  PcliHandler handler; /* NULL for `help`, which main handles */
+} PcliCommand;
+
+static const PcliCommand commands[] = {
+    {"check", "Parse and type-check models", pcli_cmd_check},
+    {"eval", "Evaluate profiles (JSON Lines) with a model", pcli_cmd_eval},
+    {"help", "Show the help of a command", NULL},
+};
+
+/* ---- messages ------------------------------------------------------------ */
+
+static void print_raw_stdout(const char *s) {
+  fputs(s, stdout);
+}
+
+static void print_raw_stderr(const char *s) {
+  fputs(s, stderr);
+}
+
+void pcli_error(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  g_autofree char *msg = g_strdup_vprintf(fmt, ap);
+  va_end(ap);
+  fprintf(stderr, "persona: %s\n", msg);
+}
+
+int pcli_usage_error(const char *cmd, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  g_autofree char *msg = g_strdup_vprintf(fmt, ap);
+  va_end(ap);
+  fprintf(stderr, "persona: %s\n", msg);
+  if (cmd)
+    fprintf(stderr, "Try 'persona %s --help' for more information.\n", cmd);
+  else
+    fprintf(stderr, "Try 'persona --help' for more information.\n");
+  return PCLI_EXIT_USAGE;
+}
+
+gboolean pcli_stderr_color(void) {
+  if (!isatty(STDERR_FILENO)) return FALSE;
+  const char *no_color = getenv("NO_COLOR");
+  if (no_color && *no_color) return FALSE;
+  const char *term = getenv("TERM");
+  return !(term && strcmp(term, "dumb") == 0);
+}
+
+void pcli_json_string(GString *out, const char *s) {
+  const char *p = s, *end = s + strlen(s);
+  g_string_append_c(out, '"');
+  while (p < end) {
+    gunichar c = g_utf8_get_char_validated(p, (gssize)(end - p));
+    if (c == (gunichar)-1 || c == (gunichar)-2) {
+      /* A file name need not be UTF-8; JSON must be. */
+      g_string_append(out, "\\ufffd");
+      p++;
+      continue;
+    }
+    const char *next = g_utf8_next_char(p);
+    if (c == '"' || c == '\\')
+      g_string_append_printf(out, "\\%c", (char)c);
+    else if (c < 0x20 || c == 0x2028 || c == 0x2029)
+      g_string_append_printf(out, "\\u%04x", (unsigned)c);
+    else
+      g_string_append_len(out, p, next - p);
+    p = next;
+  }
+  g_string_append_c(out, '"');
+}
+
+/* ---- options ------------------------------------------------------------- */
+
+GOptionContext *pcli_context_new(const char *params, const char *summary,
+                                 const char *description, const GOptionEntry *entries) {
+  GOptionContext *ctx = g_option_context_new(params);
+  g_option_context_set_summary(ctx, summary);
+  g_option_context_set_description(ctx, description);
+  g_option_context_add_main_entries(ctx, entries, NULL);
+  return ctx;
+}
+
+gboolean pcli_parse(GOptionContext *ctx, const char *cmd, int *argc, char ***argv) {
+  g_autoptr(GError) error = NULL;
+  if (g_option_context_parse(ctx, argc, argv, &error)) return TRUE;
+  pcli_usage_error(cmd, "%s", error->message);
+  return FALSE;
+}
+
+void pcli_print_help(GOptionContext *ctx) {
+  g_autofree char *help = g_option_context_get_help(ctx, TRUE, NULL);
+  fputs(help, stdout);
+}
+
+/* ---- the command table ----------------------------------------------------- */
+
+static void list_commands(FILE *f) {
+  fputs("Commands:\n", f);
+  for (gsize i = 0; i < G_N_ELEMENTS(commands); i++)
+    fprintf(f, "  %-10s%s\n", commands[i].name, commands[i].summary);
+}
+
+static void usage(FILE *f) {
+  fputs("Usage:\n"
+        "  persona COMMAND [OPTION…] [ARG…]\n"
+        "\n"
+        "Compile customer-profile models written in Persona and evaluate\n"
+        "profiles with them.\n"
+        "\n",
+        f);
+  list_commands(f);
+  fputs("\n"
+        "Options:\n"
+        "  -h, --help    Show this help\n"
+        "  --version     Show the version\n"
+        "\n"
+        "Run 'persona help COMMAND' or 'persona COMMAND --help' for the options\n"
+        "of one command.\n",
+        f);
+}
+
+/* A usage error at the top level ("unknown command 'x'") and the list of
+ * commands. */
+static int top_usage_error(const char *what, const char *arg) {
+  fprintf(stderr, "persona: unknown %s '%s'\n\n", what, arg);
+  list_commands(stderr);
+  fputs("\nRun 'persona --help' for more information.\n", stderr);
+  return PCLI_EXIT_USAGE;
+}
+
+static const PcliCommand *find_command(const char *name) {
+  for (gsize i = 0; i < G_N_ELEMENTS(commands); i++)
+    if (strcmp(commands[i].name, name) == 0) return &commands[i];
+  return NULL;
+}
+
+static int unknown_command(const char *name) {
+  return top_usage_error("command", name);
+}
+
+/* Runs a command's handler with argv[0] = "persona CMD", which is also
+ * the program name GOption prints in "Usage:". */
+static int run_command(const PcliCommand *c, int argc, char **argv, gboolean do_help) {
+  g_autofree char *prgname = g_strdup_printf("persona %s", c->name);
+  g_set_prgname(prgname);
+  argv[0] = prgname;
+  return c->handler(argc, argv, do_help);
+}
+
+/* `persona help [COMMAND]` */
+static int cmd_help(int argc, char **argv) {
+  if (argc < 3) {
+    usage(stdout);
+    return PCLI_EXIT_OK;
+  }
+  if (argc > 3) return pcli_usage_error(NULL, "too many arguments to help");
+  const PcliCommand *c = find_command(argv[2]);
+  if (!c) return unknown_command(argv[2]);
+  if (!c->handler) {
+    usage(stdout);
+    return PCLI_EXIT_OK;
+  }
+  return run_command(c, 1, argv + 1, TRUE);
+}
+
+int main(int argc, char **argv) {
+  g_set_print_handler(print_raw_stdout);
+  g_set_printerr_handler(print_raw_stderr);
+
+  if (argc < 2) {
+    usage(stderr);
+    return PCLI_EXIT_USAGE;
+  }
+  const char *name = argv[1];
+  if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0 || strcmp(name, "-?") == 0) {
+    g_set_prgname("persona");
+    usage(stdout);
+    return PCLI_EXIT_OK;
+  }
+  if (strcmp(name, "--version") == 0) {
+    printf("persona %s\n", PERSONA_VERSION);
+    return PCLI_EXIT_OK;
+  }
+  if (name[0] == '-') return top_usage_error("option", name);
+  if (strcmp(name, "help") == 0) return cmd_help(argc, argv);
+
+  const PcliCommand *c = find_command(name);
+  if (!c || !c->handler) return unknown_command(name);
+  return run_command(c, argc - 1, argv + 1, FALSE);
+}
