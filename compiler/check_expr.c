@@ -640,7 +640,9 @@ static bool builtin_matches(const PBuiltin *b, GPtrArray *args, bool widen) {
 static void builtin_signatures(GString *s, int first) {
   for (uint32_t i = (uint32_t)first; i < pbuiltins_count && strcmp(pbuiltins[i].name, pbuiltins[first].name) == 0; i++) {
     const char *syn = pbuiltins[i].synopsis;
-    const char *colon = syn ? strstr(syn, ":") : NULL;
+    /* "name(a: T) -> R: what it does": keep the signature part. */
+    const char *arrow = syn ? strstr(syn, "->") : NULL;
+    const char *colon = arrow ? strchr(arrow, ':') : NULL;
     g_string_append_printf(s, "%s%.*s", s->len ? "; " : "",
                            colon ? (int)(colon - syn) : (int)strlen(syn ? syn : ""), syn ? syn : "");
   }

@@ -128,13 +128,20 @@ static PTypeKind kind_of(const PExpr *e) { return e->type ? e->type->kind : PTY_
 
 /* Compiles e into dst, widened to number when `want_number` and e is int. */
 static void cg_expr_num(PGen *g, PExpr *e, uint32_t dst, bool want_number) {
+  if (want_number && e->kind == PE_INT) {
+    emit_loadk(g, dst, pv_number((double)e->ival));
+    return;
+  }
   cg_expr(g, e, dst);
   if (want_number && kind_of(e) == PTY_INT) emit(g, OP_I2N, (uint16_t)dst, (uint16_t)dst, 0);
 }
 
+/* A condition as a strict bool: only a `bool?` can be null and needs
+ * TRUTH (null counts as false). */
 static void cg_cond(PGen *g, PExpr *e, uint32_t dst) {
   cg_expr(g, e, dst);
-  emit(g, OP_TRUTH, (uint16_t)dst, (uint16_t)dst, 0);
+  if (!e->type || e->type->optional || e->type->kind != PTY_BOOL)
+    emit(g, OP_TRUTH, (uint16_t)dst, (uint16_t)dst, 0);
 }
 
 static uint8_t value_kind(PTypeKind k) {

@@ -863,6 +863,12 @@ static gboolean psym_in(const yysymbol_kind_t *syms, int n, yysymbol_kind_t sym)
   return FALSE;
 }
 
+/* The name of an expected token: a LABEL there is a field or parameter
+ * name, written `name:`. */
+static const char *psym_expected_display(yysymbol_kind_t sym) {
+  return sym == YYSYMBOL_LABEL ? "field name" : psym_display(sym);
+}
+
 /* "unexpected X", plus what was expected when that list is short. */
 static char *psyntax_message(PParseCtx *pc, yysymbol_kind_t tok, const PLoc *loc,
                              const yysymbol_kind_t *exp, int nexp) {
@@ -882,7 +888,7 @@ static char *psyntax_message(PParseCtx *pc, yysymbol_kind_t tok, const PLoc *loc
   if (expr) names[nn++] = "expression";
   for (int i = 0; i < nexp && nn <= 4; i++) {
     if (expr && psym_starts_expr(exp[i])) continue;
-    const char *name = psym_display(exp[i]);
+    const char *name = psym_expected_display(exp[i]);
     gboolean seen = FALSE;
     for (int k = 0; k < nn; k++)
       if (strcmp(names[k], name) == 0) seen = TRUE;
@@ -916,6 +922,13 @@ static const char *psyntax_hint(yysymbol_kind_t tok, const yysymbol_kind_t *exp,
        tok == YYSYMBOL_IN) &&
       psym_in(exp, nexp, YYSYMBOL_AND))
     return "comparisons do not chain: write 'a < b and b < c'";
+  if ((tok == YYSYMBOL_WHEN || tok == YYSYMBOL_PER) && psym_in(exp, nexp, YYSYMBOL_LPLUS))
+    return "each score rule after the first starts on its own line";
+  if (tok == YYSYMBOL_IDENT && psym_in(exp, nexp, YYSYMBOL_LABEL))
+    return "a field is written 'name: type'";
+  if (psym_in(exp, nexp, YYSYMBOL_TAG) && psym_in(exp, nexp, YYSYMBOL_LET))
+    return "a declaration starts with one of: model import schema record const "
+           "let tag score lifecycle journey test extern";
   if (nexp == 1 && exp[0] == YYSYMBOL_INITIAL)
     return "a lifecycle starts with 'initial STAGE'";
   return NULL;
@@ -938,5 +951,8 @@ static int yyreport_syntax_error(const yypcontext_t *yyctx, yyscan_t scanner,
  * syntax errors through yyreport_syntax_error above. */
 static void persona_yyerror(PLoc *loc, yyscan_t scanner, PParseCtx *pc,
                             const char *msg) {
-  pdiag_error(pc->diags, loc, "%s", msg);
+  if (strcmp(msg, "memory exhausted") == 0) /* YYMAXDEPTH states */
+    pdiag_error(pc->diags, loc, "nested too deeply for the parser");
+  else
+    pdiag_error(pc->diags, loc, "%s", msg);
 }

@@ -91,8 +91,18 @@ size_t pdec_utf8_check(const char *s, size_t len) {
 /* Open addressing, linear probing, at most half full. */
 typedef struct {
   uint32_t mask;
-  int32_t slots[]; /* field index, or -1 */
+  bool plain_names; /* no name needs escaping in JSON: see match_expected() */
+  int32_t slots[];  /* field index, or -1 */
 } Lookup;
+
+/* A name that appears in JSON text byte for byte, between quotes. */
+static bool is_plain_name(const char *s, size_t len) {
+  for (size_t i = 0; i < len; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if (c == '"' || c == '\\' || c < 0x20) return false;
+  }
+  return true;
+}
 
 static uint32_t name_hash(const char *s, size_t len) {
   uint32_t h = 2166136261u; /* FNV-1a */
@@ -112,9 +122,11 @@ void pdec_plan_prepare(PDecodePlan *plan) {
   while (size < 2 * plan->n_fields) size *= 2;
   Lookup *lk = g_malloc(sizeof(Lookup) + size * sizeof(int32_t));
   lk->mask = size - 1;
+  lk->plain_names = true;
   for (uint32_t i = 0; i < size; i++) lk->slots[i] = -1;
   for (uint32_t f = 0; f < plan->n_fields; f++) {
     const PDecodeField *fd = &plan->fields[f];
+    if (!is_plain_name(fd->name, fd->name_len)) lk->plain_names = false;
     uint32_t h = name_hash(fd->name, fd->name_len) & lk->mask;
     bool dup = false;
     while (lk->slots[h] >= 0) {
@@ -149,8 +161,29 @@ static void release_type(const PDecodeType *t) {
     pdec_plan_release((PDecodePlan *)t->record);
 }
 
+/* Names are short: a byte loop beats a call to memcmp. */
+static bool bytes_equal(const char *a, const char *b, size_t len) {
+  if (len > 16) return memcmp(a, b, len) == 0;
+  for (size_t i = 0; i < len; i++)
+    if (a[i] != b[i]) return false;
+  return true;
+}
+
 static bool name_is(const PDecodeField *f, const char *s, size_t len) {
-  return f->name_len == len && memcmp(f->name, s, len) == 0;
+  return f->name_len == len && bytes_equal(f->name, s, len);
+}
+
+/* The common case: the key at p ('"') is exactly the field expected next.
+ * Comparing the bytes replaces scanning the key, which is valid JSON by
+ * construction when the plan's names are plain. */
+static int match_expected(const PDecodePlan *plan, const char *p, const char *end, uint32_t *hint) {
+  const Lookup *lk = plan->lookup;
+  if (!lk || !lk->plain_names || *hint >= plan->n_fields) return -1;
+  const PDecodeField *f = &plan->fields[*hint];
+  if ((size_t)(end - p) < (size_t)f->name_len + 2 || p[1 + f->name_len] != '"' ||
+      !bytes_equal(p + 1, f->name, f->name_len))
+    return -1;
+  return (int)(*hint)++;
 }
 
 /* Index of the field named s, or -1. `hint` is the field expected next
@@ -317,12 +350,20 @@ static bool scan_string(Dec *d, const char **cs, const char **ce, bool *has_esc)
   bool esc = false;
   *cs = (const char *)p;
   for (;;) {
-    /* Fast path: 8 plain ASCII bytes with no quote, backslash or control. */
+    /* Fast path: 8 bytes at a time up to the first quote, backslash,
+     * control or non-ASCII byte. The lowest flag of the SWAR tests is exact
+     * (borrows only run upwards), so on little-endian machines ctz finds
+     * that byte at once; most keys and values are shorter than 8 bytes. */
     while (end - p >= 8) {
       uint64_t w = load8(p);
-      if (HAS_ZERO(w ^ (ONES8 * '"')) | HAS_ZERO(w ^ (ONES8 * '\\')) | HAS_LESS(w, 0x20) |
-          (w & HIGH8))
+      uint64_t special = HAS_ZERO(w ^ (ONES8 * '"')) | HAS_ZERO(w ^ (ONES8 * '\\')) |
+                         HAS_LESS(w, 0x20) | (w & HIGH8);
+      if (special) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        p += __builtin_ctzll(special) >> 3;
+#endif
         break;
+      }
       p += 8;
     }
     if (p >= end) return fail_syntax(d, (const char *)p, "unterminated string");
@@ -955,11 +996,15 @@ static bool decode_object(Dec *d, const PDecodePlan *plan, PValue *fields, bool 
   for (;;) {
     skip_ws(d);
     if (peek(d) != '"') return fail_syntax(d, d->p, "expected a string key");
-    const char *cs, *ce;
-    bool esc;
-    int idx;
-    if (!scan_string(d, &cs, &ce, &esc)) return false;
-    if (!lookup_key(d, plan, cs, ce, esc, &hint, &idx)) return false;
+    int idx = match_expected(plan, d->p, d->end, &hint);
+    if (idx >= 0) {
+      d->p += plan->fields[idx].name_len + 2;
+    } else {
+      const char *cs, *ce;
+      bool esc;
+      if (!scan_string(d, &cs, &ce, &esc)) return false;
+      if (!lookup_key(d, plan, cs, ce, esc, &hint, &idx)) return false;
+    }
     skip_ws(d);
     if (peek(d) != ':') return fail_syntax(d, d->p, "expected ':'");
     d->p++;

@@ -13,6 +13,32 @@
  *
  * The whole text is still validated: malformed JSON anywhere, invalid
  * UTF-8 anywhere, nesting deeper than PDEC_MAX_DEPTH, each gives an error.
+ * (Skipped strings are checked for grammar and UTF-8; a lone \uD800-style
+ * surrogate escape is an error only in a string that is decoded.)
+ *
+ * Decisions worth knowing:
+ *  - Duplicate keys: the last one wins (a later null also replaces an
+ *    earlier value, giving the default).
+ *  - Unused fields (`used == false`) are not checked at all, not even for
+ *    presence: their value is the default, else PV_NULL, even when the
+ *    field is required. The key field is always decoded.
+ *  - int accepts any JSON number with an integral value that fits int64
+ *    (5, 5.0, 1e3); number is correctly rounded; time accepts text
+ *    (ptime_parse) or Unix seconds; duration accepts text
+ *    (pduration_parse) or seconds; list elements may not be null.
+ *  - Events after `now` are dropped after they are decoded, so an invalid
+ *    future event is still an error.
+ *  - Error texts: "<path>: <problem>" for values ("events[3].at: expected
+ *    a time (RFC 3339 text, a date, or Unix seconds), got \"yesterday\"",
+ *    "missing required field 'id'", "id: required field is null"), with
+ *    the offending value quoted as it appears in the input, cut to 40
+ *    bytes, or only its JSON type for pii fields; "malformed JSON at byte
+ *    N: expected ',' or '}'" and "invalid UTF-8 at byte N" (N counts from
+ *    1) for the text itself; "empty record"; "expected a JSON object, got
+ *    an array".
+ *  - After a value error in the profile the rest of the object is still
+ *    scanned, to fill `key` and to validate the text: a later malformed
+ *    JSON or UTF-8 error replaces the value error.
  *
  * Ownership: plans are built and owned by the model (compiler); decoded
  * values point into `json` (which must outlive them) and into `arena`.
@@ -56,7 +82,7 @@ typedef struct PDecodeField {
 } PDecodeField;
 
 /* A field that is neither optional nor has a default is required: absent
- * or null is an error ("missing field 'id'"). */
+ * or null is an error ("missing required field 'id'", "id: required field is null"). */
 
 typedef struct PDecodePlan {
   const char *name;       /* "profile" for the schema, else the record name */
@@ -73,7 +99,8 @@ void pdec_plan_prepare(PDecodePlan *plan);
 void pdec_plan_release(PDecodePlan *plan);
 
 typedef struct PDecodeResult {
-  PValue *fields;        /* plan->n_fields values, in the arena */
+  PValue *fields;        /* plan->n_fields values, in the arena (meaningless
+                            when pdec_decode() returns false) */
   PValue key;            /* the key field if it could be read (even when
                             decoding failed elsewhere), else PV_NULL */
   char error[320];       /* set when pdec_decode() returns false */

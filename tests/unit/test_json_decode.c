@@ -658,6 +658,80 @@ static void test_escaped_keys(void) {
   assert_error("{\"id\":\"p\",\"\\ud800\":3}", "malformed JSON at byte 11: lone UTF-16 surrogate in a key");
 }
 
+/* The 8-byte scan must stop at a special byte wherever it sits. */
+static void test_string_positions(void) {
+  static const char *const specials[] = {"\\n", "\\\"", "\\u00e9", "\xc3\xa9", "\xe4\xb8\x8a"};
+  static const char *const decoded[] = {"\n", "\"", "\xc3\xa9", "\xc3\xa9", "\xe4\xb8\x8a"};
+  for (size_t k = 0; k < G_N_ELEMENTS(specials); k++) {
+    for (int before = 0; before < 20; before++) {
+      for (int after = 0; after < 12; after += 5) {
+        char *a = repeat("a", before), *b = repeat("b", after);
+        char *json = g_strdup_printf("{\"id\":\"p\",\"industry\":\"%s%s%s\",\"employees\":1}", a, specials[k], b);
+        char *want = g_strdup_printf("%s%s%s", a, decoded[k], b);
+        assert_ok(json);
+        assert_str(res.fields[F_INDUSTRY], want);
+        g_assert_cmpint(res.fields[F_EMPLOYEES].u.i, ==, 1);
+        g_free(json);
+        g_free(want);
+        /* A control character at the same place is an error there. */
+        json = g_strdup_printf("{\"id\":\"p\",\"industry\":\"%s\x01%s\"}", a, b);
+        char *err = g_strdup_printf("malformed JSON at byte %d: control character in a string (must be escaped)",
+                                    23 + before);
+        assert_error(json, err);
+        g_free(json);
+        g_free(err);
+        g_free(a);
+        g_free(b);
+      }
+    }
+  }
+}
+
+/* Keys that are prefixes or extensions of the expected one, out of order. */
+static void test_key_order(void) {
+  assert_ok("{\"idx\":\"zz\",\"i\":1,\"id\":\"p\",\"\":2,\"employeesx\":3,\"budget\":true,"
+            "\"employees\":4,\"industry\":\"i\"}");
+  assert_str(res.key, "p");
+  g_assert_cmpint(res.fields[F_EMPLOYEES].u.i, ==, 4);
+  g_assert_true(res.fields[F_BUDGET].u.b);
+  assert_str(res.fields[F_INDUSTRY], "i");
+  assert_ok("{\"code\":\"c\",\"tags\":[\"t\"],\"id\":\"q\"}");
+  assert_str(res.key, "q");
+  assert_str(res.fields[F_CODE], "c");
+  g_assert_cmpuint(res.fields[F_TAGS].len, ==, 1);
+}
+
+/* Every truncation of a valid record is an error; random byte changes give
+ * a result or an error, never a crash (run under ASan/UBSan too). */
+static void test_mutations(void) {
+  const char *json =
+      "{\"id\":\"p1\",\"industry\":\"s\\u00e9as\",\"employees\":2.5e2,\"budget\":true,"
+      "\"score\":-31.25e-1,\"since\":1769000000,\"window\":\"7d\",\"tags\":[\"a\",\"\\ud83d\\ude00\"],"
+      "\"events\":[{\"type\":\"v\",\"at\":\"2026-01-28T10:00:00+08:00\",\"url\":null}],"
+      "\"matrix\":[[1],[]],\"home\":{\"city\":\"上海\"},\"x\":{\"y\":[null,{}]}}";
+  size_t len = strlen(json);
+  assert_ok(json);
+  for (size_t cut = 0; cut < len; cut++) {
+    char *part = g_memdup2(json, cut ? cut : 1); /* exactly cut bytes: ASan sees over-reads */
+    g_assert_false(decode_len(part, cut));
+    g_assert_cmpuint(strlen(res.error), >, 0);
+    g_free(part);
+  }
+  static const char alphabet[] = "{}[]\":,\\ 0-1.eE+tfnu\x80\xff\xc3\x01a";
+  GRand *rng = g_rand_new_with_seed(42);
+  char *buf = g_malloc(len);
+  for (int i = 0; i < 20000; i++) {
+    memcpy(buf, json, len);
+    int changes = g_rand_int_range(rng, 1, 4);
+    for (int c = 0; c < changes; c++)
+      buf[g_rand_int_range(rng, 0, (gint32)len)] = alphabet[g_rand_int_range(rng, 0, sizeof alphabet - 1)];
+    /* Decode a heap copy of exactly len bytes: ASan sees any over-read. */
+    if (!decode_len(buf, len)) g_assert_cmpuint(strlen(res.error), >, 0);
+  }
+  g_free(buf);
+  g_rand_free(rng);
+}
+
 /* ---- the whole text --------------------------------------------------------------- */
 
 static void test_top_level(void) {
@@ -845,6 +919,9 @@ int main(int argc, char **argv) {
   g_test_add_func("/runtime/json_decode/unknown-fields", test_unknown_fields);
   g_test_add_func("/runtime/json_decode/duplicate-keys", test_duplicate_keys);
   g_test_add_func("/runtime/json_decode/escaped-keys", test_escaped_keys);
+  g_test_add_func("/runtime/json_decode/string-positions", test_string_positions);
+  g_test_add_func("/runtime/json_decode/key-order", test_key_order);
+  g_test_add_func("/runtime/json_decode/mutations", test_mutations);
   g_test_add_func("/runtime/json_decode/top-level", test_top_level);
   g_test_add_func("/runtime/json_decode/depth", test_depth);
   g_test_add_func("/runtime/json_decode/utf8", test_utf8);
