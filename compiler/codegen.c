@@ -180,6 +180,8 @@ static bool const_list_value(PGen *g, PExpr *e, PValue *out) {
   for (guint i = 0; i < e->items->len; i++) {
     if (!literal_value(g_ptr_array_index(e->items, i), &items[i])) return false;
     if (as_number && items[i].kind == PV_INT) items[i] = pv_number((double)items[i].u.i);
+    /* The tree's strings die with the tree; the model's live on. */
+    items[i] = pvalue_deep_copy(&g->m->const_arena, items[i]);
   }
   *out = pv_list(items, e->items->len);
   return true;

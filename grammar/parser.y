@@ -857,6 +857,22 @@ static gboolean psym_starts_expr(yysymbol_kind_t sym) {
   }
 }
 
+/* Tokens that continue an expression (operators, `.`, a call's `(`):
+ * shortened to "operator" likewise. */
+static gboolean psym_continues_expr(yysymbol_kind_t sym) {
+  if (sym == YYTRANSLATE('.') || sym == YYTRANSLATE('(') || sym == YYTRANSLATE('<') || sym == YYTRANSLATE('>') ||
+      sym == YYTRANSLATE('+') || sym == YYTRANSLATE('-') || sym == YYTRANSLATE('*') ||
+      sym == YYTRANSLATE('/') || sym == YYTRANSLATE('%'))
+    return TRUE;
+  switch (sym) {
+  case YYSYMBOL_COALESCE: case YYSYMBOL_OR: case YYSYMBOL_AND: case YYSYMBOL_EQ:
+  case YYSYMBOL_NE: case YYSYMBOL_LE: case YYSYMBOL_GE: case YYSYMBOL_IN:
+    return TRUE;
+  default:
+    return FALSE;
+  }
+}
+
 static gboolean psym_in(const yysymbol_kind_t *syms, int n, yysymbol_kind_t sym) {
   for (int i = 0; i < n; i++)
     if (syms[i] == sym) return TRUE;
@@ -885,9 +901,12 @@ static char *psyntax_message(PParseCtx *pc, yysymbol_kind_t tok, const PLoc *loc
   int nn = 0;
   gboolean expr = psym_in(exp, nexp, YYSYMBOL_IDENT) && psym_in(exp, nexp, YYSYMBOL_INT) &&
                   psym_in(exp, nexp, YYTRANSLATE('('));
+  gboolean oper = psym_in(exp, nexp, YYSYMBOL_AND) && psym_in(exp, nexp, YYTRANSLATE('*'));
   if (expr) names[nn++] = "expression";
+  if (oper) names[nn++] = "operator";
   for (int i = 0; i < nexp && nn <= 4; i++) {
     if (expr && psym_starts_expr(exp[i])) continue;
+    if (oper && psym_continues_expr(exp[i])) continue;
     const char *name = psym_expected_display(exp[i]);
     gboolean seen = FALSE;
     for (int k = 0; k < nn; k++)
@@ -924,6 +943,10 @@ static const char *psyntax_hint(yysymbol_kind_t tok, const yysymbol_kind_t *exp,
     return "comparisons do not chain: write 'a < b and b < c'";
   if ((tok == YYSYMBOL_WHEN || tok == YYSYMBOL_PER) && psym_in(exp, nexp, YYSYMBOL_LPLUS))
     return "each score rule after the first starts on its own line";
+  if (tok == YYSYMBOL_IDENT && psym_in(exp, nexp, YYSYMBOL_SEND))
+    return psym_in(exp, nexp, YYSYMBOL_WAIT)
+               ? "a journey step is one of: send, task, notify, webhook, wait, if, split, { … }"
+               : "an action is one of: send, task, notify, webhook";
   if (tok == YYSYMBOL_IDENT && psym_in(exp, nexp, YYSYMBOL_LABEL))
     return "a field is written 'name: type'";
   if (psym_in(exp, nexp, YYSYMBOL_TAG) && psym_in(exp, nexp, YYSYMBOL_LET))
