@@ -425,8 +425,8 @@ static void test_multiple_errors(void) {
                   "3:1: unexpected 'tag', expected expression\n"
                   "6:3: unexpected '+', expected expression\n"
                   "8:12: unexpected '*', expected expression\n"
-                  "11:3: unexpected 'wait', expected identifier\n"
-                  "15:3: unexpected 'expect', expected one of: expression, 'action', 'no'\n");
+                  "11:3: unexpected 'wait', expected string\n"
+                  "15:3: unexpected 'expect', expected one of: expression, 'no'\n");
   g_assert_cmpuint(p.n_errors, ==, 5);
   g_assert_cmpstr(p.tree, ==,
                   "(model m \"1\")\n"
