@@ -870,7 +870,9 @@ static void plan_fill(PGen *g, PRecordType *rt, PDecodePlan *plan, bool is_schem
     plan_type(g, ft->type, &f->type);
     f->optional = ft->type->optional;
     f->pii = ft->decl && ft->decl->is_pii;
-    f->used = true;
+    /* The key names the result and `at` drives the as-of filter: always
+     * decoded. Other fields only when some expression reads them. */
+    f->used = ft->used || (int)i == plan->key_field || (int)i == rt->at_field;
     if (ft->decl && ft->decl->default_value) {
       uint32_t b = cg_expr_block(g, ft->decl->default_value, false,
                                  g_strdup_printf("default %s.%s", plan->name, ft->name));

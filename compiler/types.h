@@ -40,6 +40,7 @@ typedef struct PRecordFieldType {
   const char *name;
   PType *type;
   PFieldDecl *decl;   /* NULL for record literals */
+  bool used;          /* read by some expression: the decoder skips the others */
 } PRecordFieldType;
 
 struct PRecordType {

@@ -18,10 +18,11 @@
  *    record-literal keys: every keyword (via LABEL);
  *  - as a plain name (PE_NAME) inside expressions: `at state key action on
  *    from version model record initial profile` (see `name` below).
- *    The others either start or end an expression construct (`not`, `any`,
- *    `all`, `max(`, `min(`, `true` …) or follow an expression inside a
- *    declaration (`when`, `cap`, `where`, `within`, `for` …); the list is
- *    kept short so that "expected …" messages stay readable.
+ *    Since expressions never stand side by side, bison accepts most other
+ *    keywords there too; only `not any all true false null of until`
+ *    conflict (checked by adding each to `name`). The list is kept to the
+ *    words that are common field names, so that a misplaced keyword stays
+ *    an error and "expected …" lists stay short.
  *
  * Error recovery: `error` productions at declaration boundaries and inside
  * the `{ }` blocks of records/schema (fields), scores (rules), lifecycles

@@ -438,6 +438,26 @@ static void test_multiple_errors(void) {
   parsed_clear(&p);
 }
 
+/* Recovery inside record fields, lifecycle transitions and split arms. A
+ * construct complete but not yet reduced when the error is seen (`a: int`
+ * below, whose end only the next token shows) goes with the error. */
+static void test_recovery_in_blocks(void) {
+  Parsed p = parse("record r {\n  a: int\n  b int\n  c: string\n}\n"
+                   "lifecycle f {\n  initial a\n  a -> when x\n  b -> c when y\n}\n"
+                   "journey j {\n  split {\n    50%: send\n    50%: wait 1d\n  }\n}\n"
+                   "let ok = 1\n");
+  g_assert_cmpstr(p.errors, ==,
+                  "3:3: unexpected identifier 'b' | a field is written 'name: type'\n"
+                  "8:8: unexpected 'when', expected identifier\n"
+                  "14:5: unexpected percentage, expected identifier\n");
+  g_assert_cmpstr(p.tree, ==,
+                  "(record r (c string))\n"
+                  "(lifecycle f (initial a) (-> b c y))\n"
+                  "(journey j (split (0.5 (wait 86400000000us))))\n"
+                  "(let ok 1)\n");
+  parsed_clear(&p);
+}
+
 /* After PDIAG_MAX_ERRORS the parse stops. */
 static void test_error_cap(void) {
   GString *text = g_string_new(NULL);
@@ -519,6 +539,7 @@ int main(int argc, char **argv) {
   g_test_add_func("/grammar/parser/locations", test_locations);
   g_test_add_func("/grammar/parser/errors", test_errors);
   g_test_add_func("/grammar/parser/multiple-errors", test_multiple_errors);
+  g_test_add_func("/grammar/parser/recovery-in-blocks", test_recovery_in_blocks);
   g_test_add_func("/grammar/parser/error-cap", test_error_cap);
   g_test_add_func("/grammar/parser/deep-nesting", test_deep_nesting);
   g_test_add_func("/grammar/parser/no-internal-names", test_no_internal_names);
