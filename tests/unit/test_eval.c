@@ -83,6 +83,29 @@ static const EvalCase cases[] = {
    "{\"id\":\"p\",\"tags\":[\"first_is_view\",\"last_is_buy\",\"bought\",\"avg_nothing_null\",\"last_seen_jan31\"],"
    "\"scores\":{},\"stages\":{},\"transitions\":[]}"},
 
+  {"aggregates-windowed",
+   "score s7 = sum(amount of events within 7d)\n"
+   "score mn7 = min(amount of events within 7d) ?? -1\n"
+   "score mx_since = max(amount of events since date(\"2026-01-25\")) ?? -1\n"
+   "score d7 = distinct(type of events within 7d)\n"
+   "score avg7 = avg(amount of events within 7d) ?? -1\n"
+   "score views30 = count(events where type == \"view\" within 30d)\n"
+   "tag first7_view when first(type of events within 7d) == \"view\"\n"
+   "tag last7_buy when last(type of events within 7d) == \"buy\"\n"
+   "tag edge_inclusive when exists(events where type == \"view\" within 1d)\n"
+   "tag nothing when exists(events where type == \"zzz\" within 1d)\n",
+   /* within 7d keeps the two events of Jan 31 (amounts 1 and 10); ties on
+    * `at` go to input order: first = view, last = buy */
+   "{\"id\":\"p\",\"tags\":[\"first7_view\",\"last7_buy\",\"edge_inclusive\"],"
+   "\"scores\":{\"s7\":11,\"mn7\":1,\"mx_since\":10,\"d7\":2,\"avg7\":5.5,\"views30\":2},"
+   "\"stages\":{},\"transitions\":[]}"},
+
+  {"record-literal-const",
+   "const cfg = {threshold: 5, \"regions\": [\"上海\", \"江苏\"]}\n"
+   "tag big when employees >= cfg.threshold\n"
+   "tag east when region in cfg.regions\n",
+   "{\"id\":\"p\",\"tags\":[\"big\",\"east\"],\"scores\":{},\"stages\":{},\"transitions\":[]}"},
+
   {"decay-and-caps",
    "score dv decay 14d { +10 per events where type == \"view\" }\n"
    "score cp { +5 per events cap 12 }\n"

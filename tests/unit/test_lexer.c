@@ -53,6 +53,11 @@ static void test_numbers(void) {
     {"x = 99999999999999999999999", "1:1 identifier x\n1:3 '=' =\n1:5 integer 99999999999999999999999 = 0\n",
      "1:5: integer literal too large\n"},
     {"1e999", "1:1 number 1e999 = 0.0\n", "1:1: number literal out of range\n"},
+    {"0.00000000000000000000000000000000000000000000000000000000000000000000000000000000"
+     "000000000000000000000000000000000000000000000000000000000000000000000000000000001",
+     "1:1 number 0.00000000000000000000000000000000000000000000000000000000000000000000000"
+     "000000000000000000000000000000000000000000000000000000000000000000000000000000000"
+     "000000001 = 1e-161\n", ""},
     {"12abc 1.5d", "1:1 integer 12abc = 0\n1:7 integer 1.5d = 0\n",
      "1:3: invalid suffix 'abc' in number literal '12abc'\n"
      "1:10: invalid suffix 'd' in number literal '1.5d'\n"},
@@ -189,6 +194,10 @@ static void test_locations(void) {
      "3:1 'tag' tag\n3:6 identifier x\n4:2 'when' when\n", ""},
     {"a\r\nb", "1:1 identifier a\n2:1 identifier b\n", ""},
     {"\"上\" x", "1:1 string \"上\"\n1:7 identifier x\n", ""},
+    /* A byte order mark: skipped at the start (columns still count its
+     * bytes), a stray character elsewhere. */
+    {"\xEF\xBB\xBFa \xEF\xBB\xBF", "1:4 identifier a\n",
+     "1:6: unexpected character U+FEFF '\xEF\xBB\xBF'\n"},
   };
   run_cases(cases, G_N_ELEMENTS(cases));
   g_autofree char *errors = NULL;
