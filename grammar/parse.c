@@ -8,10 +8,11 @@
  * KIND is the token's display name as in messages ('when', identifier,
  * string, integer, number, percentage, duration, '->', end of file; a
  * field name before `:` shows as identifier). TEXT is the source text;
- * literals add their value: `integer 42`, `number 3.5 = 3.5`,
- * `percentage 50% = 0.5`, `duration 7d = 604800000000us`, and strings
- * show their decoded value re-quoted (`string "a\n上"`). The last line is
- * the end of file.
+ * numeric literals add their value: `number 3.5 = 3.5`, `percentage 50% =
+ * 0.5`, `duration 7d = 604800000000us`, and an integer when its value is
+ * not its text (`integer 007 = 7`, `= 0` after an overflow error). Strings
+ * show their decoded value, re-quoted (`string "a\n上"`; control
+ * characters as \u{X}). The last line is the end of file.
  *
  * Tree dump (pparse_dump_tree): one S-expression per declaration, one
  * declaration per line:
@@ -56,8 +57,6 @@
 #include <limits.h>
 #include <math.h>
 #include <string.h>
-
-int persona_yyparse(yyscan_t scanner, PParseCtx *pc);
 
 /* ---- running the scanner ---------------------------------------------------- */
 

@@ -196,7 +196,7 @@ static void test_locations(void) {
     {"\"上\" x", "1:1 string \"上\"\n1:7 identifier x\n", ""},
     /* A byte order mark: skipped at the start (columns still count its
      * bytes), a stray character elsewhere. */
-    {"\xEF\xBB\xBFa \xEF\xBB\xBF", "1:4 identifier a\n",
+    {"\xEF\xBB\xBF" "a \xEF\xBB\xBF", "1:4 identifier a\n",
      "1:6: unexpected character U+FEFF '\xEF\xBB\xBF'\n"},
   };
   run_cases(cases, G_N_ELEMENTS(cases));
