@@ -8,6 +8,8 @@
  */
 #include "diag.h"
 
+#include "../runtime/json_write.h"
+
 #include <stdarg.h>
 #include <string.h>
 
@@ -313,38 +315,19 @@ void pdiag_render_text(const PDiagList *list, const PSourceSet *src,
 
 /* ---- JSON rendering -------------------------------------------------------- */
 
-/* A JSON string; invalid UTF-8 becomes U+FFFD so the output is always
- * valid JSON, and U+2028/U+2029 are escaped for JavaScript consumers. */
+/* A JSON string; invalid UTF-8 (a file name is bytes) becomes U+FFFD so
+ * the output is always valid JSON. */
 static void json_string(GString *out, const char *s) {
   if (!s) {
     g_string_append(out, "null");
     return;
   }
-  const char *p = s, *end = s + strlen(s);
-  g_string_append_c(out, '"');
-  while (p < end) {
-    gunichar c;
-    gsize n = utf8_next(p, end, &c);
-    switch (c) {
-    case '"': g_string_append(out, "\\\""); break;
-    case '\\': g_string_append(out, "\\\\"); break;
-    case '\n': g_string_append(out, "\\n"); break;
-    case '\t': g_string_append(out, "\\t"); break;
-    case '\r': g_string_append(out, "\\r"); break;
-    case '\b': g_string_append(out, "\\b"); break;
-    case '\f': g_string_append(out, "\\f"); break;
-    case 0x2028: g_string_append(out, "\\u2028"); break;
-    case 0x2029: g_string_append(out, "\\u2029"); break;
-    case (gunichar)-1: g_string_append(out, "\\ufffd"); break;
-    default:
-      if (c < 0x20)
-        g_string_append_printf(out, "\\u%04x", (unsigned)c);
-      else
-        g_string_append_len(out, p, (gssize)n);
-    }
-    p += n;
+  if (g_utf8_validate(s, -1, NULL)) {
+    pjw_cstring(out, s);
+    return;
   }
-  g_string_append_c(out, '"');
+  g_autofree char *valid = g_utf8_make_valid(s, -1);
+  pjw_cstring(out, valid);
 }
 
 static void json_uint_or_null(GString *out, gboolean present, uint32_t v) {

@@ -265,7 +265,7 @@ static void test_json(void) {
                   "\"hint\":\"did you mean 'employees'?\"},"
                   "{\"file\":null,\"line\":null,\"column\":null,\"end_line\":null,"
                   "\"end_column\":null,\"severity\":\"warning\","
-                  "\"message\":\"tab\\there \\\\ \\\"q\\\" \\u0001 \\u2028 \\ufffd 上海\","
+                  "\"message\":\"tab\\there \\\\ \\\"q\\\" \\u0001 \\u2028 � 上海\","
                   "\"hint\":null},"
                   "{\"file\":\"dir/\\\"q\\\".persona\",\"line\":null,\"column\":null,"
                   "\"end_line\":null,\"end_column\":null,\"severity\":\"note\","
