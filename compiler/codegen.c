@@ -324,6 +324,27 @@ static void cg_compare(PGen *g, PExpr *e, uint32_t dst) {
   g->top = mark;
 }
 
+/* Both operands widened to number, then one number instruction. */
+static void cg_num_op(PGen *g, PExpr *e, uint8_t op, uint32_t dst, uint32_t ra, uint32_t rb) {
+  cg_expr_num(g, e->left, ra, true);
+  cg_expr_num(g, e->right, rb, true);
+  emit(g, op, (uint16_t)dst, (uint16_t)ra, (uint16_t)rb);
+}
+
+/* Operands as they are (int, time, duration, string), one instruction
+ * whose x byte is the result kind. */
+static void cg_raw_op(PGen *g, PExpr *e, uint8_t op, uint8_t x, uint32_t dst, uint32_t ra, uint32_t rb) {
+  cg_operands(g, e, ra, rb);
+  emit_x(g, op, x, (uint16_t)dst, (uint16_t)ra, (uint16_t)rb);
+}
+
+/* duration × number in either order, or duration / number. */
+static void cg_duration_op(PGen *g, PExpr *d, PExpr *n, uint8_t op, uint32_t dst, uint32_t ra, uint32_t rb) {
+  cg_expr(g, d, ra);
+  cg_expr_num(g, n, rb, true);
+  emit(g, op, (uint16_t)dst, (uint16_t)ra, (uint16_t)rb);
+}
+
 /* Picks the instruction for + - * / % from the operand types (as the
  * checker's arith_result allowed them). */
 static void cg_arith(PGen *g, PExpr *e, uint32_t dst) {
@@ -331,69 +352,31 @@ static void cg_arith(PGen *g, PExpr *e, uint32_t dst) {
   uint32_t mark = g->top;
   uint32_t ra = reg_alloc(g, 1), rb = reg_alloc(g, 1);
   bool ints = ka != PTY_NUMBER && kb != PTY_NUMBER && kr != PTY_NUMBER;
+  uint8_t x = value_kind(kr);
   switch (e->op) {
   case POP_ADD:
-    if (kr == PTY_STRING) {
-      cg_operands(g, e, ra, rb);
-      emit(g, OP_CONCAT, (uint16_t)dst, (uint16_t)ra, (uint16_t)rb);
-    } else if (ints) {
-      cg_operands(g, e, ra, rb);
-      emit_x(g, OP_ADDI, value_kind(kr), (uint16_t)dst, (uint16_t)ra, (uint16_t)rb);
-    } else {
-      cg_expr_num(g, e->left, ra, true);
-      cg_expr_num(g, e->right, rb, true);
-      emit(g, OP_ADDN, (uint16_t)dst, (uint16_t)ra, (uint16_t)rb);
-    }
+    if (kr == PTY_STRING) cg_raw_op(g, e, OP_CONCAT, 0, dst, ra, rb);
+    else if (ints) cg_raw_op(g, e, OP_ADDI, x, dst, ra, rb);
+    else cg_num_op(g, e, OP_ADDN, dst, ra, rb);
     break;
   case POP_SUB:
-    if (ints) {
-      cg_operands(g, e, ra, rb);
-      emit_x(g, OP_SUBI, value_kind(kr), (uint16_t)dst, (uint16_t)ra, (uint16_t)rb);
-    } else {
-      cg_expr_num(g, e->left, ra, true);
-      cg_expr_num(g, e->right, rb, true);
-      emit(g, OP_SUBN, (uint16_t)dst, (uint16_t)ra, (uint16_t)rb);
-    }
+    if (ints) cg_raw_op(g, e, OP_SUBI, x, dst, ra, rb);
+    else cg_num_op(g, e, OP_SUBN, dst, ra, rb);
     break;
   case POP_MUL:
-    if (kr == PTY_DURATION) {
-      PExpr *d = ka == PTY_DURATION ? e->left : e->right;
-      PExpr *n = ka == PTY_DURATION ? e->right : e->left;
-      cg_expr(g, d, ra);
-      cg_expr_num(g, n, rb, true);
-      emit(g, OP_MULDN, (uint16_t)dst, (uint16_t)ra, (uint16_t)rb);
-    } else if (kr == PTY_INT) {
-      cg_operands(g, e, ra, rb);
-      emit(g, OP_MULI, (uint16_t)dst, (uint16_t)ra, (uint16_t)rb);
-    } else {
-      cg_expr_num(g, e->left, ra, true);
-      cg_expr_num(g, e->right, rb, true);
-      emit(g, OP_MULN, (uint16_t)dst, (uint16_t)ra, (uint16_t)rb);
-    }
+    if (kr == PTY_DURATION && ka == PTY_DURATION) cg_duration_op(g, e->left, e->right, OP_MULDN, dst, ra, rb);
+    else if (kr == PTY_DURATION) cg_duration_op(g, e->right, e->left, OP_MULDN, dst, ra, rb);
+    else if (kr == PTY_INT) cg_raw_op(g, e, OP_MULI, 0, dst, ra, rb);
+    else cg_num_op(g, e, OP_MULN, dst, ra, rb);
     break;
   case POP_DIV:
-    if (ka == PTY_DURATION && kb == PTY_DURATION) {
-      cg_operands(g, e, ra, rb);
-      emit(g, OP_DIVDD, (uint16_t)dst, (uint16_t)ra, (uint16_t)rb);
-    } else if (ka == PTY_DURATION) {
-      cg_expr(g, e->left, ra);
-      cg_expr_num(g, e->right, rb, true);
-      emit(g, OP_DIVDN, (uint16_t)dst, (uint16_t)ra, (uint16_t)rb);
-    } else {
-      cg_expr_num(g, e->left, ra, true);
-      cg_expr_num(g, e->right, rb, true);
-      emit(g, OP_DIVN, (uint16_t)dst, (uint16_t)ra, (uint16_t)rb);
-    }
+    if (ka == PTY_DURATION && kb == PTY_DURATION) cg_raw_op(g, e, OP_DIVDD, 0, dst, ra, rb);
+    else if (ka == PTY_DURATION) cg_duration_op(g, e->left, e->right, OP_DIVDN, dst, ra, rb);
+    else cg_num_op(g, e, OP_DIVN, dst, ra, rb);
     break;
   case POP_MOD:
-    if (kr == PTY_INT) {
-      cg_operands(g, e, ra, rb);
-      emit(g, OP_MODI, (uint16_t)dst, (uint16_t)ra, (uint16_t)rb);
-    } else {
-      cg_expr_num(g, e->left, ra, true);
-      cg_expr_num(g, e->right, rb, true);
-      emit(g, OP_MODN, (uint16_t)dst, (uint16_t)ra, (uint16_t)rb);
-    }
+    if (kr == PTY_INT) cg_raw_op(g, e, OP_MODI, 0, dst, ra, rb);
+    else cg_num_op(g, e, OP_MODN, dst, ra, rb);
     break;
   default: break;
   }

@@ -970,12 +970,17 @@ static bool lookup_key(Dec *d, const PDecodePlan *plan, const char *cs, const ch
   return fail_syntax(d, cs - 1, "lone UTF-16 surrogate in a key");
 }
 
+/* Fields decoded even when the model never reads them: the key (results
+ * carry it) and a record's `at` (the as-of filter needs it). */
+static bool always_decoded(const PDecodePlan *plan, int idx) {
+  return idx == plan->key_field || idx == plan->at_field;
+}
+
 /* Whether the value of field idx is skipped rather than decoded. */
 static bool skip_field(const Dec *d, const PDecodePlan *plan, int idx, bool top) {
   if (idx < 0) return true;
-  bool is_key = top && idx == plan->key_field;
-  if (d->recovering) return !is_key;
-  return !plan->fields[idx].used && !is_key;
+  if (d->recovering) return !(top && idx == plan->key_field);
+  return !plan->fields[idx].used && !always_decoded(plan, idx);
 }
 
 /* object := '{' (key ':' value (',' key ':' value)*)? '}' into fields[];
@@ -1059,7 +1064,7 @@ static bool finish_record(Dec *d, const PDecodePlan *plan, PValue *fields) {
     bool was_null = v->kind == MARK_NULL;
     if (f->has_default) {
       *v = f->default_value;
-    } else if (f->optional || (!f->used && (int)i != plan->key_field)) {
+    } else if (f->optional || (!f->used && !always_decoded(plan, (int)i))) {
       /* Unused fields are not checked: the model never reads them. */
       *v = pv_null();
     } else if (was_null) {

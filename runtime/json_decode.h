@@ -21,7 +21,8 @@
  *    earlier value, giving the default).
  *  - Unused fields (`used == false`) are not checked at all, not even for
  *    presence: their value is the default, else PV_NULL, even when the
- *    field is required. The key field is always decoded.
+ *    field is required. The key field and a record's `at` field (for the
+ *    as-of filter) are always decoded and checked.
  *  - int accepts any JSON number with an integral value that fits int64
  *    (5, 5.0, 1e3); number is correctly rounded; time accepts text
  *    (ptime_parse) or Unix seconds; duration accepts text

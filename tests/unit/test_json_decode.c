@@ -575,6 +575,15 @@ static void test_as_of(void) {
   assert_str(ev.u.items[0].u.items[E_TYPE], "past");
   assert_str(ev.u.items[1].u.items[E_TYPE], "now");
   assert_str(ev.u.items[2].u.items[E_TYPE], "old");
+  /* `at` is decoded and checked even when the model never reads it. */
+  event_fields[E_AT].used = false;
+  event_fields[E_URL].used = false;
+  assert_ok(json);
+  g_assert_cmpuint(res.fields[F_EVENTS].len, ==, 3);
+  g_assert_cmpint(res.fields[F_EVENTS].u.items[0].u.items[E_URL].kind, ==, PV_NULL);
+  assert_error("{\"id\":\"p\",\"events\":[{\"type\":\"t\"}]}", "events[0]: missing required field 'at'");
+  event_fields[E_AT].used = true;
+  event_fields[E_URL].used = true;
   /* Paths use the index in the input, dropped events included. */
   assert_error("{\"id\":\"p\",\"events\":[{\"type\":\"f\",\"at\":\"2030-01-01\"},{\"type\":1,\"at\":0}]}",
                "events[1].type: expected a string, got 1");
