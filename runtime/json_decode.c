@@ -1098,12 +1098,16 @@ bool pdec_decode(const PDecodePlan *plan, const char *json, size_t len, int64_t 
   int c = peek(&d);
   if (c < 0) return set_error(&d, ERR_VALUE, "empty record");
   if (c != '{') {
-    if (c == '[' || c == '"' || c == 't' || c == 'f' || c == 'n' || c == '-' || is_digit(c)) {
-      char msg[64];
-      snprintf(msg, sizeof msg, "expected a JSON object, got %s", json_type_name(c));
-      return set_error(&d, ERR_VALUE, msg);
-    }
-    return fail_syntax(&d, d.p, "expected '{'");
+    if (c != '[' && c != '"' && c != 't' && c != 'f' && c != 'n' && c != '-' && !is_digit(c))
+      return fail_syntax(&d, d.p, "expected '{'");
+    /* Only well-formed JSON is "not an object": `not json` is malformed,
+     * not null. */
+    if (!skip_value(&d)) return false;
+    skip_ws(&d);
+    if (d.p != d.end) return fail_syntax(&d, d.p, "unexpected text after the value");
+    char msg[64];
+    snprintf(msg, sizeof msg, "expected a JSON object, got %s", json_type_name(c));
+    return set_error(&d, ERR_VALUE, msg);
   }
   if (!decode_object(&d, plan, out->fields, false, true)) return false;
   skip_ws(&d);
