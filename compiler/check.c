@@ -28,6 +28,7 @@ PCheck *pcheck_new(PAst *ast, const PSourceSet *src, PDiagList *diags) {
   c->scores = g_ptr_array_new();
   c->journeys = g_ptr_array_new();
   c->tests = g_ptr_array_new();
+  c->test_syms = g_ptr_array_new();
   c->scope = g_array_new(FALSE, TRUE, sizeof(PScopeEntry));
   c->key_field = -1;
   return c;
@@ -44,6 +45,7 @@ void pcheck_free(PCheck *c) {
   g_ptr_array_unref(c->scores);
   g_ptr_array_unref(c->journeys);
   g_ptr_array_unref(c->tests);
+  g_ptr_array_unref(c->test_syms);
   g_ptr_array_unref(c->syms);
   g_array_unref(c->scope);
   g_free(c->lc_names);
@@ -82,6 +84,7 @@ static const char *psym_kind_word(PSymKind k) {
   case PSYM_LIFECYCLE: return "lifecycle";
   case PSYM_JOURNEY: return "journey";
   case PSYM_EXTERN: return "extern fn";
+  case PSYM_TEST: return "test";
   }
   return "name";
 }
@@ -441,10 +444,16 @@ static void pcheck_order(PCheck *c) {
     if (s->kind == PSYM_TAG || s->kind == PSYM_SCORE || s->kind == PSYM_LIFECYCLE)
       pcheck_visit(c, s, stack);
   }
-  /* Journeys read values too: make sure what they read is computed. */
+  /* Journeys and tests read values too: make sure what they read is
+   * computed. Each journey also gets a slot for its entry time. */
   for (guint i = 0; i < c->journeys->len; i++) {
     PSym *j = g_ptr_array_index(c->journeys, i);
     for (guint k = 0; k < j->deps->len; k++) pcheck_visit(c, g_ptr_array_index(j->deps, k), stack);
+    j->slot_entered = c->n_globals++;
+  }
+  for (guint i = 0; i < c->test_syms->len; i++) {
+    PSym *t = g_ptr_array_index(c->test_syms, i);
+    for (guint k = 0; k < t->deps->len; k++) pcheck_visit(c, g_ptr_array_index(t->deps, k), stack);
   }
   g_ptr_array_unref(stack);
 }
@@ -497,7 +506,20 @@ gboolean pcheck_run(PCheck *c) {
     default: break;
     }
   }
-  for (guint i = 0; i < c->tests->len; i++) pcheck_test(c, g_ptr_array_index(c->tests, i));
+  for (guint i = 0; i < c->tests->len; i++) {
+    PDecl *d = g_ptr_array_index(c->tests, i);
+    PSym *t = g_new0(PSym, 1);
+    t->kind = PSYM_TEST;
+    t->name = d->text;
+    t->decl = d;
+    t->index = -1;
+    t->deps = g_ptr_array_new();
+    g_ptr_array_add(c->syms, t);
+    g_ptr_array_add(c->test_syms, t);
+    c->current = t;
+    pcheck_test(c, d);
+    c->current = NULL;
+  }
   pcheck_order(c);
   return c->diags->n_errors == 0;
 }

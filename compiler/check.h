@@ -30,6 +30,7 @@ typedef enum {
   PSYM_LIFECYCLE,
   PSYM_JOURNEY,
   PSYM_EXTERN,
+  PSYM_TEST,      /* a test block: not a name, only a holder of dependencies */
 } PSymKind;
 
 typedef enum {
@@ -44,7 +45,7 @@ struct PSym {
   PFieldDecl *field;     /* schema fields */
   PType *type;           /* value type (tags: bool; scores: number; lifecycles: stage) */
   int index;             /* field index, or global slot for values */
-  int slot_entered;      /* lifecycles: global slot of the entry time */
+  int slot_entered;      /* lifecycles, journeys: global slot of the entry time */
   int lifecycle;         /* lifecycles: index among lifecycles */
   GPtrArray *stages;     /* lifecycles: const char* stage names */
   GPtrArray *deps;       /* PSym*: values this one reads */
@@ -72,6 +73,7 @@ typedef struct PCheck {
   GPtrArray *tags, *scores;/* PSym* in declaration order */
   GPtrArray *journeys;     /* PSym* */
   GPtrArray *tests;        /* PDecl* of the root file */
+  GPtrArray *test_syms;    /* PSym* (PSYM_TEST), one per test, same order */
   int n_globals;
   int n_dsets;             /* distinct-sets needed */
 

@@ -121,6 +121,90 @@ static void check_steps(PCheck *c, GPtrArray *steps) {
   for (guint i = 0; i < steps->len; i++) check_step(c, g_ptr_array_index(steps, i));
 }
 
+/* ---- step ids (spec 4.6): from the step's path and content, never from
+ * line numbers, so that edits elsewhere do not move a journey in flight -- */
+
+/* What a step is, as text: "send:email:welcome-1", "wait:3d", "if". */
+static char *step_base(const PStep *st) {
+  char dur[PTIME_BUF];
+  switch (st->kind) {
+  case PSTEP_SEND: return g_strdup_printf("send:%s:%s", st->channel, st->text);
+  case PSTEP_TASK: return g_strdup_printf("task:%s:%s", st->channel, st->text);
+  case PSTEP_NOTIFY: return g_strdup_printf("notify:%s:%s", st->channel, st->text);
+  case PSTEP_WEBHOOK: return g_strdup_printf("webhook:%s", st->text);
+  case PSTEP_WAIT:
+  case PSTEP_WAIT_UNTIL: {
+    const char *w = st->kind == PSTEP_WAIT ? "wait" : "wait-until";
+    if (st->duration && st->duration->kind == PE_DURATION) {
+      pduration_format(st->duration->ival, dur);
+      return g_strdup_printf("%s:%s", w, dur);
+    }
+    return g_strdup(w);
+  }
+  case PSTEP_IF: return g_strdup("if");
+  case PSTEP_SPLIT: return g_strdup("split");
+  case PSTEP_BLOCK: return g_strdup("block");
+  }
+  return g_strdup("step");
+}
+
+static void assign_ids(PCheck *c, const char *journey, GPtrArray *steps, const char *prefix,
+                       GHashTable *labels);
+
+/* Ids of one step and its children. Structure steps (if, split, block) are
+ * always numbered ("if#1"); actions and waits only when the same step
+ * appears twice in one block ("wait:3d#2"). */
+static void assign_id(PCheck *c, const char *journey, PStep *st, const char *prefix,
+                      GHashTable *counts, GHashTable *labels) {
+  char *base = step_base(st);
+  guint n = GPOINTER_TO_UINT(g_hash_table_lookup(counts, base)) + 1;
+  g_hash_table_insert(counts, g_strdup(base), GUINT_TO_POINTER(n));
+  bool structural = st->kind == PSTEP_IF || st->kind == PSTEP_SPLIT || st->kind == PSTEP_BLOCK;
+  char *seg = structural || n > 1 ? g_strdup_printf("%s#%u", base, n) : g_strdup(base);
+  char *id;
+  if (st->label) {
+    id = g_strdup_printf("%s/@%s", journey, st->label);
+    if (g_hash_table_contains(labels, st->label))
+      pdiag_error(c->diags, &st->loc, "label @%s is used twice in journey %s", st->label, journey);
+    g_hash_table_add(labels, (gpointer)st->label);
+  } else {
+    id = g_strdup_printf("%s/%s", prefix, seg);
+  }
+  st->id = (char *)past_strdup(c->ast, id);
+  if (st->kind == PSTEP_IF) {
+    char *p = g_strdup_printf("%s/then", st->id);
+    assign_ids(c, journey, st->body, p, labels);
+    g_free(p);
+    if (st->else_body) {
+      p = g_strdup_printf("%s/else", st->id);
+      assign_ids(c, journey, st->else_body, p, labels);
+      g_free(p);
+    }
+  } else if (st->kind == PSTEP_SPLIT) {
+    for (guint i = 0; i < st->arms->len; i++) {
+      PSplitArm *arm = g_ptr_array_index(st->arms, i);
+      char *p = g_strdup_printf("%s/arm%u", st->id, i + 1);
+      GHashTable *arm_counts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+      assign_id(c, journey, arm->step, p, arm_counts, labels);
+      g_hash_table_unref(arm_counts);
+      g_free(p);
+    }
+  } else if (st->kind == PSTEP_BLOCK) {
+    assign_ids(c, journey, st->body, st->id, labels);
+  }
+  g_free(id);
+  g_free(seg);
+  g_free(base);
+}
+
+static void assign_ids(PCheck *c, const char *journey, GPtrArray *steps, const char *prefix,
+                       GHashTable *labels) {
+  if (!steps) return;
+  GHashTable *counts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+  for (guint i = 0; i < steps->len; i++) assign_id(c, journey, g_ptr_array_index(steps, i), prefix, counts, labels);
+  g_hash_table_unref(counts);
+}
+
 void pcheck_journey(PCheck *c, PSym *s) {
   PDecl *d = s->decl;
   c->current = s;
@@ -142,6 +226,9 @@ void pcheck_journey(PCheck *c, PSym *s) {
   if (d->reenter_after) check_const_duration(c, d->reenter_after, "the re-entry delay");
   if (d->exit_cond) pcheck_cond(c, d->exit_cond, "the exit condition of a journey");
   check_steps(c, d->steps);
+  GHashTable *labels = g_hash_table_new(g_str_hash, g_str_equal);
+  assign_ids(c, d->name, d->steps, d->name, labels);
+  g_hash_table_unref(labels);
   c->current = NULL;
   c->current_journey = NULL;
 }
@@ -182,7 +269,6 @@ static void check_test_time(PCheck *c, PExpr *e) {
 }
 
 void pcheck_test(PCheck *c, PDecl *d) {
-  c->current = NULL;
   bool have_profile = false, have_at = false;
   for (guint i = 0; i < d->test_steps->len; i++) {
     PTestStep *ts = g_ptr_array_index(d->test_steps, i);

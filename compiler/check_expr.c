@@ -142,6 +142,7 @@ static PType *check_sym_ref(PCheck *c, PExpr *e, PSym *s) {
     return set_type(e, s->type);
   case PSYM_JOURNEY:
   case PSYM_EXTERN:
+  case PSYM_TEST:
     pdiag_error(c->diags, &e->loc, "%s '%s' is not a value", pcheck_sym_word(s), e->name);
     return set_type(e, c->tt->t_error);
   }

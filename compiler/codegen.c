@@ -10,6 +10,8 @@
 #include <math.h>
 #include <string.h>
 
+#include "../runtime/json_write.h"
+#include "../runtime/ptime.h"
 #include "../runtime/vm.h"
 #include "../stdlib/builtins.h"
 #include "check_internal.h"
@@ -28,6 +30,7 @@ typedef struct PGen {
   GArray *locs;         /* PInsnLoc */
   uint32_t top, max_regs;
   PLoc loc;             /* source of the instructions being emitted */
+  int journey_slot;     /* `entered` inside a journey: its global slot, else -1 */
   bool failed;
 } PGen;
 
@@ -207,8 +210,9 @@ static void cg_name(PGen *g, PExpr *e, uint32_t dst) {
     emit(g, OP_NOW, (uint16_t)dst, 0, 0);
     return;
   }
-  /* `entered` in a journey: journeys run in a later release. */
-  emit(g, OP_NOW, (uint16_t)dst, 0, 0);
+  /* `entered` inside a journey: the journey's entry time. */
+  if (g->journey_slot >= 0) emit_bx(g, OP_GETG, (uint16_t)dst, (uint32_t)g->journey_slot);
+  else emit(g, OP_NOW, (uint16_t)dst, 0, 0);
 }
 
 static void cg_list(PGen *g, PExpr *e, uint32_t dst) {
@@ -938,6 +942,205 @@ static void cg_units(PGen *g) {
   }
 }
 
+/* ---- journeys: flatten the step tree into a graph of `next` links ---------------- */
+
+static uint32_t flatten_list(PGen *g, GArray *steps, GPtrArray *list, uint32_t cont);
+
+static uint32_t block_or_none(PGen *g, PExpr *e, bool cond, const char *what, const char *id) {
+  if (!e) return PJ_NO_BLOCK;
+  return cg_expr_block(g, e, cond, g_strdup_printf("%s %s", what, id));
+}
+
+static uint32_t flatten_step(PGen *g, GArray *steps, PStep *st, uint32_t cont) {
+  if (st->kind == PSTEP_BLOCK) return flatten_list(g, steps, st->body, cont);
+  PJStep js = {.id = g_strdup(st->id), .next = cont, .cond = PJ_NO_BLOCK, .duration = PJ_NO_BLOCK};
+  static const uint8_t kinds[] = {
+    [PSTEP_SEND] = PJS_SEND, [PSTEP_TASK] = PJS_TASK, [PSTEP_NOTIFY] = PJS_NOTIFY,
+    [PSTEP_WEBHOOK] = PJS_WEBHOOK, [PSTEP_WAIT] = PJS_WAIT, [PSTEP_WAIT_UNTIL] = PJS_WAIT_UNTIL,
+    [PSTEP_IF] = PJS_IF, [PSTEP_SPLIT] = PJS_SPLIT, [PSTEP_BLOCK] = PJS_BLOCK,
+  };
+  js.kind = kinds[st->kind];
+  js.channel = g_strdup(st->channel);
+  js.text = g_strdup(st->text);
+  js.cond = block_or_none(g, st->cond, true, "condition of", st->id);
+  js.duration = block_or_none(g, st->duration, false, "duration of", st->id);
+  g_array_append_val(steps, js);
+  uint32_t idx = steps->len - 1;
+  if (st->kind == PSTEP_IF) {
+    uint32_t then_step = flatten_list(g, steps, st->body, cont);
+    uint32_t else_step = st->else_body ? flatten_list(g, steps, st->else_body, cont) : cont;
+    g_array_index(steps, PJStep, idx).then_step = then_step;
+    g_array_index(steps, PJStep, idx).else_step = else_step;
+  } else if (st->kind == PSTEP_SPLIT) {
+    uint32_t n = st->arms->len;
+    uint32_t *arm_step = g_new0(uint32_t, n ? n : 1);
+    double *arm_weight = g_new0(double, n ? n : 1);
+    for (uint32_t i = 0; i < n; i++) {
+      PSplitArm *arm = g_ptr_array_index(st->arms, i);
+      arm_step[i] = flatten_step(g, steps, arm->step, cont);
+      arm_weight[i] = arm->weight->kind == PE_NUMBER ? arm->weight->nval : 0;
+    }
+    PJStep *p = &g_array_index(steps, PJStep, idx);
+    p->n_arms = n;
+    p->arm_step = arm_step;
+    p->arm_weight = arm_weight;
+  }
+  return idx;
+}
+
+static uint32_t flatten_list(PGen *g, GArray *steps, GPtrArray *list, uint32_t cont) {
+  if (!list) return cont;
+  /* Backwards, so that each step knows the one after it. */
+  uint32_t next = cont;
+  for (guint i = list->len; i-- > 0;) next = flatten_step(g, steps, g_ptr_array_index(list, i), next);
+  return next;
+}
+
+static void cg_journey(PGen *g, PSym *s, PJourneyCode *jc) {
+  PDecl *d = s->decl;
+  jc->name = g_strdup(s->name);
+  jc->slot_entered = (uint32_t)s->slot_entered;
+  g->journey_slot = s->slot_entered;
+  if (d->enter == PENTER_ON) {
+    PSym *lc = g_hash_table_lookup(g->c->globals, d->enter_lifecycle);
+    jc->enter_kind = PJ_ENTER_ON;
+    jc->enter_lifecycle = (uint32_t)lc->lifecycle;
+    jc->enter_stage = (uint32_t)pcheck_stage_index(lc, d->enter_stage->sval);
+    jc->enter_cond = PJ_NO_BLOCK;
+  } else {
+    jc->enter_kind = PJ_ENTER_WHEN;
+    jc->enter_cond = block_or_none(g, d->enter_cond, true, "entry condition of", s->name);
+  }
+  jc->exit_cond = block_or_none(g, d->exit_cond, true, "exit condition of", s->name);
+  jc->reenter_after = block_or_none(g, d->reenter_after, false, "re-entry delay of", s->name);
+  GArray *steps = g_array_new(FALSE, TRUE, sizeof(PJStep));
+  jc->first = flatten_list(g, steps, d->steps, PJ_END);
+  jc->n_steps = steps->len;
+  jc->steps = (PJStep *)g_array_free(steps, FALSE);
+  g->journey_slot = -1;
+}
+
+static void cg_journeys(PGen *g) {
+  PCheck *c = g->c;
+  g->m->n_journeys = c->journeys->len;
+  g->m->journeys = g_new0(PJourneyCode, c->journeys->len ? c->journeys->len : 1);
+  for (guint i = 0; i < c->journeys->len; i++)
+    cg_journey(g, g_ptr_array_index(c->journeys, i), &g->m->journeys[i]);
+}
+
+/* ---- tests ---------------------------------------------------------------------------- */
+
+static char *source_text(PGen *g, const PLoc *loc) {
+  const PSourceFile *f = psrc_file(g->c->src, loc->file);
+  if (!f || loc->end_offset > f->len || loc->end_offset < loc->offset) return g_strdup("?");
+  return g_strndup(f->text + loc->offset, loc->end_offset - loc->offset);
+}
+
+/* A literal as JSON text: what a test's `profile {…}` feeds the decoder. */
+static void literal_json(PGen *g, GString *out, PExpr *e) {
+  switch (e->kind) {
+  case PE_RECORD:
+    g_string_append_c(out, '{');
+    for (guint i = 0; i < e->items->len; i++) {
+      PRecordField *f = g_ptr_array_index(e->items, i);
+      if (i) g_string_append_c(out, ',');
+      pjw_cstring(out, f->name);
+      g_string_append_c(out, ':');
+      literal_json(g, out, f->value);
+    }
+    g_string_append_c(out, '}');
+    return;
+  case PE_LIST:
+    g_string_append_c(out, '[');
+    for (guint i = 0; i < e->items->len; i++) {
+      if (i) g_string_append_c(out, ',');
+      literal_json(g, out, g_ptr_array_index(e->items, i));
+    }
+    g_string_append_c(out, ']');
+    return;
+  default: break;
+  }
+  /* Anything else is a constant expression: fold it with the VM. */
+  uint32_t b = cg_expr_block(g, e, false, g_strdup("test profile value"));
+  PValue v;
+  if (fold_block(g, b, &e->loc, &v)) pjw_value(out, v, NULL);
+  else g_string_append(out, "null");
+}
+
+static void cg_expect(PGen *g, PTestStep *ts, PTestStepCode *sc) {
+  PExpr *e = ts->value;
+  sc->block = cg_expr_block(g, e, true, g_strdup_printf("expectation %s", sc->text));
+  GPtrArray *blocks = g_ptr_array_new();
+  GPtrArray *texts = g_ptr_array_new();
+  if (e->kind == PE_BINARY && e->op != POP_COALESCE) {
+    PExpr *sides[2] = {e->left, e->right};
+    for (int i = 0; i < 2; i++) {
+      PExpr *x = sides[i];
+      if (x->is_const) continue; /* `60` explains nothing */
+      uint32_t b = cg_expr_block(g, x, false, g_strdup("operand"));
+      g_ptr_array_add(blocks, GUINT_TO_POINTER(b + 1));
+      g_ptr_array_add(texts, source_text(g, &x->loc));
+    }
+  }
+  sc->n_operands = blocks->len;
+  sc->operand_block = g_new0(uint32_t, blocks->len + 1);
+  for (guint i = 0; i < blocks->len; i++) sc->operand_block[i] = GPOINTER_TO_UINT(g_ptr_array_index(blocks, i)) - 1;
+  g_ptr_array_add(texts, NULL);
+  sc->operand_text = (char **)g_ptr_array_free(texts, FALSE);
+  g_ptr_array_unref(blocks);
+}
+
+static void cg_test_step(PGen *g, PTestStep *ts, PTestStepCode *sc) {
+  sc->loc = (PInsnLoc){ts->loc.file, ts->loc.line, ts->loc.col};
+  sc->text = source_text(g, &ts->loc);
+  switch (ts->kind) {
+  case PTSTEP_PROFILE: {
+    sc->kind = PT_PROFILE;
+    GString *json = g_string_new(NULL);
+    literal_json(g, json, ts->value);
+    sc->profile_json = g_string_free(json, FALSE);
+    break;
+  }
+  case PTSTEP_AT:
+    sc->kind = PT_AT;
+    ptime_parse(ts->value->sval, ts->value->slen, &sc->at_us);
+    break;
+  case PTSTEP_EXPECT:
+    sc->kind = PT_EXPECT;
+    cg_expect(g, ts, sc);
+    break;
+  case PTSTEP_EXPECT_ACTION:
+    sc->kind = PT_EXPECT_ACTION;
+    sc->action_kind = g_strdup(ts->kind_name);
+    sc->n_args = ts->args ? ts->args->len : 0;
+    sc->args = g_new0(char *, sc->n_args + 1);
+    for (uint32_t i = 0; i < sc->n_args; i++) {
+      PExpr *a = g_ptr_array_index(ts->args, i);
+      sc->args[i] = g_strdup(a->kind == PE_STRING ? a->sval : a->name ? a->name : "");
+    }
+    if (ts->at && ts->at->kind == PE_STRING) {
+      sc->has_at = ptime_parse(ts->at->sval, ts->at->slen, &sc->at_us);
+    }
+    break;
+  case PTSTEP_EXPECT_NO_ACTION: sc->kind = PT_EXPECT_NO_ACTION; break;
+  }
+}
+
+static void cg_tests(PGen *g) {
+  PCheck *c = g->c;
+  g->m->n_tests = c->tests->len;
+  g->m->tests = g_new0(PTestCode, c->tests->len ? c->tests->len : 1);
+  for (guint i = 0; i < c->tests->len; i++) {
+    PDecl *d = g_ptr_array_index(c->tests, i);
+    PTestCode *tc = &g->m->tests[i];
+    tc->name = g_strdup(d->text);
+    tc->loc = (PInsnLoc){d->loc.file, d->loc.line, d->loc.col};
+    tc->n_steps = d->test_steps->len;
+    tc->steps = g_new0(PTestStepCode, tc->n_steps ? tc->n_steps : 1);
+    for (uint32_t k = 0; k < tc->n_steps; k++) cg_test_step(g, g_ptr_array_index(d->test_steps, k), &tc->steps[k]);
+  }
+}
+
 static void cg_outputs(PGen *g) {
   PCheck *c = g->c;
   PModel *m = g->m;
@@ -965,7 +1168,7 @@ static void cg_identity(PGen *g) {
 }
 
 PModel *pcodegen_model(PCheck *c) {
-  PGen g = {.c = c};
+  PGen g = {.c = c, .journey_slot = -1};
   g.m = pmodel_new();
   g.blocks = g_array_new(FALSE, TRUE, sizeof(PBlock));
   g.consts = g_array_new(FALSE, TRUE, sizeof(PValue));
@@ -980,6 +1183,8 @@ PModel *pcodegen_model(PCheck *c) {
   cg_consts(&g);
   cg_plans(&g);
   cg_units(&g);
+  cg_journeys(&g);
+  cg_tests(&g);
   cg_outputs(&g);
   sync_model(&g);
   /* The model now owns the arrays' storage. */

@@ -36,6 +36,7 @@ typedef enum {
   PERSONA_ERROR_IO,       /* a file could not be read or written */
   PERSONA_ERROR_COMPILE,  /* the model has errors (see the diagnostics) */
   PERSONA_ERROR_INVALID,  /* an argument is malformed (e.g. a time) */
+  PERSONA_ERROR_STATE,    /* a state file is damaged or of an unknown version */
 } PersonaErrorCode;
 
 typedef struct PersonaModel PersonaModel;
@@ -107,6 +108,55 @@ PERSONA_API PersonaEvalStatus persona_vm_eval_json(PersonaVM *vm,
                                                    guint64 line_no,
                                                    GString *out);
 
+/* ---- profile state (docs/state.md) ------------------------------------------
+ *
+ * What earlier evaluations of a profile left: each lifecycle's stage and
+ * entry time, each journey's status and position. One state is a JSON
+ * object {"v":1,"lifecycles":[…],"journeys":[…]}; a state file is JSON
+ * Lines of {"id":KEY,"state":STATE}, one per profile.
+ */
+typedef struct PersonaStateStore PersonaStateStore;
+
+/* An empty store (caller frees). */
+PERSONA_API PersonaStateStore *persona_state_store_new(void);
+/* Reads a state file. A missing file is an empty store. A damaged line
+ * (malformed JSON, no "id", no "state" object, a state of an unknown or
+ * newer format version) fails the whole load with PERSONA_ERROR_STATE and
+ * a message "FILE:LINE: …"; PERSONA_ERROR_IO when the file cannot be
+ * read. */
+PERSONA_API PersonaStateStore *persona_state_store_load(const char *path, GError **error);
+/* Writes every state, in the order keys were first added, atomically: a
+ * temporary file in the same directory, fsync, rename (and fsync of the
+ * directory). On failure the old file is left as it was. */
+PERSONA_API gboolean persona_state_store_save(const PersonaStateStore *store, const char *path,
+                                              GError **error);
+PERSONA_API void persona_state_store_free(PersonaStateStore *store);
+/* Number of profiles in the store. */
+PERSONA_API guint persona_state_store_size(const PersonaStateStore *store);
+/* The state stored for a profile key, given as compact JSON text ("\"p1\""
+ * or "42"); borrowed from the store, NULL when there is none. */
+PERSONA_API const char *persona_state_store_get(const PersonaStateStore *store,
+                                                const char *key_json);
+/* Replaces (or adds) the state of a key; both strings are copied. */
+PERSONA_API void persona_state_store_set(PersonaStateStore *store, const char *key_json,
+                                         const char *state_json);
+
+/* Evaluates one profile like persona_vm_eval_json, with the state it had
+ * before: `state_json` (a state object, or NULL/empty for first sight).
+ * The result written to `out` carries the new state under "state"; the
+ * same state is also written alone to `state_out` when it is not NULL (left
+ * empty when the record fails). */
+PERSONA_API PersonaEvalStatus persona_vm_eval_json_state(PersonaVM *vm, const char *json, gsize len,
+                                                         const char *state_json, gsize state_len,
+                                                         gint64 now_us, guint64 line_no,
+                                                         GString *out, GString *state_out);
+/* The same with a store: the profile's state is looked up by its key and
+ * the new state is put back. A record that fails leaves its state as it
+ * was. */
+PERSONA_API PersonaEvalStatus persona_vm_eval_json_store(PersonaVM *vm, const char *json, gsize len,
+                                                         PersonaStateStore *store, gint64 now_us,
+                                                         guint64 line_no, GString *out);
+
 /* Parses an RFC 3339 time, a date, or Unix seconds (as text) into
  * microseconds since the epoch. */
 PERSONA_API gboolean persona_time_parse(const char *text, gint64 *out_us);
@@ -116,6 +166,7 @@ PERSONA_API gint64 persona_time_now(void);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PersonaModel, persona_model_unref)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PersonaVM, persona_vm_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PersonaDiagnostics, persona_diagnostics_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(PersonaStateStore, persona_state_store_free)
 
 G_END_DECLS
 

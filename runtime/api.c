@@ -7,7 +7,9 @@
 #include "../compiler/compile.h"
 #include "json_decode.h"
 #include "ptime.h"
+#include "json_write.h"
 #include "result.h"
+#include "state.h"
 #include "vm.h"
 
 G_DEFINE_QUARK(persona-error-quark, persona_error)
@@ -135,8 +137,52 @@ void persona_vm_free(PersonaVM *vm) {
   g_free(vm);
 }
 
+/* Decodes the profile, reads its state, evaluates; writes the result or
+ * the error object. `store_key` receives the key as JSON text when not
+ * NULL (for the store). */
+static PersonaEvalStatus eval_one(PersonaVM *vm, const char *json, gsize len, const char *state_json,
+                                  gsize state_len, gint64 now_us, guint64 line_no, GString *out,
+                                  GString *state_out) {
+  PVMState *st = &vm->st;
+  const PModel *m = st->model;
+  pa_reset(&st->arena);
+  st->now_us = now_us;
+  st->error[0] = '\0';
+  PDecodeResult dr;
+  memset(&dr, 0, sizeof dr);
+  if (!pdec_decode(&m->plans[m->profile_plan], json, len, now_us, &st->arena, &dr)) {
+    presult_write_error(out, dr.key, line_no, dr.error);
+    return PERSONA_EVAL_RECORD_ERROR;
+  }
+  st->profile = dr.fields;
+  st->key = dr.key;
+  if (!pstate_decode(st, state_json, state_json ? state_len : 0, st->error, sizeof st->error) ||
+      !pvm_eval_record(st)) {
+    presult_write_error(out, dr.key, line_no, st->error);
+    return PERSONA_EVAL_RECORD_ERROR;
+  }
+  presult_write(out, st, dr.key);
+  if (state_out) pstate_encode(st, state_out);
+  return PERSONA_EVAL_OK;
+}
+
 PersonaEvalStatus persona_vm_eval_json(PersonaVM *vm, const char *json, gsize len, gint64 now_us,
                                        guint64 line_no, GString *out) {
+  return eval_one(vm, json, len, NULL, 0, now_us, line_no, out, NULL);
+}
+
+PersonaEvalStatus persona_vm_eval_json_state(PersonaVM *vm, const char *json, gsize len,
+                                             const char *state_json, gsize state_len, gint64 now_us,
+                                             guint64 line_no, GString *out, GString *state_out) {
+  return eval_one(vm, json, len, state_json, state_len, now_us, line_no, out, state_out);
+}
+
+PersonaEvalStatus persona_vm_eval_json_store(PersonaVM *vm, const char *json, gsize len,
+                                             PersonaStateStore *store, gint64 now_us, guint64 line_no,
+                                             GString *out) {
+  if (!store) return eval_one(vm, json, len, NULL, 0, now_us, line_no, out, NULL);
+  /* The key is needed before the state can be looked up: decode it first
+   * (the decoder fills the key even when the record fails later). */
   PVMState *st = &vm->st;
   const PModel *m = st->model;
   pa_reset(&st->arena);
@@ -146,15 +192,16 @@ PersonaEvalStatus persona_vm_eval_json(PersonaVM *vm, const char *json, gsize le
     presult_write_error(out, dr.key, line_no, dr.error);
     return PERSONA_EVAL_RECORD_ERROR;
   }
-  st->profile = dr.fields;
-  st->now_us = now_us;
-  st->error[0] = '\0';
-  if (!pvm_eval_record(st)) {
-    presult_write_error(out, dr.key, line_no, st->error);
-    return PERSONA_EVAL_RECORD_ERROR;
-  }
-  presult_write(out, st, dr.key);
-  return PERSONA_EVAL_OK;
+  g_autoptr(GString) key = g_string_new(NULL);
+  if (dr.key.kind == PV_STRING) pjw_string(key, dr.key.u.s, dr.key.len);
+  else pjw_int(key, dr.key.u.i);
+  const char *old = persona_state_store_get(store, key->str);
+  g_autofree char *old_copy = g_strdup(old); /* the store may change below */
+  g_autoptr(GString) state = g_string_new(NULL);
+  PersonaEvalStatus rc = eval_one(vm, json, len, old_copy, old_copy ? strlen(old_copy) : 0, now_us,
+                                  line_no, out, state);
+  if (rc == PERSONA_EVAL_OK) persona_state_store_set(store, key->str, state->str);
+  return rc;
 }
 
 /* ---- time ---------------------------------------------------------------------------------- */

@@ -1087,6 +1087,19 @@ static const char *json_type_name(int c) {
   }
 }
 
+/* The text starts with `c`, not '{': malformed, or "not an object" when
+ * it is well-formed JSON (`not json` is malformed, not null). */
+static bool fail_not_object(Dec *d, int c) {
+  if (c != '[' && c != '"' && c != 't' && c != 'f' && c != 'n' && c != '-' && !is_digit(c))
+    return fail_syntax(d, d->p, "expected '{'");
+  if (!skip_value(d)) return false;
+  skip_ws(d);
+  if (d->p != d->end) return fail_syntax(d, d->p, "unexpected text after the value");
+  char msg[64];
+  snprintf(msg, sizeof msg, "expected a JSON object, got %s", json_type_name(c));
+  return set_error(d, ERR_VALUE, msg);
+}
+
 bool pdec_decode(const PDecodePlan *plan, const char *json, size_t len, int64_t now_us,
                  PArena *arena, PDecodeResult *out) {
   Dec d = {.base = json, .p = json, .end = json + len, .arena = arena, .now_us = now_us, .out = out};
@@ -1097,21 +1110,120 @@ bool pdec_decode(const PDecodePlan *plan, const char *json, size_t len, int64_t 
   skip_ws(&d);
   int c = peek(&d);
   if (c < 0) return set_error(&d, ERR_VALUE, "empty record");
-  if (c != '{') {
-    if (c != '[' && c != '"' && c != 't' && c != 'f' && c != 'n' && c != '-' && !is_digit(c))
-      return fail_syntax(&d, d.p, "expected '{'");
-    /* Only well-formed JSON is "not an object": `not json` is malformed,
-     * not null. */
-    if (!skip_value(&d)) return false;
-    skip_ws(&d);
-    if (d.p != d.end) return fail_syntax(&d, d.p, "unexpected text after the value");
-    char msg[64];
-    snprintf(msg, sizeof msg, "expected a JSON object, got %s", json_type_name(c));
-    return set_error(&d, ERR_VALUE, msg);
-  }
+  if (c != '{') return fail_not_object(&d, c);
   if (!decode_object(&d, plan, out->fields, false, true)) return false;
   skip_ws(&d);
   if (d.p != d.end) return fail_syntax(&d, d.p, "unexpected text after the object");
   if (d.recovering) return false;
   return finish_record(&d, plan, out->fields);
+}
+
+/* ---- generic access ------------------------------------------------------------ */
+
+/* Sets *which to the index in keys[] of the scanned key [cs, ce), or -1. */
+static bool match_span_key(Dec *d, const char *cs, const char *ce, bool esc,
+                           const char *const *keys, size_t n_keys, long *which) {
+  const char *key = cs;
+  size_t len = (size_t)(ce - cs);
+  if (esc) {
+    switch (unescape(d, cs, ce, &key, &len)) {
+    case UNESC_OK: break;
+    case UNESC_MEMORY: return fail_memory(d);
+    case UNESC_SURROGATE: return fail_syntax(d, cs - 1, "lone UTF-16 surrogate in a key");
+    }
+  }
+  *which = -1;
+  for (size_t i = 0; i < n_keys; i++)
+    if (strlen(keys[i]) == len && memcmp(keys[i], key, len) == 0) *which = (long)i;
+  return true;
+}
+
+/* object := '{' (key ':' value (',' key ':' value)*)? '}', every value
+ * skipped (so validated) and the wanted ones noted. */
+static bool scan_spans(Dec *d, const char *const *keys, size_t n_keys, PDecodeSpan *spans) {
+  skip_ws(d);
+  int c = peek(d);
+  if (c < 0) return set_error(d, ERR_VALUE, "empty text");
+  if (c != '{') return fail_not_object(d, c);
+  d->depth = 1;
+  d->p++;
+  skip_ws(d);
+  if (peek(d) == '}') {
+    d->p++;
+  } else {
+    for (;;) {
+      skip_ws(d);
+      if (peek(d) != '"') return fail_syntax(d, d->p, "expected a string key");
+      const char *cs, *ce;
+      bool esc;
+      long which;
+      if (!scan_string(d, &cs, &ce, &esc)) return false;
+      if (!match_span_key(d, cs, ce, esc, keys, n_keys, &which)) return false;
+      skip_ws(d);
+      if (peek(d) != ':') return fail_syntax(d, d->p, "expected ':'");
+      d->p++;
+      skip_ws(d);
+      const char *vstart = d->p;
+      if (!skip_value(d)) return false;
+      if (which >= 0)
+        spans[which] = (PDecodeSpan){(size_t)(vstart - d->base), (size_t)(d->p - vstart), true};
+      skip_ws(d);
+      c = peek(d);
+      if (c == ',') {
+        d->p++;
+        continue;
+      }
+      if (c == '}') {
+        d->p++;
+        break;
+      }
+      return fail_syntax(d, d->p, "expected ',' or '}'");
+    }
+  }
+  d->depth = 0;
+  skip_ws(d);
+  if (d->p != d->end) return fail_syntax(d, d->p, "unexpected text after the object");
+  return true;
+}
+
+bool pdec_object_spans(const char *json, size_t len, const char *const *keys, size_t n_keys,
+                       PDecodeSpan *spans_out, char *error, size_t error_size) {
+  PDecodeResult res;
+  PArena arena; /* only for keys with escapes */
+  res.error[0] = '\0';
+  pa_init(&arena, 0);
+  Dec d = {.base = json, .p = json, .end = json + len, .arena = &arena, .out = &res};
+  for (size_t i = 0; i < n_keys; i++) spans_out[i] = (PDecodeSpan){0, 0, false};
+  bool ok = scan_spans(&d, keys, n_keys, spans_out);
+  pa_free(&arena);
+  if (!ok && error && error_size) g_strlcpy(error, res.error, error_size);
+  return ok;
+}
+
+bool pdec_scalar(const char *json, size_t len, PDecodeKind kind, PArena *arena, PValue *out,
+                 char *error, size_t error_size) {
+  PDecodeResult res;
+  res.error[0] = '\0';
+  Dec d = {.base = json, .p = json, .end = json + len, .arena = arena, .out = &res};
+  const PDecodeType type = {kind, NULL, NULL};
+  bool ok;
+  skip_ws(&d);
+  if (kind == PDT_LIST || kind == PDT_RECORD) {
+    ok = set_error(&d, ERR_FATAL, "pdec_scalar: not a scalar kind");
+  } else if (peek(&d) < 0) {
+    ok = set_error(&d, ERR_VALUE, "empty text");
+  } else {
+    const char *start = d.p;
+    ok = decode_value(&d, &type, false, out);
+    if (!ok && d.err == ERR_VALUE) {
+      /* As in pdec_decode(): malformed text wins over a wrong value. */
+      d.p = start;
+      if (skip_value(&d)) skip_ws(&d);
+    } else {
+      skip_ws(&d);
+    }
+    if (d.err != ERR_FATAL && d.p != d.end) ok = fail_syntax(&d, d.p, "unexpected text after the value");
+  }
+  if (!ok && error && error_size) g_strlcpy(error, res.error, error_size);
+  return ok;
 }

@@ -113,6 +113,35 @@ typedef struct PDecodeResult {
 bool pdec_decode(const PDecodePlan *plan, const char *json, size_t len,
                  int64_t now_us, PArena *arena, PDecodeResult *out);
 
+/* ---- generic access, for JSON that has no schema (state files) ---------- */
+
+/* Where the value of one top-level key sits in an object's text. */
+typedef struct PDecodeSpan {
+  size_t offset; /* byte offset of the value's first byte in the text */
+  size_t len;    /* length of the value's text; 0 when the key is absent */
+  bool found;
+} PDecodeSpan;
+
+/* Validates `json` as one JSON object, like pdec_decode() does (the whole
+ * text, UTF-8, depth), and fills spans_out[i] with the raw text of the
+ * value of keys[i] (NUL-terminated UTF-8) among the object's top-level
+ * keys. Keys are compared after unescaping ("\u0069d" is "id"); when a key
+ * occurs more than once the last one wins, as in pdec_decode(). Returns
+ * false with the decoder's message in `error` ("malformed JSON at byte N:
+ * …", "invalid UTF-8 at byte N", "expected a JSON object, got an array",
+ * "empty text"). */
+bool pdec_object_spans(const char *json, size_t len, const char *const *keys, size_t n_keys,
+                       PDecodeSpan *spans_out, char *error, size_t error_size);
+
+/* Decodes one whole JSON text that is a single scalar of `kind` (PDT_BOOL,
+ * PDT_INT, PDT_NUMBER, PDT_STRING, PDT_TIME or PDT_DURATION) with the same
+ * rules as a field of that type: "\u00e9" decodes, 5.0 is the int 5.
+ * Strings with escapes are decoded into `arena`, others point into
+ * `json`. Returns false with a message ("expected an integer, got 4.5",
+ * "integer out of range: 1e30", "malformed JSON at byte N: …") in `error`. */
+bool pdec_scalar(const char *json, size_t len, PDecodeKind kind, PArena *arena, PValue *out,
+                 char *error, size_t error_size);
+
 /* Validates UTF-8 (no overlongs, no surrogates, <= U+10FFFF). Returns the
  * byte offset of the first bad sequence, or len when all is valid. */
 size_t pdec_utf8_check(const char *s, size_t len);

@@ -43,6 +43,34 @@ static void pmodel_free_tables(PModel *m) {
     g_free(lc->transitions);
   }
   g_free(m->lifecycles);
+  for (uint32_t i = 0; i < m->n_journeys; i++) {
+    PJourneyCode *j = &m->journeys[i];
+    for (uint32_t k = 0; k < j->n_steps; k++) {
+      g_free(j->steps[k].id);
+      g_free(j->steps[k].channel);
+      g_free(j->steps[k].text);
+      g_free(j->steps[k].arm_step);
+      g_free(j->steps[k].arm_weight);
+    }
+    g_free(j->steps);
+    g_free(j->name);
+  }
+  g_free(m->journeys);
+  for (uint32_t i = 0; i < m->n_tests; i++) {
+    PTestCode *t = &m->tests[i];
+    for (uint32_t k = 0; k < t->n_steps; k++) {
+      PTestStepCode *ts = &t->steps[k];
+      g_free(ts->text);
+      g_free(ts->profile_json);
+      g_free(ts->operand_block);
+      g_strfreev(ts->operand_text);
+      g_free(ts->action_kind);
+      g_strfreev(ts->args);
+    }
+    g_free(t->steps);
+    g_free(t->name);
+  }
+  g_free(m->tests);
   for (uint32_t i = 0; i < m->n_outputs; i++) {
     g_free(m->outputs[i].name);
     g_free(m->outputs[i].label);

@@ -60,6 +60,74 @@ typedef struct PLifecycleCode {
   PTransitionCode *transitions; /* in the order written */
 } PLifecycleCode;
 
+/* ---- journeys: a step graph; conditions and durations are blocks ------- */
+
+#define PJ_END UINT32_MAX
+#define PJ_NO_BLOCK UINT32_MAX
+
+typedef enum {
+  PJS_SEND, PJS_TASK, PJS_NOTIFY, PJS_WEBHOOK, /* actions */
+  PJS_WAIT, PJS_WAIT_UNTIL, PJS_IF, PJS_SPLIT, PJS_BLOCK,
+} PJStepKind;
+
+typedef struct PJStep {
+  uint8_t kind;
+  char *id;            /* stable step id, e.g. "welcome/if#1/else/send:email:welcome-2" */
+  char *channel;       /* send/notify channel, task queue */
+  char *text;          /* template, task or notify text, webhook name */
+  uint32_t cond;       /* if, wait until: condition block */
+  uint32_t duration;   /* wait, wait until: duration block */
+  uint32_t next;       /* the step after this one, or PJ_END */
+  uint32_t then_step;  /* if: first step of each branch (next when empty) */
+  uint32_t else_step;
+  uint32_t n_arms;     /* split */
+  uint32_t *arm_step;
+  double *arm_weight;  /* fractions, in order */
+} PJStep;
+
+typedef enum { PJ_ENTER_ON, PJ_ENTER_WHEN } PJEnterKind;
+
+typedef struct PJourneyCode {
+  char *name;
+  uint32_t slot_entered;   /* global read by `entered` inside the journey */
+  uint8_t enter_kind;
+  uint32_t enter_lifecycle;
+  uint32_t enter_stage;
+  uint32_t enter_cond;     /* block, PJ_ENTER_WHEN */
+  uint32_t exit_cond;      /* block or PJ_NO_BLOCK */
+  uint32_t reenter_after;  /* duration block, or PJ_NO_BLOCK for `reenter never` */
+  uint32_t first;          /* first step or PJ_END */
+  uint32_t n_steps;
+  PJStep *steps;
+} PJourneyCode;
+
+/* ---- test blocks (spec 7) -------------------------------------------------- */
+
+typedef enum { PT_PROFILE, PT_AT, PT_EXPECT, PT_EXPECT_ACTION, PT_EXPECT_NO_ACTION } PTestOp;
+
+typedef struct PTestStepCode {
+  uint8_t kind;
+  PInsnLoc loc;
+  char *text;            /* the expectation as written, for messages */
+  char *profile_json;    /* PT_PROFILE */
+  int64_t at_us;         /* PT_AT; PT_EXPECT_ACTION with has_at */
+  bool has_at;
+  uint32_t block;        /* PT_EXPECT: the condition */
+  uint32_t n_operands;   /* PT_EXPECT: operands whose values explain a failure */
+  uint32_t *operand_block;
+  char **operand_text;
+  char *action_kind;     /* PT_EXPECT_ACTION: send task notify webhook */
+  uint32_t n_args;
+  char **args;
+} PTestStepCode;
+
+typedef struct PTestCode {
+  char *name;
+  PInsnLoc loc;
+  uint32_t n_steps;
+  PTestStepCode *steps;
+} PTestCode;
+
 typedef enum { POUT_TAG, POUT_SCORE } POutputKind;
 
 typedef struct POutput {
@@ -103,6 +171,10 @@ typedef struct PModel {
   uint32_t n_outputs;
   PLifecycleCode *lifecycles;
   uint32_t n_lifecycles;
+  PJourneyCode *journeys;
+  uint32_t n_journeys;
+  PTestCode *tests;
+  uint32_t n_tests;
 
   PCallSite *calls;
   uint32_t n_calls;

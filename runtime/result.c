@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "json_write.h"
+#include "state.h"
 
 static void write_key(GString *out, PValue key) {
   if (key.kind == PV_STRING) pjw_string(out, key.u.s, key.len);
@@ -79,6 +80,58 @@ static void write_transitions(GString *out, const PVMState *st) {
   g_string_append_c(out, ']');
 }
 
+static void write_action(GString *out, const PModel *m, const PActionRec *a) {
+  const PJourneyCode *j = &m->journeys[a->journey];
+  const PJStep *s = &j->steps[a->step];
+  static const char *const kinds[] = {[PJS_SEND] = "send", [PJS_TASK] = "task",
+                                      [PJS_NOTIFY] = "notify", [PJS_WEBHOOK] = "webhook"};
+  g_string_append(out, "{\"journey\":");
+  pjw_cstring(out, j->name);
+  g_string_append_printf(out, ",\"run\":%" G_GINT64_FORMAT ",\"step\":", a->run);
+  pjw_cstring(out, s->id);
+  g_string_append(out, ",\"kind\":");
+  pjw_cstring(out, kinds[s->kind]);
+  switch (s->kind) {
+  case PJS_SEND:
+    g_string_append(out, ",\"channel\":");
+    pjw_cstring(out, s->channel);
+    g_string_append(out, ",\"template\":");
+    pjw_cstring(out, s->text);
+    break;
+  case PJS_TASK:
+    g_string_append(out, ",\"queue\":");
+    pjw_cstring(out, s->channel);
+    g_string_append(out, ",\"text\":");
+    pjw_cstring(out, s->text);
+    break;
+  case PJS_NOTIFY:
+    g_string_append(out, ",\"channel\":");
+    pjw_cstring(out, s->channel);
+    g_string_append(out, ",\"text\":");
+    pjw_cstring(out, s->text);
+    break;
+  default:
+    g_string_append(out, ",\"name\":");
+    pjw_cstring(out, s->text);
+    break;
+  }
+  g_string_append(out, ",\"at\":");
+  pjw_time(out, a->at_us);
+  g_string_append_c(out, '}');
+}
+
+static void write_journeys(GString *out, const PVMState *st) {
+  g_string_append(out, ",\"actions\":[");
+  for (guint i = 0; i < st->actions->len; i++) {
+    if (i) g_string_append_c(out, ',');
+    write_action(out, st->model, &g_array_index(st->actions, PActionRec, i));
+  }
+  g_string_append(out, "],\"next_wake\":");
+  int64_t wake;
+  if (pvm_next_wake(st, &wake)) pjw_time(out, wake);
+  else g_string_append(out, "null");
+}
+
 void presult_write(GString *out, const PVMState *st, PValue key) {
   g_string_append(out, "{\"id\":");
   write_key(out, key);
@@ -86,6 +139,9 @@ void presult_write(GString *out, const PVMState *st, PValue key) {
   write_scores(out, st);
   write_stages(out, st);
   write_transitions(out, st);
+  write_journeys(out, st);
+  g_string_append(out, ",\"state\":");
+  pstate_encode(st, out);
   g_string_append_c(out, '}');
 }
 

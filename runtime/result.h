@@ -1,6 +1,7 @@
 /* result.h - writing one evaluation's result as JSON (spec section 6).
  *
- * Keys in a fixed order: id, tags, scores, stages, transitions. Error
+ * Keys in a fixed order: id, tags, scores, stages, transitions, actions,
+ * next_wake, state. Error
  * objects: {"id":…,"line":N,"error":"…"}.
  */
 #ifndef PERSONA_RESULT_H

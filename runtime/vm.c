@@ -16,7 +16,15 @@ void pvm_state_init(PVMState *st, const PModel *model) {
   pa_init(&st->arena, PVM_ARENA_LIMIT);
   st->call.arena = &st->arena;
   st->transitions = g_array_new(FALSE, FALSE, sizeof(PTransitionRec));
+  st->actions = g_array_new(FALSE, FALSE, sizeof(PActionRec));
+  st->lc = g_new0(PLcState, model->n_lifecycles + 1);
+  st->journeys = g_new0(PJState, model->n_journeys + 1);
   pvm_state_fit(st);
+}
+
+void pvm_state_reset_profile(PVMState *st) {
+  memset(st->lc, 0, sizeof(PLcState) * st->model->n_lifecycles);
+  memset(st->journeys, 0, sizeof(PJState) * st->model->n_journeys);
 }
 
 void pvm_state_clear(PVMState *st) {
@@ -25,6 +33,9 @@ void pvm_state_clear(PVMState *st) {
   g_free(st->dsets);
   pa_free(&st->arena);
   if (st->transitions) g_array_unref(st->transitions);
+  if (st->actions) g_array_unref(st->actions);
+  g_free(st->lc);
+  g_free(st->journeys);
   memset(st, 0, sizeof *st);
 }
 
@@ -339,9 +350,16 @@ bool pvm_exec(PVMState *st, uint32_t block, PValue *out) {
 
 /* ---- the per-record driver -------------------------------------------------------------- */
 
+static void lc_set(PVMState *st, const PLifecycleCode *lc, uint32_t index, uint32_t stage, int64_t entered) {
+  st->globals[lc->slot_stage] = pv_string(lc->stages[stage], (uint32_t)strlen(lc->stages[stage]));
+  st->globals[lc->slot_entered] = pv_time(entered);
+  st->lc[index].present = true;
+  st->lc[index].stage = stage;
+  st->lc[index].entered = entered;
+}
+
 static void lc_enter(PVMState *st, const PLifecycleCode *lc, int32_t from, uint32_t to, uint32_t index) {
-  st->globals[lc->slot_stage] = pv_string(lc->stages[to], (uint32_t)strlen(lc->stages[to]));
-  st->globals[lc->slot_entered] = pv_time(st->now_us);
+  lc_set(st, lc, index, to, st->now_us);
   PTransitionRec rec = {.lifecycle = index, .from = from, .to = to, .at_us = st->now_us};
   g_array_append_val(st->transitions, rec);
 }
@@ -353,8 +371,15 @@ static bool vm_lifecycle(PVMState *st, uint32_t index) {
   bool *visited = pa_alloc(&st->arena, lc->n_stages ? lc->n_stages : 1);
   if (!visited) return false;
   memset(visited, 0, lc->n_stages);
-  uint32_t cur = lc->initial;
-  lc_enter(st, lc, -1, cur, index);
+  uint32_t cur;
+  if (st->lc[index].present) {
+    /* A stored stage: no transition to report for it. */
+    cur = st->lc[index].stage;
+    lc_set(st, lc, index, cur, st->lc[index].entered);
+  } else {
+    cur = lc->initial;
+    lc_enter(st, lc, -1, cur, index);
+  }
   visited[cur] = true;
   for (;;) {
     bool moved = false;
@@ -379,6 +404,7 @@ static bool vm_lifecycle(PVMState *st, uint32_t index) {
 bool pvm_eval_record(PVMState *st) {
   const PModel *m = st->model;
   g_array_set_size(st->transitions, 0);
+  g_array_set_size(st->actions, 0);
   st->call.now_us = st->now_us;
   for (uint32_t u = 0; u < m->n_units; u++) {
     const PUnit *unit = &m->units[u];
@@ -391,7 +417,7 @@ bool pvm_eval_record(PVMState *st) {
       return false;
     }
   }
-  return true;
+  return pvm_run_journeys(st);
 }
 
 /* ---- copies ------------------------------------------------------------------------------- */

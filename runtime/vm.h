@@ -34,6 +34,33 @@ typedef struct PTransitionRec {
   int64_t at_us;
 } PTransitionRec;
 
+/* What a profile's state says about one lifecycle / journey (docs/state.md). */
+typedef struct PLcState {
+  bool present;        /* false: first sight, start at `initial` */
+  uint32_t stage;
+  int64_t entered;
+} PLcState;
+
+typedef enum { PJ_IDLE = 0, PJ_ACTIVE, PJ_DONE, PJ_EXITED } PJStatus;
+
+typedef struct PJState {
+  uint8_t status;      /* PJStatus */
+  int64_t run;         /* times entered */
+  int64_t entered;     /* entry time of the current or last run */
+  uint32_t step;       /* active: the step it waits at */
+  int64_t since;       /* active: logical time the wait started */
+  int64_t wake;        /* active: end of the wait, or its deadline */
+  bool has_ended;
+  int64_t ended;       /* end of the last run */
+} PJState;
+
+typedef struct PActionRec {
+  uint32_t journey;
+  int64_t run;
+  uint32_t step;
+  int64_t at_us;       /* logical time */
+} PActionRec;
+
 typedef struct PVMState {
   const PModel *model;
   PValue *globals;         /* model->n_globals */
@@ -46,6 +73,10 @@ typedef struct PVMState {
   uint32_t n_dsets;
   PCallCtx call;
   GArray *transitions;     /* PTransitionRec of the current record */
+  PLcState *lc;            /* per lifecycle: stored state in, final stage out */
+  PJState *journeys;       /* per journey: stored state in, new state out */
+  GArray *actions;         /* PActionRec of the current record */
+  PValue key;              /* the profile's key (split hashing) */
   char error[384];         /* the last runtime error, with its place */
 } PVMState;
 
@@ -59,9 +90,19 @@ bool pvm_state_fit(PVMState *st);
 /* Runs one block; false with st->error set on a runtime error. */
 bool pvm_exec(PVMState *st, uint32_t block, PValue *out);
 
-/* Runs all units for the profile already set in st->profile and
- * st->now_us. Lifecycles start from `initial` (no stored state yet). */
+/* Forgets any stored state: the next record is a first sight. */
+void pvm_state_reset_profile(PVMState *st);
+
+/* Runs all units and then the journeys for the profile already set in
+ * st->profile, st->key and st->now_us, starting from st->lc and
+ * st->journeys (set them with pstate_decode or pvm_state_reset_profile);
+ * leaves the new state there. */
 bool pvm_eval_record(PVMState *st);
+
+/* Journeys (vm_journey.c): run after every unit. */
+bool pvm_run_journeys(PVMState *st);
+/* The earliest wake time of an active journey, or false when none. */
+bool pvm_next_wake(const PVMState *st, int64_t *out);
 
 /* Copies a value and everything it points to into `arena`. */
 PValue pvalue_deep_copy(PArena *arena, PValue v);

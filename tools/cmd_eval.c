@@ -24,9 +24,17 @@ static const char eval_description[] =
     "current time. With -o, the output appears only when the run completes.\n"
     "On a terminal, runs longer than a second show progress on stderr.\n"
     "\n"
+    "With --state FILE, each profile's state (lifecycle stages, journey\n"
+    "positions) is read from FILE, a JSON Lines file of {\"id\":…,\"state\":{…}},\n"
+    "and the new states are written back when the run completes: atomically,\n"
+    "with every profile not in the run keeping its line. A missing FILE means\n"
+    "no state yet; a damaged one stops the run before anything is evaluated.\n"
+    "A record that gives an error keeps its old state. Results then carry\n"
+    "\"state\". See docs/state.md.\n"
+    "\n"
     "Exit status: 0 every record evaluated, 3 some records gave an error object\n"
-    "(the others were evaluated), 1 the model has errors or a file could not be\n"
-    "read or written, 2 usage error.\n"
+    "(the others were evaluated), 1 the model has errors, the state file is\n"
+    "damaged, or a file could not be read or written, 2 usage error.\n"
     "\n"
     "Example:\n"
     "  persona eval examples/b2b_lead.persona examples/profiles.jsonl \\\n"
@@ -108,10 +116,10 @@ static PersonaModel *compile_model(const char *path, const PersonaCompileOptions
 
 /* ---- the evaluation loop --------------------------------------------------- */
 
-/* Evaluates every line of `in_path` into `out_path`; returns the exit
- * status. */
+/* Evaluates every line of `in_path` into `out_path`, with and into `store`
+ * when it is not NULL; returns the exit status. */
 static int run_eval(PersonaModel *model, const char *in_path, const char *out_path,
-                    gint64 now_us) {
+                    PersonaStateStore *store, gint64 now_us) {
   g_autoptr(GError) error = NULL;
   PcliLineReader r;
   if (!pcli_reader_open(&r, in_path, &error)) {
@@ -135,8 +143,10 @@ static int run_eval(PersonaModel *model, const char *in_path, const char *out_pa
   gboolean ok = TRUE;
   while (pcli_reader_next(&r, &line, &len, &error)) {
     line_no++;
-    if (persona_vm_eval_json(vm, line, len, now_us, line_no, w.buf) != PERSONA_EVAL_OK)
-      failed++;
+    PersonaEvalStatus rc =
+        store ? persona_vm_eval_json_store(vm, line, len, store, now_us, line_no, w.buf)
+              : persona_vm_eval_json(vm, line, len, now_us, line_no, w.buf);
+    if (rc != PERSONA_EVAL_OK) failed++;
     g_string_append_c(w.buf, '\n');
     if (!pcli_writer_maybe_flush(&w, &error)) {
       ok = FALSE;
@@ -163,17 +173,42 @@ static int run_eval(PersonaModel *model, const char *in_path, const char *out_pa
   return PCLI_EXIT_OK;
 }
 
+/* Evaluates with the states of `state_path`, and writes them back only
+ * when the whole run succeeded (results written): a run that fails
+ * half-way leaves the file as it was. Results reach the output before the
+ * states are saved, so a failed save means the next run repeats actions
+ * rather than losing them. */
+static int run_eval_with_state(PersonaModel *model, const char *in_path, const char *out_path,
+                               const char *state_path, gint64 now_us) {
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PersonaStateStore) store = persona_state_store_load(state_path, &error);
+  if (!store) {
+    pcli_error("%s", error->message);
+    return PCLI_EXIT_FAIL;
+  }
+  int status = run_eval(model, in_path, out_path, store, now_us);
+  if (status != PCLI_EXIT_OK && status != PCLI_EXIT_RECORDS) return status;
+  if (!persona_state_store_save(store, state_path, &error)) {
+    pcli_error("%s", error->message);
+    return PCLI_EXIT_FAIL;
+  }
+  return status;
+}
+
 int pcli_cmd_eval(int argc, char **argv, gboolean do_help) {
   g_auto(GStrv) include = NULL;
   g_auto(GStrv) args = NULL; /* the positional arguments, after any "--" */
   g_autofree char *now_text = NULL;
   g_autofree char *output = NULL;
+  g_autofree char *state = NULL;
   gboolean dump = FALSE;
   const GOptionEntry entries[] = {
       {"now", 0, 0, G_OPTION_ARG_STRING, &now_text,
        "Evaluate as of TIME (default: the current time)", "TIME"},
       {"output", 'o', 0, G_OPTION_ARG_FILENAME, &output,
        "Write the results to FILE (replaced when the run completes)", "FILE"},
+      {"state", 0, 0, G_OPTION_ARG_FILENAME, &state,
+       "Read profile states from FILE and write the new ones back to it", "FILE"},
       {"include", 'I', 0, G_OPTION_ARG_FILENAME_ARRAY, &include,
        "Search DIR for imports (repeatable)", "DIR"},
       {"dump-bytecode", 0, 0, G_OPTION_ARG_NONE, &dump,
@@ -220,5 +255,7 @@ int pcli_cmd_eval(int argc, char **argv, gboolean do_help) {
     }
     return PCLI_EXIT_OK;
   }
-  return run_eval(model, n_args > 1 ? args[1] : NULL, output, now_us);
+  const char *in_path = n_args > 1 ? args[1] : NULL;
+  if (state) return run_eval_with_state(model, in_path, output, state, now_us);
+  return run_eval(model, in_path, output, NULL, now_us);
 }

@@ -909,6 +909,120 @@ static void test_plan_lookup(void) {
   g_assert_null(plan.lookup);
 }
 
+/* pdec_object_spans: the raw text of chosen top-level values. */
+static void test_object_spans(void) {
+  static const char *const keys[] = {"id", "state", "v"};
+  static const struct {
+    const char *json;
+    const char *id, *state, *v; /* expected raw text, NULL = absent */
+  } cases[] = {
+      {"{\"id\":\"p1\",\"state\":{\"v\":1}}", "\"p1\"", "{\"v\":1}", NULL},
+      {" { \"state\" : [1, {\"id\":2}] , \"id\" : 42 } ", "42", "[1, {\"id\":2}]", NULL},
+      {"{\"\\u0069d\":\"a\\\"b\",\"v\":null}", "\"a\\\"b\"", NULL, "null"},
+      {"{\"id\":1,\"id\":2,\"x\":{\"v\":3}}", "2", NULL, NULL}, /* last wins; nested ignored */
+      {"{}", NULL, NULL, NULL},
+  };
+  for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+    PDecodeSpan spans[3];
+    char err[200] = "";
+    const char *j = cases[i].json;
+    g_assert_true(pdec_object_spans(j, strlen(j), keys, 3, spans, err, sizeof err));
+    g_assert_cmpstr(err, ==, "");
+    const char *want[] = {cases[i].id, cases[i].state, cases[i].v};
+    for (int k = 0; k < 3; k++) {
+      g_assert_cmpint(spans[k].found, ==, want[k] != NULL);
+      if (!want[k]) {
+        g_assert_cmpuint(spans[k].len, ==, 0);
+        continue;
+      }
+      g_autofree char *got = g_strndup(j + spans[k].offset, spans[k].len);
+      g_assert_cmpstr(got, ==, want[k]);
+    }
+  }
+}
+
+static void test_object_spans_errors(void) {
+  static const char *const keys[] = {"id"};
+  static const struct {
+    const char *json;
+    const char *error;
+  } cases[] = {
+      {"", "empty text"},
+      {"  ", "empty text"},
+      {"[1]", "expected a JSON object, got an array"},
+      {"\"id\"", "expected a JSON object, got a string"},
+      {"nope", "malformed JSON at byte 1: expected a value"},
+      {"{\"id\":1", "malformed JSON at byte 8: unexpected end of text, expected ',' or '}'"},
+      {"{\"id\":1} x", "malformed JSON at byte 10: unexpected text after the object"},
+      {"{\"id\":[1,}", "malformed JSON at byte 10: expected a value"},
+      {"{\"x\":\"\xff\"}", "invalid UTF-8 at byte 7"},
+      {"{\"\\udc00\":1}", "malformed JSON at byte 2: lone UTF-16 surrogate in a key"},
+      {"{id:1}", "malformed JSON at byte 2: expected a string key"},
+  };
+  for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+    PDecodeSpan span;
+    char err[200] = "";
+    g_assert_false(pdec_object_spans(cases[i].json, strlen(cases[i].json), keys, 1, &span, err,
+                                     sizeof err));
+    g_assert_cmpstr(err, ==, cases[i].error);
+  }
+  /* Depth is limited as in pdec_decode. */
+  GString *deep = g_string_new("{\"id\":");
+  for (int i = 0; i < PDEC_MAX_DEPTH; i++) g_string_append_c(deep, '[');
+  for (int i = 0; i < PDEC_MAX_DEPTH; i++) g_string_append_c(deep, ']');
+  g_string_append_c(deep, '}');
+  PDecodeSpan span;
+  char err[200] = "";
+  g_assert_false(pdec_object_spans(deep->str, deep->len, keys, 1, &span, err, sizeof err));
+  g_assert_cmpstr(err, ==, "malformed JSON at byte 134: nested deeper than 128 levels");
+  g_string_free(deep, TRUE);
+}
+
+/* pdec_scalar: one value with the rules of a field of that type. */
+static void test_scalar(void) {
+  static const struct {
+    const char *json;
+    PDecodeKind kind;
+    bool ok;
+    const char *expect; /* the string, the int in decimal, or the error */
+  } cases[] = {
+      {"\"p1\"", PDT_STRING, true, "p1"},
+      {" \"\\u0070\\u0031\" ", PDT_STRING, true, "p1"},
+      {"\"caf\\u00e9\"", PDT_STRING, true, "caf\xc3\xa9"},
+      {"42", PDT_INT, true, "42"},
+      {"42.0", PDT_INT, true, "42"},
+      {"-4.2e1", PDT_INT, true, "-42"},
+      {"4.5", PDT_INT, false, "expected an integer, got 4.5"},
+      {"1e30", PDT_INT, false, "integer out of range: 1e30"},
+      {"\"42\"", PDT_INT, false, "expected an integer, got \"42\""},
+      {"null", PDT_STRING, false, "expected a string, got null"},
+      {"1 2", PDT_INT, false, "malformed JSON at byte 3: unexpected text after the value"},
+      {"4.5 x", PDT_INT, false, "malformed JSON at byte 5: unexpected text after the value"},
+      {"\"\\ud800\"", PDT_STRING, false, "invalid string: a \\u escape is a lone UTF-16 surrogate"},
+      {"", PDT_INT, false, "empty text"},
+      {"[1]", PDT_LIST, false, "pdec_scalar: not a scalar kind"},
+  };
+  for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+    PValue v = pv_null();
+    char err[200] = "";
+    const char *j = cases[i].json;
+    bool ok = pdec_scalar(j, strlen(j), cases[i].kind, &arena, &v, err, sizeof err);
+    g_assert_cmpint(ok, ==, cases[i].ok);
+    if (!ok) {
+      g_assert_cmpstr(err, ==, cases[i].expect);
+    } else if (cases[i].kind == PDT_STRING) {
+      g_assert_cmpint(v.kind, ==, PV_STRING);
+      g_autofree char *s = g_strndup(v.u.s, v.len);
+      g_assert_cmpstr(s, ==, cases[i].expect);
+    } else {
+      g_assert_cmpint(v.kind, ==, PV_INT);
+      g_autofree char *s = g_strdup_printf("%" G_GINT64_FORMAT, (gint64)v.u.i);
+      g_assert_cmpstr(s, ==, cases[i].expect);
+    }
+  }
+  pa_reset(&arena);
+}
+
 int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
   build_plans();
@@ -938,6 +1052,9 @@ int main(int argc, char **argv) {
   g_test_add_func("/runtime/json_decode/utf8-check", test_utf8_check);
   g_test_add_func("/runtime/json_decode/limits", test_limits);
   g_test_add_func("/runtime/json_decode/plan-lookup", test_plan_lookup);
+  g_test_add_func("/runtime/json_decode/object-spans", test_object_spans);
+  g_test_add_func("/runtime/json_decode/object-spans-errors", test_object_spans_errors);
+  g_test_add_func("/runtime/json_decode/scalar", test_scalar);
   int rc = g_test_run();
   pdec_plan_release(&schema_plan);
   pa_free(&arena);
