@@ -1067,21 +1067,46 @@ static void literal_json(PGen *g, GString *out, PExpr *e) {
   else g_string_append(out, "null");
 }
 
+/* The values that explain a failed expectation: the non-constant operands
+ * of the comparisons inside it (through and/or/not), each once. For
+ * `expect fit == 60 and funnel == "sql"` that is fit and funnel. */
+static void collect_operands(PGen *g, PExpr *e, GPtrArray *blocks, GPtrArray *texts) {
+  if (e->kind == PE_UNARY && e->op == POP_NOT) {
+    collect_operands(g, e->left, blocks, texts);
+    return;
+  }
+  if (e->kind == PE_BINARY && (e->op == POP_AND || e->op == POP_OR)) {
+    collect_operands(g, e->left, blocks, texts);
+    collect_operands(g, e->right, blocks, texts);
+    return;
+  }
+  PExpr *sides[2] = {e, NULL};
+  if (e->kind == PE_BINARY && e->op != POP_COALESCE) {
+    sides[0] = e->left;
+    sides[1] = e->right;
+  }
+  for (int i = 0; i < 2 && sides[i]; i++) {
+    PExpr *x = sides[i];
+    if (x->is_const) continue; /* `60` explains nothing */
+    char *text = source_text(g, &x->loc);
+    bool seen = false;
+    for (guint k = 0; k < texts->len; k++) seen = seen || strcmp(g_ptr_array_index(texts, k), text) == 0;
+    if (seen) {
+      g_free(text);
+      continue;
+    }
+    uint32_t b = cg_expr_block(g, x, false, g_strdup("operand"));
+    g_ptr_array_add(blocks, GUINT_TO_POINTER(b + 1));
+    g_ptr_array_add(texts, text);
+  }
+}
+
 static void cg_expect(PGen *g, PTestStep *ts, PTestStepCode *sc) {
   PExpr *e = ts->value;
   sc->block = cg_expr_block(g, e, true, g_strdup_printf("expectation %s", sc->text));
   GPtrArray *blocks = g_ptr_array_new();
   GPtrArray *texts = g_ptr_array_new();
-  if (e->kind == PE_BINARY && e->op != POP_COALESCE) {
-    PExpr *sides[2] = {e->left, e->right};
-    for (int i = 0; i < 2; i++) {
-      PExpr *x = sides[i];
-      if (x->is_const) continue; /* `60` explains nothing */
-      uint32_t b = cg_expr_block(g, x, false, g_strdup("operand"));
-      g_ptr_array_add(blocks, GUINT_TO_POINTER(b + 1));
-      g_ptr_array_add(texts, source_text(g, &x->loc));
-    }
-  }
+  collect_operands(g, e, blocks, texts);
   sc->n_operands = blocks->len;
   sc->operand_block = g_new0(uint32_t, blocks->len + 1);
   for (guint i = 0; i < blocks->len; i++) sc->operand_block[i] = GPOINTER_TO_UINT(g_ptr_array_index(blocks, i)) - 1;

@@ -157,6 +157,17 @@ PERSONA_API PersonaEvalStatus persona_vm_eval_json_store(PersonaVM *vm, const ch
                                                          PersonaStateStore *store, gint64 now_us,
                                                          guint64 line_no, GString *out);
 
+/* ---- tests written in the language (spec section 7) ----------------------- */
+
+/* Runs every `test` block of the model's root file. Appends to `report`
+ * one line per test ("ok   FILE:LINE: test \"name\"" or "FAIL …") followed,
+ * for a failed test, by each failed expectation with its place and the
+ * values of its operands. When `junit` is not NULL, appends one JUnit
+ * <testsuite> element for the model (the caller wraps the suites of several
+ * models in <testsuites>). Counts tests, not expectations. */
+PERSONA_API void persona_model_run_tests(PersonaModel *model, GString *report, GString *junit,
+                                         guint *passed, guint *failed);
+
 /* Parses an RFC 3339 time, a date, or Unix seconds (as text) into
  * microseconds since the epoch. */
 PERSONA_API gboolean persona_time_parse(const char *text, gint64 *out_us);

@@ -27,6 +27,7 @@ typedef struct {
 static const PcliCommand commands[] = {
     {"check", "Parse and type-check models", pcli_cmd_check},
     {"eval", "Evaluate profiles (JSON Lines) with a model", pcli_cmd_eval},
+    {"test", "Run the test blocks of models", pcli_cmd_test},
     {"help", "Show the help of a command", NULL},
 };
 

@@ -2,7 +2,9 @@
  * (runtime/state_store.c, docs/state.md). */
 #include <glib.h>
 #include <glib/gstdio.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -404,6 +406,40 @@ static void test_save_cleans_up(void) {
   remove_dir(dir);
 }
 
+/* A write that fails half-way (here: the file size limit) removes the
+ * temporary file and leaves the old file. */
+static void test_save_write_fails(void) {
+  if (g_test_subprocess()) {
+    const char *dir = g_getenv("PERSONA_TEST_DIR");
+    g_autofree char *path = g_build_filename(dir, "state.jsonl", NULL);
+    g_autoptr(PersonaStateStore) store = persona_state_store_new();
+    g_autofree char *pad = g_strnfill(4000, 'x');
+    g_autofree char *state = g_strdup_printf("{\"v\":1,\"pad\":\"%s\"}", pad);
+    persona_state_store_set(store, "\"big\"", state);
+    signal(SIGXFSZ, SIG_IGN); /* write() fails with EFBIG instead */
+    struct rlimit limit = {1000, 1000};
+    g_assert_cmpint(setrlimit(RLIMIT_FSIZE, &limit), ==, 0);
+    g_autoptr(GError) error = NULL;
+    g_assert_false(persona_state_store_save(store, path, &error));
+    g_assert_error(error, PERSONA_ERROR, PERSONA_ERROR_IO);
+    g_autofree char *want = g_strdup_printf("cannot write '%s': File too large", path);
+    g_assert_cmpstr(error->message, ==, want);
+    return;
+  }
+  g_autofree char *dir = make_dir();
+  g_autofree char *path = g_build_filename(dir, "state.jsonl", NULL);
+  const char *old = "{\"id\":\"old\",\"state\":{\"v\":1}}\n";
+  write_text(path, old);
+  g_setenv("PERSONA_TEST_DIR", dir, TRUE);
+  g_test_trap_subprocess(NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_passed();
+  g_autofree char *after = read_text(path);
+  g_assert_cmpstr(after, ==, old);
+  g_autofree char *names = list_dir(dir);
+  g_assert_cmpstr(names, ==, "state.jsonl");
+  remove_dir(dir);
+}
+
 /* Replacing a file keeps its mode. */
 static void test_save_keeps_mode(void) {
   g_autofree char *dir = make_dir();
@@ -460,6 +496,7 @@ int main(int argc, char **argv) {
   g_test_add_func("/runtime/state_store/damaged-long-key", test_damaged_long_key);
   g_test_add_func("/runtime/state_store/save-readonly-dir", test_save_readonly_dir);
   g_test_add_func("/runtime/state_store/save-cleans-up", test_save_cleans_up);
+  g_test_add_func("/runtime/state_store/save-write-fails", test_save_write_fails);
   g_test_add_func("/runtime/state_store/save-keeps-mode", test_save_keeps_mode);
   g_test_add_func("/runtime/state_store/save-large", test_save_large);
   return g_test_run();
