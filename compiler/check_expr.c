@@ -239,6 +239,37 @@ static PType *check_field(PCheck *c, PExpr *e) {
 
 /* ---- literals ------------------------------------------------------------------ */
 
+static bool is_literal_record(const PType *t) {
+  return t->kind == PTY_RECORD && t->rec && strcmp(t->rec->name, "record") == 0;
+}
+
+/* Two record literals in one list (JSON data such as events with
+ * different keys): one record type with every key of both, a key missing
+ * from either being optional. NULL when a shared key's types differ. */
+static PType *merge_literal_records(PCheck *c, PType *a, PType *b) {
+  PRecordType *rt = precord_type_new(c->tt, "record");
+  PRecordType *sides[2] = {a->rec, b->rec};
+  for (int s = 0; s < 2; s++) {
+    for (guint i = 0; i < sides[s]->fields->len; i++) {
+      PRecordFieldType *f = &g_array_index(sides[s]->fields, PRecordFieldType, i);
+      if (precord_field(rt, f->name) >= 0) continue;
+      int other = precord_field(sides[1 - s], f->name);
+      PType *t = f->type;
+      if (other < 0) {
+        t = ptype_optional(c->tt, t);
+      } else {
+        t = ptype_unify(c->tt, t, g_array_index(sides[1 - s]->fields, PRecordFieldType, other).type);
+        if (!t) return NULL;
+      }
+      PRecordFieldType nf = {.name = f->name, .type = t};
+      g_array_append_val(rt->fields, nf);
+    }
+  }
+  PType *t = ptype_new(c->tt, PTY_RECORD, false);
+  t->rec = rt;
+  return t;
+}
+
 static PType *check_list_literal(PCheck *c, PExpr *e) {
   PType *elem = NULL;
   bool all_const = true;
@@ -253,7 +284,8 @@ static PType *check_list_literal(PCheck *c, PExpr *e) {
       continue;
     }
     if (!elem) { elem = t; continue; }
-    PType *u = ptype_unify(c->tt, elem, t);
+    PType *u = is_literal_record(elem) && is_literal_record(t) ? merge_literal_records(c, elem, t)
+                                                               : ptype_unify(c->tt, elem, t);
     if (!u) {
       g_autofree char *a = pcheck_type_str(c, elem);
       g_autofree char *b = pcheck_type_str(c, t);

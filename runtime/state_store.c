@@ -351,7 +351,7 @@ gboolean persona_state_store_save(const PersonaStateStore *store, const char *pa
   if (close(fd) != 0 && ok) ok = io_error(error, errno, "cannot write", path);
   if (ok && g_rename(tmp, path) != 0) ok = io_error(error, errno, "cannot replace", path);
   if (!ok) {
-    //(void)g_unlink(tmp);
+    (void)g_unlink(tmp);
     return FALSE;
   }
   sync_dir(dir);
