@@ -1156,7 +1156,7 @@ static bool scan_spans(Dec *d, const char *const *keys, size_t n_keys, PDecodeSp
       if (peek(d) != '"') return fail_syntax(d, d->p, "expected a string key");
       const char *cs, *ce;
       bool esc;
-      long which;
+      long which = -1;
       if (!scan_string(d, &cs, &ce, &esc)) return false;
       if (!match_span_key(d, cs, ce, esc, keys, n_keys, &which)) return false;
       skip_ws(d);
