@@ -18,3 +18,20 @@ echo "== first three results ($out) =="
 head -n 3 "$out"
 echo "== profiles per funnel stage =="
 grep -o '"funnel":"[a-z]*"' "$out" | sort | uniq -c | sort -rn
+
+# Journeys move over several evaluations: run the model with the welcome
+# and nurture journeys three times, keeping every profile's state in a file
+# between runs. Each run emits only what became due since the last one,
+# stamped with the time it was due.
+state=build/example-state.jsonl
+rm -f "$state"
+for now in 2026-02-01T00:00:00Z 2026-02-04T00:00:00Z 2026-02-20T00:00:00Z; do
+  ./build/persona eval examples/b2b_journeys.persona examples/profiles.jsonl \
+    --now "$now" --state "$state" -o build/journeys.jsonl
+  echo "== journeys evaluated at $now: actions emitted =="
+  grep -o '"kind":"[a-z]*","[a-z]*":"[^"]*","[a-z]*":"[^"]*"' build/journeys.jsonl \
+    | sed 's/"kind":"\([a-z]*\)","[a-z]*":"\([^"]*\)","[a-z]*":"\([^"]*\)"/\1 \2 "\3"/' \
+    | sort | uniq -c | sort -rn
+  echo "   profile p00003: $(grep '"id":"p00003"' build/journeys.jsonl | grep -o '"actions":\[[^]]*\]')"
+done
+echo "== profile states after the last run: $state ($(wc -l < "$state") profiles)"
