@@ -3,9 +3,10 @@
 
 An example is a `<!-- example: NAME -->` marker followed by three fenced
 blocks: ```persona (the model), ```json (input lines) and ```expected (the
-exact output of `persona eval … --now 2026-02-01T00:00:00Z`). Every
-```persona block elsewhere in the document must at least pass
-`persona check`, unless it is preceded by `<!-- fragment -->`.
+exact output of `persona eval … --now 2026-02-01T00:00:00Z`). A ```persona
+block preceded by `<!-- example-test: NAME -->` must pass `persona test`.
+Every other ```persona block must at least pass `persona check`, unless it
+is preceded by `<!-- fragment -->`.
 
 usage: check_examples.py PERSONA DOC.md
 """
@@ -55,12 +56,13 @@ def main():
             model = os.path.join(tmp, "block.persona")
             with open(model, "w", encoding="utf-8") as f:
                 f.write(m.group(1))
-            r = run(persona, ["check", model], cwd=tmp)
+            is_test = re.search(r"<!-- example-test: \w+ -->\s*$", doc[:m.start()]) is not None
+            r = run(persona, ["test" if is_test else "check", model], cwd=tmp)
             examples += 1
             if r.returncode != 0:
                 failures += 1
                 line = doc[:m.start()].count("\n") + 1
-                print(f"FAIL {doc_path}:{line}: a persona block does not check:\n{r.stderr.decode()}")
+                print(f"FAIL {doc_path}:{line}: a persona block does not pass:\n{r.stdout.decode()}{r.stderr.decode()}")
     print(f"{examples - failures} passed, {failures} failed")
     return 1 if failures else 0
 
