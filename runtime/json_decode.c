@@ -614,6 +614,24 @@ static bool skip_key(Dec *d) {
   return true;
 }
 
+/* Scans one scalar (string, number, true, false, null) starting with `c`;
+ * malformed JSON, or a `c` that starts no scalar, is a syntax error. */
+static bool skip_scalar(Dec *d, int c) {
+  if (c == '"') {
+    const char *cs, *ce;
+    bool esc;
+    return scan_string(d, &cs, &ce, &esc);
+  }
+  if (c == '-' || is_digit(c)) {
+    NumTok n;
+    return scan_number(d, &n);
+  }
+  if (c == 't') return scan_literal(d, "true", 4);
+  if (c == 'f') return scan_literal(d, "false", 5);
+  if (c == 'n') return scan_literal(d, "null", 4);
+  return fail_syntax(d, d->p, "expected a value");
+}
+
 /* Skips one value at d->p, validating it. Iterative: `open` is the stack
  * of enclosing containers ('{' or '['), bounded by PDEC_MAX_DEPTH. */
 static bool skip_value(Dec *d) {
@@ -636,21 +654,8 @@ static bool skip_value(Dec *d) {
         if (c == '{' && !skip_key(d)) return false;
         continue;
       }
-    } else if (c == '"') {
-      const char *cs, *ce;
-      bool esc;
-      if (!scan_string(d, &cs, &ce, &esc)) return false;
-    } else if (c == '-' || is_digit(c)) {
-      NumTok n;
-      if (!scan_number(d, &n)) return false;
-    } else if (c == 't') {
-      if (!scan_literal(d, "true", 4)) return false;
-    } else if (c == 'f') {
-      if (!scan_literal(d, "false", 5)) return false;
-    } else if (c == 'n') {
-      if (!scan_literal(d, "null", 4)) return false;
-    } else {
-      return fail_syntax(d, d->p, "expected a value");
+    } else if (!skip_scalar(d, c)) {
+      return false;
     }
     /* After a value: close containers, or move to the next element. */
     for (;;) {
@@ -721,22 +726,7 @@ static bool fail_type(Dec *d, PDecodeKind k, bool pii, const char *s, const char
 static bool fail_type_here(Dec *d, PDecodeKind k, bool pii) {
   const char *s = d->p;
   int c = peek(d);
-  if (c == '"') {
-    const char *cs, *ce;
-    bool esc;
-    if (!scan_string(d, &cs, &ce, &esc)) return false;
-  } else if (c == '-' || is_digit(c)) {
-    NumTok n;
-    if (!scan_number(d, &n)) return false;
-  } else if (c == 't') {
-    if (!scan_literal(d, "true", 4)) return false;
-  } else if (c == 'f') {
-    if (!scan_literal(d, "false", 5)) return false;
-  } else if (c == 'n') {
-    if (!scan_literal(d, "null", 4)) return false;
-  } else if (c != '[' && c != '{') {
-    return fail_syntax(d, d->p, "expected a value");
-  }
+  if (c != '[' && c != '{' && !skip_scalar(d, c)) return false;
   return fail_type(d, k, pii, s, d->p);
 }
 
