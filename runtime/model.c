@@ -71,6 +71,7 @@ static void pmodel_free_tables(PModel *m) {
     g_free(t->name);
   }
   g_free(m->tests);
+  g_free(m->traces);
   for (uint32_t i = 0; i < m->n_outputs; i++) {
     g_free(m->outputs[i].name);
     g_free(m->outputs[i].label);

@@ -128,6 +128,21 @@ typedef struct PTestCode {
   PTestStepCode *steps;
 } PTestCode;
 
+/* ---- trace points: only in models compiled for explain/coverage ----------- */
+
+typedef enum {
+  PTRACE_RULE,        /* a score rule's contribution (after its cap) */
+  PTRACE_RULE_RAW,    /* the same before the cap */
+  PTRACE_EVENT,       /* a `per` rule counted this record (value: the record) */
+  PTRACE_FACTOR,      /* ... with this decay factor */
+} PTraceKind;
+
+typedef struct PTracePoint {
+  uint8_t kind;
+  uint32_t score;      /* output index of the score */
+  uint32_t rule;       /* rule index within the score */
+} PTracePoint;
+
 typedef enum { POUT_TAG, POUT_SCORE } POutputKind;
 
 typedef struct POutput {
@@ -175,6 +190,8 @@ typedef struct PModel {
   uint32_t n_journeys;
   PTestCode *tests;
   uint32_t n_tests;
+  PTracePoint *traces;     /* TRACE B indexes this; none in ordinary builds */
+  uint32_t n_traces;
 
   PCallSite *calls;
   uint32_t n_calls;

@@ -342,6 +342,9 @@ bool pvm_exec(PVMState *st, uint32_t block, PValue *out) {
       R[i->a] = i->op == OP_MKLIST ? pv_list(items, i->c) : pv_record(items, i->c);
       break;
     }
+    case OP_TRACE:
+      if (st->trace) st->trace(st->trace_user, i->b, R[i->a]);
+      break;
     case OP_RET: *out = R[i->a]; return true;
     default: return vm_fail(st, b, pc - 1, "bad instruction %u", i->op);
     }

@@ -61,6 +61,9 @@ typedef struct PActionRec {
   int64_t at_us;       /* logical time */
 } PActionRec;
 
+/* Called by TRACE instructions (models compiled with tracing only). */
+typedef void (*PTraceFn)(void *user, uint32_t point, PValue value);
+
 typedef struct PVMState {
   const PModel *model;
   PValue *globals;         /* model->n_globals */
@@ -77,6 +80,10 @@ typedef struct PVMState {
   PJState *journeys;       /* per journey: stored state in, new state out */
   GArray *actions;         /* PActionRec of the current record */
   PValue key;              /* the profile's key (split hashing) */
+  PTraceFn trace;          /* or NULL */
+  void *trace_user;
+  uint64_t budget;         /* instructions per record, 0 = unlimited */
+  uint64_t budget_left;
   char error[384];         /* the last runtime error, with its place */
 } PVMState;
 
