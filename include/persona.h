@@ -91,6 +91,12 @@ PERSONA_API void persona_diagnostics_free(PersonaDiagnostics *d);
 PERSONA_API PersonaVM *persona_vm_new(PersonaModel *model);
 PERSONA_API void persona_vm_free(PersonaVM *vm);
 
+/* Limits every evaluation to `max_instructions` VM instructions (0, the
+ * default, is no limit). A record that needs more gets an error object
+ * ("instruction budget of N exceeded in …") and the next record starts
+ * with a full budget. */
+PERSONA_API void persona_vm_set_budget(PersonaVM *vm, guint64 max_instructions);
+
 typedef enum {
   PERSONA_EVAL_OK = 0,
   PERSONA_EVAL_RECORD_ERROR = 1, /* the record could not be evaluated */

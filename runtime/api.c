@@ -130,6 +130,10 @@ PersonaVM *persona_vm_new(PersonaModel *model) {
   return vm;
 }
 
+void persona_vm_set_budget(PersonaVM *vm, guint64 max_instructions) {
+  vm->st.budget = max_instructions;
+}
+
 void persona_vm_free(PersonaVM *vm) {
   if (!vm) return;
   pvm_state_clear(&vm->st);

@@ -14,6 +14,7 @@ void pvm_state_init(PVMState *st, const PModel *model) {
   st->globals = g_new0(PValue, model->n_globals + 1);
   if (model->n_globals) memcpy(st->globals, model->global_init, sizeof(PValue) * model->n_globals);
   pa_init(&st->arena, PVM_ARENA_LIMIT);
+  st->budget_left = UINT64_MAX;
   st->call.arena = &st->arena;
   st->transitions = g_array_new(FALSE, FALSE, sizeof(PTransitionRec));
   st->actions = g_array_new(FALSE, FALSE, sizeof(PActionRec));
@@ -147,6 +148,10 @@ bool pvm_exec(PVMState *st, uint32_t block, PValue *out) {
   uint32_t pc = 0;
   for (;;) {
     const PInsn *i = &code[pc++];
+    /* Unlimited is UINT64_MAX: one decrement and a branch that is never
+     * taken. */
+    if (G_UNLIKELY(--st->budget_left == 0))
+      return vm_fail(st, b, pc - 1, "instruction budget of %" G_GUINT64_FORMAT " exceeded", st->budget);
     switch ((POpcode)i->op) {
     case OP_NOP: break;
     case OP_LOADK: R[i->a] = m->consts[i->bx]; break;
@@ -409,6 +414,7 @@ bool pvm_eval_record(PVMState *st) {
   g_array_set_size(st->transitions, 0);
   g_array_set_size(st->actions, 0);
   st->call.now_us = st->now_us;
+  st->budget_left = st->budget ? st->budget + 1 : UINT64_MAX;
   for (uint32_t u = 0; u < m->n_units; u++) {
     const PUnit *unit = &m->units[u];
     if (unit->kind == PUNIT_LIFECYCLE) {

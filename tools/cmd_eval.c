@@ -117,6 +117,9 @@ static PersonaModel *compile_model(const char *path, const PersonaCompileOptions
 
 /* Evaluates every line of `in_path` into `out_path`, with and into `store`
  * when it is not NULL; returns the exit status. */
+/* --budget: instructions per record, 0 = no limit. */
+static guint64 eval_budget;
+
 static int run_eval(PersonaModel *model, const char *in_path, const char *out_path,
                     PersonaStateStore *store, gint64 now_us) {
   g_autoptr(GError) error = NULL;
@@ -134,6 +137,7 @@ static int run_eval(PersonaModel *model, const char *in_path, const char *out_pa
   }
 
   g_autoptr(PersonaVM) vm = persona_vm_new(model);
+  persona_vm_set_budget(vm, eval_budget);
   Progress progress;
   progress_init(&progress);
   guint64 line_no = 0, failed = 0;
@@ -201,6 +205,7 @@ int pcli_cmd_eval(int argc, char **argv, gboolean do_help) {
   g_autofree char *output = NULL;
   g_autofree char *state = NULL;
   gboolean dump = FALSE;
+  gint64 budget = 0;
   const GOptionEntry entries[] = {
       {"now", 0, 0, G_OPTION_ARG_STRING, &now_text,
        "Evaluate as of TIME (default: the current time)", "TIME"},
@@ -212,6 +217,8 @@ int pcli_cmd_eval(int argc, char **argv, gboolean do_help) {
        "Search DIR for imports (repeatable)", "DIR"},
       {"dump-bytecode", 0, 0, G_OPTION_ARG_NONE, &dump,
        "Print the compiled bytecode and exit", NULL},
+      {"budget", 0, 0, G_OPTION_ARG_INT64, &budget,
+       "At most N VM instructions per record (default: no limit)", "N"},
       {G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &args, NULL, NULL},
       {NULL, 0, 0, 0, NULL, NULL, NULL},
   };
@@ -226,6 +233,8 @@ int pcli_cmd_eval(int argc, char **argv, gboolean do_help) {
   if (n_args < 1) return pcli_usage_error("eval", "no MODEL given");
   if (n_args > 2)
     return pcli_usage_error("eval", "too many arguments (expected MODEL [PROFILES.jsonl])");
+  if (budget < 0) return pcli_usage_error("eval", "--budget must be 0 (no limit) or more");
+  eval_budget = (guint64)budget;
 
   gint64 now_us;
   if (now_text) {
