@@ -105,6 +105,7 @@ typedef struct PExpr {
   int builtin;       /* PE_CALL: index into the builtin table, or -1 */
   int agg;           /* PE_CALL: PAgg code (check.h) when an aggregate, else 0 */
   bool is_const;     /* value known at compile time */
+  bool pii;          /* reads a field declared `pii` (never show its value) */
 } PExpr;
 
 /* ---- schema / records ---------------------------------------------------- */

@@ -110,10 +110,13 @@ static PType *unknown_name(PCheck *c, PExpr *e) {
   return set_type(e, c->tt->t_error);
 }
 
-/* Marks a record field as read, so that the decoder decodes it. */
-static void mark_used(PRecordType *rt, int field) {
-  if (rt && field >= 0 && (guint)field < rt->fields->len)
-    g_array_index(rt->fields, PRecordFieldType, field).used = true;
+/* Marks a record field as read, so that the decoder decodes it; notes on
+ * the expression whether the field is pii. */
+static void mark_used(PExpr *e, PRecordType *rt, int field) {
+  if (!rt || field < 0 || (guint)field >= rt->fields->len) return;
+  PRecordFieldType *f = &g_array_index(rt->fields, PRecordFieldType, field);
+  f->used = true;
+  if (e && f->decl && f->decl->is_pii) e->pii = true;
 }
 
 static PType *check_sym_ref(PCheck *c, PExpr *e, PSym *s) {
@@ -122,7 +125,7 @@ static PType *check_sym_ref(PCheck *c, PExpr *e, PSym *s) {
   case PSYM_FIELD:
     e->is_const = false;
     if (c->const_context) break;
-    mark_used(c->profile, s->index);
+    mark_used(e, c->profile, s->index);
     return set_type(e, s->type);
   case PSYM_CONST:
     pcheck_const_sym(c, s);
@@ -163,7 +166,7 @@ static PType *check_name(PCheck *c, PExpr *e) {
       if (fi >= 0) {
         e->local = se->local;
         e->field_index = fi;
-        mark_used(se->rec, fi);
+        mark_used(e, se->rec, fi);
         return set_type(e, g_array_index(se->rec->fields, PRecordFieldType, fi).type);
       }
     }
@@ -216,7 +219,7 @@ static PType *check_field(PCheck *c, PExpr *e) {
       if (fi < 0) return unknown_field(c, e, c->profile);
       l->type = c->tt->t_error; /* 'profile' itself has no value */
       e->field_index = fi;
-      mark_used(c->profile, fi);
+      mark_used(e, c->profile, fi);
       e->sym = g_hash_table_lookup(c->globals, e->name);
       return set_type(e, g_array_index(c->profile->fields, PRecordFieldType, fi).type);
     }
@@ -231,7 +234,7 @@ static PType *check_field(PCheck *c, PExpr *e) {
   int fi = precord_field(lt->rec, e->name);
   if (fi < 0) return unknown_field(c, e, lt->rec);
   e->field_index = fi;
-  mark_used(lt->rec, fi);
+  mark_used(e, lt->rec, fi);
   e->is_const = l->is_const;
   PType *ft = g_array_index(lt->rec->fields, PRecordFieldType, fi).type;
   return set_type(e, lt->optional ? ptype_optional(c->tt, ft) : ft);
@@ -620,7 +623,7 @@ static PType *check_aggregate(PCheck *c, PExpr *e, PAgg agg) {
         ft = c->tt->t_error;
       } else {
         e->field_index = fi;
-        mark_used(rt, fi);
+        mark_used(e, rt, fi);
         ft = g_array_index(rt->fields, PRecordFieldType, fi).type;
       }
     }

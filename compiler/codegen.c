@@ -31,8 +31,18 @@ typedef struct PGen {
   uint32_t top, max_regs;
   PLoc loc;             /* source of the instructions being emitted */
   int journey_slot;     /* `entered` inside a journey: its global slot, else -1 */
+  bool trace;           /* emit TRACE points and explanations (explain, coverage) */
+  GArray *traces;       /* PTracePoint */
+  uint32_t score_output;/* while compiling a score: its output index */
+  uint32_t rule_index;  /* ... and the rule's index */
   bool failed;
 } PGen;
+
+static char *source_text(PGen *g, const PLoc *loc);
+static void explain_cond(PGen *g, PExpr *e, PExplainCond *out);
+
+/* Emits TRACE R[reg] as a new trace point (only when tracing). */
+static void emit_trace(PGen *g, uint32_t reg, PTraceKind kind, uint32_t plan);
 
 /* ---- emitting ------------------------------------------------------------------ */
 
@@ -68,6 +78,13 @@ static void patch_here(PGen *g, uint32_t pc) {
 static void emit_jump_back(PGen *g, uint8_t op, uint16_t a, uint32_t target) {
   uint32_t pc = emit(g, op, a, 0, 0);
   g_array_index(g->code, PInsn, pc).sbx = (int32_t)target - (int32_t)pc - 1;
+}
+
+static void emit_trace(PGen *g, uint32_t reg, PTraceKind kind, uint32_t plan) {
+  if (!g->trace) return;
+  PTracePoint p = {.kind = (uint8_t)kind, .score = g->score_output, .rule = g->rule_index, .plan = plan};
+  g_array_append_val(g->traces, p);
+  emit(g, OP_TRACE, (uint16_t)reg, (uint16_t)(g->traces->len - 1), 0);
 }
 
 static uint32_t reg_alloc(PGen *g, uint32_t n) {
@@ -727,9 +744,11 @@ static void cg_per(PGen *g, PDecl *score, PScoreRule *r, uint32_t contrib) {
   uint32_t head = loop_open(g, rl, &exit_jump);
   g->local_reg[q->elem_local] = (int)(rl + 2);
   cg_query_filters(g, q, rt, rl + 2, lo, head);
+  emit_trace(g, rl + 2, PTRACE_EVENT, rt ? (uint32_t)rt->index : 0);
   if (decay) {
     emit(g, OP_GETF, (uint16_t)t, (uint16_t)(rl + 2), (uint16_t)rt->at_field);
     emit(g, OP_DECAY, (uint16_t)t, (uint16_t)t, (uint16_t)h);
+    emit_trace(g, t, PTRACE_FACTOR, 0);
     emit(g, OP_ADDN, (uint16_t)acc, (uint16_t)acc, (uint16_t)t);
   } else {
     emit(g, OP_INCI, (uint16_t)acc, 0, 0);
@@ -754,6 +773,7 @@ static void cg_rule(PGen *g, PDecl *score, PScoreRule *r, uint32_t sum) {
     cg_per(g, score, r, c);
   }
   if (r->negative) emit(g, OP_NEGN, (uint16_t)c, (uint16_t)c, 0);
+  emit_trace(g, c, PTRACE_RULE_RAW, 0);
   if (r->cap) {
     uint32_t t = reg_alloc(g, 1);
     cg_expr_num(g, r->cap, t, true);
@@ -764,6 +784,7 @@ static void cg_rule(PGen *g, PDecl *score, PScoreRule *r, uint32_t sum) {
       emit(g, OP_MINV, (uint16_t)c, (uint16_t)c, (uint16_t)t);
     }
   }
+  emit_trace(g, c, PTRACE_RULE, 0);
   emit(g, OP_ADDN, (uint16_t)sum, (uint16_t)sum, (uint16_t)c);
   if (skip != UINT32_MAX) patch_here(g, skip);
   g->top = mark;
@@ -776,7 +797,10 @@ static uint32_t cg_score_block(PGen *g, PSym *s) {
     cg_expr_num(g, d->expr, 0, true);
   } else {
     emit_loadk(g, 0, pv_number(0));
-    for (guint i = 0; d->rules && i < d->rules->len; i++) cg_rule(g, d, g_ptr_array_index(d->rules, i), 0);
+    for (guint i = 0; d->rules && i < d->rules->len; i++) {
+      g->rule_index = i;
+      cg_rule(g, d, g_ptr_array_index(d->rules, i), 0);
+    }
   }
   g->loc = d->loc;
   cg_clamp(g, 0, d->max, d->min);
@@ -906,6 +930,8 @@ static void cg_lifecycle(PGen *g, PSym *s, PLifecycleCode *lc) {
     tc->to = (uint32_t)pcheck_stage_index(s, t->to);
     tc->block = cg_expr_block(g, t->cond, true,
                               g_strdup_printf("%s: %s -> %s", s->name, t->from ? t->from : "any", t->to));
+    tc->loc = (PInsnLoc){t->loc.file, t->loc.line, t->loc.col};
+    if (g->trace) explain_cond(g, t->cond, &tc->why);
   }
 }
 
@@ -926,10 +952,14 @@ static void cg_units(PGen *g) {
       u->lifecycle = (uint32_t)s->lifecycle;
       cg_lifecycle(g, s, &m->lifecycles[s->lifecycle]);
       break;
-    case PSYM_SCORE:
+    case PSYM_SCORE: {
       u->kind = PUNIT_VALUE;
+      guint k;
+      for (k = 0; k < c->scores->len && g_ptr_array_index(c->scores, k) != s; k++) {}
+      g->score_output = c->tags->len + k;
       u->block = cg_score_block(g, s);
       break;
+    }
     case PSYM_TAG:
       u->kind = PUNIT_VALUE;
       u->block = cg_expr_block(g, s->decl->expr, true, g_strdup_printf("tag %s", s->name));
@@ -953,7 +983,8 @@ static uint32_t block_or_none(PGen *g, PExpr *e, bool cond, const char *what, co
 
 static uint32_t flatten_step(PGen *g, GArray *steps, PStep *st, uint32_t cont) {
   if (st->kind == PSTEP_BLOCK) return flatten_list(g, steps, st->body, cont);
-  PJStep js = {.id = g_strdup(st->id), .next = cont, .cond = PJ_NO_BLOCK, .duration = PJ_NO_BLOCK};
+  PJStep js = {.id = g_strdup(st->id), .next = cont, .cond = PJ_NO_BLOCK, .duration = PJ_NO_BLOCK,
+               .loc = {st->loc.file, st->loc.line, st->loc.col}};
   static const uint8_t kinds[] = {
     [PSTEP_SEND] = PJS_SEND, [PSTEP_TASK] = PJS_TASK, [PSTEP_NOTIFY] = PJS_NOTIFY,
     [PSTEP_WEBHOOK] = PJS_WEBHOOK, [PSTEP_WAIT] = PJS_WAIT, [PSTEP_WAIT_UNTIL] = PJS_WAIT_UNTIL,
@@ -1070,14 +1101,14 @@ static void literal_json(PGen *g, GString *out, PExpr *e) {
 /* The values that explain a failed expectation: the non-constant operands
  * of the comparisons inside it (through and/or/not), each once. For
  * `expect fit == 60 and funnel == "sql"` that is fit and funnel. */
-static void collect_operands(PGen *g, PExpr *e, GPtrArray *blocks, GPtrArray *texts) {
+static void collect_operands(PGen *g, PExpr *e, GPtrArray *blocks, GPtrArray *texts, GPtrArray *exprs) {
   if (e->kind == PE_UNARY && e->op == POP_NOT) {
-    collect_operands(g, e->left, blocks, texts);
+    collect_operands(g, e->left, blocks, texts, exprs);
     return;
   }
   if (e->kind == PE_BINARY && (e->op == POP_AND || e->op == POP_OR)) {
-    collect_operands(g, e->left, blocks, texts);
-    collect_operands(g, e->right, blocks, texts);
+    collect_operands(g, e->left, blocks, texts, exprs);
+    collect_operands(g, e->right, blocks, texts, exprs);
     return;
   }
   PExpr *sides[2] = {e, NULL};
@@ -1098,21 +1129,43 @@ static void collect_operands(PGen *g, PExpr *e, GPtrArray *blocks, GPtrArray *te
     uint32_t b = cg_expr_block(g, x, false, g_strdup("operand"));
     g_ptr_array_add(blocks, GUINT_TO_POINTER(b + 1));
     g_ptr_array_add(texts, text);
+    g_ptr_array_add(exprs, x);
   }
 }
 
-static void cg_expect(PGen *g, PTestStep *ts, PTestStepCode *sc) {
-  PExpr *e = ts->value;
-  sc->block = cg_expr_block(g, e, true, g_strdup_printf("expectation %s", sc->text));
+/* Does the expression read a `pii` field (of the profile or of a record)? */
+static bool mentions_pii(const PExpr *e) {
+  if (!e) return false;
+  if (e->pii || mentions_pii(e->left) || mentions_pii(e->right)) return true;
+  if (e->items && e->kind != PE_RECORD)
+    for (guint i = 0; i < e->items->len; i++)
+      if (mentions_pii(g_ptr_array_index(e->items, i))) return true;
+  return e->query && (mentions_pii(e->query->list) || mentions_pii(e->query->where));
+}
+
+/* A condition and the operands that explain its value. */
+static void explain_cond(PGen *g, PExpr *e, PExplainCond *out) {
+  out->text = source_text(g, &e->loc);
   GPtrArray *blocks = g_ptr_array_new();
   GPtrArray *texts = g_ptr_array_new();
-  collect_operands(g, e, blocks, texts);
-  sc->n_operands = blocks->len;
-  sc->operand_block = g_new0(uint32_t, blocks->len + 1);
-  for (guint i = 0; i < blocks->len; i++) sc->operand_block[i] = GPOINTER_TO_UINT(g_ptr_array_index(blocks, i)) - 1;
+  GPtrArray *exprs = g_ptr_array_new();
+  collect_operands(g, e, blocks, texts, exprs);
+  out->n_operands = blocks->len;
+  out->operand_block = g_new0(uint32_t, blocks->len + 1);
+  out->operand_pii = g_new0(bool, blocks->len + 1);
+  for (guint i = 0; i < blocks->len; i++) {
+    out->operand_block[i] = GPOINTER_TO_UINT(g_ptr_array_index(blocks, i)) - 1;
+    out->operand_pii[i] = mentions_pii(g_ptr_array_index(exprs, i));
+  }
+  g_ptr_array_unref(exprs);
   g_ptr_array_add(texts, NULL);
-  sc->operand_text = (char **)g_ptr_array_free(texts, FALSE);
+  out->operand_text = (char **)g_ptr_array_free(texts, FALSE);
   g_ptr_array_unref(blocks);
+}
+
+static void cg_expect(PGen *g, PTestStep *ts, PTestStepCode *sc) {
+  sc->block = cg_expr_block(g, ts->value, true, g_strdup_printf("expectation %s", sc->text));
+  explain_cond(g, ts->value, &sc->why);
 }
 
 static void cg_test_step(PGen *g, PTestStep *ts, PTestStepCode *sc) {
@@ -1166,6 +1219,40 @@ static void cg_tests(PGen *g) {
   }
 }
 
+/* The first line of a declaration as written: "score fit max 100 {". */
+static char *first_line(PGen *g, const PLoc *loc) {
+  char *text = source_text(g, loc);
+  char *nl = strchr(text, '\n');
+  if (nl) *nl = '\0';
+  return g_strchomp(text);
+}
+
+/* "max 100, decay 14d" or "= fit + engagement": what follows the name. */
+static char *score_header(PGen *g, PDecl *d) {
+  g_autofree char *line = first_line(g, &d->loc);
+  const char *p = strstr(line, d->name);
+  p = p ? p + strlen(d->name) : line;
+  char *h = g_strstrip(g_strdup(p));
+  size_t n = strlen(h);
+  if (n && h[n - 1] == '{') h[n - 1] = '\0';
+  return g_strstrip(h);
+}
+
+static void score_explanations(PGen *g, PDecl *d, POutput *o) {
+  o->header = score_header(g, d);
+  if (!d->rules) return;
+  o->n_rules = d->rules->len;
+  o->rules = g_new0(PRuleInfo, o->n_rules ? o->n_rules : 1);
+  for (guint i = 0; i < d->rules->len; i++) {
+    PScoreRule *r = g_ptr_array_index(d->rules, i);
+    PRuleInfo *ri = &o->rules[i];
+    ri->text = source_text(g, &r->loc);
+    ri->loc = (PInsnLoc){r->loc.file, r->loc.line, r->loc.col};
+    ri->per = r->kind == PRULE_PER;
+    if (r->kind == PRULE_WHEN) explain_cond(g, r->cond, &ri->cond);
+  }
+}
+
 static void cg_outputs(PGen *g) {
   PCheck *c = g->c;
   PModel *m = g->m;
@@ -1174,11 +1261,17 @@ static void cg_outputs(PGen *g) {
   uint32_t n = 0;
   for (guint i = 0; i < c->tags->len; i++) {
     PSym *s = g_ptr_array_index(c->tags, i);
-    m->outputs[n++] = (POutput){POUT_TAG, g_strdup(s->name), g_strdup(s->decl->text), (uint32_t)s->index};
+    POutput *o = &m->outputs[n++];
+    *o = (POutput){POUT_TAG, g_strdup(s->name), g_strdup(s->decl->text), (uint32_t)s->index};
+    o->loc = (PInsnLoc){s->decl->loc.file, s->decl->loc.line, s->decl->loc.col};
+    if (g->trace) explain_cond(g, s->decl->expr, &o->why);
   }
   for (guint i = 0; i < c->scores->len; i++) {
     PSym *s = g_ptr_array_index(c->scores, i);
-    m->outputs[n++] = (POutput){POUT_SCORE, g_strdup(s->name), NULL, (uint32_t)s->index};
+    POutput *o = &m->outputs[n++];
+    *o = (POutput){POUT_SCORE, g_strdup(s->name), NULL, (uint32_t)s->index};
+    o->loc = (PInsnLoc){s->decl->loc.file, s->decl->loc.line, s->decl->loc.col};
+    if (g->trace) score_explanations(g, s->decl, o);
   }
 }
 
@@ -1192,8 +1285,9 @@ static void cg_identity(PGen *g) {
   for (uint32_t i = 0; i < m->n_files; i++) m->file_names[i] = g_strdup(psrc_file(c->src, i)->name);
 }
 
-PModel *pcodegen_model(PCheck *c) {
-  PGen g = {.c = c, .journey_slot = -1};
+PModel *pcodegen_model(PCheck *c, bool trace) {
+  PGen g = {.c = c, .journey_slot = -1, .trace = trace};
+  g.traces = g_array_new(FALSE, TRUE, sizeof(PTracePoint));
   g.m = pmodel_new();
   g.blocks = g_array_new(FALSE, TRUE, sizeof(PBlock));
   g.consts = g_array_new(FALSE, TRUE, sizeof(PValue));
@@ -1217,6 +1311,8 @@ PModel *pcodegen_model(PCheck *c) {
   g_array_free(g.consts, FALSE);
   g_array_free(g.calls, FALSE);
   g_array_free(g.sets, FALSE);
+  g.m->n_traces = g.traces->len;
+  g.m->traces = (PTracePoint *)g_array_free(g.traces, FALSE);
   g_hash_table_unref(g.const_index);
   g_free(g.local_reg);
   if (c->diags->n_errors > 0) {

@@ -15,7 +15,9 @@
 #include "../runtime/model.h"
 #include "check.h"
 
-/* NULL when errors were reported (in c->diags). */
-PModel *pcodegen_model(PCheck *c);
+/* NULL when errors were reported (in c->diags). With `trace`, the model
+ * also carries TRACE points and the explanations that `persona explain`
+ * and test coverage read (slower to run; never needed to evaluate). */
+PModel *pcodegen_model(PCheck *c, bool trace);
 
 #endif

@@ -107,7 +107,7 @@ PModel *pcompile(const char *name, const char *text, size_t len, const PCompileO
   PModel *m = NULL;
   if (diags->n_errors == 0) {
     g_autoptr(PCheck) c = pcheck_new(ast, src, diags);
-    if (pcheck_run(c)) m = pcodegen_model(c);
+    if (pcheck_run(c)) m = pcodegen_model(c, opts && opts->trace);
   }
   pdiag_sort(diags);
   return m;

@@ -18,6 +18,7 @@
 typedef struct PCompileOptions {
   const char *const *include_dirs; /* NULL-terminated, or NULL */
   bool use_persona_path;           /* also search $PERSONA_PATH */
+  bool trace;                      /* a model for explain and coverage */
 } PCompileOptions;
 
 /* Compiles the root text `text` named `name` (its directory is the base

@@ -50,6 +50,10 @@ typedef struct PersonaCompileOptions {
   /* Also search the directories of $PERSONA_PATH (colon-separated) after
    * include_dirs. */
   gboolean use_persona_path;
+  /* Compile for explanations and test coverage (persona_vm_explain,
+   * coverage in persona_model_run_tests_full): the model records what each
+   * rule contributed. Slower; not needed to evaluate. */
+  gboolean trace;
 } PersonaCompileOptions;
 
 /* Compiles the model in `path` and its imports. Returns a new model (free
@@ -162,6 +166,22 @@ PERSONA_API PersonaEvalStatus persona_vm_eval_json_state(PersonaVM *vm, const ch
 PERSONA_API PersonaEvalStatus persona_vm_eval_json_store(PersonaVM *vm, const char *json, gsize len,
                                                          PersonaStateStore *store, gint64 now_us,
                                                          guint64 line_no, GString *out);
+
+/* ---- explanations -------------------------------------------------------------- */
+
+/* The profile's key as compact JSON text ("\"p1\"" or "42"), for finding
+ * a profile or its stored state. FALSE when the record cannot be decoded
+ * far enough to read it. */
+PERSONA_API gboolean persona_vm_profile_key(PersonaVM *vm, const char *json, gsize len, GString *key_json);
+
+/* Why the profile got its result: each tag and the values that decided it,
+ * each score rule's contribution (the records it counted, their decay
+ * factors, what a cap clipped), each lifecycle transition taken or not,
+ * each journey's position. Text for people, or JSON when `as_json`. The
+ * model must be compiled with `trace`. `state_json` may be NULL. */
+PERSONA_API PersonaEvalStatus persona_vm_explain(PersonaVM *vm, const char *json, gsize len,
+                                                 const char *state_json, gsize state_len, gint64 now_us,
+                                                 gboolean as_json, GString *out);
 
 /* ---- tests written in the language (spec section 7) ----------------------- */
 

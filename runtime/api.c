@@ -7,6 +7,7 @@
 #include "../compiler/compile.h"
 #include "json_decode.h"
 #include "ptime.h"
+#include "explain.h"
 #include "json_write.h"
 #include "result.h"
 #include "state.h"
@@ -39,6 +40,7 @@ static PersonaModel *compile_common(const char *name, const char *text, gsize le
   if (opts) {
     copts.include_dirs = opts->include_dirs;
     copts.use_persona_path = opts->use_persona_path;
+    copts.trace = opts->trace;
   }
   PModel *m = NULL;
   if (len > PCOMPILE_MAX_SOURCE)
@@ -206,6 +208,24 @@ PersonaEvalStatus persona_vm_eval_json_store(PersonaVM *vm, const char *json, gs
                                   line_no, out, state);
   if (rc == PERSONA_EVAL_OK) persona_state_store_set(store, key->str, state->str);
   return rc;
+}
+
+gboolean persona_vm_profile_key(PersonaVM *vm, const char *json, gsize len, GString *key_json) {
+  PVMState *st = &vm->st;
+  const PModel *m = st->model;
+  pa_reset(&st->arena);
+  PDecodeResult dr;
+  memset(&dr, 0, sizeof dr);
+  pdec_decode(&m->plans[m->profile_plan], json, len, INT64_MAX, &st->arena, &dr);
+  if (dr.key.kind == PV_STRING) pjw_string(key_json, dr.key.u.s, dr.key.len);
+  else if (dr.key.kind == PV_INT) pjw_int(key_json, dr.key.u.i);
+  else return FALSE;
+  return TRUE;
+}
+
+PersonaEvalStatus persona_vm_explain(PersonaVM *vm, const char *json, gsize len, const char *state_json,
+                                     gsize state_len, gint64 now_us, gboolean as_json, GString *out) {
+  return pexplain_record(&vm->st, json, len, state_json, state_len, now_us, as_json, out);
 }
 
 /* ---- time ---------------------------------------------------------------------------------- */

@@ -17,6 +17,14 @@ const POpFormat popcode_formats[OP__COUNT] = {PERSONA_OPCODES(PERSONA_OP_FMT)};
 const char *const popcode_synopsis[OP__COUNT] = {PERSONA_OPCODES(PERSONA_OP_SYN)};
 #undef PERSONA_OP_SYN
 
+void pexplain_cond_clear(PExplainCond *c) {
+  g_free(c->text);
+  g_free(c->operand_block);
+  g_free(c->operand_pii);
+  g_strfreev(c->operand_text);
+  memset(c, 0, sizeof *c);
+}
+
 PModel *pmodel_new(void) {
   PModel *m = g_new0(PModel, 1);
   m->refcount = 1;
@@ -40,6 +48,7 @@ static void pmodel_free_tables(PModel *m) {
     PLifecycleCode *lc = &m->lifecycles[i];
     g_free(lc->name);
     g_strfreev(lc->stages);
+    for (uint32_t t = 0; t < lc->n_transitions; t++) pexplain_cond_clear(&lc->transitions[t].why);
     g_free(lc->transitions);
   }
   g_free(m->lifecycles);
@@ -62,8 +71,7 @@ static void pmodel_free_tables(PModel *m) {
       PTestStepCode *ts = &t->steps[k];
       g_free(ts->text);
       g_free(ts->profile_json);
-      g_free(ts->operand_block);
-      g_strfreev(ts->operand_text);
+      pexplain_cond_clear(&ts->why);
       g_free(ts->action_kind);
       g_strfreev(ts->args);
     }
@@ -73,8 +81,16 @@ static void pmodel_free_tables(PModel *m) {
   g_free(m->tests);
   g_free(m->traces);
   for (uint32_t i = 0; i < m->n_outputs; i++) {
-    g_free(m->outputs[i].name);
-    g_free(m->outputs[i].label);
+    POutput *o = &m->outputs[i];
+    g_free(o->name);
+    g_free(o->label);
+    g_free(o->header);
+    pexplain_cond_clear(&o->why);
+    for (uint32_t r = 0; r < o->n_rules; r++) {
+      g_free(o->rules[r].text);
+      pexplain_cond_clear(&o->rules[r].cond);
+    }
+    g_free(o->rules);
   }
   g_free(m->outputs);
   for (uint32_t i = 0; i < m->n_calls; i++)

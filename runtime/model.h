@@ -43,10 +43,31 @@ typedef struct PUnit {
   uint32_t lifecycle;  /* PUNIT_LIFECYCLE */
 } PUnit;
 
+/* ---- explanations (models compiled with tracing) ----------------------------- */
+
+/* A condition with the operands whose values explain it ("employees was
+ * 800"). */
+typedef struct PExplainCond {
+  char *text;               /* the condition as written */
+  uint32_t n_operands;
+  uint32_t *operand_block;  /* a block computing each operand */
+  char **operand_text;      /* NULL-terminated */
+  bool *operand_pii;        /* the operand reads a pii field: never show its value */
+} PExplainCond;
+
+typedef struct PRuleInfo {
+  char *text;               /* the rule as written: "+15 per events where …" */
+  PInsnLoc loc;
+  bool per;
+  PExplainCond cond;        /* `when` rules */
+} PRuleInfo;
+
 typedef struct PTransitionCode {
   int32_t from;        /* stage index, or -1 for `any` */
   uint32_t to;
   uint32_t block;      /* condition */
+  PInsnLoc loc;
+  PExplainCond why;    /* models compiled with tracing only */
 } PTransitionCode;
 
 typedef struct PLifecycleCode {
@@ -72,6 +93,7 @@ typedef enum {
 
 typedef struct PJStep {
   uint8_t kind;
+  PInsnLoc loc;
   char *id;            /* stable step id, e.g. "welcome/if#1/else/send:email:welcome-2" */
   char *channel;       /* send/notify channel, task queue */
   char *text;          /* template, task or notify text, webhook name */
@@ -113,9 +135,7 @@ typedef struct PTestStepCode {
   int64_t at_us;         /* PT_AT; PT_EXPECT_ACTION with has_at */
   bool has_at;
   uint32_t block;        /* PT_EXPECT: the condition */
-  uint32_t n_operands;   /* PT_EXPECT: operands whose values explain a failure */
-  uint32_t *operand_block;
-  char **operand_text;
+  PExplainCond why;      /* PT_EXPECT: operands whose values explain a failure */
   char *action_kind;     /* PT_EXPECT_ACTION: send task notify webhook */
   uint32_t n_args;
   char **args;
@@ -141,6 +161,7 @@ typedef struct PTracePoint {
   uint8_t kind;
   uint32_t score;      /* output index of the score */
   uint32_t rule;       /* rule index within the score */
+  uint32_t plan;       /* PTRACE_EVENT: the record's decode plan (field names) */
 } PTracePoint;
 
 typedef enum { POUT_TAG, POUT_SCORE } POutputKind;
@@ -150,6 +171,12 @@ typedef struct POutput {
   char *name;
   char *label;         /* tag label or NULL */
   uint32_t slot;
+  PInsnLoc loc;        /* the declaration */
+  /* Models compiled with tracing only: */
+  PExplainCond why;    /* tags: the condition */
+  char *header;        /* scores: the first line as written ("score fit max 100 {") */
+  uint32_t n_rules;    /* scores: the rules, in order */
+  PRuleInfo *rules;
 } POutput;
 
 typedef struct PCallSite {
@@ -204,9 +231,15 @@ typedef struct PModel {
   uint32_t profile_plan;   /* index of the schema's plan */
   uint32_t n_plans;
   char **profile_field_names; /* for messages and debugging */
+
+  /* SHA-256 of the source texts (root file, then imports in order; see
+   * docs/bytecode.md), set by the compiler front door or read from a .pbc. */
+  uint8_t source_hash[32];
+  bool has_source_hash;
 } PModel;
 
 PModel *pmodel_new(void);
+void pexplain_cond_clear(PExplainCond *c);
 PModel *pmodel_ref(PModel *m);
 void pmodel_unref(PModel *m);
 
@@ -221,5 +254,19 @@ bool pconstset_has(const PConstSet *set, PValue v);
 
 /* The bytecode listing of the whole model (caller frees). */
 char *pmodel_disasm(const PModel *m);
+
+/* Source texts for the listing, indexed like m->file_names; an entry may
+ * be NULL (text not available). Borrowed for the call. */
+typedef struct PDisasmSource {
+  const char *const *texts;
+  const size_t *lens;
+  uint32_t n;
+} PDisasmSource;
+
+/* The listing of `persona disasm`: a header with the model's name,
+ * version and source hash, every block with each instruction's place and,
+ * when `src` is given, the source line once per change of line; then the
+ * units and call sites. */
+char *pmodel_disasm_full(const PModel *m, const PDisasmSource *src);
 
 #endif

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "persona.h"
+#include "explain.h"
 #include "json_decode.h"
 #include "json_write.h"
 #include "ptime.h"
@@ -69,11 +70,6 @@ static void step_at(TestRun *r, const PTestStepCode *sc) {
 
 /* ---- expect C ------------------------------------------------------------------- */
 
-static void describe_value(GString *out, PValue v) {
-  if (v.kind == PV_NULL) g_string_append(out, "null");
-  else pjw_value(out, v, NULL);
-}
-
 static void step_expect(TestRun *r, const PTestStepCode *sc) {
   PValue v;
   if (!pvm_exec(r->st, sc->block, &v)) {
@@ -82,13 +78,7 @@ static void step_expect(TestRun *r, const PTestStepCode *sc) {
   }
   if (v.kind == PV_BOOL && v.u.b) return;
   GString *why = g_string_new(NULL);
-  for (uint32_t i = 0; i < sc->n_operands; i++) {
-    PValue ov;
-    if (i) g_string_append(why, ", ");
-    g_string_append_printf(why, "%s was ", sc->operand_text[i]);
-    if (pvm_exec(r->st, sc->operand_block[i], &ov)) describe_value(why, ov);
-    else g_string_append(why, "an error");
-  }
+  pexplain_operands(r->st, &sc->why, why);
   if (why->len == 0) g_string_append(why, v.kind == PV_NULL ? "it was null" : "it was false");
   fail_step(r, sc, "%s", why->str);
   g_string_free(why, TRUE);

@@ -36,6 +36,7 @@ typedef int (*PcliHandler)(int argc, char **argv, gboolean do_help);
 int pcli_cmd_check(int argc, char **argv, gboolean do_help);
 int pcli_cmd_eval(int argc, char **argv, gboolean do_help);
 int pcli_cmd_test(int argc, char **argv, gboolean do_help);
+int pcli_cmd_explain(int argc, char **argv, gboolean do_help);
 
 /* ---- messages ------------------------------------------------------------ */
 

@@ -28,6 +28,7 @@ static const PcliCommand commands[] = {
     {"check", "Parse and type-check models", pcli_cmd_check},
     {"eval", "Evaluate profiles (JSON Lines) with a model", pcli_cmd_eval},
     {"test", "Run the test blocks of models", pcli_cmd_test},
+    {"explain", "Explain one profile's result", pcli_cmd_explain},
     {"help", "Show the help of a command", NULL},
 };
 
