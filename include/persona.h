@@ -193,6 +193,14 @@ PERSONA_API PersonaEvalStatus persona_vm_explain(PersonaVM *vm, const char *json
  * models in <testsuites>). Counts tests, not expectations. */
 PERSONA_API void persona_model_run_tests(PersonaModel *model, GString *report, GString *junit,
                                          guint *passed, guint *failed);
+/* The same, and when `coverage` is not NULL, also measures what the tests
+ * exercised — every tag that held, score rule that fired (or counted a
+ * record), transition taken and journey step run — and appends a report:
+ * a percentage and each item never exercised, by file:line. Rules are
+ * only measured in a model compiled with `trace`. */
+PERSONA_API void persona_model_run_tests_full(PersonaModel *model, GString *report, GString *junit,
+                                              GString *coverage, guint *passed, guint *failed,
+                                              guint *covered, guint *coverable);
 
 /* Parses an RFC 3339 time, a date, or Unix seconds (as text) into
  * microseconds since the epoch. */

@@ -17,6 +17,17 @@
 #include "state.h"
 #include "vm.h"
 
+/* What the tests exercised: every tag that held, every score rule that
+ * fired (a `when` rule whose condition held, a `per` rule that counted a
+ * record), every transition taken, every journey step run. */
+typedef struct Coverage {
+  const PModel *m;
+  bool *tags;          /* per output */
+  bool **rules;        /* per output: per rule */
+  bool **transitions;  /* per lifecycle: per transition */
+  bool **steps;        /* per journey: per step */
+} Coverage;
+
 typedef struct TestRun {
   PVMState *st;
   const PModel *m;
@@ -25,7 +36,66 @@ typedef struct TestRun {
   bool evaluated;           /* the last `at` evaluated successfully */
   GString *failures;        /* this test's failure text */
   guint n_failures;
+  Coverage *cov;            /* or NULL */
 } TestRun;
+
+static void cov_init(Coverage *c, const PModel *m) {
+  c->m = m;
+  c->tags = g_new0(bool, m->n_outputs + 1);
+  c->rules = g_new0(bool *, m->n_outputs + 1);
+  for (uint32_t i = 0; i < m->n_outputs; i++) c->rules[i] = g_new0(bool, m->outputs[i].n_rules + 1);
+  c->transitions = g_new0(bool *, m->n_lifecycles + 1);
+  for (uint32_t i = 0; i < m->n_lifecycles; i++) c->transitions[i] = g_new0(bool, m->lifecycles[i].n_transitions + 1);
+  c->steps = g_new0(bool *, m->n_journeys + 1);
+  for (uint32_t i = 0; i < m->n_journeys; i++) c->steps[i] = g_new0(bool, m->journeys[i].n_steps + 1);
+}
+
+static void cov_clear(Coverage *c) {
+  for (uint32_t i = 0; i < c->m->n_outputs; i++) g_free(c->rules[i]);
+  for (uint32_t i = 0; i < c->m->n_lifecycles; i++) g_free(c->transitions[i]);
+  for (uint32_t i = 0; i < c->m->n_journeys; i++) g_free(c->steps[i]);
+  g_free(c->tags);
+  g_free(c->rules);
+  g_free(c->transitions);
+  g_free(c->steps);
+}
+
+static void cov_trace(void *user, uint32_t point, PValue v) {
+  Coverage *c = user;
+  if (point >= c->m->n_traces) return;
+  const PTracePoint *p = &c->m->traces[point];
+  if (p->score >= c->m->n_outputs || p->rule >= c->m->outputs[p->score].n_rules) return;
+  const PRuleInfo *ri = &c->m->outputs[p->score].rules[p->rule];
+  /* a `when` rule fired when it reports its contribution; a `per` rule
+   * when it counted a record */
+  if ((ri->per && p->kind == PTRACE_EVENT) || (!ri->per && p->kind == PTRACE_RULE)) c->rules[p->score][p->rule] = true;
+}
+
+static void cov_step(void *user, uint32_t journey, uint32_t step) {
+  Coverage *c = user;
+  c->steps[journey][step] = true;
+}
+
+/* After an evaluation: the tags that hold and the transitions taken. */
+static void cov_evaluated(Coverage *c, const PVMState *st) {
+  const PModel *m = c->m;
+  for (uint32_t i = 0; i < m->n_outputs; i++) {
+    PValue v = st->globals[m->outputs[i].slot];
+    if (m->outputs[i].kind == POUT_TAG && v.kind == PV_BOOL && v.u.b) c->tags[i] = true;
+  }
+  for (guint k = 0; k < st->transitions->len; k++) {
+    const PTransitionRec *t = &g_array_index(st->transitions, PTransitionRec, k);
+    if (t->from < 0) continue;
+    const PLifecycleCode *lc = &m->lifecycles[t->lifecycle];
+    for (uint32_t x = 0; x < lc->n_transitions; x++) {
+      const PTransitionCode *tc = &lc->transitions[x];
+      if (tc->to == t->to && (tc->from == t->from || tc->from < 0)) {
+        c->transitions[t->lifecycle][x] = true;
+        break;
+      }
+    }
+  }
+}
 
 static const char *file_of(const PModel *m, uint32_t file) {
   return file < m->n_files ? m->file_names[file] : "?";
@@ -66,6 +136,7 @@ static void step_at(TestRun *r, const PTestStepCode *sc) {
   g_string_truncate(r->state, 0);
   pstate_encode(st, r->state);
   r->evaluated = true;
+  if (r->cov) cov_evaluated(r->cov, st);
 }
 
 /* ---- expect C ------------------------------------------------------------------- */
@@ -187,16 +258,81 @@ static void junit_case(GString *junit, const char *file, const PTestCode *t, con
   g_string_append_printf(junit, ">\n    <failure message=\"expectation failed\">%s</failure>\n  </testcase>\n", text);
 }
 
-void persona_model_run_tests(PersonaModel *model, GString *report, GString *junit, guint *passed,
-                             guint *failed) {
+/* ---- the coverage report ---------------------------------------------------------------- */
+
+static const char *file_of_loc(const PModel *m, const PInsnLoc *l) { return file_of(m, l->file); }
+
+static void cov_item(GString *out, const PModel *m, const PInsnLoc *loc, bool hit, guint *n_hit, guint *n_all,
+                     const char *fmt, ...) G_GNUC_PRINTF(7, 8);
+static void cov_item(GString *out, const PModel *m, const PInsnLoc *loc, bool hit, guint *n_hit, guint *n_all,
+                     const char *fmt, ...) {
+  (*n_all)++;
+  if (hit) {
+    (*n_hit)++;
+    return;
+  }
+  va_list ap;
+  va_start(ap, fmt);
+  g_autofree char *what = g_strdup_vprintf(fmt, ap);
+  va_end(ap);
+  g_string_append_printf(out, "  %s:%u: %s\n", file_of_loc(m, loc), loc->line, what);
+}
+
+static void cov_report(const Coverage *c, GString *out, guint *n_hit, guint *n_all) {
+  const PModel *m = c->m;
+  GString *missed = g_string_new(NULL);
+  for (uint32_t i = 0; i < m->n_outputs; i++) {
+    const POutput *o = &m->outputs[i];
+    if (o->kind == POUT_TAG) {
+      cov_item(missed, m, &o->loc, c->tags[i], n_hit, n_all, "tag %s never held", o->name);
+      continue;
+    }
+    for (uint32_t r = 0; r < o->n_rules; r++)
+      cov_item(missed, m, &o->rules[r].loc, c->rules[i][r], n_hit, n_all, "score %s: rule `%s` never %s",
+               o->name, o->rules[r].text, o->rules[r].per ? "counted a record" : "fired");
+  }
+  for (uint32_t i = 0; i < m->n_lifecycles; i++) {
+    const PLifecycleCode *lc = &m->lifecycles[i];
+    for (uint32_t t = 0; t < lc->n_transitions; t++) {
+      const PTransitionCode *tc = &lc->transitions[t];
+      cov_item(missed, m, &tc->loc, c->transitions[i][t], n_hit, n_all, "%s: %s -> %s never taken", lc->name,
+               tc->from >= 0 ? lc->stages[tc->from] : "any", lc->stages[tc->to]);
+    }
+  }
+  for (uint32_t i = 0; i < m->n_journeys; i++) {
+    const PJourneyCode *j = &m->journeys[i];
+    for (uint32_t k = 0; k < j->n_steps; k++)
+      cov_item(missed, m, &j->steps[k].loc, c->steps[i][k], n_hit, n_all, "journey step %s never ran",
+               j->steps[k].id);
+  }
+  g_string_append_printf(out, "coverage of %s: %.1f%% (%u of %u", m->n_files ? m->file_names[0] : "model",
+                         *n_all ? 100.0 * *n_hit / *n_all : 100.0, *n_hit, *n_all);
+  g_string_append(out, " tags, score rules, transitions and journey steps exercised)\n");
+  if (missed->len) {
+    g_string_append(out, "never exercised:\n");
+    g_string_append(out, missed->str);
+  }
+  g_string_free(missed, TRUE);
+}
+
+void persona_model_run_tests_full(PersonaModel *model, GString *report, GString *junit, GString *coverage,
+                                  guint *passed, guint *failed, guint *covered, guint *coverable) {
   const PModel *m = (const PModel *)model;
   PVMState st;
   pvm_state_init(&st, m);
   *passed = *failed = 0;
+  Coverage cov;
+  if (coverage) {
+    cov_init(&cov, m);
+    st.trace = cov_trace;
+    st.step_hook = cov_step;
+    st.trace_user = &cov;
+  }
   GString *cases = g_string_new(NULL);
   for (uint32_t i = 0; i < m->n_tests; i++) {
     const PTestCode *t = &m->tests[i];
-    TestRun r = {.st = &st, .m = m, .state = g_string_new(NULL), .failures = g_string_new(NULL)};
+    TestRun r = {.st = &st, .m = m, .state = g_string_new(NULL), .failures = g_string_new(NULL),
+                 .cov = coverage ? &cov : NULL};
     run_test(&r, t);
     const char *file = file_of(m, t->loc.file);
     bool ok = r.n_failures == 0;
@@ -213,6 +349,18 @@ void persona_model_run_tests(PersonaModel *model, GString *report, GString *juni
     g_string_append_printf(junit, " <testsuite name=\"%s\" tests=\"%u\" failures=\"%u\">\n%s </testsuite>\n", name,
                            *passed + *failed, *failed, cases->str);
   }
+  if (coverage) {
+    guint hit = 0, all = 0;
+    cov_report(&cov, coverage, &hit, &all);
+    if (covered) *covered = hit;
+    if (coverable) *coverable = all;
+    cov_clear(&cov);
+  }
   g_string_free(cases, TRUE);
   pvm_state_clear(&st);
+}
+
+void persona_model_run_tests(PersonaModel *model, GString *report, GString *junit, guint *passed,
+                             guint *failed) {
+  persona_model_run_tests_full(model, report, junit, NULL, passed, failed, NULL, NULL);
 }

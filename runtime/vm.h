@@ -81,6 +81,7 @@ typedef struct PVMState {
   GArray *actions;         /* PActionRec of the current record */
   PValue key;              /* the profile's key (split hashing) */
   PTraceFn trace;          /* or NULL */
+  void (*step_hook)(void *user, uint32_t journey, uint32_t step); /* or NULL: each journey step run */
   void *trace_user;
   uint64_t budget;         /* instructions per record, 0 = unlimited */
   uint64_t budget_left;

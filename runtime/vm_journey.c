@@ -81,6 +81,7 @@ static bool run_from(PVMState *st, uint32_t ji, uint32_t p, int64_t t) {
   PJState *js = &st->journeys[ji];
   while (p != PJ_END) {
     const PJStep *s = &j->steps[p];
+    if (st->step_hook) st->step_hook(st->trace_user, ji, p);
     switch ((PJStepKind)s->kind) {
     case PJS_SEND:
     case PJS_TASK:

@@ -16,12 +16,23 @@ static const char test_description[] =
     "      fit was 50\n"
     "The last line counts the tests: 'N passed, M failed'.\n"
     "\n"
-    "Exit status: 0 all tests passed, 1 a test failed or a model has errors,\n"
-    "2 usage error.\n";
+    "With --coverage, each model's report also says what the tests exercised:\n"
+    "the tags that held, the score rules that fired (or counted a record), the\n"
+    "lifecycle transitions taken and the journey steps run, as a percentage,\n"
+    "and lists by file:line everything never exercised. --min-coverage=PCT\n"
+    "fails the run when the total is below PCT.\n"
+    "\n"
+    "Exit status: 0 all tests passed (and coverage reached --min-coverage), 1 a\n"
+    "test failed, coverage is too low, or a model has errors, 2 usage error.\n";
+
+typedef struct CoverageTotals {
+  gboolean on;
+  guint hit, all;
+} CoverageTotals;
 
 /* Compiles and runs one file's tests; FALSE when it does not compile. */
 static gboolean test_one(const char *path, const PersonaCompileOptions *opts, GString *junit,
-                         guint *passed, guint *failed) {
+                         CoverageTotals *cov, guint *passed, guint *failed) {
   g_autoptr(GError) error = NULL;
   g_autoptr(PersonaDiagnostics) diags = NULL;
   g_autoptr(PersonaModel) model = NULL;
@@ -36,9 +47,13 @@ static gboolean test_one(const char *path, const PersonaCompileOptions *opts, GS
     return FALSE;
   }
   g_autoptr(GString) report = g_string_new(NULL);
-  guint p = 0, f = 0;
-  persona_model_run_tests(model, report, junit, &p, &f);
+  g_autoptr(GString) coverage = cov->on ? g_string_new(NULL) : NULL;
+  guint p = 0, f = 0, hit = 0, all = 0;
+  persona_model_run_tests_full(model, report, junit, coverage, &p, &f, &hit, &all);
   fwrite(report->str, 1, report->len, stdout);
+  if (coverage) fwrite(coverage->str, 1, coverage->len, stdout);
+  cov->hit += hit;
+  cov->all += all;
   *passed += p;
   *failed += f;
   return TRUE;
@@ -55,7 +70,12 @@ int pcli_cmd_test(int argc, char **argv, gboolean do_help) {
   g_auto(GStrv) include = NULL;
   g_auto(GStrv) args = NULL;
   g_autofree char *junit_path = NULL;
+  gboolean coverage = FALSE;
+  double min_coverage = -1;
   const GOptionEntry entries[] = {
+      {"coverage", 0, 0, G_OPTION_ARG_NONE, &coverage, "Report what the tests exercised, and what never", NULL},
+      {"min-coverage", 0, 0, G_OPTION_ARG_DOUBLE, &min_coverage,
+       "Fail when coverage is below PCT percent (implies --coverage)", "PCT"},
       {"include", 'I', 0, G_OPTION_ARG_FILENAME_ARRAY, &include, "Search DIR for imports (repeatable)", "DIR"},
       {"junit", 0, 0, G_OPTION_ARG_FILENAME, &junit_path, "Also write the results as JUnit XML to FILE", "FILE"},
       {G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &args, NULL, NULL},
@@ -70,12 +90,20 @@ int pcli_cmd_test(int argc, char **argv, gboolean do_help) {
   guint n_files = args ? g_strv_length(args) : 0;
   if (n_files == 0) return pcli_usage_error("test", "no FILE to test");
 
-  PersonaCompileOptions opts = {.include_dirs = (const char *const *)include, .use_persona_path = TRUE};
+  if (min_coverage > 100) return pcli_usage_error("test", "--min-coverage is a percentage, 0 to 100");
+  CoverageTotals cov = {.on = coverage || min_coverage >= 0};
+  /* Rules are only measured in a model compiled with trace points. */
+  PersonaCompileOptions opts = {.include_dirs = (const char *const *)include, .use_persona_path = TRUE,
+                                .trace = cov.on};
   g_autoptr(GString) junit = junit_path ? g_string_new(NULL) : NULL;
   guint passed = 0, failed = 0;
   gboolean all_compiled = TRUE;
   for (guint i = 0; i < n_files; i++)
-    all_compiled = test_one(args[i], &opts, junit, &passed, &failed) && all_compiled;
+    all_compiled = test_one(args[i], &opts, junit, &cov, &passed, &failed) && all_compiled;
+  double pct = cov.all ? 100.0 * cov.hit / cov.all : 100.0;
+  gboolean cov_ok = min_coverage < 0 || pct + 1e-9 >= min_coverage;
+  if (cov.on && n_files > 1) printf("coverage: %.1f%% (%u of %u)\n", pct, cov.hit, cov.all);
+  if (!cov_ok) printf("coverage %.1f%% is below the minimum of %g%%\n", pct, min_coverage);
   printf("%u passed, %u failed\n", passed, failed);
   fflush(stdout);
   if (junit) {
@@ -85,5 +113,5 @@ int pcli_cmd_test(int argc, char **argv, gboolean do_help) {
       return PCLI_EXIT_FAIL;
     }
   }
-  return all_compiled && failed == 0 ? PCLI_EXIT_OK : PCLI_EXIT_FAIL;
+  return all_compiled && failed == 0 && cov_ok ? PCLI_EXIT_OK : PCLI_EXIT_FAIL;
 }
