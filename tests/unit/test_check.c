@@ -133,6 +133,7 @@ static void test_spec_examples(void) {
       "tag east_china \"华东地区\" when region in [\"上海\", \"江苏\"]\n"
       "tag pricing_interest when count(events where type == \"page_view\" within 7d) >= 3\n"
       "tag smart when east_china and enterprise\n"
+      "tag titled when any t in decision_titles: starts_with(region ?? \"\", t)\n"
       "score fit max 100 {\n  +30 when employees >= 500\n  +10 when smart\n}\n"
       "score engagement decay 14d {\n  +15 per events where type == \"offline_event\" within 90d cap 45\n"
       "  -20 when region == null\n  +5 per events where type == \"email_open\" cap 25\n}\n"
