@@ -5,6 +5,8 @@
 
 #include <string.h>
 
+#include "lint.h"
+
 static void psym_free(gpointer p) {
   PSym *s = p;
   if (s->deps) g_ptr_array_unref(s->deps);
@@ -521,5 +523,7 @@ gboolean pcheck_run(PCheck *c) {
     c->current = NULL;
   }
   pcheck_order(c);
+  /* Lints need a tree without errors: names resolved, every node typed. */
+  if (c->diags->n_errors == 0) plint_run(c);
   return c->diags->n_errors == 0;
 }

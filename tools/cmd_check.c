@@ -18,7 +18,7 @@ static const char check_description[] =
     "\n"
     "Exit status: 0 no errors (warnings are allowed), 1 errors in any FILE or a\n"
     "FILE that cannot be read (the other FILEs are still checked), 2 usage\n"
-    "error.\n";
+    "error. With --werror, a warning in any FILE also gives 1.\n";
 
 /* One JSON line for a file that produced no diagnostics of its own (it
  * could not be read): the same shape as the library's, so consumers need
@@ -50,9 +50,10 @@ static void json_diagnostics(GString *out, const char *path, const PersonaDiagno
   g_string_append_c(out, '\n');
 }
 
-/* Checks one file; returns TRUE when it has no errors. */
+/* Checks one file; returns TRUE when it has no errors (and, with
+ * `werror`, no warnings). */
 static gboolean check_one(const char *path, const PersonaCompileOptions *opts,
-                          gboolean json, gboolean color) {
+                          gboolean json, gboolean color, gboolean werror) {
   g_autoptr(GError) error = NULL;
   g_autoptr(PersonaDiagnostics) diags = NULL;
   g_autoptr(PersonaModel) model = NULL;
@@ -60,6 +61,7 @@ static gboolean check_one(const char *path, const PersonaCompileOptions *opts,
     model = persona_compile_file(path, opts, &diags, &error);
 
   guint n_errors = diags ? persona_diagnostics_errors(diags) : 0;
+  guint n_warnings = diags ? persona_diagnostics_warnings(diags) : 0;
   /* A failure the diagnostics do not explain (the file could not be
    * read) is reported from the GError instead. */
   gboolean unexplained = !model && n_errors == 0;
@@ -81,18 +83,21 @@ static gboolean check_one(const char *path, const PersonaCompileOptions *opts,
     }
     if (unexplained) pcli_error("%s", message);
   }
-  return model != NULL && n_errors == 0;
+  return model != NULL && n_errors == 0 && !(werror && n_warnings > 0);
 }
 
 int pcli_cmd_check(int argc, char **argv, gboolean do_help) {
   g_auto(GStrv) include = NULL;
   g_auto(GStrv) args = NULL; /* the positional arguments, after any "--" */
   g_autofree char *format = NULL;
+  gboolean werror = FALSE;
   const GOptionEntry entries[] = {
       {"include", 'I', 0, G_OPTION_ARG_FILENAME_ARRAY, &include,
        "Search DIR for imports (repeatable)", "DIR"},
       {"format", 0, 0, G_OPTION_ARG_STRING, &format,
        "Diagnostics as 'text' (default, on stderr) or 'json' (on stdout)", "FORMAT"},
+      {"werror", 0, 0, G_OPTION_ARG_NONE, &werror,
+       "Fail (exit 1) when a FILE has warnings", NULL},
       {G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &args, NULL, NULL},
       {NULL, 0, 0, 0, NULL, NULL, NULL},
   };
@@ -120,7 +125,7 @@ int pcli_cmd_check(int argc, char **argv, gboolean do_help) {
   gboolean color = !json && pcli_stderr_color();
   gboolean all_ok = TRUE;
   for (guint i = 0; i < n_files; i++)
-    if (!check_one(args[i], &opts, json, color)) all_ok = FALSE;
+    if (!check_one(args[i], &opts, json, color, werror)) all_ok = FALSE;
   if (fflush(stdout) != 0) {
     pcli_error("cannot write to standard output");
     return PCLI_EXIT_FAIL;
