@@ -90,6 +90,7 @@ typedef struct PExpr {
   double nval;
   bool bval;
   bool quant_all;
+  bool parens;       /* written in parentheses (kept by `persona fmt`) */
   const char *sval;
   uint32_t slen;
   const char *name;
@@ -166,6 +167,7 @@ typedef struct PStep {
   GPtrArray *body;        /* PStep* */
   GPtrArray *else_body;   /* PStep* or NULL */
   GPtrArray *arms;        /* PSplitArm* */
+  PLoc else_loc;          /* PSTEP_IF: `else` to the end, or empty at the end of the body */
   /* checker: */
   char *id;               /* stable step id (spec 4.6), owned by the PAst */
 } PStep;
@@ -242,6 +244,7 @@ typedef struct PDecl {
   bool reenter_never;          /* `reenter never` (also the default) */
   PExpr *reenter_after;        /* `reenter after D` */
   PExpr *exit_cond;            /* `exit when C` or NULL */
+  PLoc enter_loc, reenter_loc, exit_loc; /* the clauses' keywords (for `persona fmt`) */
   GPtrArray *steps;            /* PStep* */
 
   /* test */
@@ -254,10 +257,18 @@ typedef struct PDecl {
   PSym *sym;
 } PDecl;
 
+/* A `#` comment, recorded only when asked for (pparse_file_with_comments). */
+typedef struct PComment {
+  PLoc loc;
+  const char *text;   /* from `#` to the end of the line, without the newline */
+  bool own_line;      /* nothing but blanks before it on its line */
+} PComment;
+
 /* One parsed file. */
 typedef struct PFileAst {
   uint32_t file;      /* index in the PSourceSet */
   GPtrArray *decls;   /* PDecl*, in source order */
+  GPtrArray *comments; /* PComment*, in source order; NULL unless asked for */
 } PFileAst;
 
 /* The tree of one compilation: the root file and its imports. */

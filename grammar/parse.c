@@ -79,20 +79,32 @@ static gboolean pparse_begin(PParseCtx *ctx, yyscan_t *scanner, PAst *ast,
   return TRUE;
 }
 
-PFileAst *pparse_file(PAst *ast, const PSourceSet *src, uint32_t file,
-                      PDiagList *diags) {
+static PFileAst *pparse_run(PAst *ast, const PSourceSet *src, uint32_t file,
+                            PDiagList *diags, gboolean comments) {
   PFileAst *out = past_new_node(ast, PFileAst);
   out->file = file;
   out->decls = past_list(ast);
+  if (comments) out->comments = past_list(ast);
   g_ptr_array_add(ast->files, out);
 
   PParseCtx ctx;
   yyscan_t scanner;
   if (!pparse_begin(&ctx, &scanner, ast, src, file, diags)) return out;
   ctx.out = out;
+  ctx.comments = out->comments;
   persona_yyparse(scanner, &ctx);
   persona_yylex_destroy(scanner);
   return out;
+}
+
+PFileAst *pparse_file(PAst *ast, const PSourceSet *src, uint32_t file,
+                      PDiagList *diags) {
+  return pparse_run(ast, src, file, diags, FALSE);
+}
+
+PFileAst *pparse_file_with_comments(PAst *ast, const PSourceSet *src,
+                                    uint32_t file, PDiagList *diags) {
+  return pparse_run(ast, src, file, diags, TRUE);
 }
 
 /* ---- writing values ---------------------------------------------------------- */

@@ -19,6 +19,10 @@
  * `diags`. */
 PFileAst *pparse_file(PAst *ast, const PSourceSet *src, uint32_t file,
                       PDiagList *diags);
+/* The same, and also records every `#` comment in file->comments (for
+ * `persona fmt`); the tree is the same as pparse_file's. */
+PFileAst *pparse_file_with_comments(PAst *ast, const PSourceSet *src,
+                                    uint32_t file, PDiagList *diags);
 
 /* For tests and debugging: the token stream of `file` as one line per
  * token, "LINE:COL KIND text" (KIND is the token's display name). */

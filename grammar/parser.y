@@ -67,6 +67,7 @@ typedef struct PParseCtx {
   uint32_t file;
   PDiagList *diags;
   PFileAst *out;          /* receives each declaration as it is reduced */
+  GPtrArray *comments;    /* the scanner records comments here, or NULL */
   /* scanner position: next byte to read */
   uint32_t line, col, offset;
   uint32_t prev_line;     /* line of the last token returned; 0 at the start */
@@ -386,7 +387,7 @@ weight:
     INT         { $$ = past_expr(pc->ast, PE_INT, &@$); $$->ival = $1; }
   | NUMBER      { $$ = past_expr(pc->ast, PE_NUMBER, &@$); $$->nval = $1; }
   | PERCENT     { $$ = past_expr(pc->ast, PE_NUMBER, &@$); $$->nval = $1; }
-  | '(' expr ')' { $$ = $2; }
+  | '(' expr ')' { $$ = $2; $$->parens = true; }
   ;
 
 opt_cap:
@@ -446,27 +447,28 @@ journey_head:
   | journey_head ENTER ON IDENT ARROW STRING {
       if ($1->enter != PENTER_NONE) perr(pc, &@2, "duplicate 'enter' clause");
       $1->enter = PENTER_ON; $1->enter_lifecycle = $4; $1->enter_lifecycle_loc = @4;
+      $1->enter_loc = @2;
       $1->enter_stage = past_expr(pc->ast, PE_STRING, &@6);
       $1->enter_stage->sval = $6.s; $1->enter_stage->slen = $6.len;
       $$ = $1;
     }
   | journey_head ENTER WHEN expr {
       if ($1->enter != PENTER_NONE) perr(pc, &@2, "duplicate 'enter' clause");
-      $1->enter = PENTER_WHEN; $1->enter_cond = $4; $$ = $1;
+      $1->enter = PENTER_WHEN; $1->enter_cond = $4; $1->enter_loc = @2; $$ = $1;
     }
   | journey_head REENTER NEVER {
       if ($1->has_reenter) perr(pc, &@2, "duplicate 'reenter' clause");
       $1->has_reenter = true; $1->reenter_never = true; $1->reenter_after = NULL;
-      $$ = $1;
+      $1->reenter_loc = @2; $$ = $1;
     }
   | journey_head REENTER AFTER expr {
       if ($1->has_reenter) perr(pc, &@2, "duplicate 'reenter' clause");
       $1->has_reenter = true; $1->reenter_never = false; $1->reenter_after = $4;
-      $$ = $1;
+      $1->reenter_loc = @2; $$ = $1;
     }
   | journey_head EXIT WHEN expr {
       if ($1->exit_cond) perr(pc, &@2, "duplicate 'exit' clause");
-      $1->exit_cond = $4; $$ = $1;
+      $1->exit_cond = $4; $1->exit_loc = @2; $$ = $1;
     }
   ;
 
@@ -510,7 +512,7 @@ bare_step:
 if_step:
     IF expr block else_part {
       $$ = past_step(pc->ast, PSTEP_IF, &@$);
-      $$->cond = $2; $$->body = $3; $$->else_body = $4;
+      $$->cond = $2; $$->body = $3; $$->else_body = $4; $$->else_loc = @4;
     }
   ;
 
@@ -648,7 +650,7 @@ primary:
   | call
   | list
   | record
-  | '(' expr ')'            { $$ = $2; }
+  | '(' expr ')'            { $$ = $2; $$->parens = true; }
   | primary '.' fieldname {
       $$ = past_expr(pc->ast, PE_FIELD, &@$); $$->left = $1; $$->name = $3;
     }

@@ -37,6 +37,7 @@ typedef enum {
   PERSONA_ERROR_COMPILE,  /* the model has errors (see the diagnostics) */
   PERSONA_ERROR_INVALID,  /* an argument is malformed (e.g. a time) */
   PERSONA_ERROR_STATE,    /* a state file is damaged or of an unknown version */
+  PERSONA_ERROR_BYTECODE, /* a bytecode file is damaged, hostile, or of a newer format */
 } PersonaErrorCode;
 
 typedef struct PersonaModel PersonaModel;
@@ -81,6 +82,38 @@ PERSONA_API const char *persona_model_name(const PersonaModel *model);
 PERSONA_API const char *persona_model_version(const PersonaModel *model);
 /* A readable listing of the model's bytecode (caller frees). */
 PERSONA_API char *persona_model_disasm(const PersonaModel *model);
+
+/* The same listing for `persona disasm`: a header with the name, version
+ * and source hash, then for each instruction its FILE:LINE:COL and, when
+ * `diags` holds the sources (after persona_compile_file), the text of each
+ * source line once where the line changes. Caller frees. */
+PERSONA_API char *persona_model_disasm_full(const PersonaModel *model,
+                                            const PersonaDiagnostics *diags);
+/* SHA-256 of the model's source texts (root file, then each import in the
+ * order read) as 64 hex digits, or NULL when unknown; caller frees. */
+PERSONA_API char *persona_model_source_hash(const PersonaModel *model);
+
+/* ---- bytecode files (docs/bytecode.md) ---------------------------------------
+ *
+ * A compiled model as a portable, versioned, checksummed file. Loading
+ * verifies every index, register, jump and table link before anything
+ * runs: a damaged or hostile file gives PERSONA_ERROR_BYTECODE, never a
+ * crash. Test blocks are not stored (run `persona test` on the source). */
+
+/* Serialises a model (caller unrefs); NULL with PERSONA_ERROR_BYTECODE for
+ * a model compiled with trace points. */
+PERSONA_API GBytes *persona_model_to_bytecode(const PersonaModel *model, GError **error);
+/* Writes the bytecode to `path` atomically (PERSONA_ERROR_IO on failure). */
+PERSONA_API gboolean persona_model_save_bytecode(const PersonaModel *model, const char *path,
+                                                 GError **error);
+/* Reads and verifies bytecode from memory (copied as needed; the model
+ * does not keep `data`). Messages have no file name. */
+PERSONA_API PersonaModel *persona_model_from_bytecode(const guint8 *data, gsize len,
+                                                      GError **error);
+/* Reads and verifies a .pbc file; messages are "PATH: …". */
+PERSONA_API PersonaModel *persona_model_load_bytecode(const char *path, GError **error);
+/* True when `data` starts with the bytecode magic number. */
+PERSONA_API gboolean persona_is_bytecode(const guint8 *data, gsize len);
 
 PERSONA_API guint persona_diagnostics_errors(const PersonaDiagnostics *d);
 PERSONA_API guint persona_diagnostics_warnings(const PersonaDiagnostics *d);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "../compiler/compile.h"
+#include "bytecode.h"
 #include "json_decode.h"
 #include "ptime.h"
 #include "explain.h"
@@ -31,6 +32,24 @@ struct PersonaVM {
 
 /* ---- compiling ----------------------------------------------------------------- */
 
+/* SHA-256 over the texts of the root file and its imports, in the order
+ * they were read, each preceded by its length (8 bytes, little-endian) so
+ * that moving text from one file to the next changes the hash. */
+static void hash_sources(PModel *m, const PSourceSet *src) {
+  GChecksum *ck = g_checksum_new(G_CHECKSUM_SHA256);
+  for (guint i = 0; i < src->files->len; i++) {
+    const PSourceFile *f = psrc_file(src, i);
+    guint8 len[8];
+    for (int k = 0; k < 8; k++) len[k] = (guint8)((guint64)f->len >> (8 * k));
+    g_checksum_update(ck, len, sizeof len);
+    g_checksum_update(ck, (const guchar *)f->text, (gssize)f->len);
+  }
+  gsize n = sizeof m->source_hash;
+  g_checksum_get_digest(ck, m->source_hash, &n);
+  g_checksum_free(ck);
+  m->has_source_hash = true;
+}
+
 static PersonaModel *compile_common(const char *name, const char *text, gsize len,
                                     const PersonaCompileOptions *opts, PersonaDiagnostics **diags,
                                     GError **error) {
@@ -48,6 +67,7 @@ static PersonaModel *compile_common(const char *name, const char *text, gsize le
               PCOMPILE_MAX_SOURCE >> 20);
   else
     m = pcompile(name, text, len, &copts, src, list);
+  if (m) hash_sources(m, src);
   if (!m)
     g_set_error(error, PERSONA_ERROR, PERSONA_ERROR_COMPILE, "%s: %u error%s", name, list->n_errors,
                 list->n_errors == 1 ? "" : "s");
@@ -97,6 +117,82 @@ void persona_model_unref(PersonaModel *model) { pmodel_unref(pm(model)); }
 const char *persona_model_name(const PersonaModel *model) { return pm(model)->name; }
 const char *persona_model_version(const PersonaModel *model) { return pm(model)->version; }
 char *persona_model_disasm(const PersonaModel *model) { return pmodel_disasm(pm(model)); }
+
+char *persona_model_disasm_full(const PersonaModel *model, const PersonaDiagnostics *diags) {
+  g_return_val_if_fail(model, NULL);
+  if (!diags || !diags->src) return pmodel_disasm_full(pm(model), NULL);
+  const PSourceSet *set = diags->src;
+  uint32_t n = set->files->len;
+  const char **texts = g_new0(const char *, n + 1);
+  size_t *lens = g_new0(size_t, n + 1);
+  for (uint32_t i = 0; i < n; i++) {
+    texts[i] = psrc_file(set, i)->text;
+    lens[i] = psrc_file(set, i)->len;
+  }
+  PDisasmSource src = {.texts = texts, .lens = lens, .n = n};
+  char *listing = pmodel_disasm_full(pm(model), &src);
+  g_free(texts);
+  g_free(lens);
+  return listing;
+}
+
+char *persona_model_source_hash(const PersonaModel *model) {
+  g_return_val_if_fail(model, NULL);
+  if (!pm(model)->has_source_hash) return NULL;
+  char *hex = g_malloc(65);
+  pbc_hash_hex(pm(model)->source_hash, hex);
+  return hex;
+}
+
+/* ---- bytecode files ----------------------------------------------------------------- */
+
+GBytes *persona_model_to_bytecode(const PersonaModel *model, GError **error) {
+  g_return_val_if_fail(model, NULL);
+  return pbc_write(pm(model), error);
+}
+
+gboolean persona_model_save_bytecode(const PersonaModel *model, const char *path, GError **error) {
+  g_return_val_if_fail(model && path, FALSE);
+  GBytes *bytes = pbc_write(pm(model), error);
+  if (!bytes) return FALSE;
+  gsize len;
+  const gchar *data = g_bytes_get_data(bytes, &len);
+  GError *io = NULL;
+  gboolean ok = g_file_set_contents(path, data, (gssize)len, &io);
+  g_bytes_unref(bytes);
+  if (!ok) {
+    g_set_error(error, PERSONA_ERROR, PERSONA_ERROR_IO, "%s", io->message);
+    g_error_free(io);
+  }
+  return ok;
+}
+
+PersonaModel *persona_model_from_bytecode(const guint8 *data, gsize len, GError **error) {
+  g_return_val_if_fail(data || len == 0, NULL);
+  return (PersonaModel *)pbc_read(data ? data : (const guint8 *)"", len, error);
+}
+
+PersonaModel *persona_model_load_bytecode(const char *path, GError **error) {
+  g_return_val_if_fail(path, NULL);
+  char *data = NULL;
+  gsize len = 0;
+  GError *io = NULL;
+  if (!g_file_get_contents(path, &data, &len, &io)) {
+    g_set_error(error, PERSONA_ERROR, PERSONA_ERROR_IO, "%s", io->message);
+    g_error_free(io);
+    return NULL;
+  }
+  GError *inner = NULL;
+  PModel *m = pbc_read((const guint8 *)data, len, &inner);
+  g_free(data);
+  if (!m) {
+    g_set_error(error, PERSONA_ERROR, inner->code, "%s: %s", path, inner->message);
+    g_error_free(inner);
+  }
+  return (PersonaModel *)m;
+}
+
+gboolean persona_is_bytecode(const guint8 *data, gsize len) { return data && pbc_has_magic(data, len); }
 
 /* ---- diagnostics ----------------------------------------------------------------- */
 

@@ -76,8 +76,16 @@ static bool vm_fail(PVMState *st, const PBlock *b, uint32_t pc, const char *fmt,
 
 /* ---- comparisons ------------------------------------------------------------------ */
 
-/* <0, 0, >0 for two non-null values of one orderable kind. */
+/* <0, 0, >0 for two non-null values of one orderable kind. Values of
+ * different kinds (only bytecode from a hostile file makes them) compare
+ * by kind, so a string is never read through an int's bits; int and
+ * number compare as numbers. */
 static int vm_compare(PValue a, PValue b) {
+  if (a.kind != b.kind) {
+    if (a.kind == PV_INT && b.kind == PV_NUMBER) a = pv_number((double)a.u.i);
+    else if (a.kind == PV_NUMBER && b.kind == PV_INT) b = pv_number((double)b.u.i);
+    else return a.kind < b.kind ? -1 : 1;
+  }
   switch (a.kind) {
   case PV_NUMBER: return a.u.n < b.u.n ? -1 : a.u.n > b.u.n ? 1 : 0;
   case PV_STRING: {
@@ -140,6 +148,33 @@ static bool vm_in_list(PValue x, PValue list) {
 
 static bool vm_number_ok(double d) { return isfinite(d); }
 
+/* Kind guard for CALL: builtins read their arguments as the kinds their
+ * parameters say (a string's pointer, a list's items). The checker
+ * guarantees that for compiled code; a bytecode file is verified for
+ * indexes and registers but not kinds, so the kinds are checked here.
+ * Null is let through: it is all zeros (no pointer, length 0), which
+ * every builtin reads safely. */
+static bool vm_args_ok(const PCallSite *cs, const PValue *args) {
+  const PBuiltin *bi = &pbuiltins[cs->builtin];
+  for (uint32_t k = 0; k < cs->nargs; k++) {
+    uint8_t kind = args[k].kind;
+    if (kind == PV_NULL) continue;
+    PBuiltinType t = bi->params[k < bi->nparams ? k : (uint32_t)bi->nparams - 1];
+    bool ok;
+    switch (t) {
+    case PBT_BOOL: ok = kind == PV_BOOL; break;
+    case PBT_INT: ok = kind == PV_INT; break;
+    case PBT_NUMBER: ok = kind == PV_NUMBER || kind == PV_INT; break;
+    case PBT_STRING: ok = kind == PV_STRING; break;
+    case PBT_TIME: ok = kind == PV_TIME; break;
+    case PBT_DURATION: ok = kind == PV_DURATION; break;
+    default: ok = kind == PV_LIST; break;
+    }
+    if (!ok) return false;
+  }
+  return true;
+}
+
 bool pvm_exec(PVMState *st, uint32_t block, PValue *out) {
   const PModel *m = st->model;
   const PBlock *b = &m->blocks[block];
@@ -163,7 +198,7 @@ bool pvm_exec(PVMState *st, uint32_t block, PValue *out) {
     case OP_GETP: R[i->a] = st->profile[i->bx]; break;
     case OP_GETF: {
       PValue r = R[i->b];
-      R[i->a] = r.kind == PV_RECORD ? r.u.items[i->c] : pv_null();
+      R[i->a] = r.kind == PV_RECORD && i->c < r.len ? r.u.items[i->c] : pv_null();
       break;
     }
     case OP_NOW: R[i->a] = pv_time(st->now_us); break;
@@ -262,6 +297,9 @@ bool pvm_exec(PVMState *st, uint32_t block, PValue *out) {
     }
     case OP_CONCAT: {
       PValue x = R[i->b], y = R[i->c];
+      /* Kind guard: anything but a string (null included) adds nothing. */
+      if (x.kind != PV_STRING) x.len = 0;
+      if (y.kind != PV_STRING) y.len = 0;
       if ((uint64_t)x.len + y.len > UINT32_MAX / 2)
         return vm_fail(st, b, pc - 1, "string too long in '+'");
       char *s = pa_alloc(&st->arena, (size_t)x.len + y.len + 1);
@@ -295,6 +333,9 @@ bool pvm_exec(PVMState *st, uint32_t block, PValue *out) {
     case OP_CALL: {
       const PCallSite *cs = &m->calls[i->bx];
       PValue res;
+      if (G_UNLIKELY(!vm_args_ok(cs, &R[i->a])))
+        return vm_fail(st, b, pc - 1, "invalid bytecode: an argument of %s() has the wrong kind",
+                       pbuiltins[cs->builtin].name);
       if (!pbuiltins[cs->builtin].fn(&st->call, &R[i->a], cs->nargs, cs->aux, &res))
         return vm_fail(st, b, pc - 1, "%s", st->call.error);
       R[i->a] = res;
@@ -305,7 +346,9 @@ bool pvm_exec(PVMState *st, uint32_t block, PValue *out) {
     case OP_FORNEXT: {
       PValue list = R[i->a];
       int64_t k = R[i->a + 1].u.i;
-      if (list.kind == PV_LIST && k < (int64_t)list.len) {
+      /* Kind guards: the index is an int in 0..len (FORPREP's, unless the
+       * bytecode is hostile). */
+      if (list.kind == PV_LIST && R[i->a + 1].kind == PV_INT && k >= 0 && k < (int64_t)list.len) {
         R[i->a + 2] = list.u.items[k];
         R[i->a + 1].u.i = k + 1;
       } else {
@@ -313,9 +356,17 @@ bool pvm_exec(PVMState *st, uint32_t block, PValue *out) {
       }
       break;
     }
-    case OP_INCI: R[i->a].u.i++; break;
+    case OP_INCI:
+      if (R[i->a].kind != PV_INT || R[i->a].u.i == INT64_MAX)
+        return vm_fail(st, b, pc - 1, "invalid bytecode: INCI of a value that is not a counter");
+      R[i->a].u.i++;
+      break;
     case OP_DECAY: {
-      double age = (double)(st->now_us - R[i->b].u.i);
+      int64_t age_us;
+      /* A time of the wrong kind could be any 64 bits: no signed overflow. */
+      if (__builtin_sub_overflow(st->now_us, R[i->b].u.i, &age_us))
+        return vm_fail(st, b, pc - 1, "time out of range in decay");
+      double age = (double)age_us;
       R[i->a] = pv_number(pow(0.5, age / (double)R[i->c].u.i));
       break;
     }

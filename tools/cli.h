@@ -36,6 +36,9 @@ typedef int (*PcliHandler)(int argc, char **argv, gboolean do_help);
 int pcli_cmd_check(int argc, char **argv, gboolean do_help);
 int pcli_cmd_eval(int argc, char **argv, gboolean do_help);
 int pcli_cmd_test(int argc, char **argv, gboolean do_help);
+int pcli_cmd_compile(int argc, char **argv, gboolean do_help);
+int pcli_cmd_disasm(int argc, char **argv, gboolean do_help);
+int pcli_cmd_fmt(int argc, char **argv, gboolean do_help);
 int pcli_cmd_explain(int argc, char **argv, gboolean do_help);
 
 /* ---- messages ------------------------------------------------------------ */
@@ -68,6 +71,18 @@ gboolean pcli_check_readable(const char *path, GError **error);
 
 /* Appends `s` as a JSON string. */
 void pcli_json_string(GString *out, const char *s);
+
+/* ---- models (cmd_compile.c) ---------------------------------------------- */
+
+/* True for a path ending in ".pbc" or a file starting with the bytecode
+ * magic number. */
+gboolean pcli_is_bytecode_file(const char *path);
+/* A model from source (compiled; diagnostics, warnings too, printed on
+ * stderr) or from bytecode (loaded and verified), by pcli_is_bytecode_file.
+ * NULL after printing why. From source, *diags_out (when not NULL)
+ * receives the diagnostics, which hold the source texts. */
+PersonaModel *pcli_load_model(const char *path, const PersonaCompileOptions *opts,
+                              PersonaDiagnostics **diags_out);
 
 /* ---- reading lines ------------------------------------------------------- */
 

@@ -9,9 +9,10 @@ static const char eval_summary[] =
     "Evaluate profile records (JSON Lines) with a model.";
 
 static const char eval_description[] =
-    "MODEL is a .persona source file. Every line of PROFILES.jsonl (standard\n"
-    "input when absent or '-') is one profile record; one JSON result per\n"
-    "line is written, in input order, to standard output or to -o FILE.\n"
+    "MODEL is a .persona source file, or a .pbc bytecode file written by\n"
+    "'persona compile'. Every line of PROFILES.jsonl (standard input when\n"
+    "absent or '-') is one profile record; one JSON result per line is\n"
+    "written, in input order, to standard output or to -o FILE.\n"
     "\n"
     "Every input line gives exactly one output line. A record that cannot be\n"
     "evaluated (bad JSON, a wrong field type, an empty line) gives\n"
@@ -90,8 +91,10 @@ static void progress_clear(Progress *p) {
 
 /* ---- compiling ------------------------------------------------------------- */
 
-/* Compiles MODEL, printing its diagnostics (warnings too) on stderr. */
+/* Compiles MODEL, printing its diagnostics (warnings too) on stderr; a
+ * bytecode MODEL (.pbc, or the magic number) is loaded and verified. */
 static PersonaModel *compile_model(const char *path, const PersonaCompileOptions *opts) {
+  if (pcli_is_bytecode_file(path)) return pcli_load_model(path, opts, NULL);
   g_autoptr(GError) error = NULL;
   if (!pcli_check_readable(path, &error)) {
     pcli_error("%s", error->message);

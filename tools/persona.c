@@ -26,9 +26,12 @@ typedef struct {
 
 static const PcliCommand commands[] = {
     {"check", "Parse and type-check models", pcli_cmd_check},
+    {"compile", "Compile a model to a portable bytecode file", pcli_cmd_compile},
+    {"disasm", "Show the bytecode of a model", pcli_cmd_disasm},
     {"eval", "Evaluate profiles (JSON Lines) with a model", pcli_cmd_eval},
     {"test", "Run the test blocks of models", pcli_cmd_test},
     {"explain", "Explain one profile's result", pcli_cmd_explain},
+    {"fmt", "Rewrite models in the canonical layout", pcli_cmd_fmt},
     {"help", "Show the help of a command", NULL},
 };
 
