@@ -212,6 +212,7 @@ typedef enum {
   PD_JOURNEY,   /* journey NAME { enter… reenter… exit… steps } */
   PD_TEST,      /* test "name" { steps }         -> text, test_steps */
   PD_EXTERN,    /* extern fn NAME(params) -> type from "lib" -> name, params, ret_type, text */
+  PD_OUTPUT,    /* output { key: expr, … }       -> expr (a record literal): the result's shape */
 } PDeclKind;
 
 typedef struct PDecl {

@@ -87,6 +87,7 @@ static const char *psym_kind_word(PSymKind k) {
   case PSYM_JOURNEY: return "journey";
   case PSYM_EXTERN: return "extern fn";
   case PSYM_TEST: return "test";
+  case PSYM_OUTPUT: return "output";
   }
   return "name";
 }
@@ -309,6 +310,13 @@ static void pcheck_collect(PCheck *c, PFileAst *fa, bool root) {
     case PD_TEST:
       if (root) g_ptr_array_add(c->tests, d);
       break;
+    case PD_OUTPUT:
+      if (!root) break; /* an imported file's output shape is not this model's */
+      if (c->output_decl)
+        pdiag_error(c->diags, &d->loc, "a model has at most one 'output' declaration");
+      else
+        c->output_decl = d;
+      break;
     case PD_EXTERN:
       pdiag_add(c->diags, PDIAG_ERROR, &d->loc,
                 "host functions arrive with the embedding API; use a built-in for now",
@@ -457,6 +465,8 @@ static void pcheck_order(PCheck *c) {
     PSym *t = g_ptr_array_index(c->test_syms, i);
     for (guint k = 0; k < t->deps->len; k++) pcheck_visit(c, g_ptr_array_index(t->deps, k), stack);
   }
+  if (c->output_sym)
+    for (guint k = 0; k < c->output_sym->deps->len; k++) pcheck_visit(c, g_ptr_array_index(c->output_sym->deps, k), stack);
   g_ptr_array_unref(stack);
 }
 
@@ -522,6 +532,7 @@ gboolean pcheck_run(PCheck *c) {
     pcheck_test(c, d);
     c->current = NULL;
   }
+  if (c->output_decl) pcheck_output(c);
   pcheck_order(c);
   /* Lints need a tree without errors: names resolved, every node typed. */
   if (c->diags->n_errors == 0) plint_run(c);

@@ -31,6 +31,7 @@ typedef enum {
   PSYM_JOURNEY,
   PSYM_EXTERN,
   PSYM_TEST,      /* a test block: not a name, only a holder of dependencies */
+  PSYM_OUTPUT,    /* the output declaration: likewise */
 } PSymKind;
 
 typedef enum {
@@ -74,6 +75,9 @@ typedef struct PCheck {
   GPtrArray *journeys;     /* PSym* */
   GPtrArray *tests;        /* PDecl* of the root file */
   GPtrArray *test_syms;    /* PSym* (PSYM_TEST), one per test, same order */
+  PDecl *output_decl;      /* `output { … }` of the root file, or NULL */
+  PSym *output_sym;        /* its dependencies */
+  bool in_output;          /* checking the output declaration: tags() allowed */
   int n_globals;
   int n_dsets;             /* distinct-sets needed */
 

@@ -297,3 +297,27 @@ void pcheck_test(PCheck *c, PDecl *d) {
     }
   }
 }
+
+/* ---- output { … }: the shape of every result line --------------------------------- */
+
+void pcheck_output(PCheck *c) {
+  PDecl *d = c->output_decl;
+  PSym *o = g_new0(PSym, 1);
+  o->kind = PSYM_OUTPUT;
+  o->name = "output";
+  o->decl = d;
+  o->index = -1;
+  o->deps = g_ptr_array_new();
+  g_ptr_array_add(c->syms, o);
+  c->output_sym = o;
+  if (d->expr->kind != PE_RECORD) {
+    pdiag_add(c->diags, PDIAG_ERROR, &d->expr->loc, "write output {id: id, tags: tags(), …}",
+              "'output' takes a record literal");
+    return;
+  }
+  c->current = o;
+  c->in_output = true;
+  pcheck_expr(c, d->expr);
+  c->in_output = false;
+  c->current = NULL;
+}

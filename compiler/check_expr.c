@@ -146,6 +146,7 @@ static PType *check_sym_ref(PCheck *c, PExpr *e, PSym *s) {
   case PSYM_JOURNEY:
   case PSYM_EXTERN:
   case PSYM_TEST:
+  case PSYM_OUTPUT:
     pdiag_error(c->diags, &e->loc, "%s '%s' is not a value", pcheck_sym_word(s), e->name);
     return set_type(e, c->tt->t_error);
   }
@@ -799,6 +800,17 @@ static PType *check_call(PCheck *c, PExpr *e) {
     return set_type(e, c->tt->t_time);
   }
   if (strcmp(e->name, "entered") == 0) return check_entered(c, e);
+  if (strcmp(e->name, "tags") == 0 && e->items->len == 0) {
+    /* The tags that hold, in declaration order: it reads every tag, so it
+     * belongs where nothing else can depend on it. */
+    if (!c->in_output) {
+      pdiag_add(c->diags, PDIAG_ERROR, &e->loc, "use it in the output declaration",
+                "tags() is only available in 'output { … }'");
+      return set_type(e, c->tt->t_error);
+    }
+    for (guint i = 0; i < c->tags->len; i++) pcheck_depend(c, g_ptr_array_index(c->tags, i));
+    return set_type(e, ptype_list(c->tt, c->tt->t_string, false));
+  }
   /* count(events), max(list_of_numbers): an aggregate over a whole list. */
   if (agg && e->items->len == 1) {
     PExpr *a = g_ptr_array_index(e->items, 0);

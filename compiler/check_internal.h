@@ -47,5 +47,6 @@ void pcheck_score(PCheck *c, PSym *s);
 void pcheck_lifecycle(PCheck *c, PSym *s);
 void pcheck_journey(PCheck *c, PSym *s);
 void pcheck_test(PCheck *c, PDecl *d);
+void pcheck_output(PCheck *c);
 
 #endif

@@ -629,6 +629,10 @@ static void cg_call(PGen *g, PExpr *e, uint32_t dst) {
     emit(g, OP_NOW, (uint16_t)dst, 0, 0);
     return;
   }
+  if (strcmp(e->name, "tags") == 0 && e->builtin < 0) {
+    emit(g, OP_TAGS, (uint16_t)dst, 0, 0);
+    return;
+  }
   if (strcmp(e->name, "entered") == 0 && e->builtin < 0) {
     emit_bx(g, OP_GETG, (uint16_t)dst, (uint32_t)e->sym->slot_entered);
     return;
@@ -1059,6 +1063,38 @@ static void cg_journeys(PGen *g) {
     cg_journey(g, g_ptr_array_index(c->journeys, i), &g->m->journeys[i]);
 }
 
+/* ---- output { … } ---------------------------------------------------------------------- */
+
+/* The names of a record literal (and of record literals inside it), so the
+ * value can be written back as JSON with its keys. */
+static POutShape *out_shape(const PExpr *e) {
+  if (e->kind == PE_LIST && e->items->len && ((PExpr *)g_ptr_array_index(e->items, 0))->kind == PE_RECORD) {
+    POutShape *s = g_new0(POutShape, 1);
+    s->is_list = true;
+    s->children = g_new0(POutShape *, 1);
+    s->children[0] = out_shape(g_ptr_array_index(e->items, 0));
+    return s;
+  }
+  if (e->kind != PE_RECORD) return NULL;
+  POutShape *s = g_new0(POutShape, 1);
+  s->n_fields = e->items->len;
+  s->names = g_new0(char *, s->n_fields + 1);
+  s->children = g_new0(POutShape *, s->n_fields + 1);
+  for (guint i = 0; i < e->items->len; i++) {
+    PRecordField *f = g_ptr_array_index(e->items, i);
+    s->names[i] = g_strdup(f->name);
+    s->children[i] = out_shape(f->value);
+  }
+  return s;
+}
+
+static void cg_output(PGen *g) {
+  PDecl *d = g->c->output_decl;
+  if (!d || d->expr->kind != PE_RECORD) return;
+  g->m->output_block = cg_expr_block(g, d->expr, false, g_strdup("output"));
+  g->m->output_shape = out_shape(d->expr);
+}
+
 /* ---- tests ---------------------------------------------------------------------------- */
 
 static char *source_text(PGen *g, const PLoc *loc) {
@@ -1303,6 +1339,7 @@ PModel *pcodegen_model(PCheck *c, bool trace) {
   cg_plans(&g);
   cg_units(&g);
   cg_journeys(&g);
+  cg_output(&g);
   cg_tests(&g);
   cg_outputs(&g);
   sync_model(&g);

@@ -1009,6 +1009,10 @@ static void fmt_decl(Fmt *f, const PDecl *d) {
   case PD_JOURNEY: fmt_journey(f, d); break;
   case PD_TEST: fmt_test(f, d); break;
   case PD_EXTERN: fmt_extern(f, d); break;
+  case PD_OUTPUT:
+    fmt_put(f, "output ");
+    fmt_top(f, d->expr);
+    break;
   }
   if (f->cur) fmt_end(f, d->loc.end_line);
 }

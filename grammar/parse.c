@@ -480,6 +480,10 @@ static void pdump_decl(GString *out, const PDecl *d) {
     g_string_append(out, "(schema");
     pdump_fields(out, d->fields);
     break;
+  case PD_OUTPUT:
+    g_string_append(out, "(output ");
+    pdump_expr(out, d->expr);
+    break;
   case PD_CONST:
   case PD_LET:
     g_string_append_printf(out, "(%s %s ", d->kind == PD_CONST ? "const" : "let", d->name);

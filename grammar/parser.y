@@ -162,6 +162,7 @@ static PStep *mk_text_step(PParseCtx *pc, const PLoc *loc, PStepKind kind,
   PROFILE "'profile'" STATE "'state'" AT "'at'" EXPECT "'expect'"
   ACTION "'action'" NO "'no'" ON "'on'" KEY "'key'" PII "'pii'"
   ANY "'any'" ALL "'all'" EXTERN "'extern'" FN "'fn'" FROM "'from'"
+  OUTPUT "'output'"
 
 /* Loosest first (spec 5.1). QUANT: the body of `any x in L: C` extends as
  * far right as possible. */
@@ -263,6 +264,10 @@ decl:
       $$ = past_decl(pc->ast, PD_TEST, &@$);
       $$->text = $2.s; $$->text_len = $2.len; $$->name_loc = @2;
       $$->test_steps = $4;
+    }
+  | OUTPUT record {
+      $$ = past_decl(pc->ast, PD_OUTPUT, &@$);
+      $$->expr = $2;
     }
   | EXTERN FN IDENT '(' params ')' ARROW type FROM STRING {
       $$ = past_decl(pc->ast, PD_EXTERN, &@$);

@@ -180,6 +180,21 @@ static void write_units(Writer *w, const PModel *m) {
   }
 }
 
+/* The key names of an `output { … }` record: present flag, then a list
+ * (its element's shape) or a record (names, then each field's shape). */
+static void put_shape(Writer *w, const POutShape *sh) {
+  put_u8(w, sh ? 1 : 0);
+  if (!sh) return;
+  put_u8(w, sh->is_list ? 1 : 0);
+  if (sh->is_list) {
+    put_shape(w, sh->children ? sh->children[0] : NULL);
+    return;
+  }
+  put_u32(w, sh->n_fields);
+  for (uint32_t i = 0; i < sh->n_fields; i++) put_str(w, sh->names[i]);
+  for (uint32_t i = 0; i < sh->n_fields; i++) put_shape(w, sh->children ? sh->children[i] : NULL);
+}
+
 static void write_outputs(Writer *w, const PModel *m) {
   put_u32(w, m->n_outputs);
   for (uint32_t i = 0; i < m->n_outputs; i++) {
@@ -189,6 +204,8 @@ static void write_outputs(Writer *w, const PModel *m) {
     put_u32(w, m->outputs[i].slot);
     put_loc(w, &m->outputs[i].loc);
   }
+  put_u32(w, m->output_block);
+  put_shape(w, m->output_shape);
 }
 
 static void write_lifecycles(Writer *w, const PModel *m) {
@@ -686,6 +703,33 @@ static void read_units(Reader *r) {
   }
 }
 
+#define PBC_MAX_SHAPE_DEPTH 32
+
+static POutShape *rd_shape(Reader *r, int depth) {
+  uint8_t present = rd_u8(r);
+  if (r->err || present == 0) return NULL;
+  if (present > 1 || depth >= PBC_MAX_SHAPE_DEPTH) {
+    rd_fail(r, "bad output shape");
+    return NULL;
+  }
+  POutShape *sh = g_new0(POutShape, 1);
+  uint8_t is_list = rd_u8(r);
+  if (is_list > 1) rd_fail(r, "bad output shape");
+  sh->is_list = is_list == 1;
+  if (sh->is_list) {
+    sh->children = g_new0(POutShape *, 1);
+    sh->children[0] = rd_shape(r, depth + 1);
+    return sh;
+  }
+  uint32_t n = rd_count(r, 5, "output fields");
+  sh->names = g_new0(char *, n + 1);
+  sh->children = g_new0(POutShape *, n + 1);
+  sh->n_fields = n;
+  for (uint32_t i = 0; i < n; i++) sh->names[i] = rd_str(r);
+  for (uint32_t i = 0; i < n && !r->err; i++) sh->children[i] = rd_shape(r, depth + 1);
+  return sh;
+}
+
 static void read_outputs(Reader *r) {
   PModel *m = r->m;
   uint32_t n = rd_count(r, 25, "outputs");
@@ -700,6 +744,8 @@ static void read_outputs(Reader *r) {
     m->outputs[i].slot = rd_u32(r);
     m->outputs[i].loc = rd_loc(r);
   }
+  m->output_block = rd_u32(r);
+  m->output_shape = rd_shape(r, 0);
 }
 
 static void read_lifecycles(Reader *r) {

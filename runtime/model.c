@@ -25,9 +25,19 @@ void pexplain_cond_clear(PExplainCond *c) {
   memset(c, 0, sizeof *c);
 }
 
+void poutshape_free(POutShape *s) {
+  if (!s) return;
+  for (uint32_t i = 0; s->children && i < s->n_fields; i++) poutshape_free(s->children[i]);
+  if (s->is_list && s->children) poutshape_free(s->children[0]);
+  g_free(s->children);
+  g_strfreev(s->names);
+  g_free(s);
+}
+
 PModel *pmodel_new(void) {
   PModel *m = g_new0(PModel, 1);
   m->refcount = 1;
+  m->output_block = PJ_NO_BLOCK;
   pa_init(&m->const_arena, 0);
   return m;
 }
@@ -80,6 +90,7 @@ static void pmodel_free_tables(PModel *m) {
   }
   g_free(m->tests);
   g_free(m->traces);
+  poutshape_free(m->output_shape);
   for (uint32_t i = 0; i < m->n_outputs; i++) {
     POutput *o = &m->outputs[i];
     g_free(o->name);

@@ -166,6 +166,15 @@ typedef struct PTracePoint {
 
 typedef enum { POUT_TAG, POUT_SCORE } POutputKind;
 
+/* The field names of the `output` record, and of the record literals and
+ * lists of record literals nested in it, for writing it as JSON. */
+typedef struct POutShape {
+  uint32_t n_fields;
+  char **names;                 /* NULL-terminated */
+  struct POutShape **children;  /* per field, or NULL; for a list: its elements' shape */
+  bool is_list;
+} POutShape;
+
 typedef struct POutput {
   POutputKind kind;
   char *name;
@@ -217,6 +226,8 @@ typedef struct PModel {
   uint32_t n_journeys;
   PTestCode *tests;
   uint32_t n_tests;
+  uint32_t output_block;   /* `output { … }`: its block, or PJ_NO_BLOCK for the standard result */
+  POutShape *output_shape;
   PTracePoint *traces;     /* TRACE B indexes this; none in ordinary builds */
   uint32_t n_traces;
 
@@ -239,6 +250,7 @@ typedef struct PModel {
 } PModel;
 
 PModel *pmodel_new(void);
+void poutshape_free(POutShape *s);
 void pexplain_cond_clear(PExplainCond *c);
 PModel *pmodel_ref(PModel *m);
 void pmodel_unref(PModel *m);

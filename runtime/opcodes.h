@@ -80,6 +80,7 @@
   OP(DSETCNT,  AB,   "R[A] := number of values in distinct-set B")                 \
   OP(MKLIST,   ABC,  "R[A] := [R[B], …, R[B+C-1]]")                                \
   OP(MKREC,    ABC,  "R[A] := record(R[B], …, R[B+C-1])")                          \
+  OP(TAGS,     A,    "R[A] := the names of the tags that hold, in declaration order") \
   OP(TRACE,    AB,   "report R[A] under trace point B  (explain/coverage builds only)") \
   OP(RET,      A,    "return R[A]")
 

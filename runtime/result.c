@@ -132,7 +132,37 @@ static void write_journeys(GString *out, const PVMState *st) {
   else g_string_append(out, "null");
 }
 
+/* A value of the output record, with the keys the model wrote. */
+static void write_shaped(GString *out, PValue v, const POutShape *shape) {
+  if (shape && shape->is_list && v.kind == PV_LIST) {
+    g_string_append_c(out, '[');
+    for (uint32_t i = 0; i < v.len; i++) {
+      if (i) g_string_append_c(out, ',');
+      write_shaped(out, v.u.items[i], shape->children[0]);
+    }
+    g_string_append_c(out, ']');
+    return;
+  }
+  if (shape && !shape->is_list && v.kind == PV_RECORD) {
+    g_string_append_c(out, '{');
+    for (uint32_t i = 0; i < shape->n_fields && i < v.len; i++) {
+      if (i) g_string_append_c(out, ',');
+      pjw_cstring(out, shape->names[i]);
+      g_string_append_c(out, ':');
+      write_shaped(out, v.u.items[i], shape->children[i]);
+    }
+    g_string_append_c(out, '}');
+    return;
+  }
+  if (v.kind == PV_NULL) g_string_append(out, "null");
+  else pjw_value(out, v, NULL);
+}
+
 void presult_write(GString *out, const PVMState *st, PValue key) {
+  if (st->model->output_block != PJ_NO_BLOCK) {
+    write_shaped(out, st->output, st->model->output_shape);
+    return;
+  }
   g_string_append(out, "{\"id\":");
   write_key(out, key);
   write_tags(out, st);

@@ -89,7 +89,7 @@ static bool insn_effects(Verifier *v, const PBlock *b, uint32_t pc, Effects *e) 
     if (i->bx >= m->n_consts) return vfail(v, "constant %u out of range (%u constants)", i->bx, m->n_consts);
     wr(e, i->a);
     break;
-  case OP_LOADNULL: case OP_LOADBOOL: case OP_LOADINT: case OP_NOW: wr(e, i->a); break;
+  case OP_LOADNULL: case OP_LOADBOOL: case OP_LOADINT: case OP_NOW: case OP_TAGS: wr(e, i->a); break;
   case OP_GETG:
     if (i->bx >= m->n_globals) return vfail(v, "global %u out of range (%u globals)", i->bx, m->n_globals);
     wr(e, i->a);
@@ -438,7 +438,7 @@ static bool check_units(Verifier *v) {
     g_autofree char *what = g_strdup_printf("output %s", m->outputs[o].name);
     if (!check_slot(v, m->outputs[o].slot, what)) return false;
   }
-  return true;
+  return check_block_ref(v, m->output_block, true, "the output record");
 }
 
 static bool check_lifecycles(Verifier *v) {

@@ -398,6 +398,19 @@ bool pvm_exec(PVMState *st, uint32_t block, PValue *out) {
       R[i->a] = i->op == OP_MKLIST ? pv_list(items, i->c) : pv_record(items, i->c);
       break;
     }
+    case OP_TAGS: {
+      uint32_t n = 0;
+      PValue *names = pa_alloc(&st->arena, sizeof(PValue) * (m->n_outputs ? m->n_outputs : 1));
+      if (!names) return vm_fail(st, b, pc - 1, "out of memory for this record");
+      for (uint32_t k = 0; k < m->n_outputs; k++) {
+        const POutput *o = &m->outputs[k];
+        PValue v = st->globals[o->slot];
+        if (o->kind == POUT_TAG && v.kind == PV_BOOL && v.u.b)
+          names[n++] = pv_string(o->name, (uint32_t)strlen(o->name));
+      }
+      R[i->a] = pv_list(names, n);
+      break;
+    }
     case OP_TRACE:
       if (st->trace) st->trace(st->trace_user, i->b, R[i->a]);
       break;
@@ -477,7 +490,9 @@ bool pvm_eval_record(PVMState *st) {
       return false;
     }
   }
-  return pvm_run_journeys(st);
+  if (!pvm_run_journeys(st)) return false;
+  if (m->output_block != PJ_NO_BLOCK) return pvm_exec(st, m->output_block, &st->output);
+  return true;
 }
 
 /* ---- copies ------------------------------------------------------------------------------- */

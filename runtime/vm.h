@@ -83,6 +83,7 @@ typedef struct PVMState {
   PTraceFn trace;          /* or NULL */
   void (*step_hook)(void *user, uint32_t journey, uint32_t step); /* or NULL: each journey step run */
   void *trace_user;
+  PValue output;           /* the `output { … }` value of the record, if the model has one */
   uint64_t budget;         /* instructions per record, 0 = unlimited */
   uint64_t budget_left;
   char error[384];         /* the last runtime error, with its place */

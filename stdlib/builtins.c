@@ -421,6 +421,27 @@ static bool bi_split(PCallCtx *ctx, const PValue *a, uint32_t n,
   return true;
 }
 
+/* Byte order of UTF-8 is code point order, as for `<` on strings. */
+static int cmp_strings(const void *pa, const void *pb) {
+  const PValue *a = pa, *b = pb;
+  uint32_t n = a->len < b->len ? a->len : b->len;
+  int c = n ? memcmp(str_ptr(a), str_ptr(b), n) : 0;
+  if (c) return c;
+  return a->len < b->len ? -1 : a->len > b->len ? 1 : 0;
+}
+
+static bool bi_sort(PCallCtx *ctx, const PValue *a, uint32_t n,
+                    const void *aux, PValue *out) {
+  uint32_t len = a[0].len;
+  PValue *items = pa_alloc(ctx->arena, (size_t)(len ? len : 1) * sizeof *items);
+  if (!items) return fail_oom(ctx);
+  if (len) memcpy(items, a[0].u.items, (size_t)len * sizeof *items);
+  /* qsort is not stable, but equal strings are indistinguishable. */
+  qsort(items, len, sizeof *items, cmp_strings);
+  *out = pv_list(items, len);
+  return true;
+}
+
 /* ---- numbers -------------------------------------------------------------- */
 
 static bool bi_abs_int(PCallCtx *ctx, const PValue *a, uint32_t n,
@@ -698,6 +719,8 @@ const PBuiltin pbuiltins[] = {
   {"split", T2(PBT_STRING, PBT_STRING), PBT_LIST_STRING, false, F, bi_split,
    "split(s: string, sep: string) -> list<string>: the parts of s between "
    "separators, empty parts kept"},
+  {"sort", T1(PBT_LIST_STRING), PBT_LIST_STRING, false, F, bi_sort,
+   "sort(l: list<string>) -> list<string>: the strings in byte (code point) order"},
 
   /* numbers */
   {"abs", T1(PBT_INT), PBT_INT, false, F, bi_abs_int,

@@ -99,6 +99,20 @@ static const CheckCase cases[] = {
    "tag r when matches(region ?? \"\", \"([a-z]\")\n",
    NULL},
 
+  {"tags-outside-output",
+   "tag t when len(tags()) > 1\n",
+   "t.persona:12:16: error: tags() is only available in 'output { … }'\n"
+   "   12 | tag t when len(tags()) > 1\n"
+   "      |                ^~~~~~\n"
+   "hint: use it in the output declaration\n"},
+
+  {"two-outputs",
+   "output {id: id}\n"
+   "output {key: id}\n",
+   "t.persona:13:1: error: a model has at most one 'output' declaration\n"
+   "   13 | output {key: id}\n"
+   "      | ^~~~~~~~~~~~~~~~\n"},
+
   {"wrong-builtin-args",
    "tag w when starts_with(employees, \"x\")\n",
    "t.persona:12:12: error: starts_with(int, string) does not exist\n"
