@@ -91,7 +91,22 @@ void pjw_duration(GString *out, int64_t us) {
   g_string_append_c(out, '"');
 }
 
+/* Values nested deeper than this are written as null: a model cannot build
+ * them from source, but a damaged bytecode file could, and the writer must
+ * not overflow the stack. */
+#define PJW_MAX_DEPTH 1000
+
+static void pjw_value_at(GString *out, PValue v, const char *const *field_names, int depth);
+
 void pjw_value(GString *out, PValue v, const char *const *field_names) {
+  pjw_value_at(out, v, field_names, 0);
+}
+
+static void pjw_value_at(GString *out, PValue v, const char *const *field_names, int depth) {
+  if (depth > PJW_MAX_DEPTH) {
+    g_string_append_len(out, "null", 4);
+    return;
+  }
   switch ((PValueKind)v.kind) {
   case PV_NULL: g_string_append_len(out, "null", 4); return;
   case PV_BOOL:
@@ -110,14 +125,14 @@ void pjw_value(GString *out, PValue v, const char *const *field_names) {
     for (uint32_t i = 0; i < v.len; i++) {
       if (i) g_string_append_c(out, ',');
       /* Elements of a list of records share the record type's names. */
-      pjw_value(out, v.u.items[i], field_names);
+      pjw_value_at(out, v.u.items[i], field_names, depth + 1);
     }
     g_string_append_c(out, ']');
     return;
   case PV_RECORD:
     if (!field_names) {
       PValue as_list = pv_list(v.u.items, v.len);
-      pjw_value(out, as_list, NULL);
+      pjw_value_at(out, as_list, NULL, depth + 1);
       return;
     }
     g_string_append_c(out, '{');
@@ -126,7 +141,7 @@ void pjw_value(GString *out, PValue v, const char *const *field_names) {
       pjw_cstring(out, field_names[i]);
       g_string_append_c(out, ':');
       /* Names of nested record types are not known here. */
-      pjw_value(out, v.u.items[i], NULL);
+      pjw_value_at(out, v.u.items[i], NULL, depth + 1);
     }
     g_string_append_c(out, '}');
     return;

@@ -133,12 +133,13 @@ static void write_journeys(GString *out, const PVMState *st) {
 }
 
 /* A value of the output record, with the keys the model wrote. */
-static void write_shaped(GString *out, PValue v, const POutShape *shape) {
+static void write_shaped(GString *out, PValue v, const POutShape *shape, int depth) {
+  if (depth > 1000) shape = NULL; /* a damaged bytecode file: plain values from here */
   if (shape && shape->is_list && v.kind == PV_LIST) {
     g_string_append_c(out, '[');
     for (uint32_t i = 0; i < v.len; i++) {
       if (i) g_string_append_c(out, ',');
-      write_shaped(out, v.u.items[i], shape->children[0]);
+      write_shaped(out, v.u.items[i], shape->children[0], depth + 1);
     }
     g_string_append_c(out, ']');
     return;
@@ -149,7 +150,7 @@ static void write_shaped(GString *out, PValue v, const POutShape *shape) {
       if (i) g_string_append_c(out, ',');
       pjw_cstring(out, shape->names[i]);
       g_string_append_c(out, ':');
-      write_shaped(out, v.u.items[i], shape->children[i]);
+      write_shaped(out, v.u.items[i], shape->children[i], depth + 1);
     }
     g_string_append_c(out, '}');
     return;
@@ -160,7 +161,7 @@ static void write_shaped(GString *out, PValue v, const POutShape *shape) {
 
 void presult_write(GString *out, const PVMState *st, PValue key) {
   if (st->model->output_block != PJ_NO_BLOCK) {
-    write_shaped(out, st->output, st->model->output_shape);
+    write_shaped(out, st->output, st->model->output_shape, 0);
     return;
   }
   g_string_append(out, "{\"id\":");

@@ -127,6 +127,10 @@ static bool read_journey(PVMState *st, const PValue *f, char *err, size_t size) 
       if (step < 0)
         return fail(err, size, "journey %s waits at step '%.*s' which the model no longer has", j->name,
                     (int)f[J_STEP].len, f[J_STEP].u.s);
+      uint8_t kind = j->steps[step].kind;
+      if (kind != PJS_WAIT && kind != PJS_WAIT_UNTIL)
+        return fail(err, size, "journey %s cannot wait at step '%.*s': it is not a wait", j->name,
+                    (int)f[J_STEP].len, f[J_STEP].u.s);
       js.step = (uint32_t)step;
       js.since = f[J_SINCE].u.i;
       js.wake = f[J_WAKE].u.i;

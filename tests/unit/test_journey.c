@@ -254,6 +254,9 @@ static void test_bad_states(Fixture *f, gconstpointer data) {
     {"{\"v\":1,\"journeys\":[{\"name\":\"welcome\",\"status\":\"active\",\"run\":1,\"entered\":\"2026-01-01T00:00:00Z\","
      "\"step\":\"welcome/wait:5d\",\"since\":\"2026-01-01T00:00:00Z\",\"wake\":\"2026-01-06T00:00:00Z\",\"ended\":null}]}",
      "state: journey welcome waits at step 'welcome/wait:5d' which the model no longer has"},
+    {"{\"v\":1,\"journeys\":[{\"name\":\"welcome\",\"status\":\"active\",\"run\":1,\"entered\":\"2026-01-01T00:00:00Z\","
+     "\"step\":\"welcome/send:email:welcome-1\",\"since\":\"2026-01-01T00:00:00Z\",\"wake\":\"2026-01-06T00:00:00Z\",\"ended\":null}]}",
+     "state: journey welcome cannot wait at step 'welcome/send:email:welcome-1': it is not a wait"},
     {"{\"v\":1,\"journeys\":[{\"name\":\"welcome\",\"status\":\"sleeping\",\"run\":1}]}",
      "state: journey welcome has an unknown status 'sleeping'"},
     {"{\"v\":1,", "state: malformed JSON at byte 8: unexpected end of text, expected a string key"},
