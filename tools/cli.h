@@ -41,6 +41,11 @@ int pcli_cmd_disasm(int argc, char **argv, gboolean do_help);
 int pcli_cmd_fmt(int argc, char **argv, gboolean do_help);
 int pcli_cmd_explain(int argc, char **argv, gboolean do_help);
 
+/* `persona eval -j N` (eval_parallel.c): N worker threads, the same output
+ * bytes as one thread. */
+int pcli_eval_parallel(PersonaModel *model, const char *in_path, const char *out_path, gint64 now_us,
+                       guint64 budget, guint jobs);
+
 /* ---- messages ------------------------------------------------------------ */
 
 /* "persona: MESSAGE\n" on stderr. */

@@ -209,7 +209,10 @@ int pcli_cmd_eval(int argc, char **argv, gboolean do_help) {
   g_autofree char *state = NULL;
   gboolean dump = FALSE;
   gint64 budget = 0;
+  gint jobs = 1;
   const GOptionEntry entries[] = {
+      {"jobs", 'j', 0, G_OPTION_ARG_INT, &jobs,
+       "Evaluate on N threads (output in input order; without --state)", "N"},
       {"now", 0, 0, G_OPTION_ARG_STRING, &now_text,
        "Evaluate as of TIME (default: the current time)", "TIME"},
       {"output", 'o', 0, G_OPTION_ARG_FILENAME, &output,
@@ -237,6 +240,7 @@ int pcli_cmd_eval(int argc, char **argv, gboolean do_help) {
   if (n_args > 2)
     return pcli_usage_error("eval", "too many arguments (expected MODEL [PROFILES.jsonl])");
   if (budget < 0) return pcli_usage_error("eval", "--budget must be 0 (no limit) or more");
+  if (jobs < 1 || jobs > 256) return pcli_usage_error("eval", "--jobs must be between 1 and 256");
   eval_budget = (guint64)budget;
 
   gint64 now_us;
@@ -268,5 +272,6 @@ int pcli_cmd_eval(int argc, char **argv, gboolean do_help) {
   }
   const char *in_path = n_args > 1 ? args[1] : NULL;
   if (state) return run_eval_with_state(model, in_path, output, state, now_us);
+  if (jobs > 1) return pcli_eval_parallel(model, in_path, output, now_us, eval_budget, (guint)jobs);
   return run_eval(model, in_path, output, NULL, now_us);
 }
