@@ -329,7 +329,29 @@ static void cg_in(PGen *g, PExpr *e, uint32_t dst) {
   g->top = mark;
 }
 
+/* `x == "literal"` (either side) for a string or stage x: one instruction
+ * against the constant, no LOADK and no generic equality. */
+static bool cg_compare_string_const(PGen *g, PExpr *e, uint32_t dst) {
+  if (e->op != POP_EQ && e->op != POP_NE) return false;
+  PExpr *lit = e->right, *other = e->left;
+  if (lit->kind != PE_STRING) {
+    lit = e->left;
+    other = e->right;
+  }
+  PTypeKind k = kind_of(other);
+  if (lit->kind != PE_STRING || (k != PTY_STRING && k != PTY_STAGE)) return false;
+  uint32_t kidx = const_add(g, pv_string(lit->sval, lit->slen));
+  if (kidx > UINT16_MAX) return false;
+  uint32_t mark = g->top;
+  uint32_t r = reg_alloc(g, 1);
+  cg_expr(g, other, r);
+  emit(g, e->op == POP_EQ ? OP_EQSK : OP_NESK, (uint16_t)dst, (uint16_t)r, (uint16_t)kidx);
+  g->top = mark;
+  return true;
+}
+
 static void cg_compare(PGen *g, PExpr *e, uint32_t dst) {
+  if (cg_compare_string_const(g, e, dst)) return;
   uint32_t mark = g->top;
   uint32_t ra = reg_alloc(g, 1), rb = reg_alloc(g, 1);
   cg_operands(g, e, ra, rb);

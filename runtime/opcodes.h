@@ -54,6 +54,8 @@
   OP(CONCAT,   ABC,  "R[A] := R[B] + R[C]  (strings)")                             \
   OP(EQ,       ABC,  "R[A] := R[B] == R[C]  (null equals only null)")              \
   OP(NE,       ABC,  "R[A] := R[B] != R[C]")                                       \
+  OP(EQSK,     ABC,  "R[A] := R[B] == K[C]  (R[B] a string or null, K[C] a string)") \
+  OP(NESK,     ABC,  "R[A] := R[B] != K[C]  (R[B] a string or null, K[C] a string)") \
   OP(LT,       ABC,  "R[A] := R[B] < R[C]  (false when either is null)")           \
   OP(LE,       ABC,  "R[A] := R[B] <= R[C]  (false when either is null)")          \
   OP(IN,       ABC,  "R[A] := R[B] in list R[C]  (false for null)")                \

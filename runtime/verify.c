@@ -114,6 +114,13 @@ static bool insn_effects(Verifier *v, const PBlock *b, uint32_t pc, Effects *e) 
     rd(e, i->b);
     wr(e, i->a);
     break;
+  case OP_EQSK: case OP_NESK:
+    /* The VM reads K[C] as a string without looking: it must be one. */
+    if (i->c >= m->n_consts) return vfail(v, "constant %u out of range (%u constants)", i->c, m->n_consts);
+    if (m->consts[i->c].kind != PV_STRING) return vfail(v, "constant %u compared as a string is not one", i->c);
+    rd(e, i->b);
+    wr(e, i->a);
+    break;
   case OP_ADDI: case OP_SUBI: case OP_MULI: case OP_MODI: case OP_ADDN: case OP_SUBN: case OP_MULN:
   case OP_DIVN: case OP_MODN: case OP_MULDN: case OP_DIVDN: case OP_DIVDD: case OP_CONCAT: case OP_EQ:
   case OP_NE: case OP_LT: case OP_LE: case OP_IN: case OP_DECAY: case OP_MINV: case OP_MAXV:

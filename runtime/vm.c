@@ -139,6 +139,11 @@ static bool dset_add(PVMState *st, PDistinctSet *s, PValue v) {
 
 /* ---- the interpreter ----------------------------------------------------------------- */
 
+/* `type == "page_view"`: the comparison that filters most event queries. */
+static inline bool vm_str_eq(PValue x, PValue k) {
+  return x.kind == PV_STRING && x.len == k.len && (k.len == 0 || memcmp(x.u.s, k.u.s, k.len) == 0);
+}
+
 static bool vm_in_list(PValue x, PValue list) {
   if (x.kind == PV_NULL || list.kind != PV_LIST) return false;
   for (uint32_t i = 0; i < list.len; i++)
@@ -340,6 +345,8 @@ bool pvm_exec(PVMState *st, uint32_t block, PValue *out) {
       NEXT;
     }
     CASE(EQ): R[i->a] = pv_bool(pvalue_equal(R[i->b], R[i->c])); NEXT;
+    CASE(EQSK): R[i->a] = pv_bool(vm_str_eq(R[i->b], m->consts[i->c])); NEXT;
+    CASE(NESK): R[i->a] = pv_bool(!vm_str_eq(R[i->b], m->consts[i->c])); NEXT;
     CASE(NE): R[i->a] = pv_bool(!pvalue_equal(R[i->b], R[i->c])); NEXT;
     CASE(LT): {
       PValue x = R[i->b], y = R[i->c];
