@@ -35,6 +35,8 @@ typedef struct PGen {
   GArray *traces;       /* PTracePoint */
   uint32_t score_output;/* while compiling a score: its output index */
   uint32_t rule_index;  /* ... and the rule's index */
+  GArray *skips;        /* in a fused loop: forward jumps to the next part */
+  GHashTable *hoisted;  /* PExpr* / PScoreRule* -> global slot + 1 (fused queries) */
   bool failed;
 } PGen;
 
@@ -85,6 +87,18 @@ static void emit_trace(PGen *g, uint32_t reg, PTraceKind kind, uint32_t plan) {
   PTracePoint p = {.kind = (uint8_t)kind, .score = g->score_output, .rule = g->rule_index, .plan = plan};
   g_array_append_val(g->traces, p);
   emit(g, OP_TRACE, (uint16_t)reg, (uint16_t)(g->traces->len - 1), 0);
+}
+
+/* Leaves the current element: back to the loop head, or, inside a fused
+ * loop (g->skips set), forward to the next query's part of the body. */
+static void emit_skip(PGen *g, uint8_t op, uint16_t a, uint32_t head) {
+  if (!g->skips) {
+    uint32_t pc = emit(g, op, a, 0, 0);
+    g_array_index(g->code, PInsn, pc).sbx = (int32_t)head - (int32_t)pc - 1;
+    return;
+  }
+  uint32_t pc = emit(g, op, a, 0, 0);
+  g_array_append_val(g->skips, pc);
 }
 
 static uint32_t reg_alloc(PGen *g, uint32_t n) {
@@ -495,11 +509,11 @@ static void cg_query_filters(PGen *g, PQuery *q, PRecordType *rt, uint32_t elem,
   if (q->window != PWIN_NONE && rt && rt->at_field >= 0) {
     emit(g, OP_GETF, (uint16_t)at, (uint16_t)elem, (uint16_t)rt->at_field);
     emit(g, OP_LT, (uint16_t)t, (uint16_t)at, (uint16_t)lo);
-    emit_jump_back(g, OP_JMPT, (uint16_t)t, head);
+    emit_skip(g, OP_JMPT, (uint16_t)t, head);
   }
   if (q->where) {
     cg_cond(g, q->where, t);
-    emit_jump_back(g, OP_JMPF, (uint16_t)t, head);
+    emit_skip(g, OP_JMPF, (uint16_t)t, head);
   }
   g->top = mark;
 }
@@ -550,15 +564,17 @@ static void cg_agg_step(PGen *g, PExpr *e, PAgg agg, PRecordType *rt, uint32_t e
   bool has_field = e->query->field != NULL;
   switch (agg) {
   case PAGG_COUNT:
-    if (has_field) emit_jump_back(g, OP_JMPNULL, (uint16_t)v, head);
+    if (has_field) emit_skip(g, OP_JMPNULL, (uint16_t)v, head);
     emit(g, OP_INCI, (uint16_t)acc, 0, 0);
     break;
   case PAGG_EXISTS:
     emit(g, OP_LOADBOOL, (uint16_t)acc, 1, 0);
-    *exists_exit = emit_jump(g, OP_JMP, 0);
+    /* Alone, the loop can stop here; in a fused loop, later elements skip
+     * this part (JMPT at its start). */
+    if (!g->skips) *exists_exit = emit_jump(g, OP_JMP, 0);
     break;
   case PAGG_SUM:
-    emit_jump_back(g, OP_JMPNULL, (uint16_t)v, head);
+    emit_skip(g, OP_JMPNULL, (uint16_t)v, head);
     if (rk == PTY_NUMBER) {
       emit(g, OP_I2N, (uint16_t)v, (uint16_t)v, 0);
       emit(g, OP_ADDN, (uint16_t)acc, (uint16_t)acc, (uint16_t)v);
@@ -567,7 +583,7 @@ static void cg_agg_step(PGen *g, PExpr *e, PAgg agg, PRecordType *rt, uint32_t e
     }
     break;
   case PAGG_AVG:
-    emit_jump_back(g, OP_JMPNULL, (uint16_t)v, head);
+    emit_skip(g, OP_JMPNULL, (uint16_t)v, head);
     emit(g, OP_I2N, (uint16_t)v, (uint16_t)v, 0);
     emit(g, OP_ADDN, (uint16_t)acc, (uint16_t)acc, (uint16_t)v);
     emit(g, OP_INCI, (uint16_t)aux, 0, 0);
@@ -581,13 +597,8 @@ static void cg_agg_step(PGen *g, PExpr *e, PAgg agg, PRecordType *rt, uint32_t e
     uint32_t at = reg_alloc(g, 1), t = reg_alloc(g, 1);
     emit(g, OP_GETF, (uint16_t)at, (uint16_t)elem, (uint16_t)rt->at_field);
     uint32_t take = emit_jump(g, OP_JMPNULL, (uint16_t)aux);
-    if (agg == PAGG_FIRST) {
-      emit(g, OP_LT, (uint16_t)t, (uint16_t)at, (uint16_t)aux);
-      emit_jump_back(g, OP_JMPF, (uint16_t)t, head);
-    } else {
-      emit(g, OP_LT, (uint16_t)t, (uint16_t)at, (uint16_t)aux);
-      emit_jump_back(g, OP_JMPT, (uint16_t)t, head);
-    }
+    emit(g, OP_LT, (uint16_t)t, (uint16_t)at, (uint16_t)aux);
+    emit_skip(g, agg == PAGG_FIRST ? OP_JMPF : OP_JMPT, (uint16_t)t, head);
     patch_here(g, take);
     emit(g, OP_MOVE, (uint16_t)aux, (uint16_t)at, 0);
     emit(g, OP_MOVE, (uint16_t)acc, (uint16_t)v, 0);
@@ -599,47 +610,124 @@ static void cg_agg_step(PGen *g, PExpr *e, PAgg agg, PRecordType *rt, uint32_t e
   }
 }
 
-static void cg_aggregate(PGen *g, PExpr *e, uint32_t dst) {
-  PQuery *q = e->query;
-  PAgg agg = (PAgg)e->agg;
-  PRecordType *rt = query_record(q);
-  uint32_t mark = g->top;
-  uint32_t rl = reg_alloc(g, 3), lo = reg_alloc(g, 1), acc = reg_alloc(g, 1),
-           aux = reg_alloc(g, 1), v = reg_alloc(g, 1);
-  int dset = -1;
-  if (agg == PAGG_DISTINCT) {
-    dset = (int)g->m->n_dsets++;
-    emit(g, OP_DSETCLR, (uint16_t)dset, 0, 0);
+/* One query inside a loop over a list: an aggregate, or the count / decay
+ * sum of a `per` rule. Alone it has a loop of its own; fused, it is one
+ * part of a loop that several queries over the same list share. */
+typedef struct LoopPart {
+  PExpr *agg_expr;     /* an aggregate, or NULL for a `per` rule */
+  PQuery *q;
+  PExpr *decay;        /* `per` with decay: the half-life */
+  uint32_t lo, acc, aux, v, h;
+  int dset;
+  uint32_t slot;       /* fused: the global slot of the result */
+} LoopPart;
+
+static bool part_decays(const LoopPart *p) {
+  PRecordType *rt = query_record(p->q);
+  return p->decay && rt && rt->at_field >= 0;
+}
+
+/* Before the loop: registers, the window's bound, the accumulators. */
+static void part_setup(PGen *g, LoopPart *p) {
+  p->lo = reg_alloc(g, 1);
+  p->acc = reg_alloc(g, 1);
+  p->aux = reg_alloc(g, 1);
+  p->v = reg_alloc(g, 1);
+  p->h = reg_alloc(g, 1);
+  p->dset = -1;
+  cg_window_bound(g, p->q, p->lo);
+  if (!p->agg_expr) {
+    if (part_decays(p)) {
+      emit_loadk(g, p->acc, pv_number(0));
+      cg_expr(g, p->decay, p->h);
+    } else {
+      emit_bx(g, OP_LOADINT, (uint16_t)p->acc, 0);
+    }
+    return;
   }
-  cg_expr(g, q->list, rl);
-  cg_window_bound(g, q, lo);
-  cg_agg_init(g, agg, kind_of(e), acc, aux);
-  uint32_t exit_jump, exists_exit = UINT32_MAX;
-  uint32_t head = loop_open(g, rl, &exit_jump);
-  g->local_reg[q->elem_local] = (int)(rl + 2);
-  cg_query_filters(g, q, rt, rl + 2, lo, head);
+  PAgg agg = (PAgg)p->agg_expr->agg;
+  if (agg == PAGG_DISTINCT) {
+    p->dset = (int)g->m->n_dsets++;
+    emit(g, OP_DSETCLR, (uint16_t)p->dset, 0, 0);
+  }
+  cg_agg_init(g, agg, kind_of(p->agg_expr), p->acc, p->aux);
+}
+
+/* Inside the loop, for the element in `elem`: filters, then the fold. */
+static void part_body(PGen *g, LoopPart *p, uint32_t elem, uint32_t head, uint32_t *exists_exit) {
+  PQuery *q = p->q;
+  PRecordType *rt = query_record(q);
+  g->local_reg[q->elem_local] = (int)elem;
+  if (p->agg_expr && p->agg_expr->agg == PAGG_EXISTS && g->skips)
+    emit_skip(g, OP_JMPT, (uint16_t)p->acc, head); /* found already */
+  cg_query_filters(g, q, rt, elem, p->lo, head);
+  if (!p->agg_expr) {
+    emit_trace(g, elem, PTRACE_EVENT, rt ? (uint32_t)rt->index : 0);
+    if (part_decays(p)) {
+      emit(g, OP_GETF, (uint16_t)p->v, (uint16_t)elem, (uint16_t)rt->at_field);
+      emit(g, OP_DECAY, (uint16_t)p->v, (uint16_t)p->v, (uint16_t)p->h);
+      emit_trace(g, p->v, PTRACE_FACTOR, 0);
+      emit(g, OP_ADDN, (uint16_t)p->acc, (uint16_t)p->acc, (uint16_t)p->v);
+    } else {
+      emit(g, OP_INCI, (uint16_t)p->acc, 0, 0);
+    }
+    return;
+  }
+  PExpr *e = p->agg_expr;
   if (q->field)
-    emit(g, OP_GETF, (uint16_t)v, (uint16_t)(rl + 2), (uint16_t)e->field_index);
+    emit(g, OP_GETF, (uint16_t)p->v, (uint16_t)elem, (uint16_t)e->field_index);
   else
-    emit(g, OP_MOVE, (uint16_t)v, (uint16_t)(rl + 2), 0);
-  cg_agg_step(g, e, agg, rt, rl + 2, v, acc, aux, head, &exists_exit, dset);
-  loop_close(g, head, exit_jump);
-  if (exists_exit != UINT32_MAX) patch_here(g, exists_exit);
+    emit(g, OP_MOVE, (uint16_t)p->v, (uint16_t)elem, 0);
+  cg_agg_step(g, e, (PAgg)e->agg, rt, elem, p->v, p->acc, p->aux, head, exists_exit, p->dset);
+}
+
+/* After the loop: the result in p->acc (a number for `per`). */
+static void part_finish(PGen *g, LoopPart *p) {
+  if (!p->agg_expr) {
+    if (!part_decays(p)) emit(g, OP_I2N, (uint16_t)p->acc, (uint16_t)p->acc, 0);
+    return;
+  }
+  PAgg agg = (PAgg)p->agg_expr->agg;
   if (agg == PAGG_AVG) {
     /* avg of nothing is null */
-    emit(g, OP_MOVE, (uint16_t)v, (uint16_t)acc, 0);
-    emit(g, OP_LOADNULL, (uint16_t)acc, 0, 0);
-    emit_bx(g, OP_LOADINT, (uint16_t)lo, 0);
-    emit(g, OP_EQ, (uint16_t)lo, (uint16_t)aux, (uint16_t)lo);
-    uint32_t skip = emit_jump(g, OP_JMPT, (uint16_t)lo);
-    emit(g, OP_I2N, (uint16_t)aux, (uint16_t)aux, 0);
-    emit(g, OP_DIVN, (uint16_t)acc, (uint16_t)v, (uint16_t)aux);
+    emit(g, OP_MOVE, (uint16_t)p->v, (uint16_t)p->acc, 0);
+    emit(g, OP_LOADNULL, (uint16_t)p->acc, 0, 0);
+    emit_bx(g, OP_LOADINT, (uint16_t)p->lo, 0);
+    emit(g, OP_EQ, (uint16_t)p->lo, (uint16_t)p->aux, (uint16_t)p->lo);
+    uint32_t skip = emit_jump(g, OP_JMPT, (uint16_t)p->lo);
+    emit(g, OP_I2N, (uint16_t)p->aux, (uint16_t)p->aux, 0);
+    emit(g, OP_DIVN, (uint16_t)p->acc, (uint16_t)p->v, (uint16_t)p->aux);
     patch_here(g, skip);
   } else if (agg == PAGG_DISTINCT) {
-    emit(g, OP_DSETCNT, (uint16_t)acc, (uint16_t)dset, 0);
+    emit(g, OP_DSETCNT, (uint16_t)p->acc, (uint16_t)p->dset, 0);
   }
-  if (acc != dst) emit(g, OP_MOVE, (uint16_t)dst, (uint16_t)acc, 0);
+}
+
+/* A query with a loop of its own; the result goes to `dst`. A query that
+ * was fused into the profile's pass is read from its slot. */
+static void cg_loop_query(PGen *g, LoopPart *p, gconstpointer key, uint32_t dst) {
+  gpointer slot = g->hoisted ? g_hash_table_lookup(g->hoisted, key) : NULL;
+  if (slot) {
+    emit_bx(g, OP_GETG, (uint16_t)dst, GPOINTER_TO_UINT(slot) - 1);
+    return;
+  }
+  uint32_t mark = g->top;
+  uint32_t rl = reg_alloc(g, 3);
+  cg_expr(g, p->q->list, rl);
+  part_setup(g, p);
+  uint32_t exit_jump, exists_exit = UINT32_MAX;
+  uint32_t head = loop_open(g, rl, &exit_jump);
+  part_body(g, p, rl + 2, head, &exists_exit);
+  loop_close(g, head, exit_jump);
+  if (exists_exit != UINT32_MAX) patch_here(g, exists_exit);
+  part_finish(g, p);
+  if (p->acc != dst) emit(g, OP_MOVE, (uint16_t)dst, (uint16_t)p->acc, 0);
   g->top = mark;
+}
+
+static void cg_aggregate(PGen *g, PExpr *e, uint32_t dst) {
+  LoopPart p = {.agg_expr = e, .q = e->query};
+  cg_loop_query(g, &p, e, dst);
 }
 
 static void cg_call(PGen *g, PExpr *e, uint32_t dst) {
@@ -752,35 +840,10 @@ static void cg_clamp(PGen *g, uint32_t r, PExpr *max, PExpr *min) {
 
 /* `per`: W × count, or W × Σ 0.5^((now − at)/H) with decay. */
 static void cg_per(PGen *g, PDecl *score, PScoreRule *r, uint32_t contrib) {
-  PQuery *q = r->query;
-  PRecordType *rt = query_record(q);
   uint32_t mark = g->top;
-  uint32_t rl = reg_alloc(g, 3), lo = reg_alloc(g, 1), acc = reg_alloc(g, 1), h = reg_alloc(g, 1),
-           t = reg_alloc(g, 1);
-  cg_expr(g, q->list, rl);
-  cg_window_bound(g, q, lo);
-  bool decay = score->decay != NULL && rt && rt->at_field >= 0;
-  if (decay) {
-    emit_loadk(g, acc, pv_number(0));
-    cg_expr(g, score->decay, h);
-  } else {
-    emit_bx(g, OP_LOADINT, (uint16_t)acc, 0);
-  }
-  uint32_t exit_jump;
-  uint32_t head = loop_open(g, rl, &exit_jump);
-  g->local_reg[q->elem_local] = (int)(rl + 2);
-  cg_query_filters(g, q, rt, rl + 2, lo, head);
-  emit_trace(g, rl + 2, PTRACE_EVENT, rt ? (uint32_t)rt->index : 0);
-  if (decay) {
-    emit(g, OP_GETF, (uint16_t)t, (uint16_t)(rl + 2), (uint16_t)rt->at_field);
-    emit(g, OP_DECAY, (uint16_t)t, (uint16_t)t, (uint16_t)h);
-    emit_trace(g, t, PTRACE_FACTOR, 0);
-    emit(g, OP_ADDN, (uint16_t)acc, (uint16_t)acc, (uint16_t)t);
-  } else {
-    emit(g, OP_INCI, (uint16_t)acc, 0, 0);
-  }
-  loop_close(g, head, exit_jump);
-  if (!decay) emit(g, OP_I2N, (uint16_t)acc, (uint16_t)acc, 0);
+  uint32_t acc = reg_alloc(g, 1);
+  LoopPart p = {.q = r->query, .decay = score->decay};
+  cg_loop_query(g, &p, r, acc);
   cg_expr_num(g, r->weight, contrib, true);
   emit(g, OP_MULN, (uint16_t)contrib, (uint16_t)contrib, (uint16_t)acc);
   g->top = mark;
