@@ -37,6 +37,8 @@ typedef struct PGen {
   uint32_t rule_index;  /* ... and the rule's index */
   GArray *skips;        /* in a fused loop: forward jumps to the next part */
   GHashTable *hoisted;  /* PExpr* / PScoreRule* -> global slot + 1 (fused queries) */
+  int fused_elem;       /* in a fused loop: the element's register, else -1 */
+  int *field_cache;     /* ... and each element field's register, or -1 */
   bool failed;
 } PGen;
 
@@ -224,7 +226,9 @@ static bool const_list_value(PGen *g, PExpr *e, PValue *out) {
 static void cg_name(PGen *g, PExpr *e, uint32_t dst) {
   if (e->local >= 0) {
     uint32_t r = (uint32_t)g->local_reg[e->local];
-    if (e->field_index >= 0)
+    if (e->field_index >= 0 && g->fused_elem == (int)r && g->field_cache[e->field_index] >= 0)
+      emit(g, OP_MOVE, (uint16_t)dst, (uint16_t)g->field_cache[e->field_index], 0);
+    else if (e->field_index >= 0)
       emit(g, OP_GETF, (uint16_t)dst, (uint16_t)r, (uint16_t)e->field_index);
     else if (r != dst)
       emit(g, OP_MOVE, (uint16_t)dst, (uint16_t)r, 0);
@@ -507,7 +511,10 @@ static void cg_query_filters(PGen *g, PQuery *q, PRecordType *rt, uint32_t elem,
   uint32_t mark = g->top;
   uint32_t t = reg_alloc(g, 1), at = reg_alloc(g, 1);
   if (q->window != PWIN_NONE && rt && rt->at_field >= 0) {
-    emit(g, OP_GETF, (uint16_t)at, (uint16_t)elem, (uint16_t)rt->at_field);
+    if (g->fused_elem == (int)elem && g->field_cache[rt->at_field] >= 0)
+      at = (uint32_t)g->field_cache[rt->at_field];
+    else
+      emit(g, OP_GETF, (uint16_t)at, (uint16_t)elem, (uint16_t)rt->at_field);
     emit(g, OP_LT, (uint16_t)t, (uint16_t)at, (uint16_t)lo);
     emit_skip(g, OP_JMPT, (uint16_t)t, head);
   }
@@ -617,6 +624,7 @@ typedef struct LoopPart {
   PExpr *agg_expr;     /* an aggregate, or NULL for a `per` rule */
   PQuery *q;
   PExpr *decay;        /* `per` with decay: the half-life */
+  gconstpointer key;   /* what reads the result: the aggregate, or the rule */
   uint32_t lo, acc, aux, v, h;
   int dset;
   uint32_t slot;       /* fused: the global slot of the result */
@@ -664,8 +672,10 @@ static void part_body(PGen *g, LoopPart *p, uint32_t elem, uint32_t head, uint32
   if (!p->agg_expr) {
     emit_trace(g, elem, PTRACE_EVENT, rt ? (uint32_t)rt->index : 0);
     if (part_decays(p)) {
-      emit(g, OP_GETF, (uint16_t)p->v, (uint16_t)elem, (uint16_t)rt->at_field);
-      emit(g, OP_DECAY, (uint16_t)p->v, (uint16_t)p->v, (uint16_t)p->h);
+      uint32_t at = p->v;
+      if (g->fused_elem == (int)elem && g->field_cache[rt->at_field] >= 0) at = (uint32_t)g->field_cache[rt->at_field];
+      else emit(g, OP_GETF, (uint16_t)p->v, (uint16_t)elem, (uint16_t)rt->at_field);
+      emit(g, OP_DECAY, (uint16_t)p->v, (uint16_t)at, (uint16_t)p->h);
       emit_trace(g, p->v, PTRACE_FACTOR, 0);
       emit(g, OP_ADDN, (uint16_t)p->acc, (uint16_t)p->acc, (uint16_t)p->v);
     } else {
@@ -820,6 +830,229 @@ static uint32_t block_end(PGen *g, char *name) {
   g_array_append_val(g->blocks, b);
   sync_model(g);
   return g->blocks->len - 1;
+}
+
+/* ---- fused passes over a profile list ----------------------------------------------- */
+
+/* A query can join the profile's fused pass when everything it reads is
+ * known before any unit runs: its element's fields, the profile's fields,
+ * consts, literals and `now`. */
+static bool hoist_safe(const PExpr *e, int elem_local) {
+  if (!e) return true;
+  switch (e->kind) {
+  case PE_INT: case PE_NUMBER: case PE_STRING: case PE_DURATION: case PE_BOOL: case PE_NULL: return true;
+  case PE_NAME:
+    if (e->local >= 0) return e->local == elem_local;
+    if (e->sym) return e->sym->kind == PSYM_FIELD || e->sym->kind == PSYM_CONST;
+    return strcmp(e->name, "now") == 0;
+  case PE_FIELD:
+    if (e->sym && e->sym->kind == PSYM_FIELD && e->left->kind == PE_NAME && e->left->local < 0) return true;
+    return hoist_safe(e->left, elem_local);
+  case PE_CALL:
+    if (e->agg || (e->builtin < 0 && strcmp(e->name, "now") != 0)) return false;
+    for (guint i = 0; i < e->items->len; i++)
+      if (!hoist_safe(g_ptr_array_index(e->items, i), elem_local)) return false;
+    return true;
+  case PE_UNARY: return hoist_safe(e->left, elem_local);
+  case PE_BINARY: return hoist_safe(e->left, elem_local) && hoist_safe(e->right, elem_local);
+  case PE_LIST:
+    for (guint i = 0; i < e->items->len; i++)
+      if (!hoist_safe(g_ptr_array_index(e->items, i), elem_local)) return false;
+    return true;
+  case PE_RECORD:
+    for (guint i = 0; i < e->items->len; i++)
+      if (!hoist_safe(((PRecordField *)g_ptr_array_index(e->items, i))->value, elem_local)) return false;
+    return true;
+  case PE_QUANT: return false;
+  }
+  return false;
+}
+
+/* The profile list field a query walks, or -1 when it cannot be fused. */
+static int fusable_list(const PQuery *q) {
+  const PExpr *l = q->list;
+  if (l->kind != PE_NAME || l->local >= 0 || !l->sym || l->sym->kind != PSYM_FIELD) return -1;
+  if (!hoist_safe(q->where, q->elem_local) || !hoist_safe(q->window_expr, -1)) return -1;
+  return l->sym->index;
+}
+
+/* The queries that share one pass over one profile list. */
+typedef struct FuseGroup {
+  GPtrArray *parts;      /* LoopPart*, owned */
+  uint32_t result_slot;  /* where the fused block's unit puts its (unused) value */
+} FuseGroup;
+
+static void fuse_group_free(gpointer p) {
+  FuseGroup *fg = p;
+  g_ptr_array_unref(fg->parts);
+  g_free(fg);
+}
+
+static gint compare_keys(gconstpointer a, gconstpointer b) {
+  return GPOINTER_TO_INT(a) - GPOINTER_TO_INT(b);
+}
+
+typedef struct Fuser {
+  PGen *g;
+  GHashTable *by_field;  /* field index + 1 -> GPtrArray of LoopPart* */
+} Fuser;
+
+static void fuse_add(Fuser *f, LoopPart *p, int field) {
+  gpointer k = GINT_TO_POINTER(field + 1);
+  GPtrArray *list = g_hash_table_lookup(f->by_field, k);
+  if (!list) {
+    list = g_ptr_array_new_with_free_func(g_free);
+    g_hash_table_insert(f->by_field, k, list);
+  }
+  g_ptr_array_add(list, p);
+}
+
+static void fuse_walk(Fuser *f, PExpr *e) {
+  if (!e) return;
+  if (e->kind == PE_CALL && e->agg && e->query) {
+    int field = fusable_list(e->query);
+    if (field >= 0) {
+      LoopPart *p = g_new0(LoopPart, 1);
+      p->agg_expr = e;
+      p->q = e->query;
+      p->key = e;
+      fuse_add(f, p, field);
+      return;
+    }
+  }
+  fuse_walk(f, e->left);
+  fuse_walk(f, e->right);
+  if (e->items && e->kind != PE_RECORD)
+    for (guint i = 0; i < e->items->len; i++) fuse_walk(f, g_ptr_array_index(e->items, i));
+  if (e->kind == PE_RECORD)
+    for (guint i = 0; i < e->items->len; i++) fuse_walk(f, ((PRecordField *)g_ptr_array_index(e->items, i))->value);
+  if (e->query) {
+    fuse_walk(f, e->query->list);
+    fuse_walk(f, e->query->where);
+    fuse_walk(f, e->query->window_expr);
+  }
+}
+
+static void fuse_walk_score(Fuser *f, PDecl *d) {
+  if (d->expr) fuse_walk(f, d->expr);
+  for (guint i = 0; d->rules && i < d->rules->len; i++) {
+    PScoreRule *r = g_ptr_array_index(d->rules, i);
+    fuse_walk(f, r->weight);
+    fuse_walk(f, r->cond);
+    if (r->kind != PRULE_PER) continue;
+    int field = fusable_list(r->query);
+    if (field < 0 || (d->decay && !hoist_safe(d->decay, -1))) continue;
+    LoopPart *p = g_new0(LoopPart, 1);
+    p->q = r->query;
+    p->decay = d->decay;
+    p->key = r; /* cg_per looks the rule up */
+    fuse_add(f, p, field);
+  }
+}
+
+/* Finds the queries that can share one pass per profile list (only lists
+ * walked by two or more of them are worth it) and gives each a global slot.
+ * Returns the groups (GPtrArray of GPtrArray of LoopPart*) and grows
+ * *n_globals. Only the units that run are looked at. */
+static GPtrArray *fuse_plan(PGen *g, int *n_globals) {
+  PCheck *c = g->c;
+  Fuser f = {.g = g, .by_field = g_hash_table_new_full(NULL, NULL, NULL, (GDestroyNotify)g_ptr_array_unref)};
+  g->hoisted = g_hash_table_new(NULL, NULL);
+  for (guint i = 0; i < c->units->len; i++) {
+    PSym *s = g_ptr_array_index(c->units, i);
+    PDecl *d = s->decl;
+    /* Only what every evaluation computes anyway: a query in a transition
+     * or a journey step runs only when that is reached, and fusing it would
+     * make every profile pay for it. */
+    if (s->kind == PSYM_SCORE) fuse_walk_score(&f, d);
+    else if (s->kind == PSYM_TAG || s->kind == PSYM_LET) fuse_walk(&f, d->expr);
+  }
+  GPtrArray *groups = g_ptr_array_new_with_free_func(fuse_group_free);
+  GList *keys = g_list_sort(g_hash_table_get_keys(f.by_field), compare_keys);
+  for (GList *k = keys; k; k = k->next) {
+    GPtrArray *parts = g_hash_table_lookup(f.by_field, k->data);
+    if (parts->len < 2) continue; /* one walk: nothing to share */
+    FuseGroup *fg = g_new0(FuseGroup, 1);
+    fg->parts = g_ptr_array_ref(parts);
+    for (guint i = 0; i < parts->len; i++) {
+      LoopPart *p = g_ptr_array_index(parts, i);
+      p->slot = (uint32_t)(*n_globals)++;
+      g_hash_table_insert(g->hoisted, (gpointer)p->key, GUINT_TO_POINTER(p->slot + 1));
+    }
+    fg->result_slot = (uint32_t)(*n_globals)++;
+    g_ptr_array_add(groups, fg);
+  }
+  g_list_free(keys);
+  g_hash_table_unref(f.by_field);
+  return groups;
+}
+
+static bool expr_reads_field(const PExpr *e, int elem_local, uint32_t field) {
+  if (!e) return false;
+  if (e->kind == PE_NAME && e->local == elem_local && e->field_index == (int)field) return true;
+  if (expr_reads_field(e->left, elem_local, field) || expr_reads_field(e->right, elem_local, field)) return true;
+  if (e->items && e->kind != PE_RECORD)
+    for (guint i = 0; i < e->items->len; i++)
+      if (expr_reads_field(g_ptr_array_index(e->items, i), elem_local, field)) return true;
+  return false;
+}
+
+/* Does any part read field `k` of the element (in `where`, as its FIELD,
+ * or as `at` for a window or decay)? */
+static bool fused_reads_field(GPtrArray *parts, PRecordType *rt, uint32_t k) {
+  for (guint i = 0; i < parts->len; i++) {
+    LoopPart *p = g_ptr_array_index(parts, i);
+    PQuery *q = p->q;
+    if ((int)k == rt->at_field && (q->window != PWIN_NONE || part_decays(p))) return true;
+    if (p->agg_expr && q->field && p->agg_expr->field_index == (int)k) return true;
+    if (expr_reads_field(q->where, q->elem_local, k)) return true;
+  }
+  return false;
+}
+
+/* One block per list: every query's setup, one loop with each query's
+ * part in turn (a failed filter skips to the next part), each result to
+ * its slot. */
+static void cg_fused_block(PGen *g, GPtrArray *parts) {
+  LoopPart *first = g_ptr_array_index(parts, 0);
+  block_begin(g, &first->q->loc);
+  uint32_t rl = reg_alloc(g, 3);
+  cg_expr(g, first->q->list, rl);
+  for (guint i = 0; i < parts->len; i++) part_setup(g, g_ptr_array_index(parts, i));
+  uint32_t exit_jump;
+  uint32_t head = loop_open(g, rl, &exit_jump);
+  /* Every field the parts read, loaded once per element. */
+  PRecordType *rt = query_record(first->q);
+  uint32_t n_fields = rt ? rt->fields->len : 0;
+  g->field_cache = g_new(int, n_fields + 1);
+  for (uint32_t k = 0; k <= n_fields; k++) g->field_cache[k] = -1;
+  for (uint32_t k = 0; k < n_fields; k++) {
+    if (!fused_reads_field(parts, rt, k)) continue;
+    g->field_cache[k] = (int)reg_alloc(g, 1);
+    emit(g, OP_GETF, (uint16_t)g->field_cache[k], (uint16_t)(rl + 2), (uint16_t)k);
+  }
+  g->fused_elem = (int)(rl + 2);
+  for (guint i = 0; i < parts->len; i++) {
+    LoopPart *p = g_ptr_array_index(parts, i);
+    g->loc = p->q->loc;
+    GArray *skips = g_array_new(FALSE, FALSE, sizeof(uint32_t));
+    g->skips = skips;
+    part_body(g, p, rl + 2, head, NULL);
+    g->skips = NULL;
+    for (guint k = 0; k < skips->len; k++) patch_here(g, g_array_index(skips, uint32_t, k));
+    g_array_unref(skips);
+  }
+  g->fused_elem = -1;
+  g_free(g->field_cache);
+  g->field_cache = NULL;
+  loop_close(g, head, exit_jump);
+  for (guint i = 0; i < parts->len; i++) {
+    LoopPart *p = g_ptr_array_index(parts, i);
+    part_finish(g, p);
+    emit_bx(g, OP_SETG, (uint16_t)p->acc, p->slot);
+  }
+  emit(g, OP_LOADBOOL, 0, 1, 0);
+  block_end(g, g_strdup_printf("fused pass over profile.%s", first->q->list->name));
 }
 
 /* ---- scores ---------------------------------------------------------------------- */
@@ -1024,16 +1257,25 @@ static void cg_lifecycle(PGen *g, PSym *s, PLifecycleCode *lc) {
   }
 }
 
-static void cg_units(PGen *g) {
+static void cg_units(PGen *g, GPtrArray *fused) {
   PCheck *c = g->c;
   PModel *m = g->m;
   m->n_lifecycles = c->lifecycles->len;
   m->lifecycles = g_new0(PLifecycleCode, c->lifecycles->len ? c->lifecycles->len : 1);
-  m->units = g_new0(PUnit, c->units->len ? c->units->len : 1);
-  m->n_units = c->units->len;
+  uint32_t n_fused = fused ? fused->len : 0;
+  m->n_units = c->units->len + n_fused;
+  m->units = g_new0(PUnit, m->n_units ? m->n_units : 1);
+  /* The fused passes read only the profile: they run first. */
+  for (uint32_t i = 0; i < n_fused; i++) {
+    FuseGroup *fg = g_ptr_array_index(fused, i);
+    m->units[i].kind = PUNIT_VALUE;
+    m->units[i].slot = fg->result_slot;
+    cg_fused_block(g, fg->parts);
+    m->units[i].block = m->n_blocks - 1;
+  }
   for (guint i = 0; i < c->units->len; i++) {
     PSym *s = g_ptr_array_index(c->units, i);
-    PUnit *u = &m->units[i];
+    PUnit *u = &m->units[n_fused + i];
     u->slot = (uint32_t)s->index;
     switch (s->kind) {
     case PSYM_LIFECYCLE:
@@ -1407,7 +1649,7 @@ static void cg_identity(PGen *g) {
 }
 
 PModel *pcodegen_model(PCheck *c, bool trace) {
-  PGen g = {.c = c, .journey_slot = -1, .trace = trace};
+  PGen g = {.c = c, .journey_slot = -1, .trace = trace, .fused_elem = -1};
   g.traces = g_array_new(FALSE, TRUE, sizeof(PTracePoint));
   g.m = pmodel_new();
   g.blocks = g_array_new(FALSE, TRUE, sizeof(PBlock));
@@ -1417,12 +1659,16 @@ PModel *pcodegen_model(PCheck *c, bool trace) {
   g.sets = g_array_new(FALSE, TRUE, sizeof(PConstSet));
   g.local_reg = g_new0(int, c->n_locals + 1);
   cg_identity(&g);
-  g.m->n_globals = (uint32_t)c->n_globals;
-  g.m->global_init = g_new0(PValue, c->n_globals + 1);
+  int n_globals = c->n_globals;
+  /* Tracing builds keep one loop per rule: explain reports each rule's
+   * records from inside its own loop. */
+  g_autoptr(GPtrArray) fused = trace ? NULL : fuse_plan(&g, &n_globals);
+  g.m->n_globals = (uint32_t)n_globals;
+  g.m->global_init = g_new0(PValue, n_globals + 1);
   sync_model(&g);
   cg_consts(&g);
   cg_plans(&g);
-  cg_units(&g);
+  cg_units(&g, fused);
   cg_journeys(&g);
   cg_output(&g);
   cg_tests(&g);
@@ -1437,6 +1683,7 @@ PModel *pcodegen_model(PCheck *c, bool trace) {
   g.m->traces = (PTracePoint *)g_array_free(g.traces, FALSE);
   g_hash_table_unref(g.const_index);
   g_free(g.local_reg);
+  if (g.hoisted) g_hash_table_unref(g.hoisted);
   if (c->diags->n_errors > 0) {
     pmodel_unref(g.m);
     return NULL;

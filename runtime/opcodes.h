@@ -33,6 +33,7 @@
   OP(LOADINT,  AsBx, "R[A] := int sBx")                                            \
   OP(MOVE,     AB,   "R[A] := R[B]")                                               \
   OP(GETG,     ABx,  "R[A] := G[Bx]  (a tag, let, score, stage or const)")         \
+  OP(SETG,     ABx,  "G[Bx] := R[A]  (a query computed in a fused pass)")           \
   OP(GETP,     ABx,  "R[A] := profile field Bx")                                   \
   OP(GETF,     ABC,  "R[A] := R[B].field[C]  (null when R[B] is null)")            \
   OP(NOW,      A,    "R[A] := now")                                                \

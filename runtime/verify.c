@@ -94,6 +94,10 @@ static bool insn_effects(Verifier *v, const PBlock *b, uint32_t pc, Effects *e) 
     if (i->bx >= m->n_globals) return vfail(v, "global %u out of range (%u globals)", i->bx, m->n_globals);
     wr(e, i->a);
     break;
+  case OP_SETG:
+    if (i->bx >= m->n_globals) return vfail(v, "global %u out of range (%u globals)", i->bx, m->n_globals);
+    rd(e, i->a);
+    break;
   case OP_GETP:
     if (i->bx >= profile->n_fields)
       return vfail(v, "profile field %u out of range (%u fields)", i->bx, profile->n_fields);

@@ -230,6 +230,7 @@ bool pvm_exec(PVMState *st, uint32_t block, PValue *out) {
     CASE(LOADINT): R[i->a] = pv_int(i->sbx); NEXT;
     CASE(MOVE): R[i->a] = R[i->b]; NEXT;
     CASE(GETG): R[i->a] = st->globals[i->bx]; NEXT;
+    CASE(SETG): st->globals[i->bx] = R[i->a]; NEXT;
     CASE(GETP): R[i->a] = st->profile[i->bx]; NEXT;
     CASE(GETF): {
       PValue r = R[i->b];

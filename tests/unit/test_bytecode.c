@@ -331,18 +331,20 @@ static void dmg_register(PModel *m) { m->blocks[block_named(m, "tag big")].code[
 static void dmg_back_jump(PModel *m) { find_op(m, "tag big", OP_JMPF)->sbx = -3; }
 static void dmg_unwritten(PModel *m) { find_op(m, "tag adult", OP_GETP)->op = OP_NOP; }
 static void dmg_constant(PModel *m) { find_op(m, "tag mail", OP_LOADK)->bx = 999; }
-static void dmg_kind(PModel *m) { find_op(m, "let spent", OP_SUBI)->x = PV_STRING; }
+/* The event queries of the lets run in the fused pass over evs. */
+#define FUSED "fused pass over profile.evs"
+static void dmg_kind(PModel *m) { find_op(m, FUSED, OP_SUBI)->x = PV_STRING; }
 static void dmg_no_ret(PModel *m) {
   PBlock *b = &m->blocks[block_named(m, "tag adult")];
   b->code[b->n_code - 1].op = OP_NOP;
 }
 static void dmg_loop_write(PModel *m) {
-  PInsn *i = find_op(m, "let kinds", OP_DSETADD);
-  PInsn *head = find_op(m, "let kinds", OP_FORNEXT);
+  PInsn *i = find_op(m, FUSED, OP_DSETADD);
+  PInsn *head = find_op(m, FUSED, OP_FORNEXT);
   i->op = OP_LOADNULL;
   i->a = (uint16_t)(head->a + 1);
 }
-static void dmg_dset(PModel *m) { find_op(m, "let kinds", OP_DSETCLR)->op = OP_NOP; }
+static void dmg_dset(PModel *m) { find_op(m, FUSED, OP_DSETCLR)->op = OP_NOP; }
 static void dmg_step_cycle(PModel *m) {
   PJourneyCode *j = &m->journeys[0];
   for (uint32_t s = 0; s < j->n_steps; s++)
@@ -356,18 +358,18 @@ static void test_verifier_errors(void) {
     DamageFn damage;
     const char *message;
   } cases[] = {
-      {dmg_jump, "block 10 (tag big), instruction 3 (JMPF): jump target 1004 outside the block (0..9)"},
-      {dmg_register, "block 10 (tag big), instruction 0 (GETG): register 70 out of range (the block has 4)"},
-      {dmg_back_jump, "block 10 (tag big), instruction 3 (JMPF): jump back to 1 does not close a loop"},
-      {dmg_unwritten, "block 7 (tag adult), instruction 1 (JMPNN): register 1 is read before it is written"},
-      {dmg_constant, "block 8 (tag mail), instruction 2 (LOADK): constant 999 out of range (22 constants)"},
-      {dmg_kind, "block 9 (let spent), instruction 3 (SUBI): result kind 4 is not int, time or duration"},
-      {dmg_no_ret, "block 7 (tag adult) does not end with RET"},
-      {dmg_loop_write, "block 12 (let kinds), instruction 6 (LOADNULL): writes register 2, the list or index "
-                       "of a loop around it"},
-      {dmg_dset, "block 12 (let kinds), instruction 6 (DSETADD): distinct-set 0 is used before it is cleared"},
+      {dmg_jump, "block 11 (tag big), instruction 3 (JMPF): jump target 1004 outside the block (0..9)"},
+      {dmg_register, "block 11 (tag big), instruction 0 (GETG): register 70 out of range (the block has 4)"},
+      {dmg_back_jump, "block 11 (tag big), instruction 3 (JMPF): jump back to 1 does not close a loop"},
+      {dmg_unwritten, "block 8 (tag adult), instruction 1 (JMPNN): register 1 is read before it is written"},
+      {dmg_constant, "block 9 (tag mail), instruction 2 (LOADK): constant 999 out of range (22 constants)"},
+      {dmg_kind, "block 6 (fused pass over profile.evs), instruction 3 (SUBI): result kind 4 is not int, time or duration"},
+      {dmg_no_ret, "block 8 (tag adult) does not end with RET"},
+      {dmg_loop_write, "block 6 (fused pass over profile.evs), instruction 31 (LOADNULL): writes register 2, "
+                       "the list or index of a loop around it"},
+      {dmg_dset, "block 6 (fused pass over profile.evs), instruction 31 (DSETADD): distinct-set 0 is used before it is cleared"},
       {dmg_step_cycle, "journey j: steps 3 and 0 form a cycle"},
-      {dmg_slot, "unit 0: global 5000 out of range (17 globals)"},
+      {dmg_slot, "unit 0: global 5000 out of range (23 globals)"},
       {dmg_stage, "lifecycle st: initial stage 9 of 2"},
   };
   for (gsize k = 0; k < G_N_ELEMENTS(cases); k++) {
@@ -414,8 +416,8 @@ static void conf_call(PModel *m) {
 
 /* The counter of count() starts as a string. */
 static void conf_inci(PModel *m) {
-  PBlock *b = &m->blocks[block_named(m, "tag recent")];
-  uint16_t acc = find_op(m, "tag recent", OP_INCI)->a;
+  PBlock *b = &m->blocks[block_named(m, FUSED)];
+  uint16_t acc = find_op(m, FUSED, OP_INCI)->a;
   for (uint32_t pc = 0; pc < b->n_code; pc++)
     if (b->code[pc].op == OP_LOADINT && b->code[pc].a == acc) {
       b->code[pc].op = OP_LOADK;
@@ -440,7 +442,7 @@ static void test_type_confusion(void) {
     const char *present, *absent;
   } cases[] = {
       {conf_call, "\"error\":\"invalid bytecode: an argument of matches() has the wrong kind in tag mail (mini.persona:", NULL},
-      {conf_inci, "\"error\":\"invalid bytecode: INCI of a value that is not a counter in tag recent (mini.persona:", NULL},
+      {conf_inci, "\"error\":\"invalid bytecode: INCI of a value that is not a counter in fused pass over profile.evs (mini.persona:", NULL},
       {conf_concat, "{\"id\":\"a\",\"tags\":[\"vipish\",\"adult\",\"mail\",\"big\",\"listed\",\"recent\"]", "chatty"},
   };
   for (gsize k = 0; k < G_N_ELEMENTS(cases); k++) {
