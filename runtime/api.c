@@ -246,18 +246,11 @@ static PersonaEvalStatus eval_one(PersonaVM *vm, const char *json, gsize len, co
                                   gsize state_len, gint64 now_us, guint64 line_no, GString *out,
                                   GString *state_out) {
   PVMState *st = &vm->st;
-  const PModel *m = st->model;
-  pa_reset(&st->arena);
-  st->now_us = now_us;
-  st->error[0] = '\0';
   PDecodeResult dr;
-  memset(&dr, 0, sizeof dr);
-  if (!pdec_decode(&m->plans[m->profile_plan], json, len, now_us, &st->arena, &dr)) {
+  if (!pvm_begin_record(st, json, len, now_us, &dr)) {
     presult_write_error(out, dr.key, line_no, dr.error);
     return PERSONA_EVAL_RECORD_ERROR;
   }
-  st->profile = dr.fields;
-  st->key = dr.key;
   if (!pstate_decode(st, state_json, state_json ? state_len : 0, st->error, sizeof st->error) ||
       !pvm_eval_record(st)) {
     presult_write_error(out, dr.key, line_no, st->error);
@@ -286,11 +279,8 @@ PersonaEvalStatus persona_vm_eval_json_store(PersonaVM *vm, const char *json, gs
   /* The key is needed before the state can be looked up: decode it first
    * (the decoder fills the key even when the record fails later). */
   PVMState *st = &vm->st;
-  const PModel *m = st->model;
-  pa_reset(&st->arena);
   PDecodeResult dr;
-  memset(&dr, 0, sizeof dr);
-  if (!pdec_decode(&m->plans[m->profile_plan], json, len, now_us, &st->arena, &dr)) {
+  if (!pvm_begin_record(st, json, len, now_us, &dr)) {
     presult_write_error(out, dr.key, line_no, dr.error);
     return PERSONA_EVAL_RECORD_ERROR;
   }

@@ -566,17 +566,11 @@ PersonaEvalStatus pexplain_record(PVMState *st, const char *json, size_t len, co
     g_string_append(out, "this model was not compiled for explanations (compile it with tracing)\n");
     return PERSONA_EVAL_RECORD_ERROR;
   }
-  pa_reset(&st->arena);
-  st->now_us = now_us;
-  st->error[0] = '\0';
   PDecodeResult dr;
-  memset(&dr, 0, sizeof dr);
-  if (!pdec_decode(&m->plans[m->profile_plan], json, len, now_us, &st->arena, &dr)) {
+  if (!pvm_begin_record(st, json, len, now_us, &dr)) {
     presult_write_error(out, dr.key, 0, dr.error);
     return PERSONA_EVAL_RECORD_ERROR;
   }
-  st->profile = dr.fields;
-  st->key = dr.key;
   Explain x;
   explain_init(&x, st);
   st->trace = on_trace;

@@ -116,19 +116,12 @@ static void fail_step(TestRun *r, const PTestStepCode *sc, const char *fmt, ...)
 
 static void step_at(TestRun *r, const PTestStepCode *sc) {
   PVMState *st = r->st;
-  const PModel *m = r->m;
   r->evaluated = false;
-  pa_reset(&st->arena);
-  st->now_us = sc->at_us;
-  st->error[0] = '\0';
   PDecodeResult dr;
-  memset(&dr, 0, sizeof dr);
-  if (!pdec_decode(&m->plans[m->profile_plan], r->profile, strlen(r->profile), sc->at_us, &st->arena, &dr)) {
+  if (!pvm_begin_record(st, r->profile, strlen(r->profile), sc->at_us, &dr)) {
     fail_step(r, sc, "the profile could not be decoded: %s", dr.error);
     return;
   }
-  st->profile = dr.fields;
-  st->key = dr.key;
   if (!pstate_decode(st, r->state->str, r->state->len, st->error, sizeof st->error) || !pvm_eval_record(st)) {
     fail_step(r, sc, "the evaluation failed: %s", st->error);
     return;

@@ -23,6 +23,18 @@ void pvm_state_init(PVMState *st, const PModel *model) {
   pvm_state_fit(st);
 }
 
+bool pvm_begin_record(PVMState *st, const char *json, size_t len, int64_t now_us, PDecodeResult *dr) {
+  const PModel *m = st->model;
+  pa_reset(&st->arena);
+  st->now_us = now_us;
+  st->error[0] = '\0';
+  memset(dr, 0, sizeof *dr);
+  if (!pdec_decode(&m->plans[m->profile_plan], json, len, now_us, &st->arena, dr)) return false;
+  st->profile = dr->fields;
+  st->key = dr->key;
+  return true;
+}
+
 void pvm_state_reset_profile(PVMState *st) {
   memset(st->lc, 0, sizeof(PLcState) * st->model->n_lifecycles);
   memset(st->journeys, 0, sizeof(PJState) * st->model->n_journeys);

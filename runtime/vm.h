@@ -99,6 +99,12 @@ bool pvm_state_fit(PVMState *st);
 /* Runs one block; false with st->error set on a runtime error. */
 bool pvm_exec(PVMState *st, uint32_t block, PValue *out);
 
+/* Starts a record: resets the arena, sets `now`, decodes `json` with the
+ * model's profile plan and sets st->profile and st->key. False when the
+ * record cannot be decoded (dr->error says why; dr->key is set when it
+ * could be read). */
+bool pvm_begin_record(PVMState *st, const char *json, size_t len, int64_t now_us, PDecodeResult *dr);
+
 /* Forgets any stored state: the next record is a first sight. */
 void pvm_state_reset_profile(PVMState *st);
 

@@ -143,4 +143,15 @@ static inline gboolean pcli_writer_maybe_flush(PcliWriter *w, GError **error) {
   return w->buf->len < PCLI_WRITE_CHUNK || pcli_writer_flush(w, error);
 }
 
+/* ---- evaluation runs (cmd_eval.c) ------------------------------------------- */
+
+/* Opens the input and the output of an evaluation; on failure prints the
+ * message, closes what was opened and returns FALSE. */
+gboolean pcli_open_eval_io(PcliLineReader *r, const char *in_path, PcliWriter *w, const char *out_path);
+/* The end of an evaluation: commits the output when `ok` (else reports
+ * the error), closes both, and returns the exit status for `failed` of
+ * `records` records. */
+int pcli_finish_eval(PcliLineReader *r, PcliWriter *w, gboolean ok, GError *error, guint64 failed,
+                     guint64 records);
+
 #endif

@@ -127,17 +127,8 @@ static int run_eval(PersonaModel *model, const char *in_path, const char *out_pa
                     PersonaStateStore *store, gint64 now_us) {
   g_autoptr(GError) error = NULL;
   PcliLineReader r;
-  if (!pcli_reader_open(&r, in_path, &error)) {
-    pcli_error("%s", error->message);
-    return PCLI_EXIT_FAIL;
-  }
   PcliWriter w;
-  if (!pcli_writer_open(&w, out_path, &error)) {
-    pcli_error("%s", error->message);
-    pcli_writer_close(&w);
-    pcli_reader_close(&r);
-    return PCLI_EXIT_FAIL;
-  }
+  if (!pcli_open_eval_io(&r, in_path, &w, out_path)) return PCLI_EXIT_FAIL;
 
   g_autoptr(PersonaVM) vm = persona_vm_new(model);
   persona_vm_set_budget(vm, eval_budget);
@@ -164,16 +155,40 @@ static int run_eval(PersonaModel *model, const char *in_path, const char *out_pa
       progress_tick(&progress, line_no, r.bytes);
   }
   if (error) ok = FALSE;
-  if (ok) ok = pcli_writer_commit(&w, &error);
   progress_clear(&progress);
-  if (!ok) pcli_error("%s", error ? error->message : "evaluation failed");
-  pcli_writer_close(&w);
-  pcli_reader_close(&r);
+  return pcli_finish_eval(&r, &w, ok, error, failed, line_no);
+}
+
+gboolean pcli_open_eval_io(PcliLineReader *r, const char *in_path, PcliWriter *w, const char *out_path) {
+  g_autoptr(GError) error = NULL;
+  if (!pcli_reader_open(r, in_path, &error)) {
+    pcli_error("%s", error->message);
+    return FALSE;
+  }
+  if (!pcli_writer_open(w, out_path, &error)) {
+    pcli_error("%s", error->message);
+    pcli_writer_close(w);
+    pcli_reader_close(r);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+int pcli_finish_eval(PcliLineReader *r, PcliWriter *w, gboolean ok, GError *error, guint64 failed,
+                     guint64 records) {
+  g_autoptr(GError) commit_error = NULL;
+  if (ok) ok = pcli_writer_commit(w, &commit_error);
+  if (!ok) {
+    const GError *e = commit_error ? commit_error : error;
+    pcli_error("%s", e ? e->message : "evaluation failed");
+  }
+  pcli_writer_close(w);
+  pcli_reader_close(r);
   if (!ok) return PCLI_EXIT_FAIL;
   if (failed > 0) {
     pcli_error("%" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT
                " records could not be evaluated (see their \"error\" objects)",
-               failed, line_no);
+               failed, records);
     return PCLI_EXIT_RECORDS;
   }
   return PCLI_EXIT_OK;

@@ -98,17 +98,8 @@ int pcli_eval_parallel(PersonaModel *model, const char *in_path, const char *out
                        guint64 budget, guint jobs) {
   g_autoptr(GError) error = NULL;
   PcliLineReader r;
-  if (!pcli_reader_open(&r, in_path, &error)) {
-    pcli_error("%s", error->message);
-    return PCLI_EXIT_FAIL;
-  }
   PcliWriter w;
-  if (!pcli_writer_open(&w, out_path, &error)) {
-    pcli_error("%s", error->message);
-    pcli_writer_close(&w);
-    pcli_reader_close(&r);
-    return PCLI_EXIT_FAIL;
-  }
+  if (!pcli_open_eval_io(&r, in_path, &w, out_path)) return PCLI_EXIT_FAIL;
   Pool p = {.model = model, .now_us = now_us, .budget = budget, .todo = g_async_queue_new()};
   g_mutex_init(&p.lock);
   g_cond_init(&p.done_cond);
@@ -149,16 +140,5 @@ int pcli_eval_parallel(PersonaModel *model, const char *in_path, const char *out
   g_mutex_clear(&p.lock);
   g_cond_clear(&p.done_cond);
 
-  if (ok) ok = pcli_writer_commit(&w, &error);
-  if (!ok) pcli_error("%s", error ? error->message : "evaluation failed");
-  pcli_writer_close(&w);
-  pcli_reader_close(&r);
-  if (!ok) return PCLI_EXIT_FAIL;
-  if (failed > 0) {
-    pcli_error("%" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT
-               " records could not be evaluated (see their \"error\" objects)",
-               failed, line_no);
-    return PCLI_EXIT_RECORDS;
-  }
-  return PCLI_EXIT_OK;
+  return pcli_finish_eval(&r, &w, ok, error, failed, line_no);
 }
