@@ -200,6 +200,73 @@ PERSONA_API PersonaEvalStatus persona_vm_eval_json_store(PersonaVM *vm, const ch
                                                          PersonaStateStore *store, gint64 now_us,
                                                          guint64 line_no, GString *out);
 
+/* ---- results without JSON ------------------------------------------------------- */
+
+/* The result of the last evaluation on a VM, read through accessors. It is
+ * owned by the VM and valid until the VM's next evaluation or its free;
+ * every string it returns is borrowed for that long. */
+typedef struct PersonaResult PersonaResult;
+
+typedef struct PersonaTransition {
+  const char *lifecycle;
+  const char *from;        /* NULL: entry into `initial` on first sight */
+  const char *to;
+  gint64 at_us;
+} PersonaTransition;
+
+typedef struct PersonaAction {
+  const char *journey;
+  gint64 run;              /* how many times the profile has entered the journey */
+  const char *step;        /* the step's stable id: with journey and run, an idempotency key */
+  const char *kind;        /* "send", "task", "notify" or "webhook" */
+  const char *channel;     /* send/notify channel, task queue; NULL for a webhook */
+  const char *text;        /* template, task or notify text, webhook name */
+  gint64 at_us;            /* the action's logical time */
+} PersonaAction;
+
+/* Evaluates one profile (JSON bytes) with its state (NULL or empty: first
+ * sight) as of `now_us`, and makes the result readable through *result
+ * (never NULL). PERSONA_EVAL_RECORD_ERROR: persona_result_error() says why. */
+PERSONA_API PersonaEvalStatus persona_vm_eval(PersonaVM *vm, const char *json, gsize len,
+                                              const char *state_json, gsize state_len, gint64 now_us,
+                                              const PersonaResult **result);
+
+/* NULL after a successful evaluation, else the record's error message. */
+PERSONA_API const char *persona_result_error(const PersonaResult *r);
+/* The profile's key as compact JSON text ("\"p1\"" or "42"), appended. */
+PERSONA_API void persona_result_id_json(const PersonaResult *r, GString *out);
+
+/* The tags that hold, in declaration order. */
+PERSONA_API guint persona_result_n_tags(const PersonaResult *r);
+PERSONA_API const char *persona_result_tag(const PersonaResult *r, guint i);
+/* TRUE when tag `name` holds. */
+PERSONA_API gboolean persona_result_has_tag(const PersonaResult *r, const char *name);
+
+/* Every score, in declaration order. */
+PERSONA_API guint persona_result_n_scores(const PersonaResult *r);
+PERSONA_API const char *persona_result_score_name(const PersonaResult *r, guint i);
+PERSONA_API double persona_result_score_value(const PersonaResult *r, guint i);
+/* The score called `name`; FALSE when the model has none. */
+PERSONA_API gboolean persona_result_score(const PersonaResult *r, const char *name, double *value);
+
+/* Each lifecycle's stage after the evaluation. */
+PERSONA_API guint persona_result_n_stages(const PersonaResult *r);
+PERSONA_API const char *persona_result_stage_lifecycle(const PersonaResult *r, guint i);
+PERSONA_API const char *persona_result_stage(const PersonaResult *r, guint i);
+
+PERSONA_API guint persona_result_n_transitions(const PersonaResult *r);
+PERSONA_API void persona_result_transition(const PersonaResult *r, guint i, PersonaTransition *out);
+
+PERSONA_API guint persona_result_n_actions(const PersonaResult *r);
+PERSONA_API void persona_result_action(const PersonaResult *r, guint i, PersonaAction *out);
+
+/* The earliest time an active journey waits for; FALSE when none. */
+PERSONA_API gboolean persona_result_next_wake(const PersonaResult *r, gint64 *out_us);
+/* The new state, to store and pass to the next evaluation (appended). */
+PERSONA_API void persona_result_state_json(const PersonaResult *r, GString *out);
+/* The whole result as the JSON object of `persona eval` (appended). */
+PERSONA_API void persona_result_to_json(const PersonaResult *r, GString *out);
+
 /* ---- explanations -------------------------------------------------------------- */
 
 /* The profile's key as compact JSON text ("\"p1\"" or "42"), for finding

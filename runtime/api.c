@@ -1,5 +1,6 @@
 /* api.c - the public API (include/persona.h) over the compiler and VM. */
 #include "persona.h"
+#include "api_internal.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -25,10 +26,6 @@ struct PersonaDiagnostics {
   PSourceSet *src;
 };
 
-struct PersonaVM {
-  PersonaModel *model;
-  PVMState st;
-};
 
 /* ---- compiling ----------------------------------------------------------------- */
 
@@ -247,18 +244,31 @@ static PersonaEvalStatus eval_one(PersonaVM *vm, const char *json, gsize len, co
                                   GString *state_out) {
   PVMState *st = &vm->st;
   PDecodeResult dr;
+  vm->last_ok = false;
   if (!pvm_begin_record(st, json, len, now_us, &dr)) {
-    presult_write_error(out, dr.key, line_no, dr.error);
+    vm->last_key = dr.key;
+    g_strlcpy(vm->last_error, dr.error, sizeof vm->last_error);
+    if (out) presult_write_error(out, dr.key, line_no, dr.error);
     return PERSONA_EVAL_RECORD_ERROR;
   }
+  vm->last_key = dr.key;
   if (!pstate_decode(st, state_json, state_json ? state_len : 0, st->error, sizeof st->error) ||
       !pvm_eval_record(st)) {
-    presult_write_error(out, dr.key, line_no, st->error);
+    g_strlcpy(vm->last_error, st->error, sizeof vm->last_error);
+    if (out) presult_write_error(out, dr.key, line_no, st->error);
     return PERSONA_EVAL_RECORD_ERROR;
   }
-  presult_write(out, st, dr.key);
+  vm->last_ok = true;
+  if (out) presult_write(out, st, dr.key);
   if (state_out) pstate_encode(st, state_out);
   return PERSONA_EVAL_OK;
+}
+
+PersonaEvalStatus persona_vm_eval(PersonaVM *vm, const char *json, gsize len, const char *state_json,
+                                  gsize state_len, gint64 now_us, const PersonaResult **result) {
+  g_return_val_if_fail(vm && json && result, PERSONA_EVAL_RECORD_ERROR);
+  *result = (const PersonaResult *)vm;
+  return eval_one(vm, json, len, state_json, state_len, now_us, 0, NULL, NULL);
 }
 
 PersonaEvalStatus persona_vm_eval_json(PersonaVM *vm, const char *json, gsize len, gint64 now_us,
