@@ -47,6 +47,7 @@ PExpr *past_expr(PAst *ast, PExprKind kind, const PLoc *loc) {
   if (loc) e->loc = *loc;
   e->local = -1;
   e->builtin = -1;
+  e->native = -1;
   e->field_index = -1;
   return e;
 }

@@ -104,6 +104,7 @@ typedef struct PExpr {
   int local;         /* PE_NAME bound to a quantifier/where element: slot >= 0, else -1 */
   int field_index;   /* PE_FIELD / element-field PE_NAME: index in its record */
   int builtin;       /* PE_CALL: index into the builtin table, or -1 */
+  int native;        /* PE_CALL: index of a host function (check.h natives), or -1 */
   int agg;           /* PE_CALL: PAgg code (check.h) when an aggregate, else 0 */
   bool is_const;     /* value known at compile time */
   bool pii;          /* reads a field declared `pii` (never show its value) */

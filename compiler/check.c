@@ -3,7 +3,10 @@
  * check_expr.c. See check.h. */
 #include "check_internal.h"
 
+#include <dlfcn.h>
 #include <string.h>
+
+#include "../runtime/natives.h"
 
 #include "lint.h"
 
@@ -33,6 +36,8 @@ PCheck *pcheck_new(PAst *ast, const PSourceSet *src, PDiagList *diags) {
   c->test_syms = g_ptr_array_new();
   c->scope = g_array_new(FALSE, TRUE, sizeof(PScopeEntry));
   c->key_field = -1;
+  c->natives = g_ptr_array_new_with_free_func((GDestroyNotify)pnative_free);
+  c->dl_handles = g_ptr_array_new();
   return c;
 }
 
@@ -51,6 +56,9 @@ void pcheck_free(PCheck *c) {
   g_ptr_array_unref(c->syms);
   g_array_unref(c->scope);
   g_free(c->lc_names);
+  g_ptr_array_unref(c->natives);
+  for (guint i = 0; i < c->dl_handles->len; i++) dlclose(g_ptr_array_index(c->dl_handles, i));
+  g_ptr_array_unref(c->dl_handles);
   ptype_table_free(c->tt);
   g_free(c);
 }
@@ -317,11 +325,7 @@ static void pcheck_collect(PCheck *c, PFileAst *fa, bool root) {
       else
         c->output_decl = d;
       break;
-    case PD_EXTERN:
-      pdiag_add(c->diags, PDIAG_ERROR, &d->loc,
-                "host functions arrive with the embedding API; use a built-in for now",
-                "extern functions are not supported yet");
-      break;
+    case PD_EXTERN: psym_add(c, PSYM_EXTERN, d->name, &d->name_loc, d); break;
     }
   }
 }
@@ -515,6 +519,7 @@ gboolean pcheck_run(PCheck *c) {
     case PSYM_SCORE:
     case PSYM_LIFECYCLE: pcheck_value_decl(c, s); break;
     case PSYM_JOURNEY: pcheck_journey(c, s); break;
+    case PSYM_EXTERN: pcheck_extern(c, s); break;
     default: break;
     }
   }

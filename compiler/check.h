@@ -78,6 +78,11 @@ typedef struct PCheck {
   PDecl *output_decl;      /* `output { … }` of the root file, or NULL */
   PSym *output_sym;        /* its dependencies */
   bool in_output;          /* checking the output declaration: tags() allowed */
+  /* host functions */
+  const struct PersonaNatives *registry; /* registered by the embedder, or NULL */
+  bool allow_native;       /* extern fn may dlopen its library */
+  GPtrArray *natives;      /* PNative* the model calls (owned), index = PExpr.native */
+  GPtrArray *dl_handles;   /* dlopen handles of extern libraries (owned until codegen takes them) */
   int n_globals;
   int n_dsets;             /* distinct-sets needed */
 

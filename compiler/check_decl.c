@@ -5,6 +5,9 @@
 #include <math.h>
 #include <string.h>
 
+#include <dlfcn.h>
+
+#include "../runtime/natives.h"
 #include "../runtime/ptime.h"
 
 /* A constant that must be a positive number (cap, max, min) or duration. */
@@ -320,4 +323,93 @@ void pcheck_output(PCheck *c) {
   pcheck_expr(c, d->expr);
   c->in_output = false;
   c->current = NULL;
+}
+
+/* ---- extern fn: host functions from a shared library (spec 4.7) -------------------- */
+
+static bool native_type(PCheck *c, PTypeExpr *te, uint8_t *type, bool *optional) {
+  static const struct { const char *name; PNativeType t; } types[] = {
+    {"bool", PNT_BOOL}, {"int", PNT_INT}, {"number", PNT_NUMBER}, {"string", PNT_STRING},
+  };
+  for (size_t i = 0; te->kind == PTE_NAME && i < G_N_ELEMENTS(types); i++) {
+    if (strcmp(te->name, types[i].name) == 0) {
+      *type = (uint8_t)types[i].t;
+      *optional = te->optional;
+      return true;
+    }
+  }
+  pdiag_add(c->diags, PDIAG_ERROR, &te->loc, "use bool, int, number or string (with ? for null)",
+            "a host function's parameters and result are bool, int, number or string");
+  return false;
+}
+
+/* The library named by the model: beside the model file when it is there,
+ * else as dlopen finds it (LD_LIBRARY_PATH, the system's directories). */
+static char *library_path(PCheck *c, PDecl *d) {
+  if (g_path_is_absolute(d->text)) return g_strdup(d->text);
+  const PSourceFile *f = psrc_file(c->src, d->loc.file);
+  g_autofree char *dir = g_path_get_dirname(f ? f->name : ".");
+  char *beside = g_build_filename(dir, d->text, NULL);
+  if (g_file_test(beside, G_FILE_TEST_IS_REGULAR)) return beside;
+  g_free(beside);
+  return g_strdup(d->text);
+}
+
+void pcheck_extern(PCheck *c, PSym *s) {
+  PDecl *d = s->decl;
+  PNative *n = g_new0(PNative, 1);
+  n->name = g_strdup(d->name);
+  bool ok = true;
+  if (d->fields->len > PNATIVE_MAX_PARAMS) {
+    pdiag_error(c->diags, &d->loc, "a host function takes at most %d parameters", PNATIVE_MAX_PARAMS);
+    ok = false;
+  }
+  for (guint i = 0; ok && i < d->fields->len; i++) {
+    PFieldDecl *p = g_ptr_array_index(d->fields, i);
+    ok = native_type(c, p->type, &n->params[i], &n->params_optional[i]) && ok;
+    n->n_params = i + 1;
+  }
+  ok = native_type(c, d->ret_type, &n->ret, &n->ret_optional) && ok;
+  if (ok && !c->allow_native) {
+    pdiag_add(c->diags, PDIAG_ERROR, &d->loc,
+              "allow it with --allow-native (allow_native in PersonaCompileOptions) if you trust the library",
+              "extern fn %s loads native code from \"%s\", which is not allowed", d->name, d->text);
+    ok = false;
+  }
+  void *handle = NULL;
+  if (ok) {
+    g_autofree char *path = library_path(c, d);
+    handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    if (!handle) {
+      pdiag_error(c->diags, &d->loc, "cannot load \"%s\": %s", d->text, dlerror());
+      ok = false;
+    }
+  }
+  if (ok) {
+    dlerror();
+    void *sym = dlsym(handle, d->name);
+    if (!sym) {
+      pdiag_error(c->diags, &d->name_loc, "\"%s\" has no function %s", d->text, d->name);
+      dlclose(handle);
+      ok = false;
+    } else {
+      /* dlsym gives an object pointer; the function pointer is the same
+       * address (POSIX requires this conversion to work). */
+      memcpy(&n->fn, &sym, sizeof sym);
+    }
+  }
+  char *err = NULL;
+  if (ok && !pnative_prepare(n, &err)) {
+    pdiag_error(c->diags, &d->loc, "%s", err);
+    g_free(err);
+    dlclose(handle);
+    ok = false;
+  }
+  if (!ok) {
+    pnative_free(n);
+    return;
+  }
+  g_ptr_array_add(c->dl_handles, handle);
+  s->index = (int)c->natives->len;
+  g_ptr_array_add(c->natives, n);
 }

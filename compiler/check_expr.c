@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "../runtime/ptime.h"
+#include "../runtime/natives.h"
 #include "../stdlib/builtins.h"
 
 static PType *pcheck_expr_inner(PCheck *c, PExpr *e);
@@ -778,6 +779,60 @@ static PType *check_entered(PCheck *c, PExpr *e) {
   return set_type(e, c->tt->t_time);
 }
 
+/* ---- host functions ---------------------------------------------------------------- */
+
+/* Index in c->natives of the host function `name` (an extern fn of the
+ * model, or one the embedder registered, added on first use); -1 for an
+ * extern fn that could not be loaded (already reported); -2 when there is
+ * no such function. */
+static int find_native(PCheck *c, const char *name) {
+  PSym *s = g_hash_table_lookup(c->globals, name);
+  if (s && s->kind == PSYM_EXTERN) return s->index;
+  for (guint i = 0; i < c->natives->len; i++)
+    if (strcmp(((PNative *)g_ptr_array_index(c->natives, i))->name, name) == 0) return (int)i;
+  if (!c->registry) return -2;
+  for (guint i = 0; i < c->registry->items->len; i++) {
+    const PNative *n = g_ptr_array_index(c->registry->items, i);
+    if (strcmp(n->name, name) != 0) continue;
+    g_ptr_array_add(c->natives, pnative_copy(n));
+    return (int)c->natives->len - 1;
+  }
+  return -2;
+}
+
+static PType *native_param_type(PCheck *c, uint8_t t, bool optional) {
+  PType *base = t == PNT_BOOL ? c->tt->t_bool : t == PNT_INT ? c->tt->t_int
+              : t == PNT_NUMBER ? c->tt->t_number : c->tt->t_string;
+  return optional ? ptype_optional(c->tt, base) : base;
+}
+
+static PType *check_native_call(PCheck *c, PExpr *e, int index) {
+  e->is_const = false; /* a host function is not known at compile time */
+  for (guint i = 0; i < e->items->len; i++) pcheck_expr(c, g_ptr_array_index(e->items, i));
+  if (index < 0) return set_type(e, c->tt->t_error);
+  const PNative *n = g_ptr_array_index(c->natives, index);
+  g_autofree char *sig = pnative_signature_text(n);
+  if (e->items->len != n->n_params) {
+    pdiag_add(c->diags, PDIAG_ERROR, &e->loc, NULL, "%s takes %u argument%s (%s), not %u", e->name, n->n_params,
+              n->n_params == 1 ? "" : "s", sig, e->items->len);
+    return set_type(e, c->tt->t_error);
+  }
+  for (guint i = 0; i < e->items->len; i++) {
+    PExpr *a = g_ptr_array_index(e->items, i);
+    PType *want = native_param_type(c, n->params[i], n->params_optional[i]);
+    if (a->type->kind == PTY_ERROR || ptype_assignable(a->type, want) ||
+        (a->type->kind == PTY_STAGE && n->params[i] == PNT_STRING))
+      continue;
+    g_autofree char *ts = pcheck_type_str(c, a->type);
+    g_autofree char *ws = pcheck_type_str(c, want);
+    pdiag_add(c->diags, PDIAG_ERROR, &a->loc, NULL, "argument %u of %s must be %s, not %s (%s)", i + 1, e->name,
+              ws, ts, sig);
+    return set_type(e, c->tt->t_error);
+  }
+  e->native = index;
+  return set_type(e, native_param_type(c, n->ret, n->ret_optional));
+}
+
 static PType *check_call(PCheck *c, PExpr *e) {
   PAgg agg = agg_code(e->name);
   if (e->query) {
@@ -825,6 +880,8 @@ static PType *check_call(PCheck *c, PExpr *e) {
   }
   int first = pbuiltin_find(e->name);
   if (first < 0) {
+    int native = find_native(c, e->name);
+    if (native != -2) return check_native_call(c, e, native);
     const char **names = g_new0(const char *, pbuiltins_count + 12);
     uint32_t n = 0;
     for (uint32_t i = 0; i < pbuiltins_count; i++)

@@ -48,5 +48,6 @@ void pcheck_lifecycle(PCheck *c, PSym *s);
 void pcheck_journey(PCheck *c, PSym *s);
 void pcheck_test(PCheck *c, PDecl *d);
 void pcheck_output(PCheck *c);
+void pcheck_extern(PCheck *c, PSym *s);
 
 #endif

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "../runtime/json_write.h"
+#include "../runtime/natives.h"
 #include "../runtime/ptime.h"
 #include "../runtime/vm.h"
 #include "../stdlib/builtins.h"
@@ -740,6 +741,20 @@ static void cg_aggregate(PGen *g, PExpr *e, uint32_t dst) {
   cg_loop_query(g, &p, e, dst);
 }
 
+/* A host function: arguments in consecutive registers, widened to number
+ * where the signature says number, then one CALLN. */
+static void cg_native_call(PGen *g, PExpr *e, uint32_t dst) {
+  const PNative *n = g_ptr_array_index(g->c->natives, e->native);
+  uint32_t mark = g->top;
+  uint32_t count = e->items->len;
+  uint32_t base = reg_alloc(g, count ? count : 1);
+  for (uint32_t i = 0; i < count; i++)
+    cg_expr_num(g, g_ptr_array_index(e->items, i), base + i, n->params[i] == PNT_NUMBER);
+  emit_bx(g, OP_CALLN, (uint16_t)base, (uint32_t)e->native);
+  if (base != dst) emit(g, OP_MOVE, (uint16_t)dst, (uint16_t)base, 0);
+  g->top = mark;
+}
+
 static void cg_call(PGen *g, PExpr *e, uint32_t dst) {
   if (e->agg) {
     cg_aggregate(g, e, dst);
@@ -755,6 +770,10 @@ static void cg_call(PGen *g, PExpr *e, uint32_t dst) {
   }
   if (strcmp(e->name, "entered") == 0 && e->builtin < 0) {
     emit_bx(g, OP_GETG, (uint16_t)dst, (uint32_t)e->sym->slot_entered);
+    return;
+  }
+  if (e->native >= 0) {
+    cg_native_call(g, e, dst);
     return;
   }
   const PBuiltin *b = &pbuiltins[e->builtin];
@@ -1679,6 +1698,13 @@ PModel *pcodegen_model(PCheck *c, bool trace) {
   g_array_free(g.consts, FALSE);
   g_array_free(g.calls, FALSE);
   g_array_free(g.sets, FALSE);
+  /* The model takes the host functions and keeps their libraries open. */
+  g.m->n_natives = c->natives->len;
+  g.m->natives = g_new0(PNative *, c->natives->len + 1);
+  for (guint i = 0; i < c->natives->len; i++) g.m->natives[i] = pnative_copy(g_ptr_array_index(c->natives, i));
+  g.m->n_dl_handles = c->dl_handles->len;
+  g.m->dl_handles = (void **)g_ptr_array_steal(c->dl_handles, NULL);
+  c->dl_handles = g_ptr_array_new();
   g.m->n_traces = g.traces->len;
   g.m->traces = (PTracePoint *)g_array_free(g.traces, FALSE);
   g_hash_table_unref(g.const_index);

@@ -107,6 +107,10 @@ PModel *pcompile(const char *name, const char *text, size_t len, const PCompileO
   PModel *m = NULL;
   if (diags->n_errors == 0) {
     g_autoptr(PCheck) c = pcheck_new(ast, src, diags);
+    if (opts) {
+      c->registry = opts->natives;
+      c->allow_native = opts->allow_native;
+    }
     if (pcheck_run(c)) m = pcodegen_model(c, opts && opts->trace);
   }
   pdiag_sort(diags);

@@ -19,6 +19,8 @@ typedef struct PCompileOptions {
   const char *const *include_dirs; /* NULL-terminated, or NULL */
   bool use_persona_path;           /* also search $PERSONA_PATH */
   bool trace;                      /* a model for explain and coverage */
+  const struct PersonaNatives *natives; /* host functions registered by the embedder */
+  bool allow_native;               /* extern fn may load its library */
 } PCompileOptions;
 
 /* Compiles the root text `text` named `name` (its directory is the base

@@ -44,6 +44,35 @@ typedef struct PersonaModel PersonaModel;
 typedef struct PersonaVM PersonaVM;
 typedef struct PersonaDiagnostics PersonaDiagnostics;
 
+/* ---- host functions (spec 4.7) ---------------------------------------------------
+ *
+ * A model may call C functions of the host like built-ins: functions the
+ * embedding program registers in a PersonaNatives set, and, when the caller
+ * allows it, functions of a shared library named by the model itself:
+ *
+ *   extern fn churn_risk(days_inactive: number, tickets: int) -> number from "libchurn.so"
+ *
+ * Signatures are written "RESULT(PARAM, …)" with the types bool, int,
+ * number and string, each optionally followed by `?`. In C:
+ *   bool    -> int (0 or 1)              int    -> int64_t
+ *   number  -> double                    string -> const char * (UTF-8, NUL-terminated)
+ * and null, for a `T?` argument or result, is: -1 for bool?, INT64_MIN for
+ * int?, NaN for number?, NULL for string?. A string argument is valid for
+ * the call only; a string result is copied at once (the function may return
+ * a static or thread-local buffer). A function must be thread-safe when
+ * VMs on several threads call it.
+ */
+typedef struct PersonaNatives PersonaNatives;
+
+/* An empty set (caller frees, after every model compiled with it). */
+PERSONA_API PersonaNatives *persona_natives_new(void);
+PERSONA_API void persona_natives_free(PersonaNatives *natives);
+/* Registers `fn` under `name` with `signature` ("number(number, int)").
+ * FALSE with PERSONA_ERROR_INVALID for a malformed signature, an unknown
+ * type, or a name used twice. The name and signature are copied. */
+PERSONA_API gboolean persona_natives_add(PersonaNatives *natives, const char *name, const char *signature,
+                                         void (*fn)(void), GError **error);
+
 typedef struct PersonaCompileOptions {
   /* Directories searched for `import "x"` after the importing file's own
    * directory, in order; NULL-terminated, borrowed for the call. */
@@ -55,6 +84,12 @@ typedef struct PersonaCompileOptions {
    * coverage in persona_model_run_tests_full): the model records what each
    * rule contributed. Slower; not needed to evaluate. */
   gboolean trace;
+  /* Host functions the model may call by name; borrowed, must outlive
+   * every model compiled with it. */
+  PersonaNatives *natives;
+  /* Allow `extern fn … from "lib.so"` to load shared libraries (dlopen).
+   * Off by default: a model that names a library is then a compile error. */
+  gboolean allow_native;
 } PersonaCompileOptions;
 
 /* Compiles the model in `path` and its imports. Returns a new model (free
@@ -312,6 +347,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(PersonaModel, persona_model_unref)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PersonaVM, persona_vm_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PersonaDiagnostics, persona_diagnostics_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PersonaStateStore, persona_state_store_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(PersonaNatives, persona_natives_free)
 
 G_END_DECLS
 

@@ -57,6 +57,8 @@ static PersonaModel *compile_common(const char *name, const char *text, gsize le
     copts.include_dirs = opts->include_dirs;
     copts.use_persona_path = opts->use_persona_path;
     copts.trace = opts->trace;
+    copts.natives = opts->natives;
+    copts.allow_native = opts->allow_native;
   }
   PModel *m = NULL;
   if (len > PCOMPILE_MAX_SOURCE)

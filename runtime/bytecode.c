@@ -11,6 +11,7 @@
  * item.
  */
 #include "bytecode.h"
+#include "natives.h"
 
 #include <math.h>
 #include <string.h>
@@ -331,6 +332,14 @@ GBytes *pbc_write(const PModel *m, GError **error) {
     g_set_error(error, PERSONA_ERROR, PERSONA_ERROR_BYTECODE,
                 "a model compiled with trace points (for explain or coverage) cannot be "
                 "written as bytecode");
+    return NULL;
+  }
+  if (m->n_natives > 0) {
+    /* A file would have to name the functions and, for extern fn, load
+     * libraries when it is read: not in format version 1. */
+    g_set_error(error, PERSONA_ERROR, PERSONA_ERROR_BYTECODE,
+                "a model that calls host functions (%s, …) cannot be written as bytecode yet: "
+                "load it from source", ((const PNative *)m->natives[0])->name);
     return NULL;
   }
   Writer w = {.strings = g_ptr_array_new(),

@@ -4,7 +4,10 @@
 #include <math.h>
 #include <string.h>
 
+#include <dlfcn.h>
+
 #include "../stdlib/builtins.h"
+#include "natives.h"
 #include "json_write.h"
 
 #define PERSONA_OP_NAME(name, fmt, syn) #name,
@@ -107,6 +110,10 @@ static void pmodel_free_tables(PModel *m) {
   for (uint32_t i = 0; i < m->n_calls; i++)
     if (m->calls[i].aux) pbuiltin_regex_free(m->calls[i].aux);
   g_free(m->calls);
+  for (uint32_t i = 0; i < m->n_natives; i++) pnative_free(m->natives[i]);
+  g_free(m->natives);
+  for (uint32_t i = 0; i < m->n_dl_handles; i++) dlclose(m->dl_handles[i]);
+  g_free(m->dl_handles);
   for (uint32_t i = 0; i < m->n_sets; i++) g_free(m->sets[i].slots);
   g_free(m->sets);
   for (uint32_t i = 0; i < m->n_plans; i++) pdec_plan_release(&m->plans[i]);

@@ -233,6 +233,10 @@ typedef struct PModel {
 
   PCallSite *calls;
   uint32_t n_calls;
+  struct PNative **natives; /* host functions (owned), CALLN Bx indexes this */
+  uint32_t n_natives;
+  void **dl_handles;        /* libraries of extern fns, closed with the model */
+  uint32_t n_dl_handles;
   PConstSet *sets;
   uint32_t n_sets;
   uint32_t n_dsets;        /* distinct-sets used by `distinct` */

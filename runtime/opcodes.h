@@ -69,6 +69,7 @@
   OP(JMPNULL,  AsBx, "if R[A] is null: pc += sBx")                                 \
   OP(JMPNN,    AsBx, "if R[A] is not null: pc += sBx")                             \
   OP(CALL,     ABx,  "R[A] := call site Bx applied to R[A], R[A+1], …")            \
+  OP(CALLN,    ABx,  "R[A] := host function Bx applied to R[A], R[A+1], …  (libffi)") \
   OP(LEN,      AB,   "R[A] := len(R[B])  (list elements)")                         \
   OP(FORPREP,  A,    "R[A+1] := 0  (R[A] is the list; null is empty)")             \
   OP(FORNEXT,  AsBx, "if R[A+1] < len(R[A]): R[A+2] := R[A][R[A+1]++] else pc += sBx") \

@@ -33,6 +33,7 @@
 #include "../include/persona.h"
 #include "../stdlib/builtins.h"
 #include "bytecode.h"
+#include "natives.h"
 
 #define VERIFY_MAX_REGS 65536u            /* 16-bit register operands */
 #define VERIFY_MAX_BITS ((uint64_t)1 << 27) /* n_code × state bits per block */
@@ -118,6 +119,13 @@ static bool insn_effects(Verifier *v, const PBlock *b, uint32_t pc, Effects *e) 
     rd(e, i->b);
     wr(e, i->a);
     break;
+  case OP_CALLN: {
+    if (i->bx >= m->n_natives) return vfail(v, "host function %u out of range (%u)", i->bx, m->n_natives);
+    uint32_t n = ((const PNative *)m->natives[i->bx])->n_params;
+    for (uint32_t k = 0; k < n; k++) rd(e, (uint32_t)i->a + k);
+    wr(e, i->a);
+    break;
+  }
   case OP_EQSK: case OP_NESK:
     /* The VM reads K[C] as a string without looking: it must be one. */
     if (i->c >= m->n_consts) return vfail(v, "constant %u out of range (%u constants)", i->c, m->n_consts);

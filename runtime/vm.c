@@ -1,6 +1,8 @@
 /* vm.c - the interpreter loop and the per-record driver; see vm.h. */
 #include "vm.h"
 
+#include "natives.h"
+
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -388,6 +390,14 @@ bool pvm_exec(PVMState *st, uint32_t block, PValue *out) {
                        pbuiltins[cs->builtin].name);
       if (!pbuiltins[cs->builtin].fn(&st->call, &R[i->a], cs->nargs, cs->aux, &res))
         return vm_fail(st, b, pc - 1, "%s", st->call.error);
+      R[i->a] = res;
+      NEXT;
+    }
+    CASE(CALLN): {
+      PValue res;
+      char msg[256];
+      if (!pnative_call(m->natives[i->bx], &R[i->a], &st->arena, &res, msg, sizeof msg))
+        return vm_fail(st, b, pc - 1, "%s", msg);
       R[i->a] = res;
       NEXT;
     }

@@ -91,7 +91,10 @@ int pcli_cmd_check(int argc, char **argv, gboolean do_help) {
   g_auto(GStrv) args = NULL; /* the positional arguments, after any "--" */
   g_autofree char *format = NULL;
   gboolean werror = FALSE;
+  gboolean allow_native = FALSE;
   const GOptionEntry entries[] = {
+      {"allow-native", 0, 0, G_OPTION_ARG_NONE, &allow_native,
+       "Let extern fn load the shared libraries the model names (native code)", NULL},
       {"include", 'I', 0, G_OPTION_ARG_FILENAME_ARRAY, &include,
        "Search DIR for imports (repeatable)", "DIR"},
       {"format", 0, 0, G_OPTION_ARG_STRING, &format,
@@ -121,6 +124,7 @@ int pcli_cmd_check(int argc, char **argv, gboolean do_help) {
   PersonaCompileOptions opts = {
       .include_dirs = (const char *const *)include,
       .use_persona_path = TRUE,
+      .allow_native = allow_native,
   };
   gboolean color = !json && pcli_stderr_color();
   gboolean all_ok = TRUE;

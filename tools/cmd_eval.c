@@ -225,7 +225,10 @@ int pcli_cmd_eval(int argc, char **argv, gboolean do_help) {
   gboolean dump = FALSE;
   gint64 budget = 0;
   gint jobs = 1;
+  gboolean allow_native = FALSE;
   const GOptionEntry entries[] = {
+      {"allow-native", 0, 0, G_OPTION_ARG_NONE, &allow_native,
+       "Let extern fn load the shared libraries the model names (native code)", NULL},
       {"jobs", 'j', 0, G_OPTION_ARG_INT, &jobs,
        "Evaluate on N threads (output in input order; without --state)", "N"},
       {"now", 0, 0, G_OPTION_ARG_STRING, &now_text,
@@ -272,6 +275,7 @@ int pcli_cmd_eval(int argc, char **argv, gboolean do_help) {
   PersonaCompileOptions opts = {
       .include_dirs = (const char *const *)include,
       .use_persona_path = TRUE,
+      .allow_native = allow_native,
   };
   g_autoptr(PersonaModel) model = compile_model(args[0], &opts);
   if (!model) return PCLI_EXIT_FAIL;

@@ -76,7 +76,10 @@ int pcli_cmd_explain(int argc, char **argv, gboolean do_help) {
   g_auto(GStrv) include = NULL;
   g_auto(GStrv) args = NULL;
   g_autofree char *id = NULL, *now_text = NULL, *state_path = NULL, *format = NULL;
+  gboolean allow_native = FALSE;
   const GOptionEntry entries[] = {
+      {"allow-native", 0, 0, G_OPTION_ARG_NONE, &allow_native,
+       "Let extern fn load the shared libraries the model names (native code)", NULL},
       {"id", 0, 0, G_OPTION_ARG_STRING, &id, "The key of the profile to explain (required)", "ID"},
       {"now", 0, 0, G_OPTION_ARG_STRING, &now_text, "Evaluate as of TIME (default: the current time)", "TIME"},
       {"state", 0, 0, G_OPTION_ARG_FILENAME, &state_path, "Use the profile's stored state from FILE (read only)", "FILE"},
@@ -105,7 +108,8 @@ int pcli_cmd_explain(int argc, char **argv, gboolean do_help) {
     return pcli_usage_error("explain", "invalid --now '%s'", now_text);
 
   PersonaCompileOptions opts = {.include_dirs = (const char *const *)include, .use_persona_path = TRUE,
-                                .trace = TRUE};
+                                .trace = TRUE,
+                                .allow_native = allow_native};
   g_autoptr(GError) error = NULL;
   g_autoptr(PersonaDiagnostics) diags = NULL;
   g_autoptr(PersonaModel) model = NULL;

@@ -72,7 +72,10 @@ int pcli_cmd_test(int argc, char **argv, gboolean do_help) {
   g_autofree char *junit_path = NULL;
   gboolean coverage = FALSE;
   double min_coverage = -1;
+  gboolean allow_native = FALSE;
   const GOptionEntry entries[] = {
+      {"allow-native", 0, 0, G_OPTION_ARG_NONE, &allow_native,
+       "Let extern fn load the shared libraries the model names (native code)", NULL},
       {"coverage", 0, 0, G_OPTION_ARG_NONE, &coverage, "Report what the tests exercised, and what never", NULL},
       {"min-coverage", 0, 0, G_OPTION_ARG_DOUBLE, &min_coverage,
        "Fail when coverage is below PCT percent (implies --coverage)", "PCT"},
@@ -94,7 +97,8 @@ int pcli_cmd_test(int argc, char **argv, gboolean do_help) {
   CoverageTotals cov = {.on = coverage || min_coverage >= 0};
   /* Rules are only measured in a model compiled with trace points. */
   PersonaCompileOptions opts = {.include_dirs = (const char *const *)include, .use_persona_path = TRUE,
-                                .trace = cov.on};
+                                .trace = cov.on,
+                                .allow_native = allow_native};
   g_autoptr(GString) junit = junit_path ? g_string_new(NULL) : NULL;
   guint passed = 0, failed = 0;
   gboolean all_compiled = TRUE;
