@@ -1703,8 +1703,8 @@ PModel *pcodegen_model(PCheck *c, bool trace) {
   g.m->natives = g_new0(PNative *, c->natives->len + 1);
   for (guint i = 0; i < c->natives->len; i++) g.m->natives[i] = pnative_copy(g_ptr_array_index(c->natives, i));
   g.m->n_dl_handles = c->dl_handles->len;
+  /* steal leaves the checker's array empty: it closes nothing now. */
   g.m->dl_handles = (void **)g_ptr_array_steal(c->dl_handles, NULL);
-  c->dl_handles = g_ptr_array_new();
   g.m->n_traces = g.traces->len;
   g.m->traces = (PTracePoint *)g_array_free(g.traces, FALSE);
   g_hash_table_unref(g.const_index);

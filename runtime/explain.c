@@ -133,7 +133,7 @@ static void human_number(GString *out, double d) {
     pjw_double(out, d);
     return;
   }
-  g_snprintf(buf, sizeof buf, "%.2f", d);
+  g_ascii_formatd(buf, sizeof buf, "%.2f", d); /* never the locale's decimal comma */
   char *dot = strchr(buf, '.');
   if (dot) {
     char *end = buf + strlen(buf) - 1;
