@@ -49,6 +49,7 @@ PExpr *past_expr(PAst *ast, PExprKind kind, const PLoc *loc) {
   e->builtin = -1;
   e->native = -1;
   e->field_index = -1;
+  e->depth = 1;
   return e;
 }
 

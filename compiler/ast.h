@@ -97,6 +97,7 @@ typedef struct PExpr {
   struct PExpr *left, *right;
   GPtrArray *items;  /* PE_LIST, PE_CALL args: PExpr*; PE_RECORD: PRecordField* */
   PQuery *query;     /* PE_CALL with the query form, else NULL */
+  uint32_t depth;    /* parser: levels of nesting, 1 for a leaf (PPARSE_MAX_EXPR_DEPTH) */
 
   /* checker: */
   PType *type;

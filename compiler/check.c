@@ -6,6 +6,7 @@
 #include <dlfcn.h>
 #include <string.h>
 
+#include "../runtime/bytecode.h" /* PBC_MAX_TYPE_DEPTH */
 #include "../runtime/natives.h"
 
 #include "lint.h"
@@ -141,6 +142,17 @@ static bool pcheck_reserved_name(const char *name) {
 PType *pcheck_resolve_type(PCheck *c, PTypeExpr *te) {
   PType *t = NULL;
   if (te->kind == PTE_LIST) {
+    /* Bytecode files hold at most PBC_MAX_TYPE_DEPTH lists inside one
+     * another (a deeper type compiled, but its bytecode would not load).
+     * Reported once, at the outermost list: the inner ones are not
+     * resolved. */
+    int lists = 0;
+    for (const PTypeExpr *x = te; x && x->kind == PTE_LIST; x = x->elem) lists++;
+    if (lists > PBC_MAX_TYPE_DEPTH) {
+      pdiag_error(c->diags, &te->loc, "list types nested too deeply (more than %d levels)",
+                  PBC_MAX_TYPE_DEPTH);
+      return c->tt->t_error;
+    }
     PType *elem = pcheck_resolve_type(c, te->elem);
     if (elem->optional && elem->kind != PTY_ERROR) {
       pdiag_error(c->diags, &te->elem->loc,

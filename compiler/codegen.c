@@ -10,6 +10,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "../runtime/bytecode.h" /* PBC_MAX_VALUE_DEPTH */
 #include "../runtime/json_write.h"
 #include "../runtime/natives.h"
 #include "../runtime/ptime.h"
@@ -1156,13 +1157,32 @@ static uint32_t cg_expr_block(PGen *g, PExpr *e, bool cond, char *name) {
 
 /* ---- consts: run now, keep the value ----------------------------------------------- */
 
+/* True when v nests lists and records at most `room` levels deep (a
+ * scalar is 0 levels); recurses no deeper than `room`. */
+static bool fits_depth(PValue v, int room) {
+  if (v.kind != PV_LIST && v.kind != PV_RECORD) return true;
+  if (room == 0) return false;
+  for (uint32_t i = 0; i < v.len; i++)
+    if (!fits_depth(v.u.items[i], room - 1)) return false;
+  return true;
+}
+
 static bool fold_block(PGen *g, uint32_t block, const PLoc *loc, PValue *out) {
   PVMState st;
   pvm_state_init(&st, g->m);
   st.now_us = 0;
   bool ok = pvm_state_fit(&st) && pvm_exec(&st, block, out);
-  if (ok) *out = pvalue_deep_copy(&g->m->const_arena, *out);
-  else pdiag_error(g->c->diags, loc, "%s", st.error);
+  /* A constant is stored in the model and in bytecode files, whose reader
+   * stops at PBC_MAX_VALUE_DEPTH: refuse what could not be loaded again. */
+  if (ok && !fits_depth(*out, PBC_MAX_VALUE_DEPTH)) {
+    pdiag_error(g->c->diags, loc, "constant nested too deeply (more than %d levels of lists and records)",
+                PBC_MAX_VALUE_DEPTH);
+    ok = false;
+  } else if (ok) {
+    *out = pvalue_deep_copy(&g->m->const_arena, *out);
+  } else {
+    pdiag_error(g->c->diags, loc, "%s", st.error);
+  }
   pvm_state_clear(&st);
   return ok;
 }

@@ -14,6 +14,15 @@
 #include "../compiler/ast.h"
 #include "../compiler/diag.h"
 
+/* The deepest expression the parser accepts, in levels of operators,
+ * calls, lists, records and field accesses (`a + b` is 2 levels, and so
+ * is `f(x)`). Deeper is an error, "expression too deeply nested (more than
+ * N levels)": the checker, the code generator and the formatter recurse
+ * over expressions, and a limit keeps them far from the end of a thread's
+ * stack even under AddressSanitizer. No written model comes near; a
+ * generated one should use `in [ … ]` for long chains of alternatives. */
+#define PPARSE_MAX_EXPR_DEPTH 1000
+
 /* Parses file `file` of `src`. Always returns a PFileAst added to
  * ast->files (with whatever declarations parsed cleanly); errors are in
  * `diags`. */

@@ -84,6 +84,8 @@ const char *pparse_token_display(int token);
 %code {
 #include <string.h>
 
+#include "parse.h" /* PPARSE_MAX_EXPR_DEPTH */
+
 /* A node's location spans its first and last symbols; an empty rule sits
  * at the end of the symbol before it. */
 #define YYLLOC_DEFAULT(Cur, Rhs, N)                                  \
@@ -104,6 +106,7 @@ static void perr(PParseCtx *pc, const PLoc *loc, const char *fmt, ...)
     G_GNUC_PRINTF(3, 4);
 static PExpr *mk_binary(PParseCtx *pc, const PLoc *loc, POp op, PExpr *l, PExpr *r);
 static PExpr *mk_unary(PParseCtx *pc, const PLoc *loc, POp op, PExpr *e);
+static PExpr *nested(PParseCtx *pc, PExpr *e);
 static PExpr *mk_name(PParseCtx *pc, const PLoc *loc, const char *name);
 static GPtrArray *mk_list(PParseCtx *pc, gpointer first);
 static PStep *mk_text_step(PParseCtx *pc, const PLoc *loc, PStepKind kind,
@@ -642,10 +645,12 @@ expr:
   | ANY IDENT IN expr ':' expr %prec QUANT {
       $$ = past_expr(pc->ast, PE_QUANT, &@$);
       $$->quant_all = false; $$->name = $2; $$->left = $4; $$->right = $6;
+      $$ = nested(pc, $$);
     }
   | ALL IDENT IN expr ':' expr %prec QUANT {
       $$ = past_expr(pc->ast, PE_QUANT, &@$);
       $$->quant_all = true; $$->name = $2; $$->left = $4; $$->right = $6;
+      $$ = nested(pc, $$);
     }
   ;
 
@@ -658,6 +663,7 @@ primary:
   | '(' expr ')'            { $$ = $2; $$->parens = true; }
   | primary '.' fieldname {
       $$ = past_expr(pc->ast, PE_FIELD, &@$); $$->left = $1; $$->name = $3;
+      $$ = nested(pc, $$);
     }
   ;
 
@@ -700,13 +706,16 @@ call:
     }
   | callee '(' args ')' {
       $$ = past_expr(pc->ast, PE_CALL, &@$); $$->name = $1; $$->items = $3;
+      $$ = nested(pc, $$);
     }
   | callee '(' args ',' ')' {
       $$ = past_expr(pc->ast, PE_CALL, &@$); $$->name = $1; $$->items = $3;
+      $$ = nested(pc, $$);
     }
   | callee '(' query ')' {
       $$ = past_expr(pc->ast, PE_CALL, &@$); $$->name = $1;
       $$->items = past_list(pc->ast); $$->query = $3;
+      $$ = nested(pc, $$);
     }
   ;
 
@@ -746,9 +755,9 @@ fieldname:
   ;
 
 list:
-    '[' ']'             { $$ = past_expr(pc->ast, PE_LIST, &@$); $$->items = past_list(pc->ast); }
-  | '[' exprs ']'       { $$ = past_expr(pc->ast, PE_LIST, &@$); $$->items = $2; }
-  | '[' exprs ',' ']'   { $$ = past_expr(pc->ast, PE_LIST, &@$); $$->items = $2; }
+    '[' ']'             { $$ = past_expr(pc->ast, PE_LIST, &@$); $$->items = past_list(pc->ast); $$ = nested(pc, $$); }
+  | '[' exprs ']'       { $$ = past_expr(pc->ast, PE_LIST, &@$); $$->items = $2; $$ = nested(pc, $$); }
+  | '[' exprs ',' ']'   { $$ = past_expr(pc->ast, PE_LIST, &@$); $$->items = $2; $$ = nested(pc, $$); }
   ;
 
 exprs:
@@ -757,9 +766,9 @@ exprs:
   ;
 
 record:
-    '{' '}'             { $$ = past_expr(pc->ast, PE_RECORD, &@$); $$->items = past_list(pc->ast); }
-  | '{' rfields '}'     { $$ = past_expr(pc->ast, PE_RECORD, &@$); $$->items = $2; }
-  | '{' rfields ',' '}' { $$ = past_expr(pc->ast, PE_RECORD, &@$); $$->items = $2; }
+    '{' '}'             { $$ = past_expr(pc->ast, PE_RECORD, &@$); $$->items = past_list(pc->ast); $$ = nested(pc, $$); }
+  | '{' rfields '}'     { $$ = past_expr(pc->ast, PE_RECORD, &@$); $$->items = $2; $$ = nested(pc, $$); }
+  | '{' rfields ',' '}' { $$ = past_expr(pc->ast, PE_RECORD, &@$); $$->items = $2; $$ = nested(pc, $$); }
   ;
 
 rfields:
@@ -795,13 +804,41 @@ static PExpr *mk_binary(PParseCtx *pc, const PLoc *loc, POp op, PExpr *l, PExpr 
   e->op = op;
   e->left = l;
   e->right = r;
-  return e;
+  return nested(pc, e);
 }
 
 static PExpr *mk_unary(PParseCtx *pc, const PLoc *loc, POp op, PExpr *operand) {
   PExpr *e = past_expr(pc->ast, PE_UNARY, loc);
   e->op = op;
   e->left = operand;
+  return nested(pc, e);
+}
+
+static uint32_t depth_of(const PExpr *e) { return e ? e->depth : 0; }
+
+/* Sets e->depth from its operands' and reports an expression nested more
+ * than PPARSE_MAX_EXPR_DEPTH levels. The checker, the code generator and
+ * the formatter walk expressions recursively, so without a limit a long
+ * chain like `a + a + … + a` (each `+` one level deeper: left-associative
+ * operators nest without growing the parser's own stack, which limits
+ * only brackets) overflows the C stack (found by fuzz/fuzz_compile.c).
+ * Only the node at exactly one level too deep reports, so a 200 000-term
+ * chain gives one error, not 199 000. */
+static PExpr *nested(PParseCtx *pc, PExpr *e) {
+  uint32_t d = MAX(depth_of(e->left), depth_of(e->right));
+  for (guint i = 0; e->items && i < e->items->len; i++) {
+    const void *item = g_ptr_array_index(e->items, i);
+    const PExpr *x = e->kind == PE_RECORD ? ((const PRecordField *)item)->value : item;
+    d = MAX(d, depth_of(x));
+  }
+  if (e->query)
+    d = MAX(d, MAX(depth_of(e->query->list),
+                   MAX(depth_of(e->query->where), depth_of(e->query->window_expr))));
+  e->depth = d + 1;
+  if (e->depth == PPARSE_MAX_EXPR_DEPTH + 1)
+    pdiag_add(pc->diags, PDIAG_ERROR, &e->loc,
+              "split it into named parts with `let`, or test many values with `in [ … ]`",
+              "expression too deeply nested (more than %d levels)", PPARSE_MAX_EXPR_DEPTH);
   return e;
 }
 

@@ -21,8 +21,6 @@
 #include "json_decode.h"
 
 #define PBC_NONE UINT32_MAX     /* a string reference that is absent */
-#define PBC_MAX_VALUE_DEPTH 64  /* nesting of constant lists/records */
-#define PBC_MAX_TYPE_DEPTH 32   /* list<list<…>> in a decode plan */
 
 /* ---- writing --------------------------------------------------------------------- */
 

@@ -34,6 +34,13 @@
 #define PBC_HEADER_LEN 24u  /* magic, version u32, flags u32, length u64 */
 #define PBC_TRAILER_LEN 32u /* SHA-256 */
 #define PBC_MAX_FILE ((gsize)256 << 20)
+/* How deep the reader recurses. The compiler refuses models beyond them
+ * (a const or a default nested deeper, a field type with more `list<`
+ * inside one another), so that every model it builds can be saved and
+ * loaded again: fuzz/fuzz_compile.c found models that compiled but whose
+ * bytecode would not load. */
+#define PBC_MAX_VALUE_DEPTH 64  /* nesting of constant lists/records */
+#define PBC_MAX_TYPE_DEPTH 32   /* list<list<…>> in a decode plan */
 
 /* Serialises a model. Fails (PERSONA_ERROR_BYTECODE) for a model compiled
  * with trace points. */

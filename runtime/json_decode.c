@@ -749,7 +749,7 @@ static bool read_string(Dec *d, const char **out, size_t *out_len, const char **
     }
   }
   if (*out_len > PDEC_MAX_STRING)
-    return fail_path(d, ERR_FATAL, "string longer than %u bytes", PDEC_MAX_STRING);
+    return fail_path(d, ERR_FATAL, "string longer than the limit of %u bytes", PDEC_MAX_STRING);
   return true;
 }
 
@@ -863,7 +863,7 @@ static bool decode_list(Dec *d, const PDecodeType *t, bool pii, PValue *out) {
     for (;;) {
       skip_ws(d);
       if (index >= PDEC_MAX_LIST)
-        return fail_path(d, ERR_FATAL, "list longer than %u elements", PDEC_MAX_LIST);
+        return fail_path(d, ERR_FATAL, "list longer than the limit of %u elements", PDEC_MAX_LIST);
       push_index(d, index);
       PValue v;
       bool keep = true;

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds Persona twice (optimised, and with AddressSanitizer +
-# UndefinedBehaviorSanitizer) and runs every test in both builds; then
+# UndefinedBehaviorSanitizer) and runs every test in both builds, and the
+# CLI golden tests of the optimised build under valgrind memcheck; then
 # builds the thread test alone with ThreadSanitizer and runs it: eight
 # threads on one model, where any report fails (docs/embedding.md).
 set -euo pipefail
@@ -12,6 +13,11 @@ jobs=$(nproc)
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPERSONA_WERROR=ON >/dev/null
 cmake --build build -j"$jobs"
 ctest --test-dir build --output-on-failure -j"$jobs"
+
+# The CLI golden tests again under valgrind memcheck: any invalid access,
+# uninitialised read or leaked block fails (tests/valgrind/run.sh; about
+# half a minute on two cores).
+bash tests/valgrind/run.sh build
 
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DPERSONA_SANITIZE=ON -DPERSONA_WERROR=ON >/dev/null
 cmake --build build-asan -j"$jobs"

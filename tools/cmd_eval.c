@@ -15,7 +15,8 @@ static const char eval_description[] =
     "written, in input order, to standard output or to -o FILE.\n"
     "\n"
     "Every input line gives exactly one output line. A record that cannot be\n"
-    "evaluated (bad JSON, a wrong field type, an empty line) gives\n"
+    "evaluated (bad JSON, a wrong field type, an empty line, a line longer\n"
+    "than --max-line-bytes) gives\n"
     "  {\"id\":…,\"line\":N,\"error\":\"…\"}\n"
     "and evaluation goes on with the next one. A last line without a newline\n"
     "is a record; a file ending in a newline has no empty record after it.\n"
@@ -122,13 +123,15 @@ static PersonaModel *compile_model(const char *path, const PersonaCompileOptions
  * when it is not NULL; returns the exit status. */
 /* --budget: instructions per record, 0 = no limit. */
 static guint64 eval_budget;
+/* --max-line-bytes: longer input lines are records that give an error. */
+static gsize eval_max_line = PCLI_MAX_LINE_DEFAULT;
 
 static int run_eval(PersonaModel *model, const char *in_path, const char *out_path,
                     PersonaStateStore *store, gint64 now_us) {
   g_autoptr(GError) error = NULL;
   PcliLineReader r;
   PcliWriter w;
-  if (!pcli_open_eval_io(&r, in_path, &w, out_path)) return PCLI_EXIT_FAIL;
+  if (!pcli_open_eval_io(&r, in_path, eval_max_line, &w, out_path)) return PCLI_EXIT_FAIL;
 
   g_autoptr(PersonaVM) vm = persona_vm_new(model);
   persona_vm_set_budget(vm, eval_budget);
@@ -140,9 +143,15 @@ static int run_eval(PersonaModel *model, const char *in_path, const char *out_pa
   gboolean ok = TRUE;
   while (pcli_reader_next(&r, &line, &len, &error)) {
     line_no++;
-    PersonaEvalStatus rc =
-        store ? persona_vm_eval_json_store(vm, line, len, store, now_us, line_no, w.buf)
-              : persona_vm_eval_json(vm, line, len, now_us, line_no, w.buf);
+    PersonaEvalStatus rc;
+    if (r.too_long) {
+      /* Its bytes are gone; it keeps its state, like any failed record. */
+      pcli_line_too_long(w.buf, line_no, r.max_line);
+      rc = PERSONA_EVAL_RECORD_ERROR;
+    } else {
+      rc = store ? persona_vm_eval_json_store(vm, line, len, store, now_us, line_no, w.buf)
+                 : persona_vm_eval_json(vm, line, len, now_us, line_no, w.buf);
+    }
     if (rc != PERSONA_EVAL_OK) failed++;
     g_string_append_c(w.buf, '\n');
     if (!pcli_writer_maybe_flush(&w, &error)) {
@@ -151,7 +160,7 @@ static int run_eval(PersonaModel *model, const char *in_path, const char *out_pa
     }
     /* The clock is read every 1024 records (or per long record), not per
      * record. */
-    if (progress.enabled && ((line_no & 1023) == 0 || len >= PCLI_WRITE_CHUNK))
+    if (progress.enabled && ((line_no & 1023) == 0 || len >= PCLI_WRITE_CHUNK || r.too_long))
       progress_tick(&progress, line_no, r.bytes);
   }
   if (error) ok = FALSE;
@@ -159,12 +168,14 @@ static int run_eval(PersonaModel *model, const char *in_path, const char *out_pa
   return pcli_finish_eval(&r, &w, ok, error, failed, line_no);
 }
 
-gboolean pcli_open_eval_io(PcliLineReader *r, const char *in_path, PcliWriter *w, const char *out_path) {
+gboolean pcli_open_eval_io(PcliLineReader *r, const char *in_path, gsize max_line, PcliWriter *w,
+                           const char *out_path) {
   g_autoptr(GError) error = NULL;
   if (!pcli_reader_open(r, in_path, &error)) {
     pcli_error("%s", error->message);
     return FALSE;
   }
+  r->max_line = max_line;
   if (!pcli_writer_open(w, out_path, &error)) {
     pcli_error("%s", error->message);
     pcli_writer_close(w);
@@ -224,6 +235,7 @@ int pcli_cmd_eval(int argc, char **argv, gboolean do_help) {
   g_autofree char *state = NULL;
   gboolean dump = FALSE;
   gint64 budget = 0;
+  gint64 max_line = (gint64)PCLI_MAX_LINE_DEFAULT;
   gint jobs = 1;
   gboolean allow_native = FALSE;
   const GOptionEntry entries[] = {
@@ -243,6 +255,8 @@ int pcli_cmd_eval(int argc, char **argv, gboolean do_help) {
        "Print the compiled bytecode and exit", NULL},
       {"budget", 0, 0, G_OPTION_ARG_INT64, &budget,
        "At most N VM instructions per record (default: no limit)", "N"},
+      {"max-line-bytes", 0, 0, G_OPTION_ARG_INT64, &max_line,
+       "Input lines longer than N bytes are errors (default: 67108864, 64 MiB)", "N"},
       {G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &args, NULL, NULL},
       {NULL, 0, 0, 0, NULL, NULL, NULL},
   };
@@ -259,7 +273,10 @@ int pcli_cmd_eval(int argc, char **argv, gboolean do_help) {
     return pcli_usage_error("eval", "too many arguments (expected MODEL [PROFILES.jsonl])");
   if (budget < 0) return pcli_usage_error("eval", "--budget must be 0 (no limit) or more");
   if (jobs < 1 || jobs > 256) return pcli_usage_error("eval", "--jobs must be between 1 and 256");
+  if (max_line < 1 || (guint64)max_line >= G_MAXSIZE)
+    return pcli_usage_error("eval", "--max-line-bytes must be 1 or more");
   eval_budget = (guint64)budget;
+  eval_max_line = (gsize)max_line;
 
   gint64 now_us;
   if (now_text) {
@@ -291,6 +308,7 @@ int pcli_cmd_eval(int argc, char **argv, gboolean do_help) {
   }
   const char *in_path = n_args > 1 ? args[1] : NULL;
   if (state) return run_eval_with_state(model, in_path, output, state, now_us);
-  if (jobs > 1) return pcli_eval_parallel(model, in_path, output, now_us, eval_budget, (guint)jobs);
+  if (jobs > 1)
+    return pcli_eval_parallel(model, in_path, output, now_us, eval_budget, eval_max_line, (guint)jobs);
   return run_eval(model, in_path, output, NULL, now_us);
 }

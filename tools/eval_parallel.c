@@ -12,10 +12,12 @@
 #include <string.h>
 
 enum { BATCH_BYTES = 1 << 20, BATCH_LINES = 4096 };
+#define TOO_LONG G_MAXSIZE
 
 typedef struct Batch {
   GString *in;          /* the lines, each followed by '\0' (not part of the line) */
-  GArray *spans;        /* gsize pairs: offset, length */
+  GArray *spans;        /* gsize pairs: offset, length; offset TOO_LONG for a
+                           line over the limit (its bytes were never read in) */
   guint64 first_line;
   GString *out;
   guint64 failed;
@@ -26,6 +28,7 @@ typedef struct Pool {
   PersonaModel *model;
   gint64 now_us;
   guint64 budget;
+  gsize max_line;
   GAsyncQueue *todo;    /* Batch*, or the pool itself as the stop sign */
   GMutex lock;
   GCond done_cond;
@@ -47,8 +50,8 @@ static void batch_free(Batch *b) {
   g_free(b);
 }
 
-static void batch_add(Batch *b, const char *line, gsize len) {
-  gsize span[2] = {b->in->len, len};
+static void batch_add(Batch *b, const char *line, gsize len, gboolean too_long) {
+  gsize span[2] = {too_long ? TOO_LONG : b->in->len, len};
   g_string_append_len(b->in, line, (gssize)len);
   g_string_append_c(b->in, '\0');
   g_array_append_val(b->spans, span);
@@ -57,9 +60,13 @@ static void batch_add(Batch *b, const char *line, gsize len) {
 static void batch_eval(Pool *p, PersonaVM *vm, Batch *b) {
   for (guint i = 0; i < b->spans->len; i++) {
     const gsize *span = &g_array_index(b->spans, gsize, i * 2);
-    if (persona_vm_eval_json(vm, b->in->str + span[0], span[1], p->now_us, b->first_line + i, b->out) !=
-        PERSONA_EVAL_OK)
+    if (span[0] == TOO_LONG) {
+      pcli_line_too_long(b->out, b->first_line + i, p->max_line);
       b->failed++;
+    } else if (persona_vm_eval_json(vm, b->in->str + span[0], span[1], p->now_us, b->first_line + i,
+                                    b->out) != PERSONA_EVAL_OK) {
+      b->failed++;
+    }
     g_string_append_c(b->out, '\n');
   }
 }
@@ -95,12 +102,16 @@ static gboolean write_oldest(Pool *p, GQueue *pending, PcliWriter *w, guint64 *f
 }
 
 int pcli_eval_parallel(PersonaModel *model, const char *in_path, const char *out_path, gint64 now_us,
-                       guint64 budget, guint jobs) {
+                       guint64 budget, gsize max_line, guint jobs) {
   g_autoptr(GError) error = NULL;
   PcliLineReader r;
   PcliWriter w;
-  if (!pcli_open_eval_io(&r, in_path, &w, out_path)) return PCLI_EXIT_FAIL;
-  Pool p = {.model = model, .now_us = now_us, .budget = budget, .todo = g_async_queue_new()};
+  if (!pcli_open_eval_io(&r, in_path, max_line, &w, out_path)) return PCLI_EXIT_FAIL;
+  Pool p = {.model = model,
+            .now_us = now_us,
+            .budget = budget,
+            .max_line = max_line,
+            .todo = g_async_queue_new()};
   g_mutex_init(&p.lock);
   g_cond_init(&p.done_cond);
   GThread **threads = g_new0(GThread *, jobs);
@@ -118,7 +129,7 @@ int pcli_eval_parallel(PersonaModel *model, const char *in_path, const char *out
         more = FALSE;
         break;
       }
-      batch_add(b, line, len);
+      batch_add(b, line, len, r.too_long);
       line_no++;
     }
     if (b->spans->len == 0) {

@@ -4,6 +4,9 @@
  * through it. Input is read with read(2) in 1 MiB blocks and split with
  * memchr; output is appended to one GString and written with write(2) once
  * it holds 1 MiB. Per line there is no system call and no allocation.
+ * A line longer than the reader's max_line (64 MiB unless
+ * --max-line-bytes says otherwise) is read through without being kept:
+ * memory stays bounded whatever the input, and the line still counts.
  */
 #include "cli.h"
 
@@ -68,6 +71,7 @@ gboolean pcli_reader_open(PcliLineReader *r, const char *path, GError **error) {
   }
   r->cap = READ_BLOCK;
   r->buf = g_malloc(r->cap);
+  r->max_line = PCLI_MAX_LINE_DEFAULT;
   return TRUE;
 }
 
@@ -81,7 +85,12 @@ static gboolean reader_make_room(PcliLineReader *r, GError **error) {
     r->start = 0;
   }
   if (r->end < r->cap) return TRUE;
+  /* The buffer never needs more than max_line + 1 bytes: one byte more
+   * than the longest line we keep shows that a line is too long. The
+   * caller only gets here with a line of at most max_line bytes. */
   gsize cap = r->cap * 2;
+  if (cap < r->cap || (r->max_line < G_MAXSIZE && cap > r->max_line + 1))
+    cap = MAX(r->max_line + 1, r->cap + 1);
   char *buf = cap > r->cap ? g_try_realloc(r->buf, cap) : NULL;
   if (!buf) {
     g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_NOMEM,
@@ -110,31 +119,74 @@ static gboolean reader_fill(PcliLineReader *r, GError **error) {
   return TRUE;
 }
 
+/* Returns a line of `total` bytes that was too long: empty, flagged. */
+static gboolean reader_too_long(PcliLineReader *r, const char **line, gsize *len, guint64 total) {
+  r->too_long = TRUE;
+  r->too_long_len = total;
+  r->skipping = FALSE;
+  r->skipped = 0;
+  *line = r->buf + r->start;
+  *len = 0;
+  return TRUE;
+}
+
+/* Drops the unfinished line's bytes from the buffer once it is known to be
+ * too long, so that a line of gigabytes costs no memory: only how many
+ * bytes went is remembered. */
+static void reader_discard(PcliLineReader *r) {
+  r->skipping = TRUE;
+  r->skipped += r->end - r->start;
+  r->start = r->scan = r->end;
+}
+
 gboolean pcli_reader_next(PcliLineReader *r, const char **line, gsize *len,
                           GError **error) {
+  r->too_long = FALSE;
   for (;;) {
     /* `scan` remembers how far the unfinished line was searched, so a
      * long line is scanned once however many blocks it spans. */
     char *nl = memchr(r->buf + r->scan, '\n', r->end - r->scan);
     if (nl) {
-      *line = r->buf + r->start;
-      *len = (gsize)(nl - *line);
+      gsize start = r->start, n = (gsize)(nl - (r->buf + start));
       r->start = r->scan = (gsize)(nl - r->buf) + 1;
-      r->bytes += *len + 1;
+      r->bytes += r->skipped + n + 1;
+      if (r->skipping || n > r->max_line) return reader_too_long(r, line, len, r->skipped + n);
+      *line = r->buf + start;
+      *len = n;
       return TRUE;
     }
     r->scan = r->end;
+    if (r->skipping || r->end - r->start > r->max_line) reader_discard(r);
     if (r->eof) {
-      if (r->start == r->end) return FALSE;
+      if (r->start == r->end && !r->skipping) return FALSE;
       /* The last line, without a newline, is still a record. */
+      gsize n = r->end - r->start;
+      r->bytes += r->skipped + n;
+      if (r->skipping) return reader_too_long(r, line, len, r->skipped);
       *line = r->buf + r->start;
-      *len = r->end - r->start;
-      r->bytes += *len;
+      *len = n;
       r->start = r->scan = r->end;
       return TRUE;
     }
     if (!reader_fill(r, error)) return FALSE;
   }
+}
+
+char *pcli_format_size(guint64 bytes) {
+  if (bytes >= ((guint64)1 << 30) && bytes % ((guint64)1 << 30) == 0)
+    return g_strdup_printf("%" G_GUINT64_FORMAT " GiB", bytes >> 30);
+  if (bytes >= ((guint64)1 << 20) && bytes % ((guint64)1 << 20) == 0)
+    return g_strdup_printf("%" G_GUINT64_FORMAT " MiB", bytes >> 20);
+  if (bytes >= ((guint64)1 << 10) && bytes % ((guint64)1 << 10) == 0)
+    return g_strdup_printf("%" G_GUINT64_FORMAT " KiB", bytes >> 10);
+  return g_strdup_printf("%" G_GUINT64_FORMAT " byte%s", bytes, bytes == 1 ? "" : "s");
+}
+
+void pcli_line_too_long(GString *out, guint64 line_no, gsize max_line) {
+  g_autofree char *size = pcli_format_size(max_line);
+  g_string_append_printf(out, "{\"id\":null,\"line\":%" G_GUINT64_FORMAT
+                              ",\"error\":\"line is longer than %s\"}",
+                         line_no, size);
 }
 
 void pcli_reader_close(PcliLineReader *r) {
