@@ -8,7 +8,9 @@
  *     state the first left (the code generator's output through the VM),
  *   - written as bytecode and read back, and the reloaded model must give
  *     byte for byte the same results (else the target aborts: a finding),
- *   - tested (its `test` blocks, which need no input but the model).
+ *   - compiled again with trace points, explained (text and JSON, with
+ *     the state of a first evaluation) and tested with coverage (its `test`
+ *     blocks, which need no input but the model).
  * Imports resolve against a directory that does not exist, so only an
  * absolute path could read a file, and native libraries stay disallowed
  * (the default options).
@@ -61,6 +63,35 @@ static void check_bytecode_round_trip(PersonaModel *model, const GString *expect
   persona_model_unref(again);
 }
 
+/* The model compiled with trace points (it compiled without, so it
+ * must compile with): explanations and test coverage. */
+static void explain_and_test(const char *text, size_t size) {
+  PersonaCompileOptions opts = {.trace = TRUE};
+  PersonaModel *model = persona_compile_source("/nonexistent/fuzz.persona", text, size, &opts,
+                                               NULL, NULL);
+  if (!model) abort();
+  PersonaVM *vm = persona_vm_new(model);
+  persona_vm_set_budget(vm, FUZZ_BUDGET);
+  GString *out = g_string_new(NULL), *state = g_string_new(NULL);
+  gsize len = strlen(compile_profile);
+  persona_vm_eval_json_state(vm, compile_profile, len, NULL, 0, FUZZ_NOW_US, 1, out, state);
+  persona_vm_explain(vm, compile_profile, len, state->str, state->len, FUZZ_NOW_US + FUZZ_DAY_US,
+                     FALSE, out);
+  persona_vm_explain(vm, compile_profile, len, NULL, 0, FUZZ_NOW_US, TRUE, out);
+  persona_vm_free(vm);
+
+  GString *report = g_string_new(NULL), *junit = g_string_new(NULL), *coverage = g_string_new(NULL);
+  guint passed = 0, failed = 0, covered = 0, coverable = 0;
+  persona_model_run_tests_full(model, report, junit, coverage, &passed, &failed, &covered,
+                               &coverable);
+  g_string_free(report, TRUE);
+  g_string_free(junit, TRUE);
+  g_string_free(coverage, TRUE);
+  g_string_free(state, TRUE);
+  g_string_free(out, TRUE);
+  persona_model_unref(model);
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
   return 0;
 }
@@ -80,10 +111,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   check_bytecode_round_trip(model, out);
   g_string_free(out, TRUE);
 
-  GString *report = g_string_new(NULL);
-  guint passed = 0, failed = 0;
-  persona_model_run_tests(model, report, NULL, &passed, &failed);
-  g_string_free(report, TRUE);
   persona_model_unref(model);
+  explain_and_test((const char *)data, size);
   return 0;
 }

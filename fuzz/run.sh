@@ -30,7 +30,10 @@ jobs=$(nproc)
 if [ ! -f "$build/CMakeCache.txt" ]; then
   CC=clang cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPERSONA_FUZZ=ON >/dev/null
 fi
-cmake --build "$build" -j"$jobs" --target persona_cli "${all[@]/#/fuzz_}" >/dev/null
+if ! cmake --build "$build" -j"$jobs" --target persona_cli "${all[@]/#/fuzz_}" >"$build/fuzz-build.log" 2>&1; then
+  cat "$build/fuzz-build.log" >&2
+  exit 1
+fi
 bash fuzz/seeds.sh "$build/persona" "$build/seeds"
 
 # The largest input per target: a model, a bytecode file, a state file

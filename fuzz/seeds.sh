@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # fuzz/seeds.sh PERSONA OUT - writes the generated seed corpora of the fuzz
-# targets into OUT/TARGET/ (one input per file, named by its SHA-1, so
-# running it again adds nothing twice). PERSONA is the `persona` binary.
+# targets into OUT/TARGET/ (one input per file, named by its SHA-1),
+# replacing what an earlier run wrote. PERSONA is the `persona` binary.
 #
 #   compile   every .persona file of examples/, tests/ and fuzz/seeds/, and
 #             every ```persona block of the docs
@@ -21,6 +21,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 persona=$(realpath "$1")
 out=$2
+# Written afresh each time: a .pbc holds its source's path, and the docs'
+# models are compiled from a new temporary directory each run.
+rm -rf "${out:?}"/{compile,decode,bytecode,state}
 mkdir -p "$out"/{compile,decode,bytecode,state}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

@@ -114,6 +114,12 @@ static bool read_journey(PVMState *st, const PValue *f, char *err, size_t size) 
     const PJourneyCode *j = &m->journeys[i];
     if (!str_is(f[J_NAME], j->name)) continue;
     PJState js = {.run = f[J_RUN].u.i};
+    /* A run count is never negative, and entering again adds one: a forged
+     * INT64_MAX made that `run++` a signed overflow (found by
+     * fuzz/fuzz_state.c; fuzz/regressions/state/run_count_max.jsonl). */
+    if (js.run < 0 || js.run == INT64_MAX)
+      return fail(err, size, "journey %s has an invalid run count %" G_GINT64_FORMAT, j->name,
+                  (gint64)js.run);
     if (!read_status(f[J_STATUS], &js.status))
       return fail(err, size, "journey %s has an unknown status '%.*s'", j->name, (int)f[J_STATUS].len,
                   f[J_STATUS].u.s);
