@@ -73,8 +73,40 @@ static int four_digits(const char *s) {
   return hi * 100 + lo;
 }
 
-/* "YYYY-MM-DD" at s (10 bytes available): days since the epoch. */
+/* Parsed dates, per thread: the events of millions of profiles fall on a
+ * few hundred days, so most dates are found here instead of being
+ * validated and converted again (callgrind: ptime_parse 178 -> ~60
+ * instructions per timestamp on the benchmark data). Keyed by the 10 bytes
+ * themselves, so a hit is exact. */
+enum { DATE_CACHE = 512 };
+typedef struct DateEntry {
+  uint64_t head;   /* bytes 0..7 of "YYYY-MM-DD" */
+  uint16_t tail;   /* bytes 8..9 */
+  bool valid;
+  int64_t days;
+} DateEntry;
+static _Thread_local DateEntry date_cache[DATE_CACHE];
+
+static bool parse_date_uncached(const char *s, int64_t *days);
+
 static bool parse_date(const char *s, int64_t *days) {
+  uint64_t head;
+  uint16_t tail;
+  memcpy(&head, s, 8);
+  memcpy(&tail, s + 8, 2);
+  uint64_t h = (head ^ (head >> 29) ^ ((uint64_t)tail << 7)) * UINT64_C(0x9E3779B97F4A7C15);
+  DateEntry *e = &date_cache[h >> (64 - 9)];
+  if (e->valid && e->head == head && e->tail == tail) {
+    *days = e->days;
+    return true;
+  }
+  if (!parse_date_uncached(s, days)) return false;
+  *e = (DateEntry){head, tail, true, *days};
+  return true;
+}
+
+/* "YYYY-MM-DD" at s (10 bytes available): days since the epoch. */
+static bool parse_date_uncached(const char *s, int64_t *days) {
   if (s[4] != '-' || s[7] != '-') return false;
   int y = four_digits(s), m = two_digits(s + 5), d = two_digits(s + 8);
   if (y < 1 || m < 1 || m > 12 || d < 1) return false;
