@@ -370,18 +370,26 @@ static bool cg_compare_string_const(PGen *g, PExpr *e, uint32_t dst) {
   return true;
 }
 
+static bool is_int_like(const PExpr *e) {
+  PTypeKind k = kind_of(e);
+  return e->type && !e->type->optional && (k == PTY_INT || k == PTY_TIME || k == PTY_DURATION);
+}
+
 static void cg_compare(PGen *g, PExpr *e, uint32_t dst) {
   if (cg_compare_string_const(g, e, dst)) return;
   uint32_t mark = g->top;
   uint32_t ra = reg_alloc(g, 1), rb = reg_alloc(g, 1);
   cg_operands(g, e, ra, rb);
+  /* Two non-null 64-bit values of one kind: compare the integers. */
+  bool ints = is_int_like(e->left) && is_int_like(e->right) && kind_of(e->left) == kind_of(e->right);
+  uint8_t lt = ints ? OP_LTI : OP_LT, le = ints ? OP_LEI : OP_LE;
   switch (e->op) {
   case POP_EQ: emit(g, OP_EQ, (uint16_t)dst, (uint16_t)ra, (uint16_t)rb); break;
   case POP_NE: emit(g, OP_NE, (uint16_t)dst, (uint16_t)ra, (uint16_t)rb); break;
-  case POP_LT: emit(g, OP_LT, (uint16_t)dst, (uint16_t)ra, (uint16_t)rb); break;
-  case POP_LE: emit(g, OP_LE, (uint16_t)dst, (uint16_t)ra, (uint16_t)rb); break;
-  case POP_GT: emit(g, OP_LT, (uint16_t)dst, (uint16_t)rb, (uint16_t)ra); break;
-  case POP_GE: emit(g, OP_LE, (uint16_t)dst, (uint16_t)rb, (uint16_t)ra); break;
+  case POP_LT: emit(g, lt, (uint16_t)dst, (uint16_t)ra, (uint16_t)rb); break;
+  case POP_LE: emit(g, le, (uint16_t)dst, (uint16_t)ra, (uint16_t)rb); break;
+  case POP_GT: emit(g, lt, (uint16_t)dst, (uint16_t)rb, (uint16_t)ra); break;
+  case POP_GE: emit(g, le, (uint16_t)dst, (uint16_t)rb, (uint16_t)ra); break;
   default: break;
   }
   g->top = mark;
@@ -517,7 +525,7 @@ static void cg_query_filters(PGen *g, PQuery *q, PRecordType *rt, uint32_t elem,
       at = (uint32_t)g->field_cache[rt->at_field];
     else
       emit(g, OP_GETF, (uint16_t)at, (uint16_t)elem, (uint16_t)rt->at_field);
-    emit(g, OP_LT, (uint16_t)t, (uint16_t)at, (uint16_t)lo);
+    emit(g, OP_LTI, (uint16_t)t, (uint16_t)at, (uint16_t)lo); /* both non-null times */
     emit_skip(g, OP_JMPT, (uint16_t)t, head);
   }
   if (q->where) {

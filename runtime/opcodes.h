@@ -59,6 +59,8 @@
   OP(NESK,     ABC,  "R[A] := R[B] != K[C]  (R[B] a string or null, K[C] a string)") \
   OP(LT,       ABC,  "R[A] := R[B] < R[C]  (false when either is null)")           \
   OP(LE,       ABC,  "R[A] := R[B] <= R[C]  (false when either is null)")          \
+  OP(LTI,      ABC,  "R[A] := R[B] < R[C]  (int, time or duration, neither null)")  \
+  OP(LEI,      ABC,  "R[A] := R[B] <= R[C]  (int, time or duration, neither null)") \
   OP(IN,       ABC,  "R[A] := R[B] in list R[C]  (false for null)")                \
   OP(INSET,    ABC,  "R[A] := R[B] in constant set C  (false for null)")           \
   OP(NOT,      AB,   "R[A] := not R[B]  (not null = true)")                        \

@@ -135,7 +135,7 @@ static bool insn_effects(Verifier *v, const PBlock *b, uint32_t pc, Effects *e) 
     break;
   case OP_ADDI: case OP_SUBI: case OP_MULI: case OP_MODI: case OP_ADDN: case OP_SUBN: case OP_MULN:
   case OP_DIVN: case OP_MODN: case OP_MULDN: case OP_DIVDN: case OP_DIVDD: case OP_CONCAT: case OP_EQ:
-  case OP_NE: case OP_LT: case OP_LE: case OP_IN: case OP_DECAY: case OP_MINV: case OP_MAXV:
+  case OP_NE: case OP_LT: case OP_LE: case OP_LTI: case OP_LEI: case OP_IN: case OP_DECAY: case OP_MINV: case OP_MAXV:
     rd(e, i->b);
     rd(e, i->c);
     wr(e, i->a);

@@ -194,6 +194,36 @@ static bool vm_args_ok(const PCallSite *cs, const PValue *args) {
   return true;
 }
 
+/* ---- the budget and the interrupt hook ------------------------------------------------ */
+
+/* Sets the counters for a new record. Without a hook, budget_left is the
+ * whole budget (+1: it fails when it reaches 0). With one, it is the first
+ * slice of at most PVM_INTERRUPT_EVERY and the rest waits in
+ * budget_reserve. */
+static void vm_budget_start(PVMState *st) {
+  uint64_t total = st->budget ? st->budget + 1 : UINT64_MAX;
+  st->interrupted = false;
+  uint64_t slice = st->interrupt && total > PVM_INTERRUPT_EVERY ? PVM_INTERRUPT_EVERY : total;
+  st->budget_left = slice;
+  st->budget_reserve = total - slice;
+}
+
+/* budget_left reached 0: the budget is spent (false), or a slice ended and
+ * the hook says whether to stop (false, st->interrupted) or go on with the
+ * next slice (true). Every instruction still counts once against the
+ * budget, so the budget means the same with and without a hook. */
+static bool vm_next_slice(PVMState *st) {
+  if (!st->interrupt || st->budget_reserve == 0) return false;
+  if (st->interrupt(st->interrupt_data)) {
+    st->interrupted = true;
+    return false;
+  }
+  uint64_t slice = st->budget_reserve < PVM_INTERRUPT_EVERY ? st->budget_reserve : PVM_INTERRUPT_EVERY;
+  st->budget_left = slice;
+  st->budget_reserve -= slice;
+  return true;
+}
+
 /* Dispatch: with GCC/Clang each instruction jumps straight to the next
  * one's code (computed goto, one indirect branch per instruction site,
  * which predicts far better than a single switch jump); elsewhere, or with
@@ -236,6 +266,7 @@ bool pvm_exec(PVMState *st, uint32_t block, PValue *out) {
     /* Unlimited is UINT64_MAX: one decrement and a branch that is never
      * taken. */
     if (G_UNLIKELY(--st->budget_left == 0)) goto over_budget;
+  dispatch: /* back from a poll of the interrupt hook, to run `i` */
     switch ((POpcode)i->op) {
     CASE(NOP): NEXT;
     CASE(LOADK): R[i->a] = m->consts[i->bx]; NEXT;
@@ -373,6 +404,10 @@ bool pvm_exec(PVMState *st, uint32_t block, PValue *out) {
       R[i->a] = pv_bool(x.kind != PV_NULL && y.kind != PV_NULL && vm_compare(x, y) <= 0);
       NEXT;
     }
+    /* The checker proved both sides are non-null 64-bit values of one kind;
+     * a damaged file can only make this compare other bits, never crash. */
+    CASE(LTI): R[i->a] = pv_bool(R[i->b].u.i < R[i->c].u.i); NEXT;
+    CASE(LEI): R[i->a] = pv_bool(R[i->b].u.i <= R[i->c].u.i); NEXT;
     CASE(IN): R[i->a] = pv_bool(vm_in_list(R[i->b], R[i->c])); NEXT;
     CASE(INSET): R[i->a] = pv_bool(pconstset_has(&m->sets[i->c], R[i->b])); NEXT;
     CASE(NOT): R[i->a] = pv_bool(!vm_truthy(R[i->b])); NEXT;
@@ -479,6 +514,8 @@ bool pvm_exec(PVMState *st, uint32_t block, PValue *out) {
     }
   }
 over_budget:
+  if (vm_next_slice(st)) goto dispatch;
+  if (st->interrupted) return vm_fail(st, b, pc - 1, "interrupted");
   return vm_fail(st, b, pc - 1, "instruction budget of %" G_GUINT64_FORMAT " exceeded", st->budget);
 bad_op:
   return vm_fail(st, b, pc - 1, "bad instruction %u", i->op);
@@ -542,7 +579,7 @@ bool pvm_eval_record(PVMState *st) {
   g_array_set_size(st->transitions, 0);
   g_array_set_size(st->actions, 0);
   st->call.now_us = st->now_us;
-  st->budget_left = st->budget ? st->budget + 1 : UINT64_MAX;
+  vm_budget_start(st);
   for (uint32_t u = 0; u < m->n_units; u++) {
     const PUnit *unit = &m->units[u];
     if (unit->kind == PUNIT_LIFECYCLE) {

@@ -34,7 +34,7 @@ static const char *const expected =
     "block 1: tag big (3 registers)\n"
     "     0  GETP     1 1\t@cg.persona:7:14\n"
     "     1  LOADINT  2 500\t@cg.persona:7:27\n"
-    "     2  LE       0 2 1\t@cg.persona:7:14\n"
+    "     2  LEI      0 2 1\t@cg.persona:7:14\n"
     "     3  JMPF     0 ->6\t@cg.persona:7:14\n"
     "     4  GETP     1 2\t@cg.persona:7:35\n"
     "     5  INSET    0 1 0\t@cg.persona:7:35\n"
