@@ -169,6 +169,19 @@ PERSONA_API void persona_vm_free(PersonaVM *vm);
  * with a full budget. */
 PERSONA_API void persona_vm_set_budget(PersonaVM *vm, guint64 max_instructions);
 
+/* Lets the host stop a long evaluation: `check(data)` is called every few
+ * thousand VM instructions (PVM_INTERRUPT_EVERY, 4096, so at every loop's
+ * back-edges too) while a record is evaluated, on the evaluating thread;
+ * when it returns TRUE the evaluation stops with a record error whose
+ * message starts with "interrupted" (PERSONA_EVAL_RECORD_ERROR), having
+ * freed nothing the caller owns, and the VM is ready for the next record.
+ * The check must be cheap and must not call back into the VM; it is not
+ * called at all for records shorter than one interval. NULL removes the
+ * hook. A PostgreSQL backend, for instance, checks for a pending query
+ * cancel here and raises it after the VM has returned (docs/postgresql.md). */
+PERSONA_API void persona_vm_set_interrupt(PersonaVM *vm, gboolean (*check)(gpointer data),
+                                          gpointer data);
+
 typedef enum {
   PERSONA_EVAL_OK = 0,
   PERSONA_EVAL_RECORD_ERROR = 1, /* the record could not be evaluated */

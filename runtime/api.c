@@ -231,6 +231,12 @@ void persona_vm_set_budget(PersonaVM *vm, guint64 max_instructions) {
   vm->st.budget = max_instructions;
 }
 
+void persona_vm_set_interrupt(PersonaVM *vm, gboolean (*check)(gpointer data), gpointer data) {
+  g_return_if_fail(vm);
+  vm->st.interrupt = check;
+  vm->st.interrupt_data = check ? data : NULL;
+}
+
 void persona_vm_free(PersonaVM *vm) {
   if (!vm) return;
   pvm_state_clear(&vm->st);

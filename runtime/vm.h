@@ -86,8 +86,22 @@ typedef struct PVMState {
   PValue output;           /* the `output { … }` value of the record, if the model has one */
   uint64_t budget;         /* instructions per record, 0 = unlimited */
   uint64_t budget_left;
+  /* The interrupt hook (persona_vm_set_interrupt), or NULL. With a hook,
+   * budget_left counts down one slice of at most PVM_INTERRUPT_EVERY
+   * instructions; when it runs out the hook is polled and the next slice
+   * is taken from budget_reserve, so the per-instruction cost stays the
+   * one decrement there is anyway. */
+  gboolean (*interrupt)(gpointer data);
+  gpointer interrupt_data;
+  uint64_t budget_reserve; /* instructions of the budget beyond the current slice */
+  bool interrupted;        /* the last record was stopped by the hook */
   char error[384];         /* the last runtime error, with its place */
 } PVMState;
+
+/* How many instructions run between two polls of the interrupt hook: a
+ * few microseconds of work, so a cancel is seen at once, while the poll
+ * costs nothing measurable. */
+#define PVM_INTERRUPT_EVERY 4096u
 
 /* Prepares a state for `model` (globals initialised from the model). */
 void pvm_state_init(PVMState *st, const PModel *model);

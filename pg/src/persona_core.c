@@ -1,0 +1,331 @@
+/* persona_core.c - the libpersona side of the PostgreSQL extension: compile
+ * in memory, the per-process model cache, evaluation into a reusable
+ * buffer. See persona_core.h; no PostgreSQL header is included here. */
+#include "persona_core.h"
+
+#include <string.h>
+
+#include <glib.h>
+
+#include "persona.h"
+
+/* Internal headers of libpersona, for the `import` check only (the
+ * extension links the static archive, whose hidden symbols link like any
+ * other within one link). */
+#include "compiler/ast.h"
+#include "compiler/diag.h"
+#include "compiler/source.h"
+#include "grammar/parse.h"
+
+/* The name a source compiled by persona.compile has in diagnostics and
+ * in runtime error places: "source:3:14: error: …". */
+#define PGC_SOURCE_NAME "source"
+
+/* How many models one backend keeps loaded. A query uses one or two;
+ * pg_jsonschema keeps 128 schemas, but a model holds a VM with its arena,
+ * so fewer. */
+#define PGC_CACHE_SIZE 16
+
+struct PgcModel {
+  int refs;                 /* the cache's and the call sites' */
+  guint8 hash[32];          /* SHA-256 of the bytecode */
+  gsize len;                /* bytecode length */
+  guint64 last_used;        /* LRU clock */
+  PersonaModel *model;
+  PersonaVM *vm;
+  const PersonaResult *result; /* of the last evaluation, or NULL */
+  GString *json;            /* the last result as JSON, built on demand */
+  gboolean json_ready;
+};
+
+static PgcModel *cache[PGC_CACHE_SIZE];
+static guint64 cache_clock;
+static PgcStats stats;
+static bool (*interrupt_check)(void);
+
+void pgc_free(void *p) { g_free(p); }
+
+/* ---- the interrupt hook --------------------------------------------------------- */
+
+typedef struct {
+  gboolean fired;
+} InterruptFlag;
+
+/* One flag for the process: one evaluation at a time. */
+static InterruptFlag interrupt_flag;
+
+static gboolean vm_interrupt(gpointer data) {
+  InterruptFlag *flag = data;
+  if (!interrupt_check || !interrupt_check()) return FALSE;
+  flag->fired = TRUE;
+  return TRUE;
+}
+
+void pgc_set_interrupt_check(bool (*check)(void)) { interrupt_check = check; }
+
+/* ---- compiling ----------------------------------------------------------------- */
+
+/* The first line of a rendered diagnostic text, as a new string. */
+static char *first_line(const char *text) {
+  const char *nl = strchr(text, '\n');
+  return nl ? g_strndup(text, (gsize)(nl - text)) : g_strdup(text);
+}
+
+/* What follows the first line (the source line, the caret, more
+ * diagnostics), without the final newline; NULL when nothing does. */
+static char *after_first_line(const char *text) {
+  const char *nl = strchr(text, '\n');
+  if (!nl || !nl[1]) return NULL;
+  char *s = g_strdup(nl + 1);
+  g_strchomp(s);
+  return s;
+}
+
+static char *chomp_dup(const char *text) {
+  char *s = g_strdup(text);
+  gsize n = strlen(s);
+  while (n > 0 && s[n - 1] == '\n') s[--n] = '\0';
+  return s;
+}
+
+/* Parses the source alone and reports every `import` as an error: the
+ * compiler would look for the file relative to the backend's working
+ * directory (the data directory) or at an absolute path, and quote its
+ * lines in diagnostics. Returns false with *message and *detail set. */
+static bool refuse_imports(const char *text, size_t len, char **message, char **detail) {
+  g_autoptr(PSourceSet) src = psrc_new();
+  g_autoptr(PDiagList) parse_diags = pdiag_new();
+  g_autoptr(PDiagList) diags = pdiag_new();
+  g_autoptr(PAst) ast = past_new();
+  uint32_t f = psrc_add(src, PGC_SOURCE_NAME, PGC_SOURCE_NAME, text, len);
+  PFileAst *fa = pparse_file(ast, src, f, parse_diags);
+  for (guint k = 0; k < fa->decls->len; k++) {
+    const PDecl *d = g_ptr_array_index(fa->decls, k);
+    if (d->kind == PD_IMPORT)
+      pdiag_add(diags, PDIAG_ERROR, &d->loc,
+                "put the imported declarations into this source, or compile outside the database "
+                "with `persona compile` and pass the bytecode",
+                "import is not available in persona.compile (the database server's files are not "
+                "readable from SQL)");
+  }
+  if (diags->n_errors == 0) return true;
+  g_autoptr(GString) out = g_string_new(NULL);
+  pdiag_render_text(diags, src, out, FALSE);
+  *message = first_line(out->str);
+  *detail = after_first_line(out->str);
+  return false;
+}
+
+bool pgc_compile(const char *text, size_t len, char **out, size_t *out_len, char **warnings,
+                 char **message, char **detail) {
+  *out = NULL;
+  *out_len = 0;
+  *warnings = *message = *detail = NULL;
+  if (!refuse_imports(text, len, message, detail)) return false;
+
+  g_autoptr(PersonaDiagnostics) diags = NULL;
+  g_autoptr(GError) error = NULL;
+  PersonaCompileOptions opts = {0}; /* no include dirs, no $PERSONA_PATH, no native code */
+  g_autoptr(PersonaModel) model = persona_compile_source(PGC_SOURCE_NAME, text, len, &opts, &diags, &error);
+  g_autofree char *report = diags ? persona_diagnostics_to_text(diags, FALSE) : NULL;
+  if (!model) {
+    if (report && report[0]) {
+      *message = first_line(report);
+      *detail = after_first_line(report);
+    } else {
+      *message = g_strdup(error ? error->message : "the model does not compile");
+    }
+    return false;
+  }
+  if (report && report[0]) *warnings = chomp_dup(report);
+
+  g_autoptr(GBytes) bytes = persona_model_to_bytecode(model, &error);
+  if (!bytes) {
+    *message = g_strdup(error->message);
+    return false;
+  }
+  /* Read back what was written: the bytes handed to SQL verify. */
+  gsize n = 0;
+  const guint8 *data = g_bytes_get_data(bytes, &n);
+  g_autoptr(PersonaModel) check = persona_model_from_bytecode(data, n, &error);
+  if (!check) {
+    *message = g_strdup_printf("the compiled bytecode does not verify: %s", error->message);
+    return false;
+  }
+  *out = g_memdup2(data, n);
+  *out_len = n;
+  return true;
+}
+
+/* ---- the per-process model cache ------------------------------------------------ */
+
+static void model_free(PgcModel *m) {
+  persona_vm_free(m->vm);
+  persona_model_unref(m->model);
+  g_string_free(m->json, TRUE);
+  g_free(m);
+}
+
+void pgc_model_unref(PgcModel *m) {
+  if (m && --m->refs == 0) model_free(m);
+}
+
+static PgcModel *cache_find(const guint8 *hash, gsize len) {
+  for (guint i = 0; i < PGC_CACHE_SIZE; i++)
+    if (cache[i] && cache[i]->len == len && memcmp(cache[i]->hash, hash, sizeof cache[i]->hash) == 0)
+      return cache[i];
+  return NULL;
+}
+
+/* Puts `m` in a free slot, or in place of the least recently used model
+ * (whose memory goes when the last call site using it lets go). */
+static void cache_insert(PgcModel *m) {
+  guint victim = 0;
+  for (guint i = 0; i < PGC_CACHE_SIZE; i++) {
+    if (!cache[i]) {
+      victim = i;
+      break;
+    }
+    if (cache[i]->last_used < cache[victim]->last_used) victim = i;
+  }
+  if (cache[victim]) {
+    stats.evictions++;
+    pgc_model_unref(cache[victim]);
+  }
+  cache[victim] = m;
+  m->refs++;
+}
+
+PgcModel *pgc_model_get(const void *bytecode, size_t len, char **message) {
+  *message = NULL;
+  guint8 hash[32];
+  gsize hash_len = sizeof hash;
+  GChecksum *ck = g_checksum_new(G_CHECKSUM_SHA256);
+  g_checksum_update(ck, bytecode, (gssize)len);
+  g_checksum_get_digest(ck, hash, &hash_len);
+  g_checksum_free(ck);
+
+  PgcModel *m = cache_find(hash, len);
+  if (m) {
+    stats.cache_hits++;
+  } else {
+    g_autoptr(GError) error = NULL;
+    PersonaModel *model = persona_model_from_bytecode(bytecode, len, &error);
+    if (!model) {
+      *message = g_strdup(error->message);
+      return NULL;
+    }
+    stats.loads++;
+    m = g_new0(PgcModel, 1);
+    memcpy(m->hash, hash, sizeof hash);
+    m->len = len;
+    m->model = model;
+    m->vm = persona_vm_new(model);
+    m->json = g_string_sized_new(1024);
+    persona_vm_set_interrupt(m->vm, vm_interrupt, &interrupt_flag);
+    cache_insert(m);
+  }
+  m->last_used = ++cache_clock;
+  m->refs++;
+  return m;
+}
+
+/* ---- evaluating ------------------------------------------------------------------- */
+
+PgcEvalStatus pgc_eval(PgcModel *m, const char *json, size_t len, const char *state, size_t state_len,
+                       int64_t now_us) {
+  interrupt_flag.fired = FALSE;
+  m->json_ready = FALSE;
+  m->last_used = ++cache_clock;
+  stats.evaluations++;
+  PersonaEvalStatus rc = persona_vm_eval(m->vm, json, len, state, state ? state_len : 0, now_us, &m->result);
+  if (rc == PERSONA_EVAL_OK) return PGC_EVAL_OK;
+  if (interrupt_flag.fired) {
+    stats.interrupts++;
+    m->result = NULL;
+    return PGC_EVAL_INTERRUPTED;
+  }
+  return PGC_EVAL_RECORD_ERROR;
+}
+
+/* A JSON string literal (RFC 8259 escapes), appended. */
+static void append_json_string(GString *out, const char *s) {
+  if (!s) {
+    g_string_append(out, "null");
+    return;
+  }
+  g_string_append_c(out, '"');
+  for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+    switch (*p) {
+    case '"': g_string_append(out, "\\\""); break;
+    case '\\': g_string_append(out, "\\\\"); break;
+    case '\n': g_string_append(out, "\\n"); break;
+    case '\r': g_string_append(out, "\\r"); break;
+    case '\t': g_string_append(out, "\\t"); break;
+    default:
+      if (*p < 0x20) g_string_append_printf(out, "\\u%04x", *p);
+      else g_string_append_c(out, (char)*p);
+    }
+  }
+  g_string_append_c(out, '"');
+}
+
+const char *pgc_result_json(PgcModel *m, size_t *len) {
+  if (!m->json_ready) {
+    g_string_truncate(m->json, 0);
+    const char *error = m->result ? persona_result_error(m->result) : "not evaluated";
+    if (!error) {
+      persona_result_to_json(m->result, m->json);
+    } else {
+      /* The CLI's error object without "line": a row has no line number. */
+      g_string_append(m->json, "{\"id\":");
+      if (m->result) persona_result_id_json(m->result, m->json);
+      else g_string_append(m->json, "null");
+      g_string_append(m->json, ",\"error\":");
+      append_json_string(m->json, error);
+      g_string_append_c(m->json, '}');
+    }
+    m->json_ready = TRUE;
+  }
+  *len = m->json->len;
+  return m->json->str;
+}
+
+const char *pgc_result_error(PgcModel *m) {
+  return m->result ? persona_result_error(m->result) : "not evaluated";
+}
+
+unsigned pgc_result_n_tags(PgcModel *m) { return m->result ? persona_result_n_tags(m->result) : 0; }
+
+const char *pgc_result_tag(PgcModel *m, unsigned i) { return persona_result_tag(m->result, i); }
+
+bool pgc_result_score(PgcModel *m, const char *name, double *value) {
+  return m->result && persona_result_score(m->result, name, value);
+}
+
+char *pgc_model_score_names(PgcModel *m) {
+  GString *names = g_string_new(NULL);
+  guint n = m->result ? persona_result_n_scores(m->result) : 0;
+  for (guint i = 0; i < n; i++)
+    g_string_append_printf(names, "%s%s", i ? ", " : "", persona_result_score_name(m->result, i));
+  return g_string_free(names, FALSE);
+}
+
+char *pgc_model_info_json(PgcModel *m, size_t bytecode_len) {
+  GString *out = g_string_new("{\"name\":");
+  append_json_string(out, persona_model_name(m->model));
+  g_string_append(out, ",\"version\":");
+  append_json_string(out, persona_model_version(m->model));
+  g_string_append(out, ",\"source_sha256\":");
+  g_autofree char *hash = persona_model_source_hash(m->model);
+  if (hash) append_json_string(out, hash);
+  else g_string_append(out, "null");
+  g_string_append_printf(out, ",\"bytes\":%zu}", bytecode_len);
+  return g_string_free(out, FALSE);
+}
+
+void pgc_stats(PgcStats *out) {
+  *out = stats;
+  out->cached = 0;
+  for (guint i = 0; i < PGC_CACHE_SIZE; i++) out->cached += cache[i] != NULL;
+}

@@ -1,0 +1,36 @@
+-- A long evaluation stops on a query cancel (here statement_timeout): the
+-- VM polls the interrupt hook, unwinds, and the glue raises the cancel;
+-- the backend and the cached model go on working.
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS persona;
+RESET client_min_messages;
+SET max_parallel_workers_per_gather = 0;
+-- Quadratic on purpose: each event counts the events of its type. With
+-- 20 000 events this runs for seconds.
+CREATE TEMP TABLE spin AS SELECT persona.compile($$
+model spin version "1"
+record event {
+  type: string
+  at: time
+}
+schema {
+  id: string key
+  events: list<event> = []
+}
+tag spin when any e in events: count(events where type == e.type) < 0
+$$) AS code;
+CREATE TEMP TABLE big AS
+  SELECT jsonb_build_object('id', 'big', 'events',
+           jsonb_agg(jsonb_build_object('type', 't' || (g % 7), 'at', '2026-01-01T00:00:00Z'))) AS profile
+  FROM generate_series(1, 20000) g;
+SELECT interrupts AS before_interrupts FROM persona.cache_stats() \gset
+
+SET statement_timeout = '300ms';
+SELECT persona.eval(s.code, b.profile, '2026-02-01T00:00:00Z') FROM spin s, big b;
+RESET statement_timeout;
+
+-- The cancel was seen inside the VM, not between rows.
+SELECT interrupts - :before_interrupts AS interrupted_in_vm FROM persona.cache_stats();
+-- Same model, small profile: the VM that was interrupted evaluates normally.
+SELECT persona.eval(s.code, '{"id":"small","events":[{"type":"a","at":"2026-01-01T00:00:00Z"}]}', '2026-02-01T00:00:00Z')
+FROM spin s;

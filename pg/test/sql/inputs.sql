@@ -1,0 +1,67 @@
+-- NULL and malformed inputs: NULL in gives NULL out (STRICT); a profile
+-- that cannot be evaluated gives an error object, as `persona eval` does
+-- (without "line": a row has none); a model that is not valid bytecode,
+-- an infinite now or a score the model lacks raise an ERROR.
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS persona;
+RESET client_min_messages;
+\set lead_src `cat "$PERSONA_ROOT/examples/b2b_lead.persona"`
+\set edge `cat "$PERSONA_ROOT/pg/test/data/edge.jsonl"`
+\set cli `cat "$PERSONA_TEST_DATA/edge.jsonl"`
+CREATE TEMP TABLE models AS SELECT persona.compile(:'lead_src') AS lead;
+CREATE TEMP TABLE edge AS
+  SELECT n, line::jsonb AS profile FROM regexp_split_to_table(:'edge', E'\n') WITH ORDINALITY AS t(line, n) WHERE line <> '';
+CREATE TEMP TABLE cli AS
+  SELECT n, line FROM regexp_split_to_table(:'cli', E'\n') WITH ORDINALITY AS t(line, n) WHERE line <> '';
+
+-- Every edge case, beside the CLI's line with its "line" removed.
+SELECT e.n, persona.eval_json(m.lead, e.profile, '2026-02-01T00:00:00Z')::text
+            = regexp_replace(c.line, ',"line":[0-9]+', '') AS same_as_cli,
+       persona.error(m.lead, e.profile, '2026-02-01T00:00:00Z') AS error
+FROM edge e JOIN cli c USING (n) CROSS JOIN models m ORDER BY e.n;
+SELECT persona.eval(m.lead, '[1,2,3]', '2026-02-01') AS not_an_object,
+       persona.eval(m.lead, '{"id":"e17 \"q\"","employees":"x"}', '2026-02-01') AS escaped
+FROM models m;
+-- The accessors give NULL for a profile that cannot be evaluated.
+SELECT persona.tags(m.lead, '{"id":"x","employees":"many"}', '2026-02-01') IS NULL AS tags_null,
+       persona.score(m.lead, '{"id":"x","employees":"many"}', '2026-02-01', 'total') IS NULL AS score_null
+FROM models m;
+
+-- NULL arguments: every function is STRICT.
+SELECT persona.eval(NULL, '{"id":"x"}', '2026-02-01') IS NULL AS model_null,
+       persona.eval(m.lead, NULL, '2026-02-01') IS NULL AS profile_null,
+       persona.eval(m.lead, '{"id":"x"}', NULL) IS NULL AS now_null,
+       persona.eval(m.lead, '{"id":"x"}', NULL, '2026-02-01') IS NULL AS state_null,
+       persona.eval_json(m.lead, NULL, '2026-02-01') IS NULL AS json_null,
+       persona.tags(m.lead, NULL, '2026-02-01') IS NULL AS tags_null,
+       persona.score(m.lead, '{"id":"x"}', '2026-02-01', NULL) IS NULL AS score_name_null,
+       persona.error(NULL, NULL, NULL) IS NULL AS error_null,
+       persona.model_info(NULL) IS NULL AS info_null
+FROM models m;
+
+-- States that cannot be read: an error object, as for a damaged state file.
+SELECT persona.eval(m.lead, '{"id":"x"}', '{"v":99}', '2026-02-01')->>'error' AS newer,
+       persona.eval(m.lead, '{"id":"x"}', '{"lifecycles":[]}', '2026-02-01')->>'error' AS no_version,
+       persona.eval(m.lead, '{"id":"x"}', '[1]', '2026-02-01')->>'error' AS not_an_object
+FROM models m;
+
+-- Models that are not valid bytecode.
+SELECT persona.eval('\x'::bytea, '{"id":"x"}', '2026-02-01');
+SELECT persona.eval('\x0102030405'::bytea, '{"id":"x"}', '2026-02-01');
+SELECT persona.eval(convert_to('model x version "1"', 'UTF8'), '{"id":"x"}', '2026-02-01');
+-- The real bytecode cut short, and with one byte changed.
+SELECT persona.eval(substring(m.lead FROM 1 FOR length(m.lead) / 2), '{"id":"x"}', '2026-02-01') FROM models m;
+SELECT persona.eval(overlay(m.lead PLACING '\x00'::bytea FROM length(m.lead) - 100 FOR 1), '{"id":"x"}', '2026-02-01')
+FROM models m;
+SELECT persona.model_info('\xdeadbeef');
+
+-- now must be a finite time; times far away are fine.
+SELECT persona.eval(m.lead, '{"id":"x"}', 'infinity') FROM models m;
+SELECT persona.eval(m.lead, '{"id":"x"}', '-infinity') FROM models m;
+SELECT persona.eval(m.lead, '{"id":"x","events":[{"type":"visit","at":"1970-01-01T00:00:00Z"}]}', '1969-12-31 23:59:59.999999+00')->'stages' AS before_epoch FROM models m;
+SELECT persona.eval(m.lead, '{"id":"x"}', '9999-12-31 23:59:59+00')->'transitions' AS year_9999 FROM models m;
+
+-- A score the model does not have is an error, with the ones it has.
+SELECT persona.score(m.lead, '{"id":"x"}', '2026-02-01', 'totl') FROM models m;
+-- The session is fine after all these errors.
+SELECT persona.score(m.lead, '{"id":"x","employees":800}', '2026-02-01', 'fit') AS fit FROM models m;

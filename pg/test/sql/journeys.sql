@@ -1,0 +1,63 @@
+-- Journeys over several evaluations, with each profile's state kept in a
+-- column: the results at every step are, byte for byte, those of
+-- `persona eval --state FILE` over the same three times.
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS persona;
+RESET client_min_messages;
+\set profiles `cat "$PERSONA_ROOT/examples/profiles.jsonl"`
+\set journeys_hex `cat "$PERSONA_TEST_DATA/journeys.hex"`
+\set cli1 `cat "$PERSONA_TEST_DATA/journeys-1.jsonl"`
+\set cli2 `cat "$PERSONA_TEST_DATA/journeys-2.jsonl"`
+\set cli3 `cat "$PERSONA_TEST_DATA/journeys-3.jsonl"`
+SET max_parallel_workers_per_gather = 0;
+
+-- The model compiled outside the database (it imports b2b_lead.persona)
+-- and shipped as bytecode.
+CREATE TEMP TABLE models AS SELECT decode(:'journeys_hex', 'hex') AS journeys;
+SELECT persona.model_info(journeys) - 'source_sha256' AS info FROM models;
+
+CREATE TEMP TABLE customers AS
+  SELECT n, line::jsonb AS profile, 'null'::jsonb AS state
+  FROM regexp_split_to_table(:'profiles', E'\n') WITH ORDINALITY AS t(line, n) WHERE line <> '';
+CREATE TEMP TABLE cli (step int, n bigint, line text);
+INSERT INTO cli SELECT 1, n, line FROM regexp_split_to_table(:'cli1', E'\n') WITH ORDINALITY AS t(line, n) WHERE line <> '';
+INSERT INTO cli SELECT 2, n, line FROM regexp_split_to_table(:'cli2', E'\n') WITH ORDINALITY AS t(line, n) WHERE line <> '';
+INSERT INTO cli SELECT 3, n, line FROM regexp_split_to_table(:'cli3', E'\n') WITH ORDINALITY AS t(line, n) WHERE line <> '';
+
+-- One evaluation step: results for the host (actions to perform), then the
+-- new states stored. A profile that fails keeps its old state.
+CREATE TEMP TABLE results (step int, n bigint, result json);
+PREPARE step(int, timestamptz) AS
+  INSERT INTO results
+  SELECT $1, c.n, persona.eval_json(m.journeys, c.profile, c.state, $2)
+  FROM customers c CROSS JOIN models m;
+PREPARE keep_state(int) AS
+  UPDATE customers c SET state = coalesce(r.result::jsonb->'state', c.state)
+  FROM results r WHERE r.step = $1 AND r.n = c.n;
+
+EXECUTE step(1, '2026-02-01T00:00:00Z');
+EXECUTE keep_state(1);
+EXECUTE step(2, '2026-02-04T00:00:00Z');
+EXECUTE keep_state(2);
+EXECUTE step(3, '2026-02-20T00:00:00Z');
+EXECUTE keep_state(3);
+
+SELECT r.step, count(*) AS profiles, count(*) FILTER (WHERE r.result::text = c.line) AS same_bytes,
+       sum(json_array_length(r.result->'actions')) AS actions
+FROM results r JOIN cli c USING (step, n) GROUP BY r.step ORDER BY r.step;
+
+-- The actions of one profile over the three steps, with their idempotency
+-- keys (journey, run, step).
+SELECT r.step, a->>'journey' AS journey, a->>'run' AS run, a->>'step' AS journey_step, a->>'kind' AS kind,
+       coalesce(a->>'template', a->>'task', a->>'text', a->>'name') AS what, a->>'at' AS at
+FROM results r CROSS JOIN LATERAL json_array_elements(r.result->'actions') AS a
+WHERE r.n = 1 ORDER BY r.step, a->>'at', journey_step;
+
+-- The state column alone moves the journeys on: the same profile at the
+-- same time with its first-sight state ('null' or '{}') or without a
+-- state gives the first step's result again.
+SELECT count(*) FILTER (WHERE persona.eval(m.journeys, c.profile, 'null', '2026-02-01T00:00:00Z')
+                              = persona.eval(m.journeys, c.profile, '2026-02-01T00:00:00Z')) AS null_is_first_sight,
+       count(*) FILTER (WHERE persona.eval(m.journeys, c.profile, '{}', '2026-02-01T00:00:00Z')
+                              = persona.eval(m.journeys, c.profile, '2026-02-01T00:00:00Z')) AS empty_is_first_sight
+FROM customers c CROSS JOIN models m WHERE c.n <= 100;

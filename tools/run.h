@@ -1,0 +1,224 @@
+/* run.h - `persona run`: a durable journey runtime on one SQLite file.
+ *
+ * The pieces of the runtime, each in its own file:
+ *   run_store.c  the database file: lock, checks (foreign, newer, damaged),
+ *                schema, pragmas, meta values, messages for SQLite errors
+ *   run_input.c  JSON Lines inputs (files, directories, stdin) and their
+ *                cursors: each line is read once, across crashes and rotation
+ *   run_batch.c  the scheduler: one transaction per batch (ingest, evaluate
+ *                the due profiles in next_wake order, write states and the
+ *                outbox), and the check a changed model must pass
+ *   run_sink.c   the sinks (stdout, jsonl:, exec:, dir:) and delivery of the
+ *                outbox, batch by batch, with retries
+ *   cmd_run.c    the command: options, --once / --watch, --status, --errors
+ * The guarantees and the schema are described in docs/runtime.md.
+ *
+ * Only include/persona.h is used from the library. Times are microseconds
+ * since the epoch (UTC), as everywhere in Persona.
+ *
+ * Ownership: a PrunDb owns its connection, lock file and prepared
+ * statements; a PrunRunner borrows the database, model and inputs it is
+ * given and owns its VM and buffers. Strings passed in are borrowed.
+ */
+#ifndef PERSONA_RUN_H
+#define PERSONA_RUN_H
+
+#include <glib.h>
+#include <sqlite3.h>
+
+#include "cli.h"
+
+/* 'PRSN' in the database header, so that `file` and persona know the file. */
+#define PRUN_APPLICATION_ID 0x5052534E
+/* The schema version in PRAGMA user_version; docs/runtime.md. */
+#define PRUN_SCHEMA_VERSION 1
+
+#define PRUN_ERROR (prun_error_quark())
+GQuark prun_error_quark(void);
+
+typedef enum {
+  PRUN_ERROR_DB,      /* SQLite failed (message says how) */
+  PRUN_ERROR_FOREIGN, /* not a persona run database */
+  PRUN_ERROR_NEWER,   /* written by a newer persona */
+  PRUN_ERROR_DAMAGED, /* the file is corrupt */
+  PRUN_ERROR_LOCKED,  /* another runner holds the lock */
+  PRUN_ERROR_MIGRATE, /* the model changed and journeys wait at missing steps */
+  PRUN_ERROR_SINK,    /* a sink failed */
+  PRUN_ERROR_INPUT,   /* an input could not be read */
+} PrunErrorCode;
+
+/* ---- fault injection (tests only) -------------------------------------------
+ *
+ * PERSONA_RUN_CRASH_AT=POINT[:N] makes the process end with _exit(99) the
+ * N-th time (default 1) it reaches POINT, without closing anything, as a
+ * crash would. Points: mid-ingest, mid-batch, before-commit, after-commit,
+ * after-sink. Documented in docs/runtime.md; never set it in production. */
+void prun_crash_point(const char *point);
+
+/* ---- the database file (run_store.c) ----------------------------------------- */
+
+typedef enum {
+  PRUN_DURABILITY_FULL,   /* synchronous=FULL: a commit survives power loss */
+  PRUN_DURABILITY_NORMAL, /* synchronous=NORMAL: survives crashes of the process */
+} PrunDurability;
+
+typedef struct PrunDb {
+  sqlite3 *db;
+  char *path;
+  int lock_fd; /* -1 when opened read-only */
+  GHashTable *stmts; /* SQL text (static, by address) -> prepared statement */
+  gboolean created; /* the file was new and got the schema */
+} PrunDb;
+
+/* Opens (creating when missing) the database for a runner: takes the lock
+ * file PATH.lock (another runner: PRUN_ERROR_LOCKED), refuses foreign,
+ * newer and damaged files, creates the schema on a new file, and sets WAL
+ * and the durability. */
+gboolean prun_db_open(PrunDb *d, const char *path, PrunDurability durability, GError **error);
+/* Opens an existing database read-only, without the lock (--status,
+ * --errors: a runner may be working on it). */
+gboolean prun_db_open_readonly(PrunDb *d, const char *path, GError **error);
+void prun_db_close(PrunDb *d);
+
+/* Runs SQL without results; FALSE with the message. */
+gboolean prun_exec(PrunDb *d, const char *sql, GError **error);
+/* Sets *error from the connection's last error, with `what` as context;
+ * damage (SQLITE_CORRUPT, SQLITE_NOTADB) becomes PRUN_ERROR_DAMAGED. */
+gboolean prun_db_fail(PrunDb *d, int rc, const char *what, GError **error);
+/* A prepared statement, cached on the connection (sqlite3 keeps it). */
+sqlite3_stmt *prun_prepare(PrunDb *d, const char *sql, GError **error);
+
+/* BEGIN IMMEDIATE (every write transaction), COMMIT, ROLLBACK. */
+gboolean prun_begin(PrunDb *d, GError **error);
+gboolean prun_commit(PrunDb *d, GError **error);
+void prun_rollback(PrunDb *d);
+
+/* meta(key, value): integers and text. */
+gboolean prun_meta_get_int(PrunDb *d, const char *key, gint64 *value, gboolean *found, GError **error);
+gboolean prun_meta_set_int(PrunDb *d, const char *key, gint64 value, GError **error);
+/* *value is NULL when absent; caller frees. */
+gboolean prun_meta_get_text(PrunDb *d, const char *key, char **value, GError **error);
+gboolean prun_meta_set_text(PrunDb *d, const char *key, const char *value, GError **error);
+
+/* "2026-02-01T00:00:00Z" (a fraction only when not zero: 3 digits for
+ * whole milliseconds, else 6), like every time Persona prints. buf holds
+ * at least PRUN_TIME_BUF bytes. */
+#define PRUN_TIME_BUF 40
+void prun_format_time(gint64 us, char *buf);
+
+/* ---- inputs (run_input.c) ------------------------------------------------------ */
+
+typedef struct PrunInputs PrunInputs;
+
+/* The inputs named on the command line: files, directories (every regular
+ * file in it whose name does not start with '.', in name order, looked at
+ * again each round) and "-" for stdin. */
+PrunInputs *prun_inputs_new(const char *const *paths, gsize max_line);
+void prun_inputs_free(PrunInputs *in);
+/* --once: reading stdin waits for its next line (or its end); --watch:
+ * it takes only what is there, and the caller polls the fd. */
+void prun_inputs_set_blocking(PrunInputs *in, gboolean block);
+/* TRUE when stdin is one of the inputs and has not ended: its fd for poll. */
+gboolean prun_inputs_stdin_fd(PrunInputs *in, int *fd);
+/* TRUE when some input is a file or directory (they are polled). */
+gboolean prun_inputs_has_files(PrunInputs *in);
+
+/* What ingesting does with one line; implemented by the scheduler. */
+typedef gboolean (*PrunLineFunc)(gpointer user, const char *source, guint64 line_no, const char *line,
+                                 gsize len, gboolean too_long, GError **error);
+
+/* Reads at most `max_lines` complete lines from the inputs, in order, and
+ * hands each to `fn`; updates the cursors in the open transaction. *n gets
+ * the number of lines; 0 means nothing new now. */
+gboolean prun_inputs_ingest(PrunInputs *in, PrunDb *d, guint max_lines, PrunLineFunc fn, gpointer user,
+                            guint *n, GError **error);
+/* After a commit: the positions reached become the committed ones. */
+void prun_inputs_committed(PrunInputs *in);
+
+/* ---- sinks (run_sink.c) ---------------------------------------------------------- */
+
+typedef enum {
+  PRUN_SINK_NONE,   /* actions stay in the outbox */
+  PRUN_SINK_STDOUT, /* JSON Lines on standard output: at least once */
+  PRUN_SINK_JSONL,  /* appended to a file, fsync'd: at least once */
+  PRUN_SINK_EXEC,   /* a command fed each batch on stdin: at least once */
+  PRUN_SINK_DIR,    /* one file per batch, atomically: exactly once */
+} PrunSinkKind;
+
+typedef struct PrunSink {
+  PrunSinkKind kind;
+  char *arg; /* file, command or directory */
+  int fd;    /* jsonl: the open file */
+  guint timeout_s; /* exec: a batch taking longer fails */
+} PrunSink;
+
+/* "stdout", "none", "jsonl:FILE", "exec:COMMAND", "dir:DIR". */
+gboolean prun_sink_parse(PrunSink *s, const char *spec, GError **error);
+void prun_sink_clear(PrunSink *s);
+/* Hands one batch (JSON Lines, each ending in "\n") to the sink. `batch`
+ * is the seq of its first action (the dir: file name). */
+gboolean prun_sink_deliver(PrunSink *s, gint64 batch, const GString *lines, guint count, GError **error);
+
+/* dir: in two steps, so that the database can remember between them
+ * that a batch was staged (run_batch.c): stage writes and syncs the
+ * temporary file DIR/.batch-N.jsonl.tmp; publish renames it to
+ * DIR/batch-N.jsonl and syncs DIR, and does nothing when the temporary
+ * file is gone (it was published before a crash). */
+char *prun_sink_dir_name(const PrunSink *s, gint64 batch, gboolean tmp);
+gboolean prun_sink_dir_stage(PrunSink *s, gint64 batch, const GString *lines, GError **error);
+gboolean prun_sink_dir_publish(PrunSink *s, gint64 batch, GError **error);
+
+/* ---- the runner (run_batch.c) ------------------------------------------------------ */
+
+typedef enum {
+  PRUN_MIGRATE_NONE, /* refuse to start when journeys wait at steps that are gone */
+  PRUN_MIGRATE_EXIT, /* end those journeys as "exited" */
+  PRUN_MIGRATE_KEEP, /* keep their states; their evaluations fail (recorded) */
+} PrunMigrate;
+
+typedef struct PrunStats {
+  guint64 ingested, evaluated, failed, actions, conflicts, input_errors;
+  guint64 delivered, batches;
+} PrunStats;
+
+typedef struct PrunRunner {
+  PrunDb *db;
+  PersonaModel *model;
+  PersonaVM *vm;
+  char *model_hash;
+  PrunInputs *inputs;
+  PrunSink *sink;
+  guint batch_size;
+  guint sink_batch;
+  gint64 now;      /* the logical now of this batch: never before the stored last_now */
+  PrunStats stats;
+  GString *key, *payload, *state, *buf;
+  gboolean backoff; /* --watch: wait between failed deliveries */
+  gint64 retry_at;  /* when a backed-off delivery may be tried again (wall clock) */
+  char *sink_error; /* the last delivery failure of this run */
+} PrunRunner;
+
+void prun_runner_init(PrunRunner *r, PrunDb *db, PersonaModel *model, const char *model_hash,
+                      PrunInputs *inputs, PrunSink *sink, guint batch_size, guint sink_batch, guint64 budget);
+void prun_runner_clear(PrunRunner *r);
+
+/* The logical now for a run: max(wanted, stored last_now). *clamped is
+ * TRUE when `wanted` was earlier (time never goes backwards). */
+gboolean prun_runner_set_now(PrunRunner *r, gint64 wanted, gboolean *clamped, gint64 *last, GError **error);
+/* Checks a changed model against the stored states and applies `migrate`;
+ * PRUN_ERROR_MIGRATE when journeys wait at steps that are gone and no
+ * policy was given. Records the model's hash. */
+gboolean prun_runner_check_model(PrunRunner *r, PrunMigrate migrate, GError **error);
+/* Makes every failing profile due again (--retry-errors). */
+gboolean prun_runner_retry_errors(PrunRunner *r, guint64 *n, GError **error);
+/* One batch in one transaction. *did_work is FALSE when there was neither
+ * input nor a due profile. */
+gboolean prun_runner_batch(PrunRunner *r, gboolean *did_work, GError **error);
+/* The earliest next_wake; FALSE when no profile waits. */
+gboolean prun_runner_next_wake(PrunRunner *r, gint64 *at, GError **error);
+/* Delivers pending actions in seq order until none is left or the sink
+ * fails (then r->sink_error says why, and FALSE is NOT returned: only
+ * database errors return FALSE). */
+gboolean prun_runner_deliver(PrunRunner *r, GError **error);
+
+#endif

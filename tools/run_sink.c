@@ -1,0 +1,282 @@
+/* run_sink.c - where `persona run` hands its actions: the sinks.
+ *
+ * Every sink gets whole batches of JSON Lines, one action per line, each
+ * with its stable "key". A batch is marked delivered only after the sink
+ * took it, so after a crash at the wrong moment the same batch is handed
+ * over again: stdout, jsonl: and exec: deliver at least once (the receiver
+ * deduplicates by key). dir: is exactly once: a batch file is written in
+ * two steps the database remembers (run_batch.c), and a batch file's name
+ * never changes.
+ *
+ *   stdout        JSON Lines on standard output
+ *   jsonl:FILE    appended to FILE, fsync'd before the batch counts as
+ *                 delivered
+ *   exec:COMMAND  `sh -c COMMAND` per batch, the batch on its stdin; exit
+ *                 status 0 is success; killed after --sink-timeout seconds
+ *   dir:DIR       DIR/batch-<first seq, 20 digits>.jsonl, written as
+ *                 DIR/.batch-….jsonl.tmp, fsync'd, renamed, DIR fsync'd
+ *   none          actions stay in the outbox
+ */
+#include "run.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+gboolean prun_sink_parse(PrunSink *s, const char *spec, GError **error) {
+  memset(s, 0, sizeof *s);
+  s->fd = -1;
+  s->timeout_s = 30;
+  static const struct {
+    const char *prefix;
+    PrunSinkKind kind;
+  } kinds[] = {{"jsonl:", PRUN_SINK_JSONL}, {"exec:", PRUN_SINK_EXEC}, {"dir:", PRUN_SINK_DIR}};
+  if (strcmp(spec, "stdout") == 0 || strcmp(spec, "-") == 0) {
+    s->kind = PRUN_SINK_STDOUT;
+    return TRUE;
+  }
+  if (strcmp(spec, "none") == 0) {
+    s->kind = PRUN_SINK_NONE;
+    return TRUE;
+  }
+  for (gsize i = 0; i < G_N_ELEMENTS(kinds); i++) {
+    gsize n = strlen(kinds[i].prefix);
+    if (strncmp(spec, kinds[i].prefix, n) != 0) continue;
+    if (spec[n] == '\0') break;
+    s->kind = kinds[i].kind;
+    s->arg = g_strdup(spec + n);
+    if (s->kind == PRUN_SINK_DIR) {
+      struct stat st;
+      if (stat(s->arg, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        g_set_error(error, PRUN_ERROR, PRUN_ERROR_SINK, "sink '%s': '%s' is not a directory", spec, s->arg);
+        return FALSE;
+      }
+    }
+    return TRUE;
+  }
+  g_set_error(error, PRUN_ERROR, PRUN_ERROR_SINK,
+              "unknown sink '%s': expected stdout, none, jsonl:FILE, exec:COMMAND or dir:DIR", spec);
+  return FALSE;
+}
+
+void prun_sink_clear(PrunSink *s) {
+  if (s->fd >= 0) close(s->fd);
+  s->fd = -1;
+  g_clear_pointer(&s->arg, g_free);
+}
+
+static gboolean write_all(int fd, const char *p, gsize n, const char *what, GError **error) {
+  while (n > 0) {
+    ssize_t k = write(fd, p, n);
+    if (k < 0) {
+      if (errno == EINTR) continue;
+      g_set_error(error, PRUN_ERROR, PRUN_ERROR_SINK, "cannot write %s: %s", what, g_strerror(errno));
+      return FALSE;
+    }
+    p += k;
+    n -= (gsize)k;
+  }
+  return TRUE;
+}
+
+/* ---- stdout and jsonl: ---------------------------------------------------------- */
+
+static gboolean deliver_stdout(const GString *lines, GError **error) {
+  if (!write_all(STDOUT_FILENO, lines->str, lines->len, "to standard output", error)) return FALSE;
+  /* A file behind stdout is synced; a pipe or terminal cannot be. */
+  if (fsync(STDOUT_FILENO) != 0 && errno != EINVAL && errno != EROFS && errno != ENOTSUP) {
+    g_set_error(error, PRUN_ERROR, PRUN_ERROR_SINK, "cannot sync standard output: %s", g_strerror(errno));
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static gboolean deliver_jsonl(PrunSink *s, const GString *lines, GError **error) {
+  g_autofree char *what = g_strdup_printf("to '%s'", s->arg);
+  if (s->fd < 0) {
+    s->fd = open(s->arg, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0666);
+    if (s->fd < 0) {
+      g_set_error(error, PRUN_ERROR, PRUN_ERROR_SINK, "cannot open '%s': %s", s->arg, g_strerror(errno));
+      return FALSE;
+    }
+  }
+  if (!write_all(s->fd, lines->str, lines->len, what, error)) return FALSE;
+  if (fsync(s->fd) != 0) {
+    g_set_error(error, PRUN_ERROR, PRUN_ERROR_SINK, "cannot sync '%s': %s", s->arg, g_strerror(errno));
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* ---- exec: ----------------------------------------------------------------------------- */
+
+/* Writes the batch to the child's stdin, giving up at the deadline. */
+static gboolean feed_child(int fd, const GString *lines, gint64 deadline, const char *cmd, GError **error) {
+  gsize done = 0;
+  fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+  while (done < lines->len) {
+    gint64 left = deadline - g_get_monotonic_time();
+    if (left <= 0) {
+      g_set_error(error, PRUN_ERROR, PRUN_ERROR_SINK, "exec: '%s' did not read its input in time", cmd);
+      return FALSE;
+    }
+    struct pollfd p = {.fd = fd, .events = POLLOUT};
+    int r = poll(&p, 1, (int)MIN(left / 1000 + 1, 1000));
+    if (r < 0 && errno != EINTR) break;
+    if (r <= 0) continue;
+    ssize_t k = write(fd, lines->str + done, lines->len - done);
+    if (k < 0) {
+      if (errno == EINTR || errno == EAGAIN) continue;
+      /* EPIPE: the command closed its input; its exit status decides. */
+      return TRUE;
+    }
+    done += (gsize)k;
+  }
+  return TRUE;
+}
+
+/* Waits for the child until the deadline; kills its process group then. */
+static gboolean reap_child(pid_t pid, gint64 deadline, guint timeout_s, const char *cmd, gboolean fed,
+                           GError **error) {
+  int status = 0;
+  for (;;) {
+    pid_t got = waitpid(pid, &status, WNOHANG);
+    if (got == pid) break;
+    if (got < 0 && errno != EINTR) {
+      g_set_error(error, PRUN_ERROR, PRUN_ERROR_SINK, "exec: '%s': %s", cmd, g_strerror(errno));
+      return FALSE;
+    }
+    if (g_get_monotonic_time() >= deadline) {
+      kill(-pid, SIGKILL);
+      kill(pid, SIGKILL);
+      while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+      }
+      g_set_error(error, PRUN_ERROR, PRUN_ERROR_SINK, "exec: '%s' timed out after %u s and was killed", cmd,
+                  timeout_s);
+      return FALSE;
+    }
+    g_usleep(2000);
+  }
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+    if (!fed) {
+      g_set_error(error, PRUN_ERROR, PRUN_ERROR_SINK, "exec: '%s' did not read its input in time", cmd);
+      return FALSE;
+    }
+    return TRUE;
+  }
+  if (WIFEXITED(status))
+    g_set_error(error, PRUN_ERROR, PRUN_ERROR_SINK, "exec: '%s' exited with status %d", cmd, WEXITSTATUS(status));
+  else if (WIFSIGNALED(status))
+    g_set_error(error, PRUN_ERROR, PRUN_ERROR_SINK, "exec: '%s' was killed by signal %d", cmd, WTERMSIG(status));
+  else
+    g_set_error(error, PRUN_ERROR, PRUN_ERROR_SINK, "exec: '%s' failed", cmd);
+  return FALSE;
+}
+
+static gboolean deliver_exec(PrunSink *s, gint64 batch, const GString *lines, guint count, GError **error) {
+  int fds[2];
+  if (pipe(fds) != 0) {
+    g_set_error(error, PRUN_ERROR, PRUN_ERROR_SINK, "exec: cannot make a pipe: %s", g_strerror(errno));
+    return FALSE;
+  }
+  fcntl(fds[1], F_SETFD, FD_CLOEXEC);
+  char batch_text[32], count_text[32];
+  g_snprintf(batch_text, sizeof batch_text, "%" G_GINT64_FORMAT, batch);
+  g_snprintf(count_text, sizeof count_text, "%u", count);
+  fflush(stdout);
+  pid_t pid = fork();
+  if (pid < 0) {
+    close(fds[0]);
+    close(fds[1]);
+    g_set_error(error, PRUN_ERROR, PRUN_ERROR_SINK, "exec: cannot start '%s': %s", s->arg, g_strerror(errno));
+    return FALSE;
+  }
+  if (pid == 0) {
+    /* The child: its own process group (a timeout kills the whole
+     * pipeline), the batch on stdin, default SIGPIPE again. */
+    setpgid(0, 0);
+    dup2(fds[0], STDIN_FILENO);
+    if (fds[0] != STDIN_FILENO) close(fds[0]);
+    signal(SIGPIPE, SIG_DFL);
+    setenv("PERSONA_RUN_BATCH", batch_text, 1);
+    setenv("PERSONA_RUN_COUNT", count_text, 1);
+    execl("/bin/sh", "sh", "-c", s->arg, (char *)NULL);
+    _exit(127);
+  }
+  setpgid(pid, pid); /* also here: whichever runs first */
+  close(fds[0]);
+  gint64 deadline = g_get_monotonic_time() + (gint64)s->timeout_s * G_USEC_PER_SEC;
+  g_autoptr(GError) feed_error = NULL;
+  gboolean fed = feed_child(fds[1], lines, deadline, s->arg, &feed_error);
+  close(fds[1]);
+  if (!reap_child(pid, deadline, s->timeout_s, s->arg, fed, error)) return FALSE;
+  return TRUE;
+}
+
+/* ---- dir: ---------------------------------------------------------------------------------- */
+
+char *prun_sink_dir_name(const PrunSink *s, gint64 batch, gboolean tmp) {
+  return g_strdup_printf(tmp ? "%s/.batch-%020" G_GINT64_FORMAT ".jsonl.tmp" : "%s/batch-%020" G_GINT64_FORMAT ".jsonl",
+                         s->arg, batch);
+}
+
+static gboolean sync_dir(const char *dir, GError **error) {
+  int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0 || fsync(fd) != 0) {
+    g_set_error(error, PRUN_ERROR, PRUN_ERROR_SINK, "cannot sync the directory '%s': %s", dir, g_strerror(errno));
+    if (fd >= 0) close(fd);
+    return FALSE;
+  }
+  close(fd);
+  return TRUE;
+}
+
+gboolean prun_sink_dir_stage(PrunSink *s, gint64 batch, const GString *lines, GError **error) {
+  g_autofree char *tmp = prun_sink_dir_name(s, batch, TRUE);
+  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+  if (fd < 0) {
+    g_set_error(error, PRUN_ERROR, PRUN_ERROR_SINK, "cannot create '%s': %s", tmp, g_strerror(errno));
+    return FALSE;
+  }
+  g_autofree char *what = g_strdup_printf("to '%s'", tmp);
+  gboolean ok = write_all(fd, lines->str, lines->len, what, error);
+  if (ok && fsync(fd) != 0) {
+    g_set_error(error, PRUN_ERROR, PRUN_ERROR_SINK, "cannot sync '%s': %s", tmp, g_strerror(errno));
+    ok = FALSE;
+  }
+  close(fd);
+  return ok;
+}
+
+gboolean prun_sink_dir_publish(PrunSink *s, gint64 batch, GError **error) {
+  g_autofree char *tmp = prun_sink_dir_name(s, batch, TRUE);
+  g_autofree char *final = prun_sink_dir_name(s, batch, FALSE);
+  if (rename(tmp, final) != 0) {
+    /* No temporary file: it was renamed before a crash (only persona
+     * touches dot files), and the batch is published already. */
+    if (errno == ENOENT) return TRUE;
+    g_set_error(error, PRUN_ERROR, PRUN_ERROR_SINK, "cannot rename '%s': %s", tmp, g_strerror(errno));
+    return FALSE;
+  }
+  return sync_dir(s->arg, error);
+}
+
+/* ---- dispatch ------------------------------------------------------------------------------ */
+
+gboolean prun_sink_deliver(PrunSink *s, gint64 batch, const GString *lines, guint count, GError **error) {
+  switch (s->kind) {
+  case PRUN_SINK_NONE: return TRUE;
+  case PRUN_SINK_STDOUT: return deliver_stdout(lines, error);
+  case PRUN_SINK_JSONL: return deliver_jsonl(s, lines, error);
+  case PRUN_SINK_EXEC: return deliver_exec(s, batch, lines, count, error);
+  case PRUN_SINK_DIR:
+    return prun_sink_dir_stage(s, batch, lines, error) && prun_sink_dir_publish(s, batch, error);
+  }
+  return TRUE;
+}
