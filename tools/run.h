@@ -55,6 +55,11 @@ typedef enum {
  * after-sink. Documented in docs/runtime.md; never set it in production. */
 void prun_crash_point(const char *point);
 
+/* PERSONA_RUN_PACE_US=N sleeps N microseconds before each evaluation, so
+ * that a test's random SIGKILLs land inside runs however fast the build
+ * is (tests only). */
+void prun_test_pace(void);
+
 /* ---- the database file (run_store.c) ----------------------------------------- */
 
 typedef enum {

@@ -377,6 +377,7 @@ gboolean prun_runner_batch(PrunRunner *r, gboolean *did_work, GError **error) {
   }
   for (guint i = 0; i < due->len; i++) {
     if (i == due->len / 2) prun_crash_point("mid-batch");
+    prun_test_pace();
     if (!evaluate_one(r, &g_array_index(due, DueRow, i), error)) goto fail;
   }
   if (!prun_meta_set_int(r->db, "last_now", r->now, error)) goto fail;

@@ -56,6 +56,7 @@ struct PrunInputs {
   gsize max_line;
   gboolean has_stdin, has_files;
   gboolean stdin_blocks; /* --once: wait for stdin's next line or its end */
+  gboolean need_scan;    /* look at the arguments again before reading */
 };
 
 static void source_free(gpointer p) {
@@ -72,6 +73,7 @@ PrunInputs *prun_inputs_new(const char *const *paths, gsize max_line) {
   in->paths = g_strdupv((char **)paths);
   in->sources = g_ptr_array_new_with_free_func(source_free);
   in->max_line = max_line;
+  in->need_scan = TRUE;
   for (gsize i = 0; paths && paths[i]; i++) {
     if (strcmp(paths[i], "-") == 0) in->has_stdin = TRUE;
     else in->has_files = TRUE;
@@ -169,6 +171,32 @@ static gboolean position_source(Source *s, PrunDb *d, guint64 size, GError **err
   return TRUE;
 }
 
+/* A file being read that shrank, or whose first bytes changed, was
+ * truncated or rewritten under us: read it again from its start. */
+static gboolean check_open_file(Source *s, guint64 size, GError **error) {
+  guint64 read_to = s->base + s->end;
+  gboolean same = size >= read_to;
+  if (same && s->prefix_hash && s->prefix_len > 0) {
+    g_autofree char *now_hash = hash_prefix(s->fd, s->prefix_len);
+    same = now_hash && strcmp(now_hash, s->prefix_hash) == 0;
+  }
+  if (same) return TRUE;
+  pcli_error("input '%s' was truncated or rewritten while being read: reading it from the start", s->name);
+  s->base = 0;
+  s->start = s->end = s->scan = 0;
+  s->line = 0;
+  s->skipping = FALSE;
+  s->at_end = FALSE;
+  s->prefix_len = 0;
+  g_clear_pointer(&s->prefix_hash, g_free);
+  s->dirty = TRUE;
+  if (lseek(s->fd, 0, SEEK_SET) != 0) {
+    g_set_error(error, PRUN_ERROR, PRUN_ERROR_INPUT, "cannot seek in '%s': %s", s->name, g_strerror(errno));
+    return FALSE;
+  }
+  return TRUE;
+}
+
 static Source *source_new(const char *name) {
   Source *s = g_new0(Source, 1);
   s->name = g_strdup(name);
@@ -196,7 +224,7 @@ static gboolean open_file(PrunInputs *in, PrunDb *d, const char *path, gboolean 
   Source *s = find_open(in, st.st_dev, st.st_ino);
   if (s) {
     s->listed = TRUE;
-    return TRUE;
+    return check_open_file(s, (guint64)st.st_size, error);
   }
   int fd;
   do fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -405,7 +433,12 @@ static gboolean write_cursor(Source *s, PrunDb *d, GError **error) {
 gboolean prun_inputs_ingest(PrunInputs *in, PrunDb *d, guint max_lines, PrunLineFunc fn, gpointer user,
                             guint *n, GError **error) {
   *n = 0;
-  if (!scan(in, d, error)) return FALSE;
+  /* The arguments are looked at again only when what is open ran dry: a
+   * directory listing per batch would cost more than the batch. */
+  if (in->need_scan) {
+    if (!scan(in, d, error)) return FALSE;
+    in->need_scan = FALSE;
+  }
   for (guint i = 0; i < in->sources->len && *n < max_lines; i++) {
     Source *s = in->sources->pdata[i];
     for (;;) {
@@ -424,6 +457,7 @@ gboolean prun_inputs_ingest(PrunInputs *in, PrunDb *d, guint max_lines, PrunLine
       (*n)++;
     }
   }
+  if (*n < max_lines) in->need_scan = TRUE;
   for (guint i = 0; i < in->sources->len; i++) {
     Source *s = in->sources->pdata[i];
     if (s->dirty && !write_cursor(s, d, error)) return FALSE;

@@ -97,12 +97,53 @@ static gboolean deliver_stdout(const GString *lines, GError **error) {
   return TRUE;
 }
 
+/* A crash in the middle of a write leaves a last line without its
+ * newline; that batch was not marked delivered and comes again. Cutting
+ * the file back to its last complete line keeps it JSON Lines: readers
+ * see whole lines only (some of them twice: the batch in flight). */
+static gboolean cut_torn_line(int fd, const char *path, GError **error) {
+  struct stat st;
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size == 0) return TRUE;
+  off_t end = st.st_size;
+  char buf[4096];
+  while (end > 0) {
+    off_t start = end > (off_t)sizeof buf ? end - (off_t)sizeof buf : 0;
+    ssize_t n = pread(fd, buf, (size_t)(end - start), start);
+    if (n != end - start) break;
+    for (ssize_t i = n - 1; i >= 0; i--) {
+      if (buf[i] != '\n') continue;
+      off_t keep = start + i + 1;
+      if (keep == st.st_size) return TRUE;
+      if (ftruncate(fd, keep) != 0) {
+        g_set_error(error, PRUN_ERROR, PRUN_ERROR_SINK, "cannot cut the torn last line of '%s': %s", path,
+                    g_strerror(errno));
+        return FALSE;
+      }
+      pcli_error("'%s' ended with an incomplete line (a crash during a delivery): removed it; its batch is "
+                 "delivered again", path);
+      return TRUE;
+    }
+    end = start;
+  }
+  /* Not a single complete line: the first batch was torn. */
+  if (ftruncate(fd, 0) != 0) {
+    g_set_error(error, PRUN_ERROR, PRUN_ERROR_SINK, "cannot cut the torn line of '%s': %s", path, g_strerror(errno));
+    return FALSE;
+  }
+  return TRUE;
+}
+
 static gboolean deliver_jsonl(PrunSink *s, const GString *lines, GError **error) {
   g_autofree char *what = g_strdup_printf("to '%s'", s->arg);
   if (s->fd < 0) {
-    s->fd = open(s->arg, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0666);
+    s->fd = open(s->arg, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0666);
     if (s->fd < 0) {
       g_set_error(error, PRUN_ERROR, PRUN_ERROR_SINK, "cannot open '%s': %s", s->arg, g_strerror(errno));
+      return FALSE;
+    }
+    if (!cut_torn_line(s->fd, s->arg, error)) {
+      close(s->fd);
+      s->fd = -1;
       return FALSE;
     }
   }

@@ -47,6 +47,15 @@ void prun_crash_point(const char *point) {
   _exit(99);
 }
 
+void prun_test_pace(void) {
+  static gint64 pace_us = -1;
+  if (pace_us < 0) {
+    const char *env = getenv("PERSONA_RUN_PACE_US");
+    pace_us = env && *env ? (gint64)g_ascii_strtoull(env, NULL, 10) : 0;
+  }
+  if (pace_us > 0) g_usleep((gulong)pace_us);
+}
+
 /* ---- times -------------------------------------------------------------------- */
 
 /* Civil date from days since 1970-01-01 (Howard Hinnant's algorithm). */

@@ -197,16 +197,19 @@ def run(db, inputs, now, *extra, env=None, check_rc=(0,), timeout=120):
     return p
 
 
-def run_with_kills(db, inputs, now, extra, rng, kills_wanted, max_delay):
+def run_with_kills(db, inputs, now, extra, rng, kills_wanted, max_delay, pace_us):
     """Runs until it completes, killing it with SIGKILL at random moments
-    kills_wanted times first. Returns how many kills landed."""
+    kills_wanted times first. Returns how many kills landed. pace_us
+    (PERSONA_RUN_PACE_US) slows each evaluation down, so that the kills
+    land inside runs whether the build is optimised or sanitised."""
     landed = 0
     args = [PERSONA, "run", MODEL, "--db", db, *inputs, "--once", "--now", fmt(now), *extra]
+    env = dict(os.environ, PERSONA_RUN_PACE_US=str(pace_us))
     attempts = 0
     while True:
         attempts += 1
         check(attempts < kills_wanted + 50, "the runner never completed")
-        p = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        p = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
         if landed < kills_wanted:
             try:
                 p.wait(timeout=rng.uniform(0.01, max_delay))
@@ -333,7 +336,7 @@ def test_kill9(work):
     a drain: nothing lost, nothing twice in the outbox, sink duplicates
     only from batches in flight."""
     n = 2000 if SMALL else 20000
-    kills_per_run = 10 if SMALL else 40
+    kills_per_run = 15 if SMALL else 30
     sink_batch = 100
     rng = random.Random(11)
     db = os.path.join(work, "run.db")
@@ -342,7 +345,7 @@ def test_kill9(work):
     kills = [0]
 
     def runner(inputs, now):
-        kills[0] += run_with_kills(db, inputs, now, extra, rng, kills_per_run, 0.12 if not SMALL else 0.6)
+        kills[0] += run_with_kills(db, inputs, now, extra, rng, kills_per_run, 0.3, 400 if SMALL else 40)
 
     started = time.time()
     oracle = scenario(work, n, 3, runner, None, None)
@@ -363,7 +366,7 @@ def test_dir_kill9(work):
     kills = [0]
 
     def runner(inputs, now):
-        kills[0] += run_with_kills(db, inputs, now, extra, rng, 10, 0.1 if not SMALL else 0.5)
+        kills[0] += run_with_kills(db, inputs, now, extra, rng, 10, 0.3, 400 if SMALL else 100)
 
     oracle = scenario(work, n, 4, runner, None, None)
     rows, dups = check_db(db, oracle, sink, max_dup=0)
@@ -541,7 +544,17 @@ def test_watch(work):
         check(t2 >= 1.5, "the 2 s wait ended after %.2f s" % t2)
         got = [a["template"] if "template" in a else a.get("text") for a in read_sink(sink)]
         check(got[:2] == ["getting-started", "Call: no login yet"], "actions: %s" % got)
-        print("first action after %.2f s, the one after the 2 s wait after %.2f s" % (t1, t2))
+        # The file is truncated and written again while the runner holds
+        # it open: the new line is read, the old one not again.
+        write_lines(os.path.join(d, "a.jsonl"), [{"id": "w2", "plan": "pro"}])
+        started = time.time()
+        t3 = wait_for(3, 3)
+        con = sqlite3.connect(db)
+        records = dict(con.execute("SELECT key, records FROM profile").fetchall())
+        con.close()
+        check(records == {'"w1"': 1, '"w2"': 1}, "records after the truncation: %s" % records)
+        print("first action after %.2f s, the one after the 2 s wait after %.2f s, "
+              "a rewritten file's new line after %.2f s" % (t1, t2, t3))
     finally:
         p.send_signal(signal.SIGTERM)
         rc = p.wait(timeout=10)
