@@ -29,6 +29,7 @@
 #include "fmgr.h"
 #include "funcapi.h"
 #include "miscadmin.h"
+#include "nodes/primnodes.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
@@ -69,8 +70,9 @@ _PG_init(void)
 typedef struct CallSite
 {
 	PgcModel   *model;			/* one reference, or NULL */
-	bool		stable;			/* the model argument is a Const or an external
-								 * Param: it cannot change during this query */
+	bool		stable;			/* the model argument is a constant of the
+								 * plan: it cannot change while the call site
+								 * lives */
 	bytea	   *bytes;			/* else the last model argument, to compare */
 	struct varlena *raw;		/* and, when it came compressed or toasted,
 								 * its datum as stored */
@@ -92,6 +94,24 @@ site_release(void *arg)
 	site->model = NULL;
 }
 
+/*
+ * Only a Const is trusted without looking: get_fn_expr_arg_stable() also
+ * accepts external Params, but PL/pgSQL evaluates a simple expression
+ * with one expression state (and so one fn_extra) while its variables,
+ * which are external Params, change from one call to the next.
+ */
+static bool
+model_arg_is_const(FmgrInfo *flinfo)
+{
+	Node	   *expr = flinfo->fn_expr;
+	List	   *args;
+
+	if (!expr || !IsA(expr, FuncExpr))
+		return false;
+	args = ((FuncExpr *) expr)->args;
+	return list_length(args) > 0 && IsA(linitial(args), Const);
+}
+
 static CallSite *
 call_site(FunctionCallInfo fcinfo)
 {
@@ -105,7 +125,7 @@ call_site(FunctionCallInfo fcinfo)
 	site = palloc0(sizeof(CallSite));
 	initStringInfo(&site->profile);
 	initStringInfo(&site->state);
-	site->stable = get_fn_expr_arg_stable(flinfo, 0);
+	site->stable = model_arg_is_const(flinfo);
 	site->release.func = site_release;
 	site->release.arg = site;
 	MemoryContextRegisterResetCallback(flinfo->fn_mcxt, &site->release);

@@ -82,5 +82,23 @@ SELECT count(persona.eval(persona.compile(:'lead_src' || E'\n# ' || g), '{"id":"
 FROM generate_series(1, 17) g;
 SELECT evictions - :before_evictions > 0 AS evicted, cached FROM persona.cache_stats();
 
+-- PL/pgSQL evaluates a simple expression with one expression state for
+-- every iteration: a call site whose model is a variable must notice when
+-- the variable changes.
+CREATE FUNCTION pg_temp.each_model(models bytea[]) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+  m bytea;
+  out text := '';
+BEGIN
+  FOREACH m IN ARRAY models LOOP
+    out := out || (persona.model_info(m)->>'name') || ':' || array_to_string(persona.tags(m, '{"id":"x"}', '2026-02-01'), ',') || ' ';
+  END LOOP;
+  RETURN out;
+END $$;
+SELECT pg_temp.each_model(ARRAY[m.lead,
+         persona.compile(E'model tiny version "1"\nschema {\n  id: string key\n}\ntag always when true\n'),
+         m.lead]) AS each_model
+FROM models m;
+
 -- Nothing started a thread in this backend.
 SELECT count(*) AS threads FROM pg_ls_dir('/proc/' || pg_backend_pid() || '/task');

@@ -1,0 +1,162 @@
+#!/usr/bin/env bash
+# Scoring N profiles (default 1 000 000) stored as jsonb in PostgreSQL 15:
+# serially, with parallel workers, and the same profiles as JSON Lines
+# through `persona eval` (one thread and -j 2), in one table with ratios.
+#
+#   bench/pg_bench.sh                 # N=1000000 RUNS=3
+#   N=200000 RUNS=1 bench/pg_bench.sh
+#
+# It builds libpersona and persona.so like pg/run-tests.sh (Release, into
+# bench/build/pg unless PERSONA_BUILD is set), installs the extension into
+# a staging directory and starts a throw-away cluster with pg_virtualenv
+# (port 54339), dropped at the end. The profiles are generated inside
+# PostgreSQL (generate_series and jsonb_build_object: ~600 bytes each,
+# eight events) and exported once to JSONL for the CLI. Every SQL query
+# consumes the result (an IMMUTABLE call whose result is unused would be
+# optimised away). Output: bench/results/pg_table.md.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/.." && pwd)
+
+if [ -z "${PERSONA_PG_BENCH_INSIDE:-}" ]; then
+  export PERSONA_BUILD=${PERSONA_BUILD:-$here/build/pg}
+  export PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config
+  [ -x "$PG_CONFIG" ] || { echo "pg_bench: PostgreSQL 15 is not installed (pg/run-tests.sh installs it)" >&2; exit 2; }
+  command -v pg_virtualenv >/dev/null || { echo "pg_bench: pg_virtualenv (postgresql-common) is missing" >&2; exit 2; }
+  [ -f "$PERSONA_BUILD/CMakeCache.txt" ] || cmake -S "$root" -B "$PERSONA_BUILD" -DCMAKE_BUILD_TYPE=Release >/dev/null
+  cmake --build "$PERSONA_BUILD" -j"$(nproc)" --target persona persona_cli >/dev/null
+  make -C "$root/pg" -s PERSONA_BUILD="$PERSONA_BUILD" clean
+  make -C "$root/pg" -s PERSONA_BUILD="$PERSONA_BUILD"
+  stage=$(mktemp -d -t persona-pg-bench.XXXXXX)
+  work=$(mktemp -d -t persona-pg-bench-data.XXXXXX)
+  trap 'rm -rf "$stage" "$work"' EXIT
+  make -C "$root/pg" -s PERSONA_BUILD="$PERSONA_BUILD" install DESTDIR="$stage" >/dev/null
+  chmod -R a+rX "$stage"
+  export PERSONA_PG_BENCH_INSIDE=1 PERSONA_PG_BENCH_WORK=$work
+  PGPORT=54339 exec pg_virtualenv -t -v 15 -o extension_destdir="$stage" \
+    -o shared_buffers=512MB -o max_parallel_workers_per_gather=2 "$0" "$@"
+fi
+
+# ---- inside pg_virtualenv: PGHOST, PGPORT, PGUSER, PGPASSWORD are set ----------
+N=${N:-1000000}
+RUNS=${RUNS:-3}
+NOW=2026-02-01T00:00:00Z
+MODEL=$root/examples/b2b_lead.persona
+CLI=$PERSONA_BUILD/persona
+work=$PERSONA_PG_BENCH_WORK
+jsonl=$work/profiles.jsonl
+out=$here/results/pg_table.md
+mkdir -p "$here/results"
+export PGOPTIONS="-c jit=off" # JIT compiles the query for seconds and does not touch the C calls
+
+sql() { psql -X -q -v ON_ERROR_STOP=1 "$@"; }
+
+echo "== pg_bench: $N profiles into PostgreSQL"
+sql -v n="$N" -v src="$(cat "$MODEL")" <<'EOF'
+CREATE EXTENSION persona;
+CREATE TABLE models (name text PRIMARY KEY, code bytea NOT NULL);
+INSERT INTO models VALUES ('lead', persona.compile(:'src'));
+CREATE TABLE profiles (id bigint PRIMARY KEY, profile jsonb NOT NULL);
+INSERT INTO profiles
+SELECT g, jsonb_build_object(
+  'id', 'p' || lpad(g::text, 7, '0'),
+  'industry', (ARRAY['manufacturing', 'energy', 'retail', 'software', 'logistics', 'healthcare'])[1 + g % 6],
+  'region', (ARRAY['上海', '北京', '江苏', '广东', '浙江', '四川', '山东'])[1 + (g / 7) % 7],
+  'employees', (g * 37) % 3000,
+  'title', (ARRAY['CTO', 'IT Manager', 'Engineer', 'VP Sales', '采购经理', 'Director of IT', 'Marketing Manager'])[1 + (g / 11) % 7],
+  'budget_confirmed', g % 3 = 0,
+  'unsubscribed', g % 17 = 0,
+  'events', (SELECT jsonb_agg(jsonb_build_object(
+                 'type', (ARRAY['page_view', 'email_open', 'email_click', 'download', 'webinar', 'visit', 'page_view', 'page_view'])[1 + (g + k) % 8],
+                 'url', (ARRAY['/pricing', '/docs/getting-started', '/', '/product'])[1 + (g * k) % 4],
+                 'campaign', 'c-' || ((g + k) % 5),
+                 'at', '2026-01-' || lpad((1 + (g + 3 * k) % 31)::text, 2, '0') || 'T10:00:00Z') ORDER BY k)
+             FROM generate_series(1, 8) k))
+FROM generate_series(1, :n) g;
+VACUUM ANALYZE profiles;
+VACUUM ANALYZE models;
+EOF
+sql -At -c "SELECT pg_size_pretty(pg_table_size('profiles')), round(avg(length(profile::text))) FROM profiles" |
+  { IFS='|' read -r size avg; echo "   table $size, $avg bytes of JSON per profile"; echo "$size|$avg" > "$work/size"; }
+
+echo "== pg_bench: export to JSON Lines for persona eval"
+sql -c "\\copy (SELECT profile::text FROM profiles ORDER BY id) TO '$jsonl'"
+if grep -q '\\' "$jsonl"; then echo "pg_bench: backslashes in the export (COPY would have escaped them)" >&2; exit 1; fi
+
+# Milliseconds of one psql query (\timing), consuming its result.
+time_sql() {
+  local workers=$1 query=$2
+  sql -c "SET max_parallel_workers_per_gather = $workers" -c '\timing on' -c "$query" |
+    sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' | tail -1
+}
+time_cmd() { # milliseconds of a shell command
+  local t0 t1
+  t0=$(date +%s%N); bash -c "$1" >/dev/null; t1=$(date +%s%N)
+  echo $(( (t1 - t0) / 1000000 ))
+}
+median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR + 1) / 2)]}'; }
+
+MODEL_Q="(SELECT code FROM models WHERE name = 'lead')"
+Q_EVAL="SELECT count(*), sum((persona.eval($MODEL_Q, profile, '$NOW')->'scores'->>'total')::numeric) FROM profiles"
+Q_JSON="SELECT count(*), sum(length(persona.eval_json($MODEL_Q, profile, '$NOW')::text)) FROM profiles"
+Q_SCORE="SELECT count(*), sum(persona.score($MODEL_Q, profile, '$NOW', 'total')) FROM profiles"
+Q_SCAN="SELECT count(*), sum(length(profile::text)) FROM profiles"
+
+# id | what | how
+CASES=(
+  "scan0|SQL: read and print every profile, no evaluation (floor)|sql:0:$Q_SCAN"
+  "eval0|SQL: persona.eval, serial|sql:0:$Q_EVAL"
+  "eval2|SQL: persona.eval, 2 parallel workers|sql:2:$Q_EVAL"
+  "json0|SQL: persona.eval_json (json, no jsonb result), serial|sql:0:$Q_JSON"
+  "json2|SQL: persona.eval_json, 2 parallel workers|sql:2:$Q_JSON"
+  "score0|SQL: persona.score (no result object), serial|sql:0:$Q_SCORE"
+  "score2|SQL: persona.score, 2 parallel workers|sql:2:$Q_SCORE"
+  "cli1|persona eval on JSONL, 1 thread|cmd:$CLI eval $MODEL --now $NOW < $jsonl"
+  "cli2|persona eval -j 2 on JSONL|cmd:$CLI eval -j 2 $MODEL --now $NOW < $jsonl"
+)
+
+declare -A ms
+for c in "${CASES[@]}"; do
+  IFS='|' read -r id what how <<<"$c"
+  times=()
+  for ((r = 0; r < RUNS; r++)); do
+    case $how in
+      sql:*) rest=${how#sql:}; t=$(time_sql "${rest%%:*}" "${rest#*:}") ;;
+      cmd:*) t=$(time_cmd "${how#cmd:}") ;;
+    esac
+    times+=("$t")
+  done
+  ms[$id]=$(printf '%s\n' "${times[@]}" | median)
+  printf '   %-8s %10s ms  (%s)\n' "$id" "${ms[$id]}" "${times[*]}"
+done
+
+# The workers really ran: EXPLAIN ANALYZE of the parallel aggregate.
+plan=$(sql -At -c "SET max_parallel_workers_per_gather = 2" -c "EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) $Q_EVAL")
+launched=$(sed -n 's/.*Workers Launched: \([0-9]*\).*/\1/p' <<<"$plan" | head -1)
+# One INSERT … SELECT (serial on PostgreSQL 15) and one CREATE TABLE AS (parallel).
+ins=$(time_sql 0 "CREATE TABLE scores (id bigint, result jsonb); INSERT INTO scores SELECT id, persona.eval($MODEL_Q, profile, '$NOW') FROM profiles")
+ctas=$(time_sql 2 "CREATE TABLE scores2 AS SELECT id, persona.eval($MODEL_Q, profile, '$NOW') AS result FROM profiles")
+check=$(sql -At -c "SELECT count(*) FILTER (WHERE a.result = b.result) FROM scores a JOIN scores2 b USING (id)")
+
+IFS='|' read -r size avg < "$work/size"
+{
+  echo "PostgreSQL $(psql -XAt -c 'SHOW server_version'), $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), load average before: $(cut -d' ' -f1-3 /proc/loadavg)."
+  echo "$N profiles generated in PostgreSQL ($avg bytes of JSON each, table $size), model examples/b2b_lead.persona,"
+  echo "now = $NOW; median of $RUNS runs (bench/pg_bench.sh, N=$N RUNS=$RUNS). Parallel runs launched $launched workers."
+  echo
+  echo "| id | what | median s | profiles/s | x serial persona.eval |"
+  echo "|---|---|---:|---:|---:|"
+  for c in "${CASES[@]}"; do
+    IFS='|' read -r id what how <<<"$c"
+    awk -v id="$id" -v what="$what" -v t="${ms[$id]}" -v base="${ms[eval0]}" -v n="$N" \
+      'BEGIN { printf "| %s | %s | %.2f | %\047d | %.2f |\n", id, what, t / 1000, n / (t / 1000), base / t }'
+  done
+  awk -v t="$ins" -v base="${ms[eval0]}" -v n="$N" \
+    'BEGIN { printf "| insert0 | SQL: INSERT INTO scores SELECT id, persona.eval(…) (serial in PostgreSQL 15) | %.2f | %\047d | %.2f |\n", t / 1000, n / (t / 1000), base / t }'
+  awk -v t="$ctas" -v base="${ms[eval0]}" -v n="$N" \
+    'BEGIN { printf "| ctas2 | SQL: CREATE TABLE scores2 AS SELECT id, persona.eval(…), 2 workers | %.2f | %\047d | %.2f |\n", t / 1000, n / (t / 1000), base / t }'
+  echo
+  echo "Both tables hold the same $check results. x serial persona.eval: how many times faster than row eval0."
+} > "$out"
+echo
+cat "$out"
