@@ -513,6 +513,47 @@ static void cg_quant(PGen *g, PExpr *e, uint32_t dst) {
   g->top = mark;
 }
 
+/* The register that already holds `e` when it is an element's field kept
+ * in the fused pass's cache or a loop variable, else -1. */
+static int expr_in_register(PGen *g, const PExpr *e) {
+  if (e->kind != PE_NAME || e->local < 0) return -1;
+  int r = g->local_reg[e->local];
+  if (e->field_index < 0) return r;
+  if (g->fused_elem == r && g->field_cache[e->field_index] >= 0) return g->field_cache[e->field_index];
+  return -1;
+}
+
+/* A `where` condition as jumps: each conjunct of an `and` chain that is
+ * not true leaves the element (a null conjunct, like a null condition,
+ * selects nothing), and `s == "literal"` tests and jumps in one JNESK. Not
+ * in explain builds, whose traces report the condition's value. */
+static void cg_filter(PGen *g, PExpr *e, uint32_t t, uint32_t head) {
+  if (!g->trace && e->kind == PE_BINARY && e->op == POP_AND) {
+    cg_filter(g, e->left, t, head);
+    cg_filter(g, e->right, t, head);
+    return;
+  }
+  if (!g->trace && e->kind == PE_BINARY && e->op == POP_EQ) {
+    PExpr *lit = e->right->kind == PE_STRING ? e->right : e->left;
+    PExpr *other = lit == e->right ? e->left : e->right;
+    PTypeKind k = kind_of(other);
+    bool fits = lit->kind == PE_STRING && (k == PTY_STRING || k == PTY_STAGE);
+    uint32_t kidx = fits ? const_add(g, pv_string(lit->sval, lit->slen)) : UINT32_MAX;
+    if (kidx <= UINT16_MAX) {
+      int r = expr_in_register(g, other);
+      if (r < 0) {
+        cg_expr(g, other, t);
+        r = (int)t;
+      }
+      emit(g, OP_JNESK, (uint16_t)r, (uint16_t)kidx, 0);
+      emit_skip(g, OP_JMP, 0, head);
+      return;
+    }
+  }
+  cg_cond(g, e, t);
+  emit_skip(g, OP_JMPF, (uint16_t)t, head);
+}
+
 /* The filters of a query inside its loop: the window and `where`. Each
  * failed filter jumps back to the loop head. `lo` holds the window's
  * lower bound (computed before the loop). */
@@ -525,13 +566,10 @@ static void cg_query_filters(PGen *g, PQuery *q, PRecordType *rt, uint32_t elem,
       at = (uint32_t)g->field_cache[rt->at_field];
     else
       emit(g, OP_GETF, (uint16_t)at, (uint16_t)elem, (uint16_t)rt->at_field);
-    emit(g, OP_LTI, (uint16_t)t, (uint16_t)at, (uint16_t)lo); /* both non-null times */
-    emit_skip(g, OP_JMPT, (uint16_t)t, head);
+    emit(g, OP_JLTI, (uint16_t)at, (uint16_t)lo, 0); /* both non-null times */
+    emit_skip(g, OP_JMP, 0, head);
   }
-  if (q->where) {
-    cg_cond(g, q->where, t);
-    emit_skip(g, OP_JMPF, (uint16_t)t, head);
-  }
+  if (q->where) cg_filter(g, q->where, t, head);
   g->top = mark;
 }
 

@@ -396,6 +396,7 @@ typedef struct Reader {
   TStr *strs;
   uint32_t n_strs;
   GString *err;          /* the first problem; NULL while all is well */
+  uint32_t version;      /* the file's format version */
 } Reader;
 
 static bool rd_fail(Reader *r, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
@@ -663,6 +664,8 @@ static PInsn rd_insn(Reader *r) {
   PInsn i;
   memset(&i, 0, sizeof i);
   i.op = rd_u8(r);
+  if (r->version < 2 && (i.op == OP_JNESK || i.op == OP_JLTI))
+    rd_fail(r, "opcode %u is not in format version %u", i.op, r->version);
   i.x = rd_u8(r);
   i.a = rd_u16(r);
   POpFormat f = i.op < OP__COUNT ? popcode_formats[i.op] : PFMT_ABC;
@@ -997,6 +1000,8 @@ PModel *pbc_read(const guint8 *data, gsize len, GError **error) {
   }
   if (!check_header(data, len, error)) return NULL;
   Reader r = {.p = data + PBC_HEADER_LEN, .end = data + len - PBC_TRAILER_LEN};
+  r.version = (uint32_t)data[PBC_MAGIC_LEN] | (uint32_t)data[PBC_MAGIC_LEN + 1] << 8 |
+              (uint32_t)data[PBC_MAGIC_LEN + 2] << 16 | (uint32_t)data[PBC_MAGIC_LEN + 3] << 24;
   r.m = pmodel_new();
   read_section(&r, "STRS", NULL, true);
   for (size_t i = 0; i < G_N_ELEMENTS(readers) && !r.err; i++)

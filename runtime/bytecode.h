@@ -30,7 +30,9 @@
 
 #define PBC_MAGIC "\x89PBC\r\n\x1a\n" /* PNG-style: catches text-mode damage */
 #define PBC_MAGIC_LEN 8
-#define PBC_VERSION 1u
+/* 1: the first format; 2: adds JNESK and JLTI (version 1 files are still
+ * read: they mean the same). */
+#define PBC_VERSION 2u
 #define PBC_HEADER_LEN 24u  /* magic, version u32, flags u32, length u64 */
 #define PBC_TRAILER_LEN 32u /* SHA-256 */
 #define PBC_MAX_FILE ((gsize)256 << 20)

@@ -244,6 +244,12 @@ static void disasm_insn(GString *out, const PModel *m, const PBlock *b, uint32_t
   if (i->op == OP_LOADK && i->bx < m->n_consts) {
     g_string_append(out, "\t; ");
     pjw_value(out, m->consts[i->bx], NULL);
+  } else if ((i->op == OP_EQSK || i->op == OP_NESK) && i->c < m->n_consts) {
+    g_string_append(out, "\t; ");
+    pjw_value(out, m->consts[i->c], NULL);
+  } else if (i->op == OP_JNESK && i->b < m->n_consts) {
+    g_string_append(out, "\t; ");
+    pjw_value(out, m->consts[i->b], NULL);
   } else if (i->op == OP_CALL && i->bx < m->n_calls) {
     g_string_append_printf(out, "\t; %s/%u", pbuiltins[m->calls[i->bx].builtin].name,
                            m->calls[i->bx].nargs);

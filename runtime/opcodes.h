@@ -19,6 +19,10 @@
  * disassembler and the verifier; keep every synopsis one line.
  *   OP(name, format, synopsis)
  * Formats: A, AB, ABC, ABx, AsBx, sBx.
+ *
+ * JNESK and JLTI test and jump in one dispatch: the jump is the JMP that
+ * must follow them (the verifier checks it), read by the test itself. They
+ * come last so that the numbers of the older opcodes stay the same.
  */
 #ifndef PERSONA_OPCODES_H
 #define PERSONA_OPCODES_H
@@ -88,7 +92,9 @@
   OP(MKREC,    ABC,  "R[A] := record(R[B], …, R[B+C-1])")                          \
   OP(TAGS,     A,    "R[A] := the names of the tags that hold, in declaration order") \
   OP(TRACE,    AB,   "report R[A] under trace point B  (explain/coverage builds only)") \
-  OP(RET,      A,    "return R[A]")
+  OP(RET,      A,    "return R[A]")                                                \
+  OP(JNESK,    AB,   "if R[A] != K[B]: take the JMP that follows, else step over it") \
+  OP(JLTI,     AB,   "if R[A] < R[B] (int, time or duration, neither null): take the JMP that follows, else step over it")
 
 typedef enum {
 #define PERSONA_OP_ENUM(name, fmt, syn) OP_##name,

@@ -141,6 +141,21 @@ static bool insn_effects(Verifier *v, const PBlock *b, uint32_t pc, Effects *e) 
     wr(e, i->a);
     break;
   case OP_JMPF: case OP_JMPT: case OP_JMPNULL: case OP_JMPNN: case OP_RET: rd(e, i->a); break;
+  case OP_JNESK: case OP_JLTI:
+    /* Modelled as a jump over the JMP that follows (when the test passes)
+     * and a fall into that JMP (when it fails): the same edges. */
+    if (pc + 1 >= b->n_code || b->code[pc + 1].op != OP_JMP)
+      return vfail(v, "not followed by the JMP it takes");
+    if (i->op == OP_JNESK) {
+      if (i->b >= m->n_consts) return vfail(v, "constant %u out of range (%u constants)", i->b, m->n_consts);
+      if (m->consts[i->b].kind != PV_STRING) return vfail(v, "constant %u compared as a string is not one", i->b);
+    } else {
+      rd(e, i->b);
+    }
+    rd(e, i->a);
+    e->is_jump = true;
+    e->target = (int64_t)pc + 2;
+    break;
   case OP_CALL: {
     if (i->bx >= m->n_calls) return vfail(v, "call site %u out of range (%u call sites)", i->bx, m->n_calls);
     e->span_base = i->a;

@@ -284,11 +284,11 @@ static void test_header_errors(void) {
   g_assert_cmpstr(e1, ==, "not a Persona bytecode file (bad magic number)");
   data[1] ^= 0x20;
 
-  data[8] = 2; /* format version 2, checksum not fixed: the version is checked first */
+  data[8] = 3; /* format version 3, checksum not fixed: the version is checked first */
   g_autofree char *e2 = load_error(data, len);
-  g_assert_cmpstr(e2, ==, "bytecode format version 2 is newer than this persona supports (1): "
+  g_assert_cmpstr(e2, ==, "bytecode format version 3 is newer than this persona supports (2): "
                           "recompile the model with this persona");
-  data[8] = 1;
+  data[8] = 2;
 
   data[len / 2] ^= 1;
   g_autofree char *e3 = load_error(data, len);
@@ -345,6 +345,18 @@ static void dmg_loop_write(PModel *m) {
   i->a = (uint16_t)(head->a + 1);
 }
 static void dmg_dset(PModel *m) { find_op(m, FUSED, OP_DSETCLR)->op = OP_NOP; }
+/* JNESK and JLTI read the JMP after them: it must be there. */
+static void dmg_test_no_jmp(PModel *m) {
+  PInsn *i = find_op(m, FUSED, OP_JNESK);
+  i[1].op = OP_NOP;
+}
+static void dmg_test_kind(PModel *m) {
+  find_op(m, FUSED, OP_JNESK)->b = 0; /* K[0] is the list vip */
+}
+static void dmg_window_register(PModel *m) {
+  PInsn *i = find_op(m, FUSED, OP_JLTI);
+  i->b = 9999;
+}
 static void dmg_step_cycle(PModel *m) {
   PJourneyCode *j = &m->journeys[0];
   for (uint32_t s = 0; s < j->n_steps; s++)
@@ -352,6 +364,31 @@ static void dmg_step_cycle(PModel *m) {
 }
 static void dmg_slot(PModel *m) { m->units[0].slot = 5000; }
 static void dmg_stage(PModel *m) { m->lifecycles[0].initial = 9; }
+
+/* A version 1 file is still read, unless it holds an opcode of version 2. */
+static void test_version_1(void) {
+  static const char plain[] = "model p version \"1\"\nschema {\n  id: string key\n  n: int = 0\n}\ntag big when n > 3\n";
+  g_autoptr(PersonaModel) m = compile_text(plain);
+  g_autoptr(GBytes) b = to_bytes(m);
+  gsize len;
+  const guint8 *image = g_bytes_get_data(b, &len);
+  guint8 *data = g_memdup2(image, len);
+  data[8] = 1;
+  fix_image(data, len);
+  g_autofree char *ok = load_error(data, len);
+  g_assert_cmpstr(ok, ==, "(loaded)");
+  g_free(data);
+
+  g_autoptr(PersonaModel) mini = compile_text(mini_source);
+  g_autoptr(GBytes) b2 = to_bytes(mini);
+  image = g_bytes_get_data(b2, &len);
+  data = g_memdup2(image, len);
+  data[8] = 1;
+  fix_image(data, len);
+  g_autofree char *refused = load_error(data, len);
+  g_assert_nonnull(strstr(refused, "is not in format version 1"));
+  g_free(data);
+}
 
 static void test_verifier_errors(void) {
   static const struct {
@@ -365,9 +402,12 @@ static void test_verifier_errors(void) {
       {dmg_constant, "block 9 (tag mail), instruction 2 (LOADK): constant 999 out of range (22 constants)"},
       {dmg_kind, "block 6 (fused pass over profile.evs), instruction 3 (SUBI): result kind 4 is not int, time or duration"},
       {dmg_no_ret, "block 8 (tag adult) does not end with RET"},
-      {dmg_loop_write, "block 6 (fused pass over profile.evs), instruction 31 (LOADNULL): writes register 2, "
+      {dmg_loop_write, "block 6 (fused pass over profile.evs), instruction 30 (LOADNULL): writes register 2, "
                        "the list or index of a loop around it"},
-      {dmg_dset, "block 6 (fused pass over profile.evs), instruction 31 (DSETADD): distinct-set 0 is used before it is cleared"},
+      {dmg_dset, "block 6 (fused pass over profile.evs), instruction 30 (DSETADD): distinct-set 0 is used before it is cleared"},
+      {dmg_test_no_jmp, "block 6 (fused pass over profile.evs), instruction 23 (JNESK): not followed by the JMP it takes"},
+      {dmg_test_kind, "block 6 (fused pass over profile.evs), instruction 23 (JNESK): constant 0 compared as a string is not one"},
+      {dmg_window_register, "block 6 (fused pass over profile.evs), instruction 21 (JLTI): register 9999 out of range (the block has 34)"},
       {dmg_step_cycle, "journey j: steps 3 and 0 form a cycle"},
       {dmg_slot, "unit 0: global 5000 out of range (23 globals)"},
       {dmg_stage, "lifecycle st: initial stage 9 of 2"},
@@ -601,6 +641,7 @@ int main(int argc, char **argv) {
   g_test_add_func("/runtime/bytecode/save-load-file", test_save_load_file);
   g_test_add_func("/runtime/bytecode/header-errors", test_header_errors);
   g_test_add_func("/runtime/bytecode/verifier-errors", test_verifier_errors);
+  g_test_add_func("/runtime/bytecode/version-1", test_version_1);
   g_test_add_func("/runtime/bytecode/refuses-traces", test_refuses_traces);
   g_test_add_func("/runtime/bytecode/type-confusion", test_type_confusion);
   g_test_add_func("/runtime/bytecode/corpus/truncations", test_corpus_truncations);
