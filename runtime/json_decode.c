@@ -91,12 +91,36 @@ size_t pdec_utf8_check(const char *s, size_t len) {
 
 /* ---- plan lookup --------------------------------------------------------- */
 
+static bool is_plain_name(const char *s, size_t len);
+
+/* A field's key as compact JSON writes it, `"name":`, in two words and
+ * masks, to be compared with the next 16 bytes of text in two steps. */
+typedef struct {
+  uint64_t word[2], mask[2];
+  uint32_t len; /* 0: the name is too long or needs escaping */
+} KeyPattern;
+
 /* Open addressing, linear probing, at most half full. */
 typedef struct {
   uint32_t mask;
-  bool plain_names; /* no name needs escaping in JSON: see match_expected() */
-  int32_t slots[];  /* field index, or -1 */
+  bool plain_names;     /* no name needs escaping in JSON: see match_expected() */
+  KeyPattern *patterns; /* per field */
+  int32_t slots[];      /* field index, or -1 */
 } Lookup;
+
+static void key_pattern(KeyPattern *kp, const char *name, size_t len) {
+  memset(kp, 0, sizeof *kp);
+  if (len + 3 > 16 || !is_plain_name(name, len)) return;
+  unsigned char bytes[16] = {0}, mask[16] = {0};
+  bytes[0] = '"';
+  memcpy(bytes + 1, name, len);
+  bytes[len + 1] = '"';
+  bytes[len + 2] = ':';
+  memset(mask, 0xFF, len + 3);
+  memcpy(kp->word, bytes, 16);
+  memcpy(kp->mask, mask, 16);
+  kp->len = (uint32_t)len + 3;
+}
 
 /* A name that appears in JSON text byte for byte, between quotes. */
 static bool is_plain_name(const char *s, size_t len) {
@@ -126,6 +150,9 @@ void pdec_plan_prepare(PDecodePlan *plan) {
   Lookup *lk = g_malloc(sizeof(Lookup) + size * sizeof(int32_t));
   lk->mask = size - 1;
   lk->plain_names = true;
+  lk->patterns = g_new(KeyPattern, plan->n_fields ? plan->n_fields : 1);
+  for (uint32_t f = 0; f < plan->n_fields; f++)
+    key_pattern(&lk->patterns[f], plan->fields[f].name, plan->fields[f].name_len);
   for (uint32_t i = 0; i < size; i++) lk->slots[i] = -1;
   for (uint32_t f = 0; f < plan->n_fields; f++) {
     const PDecodeField *fd = &plan->fields[f];
@@ -153,6 +180,7 @@ static void release_type(const PDecodeType *t);
 
 void pdec_plan_release(PDecodePlan *plan) {
   if (!plan || !plan->lookup) return;
+  g_free(((Lookup *)plan->lookup)->patterns);
   g_free(plan->lookup);
   plan->lookup = NULL;
   for (uint32_t f = 0; f < plan->n_fields; f++) release_type(&plan->fields[f].type);
@@ -186,6 +214,21 @@ static int match_expected(const PDecodePlan *plan, const char *p, const char *en
   if ((size_t)(end - p) < (size_t)f->name_len + 2 || p[1 + f->name_len] != '"' ||
       !bytes_equal(p + 1, f->name, f->name_len))
     return -1;
+  return (int)(*hint)++;
+}
+
+/* The quickest case: the text at p is `"name":` of the field expected
+ * next, compared as two masked words (16 bytes must be readable). Returns
+ * the field and its pattern's length in *len, or -1. */
+static int match_expected_colon(const PDecodePlan *plan, const char *p, const char *end, uint32_t *hint,
+                                uint32_t *len) {
+  const Lookup *lk = plan->lookup;
+  if (!lk || *hint >= plan->n_fields || end - p < 16) return -1;
+  const KeyPattern *kp = &lk->patterns[*hint];
+  if (kp->len == 0 || ((load8((const unsigned char *)p) & kp->mask[0]) ^ kp->word[0]) |
+                          ((load8((const unsigned char *)p + 8) & kp->mask[1]) ^ kp->word[1]))
+    return -1;
+  *len = kp->len;
   return (int)(*hint)++;
 }
 
@@ -1026,8 +1069,14 @@ static bool decode_object(Dec *d, const PDecodePlan *plan, PValue *fields, bool 
   }
   for (;;) {
     skip_ws(d);
+    uint32_t pattern_len;
+    int idx = match_expected_colon(plan, d->p, d->end, &hint, &pattern_len);
+    if (idx >= 0) {
+      d->p += pattern_len;
+      goto value;
+    }
     if (peek(d) != '"') return fail_syntax(d, d->p, "expected a string key");
-    int idx = match_expected(plan, d->p, d->end, &hint);
+    idx = match_expected(plan, d->p, d->end, &hint);
     if (idx >= 0) {
       d->p += plan->fields[idx].name_len + 2;
     } else {
@@ -1039,6 +1088,7 @@ static bool decode_object(Dec *d, const PDecodePlan *plan, PValue *fields, bool 
     skip_ws(d);
     if (peek(d) != ':') return fail_syntax(d, d->p, "expected ':'");
     d->p++;
+  value:
     skip_ws(d);
     const char *vstart = d->p;
     if (skip_field(d, plan, idx, top)) {
