@@ -397,7 +397,7 @@ static int hex_value(int c) {
 /* A string token at d->p ('"'): validates escapes, control characters and
  * UTF-8, and returns the raw content [*cs, *ce) and whether it has
  * backslashes. Leaves d->p after the closing quote. */
-static bool scan_string(Dec *d, const char **cs, const char **ce, bool *has_esc) {
+static inline bool scan_string(Dec *d, const char **cs, const char **ce, bool *has_esc) {
   const unsigned char *p = (const unsigned char *)d->p + 1;
   const unsigned char *end = (const unsigned char *)d->end;
   bool esc = false;
@@ -674,8 +674,8 @@ static DblResult num_to_double(Dec *d, const NumTok *n, double *out) {
 
 /* A string key and its ':' inside a skipped object. */
 static bool skip_key(Dec *d) {
-  const char *cs, *ce;
-  bool esc;
+  const char *cs = NULL, *ce = NULL;
+  bool esc = false;
   skip_ws(d);
   if (peek(d) != '"') return fail_syntax(d, d->p, "expected a string key");
   if (!scan_string(d, &cs, &ce, &esc)) return false;
@@ -689,8 +689,8 @@ static bool skip_key(Dec *d) {
  * malformed JSON, or a `c` that starts no scalar, is a syntax error. */
 static bool skip_scalar(Dec *d, int c) {
   if (c == '"') {
-    const char *cs, *ce;
-    bool esc;
+    const char *cs = NULL, *ce = NULL;
+    bool esc = false;
     return scan_string(d, &cs, &ce, &esc);
   }
   if (c == '-' || is_digit(c)) {
@@ -803,9 +803,9 @@ static bool fail_type_here(Dec *d, PDecodeKind k, bool pii) {
 
 /* A string value: the raw bytes when there are no escapes (no copy), else
  * decoded into the arena. */
-static bool read_string(Dec *d, const char **out, size_t *out_len, const char **tok_start) {
-  const char *cs, *ce;
-  bool esc;
+static inline bool read_string(Dec *d, const char **out, size_t *out_len, const char **tok_start) {
+  const char *cs = NULL, *ce = NULL;
+  bool esc = false;
   *tok_start = d->p;
   if (!scan_string(d, &cs, &ce, &esc)) return false;
   if (!esc) {
@@ -955,8 +955,11 @@ static bool decode_list(Dec *d, const PDecodeType *t, bool pii, PValue *out) {
       d->path_len--;
       if (keep && !stack_push(d, v)) return false;
       index++;
-      skip_ws(d);
       int c = peek(d);
+      if (c != ',' && c != ']') {
+        skip_ws(d);
+        c = peek(d);
+      }
       if (c == ',') {
         d->p++;
         continue;
@@ -1068,20 +1071,21 @@ static bool decode_object(Dec *d, const PDecodePlan *plan, PValue *fields, bool 
     return true;
   }
   for (;;) {
-    skip_ws(d);
+    /* Compact JSON first: the expected `"key":` right here. */
     uint32_t pattern_len;
     int idx = match_expected_colon(plan, d->p, d->end, &hint, &pattern_len);
     if (idx >= 0) {
       d->p += pattern_len;
       goto value;
     }
+    skip_ws(d);
     if (peek(d) != '"') return fail_syntax(d, d->p, "expected a string key");
     idx = match_expected(plan, d->p, d->end, &hint);
     if (idx >= 0) {
       d->p += plan->fields[idx].name_len + 2;
     } else {
-      const char *cs, *ce;
-      bool esc;
+      const char *cs = NULL, *ce = NULL;
+      bool esc = false;
       if (!scan_string(d, &cs, &ce, &esc)) return false;
       if (!lookup_key(d, plan, cs, ce, esc, &hint, &idx)) return false;
     }
@@ -1115,8 +1119,11 @@ static bool decode_object(Dec *d, const PDecodePlan *plan, PValue *fields, bool 
         if (!skip_value(d)) return false;
       }
     }
-    skip_ws(d);
     int c = peek(d);
+    if (c != ',' && c != '}') {
+      skip_ws(d);
+      c = peek(d);
+    }
     if (c == ',') {
       d->p++;
       continue;
@@ -1230,8 +1237,8 @@ static bool scan_spans(Dec *d, const char *const *keys, size_t n_keys, PDecodeSp
     for (;;) {
       skip_ws(d);
       if (peek(d) != '"') return fail_syntax(d, d->p, "expected a string key");
-      const char *cs, *ce;
-      bool esc;
+      const char *cs = NULL, *ce = NULL;
+      bool esc = false;
       long which = -1;
       if (!scan_string(d, &cs, &ce, &esc)) return false;
       if (!match_span_key(d, cs, ce, esc, keys, n_keys, &which)) return false;
