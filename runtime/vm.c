@@ -237,7 +237,6 @@ static bool vm_next_slice(PVMState *st) {
   do {                                                                       \
     i = &code[pc++];                                                         \
     if (G_UNLIKELY(--st->budget_left == 0)) goto over_budget;               \
-    if (G_UNLIKELY(i->op >= OP__COUNT)) goto bad_op;                         \
     goto *labels[i->op];                                                     \
   } while (0)
 #else
@@ -254,10 +253,14 @@ bool pvm_exec(PVMState *st, uint32_t block, PValue *out) {
   uint32_t pc = 0;
   const PInsn *i;
 #if PVM_THREADED
-  static const void *const labels[OP__COUNT] = {
+  G_STATIC_ASSERT(OP__COUNT <= 256);
+  /* One entry per value of the op byte: an unknown one (which the
+   * verifier never lets through) lands on bad_op without a range check. */
+  static const void *const labels[256] = {
 #define PERSONA_OP_LABEL(name, fmt, syn) &&L_##name,
       PERSONA_OPCODES(PERSONA_OP_LABEL)
 #undef PERSONA_OP_LABEL
+      [OP__COUNT ... 255] = &&bad_op,
   };
   NEXT;
 #endif
