@@ -2,11 +2,15 @@
 #include "persona.h"
 #include "api_internal.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../compiler/compile.h"
 #include "bytecode.h"
+#include "file_target.h"
 #include "json_decode.h"
 #include "ptime.h"
 #include "explain.h"
@@ -150,6 +154,30 @@ GBytes *persona_model_to_bytecode(const PersonaModel *model, GError **error) {
   return pbc_write(pm(model), error);
 }
 
+/* A device or FIFO named as the output (/dev/null, /dev/stdout): written
+ * as it is; g_file_set_contents would rename a new file over it. */
+static gboolean write_in_place(const char *path, const char *data, gsize len, GError **error) {
+  int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+  gboolean ok = fd >= 0;
+  while (ok && len > 0) {
+    ssize_t k = write(fd, data, len);
+    if (k < 0 && errno == EINTR) continue;
+    ok = k >= 0;
+    if (ok) {
+      data += k;
+      len -= (gsize)k;
+    }
+  }
+  int err = errno;
+  if (fd >= 0 && close(fd) != 0 && ok) {
+    ok = FALSE;
+    err = errno;
+  }
+  if (!ok)
+    g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(err), "cannot write '%s': %s", path, g_strerror(err));
+  return ok;
+}
+
 gboolean persona_model_save_bytecode(const PersonaModel *model, const char *path, GError **error) {
   g_return_val_if_fail(model && path, FALSE);
   GBytes *bytes = pbc_write(pm(model), error);
@@ -157,7 +185,10 @@ gboolean persona_model_save_bytecode(const PersonaModel *model, const char *path
   gsize len;
   const gchar *data = g_bytes_get_data(bytes, &len);
   GError *io = NULL;
-  gboolean ok = g_file_set_contents(path, data, (gssize)len, &io);
+  gboolean in_place;
+  g_autofree char *target = pfile_target(path, &in_place);
+  gboolean ok = in_place ? write_in_place(target, data, len, &io)
+                         : g_file_set_contents(target, data, (gssize)len, &io);
   g_bytes_unref(bytes);
   if (!ok) {
     g_set_error(error, PERSONA_ERROR, PERSONA_ERROR_IO, "%s", io->message);

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "arena.h"
+#include "file_target.h"
 #include "json_decode.h"
 #include "json_write.h"
 
@@ -340,16 +341,25 @@ static void sync_dir(const char *dir) {
 gboolean persona_state_store_save(const PersonaStateStore *store, const char *path,
                                   GError **error) {
   g_return_val_if_fail(store != NULL && path != NULL, FALSE);
-  g_autofree char *dir = g_path_get_dirname(path);
-  g_autofree char *base = g_path_get_basename(path);
+  gboolean in_place;
+  g_autofree char *target = pfile_target(path, &in_place);
+  if (in_place) { /* a device or FIFO: written as it is, never renamed over */
+    int fd = open(target, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0) return io_error(error, errno, "cannot open", path);
+    gboolean ok = write_entries(store, fd, path, error);
+    if (close(fd) != 0 && ok) ok = io_error(error, errno, "cannot write", path);
+    return ok;
+  }
+  g_autofree char *dir = g_path_get_dirname(target);
+  g_autofree char *base = g_path_get_basename(target);
   g_autofree char *tmp = g_strdup_printf("%s/.%s.XXXXXX", dir, base);
   int fd = g_mkstemp_full(tmp, O_WRONLY | O_CLOEXEC, 0666);
   if (fd < 0) return io_error(error, errno, "cannot create a file beside", path);
-  keep_mode(fd, path);
+  keep_mode(fd, target);
   gboolean ok = write_entries(store, fd, path, error);
   if (ok && fsync(fd) != 0) ok = io_error(error, errno, "cannot write", path);
   if (close(fd) != 0 && ok) ok = io_error(error, errno, "cannot write", path);
-  if (ok && g_rename(tmp, path) != 0) ok = io_error(error, errno, "cannot replace", path);
+  if (ok && g_rename(tmp, target) != 0) ok = io_error(error, errno, "cannot replace", path);
   if (!ok) {
     (void)g_unlink(tmp);
     return FALSE;

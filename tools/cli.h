@@ -143,8 +143,12 @@ char *pcli_format_size(guint64 bytes);
  * the target by pcli_writer_commit. */
 typedef struct PcliWriter {
   int fd;
-  char *path;     /* the target, NULL for stdout */
-  char *tmp_path; /* the temporary file, NULL for stdout */
+  char *path;     /* the target as named, NULL for stdout */
+  char *target;   /* what the temporary file replaces: path, or the file a
+                     symbolic link at path points to */
+  char *tmp_path; /* the temporary file; NULL for stdout and for a device
+                     or FIFO, which is written in place (never renamed over) */
+  gboolean own_fd;
   GString *buf;   /* callers append here; flushed at ~1 MiB */
   guint64 bytes;
 } PcliWriter;

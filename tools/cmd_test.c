@@ -63,7 +63,15 @@ static gboolean write_junit(const char *path, GString *suites, GError **error) {
   g_autoptr(GString) doc = g_string_new("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n");
   g_string_append(doc, suites->str);
   g_string_append(doc, "</testsuites>\n");
-  return g_file_set_contents(path, doc->str, (gssize)doc->len, error);
+  PcliWriter w;
+  if (!pcli_writer_open(&w, path, error)) {
+    pcli_writer_close(&w);
+    return FALSE;
+  }
+  g_string_append_len(w.buf, doc->str, (gssize)doc->len);
+  gboolean ok = pcli_writer_commit(&w, error);
+  pcli_writer_close(&w);
+  return ok;
 }
 
 int pcli_cmd_test(int argc, char **argv, gboolean do_help) {

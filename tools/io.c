@@ -9,6 +9,7 @@
  * memory stays bounded whatever the input, and the line still counts.
  */
 #include "cli.h"
+#include "runtime/file_target.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -214,9 +215,18 @@ gboolean pcli_writer_open(PcliWriter *w, const char *path, GError **error) {
   w->buf = g_string_sized_new(PCLI_WRITE_CHUNK + PCLI_WRITE_CHUNK / 4);
   if (!path || strcmp(path, "-") == 0) return TRUE;
 
-  g_autofree char *dir = g_path_get_dirname(path);
-  g_autofree char *base = g_path_get_basename(path);
+  gboolean in_place;
   w->path = g_strdup(path);
+  w->target = pfile_target(path, &in_place);
+  if (in_place) {
+    int fd = open(w->target, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0) return set_errno_error(error, errno, "cannot open", path);
+    w->fd = fd;
+    w->own_fd = TRUE;
+    return TRUE;
+  }
+  g_autofree char *dir = g_path_get_dirname(w->target);
+  g_autofree char *base = g_path_get_basename(w->target);
   w->tmp_path = g_strdup_printf("%s/.%s.XXXXXX", dir, base);
   int fd = mkstemp(w->tmp_path);
   if (fd < 0) {
@@ -226,8 +236,9 @@ gboolean pcli_writer_open(PcliWriter *w, const char *path, GError **error) {
   }
   /* mkstemp creates the file 0600; the result should look like any other
    * file the user writes. A failure is not fatal: only the mode differs. */
-  (void)fchmod(fd, target_mode(path));
+  (void)fchmod(fd, target_mode(w->target));
   w->fd = fd;
+  w->own_fd = TRUE;
   return TRUE;
 }
 
@@ -257,24 +268,26 @@ gboolean pcli_writer_flush(PcliWriter *w, GError **error) {
 
 gboolean pcli_writer_commit(PcliWriter *w, GError **error) {
   if (!pcli_writer_flush(w, error)) return FALSE;
-  if (!w->tmp_path) return TRUE;
+  if (!w->own_fd) return TRUE;
   int fd = w->fd;
   w->fd = -1;
+  w->own_fd = FALSE;
   if (close(fd) != 0) return set_errno_error(error, errno, "cannot write", w->path);
-  if (rename(w->tmp_path, w->path) != 0)
+  if (!w->tmp_path) return TRUE; /* a device or FIFO, written in place */
+  if (rename(w->tmp_path, w->target) != 0)
     return set_errno_error(error, errno, "cannot replace", w->path);
   g_clear_pointer(&w->tmp_path, g_free);
   return TRUE;
 }
 
 void pcli_writer_close(PcliWriter *w) {
-  if (w->tmp_path) {
-    if (w->fd >= 0) close(w->fd);
-    unlink(w->tmp_path);
-  }
+  if (w->own_fd && w->fd >= 0) close(w->fd);
+  if (w->tmp_path) unlink(w->tmp_path);
   w->fd = -1;
+  w->own_fd = FALSE;
   g_clear_pointer(&w->tmp_path, g_free);
   g_clear_pointer(&w->path, g_free);
+  g_clear_pointer(&w->target, g_free);
   if (w->buf) g_string_free(w->buf, TRUE);
   w->buf = NULL;
 }

@@ -1,0 +1,34 @@
+/* file_target.c - see file_target.h. */
+#include "file_target.h"
+
+#include <stdlib.h>
+#include <sys/stat.h>
+
+/* A link to a file that does not exist yet: the new file goes where the
+ * link points (one level, relative to the link's directory). */
+static char *dangling_target(const char *path) {
+  char *dest = g_file_read_link(path, NULL);
+  if (!dest) return g_strdup(path);
+  if (g_path_is_absolute(dest)) return dest;
+  g_autofree char *dir = g_path_get_dirname(path);
+  char *joined = g_build_filename(dir, dest, NULL);
+  g_free(dest);
+  return joined;
+}
+
+char *pfile_target(const char *path, gboolean *in_place) {
+  struct stat st;
+  *in_place = FALSE;
+  if (lstat(path, &st) != 0) return g_strdup(path); /* a new file */
+  if (S_ISLNK(st.st_mode)) {
+    char *real = realpath(path, NULL);
+    if (!real) return dangling_target(path);
+    char *target = g_strdup(real);
+    free(real);
+    if (stat(target, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) *in_place = TRUE;
+    return target;
+  }
+  /* A directory is left to rename(), which refuses it with a clear errno. */
+  if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) *in_place = TRUE;
+  return g_strdup(path);
+}

@@ -1,0 +1,21 @@
+/* file_target.h - where a file that is "replaced atomically" is written.
+ *
+ * Persona writes its outputs (results, states, bytecode, JUnit reports)
+ * to a temporary file beside the target and renames it over the target,
+ * so that a reader never sees half a file. That is only right for a
+ * regular file: renaming over /dev/null, a FIFO or a terminal would
+ * replace the device node itself, and renaming over a symbolic link would
+ * replace the link instead of the file it points to. */
+#ifndef PERSONA_FILE_TARGET_H
+#define PERSONA_FILE_TARGET_H
+
+#include <glib.h>
+
+/* The path to replace for `path`: itself, or, for a symbolic link, the
+ * file it points to (newly allocated; the caller frees it). Sets
+ * *in_place when `path` names something that is not a regular file (a
+ * device, FIFO or socket): then it must be opened and written as it is,
+ * never renamed over. */
+char *pfile_target(const char *path, gboolean *in_place);
+
+#endif
