@@ -10,7 +10,9 @@ CREATE EXTENSION persona;
 -- compiling is deterministic.
 SELECT persona.compile(:'lead_src' || E'\n') = decode(:'lead_hex', 'hex') AS same_as_cli,
        persona.compile(:'lead_src') = persona.compile(:'lead_src') AS deterministic;
-SELECT persona.model_info(persona.compile(:'lead_src')) - 'source_sha256' AS info;
+SELECT persona.model_info(c) - 'source_sha256' - 'bytes' AS info,
+       (persona.model_info(c)->>'bytes')::int = octet_length(c) AS bytes_is_the_length
+FROM (SELECT persona.compile(:'lead_src') AS c) s;
 
 -- Errors: the message is the first diagnostic with its line and column,
 -- the detail the source line, the caret and any further diagnostics.

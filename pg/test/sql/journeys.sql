@@ -14,7 +14,9 @@ SET max_parallel_workers_per_gather = 0;
 -- The model compiled outside the database (it imports b2b_lead.persona)
 -- and shipped as bytecode.
 CREATE TEMP TABLE models AS SELECT decode(:'journeys_hex', 'hex') AS journeys;
-SELECT persona.model_info(journeys) - 'source_sha256' AS info FROM models;
+SELECT persona.model_info(journeys) - 'source_sha256' - 'bytes' AS info,
+       (persona.model_info(journeys)->>'bytes')::int = octet_length(journeys) AS bytes_is_the_length
+FROM models;
 
 CREATE TEMP TABLE customers AS
   SELECT n, line::jsonb AS profile, 'null'::jsonb AS state
