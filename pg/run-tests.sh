@@ -26,20 +26,7 @@ PG_MAJOR=15
 export PGPORT=${PGPORT:-54329}
 
 # ---- 1. packages --------------------------------------------------------------
-bash "$root/scripts/deps.sh"
-packages=(postgresql-$PG_MAJOR postgresql-server-dev-$PG_MAJOR postgresql-common)
-missing=()
-for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "pg: installing ${missing[*]}" >&2
-  SUDO=""
-  [ "$(id -u)" -ne 0 ] && SUDO="sudo"
-  export DEBIAN_FRONTEND=noninteractive
-  $SUDO apt-get update -qq
-  $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
-fi
+bash "$root/scripts/deps.sh" postgresql-$PG_MAJOR postgresql-server-dev-$PG_MAJOR postgresql-common
 export PG_CONFIG=/usr/lib/postgresql/$PG_MAJOR/bin/pg_config
 
 # ---- 2. build ---------------------------------------------------------------------

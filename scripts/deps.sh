@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages Persona needs to build and test, when
 # any is missing. Safe to run again: it only calls apt when something is
-# not installed.
+# not installed. Arguments name more packages to install the same way
+# (pg/run-tests.sh: PostgreSQL).
 set -euo pipefail
 
 PACKAGES=(build-essential cmake pkg-config flex bison libglib2.0-dev libffi-dev
-          libsqlite3-dev sqlite3 python3 valgrind)
+          libsqlite3-dev sqlite3 python3 valgrind "$@")
 
 missing=()
 for p in "${PACKAGES[@]}"; do
