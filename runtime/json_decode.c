@@ -867,7 +867,7 @@ static bool decode_instant(Dec *d, PDecodeKind k, bool pii, PValue *out) {
   /* The usual "YYYY-MM-DDTHH:MM:SSZ": when ptime_parse accepts those 20
    * bytes they are digits and separators, so the string needs no scan. */
   if (k == PDT_TIME && d->end - d->p >= 22 && d->p[21] == '"' && d->p[0] == '"' &&
-      ptime_parse(d->p + 1, 20, &us)) {
+      ptime_parse_utc20(d->p + 1, &us)) {
     d->p += 22;
     *out = pv_time(us);
     return true;

@@ -21,6 +21,9 @@
  * seconds), fractions of 1 to 9 digits (truncated to microseconds), offsets
  * -23:59..+23:59. Returns false for anything else. */
 bool ptime_parse(const char *s, size_t len, int64_t *out_us);
+/* The common JSON shape alone: exactly the 20 bytes "YYYY-MM-DDTHH:MM:SSZ"
+ * at s; the same result as ptime_parse(s, 20, out_us), with less work. */
+bool ptime_parse_utc20(const char *s, int64_t *out_us);
 
 /* Unix seconds as a JSON number (integral or fractional) to microseconds;
  * false when not finite or out of the years 0001..9999. */

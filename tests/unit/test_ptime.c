@@ -264,10 +264,36 @@ static void test_duration_format(void) {
   }
 }
 
+/* The decoder's shortcut for "YYYY-MM-DDTHH:MM:SSZ" agrees with the
+ * general parser on every 20-byte text: good ones, and each good one with
+ * one byte replaced by each of a set of bytes (digits out of range,
+ * separators, letters, quotes, high bytes). */
+static void test_utc20(void) {
+  static const char *const good[] = {"2026-01-28T10:00:00Z", "0001-01-01T00:00:00Z", "9999-12-31T23:59:59Z",
+                                     "2024-02-29 12:34:56z", "2026-11-22t00:00:01Z"};
+  static const char repl[] = {'0', '9', '/', ':', '-', 'T', 'Z', ' ', 'a', '"', '\\', '\x80', '\xff', '\0', '6', '3'};
+  for (gsize g = 0; g < G_N_ELEMENTS(good); g++) {
+    char s[21];
+    memcpy(s, good[g], 21);
+    for (int pos = -1; pos < 20; pos++) {
+      for (gsize r = 0; r < (pos < 0 ? 1 : G_N_ELEMENTS(repl)); r++) {
+        char t[20];
+        memcpy(t, s, 20);
+        if (pos >= 0) t[pos] = repl[r];
+        int64_t a = -1, b = -1;
+        gboolean ok_a = ptime_parse(t, 20, &a), ok_b = ptime_parse_utc20(t, &b);
+        g_assert_cmpint(ok_a, ==, ok_b);
+        if (ok_a) g_assert_cmpint(a, ==, b);
+      }
+    }
+  }
+}
+
 int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/runtime/ptime/parse-good", test_parse_good);
   g_test_add_func("/runtime/ptime/parse-bad", test_parse_bad);
+  g_test_add_func("/runtime/ptime/utc20", test_utc20);
   g_test_add_func("/runtime/ptime/format", test_format);
   g_test_add_func("/runtime/ptime/round-trip", test_round_trip);
   g_test_add_func("/runtime/ptime/days-from-civil", test_days_from_civil);
