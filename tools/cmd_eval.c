@@ -90,33 +90,6 @@ static void progress_clear(Progress *p) {
   p->shown = 0;
 }
 
-/* ---- compiling ------------------------------------------------------------- */
-
-/* Compiles MODEL, printing its diagnostics (warnings too) on stderr; a
- * bytecode MODEL (.pbc, or the magic number) is loaded and verified. */
-static PersonaModel *compile_model(const char *path, const PersonaCompileOptions *opts) {
-  if (pcli_is_bytecode_file(path)) return pcli_load_model(path, opts, NULL);
-  g_autoptr(GError) error = NULL;
-  if (!pcli_check_readable(path, &error)) {
-    pcli_error("%s", error->message);
-    return NULL;
-  }
-  g_autoptr(PersonaDiagnostics) diags = NULL;
-  PersonaModel *model = persona_compile_file(path, opts, &diags, &error);
-  guint n_errors = diags ? persona_diagnostics_errors(diags) : 0;
-  if (diags && (n_errors > 0 || persona_diagnostics_warnings(diags) > 0)) {
-    g_autofree char *text = persona_diagnostics_to_text(diags, pcli_stderr_color());
-    if (text) fputs(text, stderr);
-  }
-  if (!model && n_errors == 0) pcli_error("%s", error ? error->message : "compilation failed");
-  if (model && n_errors > 0) {
-    /* The API promises NULL on errors; do not evaluate a broken model. */
-    persona_model_unref(model);
-    model = NULL;
-  }
-  return model;
-}
-
 /* ---- the evaluation loop --------------------------------------------------- */
 
 /* Evaluates every line of `in_path` into `out_path`, with and into `store`
@@ -294,7 +267,7 @@ int pcli_cmd_eval(int argc, char **argv, gboolean do_help) {
       .use_persona_path = TRUE,
       .allow_native = allow_native,
   };
-  g_autoptr(PersonaModel) model = compile_model(args[0], &opts);
+  g_autoptr(PersonaModel) model = pcli_load_model(args[0], &opts, NULL);
   if (!model) return PCLI_EXIT_FAIL;
 
   if (dump) {
