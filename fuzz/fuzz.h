@@ -41,6 +41,10 @@ extern const char fuzz_schema_model[];
  * fuzz/replay.c reports as a failure). */
 PersonaModel *fuzz_schema_model_get(void);
 
+/* A VM over fuzz_schema_model with FUZZ_BUDGET, for a target's
+ * LLVMFuzzerInitialize; aborts when the model does not compile. */
+PersonaVM *fuzz_schema_vm_new(void);
+
 /* Profiles and a state for that model: the inputs the targets combine
  * with the fuzzed bytes. */
 extern const char fuzz_profile[];

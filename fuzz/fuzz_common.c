@@ -2,6 +2,7 @@
  * share (fuzz.h). */
 #include "fuzz.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 const char fuzz_schema_model[] =
@@ -120,4 +121,12 @@ PersonaModel *fuzz_schema_model_get(void) {
     model = persona_compile_source("/nonexistent/fuzz_schema.persona", fuzz_schema_model,
                                    strlen(fuzz_schema_model), NULL, NULL, NULL);
   return model;
+}
+
+PersonaVM *fuzz_schema_vm_new(void) {
+  PersonaModel *model = fuzz_schema_model_get();
+  if (!model) abort();
+  PersonaVM *vm = persona_vm_new(model);
+  persona_vm_set_budget(vm, FUZZ_BUDGET);
+  return vm;
 }

@@ -22,10 +22,7 @@
 static PersonaVM *vm;
 
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
-  PersonaModel *model = fuzz_schema_model_get();
-  if (!model) abort();
-  vm = persona_vm_new(model);
-  persona_vm_set_budget(vm, FUZZ_BUDGET);
+  vm = fuzz_schema_vm_new();
   return 0;
 }
 
