@@ -3,7 +3,6 @@
 #include "api_internal.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -157,24 +156,16 @@ GBytes *persona_model_to_bytecode(const PersonaModel *model, GError **error) {
 /* A device or FIFO named as the output (/dev/null, /dev/stdout): written
  * as it is; g_file_set_contents would rename a new file over it. */
 static gboolean write_in_place(const char *path, const char *data, gsize len, GError **error) {
-  int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
-  gboolean ok = fd >= 0;
-  while (ok && len > 0) {
-    ssize_t k = write(fd, data, len);
-    if (k < 0 && errno == EINTR) continue;
-    ok = k >= 0;
-    if (ok) {
-      data += k;
-      len -= (gsize)k;
-    }
+  int fd = pfile_open_in_place(path);
+  if (fd < 0) {
+    g_set_error(error, PERSONA_ERROR, PERSONA_ERROR_IO, "cannot open '%s': %s", path, g_strerror(errno));
+    return FALSE;
   }
-  int err = errno;
-  if (fd >= 0 && close(fd) != 0 && ok) {
+  gboolean ok = pfile_write_all(fd, data, len, path, error);
+  if (close(fd) != 0 && ok) {
+    g_set_error(error, PERSONA_ERROR, PERSONA_ERROR_IO, "cannot write '%s': %s", path, g_strerror(errno));
     ok = FALSE;
-    err = errno;
   }
-  if (!ok)
-    g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(err), "cannot write '%s': %s", path, g_strerror(err));
   return ok;
 }
 

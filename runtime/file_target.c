@@ -1,8 +1,13 @@
 /* file_target.c - see file_target.h. */
 #include "file_target.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include "persona.h"
 
 /* A link to a file that does not exist yet: the new file goes where the
  * link points (one level, relative to the link's directory). */
@@ -31,4 +36,20 @@ char *pfile_target(const char *path, gboolean *in_place) {
   /* A directory is left to rename(), which refuses it with a clear errno. */
   if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) *in_place = TRUE;
   return g_strdup(path);
+}
+
+int pfile_open_in_place(const char *path) { return open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY); }
+
+gboolean pfile_write_all(int fd, const char *p, gsize n, const char *path, GError **error) {
+  while (n > 0) {
+    ssize_t k = write(fd, p, n);
+    if (k < 0) {
+      if (errno == EINTR) continue;
+      g_set_error(error, PERSONA_ERROR, PERSONA_ERROR_IO, "cannot write '%s': %s", path, g_strerror(errno));
+      return FALSE;
+    }
+    p += k;
+    n -= (gsize)k;
+  }
+  return TRUE;
 }

@@ -18,4 +18,11 @@
  * never renamed over. */
 char *pfile_target(const char *path, gboolean *in_place);
 
+/* Opens such an in-place target for writing: -1 with errno set. */
+int pfile_open_in_place(const char *path);
+
+/* Writes all n bytes to fd (retrying short writes and EINTR); an error is
+ * PERSONA_ERROR_IO naming `path`. */
+gboolean pfile_write_all(int fd, const char *p, gsize n, const char *path, GError **error);
+
 #endif

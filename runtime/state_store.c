@@ -289,19 +289,6 @@ static gboolean io_error(GError **error, int err, const char *what, const char *
   return FALSE;
 }
 
-static gboolean write_all(int fd, const char *p, gsize n, const char *path, GError **error) {
-  while (n > 0) {
-    ssize_t k = write(fd, p, n);
-    if (k < 0) {
-      if (errno == EINTR) continue;
-      return io_error(error, errno, "cannot write", path);
-    }
-    p += k;
-    n -= (gsize)k;
-  }
-  return TRUE;
-}
-
 /* Every entry as a line {"id":KEY,"state":STATE}, in blocks. */
 static gboolean write_entries(const PersonaStateStore *store, int fd, const char *path,
                               GError **error) {
@@ -314,11 +301,11 @@ static gboolean write_entries(const PersonaStateStore *store, int fd, const char
     g_string_append(buf, e->state);
     g_string_append(buf, "}\n");
     if (buf->len >= SAVE_CHUNK) {
-      if (!write_all(fd, buf->str, buf->len, path, error)) return FALSE;
+      if (!pfile_write_all(fd, buf->str, buf->len, path, error)) return FALSE;
       g_string_truncate(buf, 0);
     }
   }
-  return write_all(fd, buf->str, buf->len, path, error);
+  return pfile_write_all(fd, buf->str, buf->len, path, error);
 }
 
 /* The new file gets the mode of the one it replaces; a new file gets
@@ -344,7 +331,7 @@ gboolean persona_state_store_save(const PersonaStateStore *store, const char *pa
   gboolean in_place;
   g_autofree char *target = pfile_target(path, &in_place);
   if (in_place) { /* a device or FIFO: written as it is, never renamed over */
-    int fd = open(target, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+    int fd = pfile_open_in_place(target);
     if (fd < 0) return io_error(error, errno, "cannot open", path);
     gboolean ok = write_entries(store, fd, path, error);
     if (close(fd) != 0 && ok) ok = io_error(error, errno, "cannot write", path);

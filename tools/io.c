@@ -219,7 +219,7 @@ gboolean pcli_writer_open(PcliWriter *w, const char *path, GError **error) {
   w->path = g_strdup(path);
   w->target = pfile_target(path, &in_place);
   if (in_place) {
-    int fd = open(w->target, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+    int fd = pfile_open_in_place(w->target);
     if (fd < 0) return set_errno_error(error, errno, "cannot open", path);
     w->fd = fd;
     w->own_fd = TRUE;
