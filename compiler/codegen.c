@@ -225,11 +225,27 @@ static bool const_list_value(PGen *g, PExpr *e, PValue *out) {
   return true;
 }
 
+/* The register holding field `field` of the element in R[elem] when the
+ * fused pass loaded it once for every query, else -1. */
+static int cached_field(const PGen *g, uint32_t elem, int field) {
+  return field >= 0 && g->fused_elem == (int)elem ? g->field_cache[field] : -1;
+}
+
+/* The register that holds field `field` of the element in R[elem]: the
+ * fused pass's cached one, or `scratch` after a GETF. */
+static uint32_t elem_field(PGen *g, uint32_t elem, int field, uint32_t scratch) {
+  int cached = cached_field(g, elem, field);
+  if (cached >= 0) return (uint32_t)cached;
+  emit(g, OP_GETF, (uint16_t)scratch, (uint16_t)elem, (uint16_t)field);
+  return scratch;
+}
+
 static void cg_name(PGen *g, PExpr *e, uint32_t dst) {
   if (e->local >= 0) {
     uint32_t r = (uint32_t)g->local_reg[e->local];
-    if (e->field_index >= 0 && g->fused_elem == (int)r && g->field_cache[e->field_index] >= 0)
-      emit(g, OP_MOVE, (uint16_t)dst, (uint16_t)g->field_cache[e->field_index], 0);
+    int cached = cached_field(g, r, e->field_index);
+    if (cached >= 0)
+      emit(g, OP_MOVE, (uint16_t)dst, (uint16_t)cached, 0);
     else if (e->field_index >= 0)
       emit(g, OP_GETF, (uint16_t)dst, (uint16_t)r, (uint16_t)e->field_index);
     else if (r != dst)
@@ -518,9 +534,7 @@ static void cg_quant(PGen *g, PExpr *e, uint32_t dst) {
 static int expr_in_register(PGen *g, const PExpr *e) {
   if (e->kind != PE_NAME || e->local < 0) return -1;
   int r = g->local_reg[e->local];
-  if (e->field_index < 0) return r;
-  if (g->fused_elem == r && g->field_cache[e->field_index] >= 0) return g->field_cache[e->field_index];
-  return -1;
+  return e->field_index < 0 ? r : cached_field(g, (uint32_t)r, e->field_index);
 }
 
 /* A `where` condition as jumps: each conjunct of an `and` chain that is
@@ -560,12 +574,9 @@ static void cg_filter(PGen *g, PExpr *e, uint32_t t, uint32_t head) {
 static void cg_query_filters(PGen *g, PQuery *q, PRecordType *rt, uint32_t elem, uint32_t lo,
                              uint32_t head) {
   uint32_t mark = g->top;
-  uint32_t t = reg_alloc(g, 1), at = reg_alloc(g, 1);
+  uint32_t t = reg_alloc(g, 1), scratch = reg_alloc(g, 1);
   if (q->window != PWIN_NONE && rt && rt->at_field >= 0) {
-    if (g->fused_elem == (int)elem && g->field_cache[rt->at_field] >= 0)
-      at = (uint32_t)g->field_cache[rt->at_field];
-    else
-      emit(g, OP_GETF, (uint16_t)at, (uint16_t)elem, (uint16_t)rt->at_field);
+    uint32_t at = elem_field(g, elem, rt->at_field, scratch);
     emit(g, OP_JLTI, (uint16_t)at, (uint16_t)lo, 0); /* both non-null times */
     emit_skip(g, OP_JMP, 0, head);
   }
@@ -720,9 +731,7 @@ static void part_body(PGen *g, LoopPart *p, uint32_t elem, uint32_t head, uint32
   if (!p->agg_expr) {
     emit_trace(g, elem, PTRACE_EVENT, rt ? (uint32_t)rt->index : 0);
     if (part_decays(p)) {
-      uint32_t at = p->v;
-      if (g->fused_elem == (int)elem && g->field_cache[rt->at_field] >= 0) at = (uint32_t)g->field_cache[rt->at_field];
-      else emit(g, OP_GETF, (uint16_t)p->v, (uint16_t)elem, (uint16_t)rt->at_field);
+      uint32_t at = elem_field(g, elem, rt->at_field, p->v);
       emit(g, OP_DECAY, (uint16_t)p->v, (uint16_t)at, (uint16_t)p->h);
       emit_trace(g, p->v, PTRACE_FACTOR, 0);
       emit(g, OP_ADDN, (uint16_t)p->acc, (uint16_t)p->acc, (uint16_t)p->v);
