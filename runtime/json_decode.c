@@ -897,6 +897,19 @@ static bool decode_instant(Dec *d, PDecodeKind k, bool pii, PValue *out) {
   return true;
 }
 
+/* After a list element or an object member: ',' (*more) or the closing
+ * bracket `close` (!*more), consumed; anything else is a syntax error. */
+static bool after_item(Dec *d, char close, bool *more) {
+  skip_ws(d);
+  int c = peek(d);
+  *more = c == ',';
+  if (c == ',' || c == close) {
+    d->p++;
+    return true;
+  }
+  return fail_syntax(d, d->p, close == ']' ? "expected ',' or ']'" : "expected ',' or '}'");
+}
+
 static bool stack_push(Dec *d, PValue v) {
   if (d->stack_top == d->stack_cap) {
     uint32_t cap = d->stack_cap ? d->stack_cap * 2 : 64;
@@ -955,20 +968,9 @@ static bool decode_list(Dec *d, const PDecodeType *t, bool pii, PValue *out) {
       d->path_len--;
       if (keep && !stack_push(d, v)) return false;
       index++;
-      int c = peek(d);
-      if (c != ',' && c != ']') {
-        skip_ws(d);
-        c = peek(d);
-      }
-      if (c == ',') {
-        d->p++;
-        continue;
-      }
-      if (c == ']') {
-        d->p++;
-        break;
-      }
-      return fail_syntax(d, d->p, "expected ',' or ']'");
+      bool more;
+      if (!after_item(d, ']', &more)) return false;
+      if (!more) break;
     }
   }
   uint32_t n = d->stack_top - base;
@@ -1119,20 +1121,9 @@ static bool decode_object(Dec *d, const PDecodePlan *plan, PValue *fields, bool 
         if (!skip_value(d)) return false;
       }
     }
-    int c = peek(d);
-    if (c != ',' && c != '}') {
-      skip_ws(d);
-      c = peek(d);
-    }
-    if (c == ',') {
-      d->p++;
-      continue;
-    }
-    if (c == '}') {
-      d->p++;
-      break;
-    }
-    return fail_syntax(d, d->p, "expected ',' or '}'");
+    bool more;
+    if (!after_item(d, '}', &more)) return false;
+    if (!more) break;
   }
   d->depth--;
   return true;
