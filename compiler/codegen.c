@@ -367,17 +367,22 @@ static void cg_in(PGen *g, PExpr *e, uint32_t dst) {
 
 /* `x == "literal"` (either side) for a string or stage x: one instruction
  * against the constant, no LOADK and no generic equality. */
-static bool cg_compare_string_const(PGen *g, PExpr *e, uint32_t dst) {
-  if (e->op != POP_EQ && e->op != POP_NE) return false;
-  PExpr *lit = e->right, *other = e->left;
-  if (lit->kind != PE_STRING) {
-    lit = e->left;
-    other = e->right;
-  }
-  PTypeKind k = kind_of(other);
+/* `x == "literal"` or `x != "literal"` (either side) where x is a string
+ * or a stage: sets *other to x and *kidx to the literal's constant. */
+static bool string_literal_compare(PGen *g, const PExpr *e, PExpr **other, uint32_t *kidx) {
+  if (e->kind != PE_BINARY || (e->op != POP_EQ && e->op != POP_NE)) return false;
+  PExpr *lit = e->right->kind == PE_STRING ? e->right : e->left;
+  *other = lit == e->right ? e->left : e->right;
+  PTypeKind k = kind_of(*other);
   if (lit->kind != PE_STRING || (k != PTY_STRING && k != PTY_STAGE)) return false;
-  uint32_t kidx = const_add(g, pv_string(lit->sval, lit->slen));
-  if (kidx > UINT16_MAX) return false;
+  *kidx = const_add(g, pv_string(lit->sval, lit->slen));
+  return *kidx <= UINT16_MAX;
+}
+
+static bool cg_compare_string_const(PGen *g, PExpr *e, uint32_t dst) {
+  PExpr *other;
+  uint32_t kidx;
+  if (!string_literal_compare(g, e, &other, &kidx)) return false;
   uint32_t mark = g->top;
   uint32_t r = reg_alloc(g, 1);
   cg_expr(g, other, r);
@@ -547,22 +552,17 @@ static void cg_filter(PGen *g, PExpr *e, uint32_t t, uint32_t head) {
     cg_filter(g, e->right, t, head);
     return;
   }
-  if (!g->trace && e->kind == PE_BINARY && e->op == POP_EQ) {
-    PExpr *lit = e->right->kind == PE_STRING ? e->right : e->left;
-    PExpr *other = lit == e->right ? e->left : e->right;
-    PTypeKind k = kind_of(other);
-    bool fits = lit->kind == PE_STRING && (k == PTY_STRING || k == PTY_STAGE);
-    uint32_t kidx = fits ? const_add(g, pv_string(lit->sval, lit->slen)) : UINT32_MAX;
-    if (kidx <= UINT16_MAX) {
-      int r = expr_in_register(g, other);
-      if (r < 0) {
-        cg_expr(g, other, t);
-        r = (int)t;
-      }
-      emit(g, OP_JNESK, (uint16_t)r, (uint16_t)kidx, 0);
-      emit_skip(g, OP_JMP, 0, head);
-      return;
+  PExpr *other;
+  uint32_t kidx;
+  if (!g->trace && e->op == POP_EQ && string_literal_compare(g, e, &other, &kidx)) {
+    int r = expr_in_register(g, other);
+    if (r < 0) {
+      cg_expr(g, other, t);
+      r = (int)t;
     }
+    emit(g, OP_JNESK, (uint16_t)r, (uint16_t)kidx, 0);
+    emit_skip(g, OP_JMP, 0, head);
+    return;
   }
   cg_cond(g, e, t);
   emit_skip(g, OP_JMPF, (uint16_t)t, head);
