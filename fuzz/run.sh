@@ -25,6 +25,10 @@ esac
 [[ $2 =~ ^[1-9][0-9]*$ ]] || usage
 seconds=$2
 
+# clang and its libFuzzer runtime, with the build dependencies, when
+# missing (a fresh Debian 12 has neither).
+bash scripts/deps.sh clang libclang-rt-14-dev
+
 build=build-fuzz
 jobs=$(nproc)
 if [ ! -f "$build/CMakeCache.txt" ]; then
