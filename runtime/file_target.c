@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "persona.h"
+#include <glib/gstdio.h>
 
 /* A link to a file that does not exist yet: the new file goes where the
  * link points (one level, relative to the link's directory). */
@@ -36,6 +37,25 @@ char *pfile_target(const char *path, gboolean *in_place) {
   /* A directory is left to rename(), which refuses it with a clear errno. */
   if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) *in_place = TRUE;
   return g_strdup(path);
+}
+
+int pfile_create_beside(const char *target, char **tmp_path) {
+  g_autofree char *dir = g_path_get_dirname(target);
+  g_autofree char *base = g_path_get_basename(target);
+  char *tmp = g_strdup_printf("%s/.%s.XXXXXX", dir, base);
+  int fd = g_mkstemp_full(tmp, O_WRONLY | O_CLOEXEC, 0666);
+  if (fd < 0) {
+    int err = errno;
+    g_free(tmp);
+    errno = err;
+    return -1;
+  }
+  /* Replacing a file changes nothing but its content. Failing to copy the
+   * mode is not fatal: only the mode differs. */
+  struct stat st;
+  if (stat(target, &st) == 0 && S_ISREG(st.st_mode)) (void)fchmod(fd, st.st_mode & 07777);
+  *tmp_path = tmp;
+  return fd;
 }
 
 int pfile_open_in_place(const char *path) { return open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY); }

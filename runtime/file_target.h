@@ -18,6 +18,12 @@
  * never renamed over. */
 char *pfile_target(const char *path, gboolean *in_place);
 
+/* Creates the temporary file that will replace `target`: ".NAME.XXXXXX"
+ * in the same directory, with the mode of the file it replaces (a new
+ * file: 0666 less the umask). Returns the descriptor and sets *tmp_path
+ * (newly allocated); -1 with errno set. */
+int pfile_create_beside(const char *target, char **tmp_path);
+
 /* Opens such an in-place target for writing: -1 with errno set. */
 int pfile_open_in_place(const char *path);
 

@@ -308,14 +308,6 @@ static gboolean write_entries(const PersonaStateStore *store, int fd, const char
   return pfile_write_all(fd, buf->str, buf->len, path, error);
 }
 
-/* The new file gets the mode of the one it replaces; a new file gets
- * 0666 less the umask (from g_mkstemp_full). Failing to copy the mode is
- * not fatal: only the mode differs. */
-static void keep_mode(int fd, const char *path) {
-  struct stat st;
-  if (g_stat(path, &st) == 0 && S_ISREG(st.st_mode)) (void)fchmod(fd, st.st_mode & 07777);
-}
-
 /* Makes the rename durable. Best effort: some file systems refuse fsync on
  * a directory, and the new file is in place by now either way. */
 static void sync_dir(const char *dir) {
@@ -337,12 +329,9 @@ gboolean persona_state_store_save(const PersonaStateStore *store, const char *pa
     if (close(fd) != 0 && ok) ok = io_error(error, errno, "cannot write", path);
     return ok;
   }
-  g_autofree char *dir = g_path_get_dirname(target);
-  g_autofree char *base = g_path_get_basename(target);
-  g_autofree char *tmp = g_strdup_printf("%s/.%s.XXXXXX", dir, base);
-  int fd = g_mkstemp_full(tmp, O_WRONLY | O_CLOEXEC, 0666);
+  g_autofree char *tmp = NULL;
+  int fd = pfile_create_beside(target, &tmp);
   if (fd < 0) return io_error(error, errno, "cannot create a file beside", path);
-  keep_mode(fd, target);
   gboolean ok = write_entries(store, fd, path, error);
   if (ok && fsync(fd) != 0) ok = io_error(error, errno, "cannot write", path);
   if (close(fd) != 0 && ok) ok = io_error(error, errno, "cannot write", path);
@@ -351,6 +340,7 @@ gboolean persona_state_store_save(const PersonaStateStore *store, const char *pa
     (void)g_unlink(tmp);
     return FALSE;
   }
+  g_autofree char *dir = g_path_get_dirname(target);
   sync_dir(dir);
   return TRUE;
 }

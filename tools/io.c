@@ -199,16 +199,6 @@ void pcli_reader_close(PcliLineReader *r) {
 
 /* ---- writing --------------------------------------------------------------- */
 
-/* The mode a new file would get (0666 minus the umask), or the mode of
- * the file being replaced, so that replacing it changes nothing else. */
-static mode_t target_mode(const char *path) {
-  struct stat st;
-  if (stat(path, &st) == 0 && S_ISREG(st.st_mode)) return st.st_mode & 07777;
-  mode_t mask = umask(0);
-  umask(mask);
-  return 0666 & ~mask;
-}
-
 gboolean pcli_writer_open(PcliWriter *w, const char *path, GError **error) {
   memset(w, 0, sizeof *w);
   w->fd = STDOUT_FILENO;
@@ -225,18 +215,8 @@ gboolean pcli_writer_open(PcliWriter *w, const char *path, GError **error) {
     w->own_fd = TRUE;
     return TRUE;
   }
-  g_autofree char *dir = g_path_get_dirname(w->target);
-  g_autofree char *base = g_path_get_basename(w->target);
-  w->tmp_path = g_strdup_printf("%s/.%s.XXXXXX", dir, base);
-  int fd = mkstemp(w->tmp_path);
-  if (fd < 0) {
-    int err = errno;
-    g_clear_pointer(&w->tmp_path, g_free);
-    return set_errno_error(error, err, "cannot create a file beside", path);
-  }
-  /* mkstemp creates the file 0600; the result should look like any other
-   * file the user writes. A failure is not fatal: only the mode differs. */
-  (void)fchmod(fd, target_mode(w->target));
+  int fd = pfile_create_beside(w->target, &w->tmp_path);
+  if (fd < 0) return set_errno_error(error, errno, "cannot create a file beside", path);
   w->fd = fd;
   w->own_fd = TRUE;
   return TRUE;
