@@ -942,7 +942,7 @@ static bool read_section(Reader *r, const char *tag, ReadFn fn, bool strings) {
   return !r->err;
 }
 
-static bool check_header(const guint8 *data, gsize len, GError **error) {
+static bool check_header(const guint8 *data, gsize len, uint32_t *version_out, GError **error) {
   if (!pbc_has_magic(data, len)) {
     g_set_error(error, PERSONA_ERROR, PERSONA_ERROR_BYTECODE,
                 "not a Persona bytecode file (bad magic number)");
@@ -985,6 +985,7 @@ static bool check_header(const guint8 *data, gsize len, GError **error) {
                 "checksum mismatch: the file is damaged");
     return false;
   }
+  *version_out = version;
   return true;
 }
 
@@ -998,10 +999,9 @@ PModel *pbc_read(const guint8 *data, gsize len, GError **error) {
                 PBC_MAX_FILE >> 20);
     return NULL;
   }
-  if (!check_header(data, len, error)) return NULL;
-  Reader r = {.p = data + PBC_HEADER_LEN, .end = data + len - PBC_TRAILER_LEN};
-  r.version = (uint32_t)data[PBC_MAGIC_LEN] | (uint32_t)data[PBC_MAGIC_LEN + 1] << 8 |
-              (uint32_t)data[PBC_MAGIC_LEN + 2] << 16 | (uint32_t)data[PBC_MAGIC_LEN + 3] << 24;
+  uint32_t version;
+  if (!check_header(data, len, &version, error)) return NULL;
+  Reader r = {.p = data + PBC_HEADER_LEN, .end = data + len - PBC_TRAILER_LEN, .version = version};
   r.m = pmodel_new();
   read_section(&r, "STRS", NULL, true);
   for (size_t i = 0; i < G_N_ELEMENTS(readers) && !r.err; i++)
