@@ -9,10 +9,18 @@
  *   - searched for its key (persona_vm_profile_key),
  * and the same bytes are then given as the *state* of a fixed profile
  * (persona_vm_eval_json_state), which runs the state decoder.
+ *
+ * The decoder's fast path is also held to its promise on every input:
+ * when it takes a record, the general decoder gives the same values (a
+ * difference aborts, which the fuzzer reports as a crash).
  */
 #include "fuzz.h"
 
+#include <stdlib.h>
 #include <string.h>
+
+#include "runtime/json_decode_impl.h"
+#include "runtime/model.h"
 
 static PersonaVM *vm;
 
@@ -48,8 +56,42 @@ static void walk_result(const PersonaResult *r, GString *out) {
   persona_result_to_json(r, out);
 }
 
+/* Deep equality, numbers bit for bit. */
+static bool same_value(PValue a, PValue b) {
+  if (a.kind != b.kind) return false;
+  switch (a.kind) {
+  case PV_NULL: return true;
+  case PV_BOOL: return a.u.b == b.u.b;
+  case PV_NUMBER: return memcmp(&a.u.n, &b.u.n, sizeof a.u.n) == 0;
+  case PV_STRING: return a.len == b.len && memcmp(a.u.s, b.u.s, a.len) == 0;
+  case PV_LIST:
+  case PV_RECORD:
+    if (a.len != b.len) return false;
+    for (uint32_t i = 0; i < a.len; i++)
+      if (!same_value(a.u.items[i], b.u.items[i])) return false;
+    return true;
+  default: return a.u.i == b.u.i;
+  }
+}
+
+static void check_fast_path(const char *json, size_t size) {
+  const PModel *m = (const PModel *)fuzz_schema_model_get(); /* a PersonaModel is a PModel */
+  const PDecodePlan *plan = &m->plans[m->profile_plan];
+  PArena arena;
+  PDecodeResult fast, general;
+  pa_init(&arena, 0);
+  if (pdec_decode_fast(plan, json, size, FUZZ_NOW_US, &arena, &fast)) {
+    bool same = pdec_decode_general(plan, json, size, FUZZ_NOW_US, &arena, &general) &&
+                same_value(fast.key, general.key);
+    for (uint32_t f = 0; same && f < plan->n_fields; f++) same = same_value(fast.fields[f], general.fields[f]);
+    if (!same) abort();
+  }
+  pa_free(&arena);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   const char *json = (const char *)data;
+  check_fast_path(json, size);
   GString *out = g_string_new(NULL);
   persona_vm_eval_json(vm, json, size, FUZZ_NOW_US, 1, out);
 

@@ -39,9 +39,10 @@ void pa_reset(PArena *a) {
 }
 
 /* Moves to the next kept chunk big enough, or appends a new one. */
-static void *pa_grow(PArena *a, size_t size) {
-  if (a->head) a->used += (size_t)(a->ptr - a->head->data);
-  if (a->limit && a->used + size > a->limit) return NULL;
+void *pa_alloc_slow(PArena *a, size_t size) {
+  /* Counted only when the move happens: a refused request changes nothing. */
+  size_t used = a->used + (a->head ? (size_t)(a->ptr - a->head->data) : 0);
+  if (size > SIZE_MAX / 2 || (a->limit && used + size > a->limit)) return NULL;
   PArenaChunk *prev = a->head;
   PArenaChunk *c = prev ? prev->next : a->first;
   while (c && c->size < size) {
@@ -57,21 +58,22 @@ static void *pa_grow(PArena *a, size_t size) {
     c->next = NULL;
     if (prev) prev->next = c; else a->first = c;
   }
+  a->used = used;
   a->head = c;
   a->ptr = c->data + size;
   a->end = c->data + c->size;
   return c->data;
 }
 
-void *pa_alloc(PArena *a, size_t size) {
-  size = (size + 15) & ~(size_t)15;
-  if (size == 0) size = 16;
-  if ((size_t)(a->end - a->ptr) >= size && a->ptr) {
-    void *p = a->ptr;
-    a->ptr += size;
-    return p;
+void pa_rewind(PArena *a, PArenaMark m) {
+  if (!m.head) { /* marked before the first chunk existed */
+    pa_reset(a);
+    return;
   }
-  return pa_grow(a, size);
+  a->head = m.head;
+  a->ptr = m.ptr;
+  a->end = m.head->data + m.head->size;
+  a->used = m.used;
 }
 
 char *pa_strndup(PArena *a, const char *s, size_t len) {

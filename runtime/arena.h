@@ -28,9 +28,39 @@ void pa_init(PArena *a, size_t limit);
 void pa_free(PArena *a);
 /* Forgets every allocation; keeps the chunks for reuse. */
 void pa_reset(PArena *a);
+/* The chunk-switching part of pa_alloc(); `size` is already rounded. */
+void *pa_alloc_slow(PArena *a, size_t size);
+
 /* 16-byte aligned; NULL when the limit would be exceeded or memory is out
- * (input-controlled sizes must be checked by the caller). */
-void *pa_alloc(PArena *a, size_t size);
+ * (input-controlled sizes must be checked by the caller). Inline: the
+ * decoder allocates once per event. */
+static inline void *pa_alloc(PArena *a, size_t size) {
+  if (size > SIZE_MAX - 15) return NULL; /* the rounding would wrap */
+  size = size ? (size + 15) & ~(size_t)15 : 16;
+  if (a->ptr && (size_t)(a->end - a->ptr) >= size) {
+    void *p = a->ptr;
+    a->ptr += size;
+    return p;
+  }
+  return pa_alloc_slow(a, size);
+}
+
+/* A point to go back to: everything allocated after pa_mark() is forgotten
+ * by pa_rewind() (the chunks are kept). The decoder's fast path uses it to
+ * undo its work when it hands a record to the general decoder. */
+typedef struct PArenaMark {
+  PArenaChunk *head;
+  char *ptr;
+  size_t used;
+} PArenaMark;
+
+static inline PArenaMark pa_mark(const PArena *a) {
+  PArenaMark m = {a->head, a->ptr, a->used};
+  return m;
+}
+
+void pa_rewind(PArena *a, PArenaMark m);
+
 /* Copy of s[0..len) plus a NUL terminator. */
 char *pa_strndup(PArena *a, const char *s, size_t len);
 

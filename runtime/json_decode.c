@@ -18,7 +18,7 @@
  * key field, so the host can say which profile failed. Malformed JSON,
  * invalid UTF-8, limits and memory are fatal and win over a value error.
  */
-#include "json_decode.h"
+#include "json_decode_impl.h"
 
 #include <glib.h>
 #include <math.h>
@@ -47,42 +47,13 @@ enum { QUOTE_MAX = 40 };
 #define HAS_ZERO(x) (((x) - ONES8) & ~(x) & HIGH8)
 #define HAS_LESS(x, n) (((x) - ONES8 * (n)) & ~(x) & HIGH8)
 
-static uint64_t load8(const unsigned char *p) {
-  uint64_t w;
-  memcpy(&w, p, 8);
-  return w;
-}
-
-/* Length of the valid multi-byte sequence at p (*p >= 0x80), or 0. */
-static size_t utf8_seq(const unsigned char *p, const unsigned char *end) {
-  unsigned c = p[0];
-  size_t avail = (size_t)(end - p);
-  if (c < 0xC2) return 0; /* stray continuation byte, or overlong 2-byte */
-  if (c < 0xE0) return avail >= 2 && (p[1] & 0xC0) == 0x80 ? 2 : 0;
-  if (c < 0xF0) {
-    if (avail < 3 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80) return 0;
-    if (c == 0xE0 && p[1] < 0xA0) return 0;  /* overlong */
-    if (c == 0xED && p[1] >= 0xA0) return 0; /* UTF-16 surrogates */
-    return 3;
-  }
-  if (c < 0xF5) {
-    if (avail < 4 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80 ||
-        (p[3] & 0xC0) != 0x80)
-      return 0;
-    if (c == 0xF0 && p[1] < 0x90) return 0;  /* overlong */
-    if (c == 0xF4 && p[1] >= 0x90) return 0; /* above U+10FFFF */
-    return 4;
-  }
-  return 0;
-}
-
 size_t pdec_utf8_check(const char *s, size_t len) {
   const unsigned char *p = (const unsigned char *)s, *end = p + len;
   while (p < end) {
-    while (end - p >= 8 && !(load8(p) & HIGH8)) p += 8;
+    while (end - p >= 8 && !(pdec_load8(p) & HIGH8)) p += 8;
     while (p < end && *p < 0x80) p++;
     if (p == end) break;
-    size_t n = utf8_seq(p, end);
+    size_t n = pdec_utf8_seq(p, end);
     if (n == 0) return (size_t)((const char *)p - s);
     p += n;
   }
@@ -93,22 +64,8 @@ size_t pdec_utf8_check(const char *s, size_t len) {
 
 static bool is_plain_name(const char *s, size_t len);
 
-/* A field's key as compact JSON writes it, `"name":`, in two words and
- * masks, to be compared with the next 16 bytes of text in two steps. */
-typedef struct {
-  uint64_t word[2], mask[2];
-  uint32_t len; /* 0: the name is too long or needs escaping */
-} KeyPattern;
 
-/* Open addressing, linear probing, at most half full. */
-typedef struct {
-  uint32_t mask;
-  bool plain_names;     /* no name needs escaping in JSON: see match_expected() */
-  KeyPattern *patterns; /* per field */
-  int32_t slots[];      /* field index, or -1 */
-} Lookup;
-
-static void key_pattern(KeyPattern *kp, const char *name, size_t len) {
+static void key_pattern(PdecKeyPattern *kp, const char *name, size_t len) {
   memset(kp, 0, sizeof *kp);
   if (len + 3 > 16 || !is_plain_name(name, len)) return;
   unsigned char bytes[16] = {0}, mask[16] = {0};
@@ -147,10 +104,11 @@ void pdec_plan_prepare(PDecodePlan *plan) {
   if (plan->lookup) return; /* done already (shared or recursive record) */
   uint32_t size = 8;
   while (size < 2 * plan->n_fields) size *= 2;
-  Lookup *lk = g_malloc(sizeof(Lookup) + size * sizeof(int32_t));
+  PdecLookup *lk = g_malloc(sizeof(PdecLookup) + size * sizeof(int32_t));
   lk->mask = size - 1;
   lk->plain_names = true;
-  lk->patterns = g_new(KeyPattern, plan->n_fields ? plan->n_fields : 1);
+  lk->wanted = 0;
+  lk->patterns = g_new(PdecKeyPattern, plan->n_fields ? plan->n_fields : 1);
   for (uint32_t f = 0; f < plan->n_fields; f++)
     key_pattern(&lk->patterns[f], plan->fields[f].name, plan->fields[f].name_len);
   for (uint32_t i = 0; i < size; i++) lk->slots[i] = -1;
@@ -166,6 +124,9 @@ void pdec_plan_prepare(PDecodePlan *plan) {
     }
     if (!dup) lk->slots[h] = (int32_t)f;
   }
+  for (uint32_t f = 0; f < plan->n_fields && f < 64; f++)
+    if (plan->fields[f].used || (int)f == plan->key_field || (int)f == plan->at_field)
+      lk->wanted |= UINT64_C(1) << f;
   plan->lookup = lk;
   for (uint32_t f = 0; f < plan->n_fields; f++) prepare_type(&plan->fields[f].type);
 }
@@ -180,7 +141,7 @@ static void release_type(const PDecodeType *t);
 
 void pdec_plan_release(PDecodePlan *plan) {
   if (!plan || !plan->lookup) return;
-  g_free(((Lookup *)plan->lookup)->patterns);
+  g_free(((PdecLookup *)plan->lookup)->patterns);
   g_free(plan->lookup);
   plan->lookup = NULL;
   for (uint32_t f = 0; f < plan->n_fields; f++) release_type(&plan->fields[f].type);
@@ -208,7 +169,7 @@ static bool name_is(const PDecodeField *f, const char *s, size_t len) {
  * Comparing the bytes replaces scanning the key, which is valid JSON by
  * construction when the plan's names are plain. */
 static int match_expected(const PDecodePlan *plan, const char *p, const char *end, uint32_t *hint) {
-  const Lookup *lk = plan->lookup;
+  const PdecLookup *lk = plan->lookup;
   if (!lk || !lk->plain_names || *hint >= plan->n_fields) return -1;
   const PDecodeField *f = &plan->fields[*hint];
   if ((size_t)(end - p) < (size_t)f->name_len + 2 || p[1 + f->name_len] != '"' ||
@@ -222,21 +183,19 @@ static int match_expected(const PDecodePlan *plan, const char *p, const char *en
  * the field and its pattern's length in *len, or -1. */
 static int match_expected_colon(const PDecodePlan *plan, const char *p, const char *end, uint32_t *hint,
                                 uint32_t *len) {
-  const Lookup *lk = plan->lookup;
+  const PdecLookup *lk = plan->lookup;
   if (!lk || *hint >= plan->n_fields || end - p < 16) return -1;
-  const KeyPattern *kp = &lk->patterns[*hint];
-  if (kp->len == 0 || ((load8((const unsigned char *)p) & kp->mask[0]) ^ kp->word[0]) |
-                          ((load8((const unsigned char *)p + 8) & kp->mask[1]) ^ kp->word[1]))
-    return -1;
+  const PdecKeyPattern *kp = &lk->patterns[*hint];
+  if (!pdec_key_pattern_at(kp, p)) return -1;
   *len = kp->len;
   return (int)(*hint)++;
 }
 
 /* Index of the field named s, or -1. `hint` is the field expected next
  * (objects usually list keys in declaration order): one memcmp then. */
-static int find_field(const PDecodePlan *plan, const char *s, size_t len, uint32_t *hint) {
+int pdec_find_field(const PDecodePlan *plan, const char *s, size_t len, uint32_t *hint) {
   if (*hint < plan->n_fields && name_is(&plan->fields[*hint], s, len)) return (int)(*hint)++;
-  const Lookup *lk = plan->lookup;
+  const PdecLookup *lk = plan->lookup;
   if (!lk) { /* not prepared: still correct, only slower */
     for (uint32_t f = 0; f < plan->n_fields; f++)
       if (name_is(&plan->fields[f], s, len)) return (int)(*hint = f + 1) - 1;
@@ -423,7 +382,7 @@ static inline bool scan_string(Dec *d, const char **cs, const char **ce, bool *h
     }
 #endif
     while (end - p >= 8) {
-      uint64_t w = load8(p);
+      uint64_t w = pdec_load8(p);
       uint64_t special = HAS_ZERO(w ^ (ONES8 * '"')) | HAS_ZERO(w ^ (ONES8 * '\\')) |
                          HAS_LESS(w, 0x20) | (w & HIGH8);
       if (special) {
@@ -459,7 +418,7 @@ static inline bool scan_string(Dec *d, const char **cs, const char **ce, bool *h
     }
     if (c < 0x20) return fail_syntax(d, (const char *)p, "control character in a string (must be escaped)");
     if (c >= 0x80) {
-      size_t n = utf8_seq(p, end);
+      size_t n = pdec_utf8_seq(p, end);
       if (n == 0) return fail_utf8(d, (size_t)((const char *)p - d->base));
       p += n;
       continue;
@@ -748,6 +707,18 @@ static bool skip_value(Dec *d) {
   }
 }
 
+const char *pdec_skip_json(const char *p, const char *end, int depth) {
+  PDecodeResult scratch; /* takes the message nobody reads */
+  Dec d;
+  /* Only what skip_value() touches: the path (1 KB) stays uninitialised. */
+  d.base = d.p = p;
+  d.end = end;
+  d.depth = depth;
+  d.err = ERR_NONE;
+  d.out = &scratch;
+  return skip_value(&d) ? d.p : NULL;
+}
+
 /* ---- typed decoding -------------------------------------------------------------- */
 
 /* What a wrong value was, for an error: its text (cut to QUOTE_MAX bytes)
@@ -1031,13 +1002,13 @@ static bool decode_value(Dec *d, const PDecodeType *t, bool pii, PValue *out) {
 static bool lookup_key(Dec *d, const PDecodePlan *plan, const char *cs, const char *ce, bool esc,
                        uint32_t *hint, int *idx) {
   if (!esc) {
-    *idx = find_field(plan, cs, (size_t)(ce - cs), hint);
+    *idx = pdec_find_field(plan, cs, (size_t)(ce - cs), hint);
     return true;
   }
   const char *key;
   size_t len;
   switch (unescape(d, cs, ce, &key, &len)) {
-  case UNESC_OK: *idx = find_field(plan, key, len, hint); return true;
+  case UNESC_OK: *idx = pdec_find_field(plan, key, len, hint); return true;
   case UNESC_MEMORY: return fail_memory(d);
   case UNESC_SURROGATE: break;
   }
@@ -1176,6 +1147,14 @@ static bool fail_not_object(Dec *d, int c) {
 
 bool pdec_decode(const PDecodePlan *plan, const char *json, size_t len, int64_t now_us,
                  PArena *arena, PDecodeResult *out) {
+  PArenaMark mark = pa_mark(arena);
+  if (pdec_decode_fast(plan, json, len, now_us, arena, out)) return true;
+  pa_rewind(arena, mark);
+  return pdec_decode_general(plan, json, len, now_us, arena, out);
+}
+
+bool pdec_decode_general(const PDecodePlan *plan, const char *json, size_t len, int64_t now_us,
+                         PArena *arena, PDecodeResult *out) {
   Dec d = {.base = json, .p = json, .end = json + len, .arena = arena, .now_us = now_us, .out = out};
   out->key = pv_null();
   out->error[0] = '\0';

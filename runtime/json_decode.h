@@ -11,6 +11,9 @@
  *    dropped when `at > now` (as-of semantics: such events are invisible to
  *    every expression, so they are never materialised).
  *
+ * Plain records go through a fast path (json_fast.c) that gives the same
+ * values or declines; see json_decode_impl.h.
+ *
  * The whole text is still validated: malformed JSON anywhere, invalid
  * UTF-8 anywhere, nesting deeper than PDEC_MAX_DEPTH, each gives an error.
  * (Skipped strings are checked for grammar and UTF-8; a lone \uD800-style

@@ -17,7 +17,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "runtime/json_decode.h"
+#include "runtime/json_decode_impl.h"
 
 enum { E_TYPE, E_AT, E_URL, E_AMOUNT, E_N };
 enum { A_CITY, A_ZIP, A_N };
@@ -107,7 +107,49 @@ static void build_plans(void) {
 static PArena arena;
 static PDecodeResult res;
 
+/* Deep equality, numbers bit for bit (-0.0 is not 0.0). */
+static bool same_value(PValue a, PValue b) {
+  if (a.kind != b.kind) return false;
+  switch (a.kind) {
+  case PV_NULL: return true;
+  case PV_BOOL: return a.u.b == b.u.b;
+  case PV_NUMBER: return memcmp(&a.u.n, &b.u.n, sizeof a.u.n) == 0;
+  case PV_STRING: return a.len == b.len && memcmp(a.u.s, b.u.s, a.len) == 0;
+  case PV_LIST:
+  case PV_RECORD:
+    if (a.len != b.len) return false;
+    for (uint32_t i = 0; i < a.len; i++)
+      if (!same_value(a.u.items[i], b.u.items[i])) return false;
+    return true;
+  default: return a.u.i == b.u.i;
+  }
+}
+
+static PArena arena2;
+static uint64_t fast_taken, fast_declined;
+
+/* The fast path either declines or gives what the general decoder gives:
+ * checked for every text this file decodes. */
+static void check_fast_path(const char *json, size_t len) {
+  PDecodeResult fast, general;
+  pa_reset(&arena2);
+  if (!pdec_decode_fast(&schema_plan, json, len, NOW, &arena2, &fast)) {
+    fast_declined++;
+    return;
+  }
+  fast_taken++;
+  if (!pdec_decode_general(&schema_plan, json, len, NOW, &arena2, &general))
+    g_error("the fast path accepted what the general decoder refuses (%s): %.*s", general.error,
+            (int)len, json);
+  g_assert_true(same_value(fast.key, general.key));
+  for (uint32_t f = 0; f < schema_plan.n_fields; f++)
+    if (!same_value(fast.fields[f], general.fields[f]))
+      g_error("field %s differs between the fast path and the general decoder: %.*s",
+              schema_fields[f].name, (int)len, json);
+}
+
 static bool decode_len(const char *json, size_t len) {
+  check_fast_path(json, len);
   pa_reset(&arena);
   memset(&res, 0, sizeof res);
   return pdec_decode(&schema_plan, json, len, NOW, &arena, &res);
@@ -710,14 +752,7 @@ static void test_key_order(void) {
   g_assert_cmpuint(res.fields[F_TAGS].len, ==, 1);
 }
 
-/* Every truncation of a valid record is an error; random byte changes give
- * a result or an error, never a crash (run under ASan/UBSan too). */
-static void test_mutations(void) {
-  const char *json =
-      "{\"id\":\"p1\",\"industry\":\"s\\u00e9as\",\"employees\":2.5e2,\"budget\":true,"
-      "\"score\":-31.25e-1,\"since\":1769000000,\"window\":\"7d\",\"tags\":[\"a\",\"\\ud83d\\ude00\"],"
-      "\"events\":[{\"type\":\"v\",\"at\":\"2026-01-28T10:00:00+08:00\",\"url\":null}],"
-      "\"matrix\":[[1],[]],\"home\":{\"city\":\"上海\"},\"x\":{\"y\":[null,{}]}}";
+static void mutate(const char *json) {
   size_t len = strlen(json);
   assert_ok(json);
   for (size_t cut = 0; cut < len; cut++) {
@@ -739,6 +774,73 @@ static void test_mutations(void) {
   }
   g_free(buf);
   g_rand_free(rng);
+}
+
+/* Every truncation of a valid record is an error; random byte changes give
+ * a result or an error, never a crash (run under ASan/UBSan too). The
+ * first text has escapes, exponents and numeric times (the general
+ * decoder's); the second is plain (the fast path's, until a change makes
+ * it decline). decode_len() compares the two decoders on each. */
+static void test_mutations(void) {
+  mutate("{\"id\":\"p1\",\"industry\":\"s\\u00e9as\",\"employees\":2.5e2,\"budget\":true,"
+         "\"score\":-31.25e-1,\"since\":1769000000,\"window\":\"7d\",\"tags\":[\"a\",\"\\ud83d\\ude00\"],"
+         "\"events\":[{\"type\":\"v\",\"at\":\"2026-01-28T10:00:00+08:00\",\"url\":null}],"
+         "\"matrix\":[[1],[]],\"home\":{\"city\":\"上海\"},\"x\":{\"y\":[null,{}]}}");
+  uint64_t taken = fast_taken;
+  mutate("{\"id\":\"p1\",\"industry\":\"séas\",\"employees\":250,\"budget\":true,\"score\":-3.125,"
+         "\"since\":\"2026-01-28T10:00:00Z\",\"window\":\"7d\",\"tags\":[\"a\",\"😀\"],"
+         "\"events\":[{\"type\":\"v\",\"at\":\"2026-01-28T10:00:00Z\",\"url\":null,\"amount\":1}],"
+         "\"matrix\":[[1],[]],\"home\":{\"city\":\"上海\",\"zip\":\"200000\"},\"x\":[1,2]}");
+  g_assert_cmpuint(fast_taken - taken, >, 1000);
+}
+
+/* ---- the fast path ---------------------------------------------------------------- */
+
+static void assert_fast(const char *json, bool taken) {
+  PDecodeResult r;
+  g_test_message("input: %s", json);
+  pa_reset(&arena2);
+  g_assert_cmpint(pdec_decode_fast(&schema_plan, json, strlen(json), NOW, &arena2, &r), ==, taken);
+  check_fast_path(json, strlen(json));
+}
+
+/* What the fast path takes (plain records, as machines write them) and
+ * what it leaves to the general decoder; either way decode_len() has
+ * compared the two on every text of this file. */
+static void test_fast_path(void) {
+  assert_fast("{\"id\":\"p1\",\"industry\":\"制造\",\"employees\":250,\"budget\":true,"
+              "\"score\":-31.25,\"since\":\"2026-01-28T10:00:00Z\",\"window\":\"7d\","
+              "\"tags\":[\"a\",\"b\"],\"events\":[{\"type\":\"v\",\"at\":\"2026-01-28T10:00:00Z\","
+              "\"url\":null,\"amount\":12.5},{\"type\":\"later\",\"at\":\"2027-01-01T00:00:00Z\"}],"
+              "\"matrix\":[[1,-2],[]],\"home\":{\"city\":\"上海\"},\"legacy\":{\"x\":[1,{\"y\":\"\\n\"}]},"
+              "\"code\":\"c\",\"extra\":[true,false,null,1.5e3,\"s\"],\"n\":-0.0}", true);
+  g_assert_true(decode("{\"id\":\"p1\",\"events\":[{\"type\":\"v\",\"at\":\"2026-01-28T10:00:00Z\"},"
+                       "{\"type\":\"later\",\"at\":\"2027-01-01T00:00:00Z\"}]}"));
+  g_assert_cmpuint(res.fields[F_EVENTS].len, ==, 1); /* the future event is dropped */
+  /* Python's json.dumps: spaces after ',' and ':'; keys in any order. */
+  assert_fast("{\"tags\": [\"a\", \"b\"], \"id\": \"p2\", \"events\": [{\"at\": "
+              "\"2026-01-28T10:00:00+08:00\", \"type\": \"v\"}], \"score\": 0.1 }\n", true);
+  assert_fast(" { \"id\" : \"p3\" , \"id\" : \"p4\", \"industry\": \"x\", \"industry\": null } ", true);
+  assert_fast("{\"id\":\"p5\",\"employees\":-9223372036854775807}", false); /* 19 digits */
+  assert_fast("{\"id\":\"p5\",\"employees\":922337203685477580}", true);  /* 18 */
+  assert_fast("{\"id\":\"p5\",\"score\":1234567890.12345}", true);          /* 15 digits */
+  assert_fast("{\"id\":\"p5\",\"score\":1234567890.123456}", false);         /* 16 */
+  /* Left to the general decoder: escapes in what is read, exponents, times
+   * as numbers, wrong types, missing fields, and every error. */
+  assert_fast("{\"id\":\"p\\u0031\"}", false);
+  assert_fast("{\"\\u0069d\":\"p1\"}", false);
+  assert_fast("{\"id\":\"p1\",\"employees\":2.5e2}", false);
+  assert_fast("{\"id\":\"p1\",\"employees\":5.0}", false);
+  assert_fast("{\"id\":\"p1\",\"since\":1769000000}", false);
+  assert_fast("{\"id\":\"p1\",\"employees\":\"5\"}", false);
+  assert_fast("{\"industry\":\"x\"}", false);
+  assert_fast("{\"id\":null}", false);
+  assert_fast("{\"id\":\"p1\",}", false);
+  assert_fast("{\"id\":\"p1\"} x", false);
+  assert_fast("{\"id\":\"p1\",\"x\":01}", false);
+  assert_fast("{\"id\":\"\xff\"}", false);
+  assert_fast("[]", false);
+  assert_fast("", false);
 }
 
 /* ---- the whole text --------------------------------------------------------------- */
@@ -1027,6 +1129,8 @@ int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
   build_plans();
   pa_init(&arena, 0);
+  pa_init(&arena2, 0);
+  g_test_add_func("/runtime/json_decode/fast-path", test_fast_path);
   g_test_add_func("/runtime/json_decode/full-record", test_full_record);
   g_test_add_func("/runtime/json_decode/defaults-and-optional", test_defaults_and_optional);
   g_test_add_func("/runtime/json_decode/required", test_required);
@@ -1057,6 +1161,9 @@ int main(int argc, char **argv) {
   g_test_add_func("/runtime/json_decode/scalar", test_scalar);
   int rc = g_test_run();
   pdec_plan_release(&schema_plan);
+  g_test_message("fast path: %" G_GUINT64_FORMAT " texts taken, %" G_GUINT64_FORMAT " declined",
+                 fast_taken, fast_declined);
   pa_free(&arena);
+  pa_free(&arena2);
   return rc;
 }

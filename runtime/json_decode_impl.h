@@ -1,0 +1,86 @@
+/* json_decode_impl.h - what the general decoder (json_decode.c) and its
+ * fast path (json_fast.c) share. Internal to the runtime; tests include it
+ * to compare the two.
+ *
+ * Ownership: a plan's lookup is allocated by pdec_plan_prepare() and freed
+ * by pdec_plan_release(); nothing here allocates.
+ */
+#ifndef PERSONA_JSON_DECODE_IMPL_H
+#define PERSONA_JSON_DECODE_IMPL_H
+
+#include <string.h>
+
+#include "json_decode.h"
+
+/* A field's key as compact JSON writes it, `"name":`, in two words and
+ * masks, to be compared with the next 16 bytes of text in two steps. */
+typedef struct {
+  uint64_t word[2], mask[2];
+  uint32_t len; /* 0: the name is too long or needs escaping */
+} PdecKeyPattern;
+
+/* A plan's key lookup: open addressing, linear probing, at most half full. */
+typedef struct {
+  uint32_t mask;
+  bool plain_names;        /* no name needs escaping in JSON */
+  uint64_t wanted;         /* bit f: field f is decoded (used, key or `at`); plans of <= 64 fields */
+  PdecKeyPattern *patterns; /* per field */
+  int32_t slots[];         /* field index, or -1 */
+} PdecLookup;
+
+static inline uint64_t pdec_load8(const void *p) {
+  uint64_t w;
+  memcpy(&w, p, 8);
+  return w;
+}
+
+/* Whether the 16 bytes at p (all readable) begin with the pattern. */
+static inline bool pdec_key_pattern_at(const PdecKeyPattern *kp, const char *p) {
+  return kp->len != 0 && (((pdec_load8(p) & kp->mask[0]) ^ kp->word[0]) |
+                          ((pdec_load8(p + 8) & kp->mask[1]) ^ kp->word[1])) == 0;
+}
+
+/* Length of the valid multi-byte UTF-8 sequence at p (*p >= 0x80), or 0. */
+static inline size_t pdec_utf8_seq(const unsigned char *p, const unsigned char *end) {
+  unsigned c = p[0];
+  size_t avail = (size_t)(end - p);
+  if (c < 0xC2) return 0; /* stray continuation byte, or overlong 2-byte */
+  if (c < 0xE0) return avail >= 2 && (p[1] & 0xC0) == 0x80 ? 2 : 0;
+  if (c < 0xF0) {
+    if (avail < 3 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80) return 0;
+    if (c == 0xE0 && p[1] < 0xA0) return 0;  /* overlong */
+    if (c == 0xED && p[1] >= 0xA0) return 0; /* UTF-16 surrogates */
+    return 3;
+  }
+  if (c < 0xF5) {
+    if (avail < 4 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80 || (p[3] & 0xC0) != 0x80)
+      return 0;
+    if (c == 0xF0 && p[1] < 0x90) return 0;  /* overlong */
+    if (c == 0xF4 && p[1] >= 0x90) return 0; /* above U+10FFFF */
+    return 4;
+  }
+  return 0;
+}
+
+/* Index of the field named s[0..len) (raw bytes, no escapes), or -1.
+ * `hint` is the field expected next; it moves past the field found. */
+int pdec_find_field(const PDecodePlan *plan, const char *s, size_t len, uint32_t *hint);
+
+/* Skips one JSON value at p, validating it as the general decoder does
+ * with `depth` containers already open. Returns the byte after it, or NULL
+ * when it is not valid JSON (the general decoder then says why). */
+const char *pdec_skip_json(const char *p, const char *end, int depth);
+
+/* The fast path: decodes a record that is well-formed and needs nothing
+ * unusual, and returns true with exactly the values (and key) the general
+ * decoder gives. Returns false ("not for me") otherwise, having written
+ * nothing the caller keeps but arena memory: pdec_decode() rewinds the
+ * arena and runs the general decoder, which alone reports errors. */
+bool pdec_decode_fast(const PDecodePlan *plan, const char *json, size_t len, int64_t now_us,
+                      PArena *arena, PDecodeResult *out);
+
+/* The general decoder alone (what pdec_decode() falls back to). */
+bool pdec_decode_general(const PDecodePlan *plan, const char *json, size_t len, int64_t now_us,
+                         PArena *arena, PDecodeResult *out);
+
+#endif

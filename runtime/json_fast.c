@@ -1,0 +1,392 @@
+/* json_fast.c - the decoder's fast path; see json_decode_impl.h.
+ *
+ * Almost every record of a real input is well-formed and plain: keys in
+ * declaration order, strings without escapes, integers, short decimals,
+ * `YYYY-MM-DDTHH:MM:SSZ` times. This decoder handles exactly such records,
+ * in one pass with the cursor in a local variable (the general decoder
+ * keeps it in its state struct, and pays a load and a store per token for
+ * its error paths, paths and recovery).
+ *
+ * It never reports anything. The moment it meets what it does not handle
+ * - an escape, an exponent, a wrong type, a missing required field, bad
+ * UTF-8, any syntax error - it returns NULL up the chain and pdec_decode()
+ * decodes the record again with the general decoder, the reference for
+ * every value and every message. So for each input the two either agree
+ * or the fast path declines; tests/unit/test_json_fast.c and the fuzzer
+ * (fuzz_decode) hold it to that.
+ *
+ * Whitespace between tokens is allowed (Python's json.dumps writes `, `
+ * and `: `); it costs one compare where there is none.
+ */
+#include <glib.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+#include "json_decode_impl.h"
+#include "ptime.h"
+
+typedef struct {
+  const char *end;
+  PArena *arena;
+  int64_t now_us;
+  PValue *stack; /* list elements being collected (arena) */
+  uint32_t top, cap;
+  int depth;     /* open arrays/objects, as the general decoder counts them */
+} Fast;
+
+static inline bool is_digit(char c) { return (unsigned)(c - '0') <= 9; }
+
+static const char *skip_ws_slow(const char *p, const char *end) {
+  while (p < end && (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r')) p++;
+  return p;
+}
+
+/* Every byte above ' ' is not whitespace: one compare in compact JSON. */
+static inline const char *skip_ws(const char *p, const char *end) {
+  if (G_LIKELY(p < end && (unsigned char)*p > ' ')) return p;
+  return skip_ws_slow(p, end);
+}
+
+/* The closing quote of the string whose opening quote is at p, or NULL
+ * when the string has an escape or a control character, is not valid
+ * UTF-8 or does not end. */
+static inline const char *string_end(const char *p, const char *end) {
+  const unsigned char *q = (const unsigned char *)p + 1, *e = (const unsigned char *)end;
+  for (;;) {
+#if defined(__SSE2__)
+    while (e - q >= 16) {
+      __m128i v = _mm_loadu_si128((const __m128i *)q);
+      __m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+                                              _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))),
+                                 _mm_cmpeq_epi8(_mm_max_epu8(v, _mm_set1_epi8(0x1F)), _mm_set1_epi8(0x1F)));
+      unsigned mask = (unsigned)_mm_movemask_epi8(_mm_or_si128(hit, v)); /* v: non-ASCII bytes */
+      if (mask) {
+        q += __builtin_ctz(mask);
+        goto special;
+      }
+      q += 16;
+    }
+#endif
+    while (q < e && *q >= 0x20 && *q < 0x80 && *q != '"' && *q != '\\') q++;
+#if defined(__SSE2__)
+  special:
+#endif
+    if (q >= e) return NULL;
+    if (*q == '"') return (const char *)q;
+    if (*q < 0x80) return NULL; /* backslash or control character */
+    size_t n = pdec_utf8_seq(q, e);
+    if (n == 0) return NULL;
+    q += n;
+  }
+}
+
+/* The end of a JSON number at p, or NULL when p holds none. */
+static const char *number_end(const char *p, const char *end) {
+  if (p < end && *p == '-') p++;
+  if (p >= end || !is_digit(*p)) return NULL;
+  if (*p == '0') {
+    p++;
+  } else {
+    while (p < end && is_digit(*p)) p++;
+  }
+  if (p < end && *p == '.') {
+    if (++p >= end || !is_digit(*p)) return NULL;
+    while (p < end && is_digit(*p)) p++;
+  }
+  if (p < end && (*p == 'e' || *p == 'E')) {
+    p++;
+    if (p < end && (*p == '+' || *p == '-')) p++;
+    if (p >= end || !is_digit(*p)) return NULL;
+    while (p < end && is_digit(*p)) p++;
+  }
+  return p;
+}
+
+static const char *literal(const char *p, const char *end, const char *word, size_t n) {
+  return (size_t)(end - p) >= n && memcmp(p, word, n) == 0 ? p + n : NULL;
+}
+
+/* A value nobody reads, validated. Containers and strings with escapes go
+ * to the general skipper (which validates them the same way). */
+static const char *skip_unread(const Fast *f, const char *p) {
+  const char *end = f->end;
+  switch (*p) {
+  case '"': {
+    const char *q = string_end(p, end);
+    return q ? q + 1 : pdec_skip_json(p, end, f->depth);
+  }
+  case 't': return literal(p, end, "true", 4);
+  case 'f': return literal(p, end, "false", 5);
+  case 'n': return literal(p, end, "null", 4);
+  case '{':
+  case '[': return pdec_skip_json(p, end, f->depth);
+  default: return number_end(p, end);
+  }
+}
+
+/* -?(0|[1-9][0-9]{0,17}) not followed by a fraction or exponent: exact in
+ * int64. Anything else (5.0, 1e3, 19 digits) is the general decoder's. */
+static const char *read_int(const char *p, const char *end, PValue *out) {
+  bool neg = *p == '-';
+  const char *q = p + neg, *digits = q;
+  uint64_t v = 0;
+  while (q < end && is_digit(*q)) {
+    if (q - digits == 18) return NULL;
+    v = v * 10 + (uint64_t)(*q - '0');
+    q++;
+  }
+  if (q == digits || (*digits == '0' && q - digits > 1)) return NULL;
+  if (q < end && (*q == '.' || *q == 'e' || *q == 'E')) return NULL;
+  *out = pv_int(neg ? -(int64_t)v : (int64_t)v);
+  return q;
+}
+
+static const double POW10[] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                               1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+
+/* -?digits(.digits)? with at most 15 digits in all: the digits are an
+ * exact double and so is the power of ten, so one division rounds
+ * correctly, as the general decoder's Clinger fast path does. */
+static const char *read_number(const char *p, const char *end, PValue *out) {
+  bool neg = *p == '-';
+  const char *q = p + neg, *digits = q;
+  uint64_t mant = 0;
+  int n = 0, frac = 0;
+  for (; q < end && is_digit(*q); q++, n++) {
+    if (n == 15) return NULL;
+    mant = mant * 10 + (uint64_t)(*q - '0');
+  }
+  if (n == 0 || (*digits == '0' && n > 1)) return NULL;
+  if (q < end && *q == '.') {
+    q++;
+    for (; q < end && is_digit(*q); q++, n++, frac++) {
+      if (n == 15) return NULL;
+      mant = mant * 10 + (uint64_t)(*q - '0');
+    }
+    if (frac == 0) return NULL;
+  }
+  if (q < end && (*q == 'e' || *q == 'E')) return NULL;
+  double v = (double)mant / POW10[frac];
+  *out = pv_number(neg ? -v : v);
+  return q;
+}
+
+/* A time or duration as text (numbers of seconds are the general
+ * decoder's). The usual UTC form is parsed in place. */
+static const char *read_instant(const char *p, const char *end, PDecodeKind kind, PValue *out) {
+  int64_t us;
+  if (kind == PDT_TIME && end - p >= 22 && p[0] == '"' && p[21] == '"' &&
+      ptime_parse_utc20(p + 1, &us)) {
+    *out = pv_time(us);
+    return p + 22;
+  }
+  if (*p != '"') return NULL;
+  const char *q = string_end(p, end);
+  if (!q) return NULL;
+  size_t len = (size_t)(q - p - 1);
+  bool ok = kind == PDT_TIME ? ptime_parse(p + 1, len, &us) : pduration_parse(p + 1, len, &us);
+  if (!ok) return NULL;
+  *out = kind == PDT_TIME ? pv_time(us) : pv_duration(us);
+  return q + 1;
+}
+
+static const char *read_value(Fast *f, const PDecodeType *t, const char *p, PValue *out);
+
+static bool push(Fast *f, PValue v) {
+  if (f->top == f->cap) {
+    uint32_t cap = f->cap ? f->cap * 2 : 64;
+    PValue *grown = pa_alloc(f->arena, (size_t)cap * sizeof(PValue));
+    if (!grown) return false;
+    if (f->top) memcpy(grown, f->stack, f->top * sizeof(PValue));
+    f->stack = grown;
+    f->cap = cap;
+  }
+  f->stack[f->top++] = v;
+  return true;
+}
+
+/* Absent, null and unread fields: the default, null, or (a required field)
+ * the general decoder's error. */
+static bool fill_missing(const PDecodePlan *plan, PValue *fields, uint64_t todo) {
+  const PdecLookup *lk = plan->lookup;
+  for (; todo; todo &= todo - 1) {
+    int i = __builtin_ctzll(todo);
+    const PDecodeField *fd = &plan->fields[i];
+    if (fd->has_default)
+      fields[i] = fd->default_value;
+    else if (fd->optional || !(lk->wanted >> i & 1))
+      fields[i] = pv_null();
+    else
+      return false;
+  }
+  return true;
+}
+
+/* The key at p (after whitespace) and its colon; *idx is the field, or -1
+ * for a key the plan does not have. */
+static inline const char *read_key(const PDecodePlan *plan, const char *p, const char *end,
+                                   uint32_t *hint, int *idx) {
+  const PdecLookup *lk = plan->lookup;
+  if (*hint < plan->n_fields && end - p >= 16 && pdec_key_pattern_at(&lk->patterns[*hint], p)) {
+    *idx = (int)*hint;
+    return p + lk->patterns[(*hint)++].len;
+  }
+  p = skip_ws(p, end);
+  if (p >= end || *p != '"') return NULL;
+  const char *q = string_end(p, end);
+  if (!q) return NULL;
+  *idx = pdec_find_field(plan, p + 1, (size_t)(q - p - 1), hint);
+  p = skip_ws(q + 1, end);
+  return p < end && *p == ':' ? p + 1 : NULL;
+}
+
+/* '{' (key ':' value (',' key ':' value)*)? '}' at p into fields[]. The
+ * last of duplicate keys wins, and a null replaces an earlier value, as in
+ * the general decoder. `key_out`: the top-level object's key field. */
+static const char *read_object(Fast *f, const PDecodePlan *plan, const char *p, PValue *fields,
+                               PValue *key_out) {
+  const PdecLookup *lk = plan->lookup;
+  const char *end = f->end;
+  uint32_t n = plan->n_fields, hint = 0;
+  uint64_t seen = 0, nulls = 0;
+  if (!lk || n > 64 || f->depth + 1 > PDEC_MAX_DEPTH) return NULL;
+  f->depth++;
+  p = skip_ws(p + 1, end);
+  if (p < end && *p == '}') {
+    p++;
+  } else {
+    for (;;) {
+      int idx;
+      p = read_key(plan, p, end, &hint, &idx);
+      if (!p) return NULL;
+      p = skip_ws(p, end);
+      if (p >= end) return NULL;
+      uint64_t bit = idx >= 0 ? UINT64_C(1) << idx : 0;
+      if (!(lk->wanted & bit)) {
+        p = skip_unread(f, p);
+      } else if (*p == 'n') {
+        p = literal(p, end, "null", 4);
+        seen |= bit;
+        nulls |= bit;
+      } else {
+        p = read_value(f, &plan->fields[idx].type, p, &fields[idx]);
+        seen |= bit;
+        nulls &= ~bit;
+        if (key_out && idx == plan->key_field) *key_out = fields[idx];
+      }
+      if (!p) return NULL;
+      p = skip_ws(p, end);
+      if (p < end && *p == ',') {
+        p = skip_ws(p + 1, end);
+        continue;
+      }
+      if (p < end && *p == '}') {
+        p++;
+        break;
+      }
+      return NULL;
+    }
+  }
+  uint64_t all = n == 64 ? ~UINT64_C(0) : (UINT64_C(1) << n) - 1;
+  if (!fill_missing(plan, fields, (all & ~seen) | nulls)) return NULL;
+  f->depth--;
+  return p;
+}
+
+static const char *read_record(Fast *f, const PDecodePlan *plan, const char *p, PValue *out) {
+  if (*p != '{') return NULL;
+  PValue *fields = pa_alloc(f->arena, (plan->n_fields ? plan->n_fields : 1) * sizeof(PValue));
+  if (!fields) return NULL;
+  p = read_object(f, plan, p, fields, NULL);
+  *out = pv_record(fields, plan->n_fields);
+  return p;
+}
+
+/* As-of: an element record whose `at` is after now is dropped. */
+static bool in_future(const Fast *f, const PDecodePlan *plan, PValue rec) {
+  if (plan->at_field < 0 || (uint32_t)plan->at_field >= plan->n_fields) return false;
+  PValue at = rec.u.items[plan->at_field];
+  return at.kind == PV_TIME && at.u.i > f->now_us;
+}
+
+static const char *read_list(Fast *f, const PDecodeType *t, const char *p, PValue *out) {
+  const char *end = f->end;
+  if (*p != '[' || f->depth + 1 > PDEC_MAX_DEPTH) return NULL;
+  f->depth++;
+  uint32_t base = f->top, count = 0;
+  p = skip_ws(p + 1, end);
+  if (p < end && *p == ']') {
+    p++;
+  } else {
+    const PDecodePlan *rec = t->elem->kind == PDT_RECORD ? t->elem->record : NULL;
+    for (;;) {
+      PValue v;
+      if (count++ >= PDEC_MAX_LIST || p >= end) return NULL;
+      p = rec ? read_record(f, rec, p, &v) : read_value(f, t->elem, p, &v);
+      if (!p) return NULL;
+      if (!(rec && in_future(f, rec, v)) && !push(f, v)) return NULL;
+      p = skip_ws(p, end);
+      if (p < end && *p == ',') {
+        p = skip_ws(p + 1, end);
+        continue;
+      }
+      if (p < end && *p == ']') {
+        p++;
+        break;
+      }
+      return NULL;
+    }
+  }
+  uint32_t kept = f->top - base;
+  PValue *items = NULL;
+  if (kept) {
+    items = pa_alloc(f->arena, (size_t)kept * sizeof(PValue));
+    if (!items) return NULL;
+    memcpy(items, f->stack + base, (size_t)kept * sizeof(PValue));
+  }
+  f->top = base;
+  f->depth--;
+  *out = pv_list(items, kept);
+  return p;
+}
+
+/* A non-null value of type t at p (p < end). */
+static const char *read_value(Fast *f, const PDecodeType *t, const char *p, PValue *out) {
+  const char *end = f->end;
+  switch (t->kind) {
+  case PDT_STRING: {
+    if (*p != '"') return NULL;
+    const char *q = string_end(p, end);
+    if (!q || (size_t)(q - p - 1) > PDEC_MAX_STRING) return NULL;
+    *out = pv_string(p + 1, (uint32_t)(q - p - 1));
+    return q + 1;
+  }
+  case PDT_TIME:
+  case PDT_DURATION: return read_instant(p, end, t->kind, out);
+  case PDT_INT: return *p == '-' || is_digit(*p) ? read_int(p, end, out) : NULL;
+  case PDT_NUMBER: return *p == '-' || is_digit(*p) ? read_number(p, end, out) : NULL;
+  case PDT_BOOL:
+    *out = pv_bool(*p == 't');
+    return *p == 't' ? literal(p, end, "true", 4) : literal(p, end, "false", 5);
+  case PDT_LIST: return read_list(f, t, p, out);
+  case PDT_RECORD: return read_record(f, t->record, p, out);
+  }
+  return NULL;
+}
+
+bool pdec_decode_fast(const PDecodePlan *plan, const char *json, size_t len, int64_t now_us,
+                      PArena *arena, PDecodeResult *out) {
+  Fast f = {.end = json + len, .arena = arena, .now_us = now_us};
+  const char *p = skip_ws(json, f.end);
+  out->key = pv_null();
+  out->error[0] = '\0';
+  if (p >= f.end || *p != '{') return false;
+  out->fields = pa_alloc(arena, (plan->n_fields ? plan->n_fields : 1) * sizeof(PValue));
+  if (!out->fields) return false;
+  p = read_object(&f, plan, p, out->fields, &out->key);
+  if (p) p = skip_ws(p, f.end);
+  if (p == f.end) return true;
+  out->key = pv_null();
+  return false;
+}
