@@ -125,6 +125,15 @@ static const char *skip_unread(const Fast *f, const char *p) {
   }
 }
 
+/* A string without escapes: it points into the text. */
+static inline const char *read_string(const char *p, const char *end, PValue *out) {
+  if (*p != '"') return NULL;
+  const char *q = string_end(p, end);
+  if (!q || (size_t)(q - p - 1) > PDEC_MAX_STRING) return NULL;
+  *out = pv_string(p + 1, (uint32_t)(q - p - 1));
+  return q + 1;
+}
+
 /* -?(0|[1-9][0-9]{0,17}) not followed by a fraction or exponent: exact in
  * int64. Anything else (5.0, 1e3, 19 digits) is the general decoder's. */
 static const char *read_int(const char *p, const char *end, PValue *out) {
@@ -223,6 +232,21 @@ static bool fill_missing(const PDecodePlan *plan, PValue *fields, uint64_t todo)
   return true;
 }
 
+/* A field's value: strings and times, most of every record, without a
+ * call. */
+static inline const char *read_field(Fast *f, const PDecodeType *t, const char *p, PValue *out) {
+  if (t->kind == PDT_STRING) return read_string(p, f->end, out);
+  if (t->kind == PDT_TIME) {
+    int64_t us;
+    if (f->end - p >= 22 && p[0] == '"' && p[21] == '"' && ptime_parse_utc20(p + 1, &us)) {
+      *out = pv_time(us);
+      return p + 22;
+    }
+    return read_instant(p, f->end, PDT_TIME, out);
+  }
+  return read_value(f, t, p, out);
+}
+
 /* The key at p (after whitespace) and its colon; *idx is the field, or -1
  * for a key the plan does not have. */
 static inline const char *read_key(const PDecodePlan *plan, const char *p, const char *end,
@@ -270,7 +294,7 @@ static const char *read_object(Fast *f, const PDecodePlan *plan, const char *p, 
         seen |= bit;
         nulls |= bit;
       } else {
-        p = read_value(f, &plan->fields[idx].type, p, &fields[idx]);
+        p = read_field(f, &plan->fields[idx].type, p, &fields[idx]);
         seen |= bit;
         nulls &= ~bit;
         if (key_out && idx == plan->key_field) *key_out = fields[idx];
@@ -355,13 +379,7 @@ static const char *read_list(Fast *f, const PDecodeType *t, const char *p, PValu
 static const char *read_value(Fast *f, const PDecodeType *t, const char *p, PValue *out) {
   const char *end = f->end;
   switch (t->kind) {
-  case PDT_STRING: {
-    if (*p != '"') return NULL;
-    const char *q = string_end(p, end);
-    if (!q || (size_t)(q - p - 1) > PDEC_MAX_STRING) return NULL;
-    *out = pv_string(p + 1, (uint32_t)(q - p - 1));
-    return q + 1;
-  }
+  case PDT_STRING: return read_string(p, end, out);
   case PDT_TIME:
   case PDT_DURATION: return read_instant(p, end, t->kind, out);
   case PDT_INT: return *p == '-' || is_digit(*p) ? read_int(p, end, out) : NULL;

@@ -89,7 +89,7 @@ static _Thread_local DateEntry date_cache[DATE_CACHE];
 
 static bool parse_date_uncached(const char *s, int64_t *days);
 
-static bool parse_date(const char *s, int64_t *days) {
+static inline bool parse_date(const char *s, int64_t *days) {
   uint64_t head;
   uint16_t tail;
   memcpy(&head, s, 8);
@@ -116,18 +116,19 @@ static bool parse_date_uncached(const char *s, int64_t *days) {
 }
 
 /* "HH:MM:SS" at s (8 bytes available): seconds into the day. */
-static bool parse_clock(const char *s, int64_t *secs) {
+static inline bool parse_clock(const char *s, int64_t *secs) {
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-  /* All 8 bytes at once: XOR with "00:00:00" leaves each digit's value
-   * (0..9 exactly when it was a digit) and zero for each ':'. */
+  /* All 8 bytes at once. XOR with "00:00:00" leaves each digit's value
+   * (0..9 exactly when it was a digit) and 0 for each ':'; adding 0x76 to
+   * a digit's byte and 0x7F to a colon's keeps it below 0x80 exactly when
+   * it was right. Then t * 10 + (t >> 8) puts HH, MM and SS in bytes 0, 3
+   * and 6 (each at most 99: no byte carries into the next). */
   uint64_t w;
   memcpy(&w, s, 8);
   uint64_t t = w ^ UINT64_C(0x30303A30303A3030);
-  if (((t + UINT64_C(0x7676767676767676)) | t) & UINT64_C(0x8080808080808080)) return false;
-  if (t & UINT64_C(0x0000FF0000FF0000)) return false;
-  unsigned h = (unsigned)(t & 0xFF) * 10 + (unsigned)((t >> 8) & 0xFF);
-  unsigned mi = (unsigned)((t >> 24) & 0xFF) * 10 + (unsigned)((t >> 32) & 0xFF);
-  unsigned se = (unsigned)((t >> 48) & 0xFF) * 10 + (unsigned)(t >> 56);
+  if (((t + UINT64_C(0x76767F76767F7676)) | t) & UINT64_C(0x8080808080808080)) return false;
+  uint64_t v = t * 10 + (t >> 8);
+  unsigned h = (unsigned)(v & 0xFF), mi = (unsigned)((v >> 24) & 0xFF), se = (unsigned)((v >> 48) & 0xFF);
   if (h > 23 || mi > 59 || se > 59) return false;
   *secs = h * 3600 + mi * 60 + se;
   return true;
@@ -142,7 +143,8 @@ static bool parse_clock(const char *s, int64_t *secs) {
 
 bool ptime_parse_utc20(const char *s, int64_t *out_us) {
   int64_t days, secs;
-  if ((s[10] != 'T' && s[10] != 't' && s[10] != ' ') || (s[19] != 'Z' && s[19] != 'z')) return false;
+  /* 'T' or 't' (the same but for bit 5), or ' '; 'Z' or 'z'. */
+  if (((s[10] | 0x20) != 't' && s[10] != ' ') || (s[19] | 0x20) != 'z') return false;
   if (!parse_date(s, &days) || !parse_clock(s + 11, &secs)) return false;
   *out_us = (days * SEC_PER_DAY + secs) * USEC_PER_SEC;
   return true;

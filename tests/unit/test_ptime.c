@@ -289,11 +289,49 @@ static void test_utc20(void) {
   }
 }
 
+/* The clock HH:MM:SS, parsed 8 bytes at a time, against a byte-by-byte
+ * reading: every second of the day, and every byte value at each of the
+ * eight places of two clocks. */
+static bool clock_reference(const char *c, int64_t *secs) {
+  for (int i = 0; i < 8; i++)
+    if (i == 2 || i == 5 ? c[i] != ':' : !g_ascii_isdigit(c[i])) return false;
+  int h = (c[0] - '0') * 10 + c[1] - '0', m = (c[3] - '0') * 10 + c[4] - '0', s = (c[6] - '0') * 10 + c[7] - '0';
+  if (h > 23 || m > 59 || s > 59) return false;
+  *secs = h * 3600 + m * 60 + s;
+  return true;
+}
+
+static void check_clock(const char *clock) {
+  char t[21] = "2026-01-28T00:00:00Z";
+  memcpy(t + 11, clock, 8);
+  int64_t us = -1, secs = -1;
+  bool want = clock_reference(clock, &secs);
+  g_assert_cmpint(ptime_parse_utc20(t, &us), ==, want);
+  if (want) g_assert_cmpint(us, ==, (INT64_C(1769558400) + secs) * 1000000);
+}
+
+static void test_clock(void) {
+  char c[9];
+  for (int s = 0; s < 86400; s++) {
+    g_snprintf(c, sizeof c, "%02d:%02d:%02d", s / 3600, s / 60 % 60, s % 60);
+    check_clock(c);
+  }
+  static const char *const base[] = {"23:59:59", "00:00:00"};
+  for (gsize b = 0; b < G_N_ELEMENTS(base); b++)
+    for (int pos = 0; pos < 8; pos++)
+      for (int v = 0; v < 256; v++) {
+        memcpy(c, base[b], 8);
+        c[pos] = (char)v;
+        check_clock(c);
+      }
+}
+
 int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/runtime/ptime/parse-good", test_parse_good);
   g_test_add_func("/runtime/ptime/parse-bad", test_parse_bad);
   g_test_add_func("/runtime/ptime/utc20", test_utc20);
+  g_test_add_func("/runtime/ptime/clock", test_clock);
   g_test_add_func("/runtime/ptime/format", test_format);
   g_test_add_func("/runtime/ptime/round-trip", test_round_trip);
   g_test_add_func("/runtime/ptime/days-from-civil", test_days_from_civil);
