@@ -572,10 +572,10 @@ static void cg_filter(PGen *g, PExpr *e, uint32_t t, uint32_t head) {
  * failed filter jumps back to the loop head. `lo` holds the window's
  * lower bound (computed before the loop). */
 static void cg_query_filters(PGen *g, PQuery *q, PRecordType *rt, uint32_t elem, uint32_t lo,
-                             uint32_t head) {
+                             uint32_t head, bool window_checked) {
   uint32_t mark = g->top;
   uint32_t t = reg_alloc(g, 1), scratch = reg_alloc(g, 1);
-  if (q->window != PWIN_NONE && rt && rt->at_field >= 0) {
+  if (q->window != PWIN_NONE && rt && rt->at_field >= 0 && !window_checked) {
     uint32_t at = elem_field(g, elem, rt->at_field, scratch);
     emit(g, OP_JLTI, (uint16_t)at, (uint16_t)lo, 0); /* both non-null times */
     emit_skip(g, OP_JMP, 0, head);
@@ -687,6 +687,7 @@ typedef struct LoopPart {
   uint32_t lo, acc, aux, v, h;
   int dset;
   uint32_t slot;       /* fused: the global slot of the result */
+  bool window_checked; /* fused: a guard before this part has tested its window */
 } LoopPart;
 
 static bool part_decays(const LoopPart *p) {
@@ -727,7 +728,7 @@ static void part_body(PGen *g, LoopPart *p, uint32_t elem, uint32_t head, uint32
   g->local_reg[q->elem_local] = (int)elem;
   if (p->agg_expr && p->agg_expr->agg == PAGG_EXISTS && g->skips)
     emit_skip(g, OP_JMPT, (uint16_t)p->acc, head); /* found already */
-  cg_query_filters(g, q, rt, elem, p->lo, head);
+  cg_query_filters(g, q, rt, elem, p->lo, head, p->window_checked);
   if (!p->agg_expr) {
     emit_trace(g, elem, PTRACE_EVENT, rt ? (uint32_t)rt->index : 0);
     if (part_decays(p)) {
@@ -743,7 +744,7 @@ static void part_body(PGen *g, LoopPart *p, uint32_t elem, uint32_t head, uint32
   PExpr *e = p->agg_expr;
   if (q->field)
     emit(g, OP_GETF, (uint16_t)p->v, (uint16_t)elem, (uint16_t)e->field_index);
-  else
+  else if (e->agg != PAGG_COUNT && e->agg != PAGG_EXISTS) /* those two never read it */
     emit(g, OP_MOVE, (uint16_t)p->v, (uint16_t)elem, 0);
   cg_agg_step(g, e, (PAgg)e->agg, rt, elem, p->v, p->acc, p->aux, head, exists_exit, p->dset);
 }
@@ -1085,6 +1086,39 @@ static bool fused_reads_field(GPtrArray *parts, PRecordType *rt, uint32_t k) {
   return false;
 }
 
+/* The length of a part's `within D` window when D is a literal and the
+ * element has its `at` (the part's own test can then be replaced by a
+ * guard), else -1. */
+static int64_t fixed_window(LoopPart *p) {
+  PRecordType *rt = query_record(p->q);
+  if (p->q->window != PWIN_WITHIN || !rt || rt->at_field < 0) return -1;
+  const PExpr *d = p->q->window_expr;
+  return d && d->kind == PE_DURATION && d->ival >= 0 ? d->ival : -1;
+}
+
+static gint compare_windows(gconstpointer a, gconstpointer b) {
+  int64_t wa = fixed_window(*(LoopPart *const *)a), wb = fixed_window(*(LoopPart *const *)b);
+  return wa > wb ? -1 : wa < wb; /* longest first */
+}
+
+/* The order of the parts in the loop body: those without a fixed window
+ * as written, then the others, longest window first. Before each new
+ * window length one guard sends an older element straight to the next
+ * one: most events are older than every window, and then pay one test
+ * instead of one per part. The parts are independent, so their order
+ * changes no result. */
+static GPtrArray *fused_order(GPtrArray *parts) {
+  GPtrArray *order = g_ptr_array_new(), *windowed = g_ptr_array_new();
+  for (guint i = 0; i < parts->len; i++) {
+    LoopPart *p = g_ptr_array_index(parts, i);
+    g_ptr_array_add(fixed_window(p) >= 0 ? windowed : order, p);
+  }
+  g_ptr_array_sort(windowed, compare_windows); /* stable: ties keep their order */
+  for (guint i = 0; i < windowed->len; i++) g_ptr_array_add(order, g_ptr_array_index(windowed, i));
+  g_ptr_array_unref(windowed);
+  return order;
+}
+
 /* One block per list: every query's setup, one loop with each query's
  * part in turn (a failed filter skips to the next part), each result to
  * its slot. */
@@ -1107,9 +1141,20 @@ static void cg_fused_block(PGen *g, GPtrArray *parts) {
     emit(g, OP_GETF, (uint16_t)g->field_cache[k], (uint16_t)(rl + 2), (uint16_t)k);
   }
   g->fused_elem = (int)(rl + 2);
-  for (guint i = 0; i < parts->len; i++) {
-    LoopPart *p = g_ptr_array_index(parts, i);
+  GPtrArray *order = fused_order(parts);
+  int64_t guarded = -1; /* the window the last guard tested */
+  for (guint i = 0; i < order->len; i++) {
+    LoopPart *p = g_ptr_array_index(order, i);
     g->loc = p->q->loc;
+    int64_t w = fixed_window(p);
+    if (w >= 0 && w != guarded) {
+      /* Older than this window: older than every window after it too. */
+      uint32_t at = elem_field(g, rl + 2, rt->at_field, 0);
+      emit(g, OP_JLTI, (uint16_t)at, (uint16_t)p->lo, 0);
+      emit_jump_back(g, OP_JMP, 0, head);
+      guarded = w;
+    }
+    p->window_checked = w >= 0;
     GArray *skips = g_array_new(FALSE, FALSE, sizeof(uint32_t));
     g->skips = skips;
     part_body(g, p, rl + 2, head, NULL);
@@ -1117,6 +1162,7 @@ static void cg_fused_block(PGen *g, GPtrArray *parts) {
     for (guint k = 0; k < skips->len; k++) patch_here(g, g_array_index(skips, uint32_t, k));
     g_array_unref(skips);
   }
+  g_ptr_array_unref(order);
   g->fused_elem = -1;
   g_free(g->field_cache);
   g->field_cache = NULL;

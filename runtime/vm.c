@@ -235,7 +235,7 @@ static bool vm_next_slice(PVMState *st) {
 #define CASE(op) L_##op: case OP_##op
 #define NEXT                                                                 \
   do {                                                                       \
-    i = &code[pc++];                                                         \
+    i = ip++;                                                                \
     if (G_UNLIKELY(--st->budget_left == 0)) goto over_budget;               \
     goto *labels[i->op];                                                     \
   } while (0)
@@ -245,13 +245,16 @@ static bool vm_next_slice(PVMState *st) {
 #define NEXT break
 #endif
 
+/* The index of the running instruction, for messages. */
+#define HERE ((uint32_t)(i - code))
+
 bool pvm_exec(PVMState *st, uint32_t block, PValue *out) {
   const PModel *m = st->model;
   const PBlock *b = &m->blocks[block];
   const PInsn *code = b->code;
   PValue *R = st->regs;
-  uint32_t pc = 0;
-  const PInsn *i;
+  const PInsn *ip = code; /* the next instruction */
+  const PInsn *i;         /* the one running */
 #if PVM_THREADED
   G_STATIC_ASSERT(OP__COUNT <= 256);
   /* One entry per value of the op byte: an unknown one (which the
@@ -265,7 +268,7 @@ bool pvm_exec(PVMState *st, uint32_t block, PValue *out) {
   NEXT;
 #endif
   for (;;) {
-    i = &code[pc++];
+    i = ip++;
     /* Unlimited is UINT64_MAX: one decrement and a branch that is never
      * taken. */
     if (G_UNLIKELY(--st->budget_left == 0)) goto over_budget;
@@ -289,7 +292,7 @@ bool pvm_exec(PVMState *st, uint32_t block, PValue *out) {
     CASE(ADDI): {
       int64_t v;
       if (__builtin_add_overflow(R[i->b].u.i, R[i->c].u.i, &v))
-        return vm_fail(st, b, pc - 1, "integer overflow in '+'");
+        return vm_fail(st, b, HERE, "integer overflow in '+'");
       R[i->a].u.i = v;
       R[i->a].kind = i->x;
       NEXT;
@@ -297,7 +300,7 @@ bool pvm_exec(PVMState *st, uint32_t block, PValue *out) {
     CASE(SUBI): {
       int64_t v;
       if (__builtin_sub_overflow(R[i->b].u.i, R[i->c].u.i, &v))
-        return vm_fail(st, b, pc - 1, "integer overflow in '-'");
+        return vm_fail(st, b, HERE, "integer overflow in '-'");
       R[i->a].u.i = v;
       R[i->a].kind = i->x;
       NEXT;
@@ -305,52 +308,52 @@ bool pvm_exec(PVMState *st, uint32_t block, PValue *out) {
     CASE(MULI): {
       int64_t v;
       if (__builtin_mul_overflow(R[i->b].u.i, R[i->c].u.i, &v))
-        return vm_fail(st, b, pc - 1, "integer overflow in '*'");
+        return vm_fail(st, b, HERE, "integer overflow in '*'");
       R[i->a] = pv_int(v);
       NEXT;
     }
     CASE(MODI): {
       int64_t d = R[i->c].u.i;
-      if (d == 0) return vm_fail(st, b, pc - 1, "remainder of division by zero");
+      if (d == 0) return vm_fail(st, b, HERE, "remainder of division by zero");
       R[i->a] = pv_int(d == -1 ? 0 : R[i->b].u.i % d);
       NEXT;
     }
     CASE(NEGI): {
       int64_t v = R[i->b].u.i;
-      if (v == INT64_MIN) return vm_fail(st, b, pc - 1, "integer overflow in '-'");
+      if (v == INT64_MIN) return vm_fail(st, b, HERE, "integer overflow in '-'");
       R[i->a].u.i = -v;
       R[i->a].kind = i->x;
       NEXT;
     }
     CASE(ADDN): {
       double v = R[i->b].u.n + R[i->c].u.n;
-      if (!vm_number_ok(v)) return vm_fail(st, b, pc - 1, "number out of range in '+'");
+      if (!vm_number_ok(v)) return vm_fail(st, b, HERE, "number out of range in '+'");
       R[i->a] = pv_number(v);
       NEXT;
     }
     CASE(SUBN): {
       double v = R[i->b].u.n - R[i->c].u.n;
-      if (!vm_number_ok(v)) return vm_fail(st, b, pc - 1, "number out of range in '-'");
+      if (!vm_number_ok(v)) return vm_fail(st, b, HERE, "number out of range in '-'");
       R[i->a] = pv_number(v);
       NEXT;
     }
     CASE(MULN): {
       double v = R[i->b].u.n * R[i->c].u.n;
-      if (!vm_number_ok(v)) return vm_fail(st, b, pc - 1, "number out of range in '*'");
+      if (!vm_number_ok(v)) return vm_fail(st, b, HERE, "number out of range in '*'");
       R[i->a] = pv_number(v);
       NEXT;
     }
     CASE(DIVN): {
       double d = R[i->c].u.n;
-      if (d == 0) return vm_fail(st, b, pc - 1, "division by zero");
+      if (d == 0) return vm_fail(st, b, HERE, "division by zero");
       double v = R[i->b].u.n / d;
-      if (!vm_number_ok(v)) return vm_fail(st, b, pc - 1, "number out of range in '/'");
+      if (!vm_number_ok(v)) return vm_fail(st, b, HERE, "number out of range in '/'");
       R[i->a] = pv_number(v);
       NEXT;
     }
     CASE(MODN): {
       double d = R[i->c].u.n;
-      if (d == 0) return vm_fail(st, b, pc - 1, "remainder of division by zero");
+      if (d == 0) return vm_fail(st, b, HERE, "remainder of division by zero");
       R[i->a] = pv_number(fmod(R[i->b].u.n, d));
       NEXT;
     }
@@ -361,21 +364,21 @@ bool pvm_exec(PVMState *st, uint32_t block, PValue *out) {
       NEXT;
     CASE(MULDN): {
       double v = (double)R[i->b].u.i * R[i->c].u.n;
-      if (!(v > -9.2e18 && v < 9.2e18)) return vm_fail(st, b, pc - 1, "duration out of range in '*'");
+      if (!(v > -9.2e18 && v < 9.2e18)) return vm_fail(st, b, HERE, "duration out of range in '*'");
       R[i->a] = pv_duration(llround(v));
       NEXT;
     }
     CASE(DIVDN): {
       double d = R[i->c].u.n;
-      if (d == 0) return vm_fail(st, b, pc - 1, "division by zero");
+      if (d == 0) return vm_fail(st, b, HERE, "division by zero");
       double v = (double)R[i->b].u.i / d;
-      if (!(v > -9.2e18 && v < 9.2e18)) return vm_fail(st, b, pc - 1, "duration out of range in '/'");
+      if (!(v > -9.2e18 && v < 9.2e18)) return vm_fail(st, b, HERE, "duration out of range in '/'");
       R[i->a] = pv_duration(llround(v));
       NEXT;
     }
     CASE(DIVDD): {
       int64_t d = R[i->c].u.i;
-      if (d == 0) return vm_fail(st, b, pc - 1, "division by a zero duration");
+      if (d == 0) return vm_fail(st, b, HERE, "division by a zero duration");
       R[i->a] = pv_number((double)R[i->b].u.i / (double)d);
       NEXT;
     }
@@ -385,9 +388,9 @@ bool pvm_exec(PVMState *st, uint32_t block, PValue *out) {
       if (x.kind != PV_STRING) x.len = 0;
       if (y.kind != PV_STRING) y.len = 0;
       if ((uint64_t)x.len + y.len > UINT32_MAX / 2)
-        return vm_fail(st, b, pc - 1, "string too long in '+'");
+        return vm_fail(st, b, HERE, "string too long in '+'");
       char *s = pa_alloc(&st->arena, (size_t)x.len + y.len + 1);
-      if (!s) return vm_fail(st, b, pc - 1, "out of memory for this record");
+      if (!s) return vm_fail(st, b, HERE, "out of memory for this record");
       if (x.len) memcpy(s, x.u.s, x.len);
       if (y.len) memcpy(s + x.len, y.u.s, y.len);
       R[i->a] = pv_string(s, x.len + y.len);
@@ -415,23 +418,23 @@ bool pvm_exec(PVMState *st, uint32_t block, PValue *out) {
     CASE(INSET): R[i->a] = pv_bool(pconstset_has(&m->sets[i->c], R[i->b])); NEXT;
     CASE(NOT): R[i->a] = pv_bool(!vm_truthy(R[i->b])); NEXT;
     CASE(TRUTH): R[i->a] = pv_bool(vm_truthy(R[i->b])); NEXT;
-    CASE(JMP): pc += (uint32_t)i->sbx; NEXT;
-    CASE(JMPF): if (!vm_truthy(R[i->a])) pc += (uint32_t)i->sbx; NEXT;
-    CASE(JMPT): if (vm_truthy(R[i->a])) pc += (uint32_t)i->sbx; NEXT;
-    CASE(JMPNULL): if (R[i->a].kind == PV_NULL) pc += (uint32_t)i->sbx; NEXT;
-    CASE(JMPNN): if (R[i->a].kind != PV_NULL) pc += (uint32_t)i->sbx; NEXT;
+    CASE(JMP): ip += i->sbx; NEXT;
+    CASE(JMPF): if (!vm_truthy(R[i->a])) ip += i->sbx; NEXT;
+    CASE(JMPT): if (vm_truthy(R[i->a])) ip += i->sbx; NEXT;
+    CASE(JMPNULL): if (R[i->a].kind == PV_NULL) ip += i->sbx; NEXT;
+    CASE(JMPNN): if (R[i->a].kind != PV_NULL) ip += i->sbx; NEXT;
     /* The JMP after these two is theirs (the verifier checks it): taking
      * it here saves its dispatch. */
-    CASE(JNESK): pc += vm_str_eq(R[i->a], m->consts[i->b]) ? 1 : 1 + (uint32_t)code[pc].sbx; NEXT;
-    CASE(JLTI): pc += R[i->a].u.i < R[i->b].u.i ? 1 + (uint32_t)code[pc].sbx : 1; NEXT;
+    CASE(JNESK): ip += vm_str_eq(R[i->a], m->consts[i->b]) ? 1 : 1 + ip->sbx; NEXT;
+    CASE(JLTI): ip += R[i->a].u.i < R[i->b].u.i ? 1 + ip->sbx : 1; NEXT;
     CASE(CALL): {
       const PCallSite *cs = &m->calls[i->bx];
       PValue res;
       if (G_UNLIKELY(!vm_args_ok(cs, &R[i->a])))
-        return vm_fail(st, b, pc - 1, "invalid bytecode: an argument of %s() has the wrong kind",
+        return vm_fail(st, b, HERE, "invalid bytecode: an argument of %s() has the wrong kind",
                        pbuiltins[cs->builtin].name);
       if (!pbuiltins[cs->builtin].fn(&st->call, &R[i->a], cs->nargs, cs->aux, &res))
-        return vm_fail(st, b, pc - 1, "%s", st->call.error);
+        return vm_fail(st, b, HERE, "%s", st->call.error);
       R[i->a] = res;
       NEXT;
     }
@@ -439,7 +442,7 @@ bool pvm_exec(PVMState *st, uint32_t block, PValue *out) {
       PValue res;
       char msg[256];
       if (!pnative_call(m->natives[i->bx], &R[i->a], &st->arena, &res, msg, sizeof msg))
-        return vm_fail(st, b, pc - 1, "%s", msg);
+        return vm_fail(st, b, HERE, "%s", msg);
       R[i->a] = res;
       NEXT;
     }
@@ -454,20 +457,20 @@ bool pvm_exec(PVMState *st, uint32_t block, PValue *out) {
         R[i->a + 2] = list.u.items[k];
         R[i->a + 1].u.i = k + 1;
       } else {
-        pc += (uint32_t)i->sbx;
+        ip += i->sbx;
       }
       NEXT;
     }
     CASE(INCI):
       if (R[i->a].kind != PV_INT || R[i->a].u.i == INT64_MAX)
-        return vm_fail(st, b, pc - 1, "invalid bytecode: INCI of a value that is not a counter");
+        return vm_fail(st, b, HERE, "invalid bytecode: INCI of a value that is not a counter");
       R[i->a].u.i++;
       NEXT;
     CASE(DECAY): {
       int64_t age_us;
       /* A time of the wrong kind could be any 64 bits: no signed overflow. */
       if (__builtin_sub_overflow(st->now_us, R[i->b].u.i, &age_us))
-        return vm_fail(st, b, pc - 1, "time out of range in decay");
+        return vm_fail(st, b, HERE, "time out of range in decay");
       double age = (double)age_us;
       R[i->a] = pv_number(pow(0.5, age / (double)R[i->c].u.i));
       NEXT;
@@ -485,17 +488,17 @@ bool pvm_exec(PVMState *st, uint32_t block, PValue *out) {
       NEXT;
     }
     CASE(DSETCLR):
-      if (!dset_clear(st, &st->dsets[i->a])) return vm_fail(st, b, pc - 1, "out of memory for this record");
+      if (!dset_clear(st, &st->dsets[i->a])) return vm_fail(st, b, HERE, "out of memory for this record");
       NEXT;
     CASE(DSETADD):
       if (!dset_add(st, &st->dsets[i->a], R[i->b]))
-        return vm_fail(st, b, pc - 1, "out of memory for this record");
+        return vm_fail(st, b, HERE, "out of memory for this record");
       NEXT;
     CASE(DSETCNT): R[i->a] = pv_int(st->dsets[i->b].count); NEXT;
     CASE(MKLIST):
     CASE(MKREC): {
       PValue *items = pa_alloc(&st->arena, sizeof(PValue) * (i->c ? i->c : 1));
-      if (!items) return vm_fail(st, b, pc - 1, "out of memory for this record");
+      if (!items) return vm_fail(st, b, HERE, "out of memory for this record");
       memcpy(items, &R[i->b], sizeof(PValue) * i->c);
       R[i->a] = i->op == OP_MKLIST ? pv_list(items, i->c) : pv_record(items, i->c);
       NEXT;
@@ -503,7 +506,7 @@ bool pvm_exec(PVMState *st, uint32_t block, PValue *out) {
     CASE(TAGS): {
       uint32_t n = 0;
       PValue *names = pa_alloc(&st->arena, sizeof(PValue) * (m->n_outputs ? m->n_outputs : 1));
-      if (!names) return vm_fail(st, b, pc - 1, "out of memory for this record");
+      if (!names) return vm_fail(st, b, HERE, "out of memory for this record");
       for (uint32_t k = 0; k < m->n_outputs; k++) {
         const POutput *o = &m->outputs[k];
         PValue v = st->globals[o->slot];
@@ -517,15 +520,15 @@ bool pvm_exec(PVMState *st, uint32_t block, PValue *out) {
       if (st->trace) st->trace(st->trace_user, i->b, R[i->a]);
       NEXT;
     CASE(RET): *out = R[i->a]; return true;
-    default: return vm_fail(st, b, pc - 1, "bad instruction %u", i->op);
+    default: return vm_fail(st, b, HERE, "bad instruction %u", i->op);
     }
   }
 over_budget:
   if (vm_next_slice(st)) goto dispatch;
-  if (st->interrupted) return vm_fail(st, b, pc - 1, "interrupted");
-  return vm_fail(st, b, pc - 1, "instruction budget of %" G_GUINT64_FORMAT " exceeded", st->budget);
+  if (st->interrupted) return vm_fail(st, b, HERE, "interrupted");
+  return vm_fail(st, b, HERE, "instruction budget of %" G_GUINT64_FORMAT " exceeded", st->budget);
 bad_op:
-  return vm_fail(st, b, pc - 1, "bad instruction %u", i->op);
+  return vm_fail(st, b, HERE, "bad instruction %u", i->op);
 }
 
 /* ---- the per-record driver -------------------------------------------------------------- */

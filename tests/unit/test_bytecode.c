@@ -402,12 +402,12 @@ static void test_verifier_errors(void) {
       {dmg_constant, "block 9 (tag mail), instruction 2 (LOADK): constant 999 out of range (22 constants)"},
       {dmg_kind, "block 6 (fused pass over profile.evs), instruction 3 (SUBI): result kind 4 is not int, time or duration"},
       {dmg_no_ret, "block 8 (tag adult) does not end with RET"},
-      {dmg_loop_write, "block 6 (fused pass over profile.evs), instruction 30 (LOADNULL): writes register 2, "
+      {dmg_loop_write, "block 6 (fused pass over profile.evs), instruction 22 (LOADNULL): writes register 2, "
                        "the list or index of a loop around it"},
-      {dmg_dset, "block 6 (fused pass over profile.evs), instruction 30 (DSETADD): distinct-set 0 is used before it is cleared"},
-      {dmg_test_no_jmp, "block 6 (fused pass over profile.evs), instruction 23 (JNESK): not followed by the JMP it takes"},
-      {dmg_test_kind, "block 6 (fused pass over profile.evs), instruction 23 (JNESK): constant 0 compared as a string is not one"},
-      {dmg_window_register, "block 6 (fused pass over profile.evs), instruction 21 (JLTI): register 9999 out of range (the block has 34)"},
+      {dmg_dset, "block 6 (fused pass over profile.evs), instruction 22 (DSETADD): distinct-set 0 is used before it is cleared"},
+      {dmg_test_no_jmp, "block 6 (fused pass over profile.evs), instruction 27 (JNESK): not followed by the JMP it takes"},
+      {dmg_test_kind, "block 6 (fused pass over profile.evs), instruction 27 (JNESK): constant 0 compared as a string is not one"},
+      {dmg_window_register, "block 6 (fused pass over profile.evs), instruction 25 (JLTI): register 9999 out of range (the block has 34)"},
       {dmg_step_cycle, "journey j: steps 3 and 0 form a cycle"},
       {dmg_slot, "unit 0: global 5000 out of range (23 globals)"},
       {dmg_stage, "lifecycle st: initial stage 9 of 2"},

@@ -103,6 +103,20 @@ static const EvalCase cases[] = {
    "\"scores\":{\"s7\":11,\"mn7\":1,\"mx_since\":10,\"d7\":2,\"avg7\":5.5,\"views30\":2},"
    "\"stages\":{},\"transitions\":[]}"},
 
+  {"fused-window-guards",
+   /* One fused pass, its parts reordered longest window first behind
+    * guards: the Jan 20 event is older than every window (11 days at
+    * most) and must still reach the parts without one; bounds stay
+    * inclusive (the Jan 31 events are exactly 1 day old). */
+   "score c1 = count(events within 1d)\n"
+   "score c11 = count(events where type == \"view\" within 11d)\n"
+   "score n_all = count(events)\n"
+   "score c10 = count(events within 10d)\n"
+   "score v_all = count(events where type == \"view\")\n",
+   "{\"id\":\"p\",\"tags\":[],"
+   "\"scores\":{\"c1\":2,\"c11\":1,\"n_all\":3,\"c10\":2,\"v_all\":2},"
+   "\"stages\":{},\"transitions\":[]}"},
+
   {"record-literal-const",
    "const cfg = {threshold: 5, \"regions\": [\"上海\", \"江苏\"]}\n"
    "tag big when employees >= cfg.threshold\n"
