@@ -1119,6 +1119,31 @@ static GPtrArray *fused_order(GPtrArray *parts) {
   return order;
 }
 
+/* Loads every field the parts read into g->field_cache: with one UNPACK
+ * when they lie close together (the fields between them come along),
+ * else one GETF each. */
+static void cg_load_fields(PGen *g, GPtrArray *parts, PRecordType *rt, uint32_t elem) {
+  uint32_t n_fields = rt ? rt->fields->len : 0, n_read = 0, lo = UINT32_MAX, hi = 0;
+  for (uint32_t k = 0; k < n_fields; k++) {
+    if (!fused_reads_field(parts, rt, k)) continue;
+    n_read++;
+    if (k < lo) lo = k;
+    hi = k;
+  }
+  if (n_read >= 2 && hi - lo + 1 <= n_read + 4 && hi - lo + 1 <= 255) {
+    uint32_t base = reg_alloc(g, hi - lo + 1);
+    for (uint32_t k = lo; k <= hi; k++)
+      if (fused_reads_field(parts, rt, k)) g->field_cache[k] = (int)(base + k - lo);
+    emit_x(g, OP_UNPACK, (uint8_t)(hi - lo + 1), (uint16_t)base, (uint16_t)elem, (uint16_t)lo);
+    return;
+  }
+  for (uint32_t k = 0; k < n_fields; k++) {
+    if (!fused_reads_field(parts, rt, k)) continue;
+    g->field_cache[k] = (int)reg_alloc(g, 1);
+    emit(g, OP_GETF, (uint16_t)g->field_cache[k], (uint16_t)elem, (uint16_t)k);
+  }
+}
+
 /* One block per list: every query's setup, one loop with each query's
  * part in turn (a failed filter skips to the next part), each result to
  * its slot. */
@@ -1135,11 +1160,7 @@ static void cg_fused_block(PGen *g, GPtrArray *parts) {
   uint32_t n_fields = rt ? rt->fields->len : 0;
   g->field_cache = g_new(int, n_fields + 1);
   for (uint32_t k = 0; k <= n_fields; k++) g->field_cache[k] = -1;
-  for (uint32_t k = 0; k < n_fields; k++) {
-    if (!fused_reads_field(parts, rt, k)) continue;
-    g->field_cache[k] = (int)reg_alloc(g, 1);
-    emit(g, OP_GETF, (uint16_t)g->field_cache[k], (uint16_t)(rl + 2), (uint16_t)k);
-  }
+  cg_load_fields(g, parts, rt, rl + 2);
   g->fused_elem = (int)(rl + 2);
   GPtrArray *order = fused_order(parts);
   int64_t guarded = -1; /* the window the last guard tested */

@@ -664,7 +664,7 @@ static PInsn rd_insn(Reader *r) {
   PInsn i;
   memset(&i, 0, sizeof i);
   i.op = rd_u8(r);
-  if (r->version < 2 && (i.op == OP_JNESK || i.op == OP_JLTI))
+  if ((r->version < 2 && (i.op == OP_JNESK || i.op == OP_JLTI)) || (r->version < 3 && i.op == OP_UNPACK))
     rd_fail(r, "opcode %u is not in format version %u", i.op, r->version);
   i.x = rd_u8(r);
   i.a = rd_u16(r);

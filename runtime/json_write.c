@@ -17,16 +17,16 @@ static const unsigned char NEEDS_CARE[256] = {
 static void put_escape(GString *out, unsigned char c) {
   static const char HEX[] = "0123456789abcdef";
   switch (c) {
-  case '"': g_string_append_len(out, "\\\"", 2); break;
-  case '\\': g_string_append_len(out, "\\\\", 2); break;
-  case '\n': g_string_append_len(out, "\\n", 2); break;
-  case '\t': g_string_append_len(out, "\\t", 2); break;
-  case '\r': g_string_append_len(out, "\\r", 2); break;
-  case '\b': g_string_append_len(out, "\\b", 2); break;
-  case '\f': g_string_append_len(out, "\\f", 2); break;
+  case '"': pjw_raw(out, "\\\"", 2); break;
+  case '\\': pjw_raw(out, "\\\\", 2); break;
+  case '\n': pjw_raw(out, "\\n", 2); break;
+  case '\t': pjw_raw(out, "\\t", 2); break;
+  case '\r': pjw_raw(out, "\\r", 2); break;
+  case '\b': pjw_raw(out, "\\b", 2); break;
+  case '\f': pjw_raw(out, "\\f", 2); break;
   default: {
     char u[6] = {'\\', 'u', '0', '0', HEX[c >> 4], HEX[c & 15]};
-    g_string_append_len(out, u, 6);
+    pjw_raw(out, u, 6);
   }
   }
 }
@@ -34,7 +34,7 @@ static void put_escape(GString *out, unsigned char c) {
 void pjw_string(GString *out, const char *s, size_t len) {
   const unsigned char *p = (const unsigned char *)s, *end = p + len;
   const unsigned char *run = p; /* start of bytes not yet appended */
-  g_string_append_c(out, '"');
+  pjw_byte(out, '"');
   while (p < end) {
     if (!NEEDS_CARE[*p]) {
       p++;
@@ -44,8 +44,8 @@ void pjw_string(GString *out, const char *s, size_t len) {
       /* U+2028 = E2 80 A8, U+2029 = E2 80 A9: fine in JSON, but line
        * terminators in JavaScript. */
       if (end - p >= 3 && p[1] == 0x80 && (p[2] == 0xA8 || p[2] == 0xA9)) {
-        g_string_append_len(out, (const char *)run, p - run);
-        g_string_append_len(out, p[2] == 0xA8 ? "\\u2028" : "\\u2029", 6);
+        pjw_raw(out, (const char *)run, p - run);
+        pjw_raw(out, p[2] == 0xA8 ? "\\u2028" : "\\u2029", 6);
         p += 3;
         run = p;
       } else {
@@ -53,12 +53,12 @@ void pjw_string(GString *out, const char *s, size_t len) {
       }
       continue;
     }
-    g_string_append_len(out, (const char *)run, p - run);
+    pjw_raw(out, (const char *)run, p - run);
     put_escape(out, *p);
     run = ++p;
   }
-  g_string_append_len(out, (const char *)run, p - run);
-  g_string_append_c(out, '"');
+  pjw_raw(out, (const char *)run, p - run);
+  pjw_byte(out, '"');
 }
 
 void pjw_cstring(GString *out, const char *s) { pjw_string(out, s, strlen(s)); }
@@ -66,29 +66,29 @@ void pjw_cstring(GString *out, const char *s) { pjw_string(out, s, strlen(s)); }
 void pjw_double(GString *out, double d) {
   char buf[PNUM_BUF];
   size_t n = pnum_format_double(d, buf);
-  g_string_append_len(out, buf, n);
+  pjw_raw(out, buf, n);
 }
 
 void pjw_int(GString *out, int64_t i) {
   char buf[PNUM_BUF];
   size_t n = pnum_format_int(i, buf);
-  g_string_append_len(out, buf, n);
+  pjw_raw(out, buf, n);
 }
 
 void pjw_time(GString *out, int64_t us) {
   char buf[PTIME_BUF];
   size_t n = ptime_format(us, buf);
-  g_string_append_c(out, '"');
-  g_string_append_len(out, buf, n);
-  g_string_append_c(out, '"');
+  pjw_byte(out, '"');
+  pjw_raw(out, buf, n);
+  pjw_byte(out, '"');
 }
 
 void pjw_duration(GString *out, int64_t us) {
   char buf[PTIME_BUF];
   size_t n = pduration_format(us, buf);
-  g_string_append_c(out, '"');
-  g_string_append_len(out, buf, n);
-  g_string_append_c(out, '"');
+  pjw_byte(out, '"');
+  pjw_raw(out, buf, n);
+  pjw_byte(out, '"');
 }
 
 /* Values nested deeper than this are written as null: a model cannot build
@@ -104,16 +104,16 @@ void pjw_value(GString *out, PValue v, const char *const *field_names) {
 
 static void pjw_value_at(GString *out, PValue v, const char *const *field_names, int depth) {
   if (depth > PJW_MAX_DEPTH) {
-    g_string_append_len(out, "null", 4);
+    pjw_raw(out, "null", 4);
     return;
   }
   switch ((PValueKind)v.kind) {
-  case PV_NULL: g_string_append_len(out, "null", 4); return;
+  case PV_NULL: pjw_raw(out, "null", 4); return;
   case PV_BOOL:
     if (v.u.b)
-      g_string_append_len(out, "true", 4);
+      pjw_raw(out, "true", 4);
     else
-      g_string_append_len(out, "false", 5);
+      pjw_raw(out, "false", 5);
     return;
   case PV_INT: pjw_int(out, v.u.i); return;
   case PV_NUMBER: pjw_double(out, v.u.n); return;
@@ -121,13 +121,13 @@ static void pjw_value_at(GString *out, PValue v, const char *const *field_names,
   case PV_TIME: pjw_time(out, v.u.i); return;
   case PV_DURATION: pjw_duration(out, v.u.i); return;
   case PV_LIST:
-    g_string_append_c(out, '[');
+    pjw_byte(out, '[');
     for (uint32_t i = 0; i < v.len; i++) {
-      if (i) g_string_append_c(out, ',');
+      if (i) pjw_byte(out, ',');
       /* Elements of a list of records share the record type's names. */
       pjw_value_at(out, v.u.items[i], field_names, depth + 1);
     }
-    g_string_append_c(out, ']');
+    pjw_byte(out, ']');
     return;
   case PV_RECORD:
     if (!field_names) {
@@ -135,16 +135,16 @@ static void pjw_value_at(GString *out, PValue v, const char *const *field_names,
       pjw_value_at(out, as_list, NULL, depth + 1);
       return;
     }
-    g_string_append_c(out, '{');
+    pjw_byte(out, '{');
     for (uint32_t i = 0; i < v.len; i++) {
-      if (i) g_string_append_c(out, ',');
+      if (i) pjw_byte(out, ',');
       pjw_cstring(out, field_names[i]);
-      g_string_append_c(out, ':');
+      pjw_byte(out, ':');
       /* Names of nested record types are not known here. */
       pjw_value_at(out, v.u.items[i], NULL, depth + 1);
     }
-    g_string_append_c(out, '}');
+    pjw_byte(out, '}');
     return;
   }
-  g_string_append_len(out, "null", 4); /* unknown tag: stay valid JSON */
+  pjw_raw(out, "null", 4); /* unknown tag: stay valid JSON */
 }

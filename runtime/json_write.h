@@ -12,8 +12,26 @@
 
 #include <glib.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "value.h"
+
+/* Appends n raw bytes. Inline: GLib's g_string_append_len is a call of
+ * some 60 instructions, and the writer appends a few bytes at a time. */
+static inline void pjw_raw(GString *out, const char *s, size_t n) {
+  if (G_LIKELY(out->allocated_len - out->len > n)) { /* room for the NUL too */
+    memcpy(out->str + out->len, s, n);
+    out->len += n;
+    out->str[out->len] = '\0';
+  } else {
+    g_string_append_len(out, s, (gssize)n);
+  }
+}
+
+static inline void pjw_byte(GString *out, char c) { pjw_raw(out, &c, 1); }
+
+/* A string literal, its length known at compile time. */
+#define pjw_lit(out, lit) pjw_raw((out), "" lit, sizeof(lit) - 1)
 
 void pjw_string(GString *out, const char *s, size_t len);
 void pjw_cstring(GString *out, const char *s);

@@ -253,6 +253,8 @@ static void disasm_insn(GString *out, const PModel *m, const PBlock *b, uint32_t
   } else if (i->op == OP_CALL && i->bx < m->n_calls) {
     g_string_append_printf(out, "\t; %s/%u", pbuiltins[m->calls[i->bx].builtin].name,
                            m->calls[i->bx].nargs);
+  } else if (i->op == OP_UNPACK) {
+    g_string_append_printf(out, "\t; %u fields", i->x);
   } else if ((i->op == OP_ADDI || i->op == OP_SUBI || i->op == OP_NEGI) && i->x != PV_INT) {
     g_string_append(out, i->x == PV_TIME ? "\t; time" : "\t; duration");
   }

@@ -21,8 +21,10 @@
  * Formats: A, AB, ABC, ABx, AsBx, sBx.
  *
  * JNESK and JLTI test and jump in one dispatch: the jump is the JMP that
- * must follow them (the verifier checks it), read by the test itself. They
- * come last so that the numbers of the older opcodes stay the same.
+ * must follow them (the verifier checks it), read by the test itself.
+ * UNPACK loads x consecutive fields of a record (a fused pass's element)
+ * in one dispatch; its count is the x byte. New opcodes come last so that
+ * the numbers of the older ones stay the same.
  */
 #ifndef PERSONA_OPCODES_H
 #define PERSONA_OPCODES_H
@@ -94,7 +96,8 @@
   OP(TRACE,    AB,   "report R[A] under trace point B  (explain/coverage builds only)") \
   OP(RET,      A,    "return R[A]")                                                \
   OP(JNESK,    AB,   "if R[A] != K[B]: take the JMP that follows, else step over it") \
-  OP(JLTI,     AB,   "if R[A] < R[B] (int, time or duration, neither null): take the JMP that follows, else step over it")
+  OP(JLTI,     AB,   "if R[A] < R[B] (int, time or duration, neither null): take the JMP that follows, else step over it") \
+  OP(UNPACK,   ABC,  "R[A+j] := R[B].field[C+j] for j < x  (null when R[B] is null)")
 
 typedef enum {
 #define PERSONA_OP_ENUM(name, fmt, syn) OP_##name,

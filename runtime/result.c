@@ -9,75 +9,75 @@
 static void write_key(GString *out, PValue key) {
   if (key.kind == PV_STRING) pjw_string(out, key.u.s, key.len);
   else if (key.kind == PV_INT) pjw_int(out, key.u.i);
-  else g_string_append(out, "null");
+  else pjw_lit(out, "null");
 }
 
 static void write_tags(GString *out, const PVMState *st) {
   const PModel *m = st->model;
-  g_string_append(out, ",\"tags\":[");
+  pjw_lit(out, ",\"tags\":[");
   bool first = true;
   for (uint32_t i = 0; i < m->n_outputs; i++) {
     const POutput *o = &m->outputs[i];
     PValue v = st->globals[o->slot];
     if (o->kind != POUT_TAG || v.kind != PV_BOOL || !v.u.b) continue;
-    if (!first) g_string_append_c(out, ',');
+    if (!first) pjw_byte(out, ',');
     pjw_cstring(out, o->name);
     first = false;
   }
-  g_string_append_c(out, ']');
+  pjw_byte(out, ']');
 }
 
 static void write_scores(GString *out, const PVMState *st) {
   const PModel *m = st->model;
-  g_string_append(out, ",\"scores\":{");
+  pjw_lit(out, ",\"scores\":{");
   bool first = true;
   for (uint32_t i = 0; i < m->n_outputs; i++) {
     const POutput *o = &m->outputs[i];
     if (o->kind != POUT_SCORE) continue;
-    if (!first) g_string_append_c(out, ',');
+    if (!first) pjw_byte(out, ',');
     pjw_cstring(out, o->name);
-    g_string_append_c(out, ':');
+    pjw_byte(out, ':');
     PValue v = st->globals[o->slot];
     pjw_double(out, v.kind == PV_NUMBER ? v.u.n : 0.0);
     first = false;
   }
-  g_string_append_c(out, '}');
+  pjw_byte(out, '}');
 }
 
 static void write_stages(GString *out, const PVMState *st) {
   const PModel *m = st->model;
-  g_string_append(out, ",\"stages\":{");
+  pjw_lit(out, ",\"stages\":{");
   for (uint32_t i = 0; i < m->n_lifecycles; i++) {
     const PLifecycleCode *lc = &m->lifecycles[i];
     PValue v = st->globals[lc->slot_stage];
-    if (i) g_string_append_c(out, ',');
+    if (i) pjw_byte(out, ',');
     pjw_cstring(out, lc->name);
-    g_string_append_c(out, ':');
+    pjw_byte(out, ':');
     if (v.kind == PV_STRING) pjw_string(out, v.u.s, v.len);
-    else g_string_append(out, "null");
+    else pjw_lit(out, "null");
   }
-  g_string_append_c(out, '}');
+  pjw_byte(out, '}');
 }
 
 static void write_transitions(GString *out, const PVMState *st) {
   const PModel *m = st->model;
-  g_string_append(out, ",\"transitions\":[");
+  pjw_lit(out, ",\"transitions\":[");
   for (guint i = 0; i < st->transitions->len; i++) {
     const PTransitionRec *t = &g_array_index(st->transitions, PTransitionRec, i);
     const PLifecycleCode *lc = &m->lifecycles[t->lifecycle];
-    if (i) g_string_append_c(out, ',');
-    g_string_append(out, "{\"lifecycle\":");
+    if (i) pjw_byte(out, ',');
+    pjw_lit(out, "{\"lifecycle\":");
     pjw_cstring(out, lc->name);
-    g_string_append(out, ",\"from\":");
+    pjw_lit(out, ",\"from\":");
     if (t->from >= 0) pjw_cstring(out, lc->stages[t->from]);
-    else g_string_append(out, "null");
-    g_string_append(out, ",\"to\":");
+    else pjw_lit(out, "null");
+    pjw_lit(out, ",\"to\":");
     pjw_cstring(out, lc->stages[t->to]);
-    g_string_append(out, ",\"at\":");
+    pjw_lit(out, ",\"at\":");
     pjw_time(out, t->at_us);
-    g_string_append_c(out, '}');
+    pjw_byte(out, '}');
   }
-  g_string_append_c(out, ']');
+  pjw_byte(out, ']');
 }
 
 static void write_action(GString *out, const PModel *m, const PActionRec *a) {
@@ -85,77 +85,77 @@ static void write_action(GString *out, const PModel *m, const PActionRec *a) {
   const PJStep *s = &j->steps[a->step];
   static const char *const kinds[] = {[PJS_SEND] = "send", [PJS_TASK] = "task",
                                       [PJS_NOTIFY] = "notify", [PJS_WEBHOOK] = "webhook"};
-  g_string_append(out, "{\"journey\":");
+  pjw_lit(out, "{\"journey\":");
   pjw_cstring(out, j->name);
   g_string_append_printf(out, ",\"run\":%" G_GINT64_FORMAT ",\"step\":", a->run);
   pjw_cstring(out, s->id);
-  g_string_append(out, ",\"kind\":");
+  pjw_lit(out, ",\"kind\":");
   pjw_cstring(out, kinds[s->kind]);
   switch (s->kind) {
   case PJS_SEND:
-    g_string_append(out, ",\"channel\":");
+    pjw_lit(out, ",\"channel\":");
     pjw_cstring(out, s->channel);
-    g_string_append(out, ",\"template\":");
+    pjw_lit(out, ",\"template\":");
     pjw_cstring(out, s->text);
     break;
   case PJS_TASK:
-    g_string_append(out, ",\"queue\":");
+    pjw_lit(out, ",\"queue\":");
     pjw_cstring(out, s->channel);
-    g_string_append(out, ",\"text\":");
+    pjw_lit(out, ",\"text\":");
     pjw_cstring(out, s->text);
     break;
   case PJS_NOTIFY:
-    g_string_append(out, ",\"channel\":");
+    pjw_lit(out, ",\"channel\":");
     pjw_cstring(out, s->channel);
-    g_string_append(out, ",\"text\":");
+    pjw_lit(out, ",\"text\":");
     pjw_cstring(out, s->text);
     break;
   default:
-    g_string_append(out, ",\"name\":");
+    pjw_lit(out, ",\"name\":");
     pjw_cstring(out, s->text);
     break;
   }
-  g_string_append(out, ",\"at\":");
+  pjw_lit(out, ",\"at\":");
   pjw_time(out, a->at_us);
-  g_string_append_c(out, '}');
+  pjw_byte(out, '}');
 }
 
 static void write_journeys(GString *out, const PVMState *st) {
-  g_string_append(out, ",\"actions\":[");
+  pjw_lit(out, ",\"actions\":[");
   for (guint i = 0; i < st->actions->len; i++) {
-    if (i) g_string_append_c(out, ',');
+    if (i) pjw_byte(out, ',');
     write_action(out, st->model, &g_array_index(st->actions, PActionRec, i));
   }
-  g_string_append(out, "],\"next_wake\":");
+  pjw_lit(out, "],\"next_wake\":");
   int64_t wake;
   if (pvm_next_wake(st, &wake)) pjw_time(out, wake);
-  else g_string_append(out, "null");
+  else pjw_lit(out, "null");
 }
 
 /* A value of the output record, with the keys the model wrote. */
 static void write_shaped(GString *out, PValue v, const POutShape *shape, int depth) {
   if (depth > 1000) shape = NULL; /* a damaged bytecode file: plain values from here */
   if (shape && shape->is_list && v.kind == PV_LIST) {
-    g_string_append_c(out, '[');
+    pjw_byte(out, '[');
     for (uint32_t i = 0; i < v.len; i++) {
-      if (i) g_string_append_c(out, ',');
+      if (i) pjw_byte(out, ',');
       write_shaped(out, v.u.items[i], shape->children[0], depth + 1);
     }
-    g_string_append_c(out, ']');
+    pjw_byte(out, ']');
     return;
   }
   if (shape && !shape->is_list && v.kind == PV_RECORD) {
-    g_string_append_c(out, '{');
+    pjw_byte(out, '{');
     for (uint32_t i = 0; i < shape->n_fields && i < v.len; i++) {
-      if (i) g_string_append_c(out, ',');
+      if (i) pjw_byte(out, ',');
       pjw_cstring(out, shape->names[i]);
-      g_string_append_c(out, ':');
+      pjw_byte(out, ':');
       write_shaped(out, v.u.items[i], shape->children[i], depth + 1);
     }
-    g_string_append_c(out, '}');
+    pjw_byte(out, '}');
     return;
   }
-  if (v.kind == PV_NULL) g_string_append(out, "null");
+  if (v.kind == PV_NULL) pjw_lit(out, "null");
   else pjw_value(out, v, NULL);
 }
 
@@ -164,22 +164,22 @@ void presult_write(GString *out, const PVMState *st, PValue key) {
     write_shaped(out, st->output, st->model->output_shape, 0);
     return;
   }
-  g_string_append(out, "{\"id\":");
+  pjw_lit(out, "{\"id\":");
   write_key(out, key);
   write_tags(out, st);
   write_scores(out, st);
   write_stages(out, st);
   write_transitions(out, st);
   write_journeys(out, st);
-  g_string_append(out, ",\"state\":");
+  pjw_lit(out, ",\"state\":");
   pstate_encode(st, out);
-  g_string_append_c(out, '}');
+  pjw_byte(out, '}');
 }
 
 void presult_write_error(GString *out, PValue key, guint64 line, const char *message) {
-  g_string_append(out, "{\"id\":");
+  pjw_lit(out, "{\"id\":");
   write_key(out, key);
   g_string_append_printf(out, ",\"line\":%" G_GUINT64_FORMAT ",\"error\":", line);
   pjw_cstring(out, message);
-  g_string_append_c(out, '}');
+  pjw_byte(out, '}');
 }

@@ -62,6 +62,7 @@ typedef struct Effects {
   uint32_t reads[3], n_reads;
   uint32_t span_base, span_n;   /* reads R[base .. base+n-1] (CALL, MKLIST, MKREC) */
   uint32_t writes[2], n_writes;
+  uint32_t wspan_base, wspan_n; /* writes R[base .. base+n-1] (UNPACK) */
   uint32_t fall_write;          /* FORNEXT: R[A+2] is written on the fall-through edge only */
   bool has_fall_write;
   int64_t dset_clear, dset_use; /* distinct-set operands, or -1 */
@@ -109,6 +110,14 @@ static bool insn_effects(Verifier *v, const PBlock *b, uint32_t pc, Effects *e) 
       return vfail(v, "field %u out of range (the widest record has %u)", i->c, v->max_fields);
     rd(e, i->b);
     wr(e, i->a);
+    break;
+  case OP_UNPACK:
+    if ((uint32_t)i->c + i->x > v->max_fields)
+      return vfail(v, "fields %u..%u out of range (the widest record has %u)", i->c, i->c + i->x - 1,
+                   v->max_fields);
+    rd(e, i->b);
+    e->wspan_base = i->a;
+    e->wspan_n = i->x;
     break;
   case OP_INSET:
     if (i->c >= m->n_sets) return vfail(v, "constant set %u out of range (%u sets)", i->c, m->n_sets);
@@ -196,7 +205,8 @@ static bool check_operands(Verifier *v, const PBlock *b, uint32_t pc, const Effe
   bool kind_op = i->op == OP_ADDI || i->op == OP_SUBI || i->op == OP_NEGI;
   if (kind_op && i->x != PV_INT && i->x != PV_TIME && i->x != PV_DURATION)
     return vfail(v, "result kind %u is not int, time or duration", i->x);
-  if (!kind_op && i->x != 0) return vfail(v, "unused x byte is %u", i->x);
+  if (i->op == OP_UNPACK && i->x < 2) return vfail(v, "field count %u is below 2", i->x);
+  if (!kind_op && i->op != OP_UNPACK && i->x != 0) return vfail(v, "unused x byte is %u", i->x);
   for (uint32_t k = 0; k < e->n_reads; k++)
     if (e->reads[k] >= b->n_regs)
       return vfail(v, "register %u out of range (the block has %u)", e->reads[k], b->n_regs);
@@ -208,6 +218,9 @@ static bool check_operands(Verifier *v, const PBlock *b, uint32_t pc, const Effe
   if ((uint64_t)e->span_base + e->span_n > b->n_regs)
     return vfail(v, "registers %u..%u out of range (the block has %u)", e->span_base,
                  e->span_base + e->span_n - 1, b->n_regs);
+  if ((uint64_t)e->wspan_base + e->wspan_n > b->n_regs)
+    return vfail(v, "registers %u..%u out of range (the block has %u)", e->wspan_base,
+                 e->wspan_base + e->wspan_n - 1, b->n_regs);
   if (e->is_jump && (e->target < 0 || e->target >= b->n_code))
     return vfail(v, "jump target %" G_GINT64_FORMAT " outside the block (0..%u)", e->target, b->n_code - 1);
   return true;
@@ -247,6 +260,9 @@ static bool check_loops(Verifier *v, const PBlock *b, const Effects *fx, uint32_
       if (protected_regs[r] > 0)
         ok = vfail(v, "writes register %u, the list or index of a loop around it", r);
     }
+    for (uint32_t k = 0; k < e->wspan_n && ok; k++)
+      if (protected_regs[e->wspan_base + k] > 0)
+        ok = vfail(v, "writes register %u, the list or index of a loop around it", e->wspan_base + k);
     if (ok && b->code[pc].op == OP_FORNEXT) {
       Loop l = {pc, (uint32_t)e->target};
       if (e->target <= pc) ok = vfail(v, "a loop must exit forwards");
@@ -307,6 +323,7 @@ static uint32_t local_dset(const Flow *f, int64_t d) {
 static void transfer(const Flow *f, const Effects *e, const uint64_t *in, uint64_t *out, bool fall) {
   memcpy(out, in, f->words * sizeof(uint64_t));
   for (uint32_t k = 0; k < e->n_writes; k++) set_bit(out, e->writes[k]);
+  for (uint32_t k = 0; k < e->wspan_n; k++) set_bit(out, e->wspan_base + k);
   if (fall && e->has_fall_write) set_bit(out, e->fall_write);
   if (e->dset_clear >= 0) set_bit(out, local_dset(f, e->dset_clear));
 }

@@ -288,6 +288,18 @@ bool pvm_exec(PVMState *st, uint32_t block, PValue *out) {
       R[i->a] = r.kind == PV_RECORD && i->c < r.len ? r.u.items[i->c] : pv_null();
       NEXT;
     }
+    CASE(UNPACK): {
+      PValue r = R[i->b];
+      uint32_t n = i->x, c = i->c;
+      PValue *dst = &R[i->a];
+      if (G_LIKELY(r.kind == PV_RECORD && c + n <= r.len)) {
+        for (uint32_t k = 0; k < n; k++) dst[k] = r.u.items[c + k];
+      } else { /* null (or a record of another type: hostile bytecode) */
+        for (uint32_t k = 0; k < n; k++)
+          dst[k] = r.kind == PV_RECORD && c + k < r.len ? r.u.items[c + k] : pv_null();
+      }
+      NEXT;
+    }
     CASE(NOW): R[i->a] = pv_time(st->now_us); NEXT;
     CASE(ADDI): {
       int64_t v;

@@ -284,11 +284,11 @@ static void test_header_errors(void) {
   g_assert_cmpstr(e1, ==, "not a Persona bytecode file (bad magic number)");
   data[1] ^= 0x20;
 
-  data[8] = 3; /* format version 3, checksum not fixed: the version is checked first */
+  data[8] = 4; /* format version 4, checksum not fixed: the version is checked first */
   g_autofree char *e2 = load_error(data, len);
-  g_assert_cmpstr(e2, ==, "bytecode format version 3 is newer than this persona supports (2): "
+  g_assert_cmpstr(e2, ==, "bytecode format version 4 is newer than this persona supports (3): "
                           "recompile the model with this persona");
-  data[8] = 2;
+  data[8] = 3;
 
   data[len / 2] ^= 1;
   g_autofree char *e3 = load_error(data, len);
@@ -357,6 +357,12 @@ static void dmg_window_register(PModel *m) {
   PInsn *i = find_op(m, FUSED, OP_JLTI);
   i->b = 9999;
 }
+static void dmg_unpack_count(PModel *m) { find_op(m, FUSED, OP_UNPACK)->x = 1; }
+static void dmg_unpack_registers(PModel *m) { find_op(m, FUSED, OP_UNPACK)->a = 9999; }
+static void dmg_unpack_fields(PModel *m) { find_op(m, FUSED, OP_UNPACK)->c = 60000; }
+static void dmg_unpack_loop(PModel *m) {
+  find_op(m, FUSED, OP_UNPACK)->a = (uint16_t)(find_op(m, FUSED, OP_FORNEXT)->a + 1);
+}
 static void dmg_step_cycle(PModel *m) {
   PJourneyCode *j = &m->journeys[0];
   for (uint32_t s = 0; s < j->n_steps; s++)
@@ -365,8 +371,9 @@ static void dmg_step_cycle(PModel *m) {
 static void dmg_slot(PModel *m) { m->units[0].slot = 5000; }
 static void dmg_stage(PModel *m) { m->lifecycles[0].initial = 9; }
 
-/* A version 1 file is still read, unless it holds an opcode of version 2. */
-static void test_version_1(void) {
+/* Files of older versions are still read, unless they hold an opcode of a
+ * later one: JNESK and JLTI came with version 2, UNPACK with 3. */
+static void test_older_versions(void) {
   static const char plain[] = "model p version \"1\"\nschema {\n  id: string key\n  n: int = 0\n}\ntag big when n > 3\n";
   g_autoptr(PersonaModel) m = compile_text(plain);
   g_autoptr(GBytes) b = to_bytes(m);
@@ -387,6 +394,10 @@ static void test_version_1(void) {
   fix_image(data, len);
   g_autofree char *refused = load_error(data, len);
   g_assert_nonnull(strstr(refused, "is not in format version 1"));
+  data[8] = 2;
+  fix_image(data, len);
+  g_autofree char *refused2 = load_error(data, len);
+  g_assert_cmpstr(refused2, ==, "section BLKS: opcode 65 is not in format version 2");
   g_free(data);
 }
 
@@ -402,12 +413,16 @@ static void test_verifier_errors(void) {
       {dmg_constant, "block 9 (tag mail), instruction 2 (LOADK): constant 999 out of range (22 constants)"},
       {dmg_kind, "block 6 (fused pass over profile.evs), instruction 3 (SUBI): result kind 4 is not int, time or duration"},
       {dmg_no_ret, "block 8 (tag adult) does not end with RET"},
-      {dmg_loop_write, "block 6 (fused pass over profile.evs), instruction 22 (LOADNULL): writes register 2, "
+      {dmg_loop_write, "block 6 (fused pass over profile.evs), instruction 20 (LOADNULL): writes register 2, "
                        "the list or index of a loop around it"},
-      {dmg_dset, "block 6 (fused pass over profile.evs), instruction 22 (DSETADD): distinct-set 0 is used before it is cleared"},
-      {dmg_test_no_jmp, "block 6 (fused pass over profile.evs), instruction 27 (JNESK): not followed by the JMP it takes"},
-      {dmg_test_kind, "block 6 (fused pass over profile.evs), instruction 27 (JNESK): constant 0 compared as a string is not one"},
-      {dmg_window_register, "block 6 (fused pass over profile.evs), instruction 25 (JLTI): register 9999 out of range (the block has 34)"},
+      {dmg_dset, "block 6 (fused pass over profile.evs), instruction 20 (DSETADD): distinct-set 0 is used before it is cleared"},
+      {dmg_test_no_jmp, "block 6 (fused pass over profile.evs), instruction 25 (JNESK): not followed by the JMP it takes"},
+      {dmg_test_kind, "block 6 (fused pass over profile.evs), instruction 25 (JNESK): constant 0 compared as a string is not one"},
+      {dmg_window_register, "block 6 (fused pass over profile.evs), instruction 23 (JLTI): register 9999 out of range (the block has 34)"},
+      {dmg_unpack_count, "block 6 (fused pass over profile.evs), instruction 18 (UNPACK): field count 1 is below 2"},
+      {dmg_unpack_registers, "block 6 (fused pass over profile.evs), instruction 18 (UNPACK): registers 9999..10001 out of range (the block has 34)"},
+      {dmg_unpack_fields, "block 6 (fused pass over profile.evs), instruction 18 (UNPACK): fields 60000..60002 out of range (the widest record has 6)"},
+      {dmg_unpack_loop, "block 6 (fused pass over profile.evs), instruction 18 (UNPACK): writes register 2, the list or index of a loop around it"},
       {dmg_step_cycle, "journey j: steps 3 and 0 form a cycle"},
       {dmg_slot, "unit 0: global 5000 out of range (23 globals)"},
       {dmg_stage, "lifecycle st: initial stage 9 of 2"},
@@ -641,7 +656,7 @@ int main(int argc, char **argv) {
   g_test_add_func("/runtime/bytecode/save-load-file", test_save_load_file);
   g_test_add_func("/runtime/bytecode/header-errors", test_header_errors);
   g_test_add_func("/runtime/bytecode/verifier-errors", test_verifier_errors);
-  g_test_add_func("/runtime/bytecode/version-1", test_version_1);
+  g_test_add_func("/runtime/bytecode/older-versions", test_older_versions);
   g_test_add_func("/runtime/bytecode/refuses-traces", test_refuses_traces);
   g_test_add_func("/runtime/bytecode/type-confusion", test_type_confusion);
   g_test_add_func("/runtime/bytecode/corpus/truncations", test_corpus_truncations);
