@@ -108,6 +108,7 @@ void pdec_plan_prepare(PDecodePlan *plan) {
   lk->mask = size - 1;
   lk->plain_names = true;
   lk->wanted = 0;
+  lk->max_name_len = 0;
   lk->patterns = g_new(PdecKeyPattern, plan->n_fields ? plan->n_fields : 1);
   for (uint32_t f = 0; f < plan->n_fields; f++)
     key_pattern(&lk->patterns[f], plan->fields[f].name, plan->fields[f].name_len);
@@ -115,6 +116,7 @@ void pdec_plan_prepare(PDecodePlan *plan) {
   for (uint32_t f = 0; f < plan->n_fields; f++) {
     const PDecodeField *fd = &plan->fields[f];
     if (!is_plain_name(fd->name, fd->name_len)) lk->plain_names = false;
+    if (fd->name_len > lk->max_name_len) lk->max_name_len = fd->name_len;
     uint32_t h = name_hash(fd->name, fd->name_len) & lk->mask;
     bool dup = false;
     while (lk->slots[h] >= 0) {
@@ -201,6 +203,7 @@ int pdec_find_field(const PDecodePlan *plan, const char *s, size_t len, uint32_t
       if (name_is(&plan->fields[f], s, len)) return (int)(*hint = f + 1) - 1;
     return -1;
   }
+  if (len > lk->max_name_len) return -1;
   for (uint32_t h = name_hash(s, len) & lk->mask; lk->slots[h] >= 0; h = (h + 1) & lk->mask) {
     uint32_t f = (uint32_t)lk->slots[h];
     if (name_is(&plan->fields[f], s, len)) {

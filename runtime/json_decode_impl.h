@@ -24,6 +24,7 @@ typedef struct {
   uint32_t mask;
   bool plain_names;        /* no name needs escaping in JSON */
   uint64_t wanted;         /* bit f: field f is decoded (used, key or `at`); plans of <= 64 fields */
+  uint32_t max_name_len;   /* a longer key is no field: no need to hash it */
   PdecKeyPattern *patterns; /* per field */
   int32_t slots[];         /* field index, or -1 */
 } PdecLookup;

@@ -48,6 +48,17 @@ static inline const char *skip_ws(const char *p, const char *end) {
   return skip_ws_slow(p, end);
 }
 
+/* After a member or an element: ',' (*more) or the closing bracket,
+ * consumed; NULL for anything else. The separator usually comes at once. */
+static inline const char *after_item(const char *p, const char *end, char close, bool *more) {
+  if (G_UNLIKELY(p >= end || (unsigned char)*p <= ' ')) {
+    p = skip_ws_slow(p, end);
+    if (p >= end) return NULL;
+  }
+  *more = *p == ',';
+  return *p == ',' || *p == close ? p + 1 : NULL;
+}
+
 /* The closing quote of the string whose opening quote is at p, or NULL
  * when the string has an escape or a control character, is not valid
  * UTF-8 or does not end. */
@@ -299,17 +310,10 @@ static const char *read_object(Fast *f, const PDecodePlan *plan, const char *p, 
         nulls &= ~bit;
         if (key_out && idx == plan->key_field) *key_out = fields[idx];
       }
-      if (!p) return NULL;
+      bool more;
+      if (!p || !(p = after_item(p, end, '}', &more))) return NULL;
+      if (!more) break;
       p = skip_ws(p, end);
-      if (p < end && *p == ',') {
-        p = skip_ws(p + 1, end);
-        continue;
-      }
-      if (p < end && *p == '}') {
-        p++;
-        break;
-      }
-      return NULL;
     }
   }
   uint64_t all = n == 64 ? ~UINT64_C(0) : (UINT64_C(1) << n) - 1;
@@ -350,16 +354,10 @@ static const char *read_list(Fast *f, const PDecodeType *t, const char *p, PValu
       p = rec ? read_record(f, rec, p, &v) : read_value(f, t->elem, p, &v);
       if (!p) return NULL;
       if (!(rec && in_future(f, rec, v)) && !push(f, v)) return NULL;
+      bool more;
+      if (!(p = after_item(p, end, ']', &more))) return NULL;
+      if (!more) break;
       p = skip_ws(p, end);
-      if (p < end && *p == ',') {
-        p = skip_ws(p + 1, end);
-        continue;
-      }
-      if (p < end && *p == ']') {
-        p++;
-        break;
-      }
-      return NULL;
     }
   }
   uint32_t kept = f->top - base;
