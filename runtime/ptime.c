@@ -73,35 +73,18 @@ static int four_digits(const char *s) {
   return hi * 100 + lo;
 }
 
-/* Parsed dates, per thread: the events of millions of profiles fall on a
- * few hundred days, so most dates are found here instead of being
- * validated and converted again (callgrind: ptime_parse 178 -> ~60
- * instructions per timestamp on the benchmark data). Keyed by the 10 bytes
- * themselves, so a hit is exact. */
-enum { DATE_CACHE_BITS = 11, DATE_CACHE = 1 << DATE_CACHE_BITS };
-typedef struct DateEntry {
-  uint64_t head;   /* bytes 0..7 of "YYYY-MM-DD" */
-  uint16_t tail;   /* bytes 8..9 */
-  bool valid;
-  int64_t days;
-} DateEntry;
-static _Thread_local DateEntry date_cache[DATE_CACHE];
+/* The date cache of ptime.h (per thread). */
+_Thread_local PTimeDateEntry ptime_date_cache[PTIME_DATE_CACHE];
 
 static bool parse_date_uncached(const char *s, int64_t *days);
 
-static inline bool parse_date(const char *s, int64_t *days) {
+bool ptime_parse_date_slow(const char *s, int64_t *days) {
   uint64_t head;
   uint16_t tail;
   memcpy(&head, s, 8);
   memcpy(&tail, s + 8, 2);
-  uint64_t h = (head ^ (head >> 29) ^ ((uint64_t)tail << 7)) * UINT64_C(0x9E3779B97F4A7C15);
-  DateEntry *e = &date_cache[h >> (64 - DATE_CACHE_BITS)];
-  if (e->valid && e->head == head && e->tail == tail) {
-    *days = e->days;
-    return true;
-  }
   if (!parse_date_uncached(s, days)) return false;
-  *e = (DateEntry){head, tail, true, *days};
+  ptime_date_cache[ptime_date_slot(head, tail)] = (PTimeDateEntry){head, tail, true, *days};
   return true;
 }
 
@@ -115,50 +98,15 @@ static bool parse_date_uncached(const char *s, int64_t *days) {
   return true;
 }
 
-/* "HH:MM:SS" at s (8 bytes available): seconds into the day. */
-static inline bool parse_clock(const char *s, int64_t *secs) {
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-  /* All 8 bytes at once. XOR with "00:00:00" leaves each digit's value
-   * (0..9 exactly when it was a digit) and 0 for each ':'; adding 0x76 to
-   * a digit's byte and 0x7F to a colon's keeps it below 0x80 exactly when
-   * it was right. Then t * 10 + (t >> 8) puts HH, MM and SS in bytes 0, 3
-   * and 6 (each at most 99: no byte carries into the next). */
-  uint64_t w;
-  memcpy(&w, s, 8);
-  uint64_t t = w ^ UINT64_C(0x30303A30303A3030);
-  if (((t + UINT64_C(0x76767F76767F7676)) | t) & UINT64_C(0x8080808080808080)) return false;
-  uint64_t v = t * 10 + (t >> 8);
-  unsigned h = (unsigned)(v & 0xFF), mi = (unsigned)((v >> 24) & 0xFF), se = (unsigned)((v >> 48) & 0xFF);
-  if (h > 23 || mi > 59 || se > 59) return false;
-  *secs = h * 3600 + mi * 60 + se;
-  return true;
-#else
-  if (s[2] != ':' || s[5] != ':') return false;
-  int h = two_digits(s), mi = two_digits(s + 3), se = two_digits(s + 6);
-  if (h < 0 || h > 23 || mi < 0 || mi > 59 || se < 0 || se > 59) return false;
-  *secs = h * 3600 + mi * 60 + se;
-  return true;
-#endif
-}
-
-bool ptime_parse_utc20(const char *s, int64_t *out_us) {
-  int64_t days, secs;
-  /* 'T' or 't' (the same but for bit 5), or ' '; 'Z' or 'z'. */
-  if (((s[10] | 0x20) != 't' && s[10] != ' ') || (s[19] | 0x20) != 'z') return false;
-  if (!parse_date(s, &days) || !parse_clock(s + 11, &secs)) return false;
-  *out_us = (days * SEC_PER_DAY + secs) * USEC_PER_SEC;
-  return true;
-}
-
 bool ptime_parse(const char *s, size_t len, int64_t *out_us) {
   int64_t days, secs;
-  if (len < 10 || !parse_date(s, &days)) return false;
+  if (len < 10 || !ptime_parse_date(s, &days)) return false;
   if (len == 10) {
     *out_us = days * USEC_PER_DAY;
     return true;
   }
   if (len < 20 || (s[10] != 'T' && s[10] != 't' && s[10] != ' ')) return false;
-  if (!parse_clock(s + 11, &secs)) return false;
+  if (!ptime_parse_clock(s + 11, &secs)) return false;
 
   /* The common JSON shape "YYYY-MM-DDTHH:MM:SSZ" ends here. */
   size_t i = 19;

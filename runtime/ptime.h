@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* Accepts RFC 3339 with an offset ("2026-01-28T10:00:00+08:00",
  * "…T10:00:00Z", "…T10:00:00.123456Z"; a space may stand for 'T'; 'z' and
@@ -22,8 +23,9 @@
  * -23:59..+23:59. Returns false for anything else. */
 bool ptime_parse(const char *s, size_t len, int64_t *out_us);
 /* The common JSON shape alone: exactly the 20 bytes "YYYY-MM-DDTHH:MM:SSZ"
- * at s; the same result as ptime_parse(s, 20, out_us), with less work. */
-bool ptime_parse_utc20(const char *s, int64_t *out_us);
+ * at s; the same result as ptime_parse(s, 20, out_us), with less work.
+ * Inline (below): the decoder parses one per event. */
+static inline bool ptime_parse_utc20(const char *s, int64_t *out_us);
 
 /* Unix seconds as a JSON number (integral or fractional) to microseconds;
  * false when not finite or out of the years 0001..9999. */
@@ -54,5 +56,78 @@ bool pduration_parse(const char *s, size_t len, int64_t *out_us);
  * "2w", "1m", "0s"); negative durations get a '-'. buf holds PTIME_BUF
  * bytes; returns the length (NUL-terminated). */
 size_t pduration_format(int64_t us, char *buf);
+
+/* ---- the inline parts of the parser -------------------------------------- */
+
+/* Parsed dates, per thread: the events of millions of profiles fall on a
+ * few hundred days, so most dates are found here instead of being
+ * validated and converted again. Keyed by the 10 bytes themselves, so a
+ * hit is exact. Internal to ptime.c and ptime_parse_utc20(). */
+enum { PTIME_DATE_CACHE_BITS = 11, PTIME_DATE_CACHE = 1 << PTIME_DATE_CACHE_BITS };
+typedef struct PTimeDateEntry {
+  uint64_t head; /* bytes 0..7 of "YYYY-MM-DD" */
+  uint16_t tail; /* bytes 8..9 */
+  bool valid;
+  int64_t days;
+} PTimeDateEntry;
+extern _Thread_local PTimeDateEntry ptime_date_cache[PTIME_DATE_CACHE];
+
+static inline uint32_t ptime_date_slot(uint64_t head, uint16_t tail) {
+  uint64_t h = (head ^ (head >> 29) ^ ((uint64_t)tail << 7)) * UINT64_C(0x9E3779B97F4A7C15);
+  return (uint32_t)(h >> (64 - PTIME_DATE_CACHE_BITS));
+}
+
+/* "YYYY-MM-DD" at s (10 bytes readable) when it is not in the cache:
+ * validated, converted and remembered. */
+bool ptime_parse_date_slow(const char *s, int64_t *days);
+
+/* "YYYY-MM-DD" at s (10 bytes readable): days since the epoch. */
+static inline bool ptime_parse_date(const char *s, int64_t *days) {
+  uint64_t head;
+  uint16_t tail;
+  memcpy(&head, s, 8);
+  memcpy(&tail, s + 8, 2);
+  const PTimeDateEntry *e = &ptime_date_cache[ptime_date_slot(head, tail)];
+  if (e->valid && e->head == head && e->tail == tail) {
+    *days = e->days;
+    return true;
+  }
+  return ptime_parse_date_slow(s, days);
+}
+
+/* "HH:MM:SS" at s (8 bytes readable): seconds into the day. */
+static inline bool ptime_parse_clock(const char *s, int64_t *secs) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  /* All 8 bytes at once. XOR with "00:00:00" leaves each digit's value
+   * (0..9 exactly when it was a digit) and 0 for each ':'; adding 0x76 to
+   * a digit's byte and 0x7F to a colon's keeps it below 0x80 exactly when
+   * it was right. Then t * 10 + (t >> 8) puts HH, MM and SS in bytes 0, 3
+   * and 6 (each at most 99: no byte carries into the next). */
+  uint64_t w;
+  memcpy(&w, s, 8);
+  uint64_t t = w ^ UINT64_C(0x30303A30303A3030);
+  if (((t + UINT64_C(0x76767F76767F7676)) | t) & UINT64_C(0x8080808080808080)) return false;
+  uint64_t v = t * 10 + (t >> 8);
+  unsigned h = (unsigned)(v & 0xFF), mi = (unsigned)((v >> 24) & 0xFF), se = (unsigned)((v >> 48) & 0xFF);
+#else
+  unsigned d[8];
+  for (int k = 0; k < 8; k++) d[k] = (unsigned)(unsigned char)s[k] - '0';
+  if (s[2] != ':' || s[5] != ':' || d[0] > 9 || d[1] > 9 || d[3] > 9 || d[4] > 9 || d[6] > 9 || d[7] > 9)
+    return false;
+  unsigned h = d[0] * 10 + d[1], mi = d[3] * 10 + d[4], se = d[6] * 10 + d[7];
+#endif
+  if (h > 23 || mi > 59 || se > 59) return false;
+  *secs = h * 3600 + mi * 60 + se;
+  return true;
+}
+
+static inline bool ptime_parse_utc20(const char *s, int64_t *out_us) {
+  int64_t days, secs;
+  /* 'T' or 't' (the same but for bit 5), or ' '; 'Z' or 'z'. */
+  if (((s[10] | 0x20) != 't' && s[10] != ' ') || (s[19] | 0x20) != 'z') return false;
+  if (!ptime_parse_date(s, &days) || !ptime_parse_clock(s + 11, &secs)) return false;
+  *out_us = (days * 86400 + secs) * 1000000;
+  return true;
+}
 
 #endif
