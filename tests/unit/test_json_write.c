@@ -40,6 +40,49 @@ static void test_string(void) {
   g_string_free(out, TRUE);
 }
 
+/* The escaping written out byte by byte, to check pjw_string's 8-byte
+ * skipping against. */
+static void reference_escape(GString *out, const unsigned char *s, size_t len) {
+  g_string_append_c(out, '"');
+  for (size_t i = 0; i < len; i++) {
+    unsigned c = s[i];
+    if (c == 0xE2 && i + 2 < len && s[i + 1] == 0x80 && (s[i + 2] == 0xA8 || s[i + 2] == 0xA9)) {
+      g_string_append(out, s[i + 2] == 0xA8 ? "\\u2028" : "\\u2029");
+      i += 2;
+    } else if (c == '"' || c == '\\') {
+      g_string_append_c(out, '\\');
+      g_string_append_c(out, (char)c);
+    } else if (c < 0x20) {
+      const char *named = c == '\n' ? "\\n" : c == '\t' ? "\\t" : c == '\r' ? "\\r" : c == '\b' ? "\\b" : c == '\f' ? "\\f" : NULL;
+      if (named) g_string_append(out, named);
+      else g_string_append_printf(out, "\\u%04x", c);
+    } else {
+      g_string_append_c(out, (char)c);
+    }
+  }
+  g_string_append_c(out, '"');
+}
+
+/* Every special byte at every place of strings up to 40 bytes long. */
+static void test_string_positions(void) {
+  static const char *const specials[] = {"\"", "\\", "\n", "\x01", "\x1f", "\xe2\x80\xa8", "\xe2\x80\xa9",
+                                         "\xe2\x82\xac", "中", " ", "\x7f"};
+  for (size_t len = 0; len <= 40; len++)
+    for (size_t pos = 0; pos <= len; pos++)
+      for (size_t k = 0; k < G_N_ELEMENTS(specials); k++) {
+        GString *in = g_string_new(NULL);
+        for (size_t i = 0; i < len; i++) g_string_append_c(in, (char)('a' + i % 26));
+        g_string_insert(in, (gssize)pos, specials[k]);
+        GString *got = g_string_new(NULL), *want = g_string_new(NULL);
+        pjw_string(got, in->str, in->len);
+        reference_escape(want, (const unsigned char *)in->str, in->len);
+        g_assert_cmpstr(got->str, ==, want->str);
+        g_string_free(in, TRUE);
+        g_string_free(got, TRUE);
+        g_string_free(want, TRUE);
+      }
+}
+
 static void test_scalars(void) {
   GString *out = g_string_new(NULL);
   pjw_int(out, -42);
@@ -96,6 +139,7 @@ static void test_value(void) {
 int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/runtime/json_write/string", test_string);
+  g_test_add_func("/runtime/json_write/string-positions", test_string_positions);
   g_test_add_func("/runtime/json_write/scalars", test_scalars);
   g_test_add_func("/runtime/json_write/value", test_value);
   return g_test_run();
