@@ -971,6 +971,7 @@ static gint compare_keys(gconstpointer a, gconstpointer b) {
 typedef struct Fuser {
   PGen *g;
   GHashTable *by_field;  /* field index + 1 -> GPtrArray of LoopPart* */
+  bool total_only;       /* take only queries without `where` (they cannot fail) */
 } Fuser;
 
 static void fuse_add(Fuser *f, LoopPart *p, int field) {
@@ -987,7 +988,7 @@ static void fuse_walk(Fuser *f, PExpr *e) {
   if (!e) return;
   if (e->kind == PE_CALL && e->agg && e->query) {
     int field = fusable_list(e->query);
-    if (field >= 0) {
+    if (field >= 0 && (!f->total_only || !e->query->where)) {
       LoopPart *p = g_new0(LoopPart, 1);
       p->agg_expr = e;
       p->q = e->query;
@@ -1026,6 +1027,19 @@ static void fuse_walk_score(Fuser *f, PDecl *d) {
   }
 }
 
+/* An `any -> S` transition is tried in nearly every evaluation (in every
+ * stage but S), so its queries are worth computing in the shared pass —
+ * those without `where` only: computing a query that is never needed must
+ * not be able to fail the record. */
+static void fuse_walk_any_transitions(Fuser *f, PDecl *d) {
+  f->total_only = true;
+  for (guint i = 0; d->transitions && i < d->transitions->len; i++) {
+    PTransition *t = g_ptr_array_index(d->transitions, i);
+    if (!t->from) fuse_walk(f, t->cond);
+  }
+  f->total_only = false;
+}
+
 /* Finds the queries that can share one pass per profile list (only lists
  * walked by two or more of them are worth it) and gives each a global slot.
  * Returns the groups (GPtrArray of GPtrArray of LoopPart*) and grows
@@ -1042,6 +1056,7 @@ static GPtrArray *fuse_plan(PGen *g, int *n_globals) {
      * make every profile pay for it. */
     if (s->kind == PSYM_SCORE) fuse_walk_score(&f, d);
     else if (s->kind == PSYM_TAG || s->kind == PSYM_LET) fuse_walk(&f, d->expr);
+    else if (s->kind == PSYM_LIFECYCLE) fuse_walk_any_transitions(&f, d);
   }
   GPtrArray *groups = g_ptr_array_new_with_free_func(fuse_group_free);
   GList *keys = g_list_sort(g_hash_table_get_keys(f.by_field), compare_keys);

@@ -164,6 +164,21 @@ static const EvalCase cases[] = {
    "{\"lifecycle\":\"lc\",\"from\":\"mql\",\"to\":\"churned\",\"at\":\"2026-02-01T00:00:00Z\"}]}",
    "{\"v\":1,\"lifecycles\":[{\"name\":\"lc\",\"stage\":\"churned\",\"entered\":\"2026-02-01T00:00:00Z\"}],\"journeys\":[]}"},
 
+  {"lifecycle-any-fused",
+   /* The queries of `any` transitions join the tag's pass over events:
+    * Jan 20 is exactly 12 days old (inclusive), so cold fires; the Jan 31
+    * events keep churned from firing. */
+   "tag recent when exists(events within 1d)\n"
+   "lifecycle lc {\n"
+   "  initial lead\n"
+   "  any -> cold when count(events within 12d) >= 3\n"
+   "  any -> churned when not exists(events within 11d)\n"
+   "}\n",
+   "{\"id\":\"p\",\"tags\":[\"recent\"],\"scores\":{},\"stages\":{\"lc\":\"cold\"},\"transitions\":["
+   "{\"lifecycle\":\"lc\",\"from\":null,\"to\":\"lead\",\"at\":\"2026-02-01T00:00:00Z\"},"
+   "{\"lifecycle\":\"lc\",\"from\":\"lead\",\"to\":\"cold\",\"at\":\"2026-02-01T00:00:00Z\"}]}",
+   "{\"v\":1,\"lifecycles\":[{\"name\":\"lc\",\"stage\":\"cold\",\"entered\":\"2026-02-01T00:00:00Z\"}],\"journeys\":[]}"},
+
   {"arithmetic",
    "score q = 7 / 2\n"
    "score r = 7 % 3\n"
