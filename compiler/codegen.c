@@ -1588,6 +1588,7 @@ static POutShape *out_shape(const PExpr *e) {
     s->names[i] = g_strdup(f->name);
     s->children[i] = out_shape(f->value);
   }
+  poutshape_encode_keys(s);
   return s;
 }
 

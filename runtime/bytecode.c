@@ -737,6 +737,7 @@ static POutShape *rd_shape(Reader *r, int depth) {
   sh->n_fields = n;
   for (uint32_t i = 0; i < n; i++) sh->names[i] = rd_str(r);
   for (uint32_t i = 0; i < n && !r->err; i++) sh->children[i] = rd_shape(r, depth + 1);
+  poutshape_encode_keys(sh);
   return sh;
 }
 

@@ -28,8 +28,19 @@ void pexplain_cond_clear(PExplainCond *c) {
   memset(c, 0, sizeof *c);
 }
 
+void poutshape_encode_keys(POutShape *s) {
+  s->keys = g_new0(GString *, s->n_fields + 1);
+  for (uint32_t i = 0; i < s->n_fields; i++) {
+    s->keys[i] = g_string_new(NULL);
+    pjw_cstring(s->keys[i], s->names[i] ? s->names[i] : ""); /* NULL: a read that failed */
+    g_string_append_c(s->keys[i], ':');
+  }
+}
+
 void poutshape_free(POutShape *s) {
   if (!s) return;
+  for (uint32_t i = 0; s->keys && i < s->n_fields; i++) g_string_free(s->keys[i], TRUE);
+  g_free(s->keys);
   for (uint32_t i = 0; s->children && i < s->n_fields; i++) poutshape_free(s->children[i]);
   if (s->is_list && s->children) poutshape_free(s->children[0]);
   g_free(s->children);

@@ -171,6 +171,7 @@ typedef enum { POUT_TAG, POUT_SCORE } POutputKind;
 typedef struct POutShape {
   uint32_t n_fields;
   char **names;                 /* NULL-terminated */
+  GString **keys;               /* per field: `"name":` as JSON, written as is (poutshape_encode_keys) */
   struct POutShape **children;  /* per field, or NULL; for a list: its elements' shape */
   bool is_list;
 } POutShape;
@@ -254,6 +255,8 @@ typedef struct PModel {
 } PModel;
 
 PModel *pmodel_new(void);
+/* Fills s->keys from s->names (a record shape; call once it has its names). */
+void poutshape_encode_keys(POutShape *s);
 void poutshape_free(POutShape *s);
 void pexplain_cond_clear(PExplainCond *c);
 PModel *pmodel_ref(PModel *m);

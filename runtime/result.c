@@ -148,8 +148,7 @@ static void write_shaped(GString *out, PValue v, const POutShape *shape, int dep
     pjw_byte(out, '{');
     for (uint32_t i = 0; i < shape->n_fields && i < v.len; i++) {
       if (i) pjw_byte(out, ',');
-      pjw_cstring(out, shape->names[i]);
-      pjw_byte(out, ':');
+      pjw_raw(out, shape->keys[i]->str, shape->keys[i]->len);
       write_shaped(out, v.u.items[i], shape->children[i], depth + 1);
     }
     pjw_byte(out, '}');
