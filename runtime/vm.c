@@ -293,7 +293,10 @@ bool pvm_exec(PVMState *st, uint32_t block, PValue *out) {
       uint32_t n = i->x, c = i->c;
       PValue *dst = &R[i->a];
       if (G_LIKELY(r.kind == PV_RECORD && c + n <= r.len)) {
-        for (uint32_t k = 0; k < n; k++) dst[k] = r.u.items[c + k];
+        const PValue *src = r.u.items + c;
+        dst[0] = src[0]; /* n >= 2: the verifier sees to it */
+        dst[1] = src[1];
+        for (uint32_t k = 2; k < n; k++) dst[k] = src[k];
       } else { /* null (or a record of another type: hostile bytecode) */
         for (uint32_t k = 0; k < n; k++)
           dst[k] = r.kind == PV_RECORD && c + k < r.len ? r.u.items[c + k] : pv_null();
