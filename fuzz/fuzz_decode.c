@@ -56,24 +56,6 @@ static void walk_result(const PersonaResult *r, GString *out) {
   persona_result_to_json(r, out);
 }
 
-/* Deep equality, numbers bit for bit. */
-static bool same_value(PValue a, PValue b) {
-  if (a.kind != b.kind) return false;
-  switch (a.kind) {
-  case PV_NULL: return true;
-  case PV_BOOL: return a.u.b == b.u.b;
-  case PV_NUMBER: return memcmp(&a.u.n, &b.u.n, sizeof a.u.n) == 0;
-  case PV_STRING: return a.len == b.len && memcmp(a.u.s, b.u.s, a.len) == 0;
-  case PV_LIST:
-  case PV_RECORD:
-    if (a.len != b.len) return false;
-    for (uint32_t i = 0; i < a.len; i++)
-      if (!same_value(a.u.items[i], b.u.items[i])) return false;
-    return true;
-  default: return a.u.i == b.u.i;
-  }
-}
-
 static void check_fast_path(const char *json, size_t size) {
   const PModel *m = (const PModel *)fuzz_schema_model_get(); /* a PersonaModel is a PModel */
   const PDecodePlan *plan = &m->plans[m->profile_plan];
@@ -82,8 +64,8 @@ static void check_fast_path(const char *json, size_t size) {
   pa_init(&arena, 0);
   if (pdec_decode_fast(plan, json, size, FUZZ_NOW_US, &arena, &fast)) {
     bool same = pdec_decode_general(plan, json, size, FUZZ_NOW_US, &arena, &general) &&
-                same_value(fast.key, general.key);
-    for (uint32_t f = 0; same && f < plan->n_fields; f++) same = same_value(fast.fields[f], general.fields[f]);
+                pdec_same_value(fast.key, general.key);
+    for (uint32_t f = 0; same && f < plan->n_fields; f++) same = pdec_same_value(fast.fields[f], general.fields[f]);
     if (!same) abort();
   }
   pa_free(&arena);

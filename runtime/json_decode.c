@@ -25,9 +25,6 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
 
 #include "ptime.h"
 
@@ -372,11 +369,7 @@ static inline bool scan_string(Dec *d, const char **cs, const char **ce, bool *h
 #if defined(__SSE2__)
     /* The same test 16 bytes at a time (SSE2 is part of x86-64). */
     while (end - p >= 16) {
-      __m128i v = _mm_loadu_si128((const __m128i *)p);
-      __m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
-                                              _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))),
-                                 _mm_cmpeq_epi8(_mm_max_epu8(v, _mm_set1_epi8(0x1F)), _mm_set1_epi8(0x1F)));
-      unsigned mask = (unsigned)_mm_movemask_epi8(_mm_or_si128(hit, v)); /* v: the non-ASCII bytes */
+      unsigned mask = pdec_string_stops16(p);
       if (mask) {
         p += __builtin_ctz(mask);
         goto special;

@@ -9,6 +9,9 @@
 #define PERSONA_JSON_DECODE_IMPL_H
 
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "json_decode.h"
 
@@ -39,6 +42,38 @@ static inline uint64_t pdec_load8(const void *p) {
 static inline bool pdec_key_pattern_at(const PdecKeyPattern *kp, const char *p) {
   return kp->len != 0 && (((pdec_load8(p) & kp->mask[0]) ^ kp->word[0]) |
                           ((pdec_load8(p + 8) & kp->mask[1]) ^ kp->word[1])) == 0;
+}
+
+#if defined(__SSE2__)
+/* Bit k set when byte k of the 16 at p (all readable) ends a plain string
+ * run: '"', '\\', a control character or a non-ASCII byte. SSE2 is part of
+ * x86-64. */
+static inline unsigned pdec_string_stops16(const unsigned char *p) {
+  __m128i v = _mm_loadu_si128((const __m128i *)p);
+  __m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+                                          _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))),
+                             _mm_cmpeq_epi8(_mm_max_epu8(v, _mm_set1_epi8(0x1F)), _mm_set1_epi8(0x1F)));
+  return (unsigned)_mm_movemask_epi8(_mm_or_si128(hit, v)); /* v: its sign bits are the non-ASCII bytes */
+}
+#endif
+
+/* Deep equality, numbers bit for bit (-0.0 is not 0.0): how the tests and
+ * the fuzzer compare the fast path with the general decoder. */
+static inline bool pdec_same_value(PValue a, PValue b) {
+  if (a.kind != b.kind) return false;
+  switch (a.kind) {
+  case PV_NULL: return true;
+  case PV_BOOL: return a.u.b == b.u.b;
+  case PV_NUMBER: return memcmp(&a.u.n, &b.u.n, sizeof a.u.n) == 0;
+  case PV_STRING: return a.len == b.len && memcmp(a.u.s, b.u.s, a.len) == 0;
+  case PV_LIST:
+  case PV_RECORD:
+    if (a.len != b.len) return false;
+    for (uint32_t i = 0; i < a.len; i++)
+      if (!pdec_same_value(a.u.items[i], b.u.items[i])) return false;
+    return true;
+  default: return a.u.i == b.u.i;
+  }
 }
 
 /* Length of the valid multi-byte UTF-8 sequence at p (*p >= 0x80), or 0. */

@@ -19,9 +19,6 @@
  * and `: `); it costs one compare where there is none.
  */
 #include <glib.h>
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
 
 #include "json_decode_impl.h"
 #include "ptime.h"
@@ -67,11 +64,7 @@ static inline const char *string_end(const char *p, const char *end) {
   for (;;) {
 #if defined(__SSE2__)
     while (e - q >= 16) {
-      __m128i v = _mm_loadu_si128((const __m128i *)q);
-      __m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
-                                              _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))),
-                                 _mm_cmpeq_epi8(_mm_max_epu8(v, _mm_set1_epi8(0x1F)), _mm_set1_epi8(0x1F)));
-      unsigned mask = (unsigned)_mm_movemask_epi8(_mm_or_si128(hit, v)); /* v: non-ASCII bytes */
+      unsigned mask = pdec_string_stops16(q);
       if (mask) {
         q += __builtin_ctz(mask);
         goto special;

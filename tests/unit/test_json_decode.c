@@ -107,24 +107,6 @@ static void build_plans(void) {
 static PArena arena;
 static PDecodeResult res;
 
-/* Deep equality, numbers bit for bit (-0.0 is not 0.0). */
-static bool same_value(PValue a, PValue b) {
-  if (a.kind != b.kind) return false;
-  switch (a.kind) {
-  case PV_NULL: return true;
-  case PV_BOOL: return a.u.b == b.u.b;
-  case PV_NUMBER: return memcmp(&a.u.n, &b.u.n, sizeof a.u.n) == 0;
-  case PV_STRING: return a.len == b.len && memcmp(a.u.s, b.u.s, a.len) == 0;
-  case PV_LIST:
-  case PV_RECORD:
-    if (a.len != b.len) return false;
-    for (uint32_t i = 0; i < a.len; i++)
-      if (!same_value(a.u.items[i], b.u.items[i])) return false;
-    return true;
-  default: return a.u.i == b.u.i;
-  }
-}
-
 static PArena arena2;
 static uint64_t fast_taken, fast_declined;
 
@@ -141,9 +123,9 @@ static void check_fast_path(const char *json, size_t len) {
   if (!pdec_decode_general(&schema_plan, json, len, NOW, &arena2, &general))
     g_error("the fast path accepted what the general decoder refuses (%s): %.*s", general.error,
             (int)len, json);
-  g_assert_true(same_value(fast.key, general.key));
+  g_assert_true(pdec_same_value(fast.key, general.key));
   for (uint32_t f = 0; f < schema_plan.n_fields; f++)
-    if (!same_value(fast.fields[f], general.fields[f]))
+    if (!pdec_same_value(fast.fields[f], general.fields[f]))
       g_error("field %s differs between the fast path and the general decoder: %.*s",
               schema_fields[f].name, (int)len, json);
 }
