@@ -1405,7 +1405,6 @@ static void cg_plans(PGen *g) {
     plan_fill(g, rt, &m->plans[i], rt == g->c->profile);
   }
   m->profile_plan = g->c->profile ? (uint32_t)g->c->profile->index : 0;
-  for (guint i = 0; i < records->len; i++) pdec_plan_prepare(&m->plans[i]);
 }
 
 /* ---- units and outputs ---------------------------------------------------------------- */
@@ -1588,7 +1587,6 @@ static POutShape *out_shape(const PExpr *e) {
     s->names[i] = g_strdup(f->name);
     s->children[i] = out_shape(f->value);
   }
-  poutshape_encode_keys(s);
   return s;
 }
 
@@ -1802,14 +1800,15 @@ static void cg_outputs(PGen *g) {
   for (guint i = 0; i < c->tags->len; i++) {
     PSym *s = g_ptr_array_index(c->tags, i);
     POutput *o = &m->outputs[n++];
-    *o = (POutput){POUT_TAG, g_strdup(s->name), g_strdup(s->decl->text), (uint32_t)s->index};
+    *o = (POutput){.kind = POUT_TAG, .name = g_strdup(s->name), .label = g_strdup(s->decl->text),
+                   .slot = (uint32_t)s->index};
     o->loc = (PInsnLoc){s->decl->loc.file, s->decl->loc.line, s->decl->loc.col};
     if (g->trace) explain_cond(g, s->decl->expr, &o->why);
   }
   for (guint i = 0; i < c->scores->len; i++) {
     PSym *s = g_ptr_array_index(c->scores, i);
     POutput *o = &m->outputs[n++];
-    *o = (POutput){POUT_SCORE, g_strdup(s->name), NULL, (uint32_t)s->index};
+    *o = (POutput){.kind = POUT_SCORE, .name = g_strdup(s->name), .slot = (uint32_t)s->index};
     o->loc = (PInsnLoc){s->decl->loc.file, s->decl->loc.line, s->decl->loc.col};
     if (g->trace) score_explanations(g, s->decl, o);
   }
@@ -1872,5 +1871,6 @@ PModel *pcodegen_model(PCheck *c, bool trace) {
     pmodel_unref(g.m);
     return NULL;
   }
+  pmodel_finish(g.m);
   return g.m;
 }

@@ -737,7 +737,6 @@ static POutShape *rd_shape(Reader *r, int depth) {
   sh->n_fields = n;
   for (uint32_t i = 0; i < n; i++) sh->names[i] = rd_str(r);
   for (uint32_t i = 0; i < n && !r->err; i++) sh->children[i] = rd_shape(r, depth + 1);
-  poutshape_encode_keys(sh);
   return sh;
 }
 
@@ -1019,7 +1018,7 @@ PModel *pbc_read(const guint8 *data, gsize len, GError **error) {
     pmodel_unref(r.m);
     return NULL;
   }
-  for (uint32_t i = 0; i < r.m->n_plans; i++) pdec_plan_prepare(&r.m->plans[i]);
+  pmodel_finish(r.m);
   return r.m;
 }
 

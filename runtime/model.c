@@ -28,19 +28,47 @@ void pexplain_cond_clear(PExplainCond *c) {
   memset(c, 0, sizeof *c);
 }
 
-void poutshape_encode_keys(POutShape *s) {
+static GString *json_text(const char *name) {
+  GString *s = g_string_new(NULL);
+  pjw_cstring(s, name ? name : ""); /* NULL only in a model whose reading failed */
+  return s;
+}
+
+static void shape_finish(POutShape *s) {
+  if (!s) return;
+  if (s->is_list) {
+    shape_finish(s->children[0]);
+    return;
+  }
   s->keys = g_new0(GString *, s->n_fields + 1);
   for (uint32_t i = 0; i < s->n_fields; i++) {
-    s->keys[i] = g_string_new(NULL);
-    pjw_cstring(s->keys[i], s->names[i] ? s->names[i] : ""); /* NULL: a read that failed */
-    g_string_append_c(s->keys[i], ':');
+    s->keys[i] = json_text(s->names[i]);
+    g_string_append_c(s->keys[i], ':'); /* always written before its value */
+    shape_finish(s->children[i]);
   }
+}
+
+void pmodel_finish(PModel *m) {
+  for (uint32_t i = 0; i < m->n_plans; i++) pdec_plan_prepare(&m->plans[i]);
+  for (uint32_t i = 0; i < m->n_outputs; i++) m->outputs[i].json_name = json_text(m->outputs[i].name);
+  for (uint32_t i = 0; i < m->n_lifecycles; i++) {
+    PLifecycleCode *lc = &m->lifecycles[i];
+    lc->json_name = json_text(lc->name);
+    lc->json_stages = g_new0(GString *, lc->n_stages + 1);
+    for (uint32_t s = 0; s < lc->n_stages; s++) lc->json_stages[s] = json_text(lc->stages[s]);
+  }
+  shape_finish(m->output_shape);
+}
+
+static void free_texts(GString **texts, uint32_t n) {
+  for (uint32_t i = 0; texts && i < n; i++)
+    if (texts[i]) g_string_free(texts[i], TRUE);
+  g_free(texts);
 }
 
 void poutshape_free(POutShape *s) {
   if (!s) return;
-  for (uint32_t i = 0; s->keys && i < s->n_fields; i++) g_string_free(s->keys[i], TRUE);
-  g_free(s->keys);
+  free_texts(s->keys, s->n_fields);
   for (uint32_t i = 0; s->children && i < s->n_fields; i++) poutshape_free(s->children[i]);
   if (s->is_list && s->children) poutshape_free(s->children[0]);
   g_free(s->children);
@@ -72,6 +100,8 @@ static void pmodel_free_tables(PModel *m) {
     PLifecycleCode *lc = &m->lifecycles[i];
     g_free(lc->name);
     g_strfreev(lc->stages);
+    if (lc->json_name) g_string_free(lc->json_name, TRUE);
+    free_texts(lc->json_stages, lc->n_stages);
     for (uint32_t t = 0; t < lc->n_transitions; t++) pexplain_cond_clear(&lc->transitions[t].why);
     g_free(lc->transitions);
   }
@@ -108,6 +138,7 @@ static void pmodel_free_tables(PModel *m) {
   for (uint32_t i = 0; i < m->n_outputs; i++) {
     POutput *o = &m->outputs[i];
     g_free(o->name);
+    if (o->json_name) g_string_free(o->json_name, TRUE);
     g_free(o->label);
     g_free(o->header);
     pexplain_cond_clear(&o->why);

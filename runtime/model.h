@@ -74,6 +74,8 @@ typedef struct PLifecycleCode {
   char *name;
   uint32_t n_stages;
   char **stages;       /* stage names, in order of first appearance */
+  GString *json_name;    /* the name and the stages as JSON strings (pmodel_finish) */
+  GString **json_stages;
   uint32_t initial;
   uint32_t slot_stage;   /* global: the current stage, a PV_STRING */
   uint32_t slot_entered; /* global: when the current stage was entered */
@@ -171,7 +173,7 @@ typedef enum { POUT_TAG, POUT_SCORE } POutputKind;
 typedef struct POutShape {
   uint32_t n_fields;
   char **names;                 /* NULL-terminated */
-  GString **keys;               /* per field: `"name":` as JSON, written as is (poutshape_encode_keys) */
+  GString **keys;               /* per field: `"name":`, the JSON text before its value (pmodel_finish) */
   struct POutShape **children;  /* per field, or NULL; for a list: its elements' shape */
   bool is_list;
 } POutShape;
@@ -179,6 +181,7 @@ typedef struct POutShape {
 typedef struct POutput {
   POutputKind kind;
   char *name;
+  GString *json_name;  /* the name as a JSON string (pmodel_finish) */
   char *label;         /* tag label or NULL */
   uint32_t slot;
   PInsnLoc loc;        /* the declaration */
@@ -255,8 +258,12 @@ typedef struct PModel {
 } PModel;
 
 PModel *pmodel_new(void);
-/* Fills s->keys from s->names (a record shape; call once it has its names). */
-void poutshape_encode_keys(POutShape *s);
+/* Derives what the runtime reads from a model's complete tables, for the
+ * code generator and the bytecode reader alike: each decode plan's lookup,
+ * and the JSON text of every name a result repeats (tags, scores,
+ * lifecycles, stages, the keys of `output { }`), encoded once instead of
+ * for every record. */
+void pmodel_finish(PModel *m);
 void poutshape_free(POutShape *s);
 void pexplain_cond_clear(PExplainCond *c);
 PModel *pmodel_ref(PModel *m);

@@ -21,7 +21,7 @@ static void write_tags(GString *out, const PVMState *st) {
     PValue v = st->globals[o->slot];
     if (o->kind != POUT_TAG || v.kind != PV_BOOL || !v.u.b) continue;
     if (!first) pjw_byte(out, ',');
-    pjw_cstring(out, o->name);
+    pjw_raw(out, o->json_name->str, o->json_name->len);
     first = false;
   }
   pjw_byte(out, ']');
@@ -35,7 +35,7 @@ static void write_scores(GString *out, const PVMState *st) {
     const POutput *o = &m->outputs[i];
     if (o->kind != POUT_SCORE) continue;
     if (!first) pjw_byte(out, ',');
-    pjw_cstring(out, o->name);
+    pjw_raw(out, o->json_name->str, o->json_name->len);
     pjw_byte(out, ':');
     PValue v = st->globals[o->slot];
     pjw_double(out, v.kind == PV_NUMBER ? v.u.n : 0.0);
@@ -51,7 +51,7 @@ static void write_stages(GString *out, const PVMState *st) {
     const PLifecycleCode *lc = &m->lifecycles[i];
     PValue v = st->globals[lc->slot_stage];
     if (i) pjw_byte(out, ',');
-    pjw_cstring(out, lc->name);
+    pjw_raw(out, lc->json_name->str, lc->json_name->len);
     pjw_byte(out, ':');
     if (v.kind == PV_STRING) pjw_string(out, v.u.s, v.len);
     else pjw_lit(out, "null");
@@ -67,12 +67,12 @@ static void write_transitions(GString *out, const PVMState *st) {
     const PLifecycleCode *lc = &m->lifecycles[t->lifecycle];
     if (i) pjw_byte(out, ',');
     pjw_lit(out, "{\"lifecycle\":");
-    pjw_cstring(out, lc->name);
+    pjw_raw(out, lc->json_name->str, lc->json_name->len);
     pjw_lit(out, ",\"from\":");
-    if (t->from >= 0) pjw_cstring(out, lc->stages[t->from]);
+    if (t->from >= 0) pjw_raw(out, lc->json_stages[t->from]->str, lc->json_stages[t->from]->len);
     else pjw_lit(out, "null");
     pjw_lit(out, ",\"to\":");
-    pjw_cstring(out, lc->stages[t->to]);
+    pjw_raw(out, lc->json_stages[t->to]->str, lc->json_stages[t->to]->len);
     pjw_lit(out, ",\"at\":");
     pjw_time(out, t->at_us);
     pjw_byte(out, '}');
