@@ -687,12 +687,21 @@ typedef struct LoopPart {
   uint32_t lo, acc, aux, v, h;
   int dset;
   uint32_t slot;       /* fused: the global slot of the result */
-  bool window_checked; /* fused: a guard before this part has tested its window */
 } LoopPart;
 
 static bool part_decays(const LoopPart *p) {
   PRecordType *rt = query_record(p->q);
   return p->decay && rt && rt->at_field >= 0;
+}
+
+/* The length of a part's `within D` window when D is a literal and the
+ * element has its `at` (the part's own test can then be replaced by a
+ * guard), else -1. */
+static int64_t fixed_window(LoopPart *p) {
+  PRecordType *rt = query_record(p->q);
+  if (p->q->window != PWIN_WITHIN || !rt || rt->at_field < 0) return -1;
+  const PExpr *d = p->q->window_expr;
+  return d && d->kind == PE_DURATION && d->ival >= 0 ? d->ival : -1;
 }
 
 /* Before the loop: registers, the window's bound, the accumulators. */
@@ -728,7 +737,8 @@ static void part_body(PGen *g, LoopPart *p, uint32_t elem, uint32_t head, uint32
   g->local_reg[q->elem_local] = (int)elem;
   if (p->agg_expr && p->agg_expr->agg == PAGG_EXISTS && g->skips)
     emit_skip(g, OP_JMPT, (uint16_t)p->acc, head); /* found already */
-  cg_query_filters(g, q, rt, elem, p->lo, head, p->window_checked);
+  /* In a fused pass a guard before the part has tested a fixed window. */
+  cg_query_filters(g, q, rt, elem, p->lo, head, g->skips && fixed_window(p) >= 0);
   if (!p->agg_expr) {
     emit_trace(g, elem, PTRACE_EVENT, rt ? (uint32_t)rt->index : 0);
     if (part_decays(p)) {
@@ -1101,16 +1111,6 @@ static bool fused_reads_field(GPtrArray *parts, PRecordType *rt, uint32_t k) {
   return false;
 }
 
-/* The length of a part's `within D` window when D is a literal and the
- * element has its `at` (the part's own test can then be replaced by a
- * guard), else -1. */
-static int64_t fixed_window(LoopPart *p) {
-  PRecordType *rt = query_record(p->q);
-  if (p->q->window != PWIN_WITHIN || !rt || rt->at_field < 0) return -1;
-  const PExpr *d = p->q->window_expr;
-  return d && d->kind == PE_DURATION && d->ival >= 0 ? d->ival : -1;
-}
-
 static gint compare_windows(gconstpointer a, gconstpointer b) {
   int64_t wa = fixed_window(*(LoopPart *const *)a), wb = fixed_window(*(LoopPart *const *)b);
   return wa > wb ? -1 : wa < wb; /* longest first */
@@ -1184,13 +1184,13 @@ static void cg_fused_block(PGen *g, GPtrArray *parts) {
     g->loc = p->q->loc;
     int64_t w = fixed_window(p);
     if (w >= 0 && w != guarded) {
-      /* Older than this window: older than every window after it too. */
-      uint32_t at = elem_field(g, rl + 2, rt->at_field, 0);
+      /* Older than this window: older than every window after it too.
+       * `at` is in the cache: fused_reads_field() counts it for a window. */
+      uint32_t at = (uint32_t)g->field_cache[rt->at_field];
       emit(g, OP_JLTI, (uint16_t)at, (uint16_t)p->lo, 0);
       emit_jump_back(g, OP_JMP, 0, head);
       guarded = w;
     }
-    p->window_checked = w >= 0;
     GArray *skips = g_array_new(FALSE, FALSE, sizeof(uint32_t));
     g->skips = skips;
     part_body(g, p, rl + 2, head, NULL);

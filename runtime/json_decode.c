@@ -61,7 +61,7 @@ size_t pdec_utf8_check(const char *s, size_t len) {
 
 static bool is_plain_name(const char *s, size_t len);
 
-
+/* The fast path's `"name":` pattern of a field (json_decode_impl.h). */
 static void key_pattern(PdecKeyPattern *kp, const char *name, size_t len) {
   memset(kp, 0, sizeof *kp);
   if (len + 3 > 16 || !is_plain_name(name, len)) return;
@@ -174,19 +174,6 @@ static int match_expected(const PDecodePlan *plan, const char *p, const char *en
   if ((size_t)(end - p) < (size_t)f->name_len + 2 || p[1 + f->name_len] != '"' ||
       !bytes_equal(p + 1, f->name, f->name_len))
     return -1;
-  return (int)(*hint)++;
-}
-
-/* The quickest case: the text at p is `"name":` of the field expected
- * next, compared as two masked words (16 bytes must be readable). Returns
- * the field and its pattern's length in *len, or -1. */
-static int match_expected_colon(const PDecodePlan *plan, const char *p, const char *end, uint32_t *hint,
-                                uint32_t *len) {
-  const PdecLookup *lk = plan->lookup;
-  if (!lk || *hint >= plan->n_fields || end - p < 16) return -1;
-  const PdecKeyPattern *kp = &lk->patterns[*hint];
-  if (!pdec_key_pattern_at(kp, p)) return -1;
-  *len = kp->len;
   return (int)(*hint)++;
 }
 
@@ -831,14 +818,6 @@ static bool decode_instant(Dec *d, PDecodeKind k, bool pii, PValue *out) {
   const char *tok = d->p;
   int64_t us = 0;
   bool ok;
-  /* The usual "YYYY-MM-DDTHH:MM:SSZ": when ptime_parse accepts those 20
-   * bytes they are digits and separators, so the string needs no scan. */
-  if (k == PDT_TIME && d->end - d->p >= 22 && d->p[21] == '"' && d->p[0] == '"' &&
-      ptime_parse_utc20(d->p + 1, &us)) {
-    d->p += 22;
-    *out = pv_time(us);
-    return true;
-  }
   if (peek(d) == '"') {
     const char *s;
     size_t len;
@@ -1040,16 +1019,9 @@ static bool decode_object(Dec *d, const PDecodePlan *plan, PValue *fields, bool 
     return true;
   }
   for (;;) {
-    /* Compact JSON first: the expected `"key":` right here. */
-    uint32_t pattern_len;
-    int idx = match_expected_colon(plan, d->p, d->end, &hint, &pattern_len);
-    if (idx >= 0) {
-      d->p += pattern_len;
-      goto value;
-    }
     skip_ws(d);
     if (peek(d) != '"') return fail_syntax(d, d->p, "expected a string key");
-    idx = match_expected(plan, d->p, d->end, &hint);
+    int idx = match_expected(plan, d->p, d->end, &hint);
     if (idx >= 0) {
       d->p += plan->fields[idx].name_len + 2;
     } else {
@@ -1061,7 +1033,6 @@ static bool decode_object(Dec *d, const PDecodePlan *plan, PValue *fields, bool 
     skip_ws(d);
     if (peek(d) != ':') return fail_syntax(d, d->p, "expected ':'");
     d->p++;
-  value:
     skip_ws(d);
     const char *vstart = d->p;
     if (skip_field(d, plan, idx, top)) {

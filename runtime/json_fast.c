@@ -185,15 +185,9 @@ static const char *read_number(const char *p, const char *end, PValue *out) {
   return q;
 }
 
-/* A time or duration as text (numbers of seconds are the general
- * decoder's). The usual UTC form is parsed in place. */
-static const char *read_instant(const char *p, const char *end, PDecodeKind kind, PValue *out) {
+/* The instant's text in general (ptime_parse / pduration_parse). */
+static const char *read_instant_text(const char *p, const char *end, PDecodeKind kind, PValue *out) {
   int64_t us;
-  if (kind == PDT_TIME && end - p >= 22 && p[0] == '"' && p[21] == '"' &&
-      ptime_parse_utc20(p + 1, &us)) {
-    *out = pv_time(us);
-    return p + 22;
-  }
   if (*p != '"') return NULL;
   const char *q = string_end(p, end);
   if (!q) return NULL;
@@ -202,6 +196,18 @@ static const char *read_instant(const char *p, const char *end, PDecodeKind kind
   if (!ok) return NULL;
   *out = kind == PDT_TIME ? pv_time(us) : pv_duration(us);
   return q + 1;
+}
+
+/* A time or duration as text (numbers of seconds are the general
+ * decoder's). The usual UTC form is parsed in place, inline: one per
+ * event. */
+static inline const char *read_instant(const char *p, const char *end, PDecodeKind kind, PValue *out) {
+  int64_t us;
+  if (kind == PDT_TIME && end - p >= 22 && p[0] == '"' && p[21] == '"' && ptime_parse_utc20(p + 1, &us)) {
+    *out = pv_time(us);
+    return p + 22;
+  }
+  return read_instant_text(p, end, kind, out);
 }
 
 static const char *read_value(Fast *f, const PDecodeType *t, const char *p, PValue *out);
@@ -240,14 +246,7 @@ static bool fill_missing(const PDecodePlan *plan, PValue *fields, uint64_t todo)
  * call. */
 static inline const char *read_field(Fast *f, const PDecodeType *t, const char *p, PValue *out) {
   if (t->kind == PDT_STRING) return read_string(p, f->end, out);
-  if (t->kind == PDT_TIME) {
-    int64_t us;
-    if (f->end - p >= 22 && p[0] == '"' && p[21] == '"' && ptime_parse_utc20(p + 1, &us)) {
-      *out = pv_time(us);
-      return p + 22;
-    }
-    return read_instant(p, f->end, PDT_TIME, out);
-  }
+  if (t->kind == PDT_TIME) return read_instant(p, f->end, PDT_TIME, out);
   return read_value(f, t, p, out);
 }
 
