@@ -123,11 +123,8 @@ static int show_status(PrunDb *d) {
   gint64 n[G_N_ELEMENTS(sql)];
   for (gsize i = 0; i < G_N_ELEMENTS(sql); i++)
     if ((n[i] = count_of(d, sql[i], &error)) < 0) goto fail;
-  sqlite3_stmt *st = prun_prepare(d, "SELECT min(next_wake) FROM profile WHERE next_wake IS NOT NULL", &error);
-  if (!st) goto fail;
-  gboolean has_next = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL;
-  if (has_next) next = sqlite3_column_int64(st, 0);
-  sqlite3_reset(st);
+  gboolean has_next;
+  if (!prun_db_next_wake(d, &next, &has_next, &error)) goto fail;
 
   printf("%-12s%s (schema %d)\n", "database:", d->path, PRUN_SCHEMA_VERSION);
   if (hash)
@@ -142,7 +139,7 @@ static int show_status(PrunDb *d) {
   printf("%-12s%" G_GINT64_FORMAT " actions (%" G_GINT64_FORMAT " delivered, %" G_GINT64_FORMAT
          " pending, %" G_GINT64_FORMAT " failing)\n",
          "outbox:", n[3], n[4], n[5], n[6]);
-  st = prun_prepare(d,
+  sqlite3_stmt *st = prun_prepare(d,
                     "SELECT last_error, attempts FROM outbox WHERE delivered_at IS NULL AND last_error IS NOT NULL"
                     " ORDER BY seq LIMIT 1",
                     &error);
@@ -290,23 +287,20 @@ static gboolean advance_now(PrunRunner *r, GError **error) {
   return prun_runner_set_now(r, persona_time_now(), &clamped, &last, error);
 }
 
-/* How long to sleep: until the earliest next_wake, the next delivery
- * retry, or the next look at the input files, whichever comes first. */
-static int sleep_ms(PrunRunner *r, gint poll_ms, GError **error, gboolean *ok) {
-  *ok = TRUE;
+/* How long to sleep (*ms): until the earliest next_wake, the next
+ * delivery retry, or the next look at the input files, whichever comes
+ * first. */
+static gboolean sleep_ms(PrunRunner *r, gint poll_ms, int *ms, GError **error) {
   gint64 wall = persona_time_now();
   gint64 wait = 60 * G_USEC_PER_SEC; /* look again at least once a minute */
   gint64 next;
-  g_autoptr(GError) local = NULL;
-  if (prun_runner_next_wake(r, &next, &local)) wait = MIN(wait, MAX(next - wall, 0));
-  if (local) {
-    g_propagate_error(error, g_steal_pointer(&local));
-    *ok = FALSE;
-    return 0;
-  }
+  gboolean found;
+  if (!prun_db_next_wake(r->db, &next, &found, error)) return FALSE;
+  if (found) wait = MIN(wait, MAX(next - wall, 0));
   if (r->retry_at > 0) wait = MIN(wait, MAX(r->retry_at - wall, 0));
   if (prun_inputs_has_files(r->inputs)) wait = MIN(wait, (gint64)poll_ms * 1000);
-  return (int)((wait + 999) / 1000);
+  *ms = (int)((wait + 999) / 1000);
+  return TRUE;
 }
 
 static gboolean run_watch(PrunRunner *r, gint poll_ms, GError **error) {
@@ -320,9 +314,8 @@ static gboolean run_watch(PrunRunner *r, gint poll_ms, GError **error) {
     if (!drain(r, &did_any, error)) return FALSE;
     dirty |= did_any;
     if (stop_requested) break;
-    gboolean ok;
-    int ms = sleep_ms(r, poll_ms, error, &ok);
-    if (!ok) return FALSE;
+    int ms;
+    if (!sleep_ms(r, poll_ms, &ms, error)) return FALSE;
     if (ms > 0 && dirty) {
       /* Idle: a good moment to move the WAL into the database. */
       sqlite3_wal_checkpoint_v2(r->db->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);

@@ -72,7 +72,6 @@ typedef struct PrunDb {
   char *path;
   int lock_fd; /* -1 when opened read-only */
   GHashTable *stmts; /* SQL text (static, by address) -> prepared statement */
-  gboolean created; /* the file was new and got the schema */
 } PrunDb;
 
 /* Opens (creating when missing) the database for a runner: takes the lock
@@ -90,6 +89,10 @@ gboolean prun_exec(PrunDb *d, const char *sql, GError **error);
 /* Sets *error from the connection's last error, with `what` as context;
  * damage (SQLITE_CORRUPT, SQLITE_NOTADB) becomes PRUN_ERROR_DAMAGED. */
 gboolean prun_db_fail(PrunDb *d, int rc, const char *what, GError **error);
+/* Steps a statement that returns no rows and resets it: TRUE when it is
+ * done, else prun_db_fail() with `what`. sqlite3_changes() still tells
+ * what it did. */
+gboolean prun_step_done(PrunDb *d, sqlite3_stmt *st, const char *what, GError **error);
 /* A prepared statement, cached on the connection (sqlite3 keeps it). */
 sqlite3_stmt *prun_prepare(PrunDb *d, const char *sql, GError **error);
 
@@ -154,7 +157,7 @@ typedef struct PrunSink {
   PrunSinkKind kind;
   char *arg; /* file, command or directory */
   int fd;    /* jsonl: the open file */
-  guint timeout_s; /* exec: a batch taking longer fails */
+  guint timeout_s; /* exec: a batch taking longer fails (the caller sets it: --sink-timeout) */
 } PrunSink;
 
 /* "stdout", "none", "jsonl:FILE", "exec:COMMAND", "dir:DIR". */
@@ -169,7 +172,6 @@ gboolean prun_sink_deliver(PrunSink *s, gint64 batch, const GString *lines, guin
  * temporary file DIR/.batch-N.jsonl.tmp; publish renames it to
  * DIR/batch-N.jsonl and syncs DIR, and does nothing when the temporary
  * file is gone (it was published before a crash). */
-char *prun_sink_dir_name(const PrunSink *s, gint64 batch, gboolean tmp);
 gboolean prun_sink_dir_stage(PrunSink *s, gint64 batch, const GString *lines, GError **error);
 gboolean prun_sink_dir_publish(PrunSink *s, gint64 batch, GError **error);
 
@@ -182,7 +184,7 @@ typedef enum {
 } PrunMigrate;
 
 typedef struct PrunStats {
-  guint64 ingested, evaluated, failed, actions, conflicts, input_errors;
+  guint64 ingested, evaluated, failed, actions, input_errors;
   guint64 delivered, batches;
 } PrunStats;
 
@@ -219,8 +221,9 @@ gboolean prun_runner_retry_errors(PrunRunner *r, guint64 *n, GError **error);
 /* One batch in one transaction. *did_work is FALSE when there was neither
  * input nor a due profile. */
 gboolean prun_runner_batch(PrunRunner *r, gboolean *did_work, GError **error);
-/* The earliest next_wake; FALSE when no profile waits. */
-gboolean prun_runner_next_wake(PrunRunner *r, gint64 *at, GError **error);
+/* The earliest next_wake in *at, when *found (some profile waits); FALSE
+ * only for a database error. */
+gboolean prun_db_next_wake(PrunDb *d, gint64 *at, gboolean *found, GError **error);
 /* Delivers pending actions in seq order until none is left or the sink
  * fails (then r->sink_error says why, and FALSE is NOT returned: only
  * database errors return FALSE). */

@@ -82,10 +82,7 @@ static gboolean record_error(PrunRunner *r, const char *kind, const char *profil
   sqlite3_bind_int64(st, 5, g_get_real_time());
   sqlite3_bind_text(st, 6, r->model_hash, -1, SQLITE_STATIC);
   sqlite3_bind_text(st, 7, message, -1, SQLITE_STATIC);
-  int rc = sqlite3_step(st);
-  sqlite3_reset(st);
-  if (rc != SQLITE_DONE) return prun_db_fail(r->db, rc, "cannot record an error", error);
-  return TRUE;
+  return prun_step_done(r->db, st, "cannot record an error", error);
 }
 
 /* ---- ingesting ------------------------------------------------------------------- */
@@ -136,10 +133,7 @@ static gboolean ingest_line(gpointer user, const char *source, guint64 line_no, 
   sqlite3_bind_text(st, 2, line, (int)len, SQLITE_STATIC);
   sqlite3_bind_int64(st, 3, r->now);
   sqlite3_bind_int64(st, 4, g_get_real_time());
-  int rc = sqlite3_step(st);
-  sqlite3_reset(st);
-  if (rc != SQLITE_DONE) return prun_db_fail(r->db, rc, "cannot store a profile", error);
-  return TRUE;
+  return prun_step_done(r->db, st, "cannot store a profile", error);
 }
 
 /* ---- the due profiles --------------------------------------------------------------- */
@@ -259,14 +253,10 @@ static gboolean insert_action(PrunRunner *r, const char *profile_key, const Pers
   sqlite3_bind_int64(st, 3, a->at_us);
   sqlite3_bind_int64(st, 4, eval_at);
   sqlite3_bind_text(st, 5, r->payload->str, (int)r->payload->len, SQLITE_STATIC);
-  int rc = sqlite3_step(st);
-  sqlite3_reset(st);
-  if (rc != SQLITE_DONE) return prun_db_fail(r->db, rc, "cannot write the outbox", error);
+  if (!prun_step_done(r->db, st, "cannot write the outbox", error)) return FALSE;
   if (sqlite3_changes(r->db->db) == 0) {
     /* Cannot happen while states are stored with their actions: an action
-     * comes out of exactly one evaluation. Counted and said, never
-     * silently. */
-    r->stats.conflicts++;
+     * comes out of exactly one evaluation. Said, never silent. */
     pcli_error("warning: action %s is already in the outbox; not added again", r->key->str);
   } else {
     r->stats.actions++;
@@ -280,8 +270,8 @@ static const char update_ok_sql[] =
     "UPDATE profile SET doc = ?2, pending = ?3, pending_at = ?4, state = ?5, model_hash = ?6, wake = ?7,"
     " next_wake = ?8, last_eval = ?9, failed = 0, evals = evals + 1, updated_at = ?10 WHERE id = ?1";
 static const char update_failed_sql[] =
-    "UPDATE profile SET doc = ?2, pending = ?3, pending_at = ?4, next_wake = ?5, last_eval = ?6, failed = 1,"
-    " evals = evals + 1, updated_at = ?7 WHERE id = ?1";
+    "UPDATE profile SET doc = ?2, pending = ?3, pending_at = ?4, next_wake = ?4, last_eval = ?5, failed = 1,"
+    " evals = evals + 1, updated_at = ?6 WHERE id = ?1";
 
 static void bind_opt_int(sqlite3_stmt *st, int i, gboolean has, gint64 v) {
   if (has) sqlite3_bind_int64(st, i, v);
@@ -311,7 +301,6 @@ static gboolean evaluate_one(PrunRunner *r, DueRow *d, GError **error) {
       persona_vm_eval(r->vm, doc, strlen(doc), d->state, d->state ? strlen(d->state) : 0, at, &res);
   gint64 wall = g_get_real_time();
   sqlite3_stmt *st;
-  int rc;
   if (status != PERSONA_EVAL_OK) {
     r->stats.failed++;
     const char *msg = persona_result_error(res);
@@ -323,10 +312,9 @@ static gboolean evaluate_one(PrunRunner *r, DueRow *d, GError **error) {
     sqlite3_bind_int64(st, 1, d->id);
     sqlite3_bind_text(st, 2, doc, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, still_pending ? d->pending : NULL, -1, SQLITE_STATIC);
-    bind_opt_int(st, 4, still_pending, d->pending_at);
-    bind_opt_int(st, 5, still_pending, d->pending_at);
-    sqlite3_bind_int64(st, 6, at);
-    sqlite3_bind_int64(st, 7, wall);
+    bind_opt_int(st, 4, still_pending, d->pending_at); /* due again only for that record */
+    sqlite3_bind_int64(st, 5, at);
+    sqlite3_bind_int64(st, 6, wall);
   } else {
     r->stats.evaluated++;
     guint n = persona_result_n_actions(res);
@@ -355,10 +343,7 @@ static gboolean evaluate_one(PrunRunner *r, DueRow *d, GError **error) {
     sqlite3_bind_int64(st, 9, at);
     sqlite3_bind_int64(st, 10, wall);
   }
-  rc = sqlite3_step(st);
-  sqlite3_reset(st);
-  if (rc != SQLITE_DONE) return prun_db_fail(r->db, rc, "cannot store a profile's state", error);
-  return TRUE;
+  return prun_step_done(r->db, st, "cannot store a profile's state", error);
 }
 
 /* ---- one batch --------------------------------------------------------------------------- */
@@ -393,15 +378,14 @@ fail:
   return FALSE;
 }
 
-gboolean prun_runner_next_wake(PrunRunner *r, gint64 *at, GError **error) {
-  sqlite3_stmt *st = prun_prepare(r->db, "SELECT min(next_wake) FROM profile WHERE next_wake IS NOT NULL", error);
+gboolean prun_db_next_wake(PrunDb *d, gint64 *at, gboolean *found, GError **error) {
+  sqlite3_stmt *st = prun_prepare(d, "SELECT min(next_wake) FROM profile WHERE next_wake IS NOT NULL", error);
   if (!st) return FALSE;
   int rc = sqlite3_step(st);
-  gboolean found = rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL;
-  if (found) *at = sqlite3_column_int64(st, 0);
+  *found = rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL;
+  if (*found) *at = sqlite3_column_int64(st, 0);
   sqlite3_reset(st);
-  if (rc != SQLITE_ROW) return prun_db_fail(r->db, rc, "cannot read the next wake-up", error);
-  return found;
+  return rc == SQLITE_ROW || prun_db_fail(d, rc, "cannot read the next wake-up", error);
 }
 
 gboolean prun_runner_retry_errors(PrunRunner *r, guint64 *n, GError **error) {
@@ -412,9 +396,7 @@ gboolean prun_runner_retry_errors(PrunRunner *r, guint64 *n, GError **error) {
                                   error);
   if (!st) return FALSE;
   sqlite3_bind_int64(st, 1, r->now);
-  int rc = sqlite3_step(st);
-  sqlite3_reset(st);
-  if (rc != SQLITE_DONE) return prun_db_fail(r->db, rc, "cannot schedule the failed profiles", error);
+  if (!prun_step_done(r->db, st, "cannot schedule the failed profiles", error)) return FALSE;
   *n = (guint64)sqlite3_changes(r->db->db);
   return TRUE;
 }
@@ -541,19 +523,14 @@ static gboolean exit_orphans(PrunRunner *r, const Problem *p, GError **error) {
   sqlite3_bind_int64(st, 4, g_get_real_time());
   sqlite3_bind_text(st, 5, r->model_hash, -1, SQLITE_STATIC);
   sqlite3_bind_text(st, 6, msg, -1, SQLITE_STATIC);
-  int rc = sqlite3_step(st);
-  sqlite3_reset(st);
-  if (rc != SQLITE_DONE) return prun_db_fail(r->db, rc, "cannot record the migration", error);
+  if (!prun_step_done(r->db, st, "cannot record the migration", error)) return FALSE;
   st = prun_prepare(r->db, migrate_exit_sql, error);
   if (!st) return FALSE;
   sqlite3_bind_text(st, 1, p->name, -1, SQLITE_STATIC);
   sqlite3_bind_text(st, 2, p->where, -1, SQLITE_STATIC);
   sqlite3_bind_text(st, 3, ended, -1, SQLITE_STATIC);
   sqlite3_bind_int64(st, 4, g_get_real_time());
-  rc = sqlite3_step(st);
-  sqlite3_reset(st);
-  if (rc != SQLITE_DONE) return prun_db_fail(r->db, rc, "cannot migrate the states", error);
-  return TRUE;
+  return prun_step_done(r->db, st, "cannot migrate the states", error);
 }
 
 static void describe_problems(GString *out, GArray *problems) {
@@ -683,12 +660,7 @@ static gboolean claim_batch(PrunRunner *r, gint64 *batch, gint64 *next_attempt, 
   if (!st) goto fail;
   sqlite3_bind_int64(st, 1, first);
   sqlite3_bind_int64(st, 2, last);
-  rc = sqlite3_step(st);
-  sqlite3_reset(st);
-  if (rc != SQLITE_DONE) {
-    prun_db_fail(r->db, rc, "cannot claim a delivery batch", error);
-    goto fail;
-  }
+  if (!prun_step_done(r->db, st, "cannot claim a delivery batch", error)) goto fail;
   return prun_commit(r->db, error);
 fail:
   prun_rollback(r->db);
@@ -723,12 +695,7 @@ static gboolean finish_batch(PrunRunner *r, gint64 batch, const char *failure, G
   } else {
     sqlite3_bind_int64(st, 2, g_get_real_time());
   }
-  int rc = sqlite3_step(st);
-  sqlite3_reset(st);
-  if (rc != SQLITE_DONE) {
-    prun_db_fail(r->db, rc, "cannot mark a delivery", error);
-    goto fail;
-  }
+  if (!prun_step_done(r->db, st, "cannot mark a delivery", error)) goto fail;
   return prun_commit(r->db, error);
 fail:
   prun_rollback(r->db);

@@ -54,7 +54,7 @@ struct PrunInputs {
   char **paths;
   GPtrArray *sources; /* Source*, in the order they were opened */
   gsize max_line;
-  gboolean has_stdin, has_files;
+  gboolean has_files;
   gboolean stdin_blocks; /* --once: wait for stdin's next line or its end */
   gboolean need_scan;    /* look at the arguments again before reading */
 };
@@ -75,8 +75,7 @@ PrunInputs *prun_inputs_new(const char *const *paths, gsize max_line) {
   in->max_line = max_line;
   in->need_scan = TRUE;
   for (gsize i = 0; paths && paths[i]; i++) {
-    if (strcmp(paths[i], "-") == 0) in->has_stdin = TRUE;
-    else in->has_files = TRUE;
+    if (strcmp(paths[i], "-") != 0) in->has_files = TRUE;
   }
   return in;
 }
@@ -422,10 +421,7 @@ static gboolean write_cursor(Source *s, PrunDb *d, GError **error) {
   sqlite3_bind_int64(st, 6, (gint64)s->prefix_len);
   sqlite3_bind_text(st, 7, s->prefix_hash, -1, SQLITE_STATIC);
   sqlite3_bind_int64(st, 8, g_get_real_time());
-  int rc = sqlite3_step(st);
-  sqlite3_reset(st);
-  if (rc != SQLITE_DONE) return prun_db_fail(d, rc, "cannot write an input cursor", error);
-  return TRUE;
+  return prun_step_done(d, st, "cannot write an input cursor", error);
 }
 
 /* ---- ingesting ---------------------------------------------------------------------- */
@@ -453,7 +449,7 @@ gboolean prun_inputs_ingest(PrunInputs *in, PrunDb *d, guint max_lines, PrunLine
       /* Half-way through the lines of a batch: the transaction holds some
        * upserts and no cursor yet. */
       if (*n == max_lines / 2) prun_crash_point("mid-ingest");
-      if (!fn(user, s->is_stdin ? "-" : s->name, s->line, line, len, too_long, error)) return FALSE;
+      if (!fn(user, s->name, s->line, line, len, too_long, error)) return FALSE; /* stdin's is "-" */
       (*n)++;
     }
   }

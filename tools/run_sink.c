@@ -32,7 +32,6 @@
 gboolean prun_sink_parse(PrunSink *s, const char *spec, GError **error) {
   memset(s, 0, sizeof *s);
   s->fd = -1;
-  s->timeout_s = 30;
   static const struct {
     const char *prefix;
     PrunSinkKind kind;
@@ -157,19 +156,17 @@ static gboolean deliver_jsonl(PrunSink *s, const GString *lines, GError **error)
 
 /* ---- exec: ----------------------------------------------------------------------------- */
 
-/* Writes the batch to the child's stdin, giving up at the deadline. */
-static gboolean feed_child(int fd, const GString *lines, gint64 deadline, const char *cmd, GError **error) {
+/* Writes the batch to the child's stdin: FALSE when it could not all be
+ * written by the deadline (reap_child() then says so). */
+static gboolean feed_child(int fd, const GString *lines, gint64 deadline) {
   gsize done = 0;
   fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
   while (done < lines->len) {
     gint64 left = deadline - g_get_monotonic_time();
-    if (left <= 0) {
-      g_set_error(error, PRUN_ERROR, PRUN_ERROR_SINK, "exec: '%s' did not read its input in time", cmd);
-      return FALSE;
-    }
+    if (left <= 0) return FALSE;
     struct pollfd p = {.fd = fd, .events = POLLOUT};
     int r = poll(&p, 1, (int)MIN(left / 1000 + 1, 1000));
-    if (r < 0 && errno != EINTR) break;
+    if (r < 0 && errno != EINTR) return FALSE; /* not fed: never a delivery */
     if (r <= 0) continue;
     ssize_t k = write(fd, lines->str + done, lines->len - done);
     if (k < 0) {
@@ -253,16 +250,14 @@ static gboolean deliver_exec(PrunSink *s, gint64 batch, const GString *lines, gu
   setpgid(pid, pid); /* also here: whichever runs first */
   close(fds[0]);
   gint64 deadline = g_get_monotonic_time() + (gint64)s->timeout_s * G_USEC_PER_SEC;
-  g_autoptr(GError) feed_error = NULL;
-  gboolean fed = feed_child(fds[1], lines, deadline, s->arg, &feed_error);
+  gboolean fed = feed_child(fds[1], lines, deadline);
   close(fds[1]);
-  if (!reap_child(pid, deadline, s->timeout_s, s->arg, fed, error)) return FALSE;
-  return TRUE;
+  return reap_child(pid, deadline, s->timeout_s, s->arg, fed, error);
 }
 
 /* ---- dir: ---------------------------------------------------------------------------------- */
 
-char *prun_sink_dir_name(const PrunSink *s, gint64 batch, gboolean tmp) {
+static char *dir_name(const PrunSink *s, gint64 batch, gboolean tmp) {
   return g_strdup_printf(tmp ? "%s/.batch-%020" G_GINT64_FORMAT ".jsonl.tmp" : "%s/batch-%020" G_GINT64_FORMAT ".jsonl",
                          s->arg, batch);
 }
@@ -279,7 +274,7 @@ static gboolean sync_dir(const char *dir, GError **error) {
 }
 
 gboolean prun_sink_dir_stage(PrunSink *s, gint64 batch, const GString *lines, GError **error) {
-  g_autofree char *tmp = prun_sink_dir_name(s, batch, TRUE);
+  g_autofree char *tmp = dir_name(s, batch, TRUE);
   int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
   if (fd < 0) {
     g_set_error(error, PRUN_ERROR, PRUN_ERROR_SINK, "cannot create '%s': %s", tmp, g_strerror(errno));
@@ -296,8 +291,8 @@ gboolean prun_sink_dir_stage(PrunSink *s, gint64 batch, const GString *lines, GE
 }
 
 gboolean prun_sink_dir_publish(PrunSink *s, gint64 batch, GError **error) {
-  g_autofree char *tmp = prun_sink_dir_name(s, batch, TRUE);
-  g_autofree char *final = prun_sink_dir_name(s, batch, FALSE);
+  g_autofree char *tmp = dir_name(s, batch, TRUE);
+  g_autofree char *final = dir_name(s, batch, FALSE);
   if (rename(tmp, final) != 0) {
     /* No temporary file: it was renamed before a crash (only persona
      * touches dot files), and the batch is published already. */

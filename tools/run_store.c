@@ -90,6 +90,12 @@ void prun_format_time(gint64 us, char *buf) {
 
 /* ---- errors --------------------------------------------------------------------- */
 
+gboolean prun_step_done(PrunDb *d, sqlite3_stmt *st, const char *what, GError **error) {
+  int rc = sqlite3_step(st);
+  sqlite3_reset(st);
+  return rc == SQLITE_DONE || prun_db_fail(d, rc, what, error);
+}
+
 gboolean prun_db_fail(PrunDb *d, int rc, const char *what, GError **error) {
   int primary = rc & 0xff;
   const char *msg = d->db ? sqlite3_errmsg(d->db) : sqlite3_errstr(rc);
@@ -164,10 +170,7 @@ gboolean prun_meta_set_int(PrunDb *d, const char *key, gint64 value, GError **er
   if (!st) return FALSE;
   sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
   sqlite3_bind_int64(st, 2, value);
-  int rc = sqlite3_step(st);
-  sqlite3_reset(st);
-  if (rc != SQLITE_DONE) return prun_db_fail(d, rc, "cannot write meta", error);
-  return TRUE;
+  return prun_step_done(d, st, "cannot write meta", error);
 }
 
 gboolean prun_meta_get_text(PrunDb *d, const char *key, char **value, GError **error) {
@@ -188,10 +191,7 @@ gboolean prun_meta_set_text(PrunDb *d, const char *key, const char *value, GErro
   if (!st) return FALSE;
   sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
   sqlite3_bind_text(st, 2, value, -1, SQLITE_TRANSIENT);
-  int rc = sqlite3_step(st);
-  sqlite3_reset(st);
-  if (rc != SQLITE_DONE) return prun_db_fail(d, rc, "cannot write meta", error);
-  return TRUE;
+  return prun_step_done(d, st, "cannot write meta", error);
 }
 
 /* ---- the schema ------------------------------------------------------------------- */
@@ -302,7 +302,6 @@ static gboolean create_schema(PrunDb *d, GError **error) {
     if (!prun_exec(d, schema_v1, error) || !prun_exec(d, pragmas, error)) goto fail;
     if (!prun_meta_set_text(d, "created_by", "persona " PERSONA_VERSION, error)) goto fail;
     if (!prun_meta_set_int(d, "created_at", g_get_real_time(), error)) goto fail;
-    d->created = TRUE;
   }
   return prun_commit(d, error);
 fail:
@@ -447,11 +446,16 @@ static gboolean open_connection(PrunDb *d, int flags, GError **error) {
   return TRUE;
 }
 
-gboolean prun_db_open(PrunDb *d, const char *path, PrunDurability durability, GError **error) {
+/* A closed PrunDb for `path`, ready for prun_db_close() whatever follows. */
+static void db_init(PrunDb *d, const char *path) {
   memset(d, 0, sizeof *d);
   d->lock_fd = -1;
   d->path = g_strdup(path);
   d->stmts = g_hash_table_new(g_direct_hash, g_direct_equal);
+}
+
+gboolean prun_db_open(PrunDb *d, const char *path, PrunDurability durability, GError **error) {
+  db_init(d, path);
   if (!take_lock(d, error)) return FALSE;
   gboolean exists;
   if (!check_header(path, &exists, error)) return FALSE;
@@ -469,19 +473,14 @@ gboolean prun_db_open(PrunDb *d, const char *path, PrunDurability durability, GE
 }
 
 gboolean prun_db_open_readonly(PrunDb *d, const char *path, GError **error) {
-  memset(d, 0, sizeof *d);
-  d->lock_fd = -1;
-  d->path = g_strdup(path);
-  d->stmts = g_hash_table_new(g_direct_hash, g_direct_equal);
+  db_init(d, path);
   gboolean exists;
   if (!check_header(path, &exists, error)) return FALSE;
   if (!exists) {
-    g_set_error(error, PRUN_ERROR, PRUN_ERROR_DB, "cannot open '%s': %s", path,
-                g_strerror(access(path, F_OK) == 0 ? EINVAL : ENOENT));
-    if (access(path, F_OK) == 0) {
-      g_clear_error(error);
+    if (access(path, F_OK) == 0)
       g_set_error(error, PRUN_ERROR, PRUN_ERROR_FOREIGN, "'%s' is empty: no runner has used it yet", path);
-    }
+    else
+      g_set_error(error, PRUN_ERROR, PRUN_ERROR_DB, "cannot open '%s': %s", path, g_strerror(ENOENT));
     return FALSE;
   }
   /* Read-write when the file allows it, but querying only: closing the
