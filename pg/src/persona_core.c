@@ -16,6 +16,8 @@
 #include "compiler/diag.h"
 #include "compiler/source.h"
 #include "grammar/parse.h"
+/* And the JSON writer, so an error object is escaped as the CLI's is. */
+#include "runtime/json_write.h"
 
 /* The name a source compiled by persona.compile has in diagnostics and
  * in runtime error places: "source:3:14: error: …". */
@@ -34,8 +36,7 @@ struct PgcModel {
   PersonaModel *model;
   PersonaVM *vm;
   const PersonaResult *result; /* of the last evaluation, or NULL */
-  GString *json;            /* the last result as JSON, built on demand */
-  gboolean json_ready;
+  GString *json;            /* the last result as JSON (pgc_result_json) */
 };
 
 static PgcModel *cache[PGC_CACHE_SIZE];
@@ -235,7 +236,6 @@ PgcModel *pgc_model_get(const void *bytecode, size_t len, char **message) {
 PgcEvalStatus pgc_eval(PgcModel *m, const char *json, size_t len, const char *state, size_t state_len,
                        int64_t now_us) {
   interrupt_flag.fired = FALSE;
-  m->json_ready = FALSE;
   m->last_used = ++cache_clock;
   stats.evaluations++;
   PersonaEvalStatus rc = persona_vm_eval(m->vm, json, len, state, state ? state_len : 0, now_us, &m->result);
@@ -248,44 +248,26 @@ PgcEvalStatus pgc_eval(PgcModel *m, const char *json, size_t len, const char *st
   return PGC_EVAL_RECORD_ERROR;
 }
 
-/* A JSON string literal (RFC 8259 escapes), appended. */
+/* A JSON string, or null. */
 static void append_json_string(GString *out, const char *s) {
-  if (!s) {
-    g_string_append(out, "null");
-    return;
-  }
-  g_string_append_c(out, '"');
-  for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-    switch (*p) {
-    case '"': g_string_append(out, "\\\""); break;
-    case '\\': g_string_append(out, "\\\\"); break;
-    case '\n': g_string_append(out, "\\n"); break;
-    case '\r': g_string_append(out, "\\r"); break;
-    case '\t': g_string_append(out, "\\t"); break;
-    default:
-      if (*p < 0x20) g_string_append_printf(out, "\\u%04x", *p);
-      else g_string_append_c(out, (char)*p);
-    }
-  }
-  g_string_append_c(out, '"');
+  if (s) pjw_cstring(out, s);
+  else pjw_lit(out, "null");
 }
 
+/* Read once per evaluation (as jsonb or as text): built on each call. */
 const char *pgc_result_json(PgcModel *m, size_t *len) {
-  if (!m->json_ready) {
-    g_string_truncate(m->json, 0);
-    const char *error = m->result ? persona_result_error(m->result) : "not evaluated";
-    if (!error) {
-      persona_result_to_json(m->result, m->json);
-    } else {
-      /* The CLI's error object without "line": a row has no line number. */
-      g_string_append(m->json, "{\"id\":");
-      if (m->result) persona_result_id_json(m->result, m->json);
-      else g_string_append(m->json, "null");
-      g_string_append(m->json, ",\"error\":");
-      append_json_string(m->json, error);
-      g_string_append_c(m->json, '}');
-    }
-    m->json_ready = TRUE;
+  g_string_truncate(m->json, 0);
+  const char *error = m->result ? persona_result_error(m->result) : "not evaluated";
+  if (!error) {
+    persona_result_to_json(m->result, m->json);
+  } else {
+    /* The CLI's error object without "line": a row has no line number. */
+    g_string_append(m->json, "{\"id\":");
+    if (m->result) persona_result_id_json(m->result, m->json);
+    else g_string_append(m->json, "null");
+    g_string_append(m->json, ",\"error\":");
+    append_json_string(m->json, error);
+    g_string_append_c(m->json, '}');
   }
   *len = m->json->len;
   return m->json->str;
@@ -311,16 +293,15 @@ char *pgc_model_score_names(PgcModel *m) {
   return g_string_free(names, FALSE);
 }
 
-char *pgc_model_info_json(PgcModel *m, size_t bytecode_len) {
+char *pgc_model_info_json(PgcModel *m) {
   GString *out = g_string_new("{\"name\":");
   append_json_string(out, persona_model_name(m->model));
   g_string_append(out, ",\"version\":");
   append_json_string(out, persona_model_version(m->model));
   g_string_append(out, ",\"source_sha256\":");
   g_autofree char *hash = persona_model_source_hash(m->model);
-  if (hash) append_json_string(out, hash);
-  else g_string_append(out, "null");
-  g_string_append_printf(out, ",\"bytes\":%zu}", bytecode_len);
+  append_json_string(out, hash);
+  g_string_append_printf(out, ",\"bytes\":%zu}", m->len);
   return g_string_free(out, FALSE);
 }
 

@@ -88,7 +88,7 @@ PGC_INTERNAL char *pgc_model_score_names(PgcModel *m);
 
 /* {"name":…,"version":…,"source_sha256":…|null,"bytes":N} as JSON text
  * (g_malloc'ed). */
-PGC_INTERNAL char *pgc_model_info_json(PgcModel *m, size_t bytecode_len);
+PGC_INTERNAL char *pgc_model_info_json(PgcModel *m);
 
 PGC_INTERNAL void pgc_stats(PgcStats *out);
 

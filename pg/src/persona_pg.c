@@ -455,7 +455,7 @@ pgpersona_model_info(PG_FUNCTION_ARGS)
 {
 	CallSite   *site = call_site(fcinfo);
 	PgcModel   *model = site_model(fcinfo, site);
-	char	   *info = pgc_model_info_json(model, VARSIZE_ANY_EXHDR(PG_GETARG_BYTEA_PP(0)));
+	char	   *info = pgc_model_info_json(model);
 	char	   *copy = pstrdup(info);
 
 	pgc_free(info);
