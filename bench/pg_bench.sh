@@ -23,15 +23,12 @@ if [ -z "${PERSONA_PG_BENCH_INSIDE:-}" ]; then
   export PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config
   [ -x "$PG_CONFIG" ] || { echo "pg_bench: PostgreSQL 15 is not installed (pg/run-tests.sh installs it)" >&2; exit 2; }
   command -v pg_virtualenv >/dev/null || { echo "pg_bench: pg_virtualenv (postgresql-common) is missing" >&2; exit 2; }
-  [ -f "$PERSONA_BUILD/CMakeCache.txt" ] || cmake -S "$root" -B "$PERSONA_BUILD" -DCMAKE_BUILD_TYPE=Release >/dev/null
-  cmake --build "$PERSONA_BUILD" -j"$(nproc)" --target persona persona_cli >/dev/null
-  make -C "$root/pg" -s PERSONA_BUILD="$PERSONA_BUILD" clean
-  make -C "$root/pg" -s PERSONA_BUILD="$PERSONA_BUILD"
+  source "$root/pg/lib.sh"
+  pg_build "$PERSONA_BUILD"
   stage=$(mktemp -d -t persona-pg-bench.XXXXXX)
   work=$(mktemp -d -t persona-pg-bench-data.XXXXXX)
   trap 'rm -rf "$stage" "$work"' EXIT
-  make -C "$root/pg" -s PERSONA_BUILD="$PERSONA_BUILD" install DESTDIR="$stage" >/dev/null
-  chmod -R a+rX "$stage"
+  pg_stage "$PERSONA_BUILD" "$stage"
   export PERSONA_PG_BENCH_INSIDE=1 PERSONA_PG_BENCH_WORK=$work
   PGPORT=54339 exec pg_virtualenv -t -v 15 -o extension_destdir="$stage" \
     -o shared_buffers=512MB -o max_parallel_workers_per_gather=2 "$0" "$@"

@@ -30,14 +30,9 @@ bash "$root/scripts/deps.sh" postgresql-$PG_MAJOR postgresql-server-dev-$PG_MAJO
 export PG_CONFIG=/usr/lib/postgresql/$PG_MAJOR/bin/pg_config
 
 # ---- 2. build ---------------------------------------------------------------------
-echo "== pg: libpersona.a and the CLI ($build)"
-if [ ! -f "$build/CMakeCache.txt" ]; then
-  cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
-fi
-cmake --build "$build" -j"$(nproc)" --target persona persona_cli >/dev/null
-echo "== pg: persona.so (PGXS, $($PG_CONFIG --version))"
-make -C "$here" -s PERSONA_BUILD="$build" clean
-make -C "$here" -s PERSONA_BUILD="$build"
+source "$here/lib.sh"
+echo "== pg: libpersona.a and the CLI ($build), then persona.so (PGXS, $($PG_CONFIG --version))"
+pg_build "$build"
 
 # ---- 3. what the shared object exports and calls ----------------------------------
 exported=$(nm -D --defined-only "$here/persona.so" | awk '{print $3}' |
@@ -57,8 +52,7 @@ fi
 # ---- 4. install into a staging directory, test on a throw-away cluster -----------
 stage=$(mktemp -d -t persona-pg.XXXXXX)
 trap 'rm -rf "$stage"' EXIT
-make -C "$here" -s PERSONA_BUILD="$build" install DESTDIR="$stage" >/dev/null
-chmod -R a+rX "$stage" # the server runs as postgres
+pg_stage "$build" "$stage"
 rm -rf "$here/test/results" "$here/test/regression.diffs" "$here/test/regression.out"
 
 echo "== pg: make installcheck on a private PostgreSQL $PG_MAJOR cluster (port $PGPORT)"
