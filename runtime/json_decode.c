@@ -96,6 +96,32 @@ static uint32_t name_hash(const char *s, size_t len) {
 
 static void prepare_type(const PDecodeType *t);
 
+/* What json_fast.c reads per field: its action, its value when absent or
+ * null, and whether it is required. */
+static void prepare_fast_path(const PDecodePlan *plan, PdecLookup *lk) {
+  uint32_t n = plan->n_fields;
+  lk->required = 0;
+  lk->all = n >= 64 ? ~UINT64_C(0) : (UINT64_C(1) << n) - 1;
+  lk->flat = n <= 64;
+  lk->actions = g_new0(uint8_t, n + 1); /* [n]: keys that are no field */
+  lk->absent = g_new(PValue, n ? n : 1);
+  for (uint32_t f = 0; f < n; f++) {
+    const PDecodeField *fd = &plan->fields[f];
+    bool wanted = f < 64 && (lk->wanted >> f & 1);
+    lk->absent[f] = fd->has_default ? fd->default_value : pv_null();
+    if (wanted && !fd->has_default && !fd->optional) lk->required |= UINT64_C(1) << f;
+    if (!wanted)
+      lk->actions[f] = PDEC_ACT_SKIP;
+    else if (fd->type.kind == PDT_STRING)
+      lk->actions[f] = PDEC_ACT_STRING;
+    else if (fd->type.kind == PDT_TIME)
+      lk->actions[f] = PDEC_ACT_TIME;
+    else
+      lk->actions[f] = PDEC_ACT_VALUE;
+    if (wanted && (fd->type.kind == PDT_LIST || fd->type.kind == PDT_RECORD)) lk->flat = false;
+  }
+}
+
 void pdec_plan_prepare(PDecodePlan *plan) {
   g_return_if_fail(plan != NULL);
   if (plan->lookup) return; /* done already (shared or recursive record) */
@@ -126,6 +152,7 @@ void pdec_plan_prepare(PDecodePlan *plan) {
   for (uint32_t f = 0; f < plan->n_fields && f < 64; f++)
     if (plan->fields[f].used || (int)f == plan->key_field || (int)f == plan->at_field)
       lk->wanted |= UINT64_C(1) << f;
+  prepare_fast_path(plan, lk);
   plan->lookup = lk;
   for (uint32_t f = 0; f < plan->n_fields; f++) prepare_type(&plan->fields[f].type);
 }
@@ -140,7 +167,10 @@ static void release_type(const PDecodeType *t);
 
 void pdec_plan_release(PDecodePlan *plan) {
   if (!plan || !plan->lookup) return;
-  g_free(((PdecLookup *)plan->lookup)->patterns);
+  PdecLookup *lk = plan->lookup;
+  g_free(lk->patterns);
+  g_free(lk->actions);
+  g_free(lk->absent);
   g_free(plan->lookup);
   plan->lookup = NULL;
   for (uint32_t f = 0; f < plan->n_fields; f++) release_type(&plan->fields[f].type);

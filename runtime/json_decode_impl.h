@@ -22,13 +22,28 @@ typedef struct {
   uint32_t len; /* 0: the name is too long or needs escaping */
 } PdecKeyPattern;
 
-/* A plan's key lookup: open addressing, linear probing, at most half full. */
+/* What the fast path does with the value of a key: by field, and one
+ * more entry (index n_fields) for a key that is no field. */
+typedef enum {
+  PDEC_ACT_SKIP,   /* not decoded: validated and passed over */
+  PDEC_ACT_STRING, /* decoded, inline */
+  PDEC_ACT_TIME,   /* decoded, inline */
+  PDEC_ACT_VALUE,  /* decoded by read_value */
+} PdecAction;
+
+/* A plan's key lookup (open addressing, linear probing, at most half
+ * full) and what the fast path needs per field. */
 typedef struct {
   uint32_t mask;
   bool plain_names;        /* no name needs escaping in JSON */
+  bool flat;               /* <= 64 fields, and none decoded is a list or a record */
   uint64_t wanted;         /* bit f: field f is decoded (used, key or `at`); plans of <= 64 fields */
+  uint64_t required;       /* bit f: decoded, and absent or null is an error */
+  uint64_t all;            /* bit f for every field (plans of <= 64 fields) */
   uint32_t max_name_len;   /* a longer key is no field: no need to hash it */
   PdecKeyPattern *patterns; /* per field */
+  uint8_t *actions;        /* per field, then PDEC_ACT_SKIP for other keys */
+  PValue *absent;          /* per field: its value when absent or null (default or null) */
   int32_t slots[];         /* field index, or -1 */
 } PdecLookup;
 

@@ -210,6 +210,24 @@ static inline const char *read_instant(const char *p, const char *end, PDecodeKi
   return read_instant_text(p, end, kind, out);
 }
 
+/* A non-null bool, int, number or duration at p (p < end); NULL for any
+ * other type. */
+static const char *read_scalar(const PDecodeType *t, const char *p, const char *end, PValue *out) {
+  switch (t->kind) {
+  case PDT_STRING: return read_string(p, end, out);
+  case PDT_TIME:
+  case PDT_DURATION: return read_instant(p, end, t->kind, out);
+  case PDT_INT: return *p == '-' || is_digit(*p) ? read_int(p, end, out) : NULL;
+  case PDT_NUMBER: return *p == '-' || is_digit(*p) ? read_number(p, end, out) : NULL;
+  case PDT_BOOL:
+    *out = pv_bool(*p == 't');
+    return *p == 't' ? literal(p, end, "true", 4) : literal(p, end, "false", 5);
+  case PDT_LIST:
+  case PDT_RECORD: break;
+  }
+  return NULL;
+}
+
 static const char *read_value(Fast *f, const PDecodeType *t, const char *p, PValue *out);
 
 static bool push(Fast *f, PValue v) {
@@ -225,91 +243,94 @@ static bool push(Fast *f, PValue v) {
   return true;
 }
 
-/* Absent, null and unread fields: the default, null, or (a required field)
- * the general decoder's error. */
-static bool fill_missing(const PDecodePlan *plan, PValue *fields, uint64_t todo) {
-  const PdecLookup *lk = plan->lookup;
-  for (; todo; todo &= todo - 1) {
-    int i = __builtin_ctzll(todo);
-    const PDecodeField *fd = &plan->fields[i];
-    if (fd->has_default)
-      fields[i] = fd->default_value;
-    else if (fd->optional || !(lk->wanted >> i & 1))
-      fields[i] = pv_null();
-    else
-      return false;
-  }
-  return true;
-}
-
-/* A field's value: strings and times, most of every record, without a
- * call. */
-static inline const char *read_field(Fast *f, const PDecodeType *t, const char *p, PValue *out) {
-  if (t->kind == PDT_STRING) return read_string(p, f->end, out);
-  if (t->kind == PDT_TIME) return read_instant(p, f->end, PDT_TIME, out);
-  return read_value(f, t, p, out);
-}
-
-/* The key at p (after whitespace) and its colon; *idx is the field, or -1
- * for a key the plan does not have. */
+/* The key at p (after whitespace) and its colon; *idx is the field, or
+ * n_fields for a key the plan does not have. */
 static inline const char *read_key(const PDecodePlan *plan, const char *p, const char *end,
-                                   uint32_t *hint, int *idx) {
+                                   uint32_t *hint, uint32_t *idx) {
   const PdecLookup *lk = plan->lookup;
   if (*hint < plan->n_fields && end - p >= 16 && pdec_key_pattern_at(&lk->patterns[*hint], p)) {
-    *idx = (int)*hint;
+    *idx = *hint;
     return p + lk->patterns[(*hint)++].len;
   }
   p = skip_ws(p, end);
   if (p >= end || *p != '"') return NULL;
   const char *q = string_end(p, end);
   if (!q) return NULL;
-  *idx = pdec_find_field(plan, p + 1, (size_t)(q - p - 1), hint);
+  int found = pdec_find_field(plan, p + 1, (size_t)(q - p - 1), hint);
+  *idx = found >= 0 ? (uint32_t)found : plan->n_fields;
   p = skip_ws(q + 1, end);
   return p < end && *p == ':' ? p + 1 : NULL;
 }
 
-/* '{' (key ':' value (',' key ':' value)*)? '}' at p into fields[]. The
- * last of duplicate keys wins, and a null replaces an earlier value, as in
- * the general decoder. `key_out`: the top-level object's key field. */
-static const char *read_object(Fast *f, const PDecodePlan *plan, const char *p, PValue *fields,
-                               PValue *key_out) {
+/* The members of the object at p ('{') into fields[]: the last of
+ * duplicate keys wins, and a null takes the field back to absent, as in
+ * the general decoder. A field that ends absent gets its absent value
+ * (default or null), or declines when it is required. `key_out`: the top-level object's key
+ * field, as the general decoder sets it (the last non-null value read).
+ * `flat`: the plan decodes no list or record (nothing recurses), a
+ * constant, so that the loop is inlined into read_list for the elements
+ * of a list. */
+static inline __attribute__((always_inline)) const char *
+read_members(Fast *f, const PDecodePlan *plan, const char *p, PValue *fields, PValue *key_out,
+             bool flat) {
   const PdecLookup *lk = plan->lookup;
   const char *end = f->end;
-  uint32_t n = plan->n_fields, hint = 0;
-  uint64_t seen = 0, nulls = 0;
-  if (!lk || n > 64 || f->depth + 1 > PDEC_MAX_DEPTH) return NULL;
-  f->depth++;
+  uint32_t hint = 0;
+  uint64_t got = 0;
+  uint64_t key_bit = key_out && plan->key_field >= 0 ? UINT64_C(1) << plan->key_field : 0;
   p = skip_ws(p + 1, end);
   if (p < end && *p == '}') {
     p++;
-  } else {
-    for (;;) {
-      int idx;
-      p = read_key(plan, p, end, &hint, &idx);
-      if (!p) return NULL;
-      p = skip_ws(p, end);
-      if (p >= end) return NULL;
-      uint64_t bit = idx >= 0 ? UINT64_C(1) << idx : 0;
-      if (!(lk->wanted & bit)) {
-        p = skip_unread(f, p);
-      } else if (*p == 'n') {
-        p = literal(p, end, "null", 4);
-        seen |= bit;
-        nulls |= bit;
-      } else {
-        p = read_field(f, &plan->fields[idx].type, p, &fields[idx]);
-        seen |= bit;
-        nulls &= ~bit;
-        if (key_out && idx == plan->key_field) *key_out = fields[idx];
-      }
-      bool more;
-      if (!p || !(p = after_item(p, end, '}', &more))) return NULL;
-      if (!more) break;
-      p = skip_ws(p, end);
-    }
+    goto done;
   }
-  uint64_t all = n == 64 ? ~UINT64_C(0) : (UINT64_C(1) << n) - 1;
-  if (!fill_missing(plan, fields, (all & ~seen) | nulls)) return NULL;
+  for (;;) {
+    uint32_t idx;
+    if (!(p = read_key(plan, p, end, &hint, &idx))) return NULL;
+    p = skip_ws(p, end);
+    if (p >= end) return NULL;
+    unsigned act = lk->actions[idx];
+    if (act == PDEC_ACT_SKIP) {
+      p = skip_unread(f, p);
+    } else if (*p == 'n') {
+      p = literal(p, end, "null", 4);
+      got &= ~(UINT64_C(1) << idx);
+    } else {
+      if (act == PDEC_ACT_STRING)
+        p = read_string(p, end, &fields[idx]);
+      else if (act == PDEC_ACT_TIME)
+        p = read_instant(p, end, PDT_TIME, &fields[idx]);
+      else if (flat)
+        p = read_scalar(&plan->fields[idx].type, p, end, &fields[idx]);
+      else
+        p = read_value(f, &plan->fields[idx].type, p, &fields[idx]);
+      uint64_t bit = UINT64_C(1) << idx;
+      got |= bit;
+      if (G_UNLIKELY(bit & key_bit) && p) *key_out = fields[idx];
+    }
+    bool more;
+    if (!p || !(p = after_item(p, end, '}', &more))) return NULL;
+    if (!more) break;
+    p = skip_ws(p, end);
+  }
+done:
+  if (lk->required & ~got) return NULL;
+  for (uint64_t todo = lk->all & ~got; todo; todo &= todo - 1) {
+    int i = __builtin_ctzll(todo);
+    fields[i] = lk->absent[i];
+  }
+  return p;
+}
+
+/* A plan the fast path can read: prepared, at most 64 fields. */
+static inline bool plan_fits(const PDecodePlan *plan) {
+  return plan->lookup && plan->n_fields <= 64;
+}
+
+static const char *read_object(Fast *f, const PDecodePlan *plan, const char *p, PValue *fields,
+                               PValue *key_out) {
+  if (!plan_fits(plan) || f->depth + 1 > PDEC_MAX_DEPTH) return NULL;
+  f->depth++;
+  p = read_members(f, plan, p, fields, key_out, false);
   f->depth--;
   return p;
 }
@@ -330,21 +351,36 @@ static bool in_future(const Fast *f, const PDecodePlan *plan, PValue rec) {
   return at.kind == PV_TIME && at.u.i > f->now_us;
 }
 
+/* One element of a list at p (p < end) into *v: a record of a flat plan
+ * (see read_members) inline, anything else through read_value. */
+static inline const char *read_element(Fast *f, const PDecodeType *elem, const PDecodePlan *flat,
+                                       const char *p, PValue *v) {
+  if (!flat) return read_value(f, elem, p, v);
+  if (*p != '{') return NULL;
+  PValue *fields = pa_alloc(f->arena, (flat->n_fields ? flat->n_fields : 1) * sizeof(PValue));
+  if (!fields) return NULL;
+  *v = pv_record(fields, flat->n_fields);
+  return read_members(f, flat, p, fields, NULL, true);
+}
+
 static const char *read_list(Fast *f, const PDecodeType *t, const char *p, PValue *out) {
   const char *end = f->end;
-  if (*p != '[' || f->depth + 1 > PDEC_MAX_DEPTH) return NULL;
-  f->depth++;
+  const PDecodePlan *rec = t->elem->kind == PDT_RECORD ? t->elem->record : NULL;
+  const PdecLookup *rlk = rec ? rec->lookup : NULL;
+  const PDecodePlan *flat = rlk && rlk->flat ? rec : NULL;
+  /* A flat record opens its object here, so the list and it count as two. */
+  int opened = flat ? 2 : 1;
+  if (*p != '[' || f->depth + opened > PDEC_MAX_DEPTH) return NULL;
+  f->depth += opened;
   uint32_t base = f->top, count = 0;
   p = skip_ws(p + 1, end);
   if (p < end && *p == ']') {
     p++;
   } else {
-    const PDecodePlan *rec = t->elem->kind == PDT_RECORD ? t->elem->record : NULL;
     for (;;) {
       PValue v;
       if (count++ >= PDEC_MAX_LIST || p >= end) return NULL;
-      p = rec ? read_record(f, rec, p, &v) : read_value(f, t->elem, p, &v);
-      if (!p) return NULL;
+      if (!(p = read_element(f, t->elem, flat, p, &v))) return NULL;
       if (!(rec && in_future(f, rec, v)) && !push(f, v)) return NULL;
       bool more;
       if (!(p = after_item(p, end, ']', &more))) return NULL;
@@ -360,27 +396,16 @@ static const char *read_list(Fast *f, const PDecodeType *t, const char *p, PValu
     memcpy(items, f->stack + base, (size_t)kept * sizeof(PValue));
   }
   f->top = base;
-  f->depth--;
+  f->depth -= opened;
   *out = pv_list(items, kept);
   return p;
 }
 
 /* A non-null value of type t at p (p < end). */
 static const char *read_value(Fast *f, const PDecodeType *t, const char *p, PValue *out) {
-  const char *end = f->end;
-  switch (t->kind) {
-  case PDT_STRING: return read_string(p, end, out);
-  case PDT_TIME:
-  case PDT_DURATION: return read_instant(p, end, t->kind, out);
-  case PDT_INT: return *p == '-' || is_digit(*p) ? read_int(p, end, out) : NULL;
-  case PDT_NUMBER: return *p == '-' || is_digit(*p) ? read_number(p, end, out) : NULL;
-  case PDT_BOOL:
-    *out = pv_bool(*p == 't');
-    return *p == 't' ? literal(p, end, "true", 4) : literal(p, end, "false", 5);
-  case PDT_LIST: return read_list(f, t, p, out);
-  case PDT_RECORD: return read_record(f, t->record, p, out);
-  }
-  return NULL;
+  if (t->kind == PDT_LIST) return read_list(f, t, p, out);
+  if (t->kind == PDT_RECORD) return read_record(f, t->record, p, out);
+  return read_scalar(t, p, f->end, out);
 }
 
 bool pdec_decode_fast(const PDecodePlan *plan, const char *json, size_t len, int64_t now_us,

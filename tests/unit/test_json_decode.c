@@ -803,6 +803,20 @@ static void test_fast_path(void) {
   assert_fast("{\"tags\": [\"a\", \"b\"], \"id\": \"p2\", \"events\": [{\"at\": "
               "\"2026-01-28T10:00:00+08:00\", \"type\": \"v\"}], \"score\": 0.1 }\n", true);
   assert_fast(" { \"id\" : \"p3\" , \"id\" : \"p4\", \"industry\": \"x\", \"industry\": null } ", true);
+  /* Events are read inline (a flat record: nothing in it recurses); a
+   * required member that ends absent or null declines, a later value
+   * after a null counts, and what is not read may nest. */
+  assert_fast("{\"id\":\"p\",\"events\":[{\"type\":null,\"at\":\"2026-01-28T10:00:00Z\",\"type\":\"v\","
+              "\"x\":[[{\"y\":[]}]],\"amount\":null,\"url\":null}]}", true);
+  g_assert_true(decode("{\"id\":\"p\",\"events\":[{\"type\":\"v\",\"at\":\"2026-01-28T10:00:00Z\","
+                       "\"amount\":2,\"amount\":null,\"url\":\"u\",\"url\":null}]}"));
+  g_assert_cmpfloat(res.fields[F_EVENTS].u.items[0].u.items[E_AMOUNT].u.n, ==, 0);
+  g_assert_cmpint(res.fields[F_EVENTS].u.items[0].u.items[E_URL].kind, ==, PV_NULL);
+  assert_fast("{\"id\":\"p\",\"events\":[{\"at\":\"2026-01-28T10:00:00Z\"}]}", false);
+  assert_fast("{\"id\":\"p\",\"events\":[{\"type\":\"v\",\"at\":\"2026-01-28T10:00:00Z\",\"type\":null}]}",
+              false);
+  assert_fast("{\"id\":\"p\",\"events\":[{}]}", false);
+  assert_fast("{\"id\":\"p\",\"events\":[{\"type\":\"v\",\"at\":\"2026-01-28T10:00:00Z\"},]}", false);
   assert_fast("{\"id\":\"p5\",\"employees\":-9223372036854775807}", false); /* 19 digits */
   assert_fast("{\"id\":\"p5\",\"employees\":922337203685477580}", true);  /* 18 */
   assert_fast("{\"id\":\"p5\",\"score\":1234567890.12345}", true);          /* 15 digits */
