@@ -64,7 +64,8 @@ static bool is_plain_name(const char *s, size_t len);
 /* The fast path's `"name":` pattern of a field (json_decode_impl.h). */
 static void key_pattern(PdecKeyPattern *kp, const char *name, size_t len) {
   memset(kp, 0, sizeof *kp);
-  if (len + 3 > 16 || !is_plain_name(name, len)) return;
+  kp->word[0] = 1; /* under a zero mask: never matches */
+  if (!name || len + 3 > 15 || !is_plain_name(name, len)) return;
   unsigned char bytes[16] = {0}, mask[16] = {0};
   bytes[0] = '"';
   memcpy(bytes + 1, name, len);
@@ -132,9 +133,10 @@ void pdec_plan_prepare(PDecodePlan *plan) {
   lk->plain_names = true;
   lk->wanted = 0;
   lk->max_name_len = 0;
-  lk->patterns = g_new(PdecKeyPattern, plan->n_fields ? plan->n_fields : 1);
+  lk->patterns = g_new(PdecKeyPattern, plan->n_fields + 1);
   for (uint32_t f = 0; f < plan->n_fields; f++)
     key_pattern(&lk->patterns[f], plan->fields[f].name, plan->fields[f].name_len);
+  key_pattern(&lk->patterns[plan->n_fields], NULL, 0); /* after the last field */
   for (uint32_t i = 0; i < size; i++) lk->slots[i] = -1;
   for (uint32_t f = 0; f < plan->n_fields; f++) {
     const PDecodeField *fd = &plan->fields[f];

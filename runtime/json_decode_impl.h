@@ -16,10 +16,11 @@
 #include "json_decode.h"
 
 /* A field's key as compact JSON writes it, `"name":`, in two words and
- * masks, to be compared with the next 16 bytes of text in two steps. */
+ * masks, to be compared with the next 16 bytes of text in two steps. At
+ * most 15 bytes, so that a byte of the text follows a match. */
 typedef struct {
   uint64_t word[2], mask[2];
-  uint32_t len; /* 0: the name is too long or needs escaping */
+  uint32_t len; /* 0: never matches (the name is too long or needs escaping) */
 } PdecKeyPattern;
 
 /* What the fast path does with the value of a key: by field, and one
@@ -41,7 +42,7 @@ typedef struct {
   uint64_t required;       /* bit f: decoded, and absent or null is an error */
   uint64_t all;            /* bit f for every field (plans of <= 64 fields) */
   uint32_t max_name_len;   /* a longer key is no field: no need to hash it */
-  PdecKeyPattern *patterns; /* per field */
+  PdecKeyPattern *patterns; /* per field, then one that never matches */
   uint8_t *actions;        /* per field, then PDEC_ACT_SKIP for other keys */
   PValue *absent;          /* per field: its value when absent or null (default or null) */
   int32_t slots[];         /* field index, or -1 */
@@ -55,8 +56,8 @@ static inline uint64_t pdec_load8(const void *p) {
 
 /* Whether the 16 bytes at p (all readable) begin with the pattern. */
 static inline bool pdec_key_pattern_at(const PdecKeyPattern *kp, const char *p) {
-  return kp->len != 0 && (((pdec_load8(p) & kp->mask[0]) ^ kp->word[0]) |
-                          ((pdec_load8(p + 8) & kp->mask[1]) ^ kp->word[1])) == 0;
+  return (((pdec_load8(p) & kp->mask[0]) ^ kp->word[0]) |
+          ((pdec_load8(p + 8) & kp->mask[1]) ^ kp->word[1])) == 0;
 }
 
 #if defined(__SSE2__)

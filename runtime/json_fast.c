@@ -248,7 +248,7 @@ static bool push(Fast *f, PValue v) {
 static inline const char *read_key(const PDecodePlan *plan, const char *p, const char *end,
                                    uint32_t *hint, uint32_t *idx) {
   const PdecLookup *lk = plan->lookup;
-  if (*hint < plan->n_fields && end - p >= 16 && pdec_key_pattern_at(&lk->patterns[*hint], p)) {
+  if (end - p >= 16 && pdec_key_pattern_at(&lk->patterns[*hint], p)) {
     *idx = *hint;
     return p + lk->patterns[(*hint)++].len;
   }
@@ -286,8 +286,10 @@ read_members(Fast *f, const PDecodePlan *plan, const char *p, PValue *fields, PV
   for (;;) {
     uint32_t idx;
     if (!(p = read_key(plan, p, end, &hint, &idx))) return NULL;
-    p = skip_ws(p, end);
-    if (p >= end) return NULL;
+    if (G_UNLIKELY(p >= end || (unsigned char)*p <= ' ')) {
+      p = skip_ws_slow(p, end);
+      if (p >= end) return NULL;
+    }
     unsigned act = lk->actions[idx];
     if (act == PDEC_ACT_SKIP) {
       p = skip_unread(f, p);
@@ -307,10 +309,9 @@ read_members(Fast *f, const PDecodePlan *plan, const char *p, PValue *fields, PV
       got |= bit;
       if (G_UNLIKELY(bit & key_bit) && p) *key_out = fields[idx];
     }
-    bool more;
+    bool more; /* whitespace before the next key: read_key's */
     if (!p || !(p = after_item(p, end, '}', &more))) return NULL;
     if (!more) break;
-    p = skip_ws(p, end);
   }
 done:
   if (lk->required & ~got) return NULL;
