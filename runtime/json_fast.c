@@ -34,7 +34,9 @@ typedef struct {
 
 static inline bool is_digit(char c) { return (unsigned)(c - '0') <= 9; }
 
-static const char *skip_ws_slow(const char *p, const char *end) {
+/* Out of line: compact JSON never comes here, and inlined, its test of
+ * four bytes costs a constant load at every token. */
+static __attribute__((noinline)) const char *skip_ws_slow(const char *p, const char *end) {
   while (p < end && (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r')) p++;
   return p;
 }
@@ -186,7 +188,7 @@ static const char *read_number(const char *p, const char *end, PValue *out) {
 }
 
 /* The instant's text in general (ptime_parse / pduration_parse). */
-static const char *read_instant_text(const char *p, const char *end, PDecodeKind kind, PValue *out) {
+static __attribute__((noinline)) const char *read_instant_text(const char *p, const char *end, PDecodeKind kind, PValue *out) {
   int64_t us;
   if (*p != '"') return NULL;
   const char *q = string_end(p, end);
@@ -203,7 +205,8 @@ static const char *read_instant_text(const char *p, const char *end, PDecodeKind
  * event. */
 static inline const char *read_instant(const char *p, const char *end, PDecodeKind kind, PValue *out) {
   int64_t us;
-  if (kind == PDT_TIME && end - p >= 22 && p[0] == '"' && p[21] == '"' && ptime_parse_utc20(p + 1, &us)) {
+  if (kind == PDT_TIME && end - p >= 22 && p[0] == '"' && p[21] == '"' &&
+      ptime_parse_utc20_cached(p + 1, &us)) {
     *out = pv_time(us);
     return p + 22;
   }
@@ -243,15 +246,12 @@ static bool push(Fast *f, PValue v) {
   return true;
 }
 
-/* The key at p (after whitespace) and its colon; *idx is the field, or
- * n_fields for a key the plan does not have. */
-static inline const char *read_key(const PDecodePlan *plan, const char *p, const char *end,
-                                   uint32_t *hint, uint32_t *idx) {
-  const PdecLookup *lk = plan->lookup;
-  if (end - p >= 16 && pdec_key_pattern_at(&lk->patterns[*hint], p)) {
-    *idx = *hint;
-    return p + lk->patterns[(*hint)++].len;
-  }
+/* The key at p (after whitespace) and its colon, when it is not the
+ * expected field's pattern: *idx is the field, or n_fields for a key the
+ * plan does not have. Out of line: the pattern matches most keys. */
+static __attribute__((noinline)) const char *read_key_slow(const PDecodePlan *plan, const char *p,
+                                                           const char *end, uint32_t *hint,
+                                                           uint32_t *idx) {
   p = skip_ws(p, end);
   if (p >= end || *p != '"') return NULL;
   const char *q = string_end(p, end);
@@ -285,7 +285,15 @@ read_members(Fast *f, const PDecodePlan *plan, const char *p, PValue *fields, PV
   }
   for (;;) {
     uint32_t idx;
-    if (!(p = read_key(plan, p, end, &hint, &idx))) return NULL;
+    const PdecKeyPattern *kp = &lk->patterns[hint];
+    if (G_LIKELY(end - p >= 16 && pdec_key_pattern_at(kp, p))) {
+      idx = hint++;
+      p += kp->len;
+    } else {
+      uint32_t next = hint; /* a copy: `hint` itself stays in a register */
+      if (!(p = read_key_slow(plan, p, end, &next, &idx))) return NULL;
+      hint = next;
+    }
     if (G_UNLIKELY(p >= end || (unsigned char)*p <= ' ')) {
       p = skip_ws_slow(p, end);
       if (p >= end) return NULL;
@@ -345,6 +353,7 @@ static const char *read_record(Fast *f, const PDecodePlan *plan, const char *p, 
   return p;
 }
 
+
 /* As-of: an element record whose `at` is after now is dropped. */
 static bool in_future(const Fast *f, const PDecodePlan *plan, PValue rec) {
   if (plan->at_field < 0 || (uint32_t)plan->at_field >= plan->n_fields) return false;
@@ -352,43 +361,57 @@ static bool in_future(const Fast *f, const PDecodePlan *plan, PValue rec) {
   return at.kind == PV_TIME && at.u.i > f->now_us;
 }
 
-/* One element of a list at p (p < end) into *v: a record of a flat plan
- * (see read_members) inline, anything else through read_value. */
-static inline const char *read_element(Fast *f, const PDecodeType *elem, const PDecodePlan *flat,
-                                       const char *p, PValue *v) {
-  if (!flat) return read_value(f, elem, p, v);
-  if (*p != '{') return NULL;
-  PValue *fields = pa_alloc(f->arena, (flat->n_fields ? flat->n_fields : 1) * sizeof(PValue));
-  if (!fields) return NULL;
-  *v = pv_record(fields, flat->n_fields);
-  return read_members(f, flat, p, fields, NULL, true);
+/* The elements of a list after its '[' (and whitespace), up to and
+ * including the ']', pushed on f->stack: every one through read_value,
+ * or, for records of a flat plan (see read_members), with the object
+ * read inline and the records of the future (as-of) dropped. */
+static const char *read_elements(Fast *f, const PDecodeType *elem, const char *p) {
+  const char *end = f->end;
+  const PDecodePlan *rec = elem->kind == PDT_RECORD ? elem->record : NULL;
+  for (uint32_t count = 0;; count++) {
+    PValue v;
+    if (count >= PDEC_MAX_LIST || p >= end || !(p = read_value(f, elem, p, &v))) return NULL;
+    if (!(rec && in_future(f, rec, v)) && !push(f, v)) return NULL;
+    bool more;
+    if (!(p = after_item(p, end, ']', &more))) return NULL;
+    if (!more) return p;
+    p = skip_ws(p, end);
+  }
+}
+
+static const char *read_flat_records(Fast *f, const PDecodePlan *plan, const char *p) {
+  const char *end = f->end;
+  uint32_t n = plan->n_fields;
+  int at = plan->at_field >= 0 && (uint32_t)plan->at_field < n ? plan->at_field : -1;
+  for (uint32_t count = 0;; count++) {
+    if (count >= PDEC_MAX_LIST || p >= end || *p != '{') return NULL;
+    PValue *fields = pa_alloc(f->arena, (n ? n : 1) * sizeof(PValue));
+    if (!fields || !(p = read_members(f, plan, p, fields, NULL, true))) return NULL;
+    bool future = at >= 0 && fields[at].kind == PV_TIME && fields[at].u.i > f->now_us;
+    if (!future && !push(f, pv_record(fields, n))) return NULL;
+    bool more;
+    if (!(p = after_item(p, end, ']', &more))) return NULL;
+    if (!more) return p;
+    p = skip_ws(p, end);
+  }
 }
 
 static const char *read_list(Fast *f, const PDecodeType *t, const char *p, PValue *out) {
   const char *end = f->end;
   const PDecodePlan *rec = t->elem->kind == PDT_RECORD ? t->elem->record : NULL;
   const PdecLookup *rlk = rec ? rec->lookup : NULL;
-  const PDecodePlan *flat = rlk && rlk->flat ? rec : NULL;
+  bool flat = rlk && rlk->flat;
   /* A flat record opens its object here, so the list and it count as two. */
   int opened = flat ? 2 : 1;
   if (*p != '[' || f->depth + opened > PDEC_MAX_DEPTH) return NULL;
   f->depth += opened;
-  uint32_t base = f->top, count = 0;
+  uint32_t base = f->top;
   p = skip_ws(p + 1, end);
-  if (p < end && *p == ']') {
+  if (p < end && *p == ']')
     p++;
-  } else {
-    for (;;) {
-      PValue v;
-      if (count++ >= PDEC_MAX_LIST || p >= end) return NULL;
-      if (!(p = read_element(f, t->elem, flat, p, &v))) return NULL;
-      if (!(rec && in_future(f, rec, v)) && !push(f, v)) return NULL;
-      bool more;
-      if (!(p = after_item(p, end, ']', &more))) return NULL;
-      if (!more) break;
-      p = skip_ws(p, end);
-    }
-  }
+  else
+    p = flat ? read_flat_records(f, rec, p) : read_elements(f, t->elem, p);
+  if (!p) return NULL;
   uint32_t kept = f->top - base;
   PValue *items = NULL;
   if (kept) {

@@ -267,7 +267,17 @@ static void test_duration_format(void) {
 /* The decoder's shortcut for "YYYY-MM-DDTHH:MM:SSZ" agrees with the
  * general parser on every 20-byte text: good ones, and each good one with
  * one byte replaced by each of a set of bytes (digits out of range,
- * separators, letters, quotes, high bytes). */
+ * separators, letters, quotes, high bytes). Before the general parser has
+ * seen a date the shortcut may only decline; after, it must agree. */
+static void check_utc20(const char *t) {
+  int64_t a = -1, b = -1, c = -1;
+  gboolean early = ptime_parse_utc20_cached(t, &c);
+  gboolean ok_a = ptime_parse(t, 20, &a), ok_b = ptime_parse_utc20_cached(t, &b);
+  g_assert_cmpint(ok_a, ==, ok_b);
+  if (ok_a) g_assert_cmpint(a, ==, b);
+  if (early) g_assert_true(ok_a && c == a);
+}
+
 static void test_utc20(void) {
   static const char *const good[] = {"2026-01-28T10:00:00Z", "0001-01-01T00:00:00Z", "9999-12-31T23:59:59Z",
                                      "2024-02-29 12:34:56z", "2026-11-22t00:00:01Z"};
@@ -280,10 +290,7 @@ static void test_utc20(void) {
         char t[20];
         memcpy(t, s, 20);
         if (pos >= 0) t[pos] = repl[r];
-        int64_t a = -1, b = -1;
-        gboolean ok_a = ptime_parse(t, 20, &a), ok_b = ptime_parse_utc20(t, &b);
-        g_assert_cmpint(ok_a, ==, ok_b);
-        if (ok_a) g_assert_cmpint(a, ==, b);
+        check_utc20(t);
       }
     }
   }
@@ -306,7 +313,9 @@ static void check_clock(const char *clock) {
   memcpy(t + 11, clock, 8);
   int64_t us = -1, secs = -1;
   bool want = clock_reference(clock, &secs);
-  g_assert_cmpint(ptime_parse_utc20(t, &us), ==, want);
+  int64_t day;
+  g_assert_true(ptime_parse("2026-01-28", 10, &day)); /* the date is cached */
+  g_assert_cmpint(ptime_parse_utc20_cached(t, &us), ==, want);
   if (want) g_assert_cmpint(us, ==, (INT64_C(1769558400) + secs) * 1000000);
 }
 
