@@ -196,22 +196,25 @@ static bool vm_number_ok(double d) { return isfinite(d); }
  * Null is let through: it is all zeros (no pointer, length 0), which
  * every builtin reads safely. */
 static bool vm_args_ok(const PCallSite *cs, const PValue *args) {
+#define K(kind) (1u << (kind))
+  /* Per parameter type, the kinds it accepts (null always): a bit test
+   * per argument instead of a switch. */
+  static const uint32_t accepts[] = {
+      [PBT_BOOL] = K(PV_NULL) | K(PV_BOOL),
+      [PBT_INT] = K(PV_NULL) | K(PV_INT),
+      [PBT_NUMBER] = K(PV_NULL) | K(PV_NUMBER) | K(PV_INT),
+      [PBT_STRING] = K(PV_NULL) | K(PV_STRING),
+      [PBT_TIME] = K(PV_NULL) | K(PV_TIME),
+      [PBT_DURATION] = K(PV_NULL) | K(PV_DURATION),
+      [PBT_LIST_STRING] = K(PV_NULL) | K(PV_LIST),
+      [PBT_LIST_ANY] = K(PV_NULL) | K(PV_LIST),
+  };
+#undef K
   const PBuiltin *bi = &pbuiltins[cs->builtin];
   for (uint32_t k = 0; k < cs->nargs; k++) {
-    uint8_t kind = args[k].kind;
-    if (kind == PV_NULL) continue;
     PBuiltinType t = bi->params[k < bi->nparams ? k : (uint32_t)bi->nparams - 1];
-    bool ok;
-    switch (t) {
-    case PBT_BOOL: ok = kind == PV_BOOL; break;
-    case PBT_INT: ok = kind == PV_INT; break;
-    case PBT_NUMBER: ok = kind == PV_NUMBER || kind == PV_INT; break;
-    case PBT_STRING: ok = kind == PV_STRING; break;
-    case PBT_TIME: ok = kind == PV_TIME; break;
-    case PBT_DURATION: ok = kind == PV_DURATION; break;
-    default: ok = kind == PV_LIST; break;
-    }
-    if (!ok) return false;
+    uint8_t kind = args[k].kind;
+    if (kind >= 32 || !(accepts[t] >> kind & 1)) return false;
   }
   return true;
 }
