@@ -261,7 +261,7 @@ static bool vm_next_slice(PVMState *st) {
 #define NEXT                                                                 \
   do {                                                                       \
     i = ip++;                                                                \
-    if (G_UNLIKELY(--budget == 0)) goto over_budget;                        \
+    if (G_UNLIKELY(--st->budget_left == 0)) goto over_budget;               \
     goto *labels[i->op];                                                     \
   } while (0)
 #else
@@ -280,10 +280,6 @@ bool pvm_exec(PVMState *st, uint32_t block, PValue *out) {
   PValue *R = st->regs;
   const PInsn *ip = code; /* the next instruction */
   const PInsn *i;         /* the one running */
-  /* st->budget_left in a local, which the compiler can keep in a
-   * register: written back wherever this function returns. */
-  uint64_t budget = st->budget_left;
-#define VM_FAIL(...) (st->budget_left = budget, vm_fail(st, b, HERE, __VA_ARGS__))
 #if PVM_THREADED
   G_STATIC_ASSERT(OP__COUNT <= 256);
   /* One entry per value of the op byte: an unknown one (which the
@@ -300,7 +296,7 @@ bool pvm_exec(PVMState *st, uint32_t block, PValue *out) {
     i = ip++;
     /* Unlimited is UINT64_MAX: one decrement and a branch that is never
      * taken. */
-    if (G_UNLIKELY(--budget == 0)) goto over_budget;
+    if (G_UNLIKELY(--st->budget_left == 0)) goto over_budget;
   dispatch: /* back from a poll of the interrupt hook, to run `i` */
     switch ((POpcode)i->op) {
     CASE(NOP): NEXT;
@@ -336,7 +332,7 @@ bool pvm_exec(PVMState *st, uint32_t block, PValue *out) {
     CASE(ADDI): {
       int64_t v;
       if (__builtin_add_overflow(R[i->b].u.i, R[i->c].u.i, &v))
-        return VM_FAIL("integer overflow in '+'");
+        return vm_fail(st, b, HERE, "integer overflow in '+'");
       R[i->a].u.i = v;
       R[i->a].kind = i->x;
       NEXT;
@@ -344,7 +340,7 @@ bool pvm_exec(PVMState *st, uint32_t block, PValue *out) {
     CASE(SUBI): {
       int64_t v;
       if (__builtin_sub_overflow(R[i->b].u.i, R[i->c].u.i, &v))
-        return VM_FAIL("integer overflow in '-'");
+        return vm_fail(st, b, HERE, "integer overflow in '-'");
       R[i->a].u.i = v;
       R[i->a].kind = i->x;
       NEXT;
@@ -352,52 +348,52 @@ bool pvm_exec(PVMState *st, uint32_t block, PValue *out) {
     CASE(MULI): {
       int64_t v;
       if (__builtin_mul_overflow(R[i->b].u.i, R[i->c].u.i, &v))
-        return VM_FAIL("integer overflow in '*'");
+        return vm_fail(st, b, HERE, "integer overflow in '*'");
       R[i->a] = pv_int(v);
       NEXT;
     }
     CASE(MODI): {
       int64_t d = R[i->c].u.i;
-      if (d == 0) return VM_FAIL("remainder of division by zero");
+      if (d == 0) return vm_fail(st, b, HERE, "remainder of division by zero");
       R[i->a] = pv_int(d == -1 ? 0 : R[i->b].u.i % d);
       NEXT;
     }
     CASE(NEGI): {
       int64_t v = R[i->b].u.i;
-      if (v == INT64_MIN) return VM_FAIL("integer overflow in '-'");
+      if (v == INT64_MIN) return vm_fail(st, b, HERE, "integer overflow in '-'");
       R[i->a].u.i = -v;
       R[i->a].kind = i->x;
       NEXT;
     }
     CASE(ADDN): {
       double v = R[i->b].u.n + R[i->c].u.n;
-      if (!vm_number_ok(v)) return VM_FAIL("number out of range in '+'");
+      if (!vm_number_ok(v)) return vm_fail(st, b, HERE, "number out of range in '+'");
       R[i->a] = pv_number(v);
       NEXT;
     }
     CASE(SUBN): {
       double v = R[i->b].u.n - R[i->c].u.n;
-      if (!vm_number_ok(v)) return VM_FAIL("number out of range in '-'");
+      if (!vm_number_ok(v)) return vm_fail(st, b, HERE, "number out of range in '-'");
       R[i->a] = pv_number(v);
       NEXT;
     }
     CASE(MULN): {
       double v = R[i->b].u.n * R[i->c].u.n;
-      if (!vm_number_ok(v)) return VM_FAIL("number out of range in '*'");
+      if (!vm_number_ok(v)) return vm_fail(st, b, HERE, "number out of range in '*'");
       R[i->a] = pv_number(v);
       NEXT;
     }
     CASE(DIVN): {
       double d = R[i->c].u.n;
-      if (d == 0) return VM_FAIL("division by zero");
+      if (d == 0) return vm_fail(st, b, HERE, "division by zero");
       double v = R[i->b].u.n / d;
-      if (!vm_number_ok(v)) return VM_FAIL("number out of range in '/'");
+      if (!vm_number_ok(v)) return vm_fail(st, b, HERE, "number out of range in '/'");
       R[i->a] = pv_number(v);
       NEXT;
     }
     CASE(MODN): {
       double d = R[i->c].u.n;
-      if (d == 0) return VM_FAIL("remainder of division by zero");
+      if (d == 0) return vm_fail(st, b, HERE, "remainder of division by zero");
       R[i->a] = pv_number(fmod(R[i->b].u.n, d));
       NEXT;
     }
@@ -408,21 +404,21 @@ bool pvm_exec(PVMState *st, uint32_t block, PValue *out) {
       NEXT;
     CASE(MULDN): {
       double v = (double)R[i->b].u.i * R[i->c].u.n;
-      if (!(v > -9.2e18 && v < 9.2e18)) return VM_FAIL("duration out of range in '*'");
+      if (!(v > -9.2e18 && v < 9.2e18)) return vm_fail(st, b, HERE, "duration out of range in '*'");
       R[i->a] = pv_duration(llround(v));
       NEXT;
     }
     CASE(DIVDN): {
       double d = R[i->c].u.n;
-      if (d == 0) return VM_FAIL("division by zero");
+      if (d == 0) return vm_fail(st, b, HERE, "division by zero");
       double v = (double)R[i->b].u.i / d;
-      if (!(v > -9.2e18 && v < 9.2e18)) return VM_FAIL("duration out of range in '/'");
+      if (!(v > -9.2e18 && v < 9.2e18)) return vm_fail(st, b, HERE, "duration out of range in '/'");
       R[i->a] = pv_duration(llround(v));
       NEXT;
     }
     CASE(DIVDD): {
       int64_t d = R[i->c].u.i;
-      if (d == 0) return VM_FAIL("division by a zero duration");
+      if (d == 0) return vm_fail(st, b, HERE, "division by a zero duration");
       R[i->a] = pv_number((double)R[i->b].u.i / (double)d);
       NEXT;
     }
@@ -432,9 +428,9 @@ bool pvm_exec(PVMState *st, uint32_t block, PValue *out) {
       if (x.kind != PV_STRING) x.len = 0;
       if (y.kind != PV_STRING) y.len = 0;
       if ((uint64_t)x.len + y.len > UINT32_MAX / 2)
-        return VM_FAIL("string too long in '+'");
+        return vm_fail(st, b, HERE, "string too long in '+'");
       char *s = pa_alloc(&st->arena, (size_t)x.len + y.len + 1);
-      if (!s) return VM_FAIL("out of memory for this record");
+      if (!s) return vm_fail(st, b, HERE, "out of memory for this record");
       if (x.len) memcpy(s, x.u.s, x.len);
       if (y.len) memcpy(s + x.len, y.u.s, y.len);
       R[i->a] = pv_string(s, x.len + y.len);
@@ -475,10 +471,10 @@ bool pvm_exec(PVMState *st, uint32_t block, PValue *out) {
       const PCallSite *cs = &m->calls[i->bx];
       PValue res;
       if (G_UNLIKELY(!vm_args_ok(cs, &R[i->a])))
-        return VM_FAIL("invalid bytecode: an argument of %s() has the wrong kind",
+        return vm_fail(st, b, HERE, "invalid bytecode: an argument of %s() has the wrong kind",
                        pbuiltins[cs->builtin].name);
       if (!pbuiltins[cs->builtin].fn(&st->call, &R[i->a], cs->nargs, cs->aux, &res))
-        return VM_FAIL("%s", st->call.error);
+        return vm_fail(st, b, HERE, "%s", st->call.error);
       R[i->a] = res;
       NEXT;
     }
@@ -486,7 +482,7 @@ bool pvm_exec(PVMState *st, uint32_t block, PValue *out) {
       PValue res;
       char msg[256];
       if (!pnative_call(m->natives[i->bx], &R[i->a], &st->arena, &res, msg, sizeof msg))
-        return VM_FAIL("%s", msg);
+        return vm_fail(st, b, HERE, "%s", msg);
       R[i->a] = res;
       NEXT;
     }
@@ -507,14 +503,14 @@ bool pvm_exec(PVMState *st, uint32_t block, PValue *out) {
     }
     CASE(INCI):
       if (R[i->a].kind != PV_INT || R[i->a].u.i == INT64_MAX)
-        return VM_FAIL("invalid bytecode: INCI of a value that is not a counter");
+        return vm_fail(st, b, HERE, "invalid bytecode: INCI of a value that is not a counter");
       R[i->a].u.i++;
       NEXT;
     CASE(DECAY): {
       int64_t age_us;
       /* A time of the wrong kind could be any 64 bits: no signed overflow. */
       if (__builtin_sub_overflow(st->now_us, R[i->b].u.i, &age_us))
-        return VM_FAIL("time out of range in decay");
+        return vm_fail(st, b, HERE, "time out of range in decay");
       double age = (double)age_us;
       R[i->a] = pv_number(pow(0.5, age / (double)R[i->c].u.i));
       NEXT;
@@ -532,17 +528,17 @@ bool pvm_exec(PVMState *st, uint32_t block, PValue *out) {
       NEXT;
     }
     CASE(DSETCLR):
-      if (!dset_clear(st, &st->dsets[i->a])) return VM_FAIL("out of memory for this record");
+      if (!dset_clear(st, &st->dsets[i->a])) return vm_fail(st, b, HERE, "out of memory for this record");
       NEXT;
     CASE(DSETADD):
       if (!dset_add(st, &st->dsets[i->a], R[i->b]))
-        return VM_FAIL("out of memory for this record");
+        return vm_fail(st, b, HERE, "out of memory for this record");
       NEXT;
     CASE(DSETCNT): R[i->a] = pv_int(st->dsets[i->b].count); NEXT;
     CASE(MKLIST):
     CASE(MKREC): {
       PValue *items = pa_alloc(&st->arena, sizeof(PValue) * (i->c ? i->c : 1));
-      if (!items) return VM_FAIL("out of memory for this record");
+      if (!items) return vm_fail(st, b, HERE, "out of memory for this record");
       memcpy(items, &R[i->b], sizeof(PValue) * i->c);
       R[i->a] = i->op == OP_MKLIST ? pv_list(items, i->c) : pv_record(items, i->c);
       NEXT;
@@ -550,7 +546,7 @@ bool pvm_exec(PVMState *st, uint32_t block, PValue *out) {
     CASE(TAGS): {
       uint32_t n = 0;
       PValue *names = pa_alloc(&st->arena, sizeof(PValue) * (m->n_outputs ? m->n_outputs : 1));
-      if (!names) return VM_FAIL("out of memory for this record");
+      if (!names) return vm_fail(st, b, HERE, "out of memory for this record");
       for (uint32_t k = 0; k < m->n_outputs; k++) {
         const POutput *o = &m->outputs[k];
         PValue v = st->globals[o->slot];
@@ -563,24 +559,16 @@ bool pvm_exec(PVMState *st, uint32_t block, PValue *out) {
     CASE(TRACE):
       if (st->trace) st->trace(st->trace_user, i->b, R[i->a]);
       NEXT;
-    CASE(RET):
-      st->budget_left = budget;
-      *out = R[i->a];
-      return true;
-    default: return VM_FAIL("bad instruction %u", i->op);
+    CASE(RET): *out = R[i->a]; return true;
+    default: return vm_fail(st, b, HERE, "bad instruction %u", i->op);
     }
   }
 over_budget:
-  st->budget_left = 0;
-  if (vm_next_slice(st)) {
-    budget = st->budget_left;
-    goto dispatch;
-  }
-  if (st->interrupted) return VM_FAIL("interrupted");
-  return VM_FAIL("instruction budget of %" G_GUINT64_FORMAT " exceeded", st->budget);
+  if (vm_next_slice(st)) goto dispatch;
+  if (st->interrupted) return vm_fail(st, b, HERE, "interrupted");
+  return vm_fail(st, b, HERE, "instruction budget of %" G_GUINT64_FORMAT " exceeded", st->budget);
 bad_op:
-  return VM_FAIL("bad instruction %u", i->op);
-#undef VM_FAIL
+  return vm_fail(st, b, HERE, "bad instruction %u", i->op);
 }
 
 /* ---- the per-record driver -------------------------------------------------------------- */
