@@ -251,7 +251,8 @@ static bool vm_next_slice(PVMState *st) {
 
 /* Dispatch: with GCC/Clang each instruction jumps straight to the next
  * one's code (computed goto, one indirect branch per instruction site,
- * which predicts far better than a single switch jump); elsewhere, or with
+ * which predicts far better than a single switch jump; CMakeLists.txt
+ * keeps GCC from merging those jumps again); elsewhere, or with
  * -DPERSONA_NO_COMPUTED_GOTO, the same body runs as a plain switch. Both
  * share the code below: CASE opens an instruction, NEXT ends it. The
  * budget check is one decrement and a never-taken branch. */
