@@ -47,7 +47,7 @@ enum { QUOTE_MAX = 40 };
 size_t pdec_utf8_check(const char *s, size_t len) {
   const unsigned char *p = (const unsigned char *)s, *end = p + len;
   while (p < end) {
-    while (end - p >= 8 && !(pdec_load8(p) & HIGH8)) p += 8;
+    while (end - p >= 8 && !(pv_load8(p) & HIGH8)) p += 8;
     while (p < end && *p < 0x80) p++;
     if (p == end) break;
     size_t n = pdec_utf8_seq(p, end);
@@ -397,7 +397,7 @@ static inline bool scan_string(Dec *d, const char **cs, const char **ce, bool *h
     }
 #endif
     while (end - p >= 8) {
-      uint64_t w = pdec_load8(p);
+      uint64_t w = pv_load8(p);
       uint64_t special = HAS_ZERO(w ^ (ONES8 * '"')) | HAS_ZERO(w ^ (ONES8 * '\\')) |
                          HAS_LESS(w, 0x20) | (w & HIGH8);
       if (special) {

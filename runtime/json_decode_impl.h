@@ -48,16 +48,10 @@ typedef struct {
   int32_t slots[];         /* field index, or -1 */
 } PdecLookup;
 
-static inline uint64_t pdec_load8(const void *p) {
-  uint64_t w;
-  memcpy(&w, p, 8);
-  return w;
-}
-
 /* Whether the 16 bytes at p (all readable) begin with the pattern. */
 static inline bool pdec_key_pattern_at(const PdecKeyPattern *kp, const char *p) {
-  return (((pdec_load8(p) & kp->mask[0]) ^ kp->word[0]) |
-          ((pdec_load8(p + 8) & kp->mask[1]) ^ kp->word[1])) == 0;
+  return (((pv_load8(p) & kp->mask[0]) ^ kp->word[0]) |
+          ((pv_load8(p + 8) & kp->mask[1]) ^ kp->word[1])) == 0;
 }
 
 #if defined(__SSE2__)

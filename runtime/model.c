@@ -192,7 +192,7 @@ static bool value_equal(PValue a, PValue b, int depth) {
   switch (a.kind) {
   case PV_BOOL: return a.u.b == b.u.b;
   case PV_NUMBER: return a.u.n == b.u.n;
-  case PV_STRING: return a.len == b.len && (a.len == 0 || memcmp(a.u.s, b.u.s, a.len) == 0);
+  case PV_STRING: return a.len == b.len && pv_bytes_equal(a.u.s, b.u.s, a.len);
   case PV_LIST:
   case PV_RECORD:
     if (a.len != b.len || depth >= PVALUE_MAX_DEPTH) return false;

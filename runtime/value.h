@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 typedef enum {
   PV_NULL = 0,
@@ -56,5 +57,26 @@ static inline PValue pv_record(const PValue *fields, uint32_t n) {
   PValue v = {0}; v.kind = PV_RECORD; v.u.items = fields; v.len = n; return v;
 }
 static inline bool pv_is_null(PValue v) { return v.kind == PV_NULL; }
+
+/* 8 and 4 bytes at p, unaligned, in machine order. */
+static inline uint64_t pv_load8(const void *p) {
+  uint64_t w;
+  memcpy(&w, p, 8);
+  return w;
+}
+static inline uint32_t pv_load4(const void *p) {
+  uint32_t w;
+  memcpy(&w, p, 4);
+  return w;
+}
+
+/* The bytes of two strings of length n are equal. Most compared strings
+ * (event types, codes) are short: two overlapping loads from each end
+ * instead of a call to memcmp. */
+static inline bool pv_bytes_equal(const char *a, const char *b, uint32_t n) {
+  if (n >= 8 && n <= 16) return pv_load8(a) == pv_load8(b) && pv_load8(a + n - 8) == pv_load8(b + n - 8);
+  if (n >= 4 && n < 8) return pv_load4(a) == pv_load4(b) && pv_load4(a + n - 4) == pv_load4(b + n - 4);
+  return n == 0 || memcmp(a, b, n) == 0;
+}
 
 #endif

@@ -153,31 +153,9 @@ static bool dset_add(PVMState *st, PDistinctSet *s, PValue v) {
 
 /* ---- the interpreter ----------------------------------------------------------------- */
 
-static inline uint64_t vm_load8(const char *p) {
-  uint64_t w;
-  memcpy(&w, p, 8);
-  return w;
-}
-
-static inline uint32_t vm_load4(const char *p) {
-  uint32_t w;
-  memcpy(&w, p, 4);
-  return w;
-}
-
-/* n bytes at a and b equal. Names of event types are short: two loads
- * from each end (overlapping) instead of a call to memcmp. */
-static inline bool vm_bytes_eq(const char *a, const char *b, uint32_t n) {
-  if (n >= 8 && n <= 16)
-    return vm_load8(a) == vm_load8(b) && vm_load8(a + n - 8) == vm_load8(b + n - 8);
-  if (n >= 4 && n < 8)
-    return vm_load4(a) == vm_load4(b) && vm_load4(a + n - 4) == vm_load4(b + n - 4);
-  return n == 0 || memcmp(a, b, n) == 0;
-}
-
 /* `type == "page_view"`: the comparison that filters most event queries. */
 static inline bool vm_str_eq(PValue x, PValue k) {
-  return x.kind == PV_STRING && x.len == k.len && vm_bytes_eq(x.u.s, k.u.s, k.len);
+  return x.kind == PV_STRING && x.len == k.len && pv_bytes_equal(x.u.s, k.u.s, k.len);
 }
 
 static bool vm_in_list(PValue x, PValue list) {
