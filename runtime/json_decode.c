@@ -39,10 +39,28 @@ enum { QUOTE_MAX = 40 };
 
 #define ONES8 UINT64_C(0x0101010101010101)
 #define HIGH8 UINT64_C(0x8080808080808080)
-/* Nonzero when some byte of x is zero / is below n (n <= 128). Only used
- * as a yes/no test: "this 8-byte block needs a closer look". */
+/* Nonzero when some byte of x is zero / is below n (n <= 128). The lowest
+ * flag is exact (borrows only run upwards); the others may be false. */
 #define HAS_ZERO(x) (((x) - ONES8) & ~(x) & HIGH8)
 #define HAS_LESS(x, n) (((x) - ONES8 * (n)) & ~(x) & HIGH8)
+
+const unsigned char *pdec_plain_run_swar(const unsigned char *p, const unsigned char *end) {
+  while (end - p >= 8) {
+    uint64_t w = pv_load8(p);
+    uint64_t special = HAS_ZERO(w ^ (ONES8 * '"')) | HAS_ZERO(w ^ (ONES8 * '\\')) |
+                       HAS_LESS(w, 0x20) | (w & HIGH8);
+    if (special) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+      return p + (__builtin_ctzll(special) >> 3); /* the lowest flag is exact */
+#else
+      break;
+#endif
+    }
+    p += 8;
+  }
+  while (p < end && *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\') p++;
+  return p;
+}
 
 size_t pdec_utf8_check(const char *s, size_t len) {
   const unsigned char *p = (const unsigned char *)s, *end = p + len;
@@ -381,36 +399,7 @@ static inline bool scan_string(Dec *d, const char **cs, const char **ce, bool *h
   bool esc = false;
   *cs = (const char *)p;
   for (;;) {
-    /* Fast path: 8 bytes at a time up to the first quote, backslash,
-     * control or non-ASCII byte. The lowest flag of the SWAR tests is exact
-     * (borrows only run upwards), so on little-endian machines ctz finds
-     * that byte at once; most keys and values are shorter than 8 bytes. */
-#if defined(__SSE2__)
-    /* The same test 16 bytes at a time (SSE2 is part of x86-64). */
-    while (end - p >= 16) {
-      unsigned mask = pdec_string_stops16(p);
-      if (mask) {
-        p += __builtin_ctz(mask);
-        goto special;
-      }
-      p += 16;
-    }
-#endif
-    while (end - p >= 8) {
-      uint64_t w = pv_load8(p);
-      uint64_t special = HAS_ZERO(w ^ (ONES8 * '"')) | HAS_ZERO(w ^ (ONES8 * '\\')) |
-                         HAS_LESS(w, 0x20) | (w & HIGH8);
-      if (special) {
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-        p += __builtin_ctzll(special) >> 3;
-#endif
-        break;
-      }
-      p += 8;
-    }
-#if defined(__SSE2__)
-  special:
-#endif
+    p = pdec_plain_run_end(p, end);
     if (p >= end) return fail_syntax(d, (const char *)p, "unterminated string");
     unsigned c = *p;
     if (c == '"') break;
@@ -436,9 +425,7 @@ static inline bool scan_string(Dec *d, const char **cs, const char **ce, bool *h
       size_t n = pdec_utf8_seq(p, end);
       if (n == 0) return fail_utf8(d, (size_t)((const char *)p - d->base));
       p += n;
-      continue;
     }
-    p++;
   }
   *ce = (const char *)p;
   *has_esc = esc;

@@ -67,6 +67,29 @@ static inline unsigned pdec_string_stops16(const unsigned char *p) {
 }
 #endif
 
+/* pdec_plain_run_end() on machines without SSE2: 8 bytes at a time
+ * (SWAR), then one by one. */
+const unsigned char *pdec_plain_run_swar(const unsigned char *p, const unsigned char *end);
+
+/* The first byte at or after p that ends a plain run of string bytes
+ * ('"', '\\', a control character or a non-ASCII byte), or end. With
+ * SSE2, 16 bytes at a time and the last few one by one: no call, so the
+ * decoders' loops that inline it keep their registers. */
+static inline const unsigned char *pdec_plain_run_end(const unsigned char *p,
+                                                       const unsigned char *end) {
+#if defined(__SSE2__)
+  while (end - p >= 16) {
+    unsigned mask = pdec_string_stops16(p);
+    if (mask) return p + __builtin_ctz(mask);
+    p += 16;
+  }
+  while (p < end && *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\') p++;
+  return p;
+#else
+  return pdec_plain_run_swar(p, end);
+#endif
+}
+
 /* Deep equality, numbers bit for bit (-0.0 is not 0.0): how the tests and
  * the fuzzer compare the fast path with the general decoder. */
 static inline bool pdec_same_value(PValue a, PValue b) {

@@ -64,20 +64,7 @@ static inline const char *after_item(const char *p, const char *end, char close,
 static inline const char *string_end(const char *p, const char *end) {
   const unsigned char *q = (const unsigned char *)p + 1, *e = (const unsigned char *)end;
   for (;;) {
-#if defined(__SSE2__)
-    while (e - q >= 16) {
-      unsigned mask = pdec_string_stops16(q);
-      if (mask) {
-        q += __builtin_ctz(mask);
-        goto special;
-      }
-      q += 16;
-    }
-#endif
-    while (q < e && *q >= 0x20 && *q < 0x80 && *q != '"' && *q != '\\') q++;
-#if defined(__SSE2__)
-  special:
-#endif
+    q = pdec_plain_run_end(q, e);
     if (q >= e) return NULL;
     if (*q == '"') return (const char *)q;
     if (*q < 0x80) return NULL; /* backslash or control character */

@@ -692,6 +692,26 @@ static void test_escaped_keys(void) {
 }
 
 /* The 8-byte scan must stop at a special byte wherever it sits. */
+/* The SWAR scan (machines without SSE2) stops where the SSE2 one does:
+ * each stop byte at each place of texts of every length up to 40. */
+static void test_plain_run_swar(void) {
+  static const unsigned char stops[] = {'"', '\\', 0x00, 0x1F, 0x80, 0xE4, 0xFF};
+  unsigned char text[40];
+  for (size_t len = 0; len <= sizeof text; len++) {
+    memset(text, 'a', sizeof text);
+    const unsigned char *e = text + len;
+    g_assert_true(pdec_plain_run_swar(text, e) == e);
+    g_assert_true(pdec_plain_run_end(text, e) == e);
+    for (size_t at = 0; at < len; at++)
+      for (size_t k = 0; k < sizeof stops; k++) {
+        memset(text, ' ', sizeof text);
+        text[at] = stops[k];
+        g_assert_true(pdec_plain_run_swar(text, e) == text + at);
+        g_assert_true(pdec_plain_run_end(text, e) == text + at);
+      }
+  }
+}
+
 static void test_string_positions(void) {
   static const char *const specials[] = {"\\n", "\\\"", "\\u00e9", "\xc3\xa9", "\xe4\xb8\x8a"};
   static const char *const decoded[] = {"\n", "\"", "\xc3\xa9", "\xc3\xa9", "\xe4\xb8\x8a"};
@@ -1144,6 +1164,7 @@ int main(int argc, char **argv) {
   g_test_add_func("/runtime/json_decode/duplicate-keys", test_duplicate_keys);
   g_test_add_func("/runtime/json_decode/escaped-keys", test_escaped_keys);
   g_test_add_func("/runtime/json_decode/string-positions", test_string_positions);
+  g_test_add_func("/runtime/json_decode/plain-run-swar", test_plain_run_swar);
   g_test_add_func("/runtime/json_decode/key-order", test_key_order);
   g_test_add_func("/runtime/json_decode/mutations", test_mutations);
   g_test_add_func("/runtime/json_decode/top-level", test_top_level);
