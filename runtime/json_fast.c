@@ -175,7 +175,8 @@ static const char *read_number(const char *p, const char *end, PValue *out) {
 }
 
 /* The instant's text in general (ptime_parse / pduration_parse). */
-static __attribute__((noinline)) const char *read_instant_text(const char *p, const char *end, PDecodeKind kind, PValue *out) {
+static __attribute__((noinline)) const char *read_instant_text(const char *p, const char *end,
+                                                               PDecodeKind kind, PValue *out) {
   int64_t us;
   if (*p != '"') return NULL;
   const char *q = string_end(p, end);
@@ -252,8 +253,9 @@ static __attribute__((noinline)) const char *read_key_slow(const PDecodePlan *pl
 /* The members of the object at p ('{') into fields[]: the last of
  * duplicate keys wins, and a null takes the field back to absent, as in
  * the general decoder. A field that ends absent gets its absent value
- * (default or null), or declines when it is required. `key_out`: the top-level object's key
- * field, as the general decoder sets it (the last non-null value read).
+ * (default or null), or declines when it is required. `key_out`: the
+ * top-level object's key field, as the general decoder sets it (the last
+ * non-null value read).
  * `flat`: the plan decodes no list or record (nothing recurses), a
  * constant, so that the loop is inlined into read_list for the elements
  * of a list. */
@@ -340,25 +342,40 @@ static const char *read_record(Fast *f, const PDecodePlan *plan, const char *p, 
   return p;
 }
 
+/* The index of a record plan's `at` field (the as-of filter's), or -1. */
+static inline int at_index(const PDecodePlan *plan) {
+  return plan->at_field >= 0 && (uint32_t)plan->at_field < plan->n_fields ? plan->at_field : -1;
+}
 
-/* As-of: an element record whose `at` is after now is dropped. */
-static bool in_future(const Fast *f, const PDecodePlan *plan, PValue rec) {
-  if (plan->at_field < 0 || (uint32_t)plan->at_field >= plan->n_fields) return false;
-  PValue at = rec.u.items[plan->at_field];
-  return at.kind == PV_TIME && at.u.i > f->now_us;
+/* As-of: a record whose `at` is after now is dropped. */
+static inline bool in_future(const Fast *f, int at, const PValue *fields) {
+  return at >= 0 && fields[at].kind == PV_TIME && fields[at].u.i > f->now_us;
+}
+
+/* A record of a flat plan (see read_members) at p, its object read inline. */
+static inline const char *read_flat_record(Fast *f, const PDecodePlan *plan, const char *p, PValue *v) {
+  uint32_t n = plan->n_fields;
+  if (*p != '{') return NULL;
+  PValue *fields = pa_alloc(f->arena, (n ? n : 1) * sizeof(PValue));
+  if (!fields) return NULL;
+  *v = pv_record(fields, n);
+  return read_members(f, plan, p, fields, NULL, true);
 }
 
 /* The elements of a list after its '[' (and whitespace), up to and
- * including the ']', pushed on f->stack: every one through read_value,
- * or, for records of a flat plan (see read_members), with the object
- * read inline and the records of the future (as-of) dropped. */
-static const char *read_elements(Fast *f, const PDecodeType *elem, const char *p) {
+ * including the ']', pushed on f->stack, records of the future dropped.
+ * `flat`: the elements are records of a flat plan, read inline; a
+ * constant, so that each case gets its own loop. */
+static inline __attribute__((always_inline)) const char *read_elements(Fast *f, const PDecodeType *elem,
+                                                                       const char *p, bool flat) {
   const char *end = f->end;
   const PDecodePlan *rec = elem->kind == PDT_RECORD ? elem->record : NULL;
+  int at = rec ? at_index(rec) : -1;
   for (uint32_t count = 0;; count++) {
     PValue v;
-    if (count >= PDEC_MAX_LIST || p >= end || !(p = read_value(f, elem, p, &v))) return NULL;
-    if (!(rec && in_future(f, rec, v)) && !push(f, v)) return NULL;
+    if (count >= PDEC_MAX_LIST || p >= end) return NULL;
+    p = flat ? read_flat_record(f, rec, p, &v) : read_value(f, elem, p, &v);
+    if (!p || (!in_future(f, at, v.u.items) && !push(f, v))) return NULL;
     bool more;
     if (!(p = after_item(p, end, ']', &more))) return NULL;
     if (!more) return p;
@@ -366,21 +383,16 @@ static const char *read_elements(Fast *f, const PDecodeType *elem, const char *p
   }
 }
 
-static const char *read_flat_records(Fast *f, const PDecodePlan *plan, const char *p) {
-  const char *end = f->end;
-  uint32_t n = plan->n_fields;
-  int at = plan->at_field >= 0 && (uint32_t)plan->at_field < n ? plan->at_field : -1;
-  for (uint32_t count = 0;; count++) {
-    if (count >= PDEC_MAX_LIST || p >= end || *p != '{') return NULL;
-    PValue *fields = pa_alloc(f->arena, (n ? n : 1) * sizeof(PValue));
-    if (!fields || !(p = read_members(f, plan, p, fields, NULL, true))) return NULL;
-    bool future = at >= 0 && fields[at].kind == PV_TIME && fields[at].u.i > f->now_us;
-    if (!future && !push(f, pv_record(fields, n))) return NULL;
-    bool more;
-    if (!(p = after_item(p, end, ']', &more))) return NULL;
-    if (!more) return p;
-    p = skip_ws(p, end);
-  }
+/* read_elements' two cases, each its own function: kept apart, each loop
+ * has the registers to itself. */
+static __attribute__((noinline)) const char *read_flat_elements(Fast *f, const PDecodeType *elem,
+                                                                const char *p) {
+  return read_elements(f, elem, p, true);
+}
+
+static __attribute__((noinline)) const char *read_any_elements(Fast *f, const PDecodeType *elem,
+                                                               const char *p) {
+  return read_elements(f, elem, p, false);
 }
 
 static const char *read_list(Fast *f, const PDecodeType *t, const char *p, PValue *out) {
@@ -397,7 +409,7 @@ static const char *read_list(Fast *f, const PDecodeType *t, const char *p, PValu
   if (p < end && *p == ']')
     p++;
   else
-    p = flat ? read_flat_records(f, rec, p) : read_elements(f, t->elem, p);
+    p = flat ? read_flat_elements(f, t->elem, p) : read_any_elements(f, t->elem, p);
   if (!p) return NULL;
   uint32_t kept = f->top - base;
   PValue *items = NULL;
