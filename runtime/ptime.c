@@ -78,7 +78,9 @@ _Thread_local PTimeDateEntry ptime_date_cache[PTIME_DATE_CACHE];
 
 static bool parse_date_uncached(const char *s, int64_t *days);
 
-bool ptime_parse_date_slow(const char *s, int64_t *days) {
+/* "YYYY-MM-DD" at s (10 bytes readable) when it is not in the cache:
+ * validated, converted and remembered. */
+static bool ptime_parse_date_slow(const char *s, int64_t *days) {
   uint64_t head;
   uint16_t tail;
   memcpy(&head, s, 8);
@@ -96,6 +98,11 @@ static bool parse_date_uncached(const char *s, int64_t *days) {
   if ((unsigned)d > days_in_month((unsigned)y, (unsigned)m)) return false;
   *days = ptime_days_from_civil(y, (unsigned)m, (unsigned)d);
   return true;
+}
+
+/* "YYYY-MM-DD" at s (10 bytes readable): days since the epoch. */
+static bool ptime_parse_date(const char *s, int64_t *days) {
+  return ptime_date_cached(s, days) || ptime_parse_date_slow(s, days);
 }
 
 bool ptime_parse(const char *s, size_t len, int64_t *out_us) {

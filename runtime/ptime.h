@@ -79,10 +79,6 @@ static inline uint32_t ptime_date_slot(uint64_t head, uint16_t tail) {
   return (uint32_t)(h >> (64 - PTIME_DATE_CACHE_BITS));
 }
 
-/* "YYYY-MM-DD" at s (10 bytes readable) when it is not in the cache:
- * validated, converted and remembered. */
-bool ptime_parse_date_slow(const char *s, int64_t *days);
-
 /* "YYYY-MM-DD" at s (10 bytes readable) when the cache has it: days since
  * the epoch. False when it is not there (valid or not). */
 static inline bool ptime_date_cached(const char *s, int64_t *days) {
@@ -96,11 +92,6 @@ static inline bool ptime_date_cached(const char *s, int64_t *days) {
     return true;
   }
   return false;
-}
-
-/* "YYYY-MM-DD" at s (10 bytes readable): days since the epoch. */
-static inline bool ptime_parse_date(const char *s, int64_t *days) {
-  return ptime_date_cached(s, days) || ptime_parse_date_slow(s, days);
 }
 
 /* "HH:MM:SS" at s (8 bytes readable): seconds into the day. */
