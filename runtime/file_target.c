@@ -60,16 +60,22 @@ int pfile_create_beside(const char *target, char **tmp_path) {
 
 int pfile_open_in_place(const char *path) { return open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY); }
 
-gboolean pfile_write_all(int fd, const char *p, gsize n, const char *path, GError **error) {
+int pfile_write_fd(int fd, const char *p, gsize n) {
   while (n > 0) {
     ssize_t k = write(fd, p, n);
     if (k < 0) {
       if (errno == EINTR) continue;
-      g_set_error(error, PERSONA_ERROR, PERSONA_ERROR_IO, "cannot write '%s': %s", path, g_strerror(errno));
-      return FALSE;
+      return errno;
     }
     p += k;
     n -= (gsize)k;
   }
-  return TRUE;
+  return 0;
+}
+
+gboolean pfile_write_all(int fd, const char *p, gsize n, const char *path, GError **error) {
+  int err = pfile_write_fd(fd, p, n);
+  if (err == 0) return TRUE;
+  g_set_error(error, PERSONA_ERROR, PERSONA_ERROR_IO, "cannot write '%s': %s", path, g_strerror(err));
+  return FALSE;
 }

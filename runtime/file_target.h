@@ -27,8 +27,11 @@ int pfile_create_beside(const char *target, char **tmp_path);
 /* Opens such an in-place target for writing: -1 with errno set. */
 int pfile_open_in_place(const char *path);
 
-/* Writes all n bytes to fd (retrying short writes and EINTR); an error is
- * PERSONA_ERROR_IO naming `path`. */
+/* Writes all n bytes to fd, retrying short writes and EINTR: 0, or the
+ * errno of the write that failed (the caller words the error). */
+int pfile_write_fd(int fd, const char *p, gsize n);
+
+/* pfile_write_fd() with the error as PERSONA_ERROR_IO naming `path`. */
 gboolean pfile_write_all(int fd, const char *p, gsize n, const char *path, GError **error);
 
 #endif

@@ -224,17 +224,9 @@ gboolean pcli_writer_open(PcliWriter *w, const char *path, GError **error) {
 
 static gboolean write_all(int fd, const char *p, gsize n, const char *name,
                           GError **error) {
-  while (n > 0) {
-    ssize_t k = write(fd, p, n);
-    if (k < 0) {
-      if (errno == EINTR) continue;
-      return set_errno_error(error, errno,
-                             name ? "cannot write" : "cannot write to standard output", name);
-    }
-    p += k;
-    n -= (gsize)k;
-  }
-  return TRUE;
+  int err = pfile_write_fd(fd, p, n);
+  return err == 0 || set_errno_error(error, err, name ? "cannot write" : "cannot write to standard output",
+                                     name);
 }
 
 gboolean pcli_writer_flush(PcliWriter *w, GError **error) {

@@ -18,6 +18,7 @@
  *   none          actions stay in the outbox
  */
 #include "run.h"
+#include "runtime/file_target.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -71,17 +72,10 @@ void prun_sink_clear(PrunSink *s) {
 }
 
 static gboolean write_all(int fd, const char *p, gsize n, const char *what, GError **error) {
-  while (n > 0) {
-    ssize_t k = write(fd, p, n);
-    if (k < 0) {
-      if (errno == EINTR) continue;
-      g_set_error(error, PRUN_ERROR, PRUN_ERROR_SINK, "cannot write %s: %s", what, g_strerror(errno));
-      return FALSE;
-    }
-    p += k;
-    n -= (gsize)k;
-  }
-  return TRUE;
+  int err = pfile_write_fd(fd, p, n);
+  if (err == 0) return TRUE;
+  g_set_error(error, PRUN_ERROR, PRUN_ERROR_SINK, "cannot write %s: %s", what, g_strerror(err));
+  return FALSE;
 }
 
 /* ---- stdout and jsonl: ---------------------------------------------------------- */
