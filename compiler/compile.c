@@ -53,6 +53,10 @@ static bool read_source(const char *path, char **text, gsize *len, char **why) {
  * loaded before (imports form a set: cycles and repeats are harmless). */
 static void load_import(PAst *ast, PSourceSet *src, PDiagList *diags, const PCompileOptions *opts,
                         uint32_t from, PDecl *d) {
+  if (opts && opts->imports_refused) {
+    pdiag_add(diags, PDIAG_ERROR, &d->loc, opts->imports_refused_hint, "%s", opts->imports_refused);
+    return;
+  }
   const PSourceFile *importer = psrc_file(src, from);
   g_autoptr(GPtrArray) dirs = import_dirs(importer->name, opts);
   GString *searched = g_string_new(NULL);

@@ -21,6 +21,10 @@ typedef struct PCompileOptions {
   bool trace;                      /* a model for explain and coverage */
   const struct PersonaNatives *natives; /* host functions registered by the embedder */
   bool allow_native;               /* extern fn may load its library */
+  /* Not NULL: no import is read; each is an error with this message and
+   * hint (PersonaCompileOptions.imports_refused). */
+  const char *imports_refused;
+  const char *imports_refused_hint;
 } PCompileOptions;
 
 /* Compiles the root text `text` named `name` (its directory is the base

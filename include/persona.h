@@ -90,6 +90,13 @@ typedef struct PersonaCompileOptions {
   /* Allow `extern fn … from "lib.so"` to load shared libraries (dlopen).
    * Off by default: a model that names a library is then a compile error. */
   gboolean allow_native;
+  /* The import policy. NULL (the default): `import "x"` reads the file, as
+   * docs/language.md describes. Otherwise no file is opened: every `import`
+   * is a compile error at its place with this text as the message, and
+   * `imports_refused_hint` (may be NULL) as its hint — for a host whose
+   * files a model must not read (the PostgreSQL extension). Borrowed. */
+  const char *imports_refused;
+  const char *imports_refused_hint;
 } PersonaCompileOptions;
 
 /* Compiles the model in `path` and its imports. Returns a new model (free
@@ -350,6 +357,51 @@ PERSONA_API void persona_model_run_tests_full(PersonaModel *model, GString *repo
                                               GString *coverage, guint *passed, guint *failed,
                                               guint *covered, guint *coverable);
 
+/* ---- formatting (persona fmt) ---------------------------------------------- */
+
+/* The canonical layout of a Persona file (docs/cli.md, `persona fmt`):
+ * `text` (`len` bytes, named `name` in diagnostics) formatted, newly
+ * allocated with its length in *out_len (may be NULL). NULL when the text
+ * has syntax errors: they are returned in *diags (when diags is not NULL;
+ * the caller owns it), and nothing should be written. Imports are not
+ * followed: a file is formatted alone. */
+PERSONA_API char *persona_format_source(const char *name, const char *text, gsize len, gsize *out_len,
+                                        PersonaDiagnostics **diags);
+
+/* ---- output files that appear whole ----------------------------------------- */
+
+/* Output written to a temporary file beside the target (".NAME.XXXXXX",
+ * with the mode of the file it replaces) and renamed over it on commit, so
+ * a reader never sees half a file. A symbolic link is followed: the file it
+ * points to is replaced, not the link. A device, FIFO or socket (/dev/null,
+ * /dev/stdout) is written in place, never renamed over. Errors are
+ * PERSONA_ERROR_IO and name the path as given. */
+typedef struct PersonaOutputFile PersonaOutputFile;
+
+/* `path` NULL or "-": standard output (written, never closed). */
+PERSONA_API PersonaOutputFile *persona_output_file_open(const char *path, GError **error);
+PERSONA_API gboolean persona_output_file_write(PersonaOutputFile *f, const char *data, gsize len,
+                                               GError **error);
+/* Closes and renames into place; the data is then visible. */
+PERSONA_API gboolean persona_output_file_commit(PersonaOutputFile *f, GError **error);
+/* Discards what was not committed (the temporary file is removed) and
+ * frees. NULL is ignored. */
+PERSONA_API void persona_output_file_free(PersonaOutputFile *f);
+/* Writes all `len` bytes to `fd`, retrying short writes and EINTR: 0, or
+ * the errno of the write that failed (the caller words the message). */
+PERSONA_API int persona_write_fd(int fd, const char *data, gsize len);
+
+/* ---- JSON text ------------------------------------------------------------------ */
+
+/* Appends `s` (`len` bytes, or up to its NUL when len < 0) as a JSON
+ * string, escaped exactly as every Persona output escapes strings; bytes
+ * that are not UTF-8 (a file name need not be) become U+FFFD. */
+PERSONA_API void persona_json_append_string(GString *out, const char *s, gssize len);
+
+/* The library's version, "MAJOR.MINOR.PATCH" (static; the project version
+ * of CMakeLists.txt). */
+PERSONA_API const char *persona_version(void);
+
 /* Parses an RFC 3339 time, a date, or Unix seconds (as text) into
  * microseconds since the epoch. */
 PERSONA_API gboolean persona_time_parse(const char *text, gint64 *out_us);
@@ -361,6 +413,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(PersonaVM, persona_vm_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PersonaDiagnostics, persona_diagnostics_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PersonaStateStore, persona_state_store_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PersonaNatives, persona_natives_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(PersonaOutputFile, persona_output_file_free)
 
 G_END_DECLS
 

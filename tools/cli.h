@@ -17,9 +17,6 @@
 
 #include "persona.h"
 
-#ifndef PERSONA_VERSION
-#define PERSONA_VERSION "0.1.0"
-#endif
 
 /* Exit codes, spec section 8. */
 enum {
@@ -43,7 +40,7 @@ int pcli_cmd_explain(int argc, char **argv, gboolean do_help);
 /* `persona run` (cmd_run.c, run_*.c): the durable journey runtime. */
 int pcli_cmd_run(int argc, char **argv, gboolean do_help);
 
-/* `persona eval -j N` (eval_parallel.c): N worker threads, the same output
+/* `persona eval -j N` (cmd_eval_jobs.c): N worker threads, the same output
  * bytes as one thread. */
 int pcli_eval_parallel(PersonaModel *model, const char *in_path, const char *out_path, gint64 now_us,
                        guint64 budget, gsize max_line, guint jobs);
@@ -76,8 +73,6 @@ void pcli_print_help(GOptionContext *ctx);
  * file or directory"). */
 gboolean pcli_check_readable(const char *path, GError **error);
 
-/* Appends `s` as a JSON string. */
-void pcli_json_string(GString *out, const char *s);
 
 /* ---- models (cmd_compile.c) ---------------------------------------------- */
 
@@ -142,13 +137,7 @@ char *pcli_format_size(guint64 bytes);
  * the data goes to a temporary file in the same directory, renamed over
  * the target by pcli_writer_commit. */
 typedef struct PcliWriter {
-  int fd;
-  char *path;     /* the target as named, NULL for stdout */
-  char *target;   /* what the temporary file replaces: path, or the file a
-                     symbolic link at path points to */
-  char *tmp_path; /* the temporary file; NULL for stdout and for a device
-                     or FIFO, which is written in place (never renamed over) */
-  gboolean own_fd;
+  PersonaOutputFile *out;
   GString *buf;   /* callers append here; flushed at ~1 MiB */
   guint64 bytes;
 } PcliWriter;

@@ -25,12 +25,12 @@ static const char check_description[] =
  * one parser. */
 static void json_failure(GString *out, const char *path, const char *message) {
   g_string_append(out, "{\"file\":");
-  pcli_json_string(out, path);
+  persona_json_append_string(out, path, -1);
   g_string_append(out, ",\"diagnostics\":[{\"file\":");
-  pcli_json_string(out, path);
+  persona_json_append_string(out, path, -1);
   g_string_append(out, ",\"line\":null,\"column\":null,\"end_line\":null,"
                        "\"end_column\":null,\"severity\":\"error\",\"message\":");
-  pcli_json_string(out, message);
+  persona_json_append_string(out, message, -1);
   g_string_append(out, ",\"hint\":null}],\"errors\":1,\"warnings\":0}\n");
 }
 
@@ -44,7 +44,7 @@ static void json_diagnostics(GString *out, const char *path, const PersonaDiagno
     return;
   }
   g_string_append(out, "{\"file\":");
-  pcli_json_string(out, path);
+  persona_json_append_string(out, path, -1);
   if (json[1] != '}') g_string_append_c(out, ',');
   g_string_append_len(out, json + 1, (gssize)(len - 1));
   g_string_append_c(out, '\n');

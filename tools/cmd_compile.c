@@ -1,6 +1,5 @@
 /* cmd_compile.c - `persona compile MODEL.persona -o MODEL.pbc`: write the
- * compiled model as a portable bytecode file; and loading a MODEL that may
- * be either source or bytecode, for the commands that accept both. */
+ * compiled model as a portable bytecode file. */
 #include "cli.h"
 
 #include <errno.h>
@@ -26,53 +25,6 @@ static const char compile_description[] =
     "Example:\n"
     "  persona compile examples/b2b_lead.persona -o b2b_lead.pbc\n"
     "  persona eval b2b_lead.pbc examples/profiles.jsonl --now 2026-02-01\n";
-
-/* ---- source or bytecode ---------------------------------------------------- */
-
-gboolean pcli_is_bytecode_file(const char *path) {
-  if (g_str_has_suffix(path, ".pbc")) return TRUE;
-  int fd;
-  do fd = open(path, O_RDONLY);
-  while (fd < 0 && errno == EINTR);
-  if (fd < 0) return FALSE;
-  guint8 head[16];
-  ssize_t n;
-  do n = read(fd, head, sizeof head);
-  while (n < 0 && errno == EINTR);
-  close(fd);
-  return n > 0 && persona_is_bytecode(head, (gsize)n);
-}
-
-PersonaModel *pcli_load_model(const char *path, const PersonaCompileOptions *opts,
-                              PersonaDiagnostics **diags_out) {
-  if (diags_out) *diags_out = NULL;
-  g_autoptr(GError) error = NULL;
-  if (!pcli_check_readable(path, &error)) {
-    pcli_error("%s", error->message);
-    return NULL;
-  }
-  if (pcli_is_bytecode_file(path)) {
-    PersonaModel *model = persona_model_load_bytecode(path, &error);
-    if (!model) pcli_error("%s", error->message);
-    return model;
-  }
-  g_autoptr(PersonaDiagnostics) diags = NULL;
-  PersonaModel *model = persona_compile_file(path, opts, &diags, &error);
-  guint n_errors = diags ? persona_diagnostics_errors(diags) : 0;
-  if (diags && (n_errors > 0 || persona_diagnostics_warnings(diags) > 0)) {
-    g_autofree char *text = persona_diagnostics_to_text(diags, pcli_stderr_color());
-    if (text) fputs(text, stderr);
-  }
-  if (!model && n_errors == 0) pcli_error("%s", error ? error->message : "compilation failed");
-  if (model && n_errors > 0) {
-    persona_model_unref(model); /* the API promises NULL on errors */
-    model = NULL;
-  }
-  if (model && diags_out) *diags_out = g_steal_pointer(&diags);
-  return model;
-}
-
-/* ---- the command ------------------------------------------------------------- */
 
 static char *default_output(const char *model) {
   const char *base = strrchr(model, '/');

@@ -141,43 +141,6 @@ static int run_eval(PersonaModel *model, const char *in_path, const char *out_pa
   return pcli_finish_eval(&r, &w, ok, error, failed, line_no);
 }
 
-gboolean pcli_open_eval_io(PcliLineReader *r, const char *in_path, gsize max_line, PcliWriter *w,
-                           const char *out_path) {
-  g_autoptr(GError) error = NULL;
-  if (!pcli_reader_open(r, in_path, &error)) {
-    pcli_error("%s", error->message);
-    return FALSE;
-  }
-  r->max_line = max_line;
-  if (!pcli_writer_open(w, out_path, &error)) {
-    pcli_error("%s", error->message);
-    pcli_writer_close(w);
-    pcli_reader_close(r);
-    return FALSE;
-  }
-  return TRUE;
-}
-
-int pcli_finish_eval(PcliLineReader *r, PcliWriter *w, gboolean ok, GError *error, guint64 failed,
-                     guint64 records) {
-  g_autoptr(GError) commit_error = NULL;
-  if (ok) ok = pcli_writer_commit(w, &commit_error);
-  if (!ok) {
-    const GError *e = commit_error ? commit_error : error;
-    pcli_error("%s", e ? e->message : "evaluation failed");
-  }
-  pcli_writer_close(w);
-  pcli_reader_close(r);
-  if (!ok) return PCLI_EXIT_FAIL;
-  if (failed > 0) {
-    pcli_error("%" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT
-               " records could not be evaluated (see their \"error\" objects)",
-               failed, records);
-    return PCLI_EXIT_RECORDS;
-  }
-  return PCLI_EXIT_OK;
-}
-
 /* Evaluates with the states of `state_path`, and writes them back only
  * when the whole run succeeded (results written): a run that fails
  * half-way leaves the file as it was. Results reach the output before the

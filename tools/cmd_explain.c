@@ -24,7 +24,7 @@ static const char explain_description[] =
  * one, so that `--id 42` finds an int key. */
 static gboolean key_matches(const GString *key_json, const char *id) {
   g_autoptr(GString) as_string = g_string_new(NULL);
-  pcli_json_string(as_string, id);
+  persona_json_append_string(as_string, id, -1);
   if (strcmp(key_json->str, as_string->str) == 0) return TRUE;
   return strcmp(key_json->str, id) == 0;
 }

@@ -1,13 +1,7 @@
 /* cmd_fmt.c - `persona fmt [--check] [-v] [FILE|DIR|-]…`: rewrite models
- * in the canonical layout (compiler/format.h).
- *
- * Like gofmt, this command uses the compiler's front end directly (the
- * syntax tree and its comments), not the public API: formatting is about
- * the text, which the API does not expose.
+ * in the canonical layout (persona_format_source in include/persona.h).
  */
 #include "cli.h"
-
-#include "compiler/format.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -44,15 +38,11 @@ typedef struct {
 /* Formats `text`; NULL (diagnostics printed) when it does not parse. */
 static char *format_text(FmtRun *run, const char *name, const char *text, gsize len,
                          gsize *out_len) {
-  g_autoptr(PSourceSet) src = psrc_new();
-  uint32_t id = psrc_add(src, name, NULL, text, len);
-  g_autoptr(PDiagList) diags = pdiag_new();
-  char *out = pfmt_file(src, id, diags, out_len);
+  g_autoptr(PersonaDiagnostics) diags = NULL;
+  char *out = persona_format_source(name, text, len, out_len, &diags);
   if (!out) {
-    g_autoptr(GString) msg = g_string_new(NULL);
-    pdiag_sort(diags);
-    pdiag_render_text(diags, src, msg, run->color);
-    fputs(msg->str, stderr);
+    g_autofree char *msg = persona_diagnostics_to_text(diags, run->color);
+    fputs(msg, stderr);
     run->failed = TRUE;
   }
   return out;

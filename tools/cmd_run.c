@@ -2,11 +2,12 @@
  * state in one SQLite file, evaluate each profile when its next_wake comes
  * or a new record arrives, and hand every action to a sink once.
  *
- * The runtime itself is in run_*.c (run.h); this file is the command:
- * options, the --once and --watch loops, and the read-only views
- * (--status, --errors, --check). docs/runtime.md is the user's guide.
+ * The runtime itself is the runner component (runner/runner.h); this file
+ * is the command: options, messages and exit codes. docs/runtime.md is the
+ * user's guide.
  */
-#include "run.h"
+#include "cli.h"
+#include "runner/runner.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -83,150 +84,6 @@ static void run_options_clear(RunOptions *o) {
   g_strfreev(o->args);
 }
 
-/* ---- read-only views --------------------------------------------------------------- */
-
-static gint64 count_of(PrunDb *d, const char *sql, GError **error) {
-  sqlite3_stmt *st = prun_prepare(d, sql, error);
-  if (!st) return -1;
-  int rc = sqlite3_step(st);
-  gint64 n = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
-  sqlite3_reset(st);
-  if (rc != SQLITE_ROW) prun_db_fail(d, rc, "cannot read the database", error);
-  return n;
-}
-
-static void print_time_or(const char *label, gboolean has, gint64 us, const char *none) {
-  char buf[PRUN_TIME_BUF];
-  if (has) prun_format_time(us, buf);
-  printf("%-12s%s\n", label, has ? buf : none);
-}
-
-static int show_status(PrunDb *d) {
-  g_autoptr(GError) error = NULL;
-  g_autofree char *name = NULL, *version = NULL, *hash = NULL;
-  gint64 last_now = 0, next = 0;
-  gboolean has_now = FALSE;
-  if (!prun_meta_get_text(d, "model_name", &name, &error) || !prun_meta_get_text(d, "model_version", &version, &error) ||
-      !prun_meta_get_text(d, "model_hash", &hash, &error) ||
-      !prun_meta_get_int(d, "last_now", &last_now, &has_now, &error))
-    goto fail;
-  static const char *const sql[] = {
-      "SELECT count(*) FROM profile",
-      "SELECT count(*) FROM profile WHERE next_wake IS NOT NULL",
-      "SELECT count(*) FROM profile WHERE failed = 1",
-      "SELECT count(*) FROM outbox",
-      "SELECT count(*) FROM outbox WHERE delivered_at IS NOT NULL",
-      "SELECT count(*) FROM outbox WHERE delivered_at IS NULL",
-      "SELECT count(*) FROM outbox WHERE delivered_at IS NULL AND last_error IS NOT NULL",
-      "SELECT count(*) FROM eval_error",
-  };
-  gint64 n[G_N_ELEMENTS(sql)];
-  for (gsize i = 0; i < G_N_ELEMENTS(sql); i++)
-    if ((n[i] = count_of(d, sql[i], &error)) < 0) goto fail;
-  gboolean has_next;
-  if (!prun_db_next_wake(d, &next, &has_next, &error)) goto fail;
-
-  printf("%-12s%s (schema %d)\n", "database:", d->path, PRUN_SCHEMA_VERSION);
-  if (hash)
-    printf("%-12s%s%s%s (sha256 %.12s…)\n", "model:", name && *name ? name : "(unnamed)",
-           version && *version ? " " : "", version ? version : "", hash);
-  else
-    printf("%-12s%s\n", "model:", "none yet");
-  print_time_or("last now:", has_now, last_now, "never run");
-  print_time_or("next wake:", has_next, next, "none");
-  printf("%-12s%" G_GINT64_FORMAT " (%" G_GINT64_FORMAT " scheduled, %" G_GINT64_FORMAT " failing)\n",
-         "profiles:", n[0], n[1], n[2]);
-  printf("%-12s%" G_GINT64_FORMAT " actions (%" G_GINT64_FORMAT " delivered, %" G_GINT64_FORMAT
-         " pending, %" G_GINT64_FORMAT " failing)\n",
-         "outbox:", n[3], n[4], n[5], n[6]);
-  sqlite3_stmt *st = prun_prepare(d,
-                    "SELECT last_error, attempts FROM outbox WHERE delivered_at IS NULL AND last_error IS NOT NULL"
-                    " ORDER BY seq LIMIT 1",
-                    &error);
-  if (!st) goto fail;
-  if (sqlite3_step(st) == SQLITE_ROW) {
-    gint64 attempts = sqlite3_column_int64(st, 1);
-    printf("%-12s%s (after %" G_GINT64_FORMAT " attempt%s)\n", "last error:", sqlite3_column_text(st, 0),
-           attempts, attempts == 1 ? "" : "s");
-  }
-  sqlite3_reset(st);
-  printf("%-12s%" G_GINT64_FORMAT " recorded (persona run --errors)\n", "errors:", n[7]);
-  st = prun_prepare(d, "SELECT source, line, offset FROM input_cursor ORDER BY source", &error);
-  if (!st) goto fail;
-  while (sqlite3_step(st) == SQLITE_ROW)
-    printf("%-12s%s: %" G_GINT64_FORMAT " lines, %" G_GINT64_FORMAT " bytes\n", "input:", sqlite3_column_text(st, 0),
-           (gint64)sqlite3_column_int64(st, 1), (gint64)sqlite3_column_int64(st, 2));
-  sqlite3_reset(st);
-  return fflush(stdout) == 0 ? PCLI_EXIT_OK : PCLI_EXIT_FAIL;
-fail:
-  pcli_error("%s", error->message);
-  return PCLI_EXIT_FAIL;
-}
-
-/* One JSON object per recorded error, oldest first. */
-static int show_errors(PrunDb *d) {
-  g_autoptr(GError) error = NULL;
-  sqlite3_stmt *st = prun_prepare(
-      d, "SELECT kind, profile_key, source, at, model_hash, message FROM eval_error ORDER BY id", &error);
-  if (!st) {
-    pcli_error("%s", error->message);
-    return PCLI_EXIT_FAIL;
-  }
-  g_autoptr(GString) out = g_string_new(NULL);
-  int rc;
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    g_string_truncate(out, 0);
-    g_string_append(out, "{\"kind\":");
-    pcli_json_string(out, (const char *)sqlite3_column_text(st, 0));
-    g_string_append(out, ",\"profile\":");
-    /* The key is stored as its JSON text. */
-    g_string_append(out, sqlite3_column_type(st, 1) == SQLITE_NULL ? "null" : (const char *)sqlite3_column_text(st, 1));
-    if (sqlite3_column_type(st, 2) != SQLITE_NULL) {
-      g_string_append(out, ",\"source\":");
-      pcli_json_string(out, (const char *)sqlite3_column_text(st, 2));
-    }
-    char at[PRUN_TIME_BUF];
-    prun_format_time(sqlite3_column_int64(st, 3), at);
-    g_string_append_printf(out, ",\"at\":\"%s\"", at);
-    if (sqlite3_column_type(st, 4) != SQLITE_NULL)
-      g_string_append_printf(out, ",\"model\":\"%.12s\"", sqlite3_column_text(st, 4));
-    g_string_append(out, ",\"error\":");
-    pcli_json_string(out, (const char *)sqlite3_column_text(st, 5));
-    g_string_append(out, "}\n");
-    fputs(out->str, stdout);
-  }
-  sqlite3_reset(st);
-  if (rc != SQLITE_DONE) {
-    prun_db_fail(d, rc, "cannot read the errors", &error);
-    pcli_error("%s", error->message);
-    return PCLI_EXIT_FAIL;
-  }
-  return fflush(stdout) == 0 ? PCLI_EXIT_OK : PCLI_EXIT_FAIL;
-}
-
-static int check_integrity(PrunDb *d) {
-  g_autoptr(GError) error = NULL;
-  sqlite3_stmt *st = prun_prepare(d, "PRAGMA integrity_check", &error);
-  if (!st) {
-    pcli_error("%s", error->message);
-    return PCLI_EXIT_FAIL;
-  }
-  gboolean ok = TRUE;
-  int rc;
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    const char *line = (const char *)sqlite3_column_text(st, 0);
-    if (strcmp(line, "ok") != 0) ok = FALSE;
-    printf("%s\n", line);
-  }
-  sqlite3_reset(st);
-  if (rc != SQLITE_DONE) {
-    prun_db_fail(d, rc, "cannot check the database", &error);
-    pcli_error("%s", error->message);
-    return PCLI_EXIT_FAIL;
-  }
-  return ok ? PCLI_EXIT_OK : PCLI_EXIT_FAIL;
-}
-
 static int run_view(const RunOptions *o) {
   g_autoptr(GError) error = NULL;
   PrunDb d;
@@ -235,111 +92,15 @@ static int run_view(const RunOptions *o) {
     prun_db_close(&d);
     return PCLI_EXIT_FAIL;
   }
-  int status = o->check ? check_integrity(&d) : o->errors ? show_errors(&d) : show_status(&d);
+  gboolean healthy = TRUE;
+  gboolean ok = o->check ? prun_check_integrity(&d, &healthy, &error)
+                : o->errors ? prun_show_errors(&d, &error) : prun_show_status(&d, &error);
   prun_db_close(&d);
-  return status;
-}
-
-/* ---- the loops ------------------------------------------------------------------------ */
-
-static volatile sig_atomic_t stop_requested;
-
-static void on_stop_signal(int sig) {
-  (void)sig;
-  stop_requested = 1;
-}
-
-static void install_stop_handlers(void) {
-  struct sigaction sa;
-  memset(&sa, 0, sizeof sa);
-  sa.sa_handler = on_stop_signal;
-  sigemptyset(&sa.sa_mask);
-  /* No SA_RESTART: poll() returns at once with EINTR. */
-  sigaction(SIGINT, &sa, NULL);
-  sigaction(SIGTERM, &sa, NULL);
-}
-
-/* Batches until there is neither input nor a due profile, delivering
- * after each committed batch. */
-static gboolean drain(PrunRunner *r, gboolean *did_any, GError **error) {
-  *did_any = FALSE;
-  for (;;) {
-    gboolean did;
-    if (!prun_runner_batch(r, &did, error)) return FALSE;
-    if (!prun_runner_deliver(r, error)) return FALSE;
-    if (!did) return TRUE;
-    *did_any = TRUE;
-    if (stop_requested) return TRUE;
-  }
-}
-
-static gboolean run_once(PrunRunner *r, GError **error) {
-  gboolean did_any;
-  if (!drain(r, &did_any, error)) return FALSE;
-  /* Keep the WAL small between cron runs. */
-  if (did_any) sqlite3_wal_checkpoint_v2(r->db->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
-  return TRUE;
-}
-
-static gboolean advance_now(PrunRunner *r, GError **error) {
-  gboolean clamped;
-  gint64 last;
-  return prun_runner_set_now(r, persona_time_now(), &clamped, &last, error);
-}
-
-/* How long to sleep (*ms): until the earliest next_wake, the next
- * delivery retry, or the next look at the input files, whichever comes
- * first. */
-static gboolean sleep_ms(PrunRunner *r, gint poll_ms, int *ms, GError **error) {
-  gint64 wall = persona_time_now();
-  gint64 wait = 60 * G_USEC_PER_SEC; /* look again at least once a minute */
-  gint64 next;
-  gboolean found;
-  if (!prun_db_next_wake(r->db, &next, &found, error)) return FALSE;
-  if (found) wait = MIN(wait, MAX(next - wall, 0));
-  if (r->retry_at > 0) wait = MIN(wait, MAX(r->retry_at - wall, 0));
-  if (prun_inputs_has_files(r->inputs)) wait = MIN(wait, (gint64)poll_ms * 1000);
-  *ms = (int)((wait + 999) / 1000);
-  return TRUE;
-}
-
-static gboolean run_watch(PrunRunner *r, gint poll_ms, GError **error) {
-  install_stop_handlers();
-  r->backoff = TRUE;
-  gboolean dirty = FALSE;
-  while (!stop_requested) {
-    if (!advance_now(r, error)) return FALSE;
-    r->retry_at = 0;
-    gboolean did_any;
-    if (!drain(r, &did_any, error)) return FALSE;
-    dirty |= did_any;
-    if (stop_requested) break;
-    int ms;
-    if (!sleep_ms(r, poll_ms, &ms, error)) return FALSE;
-    if (ms > 0 && dirty) {
-      /* Idle: a good moment to move the WAL into the database. */
-      sqlite3_wal_checkpoint_v2(r->db->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
-      dirty = FALSE;
-    }
-    int fd;
-    struct pollfd p = {.fd = -1, .events = POLLIN};
-    if (prun_inputs_stdin_fd(r->inputs, &fd)) p.fd = fd;
-    if (ms > 0 && poll(p.fd >= 0 ? &p : NULL, p.fd >= 0 ? 1 : 0, ms) < 0 && errno != EINTR) {
-      g_set_error(error, PRUN_ERROR, PRUN_ERROR_INPUT, "cannot wait for input: %s", g_strerror(errno));
-      return FALSE;
-    }
-  }
-  return TRUE;
+  if (!ok) pcli_error("%s", error->message);
+  return ok && healthy ? PCLI_EXIT_OK : PCLI_EXIT_FAIL;
 }
 
 /* ---- the command ------------------------------------------------------------------------ */
-
-static char *model_hash_of(PersonaModel *model) {
-  char *hash = persona_model_source_hash(model);
-  if (hash) return hash;
-  g_autoptr(GBytes) code = persona_model_to_bytecode(model, NULL);
-  return code ? g_compute_checksum_for_bytes(G_CHECKSUM_SHA256, code) : g_strdup("unknown");
-}
 
 static int report(PrunRunner *r, const RunOptions *o) {
   if (o->verbose)
@@ -366,7 +127,7 @@ static int report(PrunRunner *r, const RunOptions *o) {
 static int run_runtime(RunOptions *o, PersonaModel *model, gint64 wanted_now, PrunDurability durability,
                        PrunMigrate migrate, PrunSink *sink) {
   g_autoptr(GError) error = NULL;
-  g_autofree char *hash = model_hash_of(model);
+  g_autofree char *hash = prun_model_hash(model);
   PrunDb d;
   PrunRunner r;
   memset(&r, 0, sizeof r);
@@ -394,7 +155,7 @@ static int run_runtime(RunOptions *o, PersonaModel *model, gint64 wanted_now, Pr
       goto out;
     }
   }
-  if (!(o->once ? run_once(&r, &error) : run_watch(&r, o->poll_ms, &error))) goto out;
+  if (!(o->once ? prun_run_once(&r, &error) : prun_run_watch(&r, o->poll_ms, &error))) goto out;
   status = report(&r, o);
 out:
   if (error) {

@@ -1,4 +1,5 @@
-/* io.c - reading JSON Lines and writing results for `persona eval`.
+/* io.c - reading JSON Lines and writing results for `persona eval` (and
+ * every command that reads profiles): the CLI's shared I/O helpers.
  *
  * This is the tool's hot path: a benchmark pushes hundreds of megabytes
  * through it. Input is read with read(2) in 1 MiB blocks and split with
@@ -9,7 +10,6 @@
  * memory stays bounded whatever the input, and the line still counts.
  */
 #include "cli.h"
-#include "runtime/file_target.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -201,37 +201,15 @@ void pcli_reader_close(PcliLineReader *r) {
 
 gboolean pcli_writer_open(PcliWriter *w, const char *path, GError **error) {
   memset(w, 0, sizeof *w);
-  w->fd = STDOUT_FILENO;
+  w->out = persona_output_file_open(path, error);
+  if (!w->out) return FALSE;
   w->buf = g_string_sized_new(PCLI_WRITE_CHUNK + PCLI_WRITE_CHUNK / 4);
-  if (!path || strcmp(path, "-") == 0) return TRUE;
-
-  gboolean in_place;
-  w->path = g_strdup(path);
-  w->target = pfile_target(path, &in_place);
-  if (in_place) {
-    int fd = pfile_open_in_place(w->target);
-    if (fd < 0) return set_errno_error(error, errno, "cannot open", path);
-    w->fd = fd;
-    w->own_fd = TRUE;
-    return TRUE;
-  }
-  int fd = pfile_create_beside(w->target, &w->tmp_path);
-  if (fd < 0) return set_errno_error(error, errno, "cannot create a file beside", path);
-  w->fd = fd;
-  w->own_fd = TRUE;
   return TRUE;
-}
-
-static gboolean write_all(int fd, const char *p, gsize n, const char *name,
-                          GError **error) {
-  int err = pfile_write_fd(fd, p, n);
-  return err == 0 || set_errno_error(error, err, name ? "cannot write" : "cannot write to standard output",
-                                     name);
 }
 
 gboolean pcli_writer_flush(PcliWriter *w, GError **error) {
   if (w->buf->len == 0) return TRUE;
-  if (!write_all(w->fd, w->buf->str, w->buf->len, w->path, error)) return FALSE;
+  if (!persona_output_file_write(w->out, w->buf->str, w->buf->len, error)) return FALSE;
   w->bytes += w->buf->len;
   /* Keeps the allocation: the next megabyte reuses it. */
   g_string_truncate(w->buf, 0);
@@ -239,27 +217,50 @@ gboolean pcli_writer_flush(PcliWriter *w, GError **error) {
 }
 
 gboolean pcli_writer_commit(PcliWriter *w, GError **error) {
-  if (!pcli_writer_flush(w, error)) return FALSE;
-  if (!w->own_fd) return TRUE;
-  int fd = w->fd;
-  w->fd = -1;
-  w->own_fd = FALSE;
-  if (close(fd) != 0) return set_errno_error(error, errno, "cannot write", w->path);
-  if (!w->tmp_path) return TRUE; /* a device or FIFO, written in place */
-  if (rename(w->tmp_path, w->target) != 0)
-    return set_errno_error(error, errno, "cannot replace", w->path);
-  g_clear_pointer(&w->tmp_path, g_free);
-  return TRUE;
+  return pcli_writer_flush(w, error) && persona_output_file_commit(w->out, error);
 }
 
 void pcli_writer_close(PcliWriter *w) {
-  if (w->own_fd && w->fd >= 0) close(w->fd);
-  if (w->tmp_path) unlink(w->tmp_path);
-  w->fd = -1;
-  w->own_fd = FALSE;
-  g_clear_pointer(&w->tmp_path, g_free);
-  g_clear_pointer(&w->path, g_free);
-  g_clear_pointer(&w->target, g_free);
+  g_clear_pointer(&w->out, persona_output_file_free);
   if (w->buf) g_string_free(w->buf, TRUE);
   w->buf = NULL;
+}
+
+/* ---- evaluation runs --------------------------------------------------------- */
+
+gboolean pcli_open_eval_io(PcliLineReader *r, const char *in_path, gsize max_line, PcliWriter *w,
+                           const char *out_path) {
+  g_autoptr(GError) error = NULL;
+  if (!pcli_reader_open(r, in_path, &error)) {
+    pcli_error("%s", error->message);
+    return FALSE;
+  }
+  r->max_line = max_line;
+  if (!pcli_writer_open(w, out_path, &error)) {
+    pcli_error("%s", error->message);
+    pcli_writer_close(w);
+    pcli_reader_close(r);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+int pcli_finish_eval(PcliLineReader *r, PcliWriter *w, gboolean ok, GError *error, guint64 failed,
+                     guint64 records) {
+  g_autoptr(GError) commit_error = NULL;
+  if (ok) ok = pcli_writer_commit(w, &commit_error);
+  if (!ok) {
+    const GError *e = commit_error ? commit_error : error;
+    pcli_error("%s", e ? e->message : "evaluation failed");
+  }
+  pcli_writer_close(w);
+  pcli_reader_close(r);
+  if (!ok) return PCLI_EXIT_FAIL;
+  if (failed > 0) {
+    pcli_error("%" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT
+               " records could not be evaluated (see their \"error\" objects)",
+               failed, records);
+    return PCLI_EXIT_RECORDS;
+  }
+  return PCLI_EXIT_OK;
 }

@@ -1,5 +1,6 @@
 /* persona.c - the `persona` command-line tool: command table, help and
- * the helpers every command shares.
+
+ * (the helpers every command shares are in cli.c and io.c).
  *
  * Like GLib's `gio`: `persona COMMAND [OPTION…] ARGS`, one handler and one
  * GOptionContext per command, `persona help CMD` == `persona CMD --help`.
@@ -36,8 +37,6 @@ static const PcliCommand commands[] = {
     {"help", "Show the help of a command", NULL},
 };
 
-/* ---- messages ------------------------------------------------------------ */
-
 static void print_raw_stdout(const char *s) {
   fputs(s, stdout);
 }
@@ -45,83 +44,6 @@ static void print_raw_stdout(const char *s) {
 static void print_raw_stderr(const char *s) {
   fputs(s, stderr);
 }
-
-void pcli_error(const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  g_autofree char *msg = g_strdup_vprintf(fmt, ap);
-  va_end(ap);
-  fprintf(stderr, "persona: %s\n", msg);
-}
-
-int pcli_usage_error(const char *cmd, const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  g_autofree char *msg = g_strdup_vprintf(fmt, ap);
-  va_end(ap);
-  fprintf(stderr, "persona: %s\n", msg);
-  if (cmd)
-    fprintf(stderr, "Try 'persona %s --help' for more information.\n", cmd);
-  else
-    fprintf(stderr, "Try 'persona --help' for more information.\n");
-  return PCLI_EXIT_USAGE;
-}
-
-gboolean pcli_stderr_color(void) {
-  if (!isatty(STDERR_FILENO)) return FALSE;
-  const char *no_color = getenv("NO_COLOR");
-  if (no_color && *no_color) return FALSE;
-  const char *term = getenv("TERM");
-  return !(term && strcmp(term, "dumb") == 0);
-}
-
-void pcli_json_string(GString *out, const char *s) {
-  const char *p = s, *end = s + strlen(s);
-  g_string_append_c(out, '"');
-  while (p < end) {
-    gunichar c = g_utf8_get_char_validated(p, (gssize)(end - p));
-    if (c == (gunichar)-1 || c == (gunichar)-2) {
-      /* A file name need not be UTF-8; JSON must be. */
-      g_string_append(out, "\\ufffd");
-      p++;
-      continue;
-    }
-    const char *next = g_utf8_next_char(p);
-    if (c == '"' || c == '\\')
-      g_string_append_printf(out, "\\%c", (char)c);
-    else if (c < 0x20 || c == 0x2028 || c == 0x2029)
-      g_string_append_printf(out, "\\u%04x", (unsigned)c);
-    else
-      g_string_append_len(out, p, next - p);
-    p = next;
-  }
-  g_string_append_c(out, '"');
-}
-
-/* ---- options ------------------------------------------------------------- */
-
-GOptionContext *pcli_context_new(const char *params, const char *summary,
-                                 const char *description, const GOptionEntry *entries) {
-  GOptionContext *ctx = g_option_context_new(params);
-  g_option_context_set_summary(ctx, summary);
-  g_option_context_set_description(ctx, description);
-  g_option_context_add_main_entries(ctx, entries, NULL);
-  return ctx;
-}
-
-gboolean pcli_parse(GOptionContext *ctx, const char *cmd, int *argc, char ***argv) {
-  g_autoptr(GError) error = NULL;
-  if (g_option_context_parse(ctx, argc, argv, &error)) return TRUE;
-  pcli_usage_error(cmd, "%s", error->message);
-  return FALSE;
-}
-
-void pcli_print_help(GOptionContext *ctx) {
-  g_autofree char *help = g_option_context_get_help(ctx, TRUE, NULL);
-  fputs(help, stdout);
-}
-
-/* ---- the command table ----------------------------------------------------- */
 
 static void list_commands(FILE *f) {
   fputs("Commands:\n", f);
@@ -207,7 +129,7 @@ int main(int argc, char **argv) {
     return PCLI_EXIT_OK;
   }
   if (strcmp(name, "--version") == 0) {
-    printf("persona %s\n", PERSONA_VERSION);
+    printf("persona %s\n", persona_version());
     return PCLI_EXIT_OK;
   }
   if (name[0] == '-') return top_usage_error("option", name);

@@ -9,15 +9,6 @@
 
 #include "persona.h"
 
-/* Internal headers of libpersona, for the `import` check only (the
- * extension links the static archive, whose hidden symbols link like any
- * other within one link). */
-#include "compiler/ast.h"
-#include "compiler/diag.h"
-#include "compiler/source.h"
-#include "grammar/parse.h"
-/* And the JSON writer, so an error object is escaped as the CLI's is. */
-#include "runtime/json_write.h"
 
 /* The name a source compiled by persona.compile has in diagnostics and
  * in runtime error places: "source:3:14: error: …". */
@@ -89,44 +80,23 @@ static char *chomp_dup(const char *text) {
   return s;
 }
 
-/* Parses the source alone and reports every `import` as an error: the
- * compiler would look for the file relative to the backend's working
- * directory (the data directory) or at an absolute path, and quote its
- * lines in diagnostics. Returns false with *message and *detail set. */
-static bool refuse_imports(const char *text, size_t len, char **message, char **detail) {
-  g_autoptr(PSourceSet) src = psrc_new();
-  g_autoptr(PDiagList) parse_diags = pdiag_new();
-  g_autoptr(PDiagList) diags = pdiag_new();
-  g_autoptr(PAst) ast = past_new();
-  uint32_t f = psrc_add(src, PGC_SOURCE_NAME, PGC_SOURCE_NAME, text, len);
-  PFileAst *fa = pparse_file(ast, src, f, parse_diags);
-  for (guint k = 0; k < fa->decls->len; k++) {
-    const PDecl *d = g_ptr_array_index(fa->decls, k);
-    if (d->kind == PD_IMPORT)
-      pdiag_add(diags, PDIAG_ERROR, &d->loc,
-                "put the imported declarations into this source, or compile outside the database "
-                "with `persona compile` and pass the bytecode",
-                "import is not available in persona.compile (the database server's files are not "
-                "readable from SQL)");
-  }
-  if (diags->n_errors == 0) return true;
-  g_autoptr(GString) out = g_string_new(NULL);
-  pdiag_render_text(diags, src, out, FALSE);
-  *message = first_line(out->str);
-  *detail = after_first_line(out->str);
-  return false;
-}
-
 bool pgc_compile(const char *text, size_t len, char **out, size_t *out_len, char **warnings,
                  char **message, char **detail) {
   *out = NULL;
   *out_len = 0;
   *warnings = *message = *detail = NULL;
-  if (!refuse_imports(text, len, message, detail)) return false;
-
   g_autoptr(PersonaDiagnostics) diags = NULL;
   g_autoptr(GError) error = NULL;
-  PersonaCompileOptions opts = {0}; /* no include dirs, no $PERSONA_PATH, no native code */
+  /* No include dirs, no $PERSONA_PATH, no native code, and no import at
+   * all: the compiler would look for the file relative to the backend's
+   * working directory (the data directory) or at an absolute path, and
+   * quote its lines in diagnostics. */
+  PersonaCompileOptions opts = {
+      .imports_refused = "import is not available in persona.compile (the database server's files are not "
+                         "readable from SQL)",
+      .imports_refused_hint = "put the imported declarations into this source, or compile outside the "
+                              "database with `persona compile` and pass the bytecode",
+  };
   g_autoptr(PersonaModel) model = persona_compile_source(PGC_SOURCE_NAME, text, len, &opts, &diags, &error);
   g_autofree char *report = diags ? persona_diagnostics_to_text(diags, FALSE) : NULL;
   if (!model) {
@@ -250,8 +220,8 @@ PgcEvalStatus pgc_eval(PgcModel *m, const char *json, size_t len, const char *st
 
 /* A JSON string, or null. */
 static void append_json_string(GString *out, const char *s) {
-  if (s) pjw_cstring(out, s);
-  else pjw_lit(out, "null");
+  if (s) persona_json_append_string(out, s, -1);
+  else g_string_append(out, "null");
 }
 
 /* Read once per evaluation (as jsonb or as text): built on each call. */

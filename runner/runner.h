@@ -1,4 +1,6 @@
-/* run.h - `persona run`: a durable journey runtime on one SQLite file.
+/* runner.h - the runner: the durable journey runtime of `persona run`, on
+ * one SQLite file. A component over the public API, like the CLI; the
+ * command (tools/cmd_run.c) only parses options and words messages.
  *
  * The pieces of the runtime, each in its own file:
  *   run_store.c  the database file: lock, checks (foreign, newer, damaged),
@@ -10,23 +12,25 @@
  *                outbox), and the check a changed model must pass
  *   run_sink.c   the sinks (stdout, jsonl:, exec:, dir:) and delivery of the
  *                outbox, batch by batch, with retries
- *   cmd_run.c    the command: options, --once / --watch, --status, --errors
+ *   run_loop.c   --once and --watch: drain batches, deliver, sleep until due
+ *   run_view.c   the read-only views: --status, --errors, --check
+ *   run_log.c    messages to the operator (stderr)
  * The guarantees and the schema are described in docs/runtime.md.
  *
- * Only include/persona.h is used from the library. Times are microseconds
+ * Only include/persona.h is used from the library, and nothing of the CLI. Times are microseconds
  * since the epoch (UTC), as everywhere in Persona.
  *
  * Ownership: a PrunDb owns its connection, lock file and prepared
  * statements; a PrunRunner borrows the database, model and inputs it is
  * given and owns its VM and buffers. Strings passed in are borrowed.
  */
-#ifndef PERSONA_RUN_H
-#define PERSONA_RUN_H
+#ifndef PERSONA_RUNNER_H
+#define PERSONA_RUNNER_H
 
 #include <glib.h>
 #include <sqlite3.h>
 
-#include "cli.h"
+#include "persona.h"
 
 /* 'PRSN' in the database header, so that `file` and persona know the file. */
 #define PRUN_APPLICATION_ID 0x5052534E
@@ -228,5 +232,31 @@ gboolean prun_db_next_wake(PrunDb *d, gint64 *at, gboolean *found, GError **erro
  * fails (then r->sink_error says why, and FALSE is NOT returned: only
  * database errors return FALSE). */
 gboolean prun_runner_deliver(PrunRunner *r, GError **error);
+
+/* ---- running (run_loop.c) ------------------------------------------------------- */
+
+/* Every new record and every due profile, batch after batch, delivering
+ * after each committed batch; returns when nothing is left. */
+gboolean prun_run_once(PrunRunner *r, GError **error);
+/* Runs until SIGINT or SIGTERM (handlers installed here), following the
+ * wall clock; looks at input files every poll_ms. */
+gboolean prun_run_watch(PrunRunner *r, gint poll_ms, GError **error);
+/* The hash the database records for `model`: its source hash, or the
+ * SHA-256 of its bytecode (newly allocated). */
+char *prun_model_hash(PersonaModel *model);
+
+/* ---- views (run_view.c): standard output ---------------------------------------- */
+
+gboolean prun_show_status(PrunDb *d, GError **error);
+/* One JSON object per recorded error, oldest first. */
+gboolean prun_show_errors(PrunDb *d, GError **error);
+/* SQLite's integrity check, line by line; *healthy when it said "ok". */
+gboolean prun_check_integrity(PrunDb *d, gboolean *healthy, GError **error);
+
+/* ---- messages (run_log.c) ----------------------------------------------------------- */
+
+/* "persona: MESSAGE" on stderr: what the operator should know and the run
+ * goes on (an input rewritten, an action already in the outbox). */
+void prun_warn(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
 
 #endif

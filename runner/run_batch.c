@@ -22,8 +22,9 @@
  * batch at a time, and marks a batch delivered only after the sink took
  * it: a crash in between delivers that batch again.
  */
-#include "run.h"
+#include "runner.h"
 
+#include <stdio.h>
 #include <string.h>
 
 /* ---- setup ------------------------------------------------------------------ */
@@ -206,11 +207,11 @@ static void append_arguments(GString *out, const PersonaAction *a) {
   else if (strcmp(a->kind, "webhook") == 0) second = "name";
   if (a->channel) {
     g_string_append_printf(out, ",\"%s\":", first);
-    pcli_json_string(out, a->channel);
+    persona_json_append_string(out, a->channel, -1);
   }
   if (a->text) {
     g_string_append_printf(out, ",\"%s\":", second);
-    pcli_json_string(out, a->text);
+    persona_json_append_string(out, a->text, -1);
   }
 }
 
@@ -224,15 +225,15 @@ static void build_action(PrunRunner *r, const char *profile_key, const PersonaAc
   GString *p = r->payload;
   g_string_truncate(p, 0);
   g_string_append(p, "{\"key\":");
-  pcli_json_string(p, r->key->str);
+  persona_json_append_string(p, r->key->str, -1);
   g_string_append(p, ",\"profile\":");
   g_string_append(p, profile_key);
   g_string_append(p, ",\"journey\":");
-  pcli_json_string(p, a->journey);
+  persona_json_append_string(p, a->journey, -1);
   g_string_append_printf(p, ",\"run\":%" G_GINT64_FORMAT ",\"step\":", a->run);
-  pcli_json_string(p, a->step);
+  persona_json_append_string(p, a->step, -1);
   g_string_append(p, ",\"kind\":");
-  pcli_json_string(p, a->kind);
+  persona_json_append_string(p, a->kind, -1);
   append_arguments(p, a);
   char at[PRUN_TIME_BUF];
   prun_format_time(a->at_us, at);
@@ -257,7 +258,7 @@ static gboolean insert_action(PrunRunner *r, const char *profile_key, const Pers
   if (sqlite3_changes(r->db->db) == 0) {
     /* Cannot happen while states are stored with their actions: an action
      * comes out of exactly one evaluation. Said, never silent. */
-    pcli_error("warning: action %s is already in the outbox; not added again", r->key->str);
+    prun_warn("warning: action %s is already in the outbox; not added again", r->key->str);
   } else {
     r->stats.actions++;
   }
@@ -570,7 +571,7 @@ static gboolean apply_model_change(PrunRunner *r, PrunMigrate migrate, const cha
     g_string_append(msg, migrate == PRUN_MIGRATE_EXIT
                              ? "\njourneys at missing steps were ended as exited (--migrate exit)"
                              : "\nkept as they are (--migrate keep): their evaluations fail until a model fits");
-    pcli_error("%s", msg->str);
+    prun_warn("%s", msg->str);
   }
   /* Profiles that failed with the old model get another chance. */
   guint64 n;

@@ -9,13 +9,13 @@
 #include <string.h>
 
 #include "persona.h"
-#include "explain.h"
-#include "json_decode.h"
-#include "json_write.h"
-#include "ptime.h"
-#include "result.h"
-#include "state.h"
-#include "vm.h"
+#include "runtime/explain.h"
+#include "runtime/json_decode.h"
+#include "runtime/json_write.h"
+#include "runtime/ptime.h"
+#include "runtime/result.h"
+#include "runtime/state.h"
+#include "runtime/vm.h"
 
 /* What the tests exercised: every tag that held, every score rule that
  * fired (a `when` rule whose condition held, a `per` rule that counted a

@@ -17,12 +17,13 @@
  * so lines appended just before a rotation are not lost while persona
  * runs.
  */
-#include "run.h"
+#include "runner.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -155,7 +156,7 @@ static gboolean position_source(Source *s, PrunDb *d, guint64 size, GError **err
   sqlite3_reset(st);
   g_autofree char *now_hash = prefix_len <= PREFIX_MAX ? hash_prefix(s->fd, prefix_len) : NULL;
   if (size < offset || !now_hash || !prefix_hash || strcmp(now_hash, prefix_hash) != 0) {
-    pcli_error("input '%s' was truncated or rewritten since it was read: reading it from the start", s->name);
+    prun_warn("input '%s' was truncated or rewritten since it was read: reading it from the start", s->name);
     s->dirty = TRUE;
     return TRUE;
   }
@@ -180,7 +181,7 @@ static gboolean check_open_file(Source *s, guint64 size, GError **error) {
     same = now_hash && strcmp(now_hash, s->prefix_hash) == 0;
   }
   if (same) return TRUE;
-  pcli_error("input '%s' was truncated or rewritten while being read: reading it from the start", s->name);
+  prun_warn("input '%s' was truncated or rewritten while being read: reading it from the start", s->name);
   s->base = 0;
   s->start = s->end = s->scan = 0;
   s->line = 0;

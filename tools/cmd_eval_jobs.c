@@ -1,4 +1,4 @@
-/* eval_parallel.c - `persona eval -j N`: evaluation on N threads, output in
+/* cmd_eval_jobs.c - `persona eval -j N`: evaluation on N threads, output in
  * input order, the same bytes as one thread.
  *
  * The main thread reads the input in batches (about 1 MiB of lines, copied

@@ -7,12 +7,13 @@
  * file gets the whole schema in one transaction. The schema is described
  * table by table in docs/runtime.md; keep the two in step.
  */
-#include "run.h"
+#include "runner.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -300,7 +301,8 @@ static gboolean create_schema(PrunDb *d, GError **error) {
     g_autofree char *pragmas = g_strdup_printf("PRAGMA application_id = %d; PRAGMA user_version = %d;",
                                                PRUN_APPLICATION_ID, PRUN_SCHEMA_VERSION);
     if (!prun_exec(d, schema_v1, error) || !prun_exec(d, pragmas, error)) goto fail;
-    if (!prun_meta_set_text(d, "created_by", "persona " PERSONA_VERSION, error)) goto fail;
+    g_autofree char *created_by = g_strconcat("persona ", persona_version(), NULL);
+    if (!prun_meta_set_text(d, "created_by", created_by, error)) goto fail;
     if (!prun_meta_set_int(d, "created_at", g_get_real_time(), error)) goto fail;
   }
   return prun_commit(d, error);

@@ -5,9 +5,9 @@
 #include <string.h>
 
 #include "api_internal.h"
-#include "json_write.h"
-#include "result.h"
-#include "state.h"
+#include "runtime/json_write.h"
+#include "runtime/result.h"
+#include "runtime/state.h"
 
 static const PersonaVM *vm_of(const PersonaResult *r) { return (const PersonaVM *)r; }
 static const PVMState *st_of(const PersonaResult *r) { return &vm_of(r)->st; }

@@ -17,14 +17,14 @@
  *                 DIR/.batch-….jsonl.tmp, fsync'd, renamed, DIR fsync'd
  *   none          actions stay in the outbox
  */
-#include "run.h"
-#include "runtime/file_target.h"
+#include "runner.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -72,7 +72,7 @@ void prun_sink_clear(PrunSink *s) {
 }
 
 static gboolean write_all(int fd, const char *p, gsize n, const char *what, GError **error) {
-  int err = pfile_write_fd(fd, p, n);
+  int err = persona_write_fd(fd, p, n);
   if (err == 0) return TRUE;
   g_set_error(error, PRUN_ERROR, PRUN_ERROR_SINK, "cannot write %s: %s", what, g_strerror(err));
   return FALSE;
@@ -112,7 +112,7 @@ static gboolean cut_torn_line(int fd, const char *path, GError **error) {
                     g_strerror(errno));
         return FALSE;
       }
-      pcli_error("'%s' ended with an incomplete line (a crash during a delivery): removed it; its batch is "
+      prun_warn("'%s' ended with an incomplete line (a crash during a delivery): removed it; its batch is "
                  "delivered again", path);
       return TRUE;
     }

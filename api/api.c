@@ -7,27 +7,24 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../compiler/compile.h"
-#include "bytecode.h"
-#include "file_target.h"
-#include "json_decode.h"
-#include "ptime.h"
-#include "explain.h"
-#include "json_write.h"
-#include "result.h"
-#include "state.h"
-#include "vm.h"
+#include "compiler/compile.h"
+#include "runtime/bytecode.h"
+#include "runtime/file_target.h"
+#include "runtime/json_decode.h"
+#include "runtime/ptime.h"
+#include "runtime/explain.h"
+#include "runtime/json_write.h"
+#include "runtime/result.h"
+#include "runtime/state.h"
+#include "runtime/vm.h"
 
 G_DEFINE_QUARK(persona-error-quark, persona_error)
+
+const char *persona_version(void) { return PERSONA_LIBRARY_VERSION; }
 
 /* A PersonaModel is a PModel: the public name of the same object, so the
  * reference count is the model's own. */
 static PModel *pm(const PersonaModel *model) { return (PModel *)model; }
-
-struct PersonaDiagnostics {
-  PDiagList *list;
-  PSourceSet *src;
-};
 
 
 /* ---- compiling ----------------------------------------------------------------- */
@@ -62,6 +59,8 @@ static PersonaModel *compile_common(const char *name, const char *text, gsize le
     copts.trace = opts->trace;
     copts.natives = opts->natives;
     copts.allow_native = opts->allow_native;
+    copts.imports_refused = opts->imports_refused;
+    copts.imports_refused_hint = opts->imports_refused_hint;
   }
   PModel *m = NULL;
   if (len > PCOMPILE_MAX_SOURCE)

@@ -24,10 +24,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "arena.h"
-#include "file_target.h"
-#include "json_decode.h"
-#include "json_write.h"
+#include "runtime/arena.h"
+#include "runtime/file_target.h"
+#include "runtime/json_decode.h"
+#include "runtime/json_write.h"
 
 /* The one state format this Persona reads and writes. */
 #define STATE_FORMAT_VERSION 1

@@ -1,0 +1,32 @@
+/* api_internal.h - what the library facade's files (api/) share: the VM
+ * behind a PersonaVM and the lists behind a PersonaDiagnostics. Not
+ * installed; nothing outside api/ includes it.
+ *
+ * Ownership: a PersonaVM owns its PVMState and holds a reference to its
+ * model; a PersonaDiagnostics owns its diagnostics list and the source
+ * texts they quote.
+ */
+#ifndef PERSONA_API_INTERNAL_H
+#define PERSONA_API_INTERNAL_H
+
+#include "persona.h"
+#include "compiler/diag.h"
+#include "compiler/source.h"
+#include "runtime/vm.h"
+
+struct PersonaVM {
+  PersonaModel *model;
+  PVMState st;
+  /* The last evaluation, for the PersonaResult accessors (a PersonaResult
+   * is the VM itself): its key and whether it succeeded. */
+  PValue last_key;
+  bool last_ok;
+  char last_error[384];
+};
+
+struct PersonaDiagnostics {
+  PDiagList *list;
+  PSourceSet *src;
+};
+
+#endif

@@ -1,0 +1,116 @@
+/* cli.c - the helpers every `persona` command shares: messages, options,
+ * JSON strings, and loading a MODEL that may be source or bytecode. The
+ * reading and writing of records is in io.c. */
+#include "cli.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* ---- messages ------------------------------------------------------------ */
+
+void pcli_error(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  g_autofree char *msg = g_strdup_vprintf(fmt, ap);
+  va_end(ap);
+  fprintf(stderr, "persona: %s\n", msg);
+}
+
+int pcli_usage_error(const char *cmd, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  g_autofree char *msg = g_strdup_vprintf(fmt, ap);
+  va_end(ap);
+  fprintf(stderr, "persona: %s\n", msg);
+  if (cmd)
+    fprintf(stderr, "Try 'persona %s --help' for more information.\n", cmd);
+  else
+    fprintf(stderr, "Try 'persona --help' for more information.\n");
+  return PCLI_EXIT_USAGE;
+}
+
+gboolean pcli_stderr_color(void) {
+  if (!isatty(STDERR_FILENO)) return FALSE;
+  const char *no_color = getenv("NO_COLOR");
+  if (no_color && *no_color) return FALSE;
+  const char *term = getenv("TERM");
+  return !(term && strcmp(term, "dumb") == 0);
+}
+
+
+/* ---- options ------------------------------------------------------------- */
+
+GOptionContext *pcli_context_new(const char *params, const char *summary,
+                                 const char *description, const GOptionEntry *entries) {
+  GOptionContext *ctx = g_option_context_new(params);
+  g_option_context_set_summary(ctx, summary);
+  g_option_context_set_description(ctx, description);
+  g_option_context_add_main_entries(ctx, entries, NULL);
+  return ctx;
+}
+
+gboolean pcli_parse(GOptionContext *ctx, const char *cmd, int *argc, char ***argv) {
+  g_autoptr(GError) error = NULL;
+  if (g_option_context_parse(ctx, argc, argv, &error)) return TRUE;
+  pcli_usage_error(cmd, "%s", error->message);
+  return FALSE;
+}
+
+void pcli_print_help(GOptionContext *ctx) {
+  g_autofree char *help = g_option_context_get_help(ctx, TRUE, NULL);
+  fputs(help, stdout);
+}
+
+/* ---- the command table ----------------------------------------------------- */
+
+/* ---- source or bytecode ---------------------------------------------------- */
+
+gboolean pcli_is_bytecode_file(const char *path) {
+  if (g_str_has_suffix(path, ".pbc")) return TRUE;
+  int fd;
+  do fd = open(path, O_RDONLY);
+  while (fd < 0 && errno == EINTR);
+  if (fd < 0) return FALSE;
+  guint8 head[16];
+  ssize_t n;
+  do n = read(fd, head, sizeof head);
+  while (n < 0 && errno == EINTR);
+  close(fd);
+  return n > 0 && persona_is_bytecode(head, (gsize)n);
+}
+
+PersonaModel *pcli_load_model(const char *path, const PersonaCompileOptions *opts,
+                              PersonaDiagnostics **diags_out) {
+  if (diags_out) *diags_out = NULL;
+  g_autoptr(GError) error = NULL;
+  if (!pcli_check_readable(path, &error)) {
+    pcli_error("%s", error->message);
+    return NULL;
+  }
+  if (pcli_is_bytecode_file(path)) {
+    PersonaModel *model = persona_model_load_bytecode(path, &error);
+    if (!model) pcli_error("%s", error->message);
+    return model;
+  }
+  g_autoptr(PersonaDiagnostics) diags = NULL;
+  PersonaModel *model = persona_compile_file(path, opts, &diags, &error);
+  guint n_errors = diags ? persona_diagnostics_errors(diags) : 0;
+  if (diags && (n_errors > 0 || persona_diagnostics_warnings(diags) > 0)) {
+    g_autofree char *text = persona_diagnostics_to_text(diags, pcli_stderr_color());
+    if (text) fputs(text, stderr);
+  }
+  if (!model && n_errors == 0) pcli_error("%s", error ? error->message : "compilation failed");
+  if (model && n_errors > 0) {
+    persona_model_unref(model); /* the API promises NULL on errors */
+    model = NULL;
+  }
+  if (model && diags_out) *diags_out = g_steal_pointer(&diags);
+  return model;
+}
+
+/* ---- the command ------------------------------------------------------------- */
+
