@@ -1,6 +1,10 @@
 /* check_internal.h - shared between the checker's files (check.c:
  * declarations and order; check_expr.c: expressions; check_decl.c: scores,
- * lifecycles, journeys, tests). Not part of any public interface. */
+ * lifecycles, journeys, tests). Not part of any public interface.
+ *
+ * Ownership: scope entries and the PCheck's tables point into the syntax
+ * tree and the type arena of the PCheck, which owns them; nothing here is
+ * freed on its own. */
 #ifndef PERSONA_CHECK_INTERNAL_H
 #define PERSONA_CHECK_INTERNAL_H
 

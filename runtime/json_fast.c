@@ -12,7 +12,8 @@
  * UTF-8, any syntax error - it returns NULL up the chain and pdec_decode()
  * decodes the record again with the general decoder, the reference for
  * every value and every message. So for each input the two either agree
- * or the fast path declines; tests/unit/test_json_fast.c and the fuzzer
+ * or the fast path declines; tests/unit/test_json_decode.c (both decoders
+ * on every case, compared) and the fuzzer
  * (fuzz_decode) hold it to that.
  *
  * Whitespace between tokens is allowed (Python's json.dumps writes `, `

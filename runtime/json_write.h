@@ -6,6 +6,9 @@
  * requires to be escaped (" \\ and U+0000..U+001F, as \n \t \r \b \f or
  * \u00XX) and U+2028/U+2029 (escaped so the output is also valid
  * JavaScript).
+ *
+ * Ownership: every function appends to a GString the caller owns; inputs
+ * are borrowed for the call.
  */
 #ifndef PERSONA_JSON_WRITE_H
 #define PERSONA_JSON_WRITE_H

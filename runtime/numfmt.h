@@ -7,6 +7,9 @@
  * other exponents are C's ("1e+21", "1e-07", "5e-324"). Non-finite values
  * have no JSON form; callers must not pass them (the VM turns them into
  * record errors first); if they do, "null" is written.
+ *
+ * Ownership: text goes into a buffer or GString the caller owns; nothing
+ * is allocated here.
  */
 #ifndef PERSONA_NUMFMT_H
 #define PERSONA_NUMFMT_H

@@ -5,6 +5,9 @@
  * and printing are done here by hand, so results never depend on TZ or
  * LC_* of the process, and the fixed format of JSON timestamps parses at
  * the speed of reading digits.
+ *
+ * Ownership: times are plain int64 values; text goes into buffers the
+ * caller owns. The date cache is per thread and owned here.
  */
 #ifndef PERSONA_PTIME_H
 #define PERSONA_PTIME_H

@@ -3,6 +3,9 @@
  * Keys in a fixed order: id, tags, scores, stages, transitions, actions,
  * next_wake, state. Error
  * objects: {"id":…,"line":N,"error":"…"}.
+ *
+ * Ownership: results are appended to a GString the caller owns; the VM
+ * state is borrowed and not changed.
  */
 #ifndef PERSONA_RESULT_H
 #define PERSONA_RESULT_H
