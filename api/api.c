@@ -47,6 +47,30 @@ static void hash_sources(PModel *m, const PSourceSet *src) {
   m->has_source_hash = true;
 }
 
+/* "FILE:LINE:COL: MESSAGE" of the first error, and how many more there
+ * are: a program that shows only the GError still says what is wrong. */
+static void set_compile_error(GError **error, const char *name, PDiagList *list, const PSourceSet *src) {
+  pdiag_sort(list); /* the first in the order the text shows them */
+  const PDiag *first = NULL;
+  for (guint i = 0; i < list->items->len && !first; i++) {
+    const PDiag *d = g_ptr_array_index(list->items, i);
+    if (d->severity == PDIAG_ERROR) first = d;
+  }
+  if (!first) {
+    g_set_error(error, PERSONA_ERROR, PERSONA_ERROR_COMPILE, "%s: %u error%s", name, list->n_errors,
+                list->n_errors == 1 ? "" : "s");
+    return;
+  }
+  g_autoptr(GString) msg = g_string_new(NULL);
+  const PSourceFile *f = first->has_loc ? psrc_file(src, first->loc.file) : NULL;
+  if (f) g_string_append_printf(msg, "%s:%u:%u: ", f->name, first->loc.line, first->loc.col);
+  else g_string_append_printf(msg, "%s: ", name);
+  g_string_append(msg, first->message);
+  if (list->n_errors > 1)
+    g_string_append_printf(msg, " (and %u more error%s)", list->n_errors - 1, list->n_errors == 2 ? "" : "s");
+  g_set_error_literal(error, PERSONA_ERROR, PERSONA_ERROR_COMPILE, msg->str);
+}
+
 static PersonaModel *compile_common(const char *name, const char *text, gsize len,
                                     const PersonaCompileOptions *opts, PersonaDiagnostics **diags,
                                     GError **error) {
@@ -69,9 +93,7 @@ static PersonaModel *compile_common(const char *name, const char *text, gsize le
   else
     m = pcompile(name, text, len, &copts, src, list);
   if (m) hash_sources(m, src);
-  if (!m)
-    g_set_error(error, PERSONA_ERROR, PERSONA_ERROR_COMPILE, "%s: %u error%s", name, list->n_errors,
-                list->n_errors == 1 ? "" : "s");
+  if (!m) set_compile_error(error, name, list, src);
   if (diags) {
     PersonaDiagnostics *d = g_new0(PersonaDiagnostics, 1);
     d->list = list;
@@ -265,6 +287,18 @@ void persona_vm_free(PersonaVM *vm) {
   g_free(vm);
 }
 
+/* A NULL where data was promised: the caller's mistake, not the record's
+ * (PERSONA_EVAL_USAGE_ERROR, code "usage"). */
+static PersonaEvalStatus usage_error(PersonaVM *vm, GString *out, guint64 line_no, const char *what) {
+  vm->last_ok = false;
+  vm->last_key = pv_null();
+  g_snprintf(vm->last_error, sizeof vm->last_error, "usage: %s", what);
+  vm->last_code = "usage";
+  vm->last_field[0] = '\0';
+  if (out) presult_write_error(out, vm->last_key, line_no, vm->last_error, vm->last_code, NULL);
+  return PERSONA_EVAL_USAGE_ERROR;
+}
+
 /* Decodes the profile, reads its state, evaluates; writes the result or
  * the error object. `store_key` receives the key as JSON text when not
  * NULL (for the store). */
@@ -274,17 +308,24 @@ static PersonaEvalStatus eval_one(PersonaVM *vm, const char *json, gsize len, co
   PVMState *st = &vm->st;
   PDecodeResult dr;
   vm->last_ok = false;
+  vm->last_field[0] = '\0';
+  if (!json && len > 0) return usage_error(vm, out, line_no, "the record is NULL");
+  if (!state_json && state_len > 0) return usage_error(vm, out, line_no, "the state is NULL");
+  if (!json) json = "";
   if (!pvm_begin_record(st, json, len, now_us, &dr)) {
     vm->last_key = dr.key;
     g_strlcpy(vm->last_error, dr.error, sizeof vm->last_error);
-    if (out) presult_write_error(out, dr.key, line_no, dr.error);
+    vm->last_code = dr.error_code ? dr.error_code : "bad_json";
+    g_strlcpy(vm->last_field, dr.error_field, sizeof vm->last_field);
+    if (out) presult_write_error(out, dr.key, line_no, dr.error, vm->last_code, vm->last_field);
     return PERSONA_EVAL_RECORD_ERROR;
   }
   vm->last_key = dr.key;
-  if (!pstate_decode(st, state_json, state_json ? state_len : 0, st->error, sizeof st->error) ||
-      !pvm_eval_record(st)) {
+  bool state_ok = pstate_decode(st, state_json, state_json ? state_len : 0, st->error, sizeof st->error);
+  if (!state_ok || !pvm_eval_record(st)) {
     g_strlcpy(vm->last_error, st->error, sizeof vm->last_error);
-    if (out) presult_write_error(out, dr.key, line_no, st->error);
+    vm->last_code = !state_ok ? "bad_state" : st->error_code ? st->error_code : "runtime";
+    if (out) presult_write_error(out, dr.key, line_no, st->error, vm->last_code, NULL);
     return PERSONA_EVAL_RECORD_ERROR;
   }
   vm->last_ok = true;
@@ -295,32 +336,37 @@ static PersonaEvalStatus eval_one(PersonaVM *vm, const char *json, gsize len, co
 
 PersonaEvalStatus persona_vm_eval(PersonaVM *vm, const char *json, gsize len, const char *state_json,
                                   gsize state_len, gint64 now_us, const PersonaResult **result) {
-  g_return_val_if_fail(vm && json && result, PERSONA_EVAL_RECORD_ERROR);
+  if (!vm || !result) return PERSONA_EVAL_USAGE_ERROR;
   *result = (const PersonaResult *)vm;
   return eval_one(vm, json, len, state_json, state_len, now_us, 0, NULL, NULL);
 }
 
 PersonaEvalStatus persona_vm_eval_json(PersonaVM *vm, const char *json, gsize len, gint64 now_us,
                                        guint64 line_no, GString *out) {
+  if (!vm || !out) return PERSONA_EVAL_USAGE_ERROR;
   return eval_one(vm, json, len, NULL, 0, now_us, line_no, out, NULL);
 }
 
 PersonaEvalStatus persona_vm_eval_json_state(PersonaVM *vm, const char *json, gsize len,
                                              const char *state_json, gsize state_len, gint64 now_us,
                                              guint64 line_no, GString *out, GString *state_out) {
+  if (!vm || !out) return PERSONA_EVAL_USAGE_ERROR;
   return eval_one(vm, json, len, state_json, state_len, now_us, line_no, out, state_out);
 }
 
 PersonaEvalStatus persona_vm_eval_json_store(PersonaVM *vm, const char *json, gsize len,
                                              PersonaStateStore *store, gint64 now_us, guint64 line_no,
                                              GString *out) {
+  if (!vm || !out) return PERSONA_EVAL_USAGE_ERROR;
   if (!store) return eval_one(vm, json, len, NULL, 0, now_us, line_no, out, NULL);
+  if (!json && len > 0) return usage_error(vm, out, line_no, "the record is NULL");
+  if (!json) json = "";
   /* The key is needed before the state can be looked up: decode it first
    * (the decoder fills the key even when the record fails later). */
   PVMState *st = &vm->st;
   PDecodeResult dr;
   if (!pvm_begin_record(st, json, len, now_us, &dr)) {
-    presult_write_error(out, dr.key, line_no, dr.error);
+    presult_write_error(out, dr.key, line_no, dr.error, dr.error_code, dr.error_field);
     return PERSONA_EVAL_RECORD_ERROR;
   }
   g_autoptr(GString) key = g_string_new(NULL);

@@ -22,6 +22,8 @@ struct PersonaVM {
   PValue last_key;
   bool last_ok;
   char last_error[384];
+  const char *last_code;  /* static: the error's stable code */
+  char last_field[192];   /* the error's field path, empty when none */
 };
 
 struct PersonaDiagnostics {

@@ -33,6 +33,16 @@ const char *persona_result_error(const PersonaResult *r) {
   return vm_of(r)->last_ok ? NULL : vm_of(r)->last_error;
 }
 
+const char *persona_result_error_code(const PersonaResult *r) {
+  if (!r || vm_of(r)->last_ok) return NULL;
+  return vm_of(r)->last_code ? vm_of(r)->last_code : "runtime";
+}
+
+const char *persona_result_error_field(const PersonaResult *r) {
+  if (!r || vm_of(r)->last_ok || !vm_of(r)->last_field[0]) return NULL;
+  return vm_of(r)->last_field;
+}
+
 void persona_result_id_json(const PersonaResult *r, GString *out) {
   PValue k = vm_of(r)->last_key;
   if (k.kind == PV_STRING) pjw_string(out, k.u.s, k.len);
@@ -165,5 +175,5 @@ void persona_result_state_json(const PersonaResult *r, GString *out) {
 void persona_result_to_json(const PersonaResult *r, GString *out) {
   const PersonaVM *vm = vm_of(r);
   if (vm->last_ok) presult_write(out, &vm->st, vm->last_key);
-  else presult_write_error(out, vm->last_key, 0, vm->last_error);
+  else presult_write_error(out, vm->last_key, 0, vm->last_error, vm->last_code, vm->last_field);
 }

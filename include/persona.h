@@ -131,6 +131,33 @@ PERSONA_API char *persona_model_disasm(const PersonaModel *model);
  * source line once where the line changes. Caller frees. */
 PERSONA_API char *persona_model_disasm_full(const PersonaModel *model,
                                             const PersonaDiagnostics *diags);
+/* ---- what a model declares (introspection) ------------------------------------
+ *
+ * The names a model declares, in declaration order, without evaluating
+ * anything: for a host that builds columns, menus or checks from them.
+ * Strings are borrowed from the model. Persona has no separate segment
+ * declaration: segments are tags (a tag's label is for people).
+ */
+typedef enum {
+  PERSONA_ITEM_TAG,
+  PERSONA_ITEM_SCORE,
+  PERSONA_ITEM_LIFECYCLE,
+  PERSONA_ITEM_JOURNEY,
+} PersonaItemKind;
+
+/* How many items of `kind` the model declares. */
+PERSONA_API guint persona_model_n_items(const PersonaModel *model, PersonaItemKind kind);
+/* The name of the i-th item of `kind`; NULL when i is out of range. */
+PERSONA_API const char *persona_model_item_name(const PersonaModel *model, PersonaItemKind kind, guint i);
+/* The i-th tag's label (`tag vip "Very important"`), or NULL when it has none. */
+PERSONA_API const char *persona_model_tag_label(const PersonaModel *model, guint i);
+/* The parts of an item: a lifecycle's stages (in order of first
+ * appearance) or a journey's step ids (docs/journeys.md); 0 and NULL for
+ * tags and scores and out of range. */
+PERSONA_API guint persona_model_item_n_parts(const PersonaModel *model, PersonaItemKind kind, guint i);
+PERSONA_API const char *persona_model_item_part(const PersonaModel *model, PersonaItemKind kind, guint i,
+                                                guint k);
+
 /* SHA-256 of the model's source texts (root file, then each import in the
  * order read) as 64 hex digits, or NULL when unknown; caller frees. */
 PERSONA_API char *persona_model_source_hash(const PersonaModel *model);
@@ -192,6 +219,7 @@ PERSONA_API void persona_vm_set_interrupt(PersonaVM *vm, gboolean (*check)(gpoin
 typedef enum {
   PERSONA_EVAL_OK = 0,
   PERSONA_EVAL_RECORD_ERROR = 1, /* the record could not be evaluated */
+  PERSONA_EVAL_USAGE_ERROR = 2,  /* the caller passed NULL where data was needed (code "usage") */
 } PersonaEvalStatus;
 
 /* Evaluates one profile record given as JSON text (`json` need not be
@@ -206,12 +234,28 @@ PERSONA_API PersonaEvalStatus persona_vm_eval_json(PersonaVM *vm,
                                                    guint64 line_no,
                                                    GString *out);
 
+/* Evaluates every line of `lines` (JSON Lines, `len` bytes; a last line
+ * without "\n" counts) as of `now_us` in one call, appending one result or
+ * error object and "\n" per record to `out`, exactly what
+ * persona_vm_eval_json gives for each, with line numbers first_line,
+ * first_line + 1, …. Blank lines are skipped (their numbers are counted).
+ * *n_records and *n_errors (either may be NULL) get the counts. Returns
+ * PERSONA_EVAL_RECORD_ERROR when some record failed, USAGE_ERROR for NULL
+ * arguments. */
+PERSONA_API PersonaEvalStatus persona_vm_eval_lines(PersonaVM *vm, const char *lines, gsize len, gint64 now_us,
+                                                    guint64 first_line, GString *out, guint64 *n_records,
+                                                    guint64 *n_errors);
+
 /* ---- profile state (docs/state.md) ------------------------------------------
  *
  * What earlier evaluations of a profile left: each lifecycle's stage and
  * entry time, each journey's status and position. One state is a JSON
  * object {"v":1,"lifecycles":[…],"journeys":[…]}; a state file is JSON
  * Lines of {"id":KEY,"state":STATE}, one per profile.
+ *
+ * No state (a profile seen for the first time) is, everywhere a state is
+ * taken: NULL, empty or blank text, JSON `null`, or the empty object `{}`.
+ * Any other object must have "v".
  */
 typedef struct PersonaStateStore PersonaStateStore;
 
@@ -288,6 +332,14 @@ PERSONA_API PersonaEvalStatus persona_vm_eval(PersonaVM *vm, const char *json, g
 
 /* NULL after a successful evaluation, else the record's error message. */
 PERSONA_API const char *persona_result_error(const PersonaResult *r);
+/* NULL after a successful evaluation, else the error's stable code, one of
+ * (docs/embedding.md, "Error codes"): "bad_json", "bad_utf8",
+ * "type_mismatch", "missing_field", "out_of_range", "too_large",
+ * "bad_state", "budget", "interrupted", "runtime", "usage". Static. */
+PERSONA_API const char *persona_result_error_code(const PersonaResult *r);
+/* The path of the field the error is about ("events[3].at"), or NULL when
+ * it is about no one field. Borrowed like the result. */
+PERSONA_API const char *persona_result_error_field(const PersonaResult *r);
 /* The profile's key as compact JSON text ("\"p1\"" or "42"), appended. */
 PERSONA_API void persona_result_id_json(const PersonaResult *r, GString *out);
 
@@ -315,7 +367,12 @@ PERSONA_API void persona_result_transition(const PersonaResult *r, guint i, Pers
 PERSONA_API guint persona_result_n_actions(const PersonaResult *r);
 PERSONA_API void persona_result_action(const PersonaResult *r, guint i, PersonaAction *out);
 
-/* The earliest time an active journey waits for; FALSE when none. */
+/* The earliest time an active journey waits for; FALSE when none (also
+ * after a failed evaluation). The host evaluates the profile again then,
+ * with the state, even if no new record came. (There is no "next change"
+ * of tags and scores: a rule over a time window changes as `now` passes,
+ * at times the library does not compute; a host that needs them fresh
+ * evaluates on its own schedule.) */
 PERSONA_API gboolean persona_result_next_wake(const PersonaResult *r, gint64 *out_us);
 /* The new state, to store and pass to the next evaluation (appended). */
 PERSONA_API void persona_result_state_json(const PersonaResult *r, GString *out);

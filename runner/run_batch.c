@@ -267,6 +267,33 @@ static gboolean insert_action(PrunRunner *r, const char *profile_key, const Pers
 
 /* ---- evaluating one profile ------------------------------------------------------------ */
 
+/* --migrate keep of a journey or lifecycle the model no longer has: the
+ * VM leaves out of the new state what its model does not declare, so
+ * the entries of the old state whose names the new state lacks are added
+ * back, unchanged, and a model that has them again resumes them. */
+static const char carry_sql[] =
+    "SELECT json_set(?1,"
+    " '$.lifecycles', (SELECT json_group_array(json(value)) FROM (SELECT value FROM json_each(?1, '$.lifecycles')"
+    "   UNION ALL SELECT value FROM json_each(?2, '$.lifecycles') WHERE json_extract(value, '$.name') NOT IN"
+    "   (SELECT json_extract(value, '$.name') FROM json_each(?1, '$.lifecycles')))),"
+    " '$.journeys', (SELECT json_group_array(json(value)) FROM (SELECT value FROM json_each(?1, '$.journeys')"
+    "   UNION ALL SELECT value FROM json_each(?2, '$.journeys') WHERE json_extract(value, '$.name') NOT IN"
+    "   (SELECT json_extract(value, '$.name') FROM json_each(?1, '$.journeys')))))";
+
+static gboolean carry_unknown(PrunRunner *r, const char *old_state, GError **error) {
+  sqlite3_stmt *st = prun_prepare(r->db, carry_sql, error);
+  if (!st) return FALSE;
+  sqlite3_bind_text(st, 1, r->state->str, (int)r->state->len, SQLITE_TRANSIENT);
+  sqlite3_bind_text(st, 2, old_state, -1, SQLITE_STATIC);
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) == SQLITE_TEXT) {
+    g_string_truncate(r->state, 0);
+    g_string_append_len(r->state, (const char *)sqlite3_column_text(st, 0), sqlite3_column_bytes(st, 0));
+  }
+  sqlite3_reset(st);
+  return rc == SQLITE_ROW || prun_db_fail(r->db, rc, "cannot keep the states the model does not declare", error);
+}
+
 static const char update_ok_sql[] =
     "UPDATE profile SET doc = ?2, pending = ?3, pending_at = ?4, state = ?5, model_hash = ?6, wake = ?7,"
     " next_wake = ?8, last_eval = ?9, failed = 0, evals = evals + 1, updated_at = ?10 WHERE id = ?1";
@@ -326,6 +353,7 @@ static gboolean evaluate_one(PrunRunner *r, DueRow *d, GError **error) {
     }
     g_string_truncate(r->state, 0);
     persona_result_state_json(res, r->state);
+    if (r->carry_unknown && d->state && !carry_unknown(r, d->state, error)) return FALSE;
     gint64 wake = 0;
     gboolean has_wake = persona_result_next_wake(res, &wake);
     gboolean has_next = has_wake || still_pending;
@@ -406,6 +434,7 @@ gboolean prun_runner_retry_errors(PrunRunner *r, guint64 *n, GError **error) {
 
 typedef struct {
   gboolean journey; /* else a lifecycle */
+  gboolean gone;    /* the model does not declare it at all */
   char *name, *where; /* journey and step, or lifecycle and stage */
   gint64 count;
   char *message;
@@ -534,6 +563,80 @@ static gboolean exit_orphans(PrunRunner *r, const Problem *p, GError **error) {
   return prun_step_done(r->db, st, "cannot migrate the states", error);
 }
 
+/* Journeys and lifecycles in stored states that the model does not
+ * declare at all: the VM would leave them out of every new state, and a
+ * profile that re-enters later would start again from nothing. Any
+ * entry counts, ended journeys too: their run counts decide re-entry. */
+static const char names_sql[] =
+    "SELECT json_extract(j.value, '$.name'), count(*), sum(json_extract(j.value, '$.status') = 'active')"
+    " FROM profile p, json_each(p.state, '$.journeys') j WHERE p.state IS NOT NULL AND json_valid(p.state)"
+    " GROUP BY 1 ORDER BY 1";
+static const char lc_names_sql[] =
+    "SELECT json_extract(l.value, '$.name'), count(*), 0"
+    " FROM profile p, json_each(p.state, '$.lifecycles') l WHERE p.state IS NOT NULL AND json_valid(p.state)"
+    " GROUP BY 1 ORDER BY 1";
+
+static gboolean model_declares(PersonaModel *m, PersonaItemKind kind, const char *name) {
+  guint n = persona_model_n_items(m, kind);
+  for (guint i = 0; i < n; i++)
+    if (name && strcmp(persona_model_item_name(m, kind, i), name) == 0) return TRUE;
+  return FALSE;
+}
+
+static gboolean find_gone(PrunRunner *r, gboolean journeys, GArray *problems, GError **error) {
+  sqlite3_stmt *st = prun_prepare(r->db, journeys ? names_sql : lc_names_sql, error);
+  if (!st) return FALSE;
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    g_autofree char *name = column_dup(st, 0);
+    if (model_declares(r->model, journeys ? PERSONA_ITEM_JOURNEY : PERSONA_ITEM_LIFECYCLE, name)) continue;
+    gint64 count = sqlite3_column_int64(st, 1), active = sqlite3_column_int64(st, 2);
+    Problem p = {.journey = journeys, .gone = TRUE, .name = g_strdup(name ? name : "?"), .count = count};
+    if (journeys)
+      p.message = g_strdup_printf("state of journey %s, which the model does not declare (%" G_GINT64_FORMAT
+                                  " active, %" G_GINT64_FORMAT " ended)",
+                                  p.name, active, count - active);
+    else
+      p.message = g_strdup_printf("state of lifecycle %s, which the model does not declare", p.name);
+    g_array_append_val(problems, p);
+  }
+  sqlite3_reset(st);
+  return rc == SQLITE_DONE || prun_db_fail(r->db, rc, "cannot read the stored states", error);
+}
+
+static const char drop_log_sql[] =
+    "INSERT INTO eval_error(kind, profile_key, source, at, logged_at, model_hash, message)"
+    " SELECT 'migrate', p.key, NULL, ?2, ?3, ?4, ?5 FROM profile p"
+    " WHERE p.state IS NOT NULL AND json_valid(p.state) AND EXISTS (SELECT 1 FROM json_each(p.state, ?6) j"
+    "   WHERE json_extract(j.value, '$.name') IS ?1)";
+static const char drop_sql[] =
+    "UPDATE profile SET updated_at = ?2, state = json_set(state, ?3, (SELECT json_group_array(json(j.value))"
+    "   FROM json_each(profile.state, ?3) j WHERE json_extract(j.value, '$.name') IS NOT ?1))"
+    " WHERE state IS NOT NULL AND json_valid(state) AND EXISTS (SELECT 1 FROM json_each(state, ?3) j"
+    "   WHERE json_extract(j.value, '$.name') IS ?1)";
+
+/* --migrate exit of a journey or lifecycle the model does not declare:
+ * its entries leave the states, each profile's loss recorded. */
+static gboolean drop_gone(PrunRunner *r, const Problem *p, GError **error) {
+  const char *path = p->journey ? "$.journeys" : "$.lifecycles";
+  g_autofree char *msg = g_strdup_printf("migrate: %s; its state was removed (--migrate exit)", p->message);
+  sqlite3_stmt *st = prun_prepare(r->db, drop_log_sql, error);
+  if (!st) return FALSE;
+  sqlite3_bind_text(st, 1, p->name, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(st, 2, r->now);
+  sqlite3_bind_int64(st, 3, g_get_real_time());
+  sqlite3_bind_text(st, 4, r->model_hash, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 5, msg, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 6, path, -1, SQLITE_STATIC);
+  if (!prun_step_done(r->db, st, "cannot record the migration", error)) return FALSE;
+  st = prun_prepare(r->db, drop_sql, error);
+  if (!st) return FALSE;
+  sqlite3_bind_text(st, 1, p->name, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(st, 2, g_get_real_time());
+  sqlite3_bind_text(st, 3, path, -1, SQLITE_STATIC);
+  return prun_step_done(r->db, st, "cannot migrate the states", error);
+}
+
 static void describe_problems(GString *out, GArray *problems) {
   for (guint i = 0; i < problems->len; i++) {
     const Problem *p = &g_array_index(problems, Problem, i);
@@ -542,9 +645,31 @@ static void describe_problems(GString *out, GArray *problems) {
   }
 }
 
+/* Another model entirely (another `model NAME`): refused until the
+ * operator says it is meant. */
+static gboolean check_model_name(PrunRunner *r, PrunMigrate migrate, GError **error) {
+  g_autofree char *stored = NULL;
+  if (!prun_meta_get_text(r->db, "model_name", &stored, error)) return FALSE;
+  const char *name = persona_model_name(r->model);
+  if (!stored || !*stored || g_strcmp0(stored, name) == 0) return TRUE;
+  if (migrate == PRUN_MIGRATE_NONE) {
+    g_set_error(error, PRUN_ERROR, PRUN_ERROR_MIGRATE,
+                "'%s' holds the states of model '%s'; this is model '%s': nothing was evaluated.\nIf the model was "
+                "renamed, run again with --migrate keep (or exit); the stored states are then checked against it "
+                "like any new version. To run another model, give it a database of its own. See docs/runtime.md, "
+                "\"Model upgrades\".",
+                r->db->path, stored, name ? name : "");
+    return FALSE;
+  }
+  prun_warn("the model is now '%s' (was '%s'): accepted (--migrate)", name ? name : "", stored);
+  return TRUE;
+}
+
 static gboolean apply_model_change(PrunRunner *r, PrunMigrate migrate, const char *old_hash, GError **error) {
   g_autoptr(GArray) problems = g_array_new(FALSE, TRUE, sizeof(Problem));
   g_array_set_clear_func(problems, problem_clear);
+  if (!check_model_name(r, migrate, error)) return FALSE;
+  if (!find_gone(r, TRUE, problems, error) || !find_gone(r, FALSE, problems, error)) return FALSE;
   if (!find_problems(r, TRUE, problems, error) || !find_problems(r, FALSE, problems, error)) return FALSE;
   if (problems->len > 0 && migrate == PRUN_MIGRATE_NONE) {
     g_autoptr(GString) msg = g_string_new(NULL);
@@ -553,24 +678,35 @@ static gboolean apply_model_change(PrunRunner *r, PrunMigrate migrate, const cha
                            "not fit it; nothing was evaluated:",
                            old_hash, r->model_hash);
     describe_problems(msg, problems);
-    g_string_append(msg, "\nRun again with --migrate exit to end those journeys as exited, or --migrate keep to "
-                         "keep the states as they are (those profiles fail, recorded in --errors, until a model "
-                         "has their steps again). See docs/runtime.md, \"Model upgrades\".");
+    g_string_append(msg, "\nRun again with --migrate exit to end those journeys as exited (and remove the states "
+                         "of journeys and lifecycles the model does not declare), or --migrate keep to keep the "
+                         "states as they are (profiles waiting at missing steps fail, recorded in --errors, until a "
+                         "model has their steps again; undeclared journeys and lifecycles are carried along "
+                         "unchanged). See docs/runtime.md, \"Model upgrades\".");
     g_set_error_literal(error, PRUN_ERROR, PRUN_ERROR_MIGRATE, msg->str);
     return FALSE;
   }
+  gboolean carry = FALSE;
   for (guint i = 0; i < problems->len; i++) {
     const Problem *p = &g_array_index(problems, Problem, i);
-    if (migrate == PRUN_MIGRATE_EXIT && p->journey) {
+    if (migrate == PRUN_MIGRATE_EXIT && p->gone) {
+      if (!drop_gone(r, p, error)) return FALSE;
+    } else if (migrate == PRUN_MIGRATE_EXIT && p->journey) {
       if (!exit_orphans(r, p, error)) return FALSE;
+    } else if (p->gone) {
+      carry = TRUE;
     }
   }
+  r->carry_unknown = carry;
+  if (!prun_meta_set_int(r->db, "carry_unknown", carry, error)) return FALSE;
   if (problems->len > 0) {
     g_autoptr(GString) msg = g_string_new("the model changed; stored states that do not fit it:");
     describe_problems(msg, problems);
     g_string_append(msg, migrate == PRUN_MIGRATE_EXIT
-                             ? "\njourneys at missing steps were ended as exited (--migrate exit)"
-                             : "\nkept as they are (--migrate keep): their evaluations fail until a model fits");
+                             ? "\njourneys at missing steps were ended as exited, the states of undeclared journeys "
+                               "and lifecycles removed (--migrate exit)"
+                             : "\nkept as they are (--migrate keep): evaluations at missing steps fail until a model "
+                               "fits; undeclared journeys and lifecycles are carried along unchanged");
     prun_warn("%s", msg->str);
   }
   /* Profiles that failed with the old model get another chance. */
@@ -582,6 +718,10 @@ gboolean prun_runner_check_model(PrunRunner *r, PrunMigrate migrate, GError **er
   if (!prun_begin(r->db, error)) return FALSE;
   g_autofree char *stored = NULL;
   if (!prun_meta_get_text(r->db, "model_hash", &stored, error)) goto fail;
+  gint64 carry = 0;
+  gboolean found;
+  if (!prun_meta_get_int(r->db, "carry_unknown", &carry, &found, error)) goto fail;
+  r->carry_unknown = found && carry;
   if (stored && strcmp(stored, r->model_hash) == 0) return prun_commit(r->db, error);
   if (stored) {
     if (!apply_model_change(r, migrate, stored, error)) goto fail;

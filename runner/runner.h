@@ -182,9 +182,11 @@ gboolean prun_sink_dir_publish(PrunSink *s, gint64 batch, GError **error);
 /* ---- the runner (run_batch.c) ------------------------------------------------------ */
 
 typedef enum {
-  PRUN_MIGRATE_NONE, /* refuse to start when journeys wait at steps that are gone */
-  PRUN_MIGRATE_EXIT, /* end those journeys as "exited" */
-  PRUN_MIGRATE_KEEP, /* keep their states; their evaluations fail (recorded) */
+  PRUN_MIGRATE_NONE, /* refuse to start: another model name, undeclared journeys or lifecycles
+                        with state, journeys at steps that are gone */
+  PRUN_MIGRATE_EXIT, /* end those journeys as "exited", remove the undeclared ones' states */
+  PRUN_MIGRATE_KEEP, /* keep the states: evaluations at missing steps fail (recorded),
+                        undeclared journeys and lifecycles are carried along unchanged */
 } PrunMigrate;
 
 typedef struct PrunStats {
@@ -207,6 +209,7 @@ typedef struct PrunRunner {
   gboolean backoff; /* --watch: wait between failed deliveries */
   gint64 retry_at;  /* when a backed-off delivery may be tried again (wall clock) */
   char *sink_error; /* the last delivery failure of this run */
+  gboolean carry_unknown; /* --migrate keep left states of undeclared journeys or lifecycles: keep them */
 } PrunRunner;
 
 void prun_runner_init(PrunRunner *r, PrunDb *db, PersonaModel *model, const char *model_hash,

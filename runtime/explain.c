@@ -568,7 +568,7 @@ PersonaEvalStatus pexplain_record(PVMState *st, const char *json, size_t len, co
   }
   PDecodeResult dr;
   if (!pvm_begin_record(st, json, len, now_us, &dr)) {
-    presult_write_error(out, dr.key, 0, dr.error);
+    presult_write_error(out, dr.key, 0, dr.error, dr.error_code, dr.error_field);
     return PERSONA_EVAL_RECORD_ERROR;
   }
   Explain x;
@@ -580,7 +580,7 @@ PersonaEvalStatus pexplain_record(PVMState *st, const char *json, size_t len, co
   st->trace = NULL;
   st->trace_user = NULL;
   if (!ok) {
-    presult_write_error(out, dr.key, 0, st->error);
+    presult_write_error(out, dr.key, 0, st->error, st->error_code ? st->error_code : "bad_state", NULL);
     explain_clear(&x);
     return PERSONA_EVAL_RECORD_ERROR;
   }

@@ -289,13 +289,20 @@ static inline void skip_ws(Dec *d) {
 
 static bool is_digit(int c) { return (unsigned)c - '0' <= 9; }
 
-/* Stores msg unless an error of the same or a graver kind is stored. */
-static bool set_error(Dec *d, ErrKind kind, const char *msg) {
+/* Stores msg, its code and field path unless an error of the same or a
+ * graver kind is stored. */
+static bool set_error_at(Dec *d, ErrKind kind, const char *code, const char *field, const char *msg) {
   if (d->err == ERR_NONE || (kind == ERR_FATAL && d->err == ERR_VALUE)) {
     g_strlcpy(d->out->error, msg, sizeof d->out->error);
+    d->out->error_code = code;
+    g_strlcpy(d->out->error_field, field ? field : "", sizeof d->out->error_field);
     d->err = kind;
   }
   return false;
+}
+
+static bool set_error(Dec *d, ErrKind kind, const char *code, const char *msg) {
+  return set_error_at(d, kind, code, NULL, msg);
 }
 
 static size_t byte_no(const Dec *d, const char *at) { return (size_t)(at - d->base) + 1; }
@@ -303,7 +310,7 @@ static size_t byte_no(const Dec *d, const char *at) { return (size_t)(at - d->ba
 static bool fail_utf8(Dec *d, size_t offset) {
   char msg[64];
   snprintf(msg, sizeof msg, "invalid UTF-8 at byte %zu", offset + 1);
-  return set_error(d, ERR_FATAL, msg);
+  return set_error(d, ERR_FATAL, "bad_utf8", msg);
 }
 
 /* Malformed JSON at `at`; `problem` is "expected …" or a description.
@@ -321,14 +328,14 @@ static bool fail_syntax(Dec *d, const char *at, const char *problem) {
   } else {
     snprintf(msg, sizeof msg, "malformed JSON at byte %zu: %s", byte_no(d, at), problem);
   }
-  return set_error(d, ERR_FATAL, msg);
+  return set_error(d, ERR_FATAL, "bad_json", msg);
 }
 
 static bool fail_depth(Dec *d, const char *at) {
   char msg[128];
   snprintf(msg, sizeof msg, "malformed JSON at byte %zu: nested deeper than %d levels",
            byte_no(d, at), PDEC_MAX_DEPTH);
-  return set_error(d, ERR_FATAL, msg);
+  return set_error(d, ERR_FATAL, "bad_json", msg);
 }
 
 /* "events[3].at" into buf. */
@@ -348,8 +355,8 @@ static void render_path(const Dec *d, char *buf, size_t cap) {
 }
 
 /* An error about the value at the current path: "path: message". */
-G_GNUC_PRINTF(3, 4)
-static bool fail_path(Dec *d, ErrKind kind, const char *fmt, ...) {
+G_GNUC_PRINTF(4, 5)
+static bool fail_path(Dec *d, ErrKind kind, const char *code, const char *fmt, ...) {
   char path[192], msg[256], full[sizeof d->out->error];
   va_list ap;
   va_start(ap, fmt);
@@ -362,11 +369,11 @@ static bool fail_path(Dec *d, ErrKind kind, const char *fmt, ...) {
     g_strlcat(full, ": ", sizeof full);
   }
   g_strlcat(full, msg, sizeof full); /* long messages are cut, not overrun */
-  return set_error(d, kind, full);
+  return set_error_at(d, kind, code, path, full);
 }
 
 static bool fail_memory(Dec *d) {
-  return fail_path(d, ERR_FATAL, "record too large (out of memory or over the memory limit)");
+  return fail_path(d, ERR_FATAL, "too_large", "record too large (out of memory or over the memory limit)");
 }
 
 static void push_field(Dec *d, const PDecodeField *f) {
@@ -762,7 +769,7 @@ static const char *expected_text(PDecodeKind k) {
 static bool fail_type(Dec *d, PDecodeKind k, bool pii, const char *s, const char *e) {
   char what[QUOTE_MAX + 16];
   describe(s, e, pii, what, sizeof what);
-  return fail_path(d, ERR_VALUE, "%s, got %s", expected_text(k), what);
+  return fail_path(d, ERR_VALUE, "type_mismatch", "%s, got %s", expected_text(k), what);
 }
 
 /* The value at d->p has the wrong JSON type for k: scan it (it must still
@@ -789,11 +796,11 @@ static inline bool read_string(Dec *d, const char **out, size_t *out_len, const 
     case UNESC_OK: break;
     case UNESC_MEMORY: return fail_memory(d);
     case UNESC_SURROGATE:
-      return fail_path(d, ERR_VALUE, "invalid string: a \\u escape is a lone UTF-16 surrogate");
+      return fail_path(d, ERR_VALUE, "bad_utf8", "invalid string: a \\u escape is a lone UTF-16 surrogate");
     }
   }
   if (*out_len > PDEC_MAX_STRING)
-    return fail_path(d, ERR_FATAL, "string longer than the limit of %u bytes", PDEC_MAX_STRING);
+    return fail_path(d, ERR_FATAL, "too_large", "string longer than the limit of %u bytes", PDEC_MAX_STRING);
   return true;
 }
 
@@ -810,10 +817,10 @@ static bool decode_int(Dec *d, bool pii, PValue *out) {
   case INT_FRACTION: return fail_type(d, PDT_INT, pii, n.start, n.end);
   case INT_RANGE: break;
   }
-  if (pii) return fail_path(d, ERR_VALUE, "integer out of range");
+  if (pii) return fail_path(d, ERR_VALUE, "out_of_range", "integer out of range");
   char what[QUOTE_MAX + 16];
   describe(n.start, n.end, false, what, sizeof what);
-  return fail_path(d, ERR_VALUE, "integer out of range: %s", what);
+  return fail_path(d, ERR_VALUE, "out_of_range", "integer out of range: %s", what);
 }
 
 static bool decode_number(Dec *d, bool pii, PValue *out) {
@@ -823,10 +830,10 @@ static bool decode_number(Dec *d, bool pii, PValue *out) {
   DblResult r = num_to_double(d, &n, &v);
   if (r == DBL_FATAL) return false;
   if (r == DBL_RANGE) {
-    if (pii) return fail_path(d, ERR_VALUE, "number out of range");
+    if (pii) return fail_path(d, ERR_VALUE, "out_of_range", "number out of range");
     char what[QUOTE_MAX + 16];
     describe(n.start, n.end, false, what, sizeof what);
-    return fail_path(d, ERR_VALUE, "number out of range: %s", what);
+    return fail_path(d, ERR_VALUE, "out_of_range", "number out of range: %s", what);
   }
   *out = pv_number(v);
   return true;
@@ -920,7 +927,7 @@ static bool decode_list(Dec *d, const PDecodeType *t, bool pii, PValue *out) {
     for (;;) {
       skip_ws(d);
       if (index >= PDEC_MAX_LIST)
-        return fail_path(d, ERR_FATAL, "list longer than the limit of %u elements", PDEC_MAX_LIST);
+        return fail_path(d, ERR_FATAL, "too_large", "list longer than the limit of %u elements", PDEC_MAX_LIST);
       push_index(d, index);
       PValue v;
       bool keep = true;
@@ -1100,9 +1107,18 @@ static bool finish_record(Dec *d, const PDecodePlan *plan, PValue *fields) {
       *v = pv_null();
     } else if (was_null) {
       push_field(d, f);
-      return fail_path(d, ERR_VALUE, "required field is null");
+      return fail_path(d, ERR_VALUE, "missing_field", "required field is null");
     } else {
-      return fail_path(d, ERR_VALUE, "missing required field '%.*s'", (int)f->name_len, f->name);
+      /* The message names the field after the record's path; the field
+       * path is the missing field's own. */
+      char rec[192], field[192], full[sizeof d->out->error];
+      render_path(d, rec, sizeof rec);
+      push_field(d, f);
+      render_path(d, field, sizeof field);
+      d->path_len--;
+      snprintf(full, sizeof full, "%s%smissing required field '%.*s'", rec, rec[0] ? ": " : "", (int)f->name_len,
+               f->name);
+      return set_error_at(d, ERR_VALUE, "missing_field", field, full);
     }
   }
   return true;
@@ -1128,7 +1144,7 @@ static bool fail_not_object(Dec *d, int c) {
   if (d->p != d->end) return fail_syntax(d, d->p, "unexpected text after the value");
   char msg[64];
   snprintf(msg, sizeof msg, "expected a JSON object, got %s", json_type_name(c));
-  return set_error(d, ERR_VALUE, msg);
+  return set_error(d, ERR_VALUE, "bad_json", msg);
 }
 
 bool pdec_decode(const PDecodePlan *plan, const char *json, size_t len, int64_t now_us,
@@ -1144,11 +1160,13 @@ bool pdec_decode_general(const PDecodePlan *plan, const char *json, size_t len, 
   Dec d = {.base = json, .p = json, .end = json + len, .arena = arena, .now_us = now_us, .out = out};
   out->key = pv_null();
   out->error[0] = '\0';
+  out->error_code = NULL;
+  out->error_field[0] = '\0';
   out->fields = pa_alloc(arena, (plan->n_fields ? plan->n_fields : 1) * sizeof(PValue));
   if (!out->fields) return fail_memory(&d);
   skip_ws(&d);
   int c = peek(&d);
-  if (c < 0) return set_error(&d, ERR_VALUE, "empty record");
+  if (c < 0) return set_error(&d, ERR_VALUE, "bad_json", "empty record");
   if (c != '{') return fail_not_object(&d, c);
   if (!decode_object(&d, plan, out->fields, false, true)) return false;
   skip_ws(&d);
@@ -1182,7 +1200,7 @@ static bool match_span_key(Dec *d, const char *cs, const char *ce, bool esc,
 static bool scan_spans(Dec *d, const char *const *keys, size_t n_keys, PDecodeSpan *spans) {
   skip_ws(d);
   int c = peek(d);
-  if (c < 0) return set_error(d, ERR_VALUE, "empty text");
+  if (c < 0) return set_error(d, ERR_VALUE, "bad_json", "empty text");
   if (c != '{') return fail_not_object(d, c);
   d->depth = 1;
   d->p++;
@@ -1248,9 +1266,9 @@ bool pdec_scalar(const char *json, size_t len, PDecodeKind kind, PArena *arena, 
   bool ok;
   skip_ws(&d);
   if (kind == PDT_LIST || kind == PDT_RECORD) {
-    ok = set_error(&d, ERR_FATAL, "pdec_scalar: not a scalar kind");
+    ok = set_error(&d, ERR_FATAL, "bad_json", "pdec_scalar: not a scalar kind");
   } else if (peek(&d) < 0) {
-    ok = set_error(&d, ERR_VALUE, "empty text");
+    ok = set_error(&d, ERR_VALUE, "bad_json", "empty text");
   } else {
     const char *start = d.p;
     ok = decode_value(&d, &type, false, out);

@@ -108,6 +108,12 @@ typedef struct PDecodeResult {
   PValue key;            /* the key field if it could be read (even when
                             decoding failed elsewhere), else PV_NULL */
   char error[320];       /* set when pdec_decode() returns false */
+  /* With `error`: its stable code (docs/embedding.md, "Error codes"): a
+   * static string, "bad_json", "bad_utf8", "type_mismatch",
+   * "missing_field", "out_of_range" or "too_large"; and the path of the
+   * field it is about ("events[3].at"), empty when none. */
+  const char *error_code;
+  char error_field[192];
 } PDecodeResult;
 
 /* Decodes one record. `now_us` drives the as-of filter. Returns false with

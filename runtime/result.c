@@ -175,10 +175,17 @@ void presult_write(GString *out, const PVMState *st, PValue key) {
   pjw_byte(out, '}');
 }
 
-void presult_write_error(GString *out, PValue key, guint64 line, const char *message) {
+void presult_write_error(GString *out, PValue key, guint64 line, const char *message, const char *code,
+                         const char *field) {
   pjw_lit(out, "{\"id\":");
   write_key(out, key);
   g_string_append_printf(out, ",\"line\":%" G_GUINT64_FORMAT ",\"error\":", line);
   pjw_cstring(out, message);
+  pjw_lit(out, ",\"code\":");
+  pjw_cstring(out, code ? code : "runtime");
+  if (field && field[0]) {
+    pjw_lit(out, ",\"field\":");
+    pjw_cstring(out, field);
+  }
   pjw_byte(out, '}');
 }

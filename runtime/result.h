@@ -2,7 +2,7 @@
  *
  * Keys in a fixed order: id, tags, scores, stages, transitions, actions,
  * next_wake, state. Error
- * objects: {"id":…,"line":N,"error":"…"}.
+ * objects: {"id":…,"line":N,"error":"…","code":"…","field":"…"}.
  *
  * Ownership: results are appended to a GString the caller owns; the VM
  * state is borrowed and not changed.
@@ -16,7 +16,10 @@
 
 /* The result of the record just evaluated by `st`. */
 void presult_write(GString *out, const PVMState *st, PValue key);
-/* An error object; `key` may be PV_NULL (the id could not be read). */
-void presult_write_error(GString *out, PValue key, guint64 line, const char *message);
+/* An error object {"id":…,"line":N,"error":"…","code":"…"[,"field":"…"]};
+ * `key` may be PV_NULL (the id could not be read), `code` NULL (written as
+ * "runtime"), `field` NULL or empty (no "field" key). */
+void presult_write_error(GString *out, PValue key, guint64 line, const char *message, const char *code,
+                         const char *field);
 
 #endif

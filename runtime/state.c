@@ -147,10 +147,27 @@ static bool read_journey(PVMState *st, const PValue *f, char *err, size_t size) 
   return true; /* a journey the model no longer has: dropped */
 }
 
+static size_t skip_blanks(const char *s, size_t i, size_t len) {
+  while (i < len && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r')) i++;
+  return i;
+}
+
+bool pstate_is_none(const char *json, size_t len) {
+  if (!json) return true;
+  size_t i = skip_blanks(json, 0, len);
+  if (i == len) return true;
+  if (len - i >= 4 && memcmp(json + i, "null", 4) == 0) return skip_blanks(json, i + 4, len) == len;
+  if (json[i] != '{') return false;
+  i = skip_blanks(json, i + 1, len);
+  if (i == len || json[i] != '}') return false;
+  return skip_blanks(json, i + 1, len) == len;
+}
+
 bool pstate_decode(PVMState *st, const char *json, size_t len, char *err, size_t size) {
   prepare_plans();
   pvm_state_reset_profile(st);
-  if (!json || len == 0) return true;
+  /* No state: one rule for every host (docs/state.md, "No state"). */
+  if (pstate_is_none(json, len)) return true;
   PDecodeResult r;
   if (!pdec_decode(&version_plan, json, len, st->now_us, &st->arena, &r)) return fail(err, size, "%s", r.error);
   if (r.fields[S_V].kind == PV_NULL) return fail(err, size, "the state has no format version \"v\"");

@@ -18,6 +18,9 @@
  * model no longer has (orphaned). Call after st->now_us is set and the
  * arena reset. */
 bool pstate_decode(PVMState *st, const char *json, size_t len, char *err, size_t size);
+/* True for "no state", the first sight of a profile: NULL, empty or blank
+ * text, JSON null, or an empty object {} (docs/state.md, "No state"). */
+bool pstate_is_none(const char *json, size_t len);
 /* {"v":1,"lifecycles":[…],"journeys":[…]} from the evaluation just run. */
 void pstate_encode(const PVMState *st, GString *out);
 

@@ -30,6 +30,7 @@ bool pvm_begin_record(PVMState *st, const char *json, size_t len, int64_t now_us
   pa_reset(&st->arena);
   st->now_us = now_us;
   st->error[0] = '\0';
+  st->error_code = NULL;
   memset(dr, 0, sizeof *dr);
   if (!pdec_decode(&m->plans[m->profile_plan], json, len, now_us, &st->arena, dr)) return false;
   st->profile = dr->fields;
@@ -83,9 +84,15 @@ static bool vm_fail(PVMState *st, const PBlock *b, uint32_t pc, const char *fmt,
   va_end(ap);
   const PInsnLoc *l = &b->locs[pc];
   const PModel *m = st->model;
+  if (!st->error_code) st->error_code = "runtime";
   g_snprintf(st->error, sizeof st->error, "%s in %s (%s:%u:%u)", msg, b->name,
              l->file < m->n_files ? m->file_names[l->file] : "?", l->line, l->col);
   return false;
+}
+
+static bool vm_fail_memory(PVMState *st, const PBlock *b, uint32_t pc) {
+  st->error_code = "too_large";
+  return vm_fail(st, b, pc, "out of memory for this record");
 }
 
 /* ---- comparisons ------------------------------------------------------------------ */
@@ -409,7 +416,7 @@ bool pvm_exec(PVMState *st, uint32_t block, PValue *out) {
       if ((uint64_t)x.len + y.len > UINT32_MAX / 2)
         return vm_fail(st, b, HERE, "string too long in '+'");
       char *s = pa_alloc(&st->arena, (size_t)x.len + y.len + 1);
-      if (!s) return vm_fail(st, b, HERE, "out of memory for this record");
+      if (!s) return vm_fail_memory(st, b, HERE);
       if (x.len) memcpy(s, x.u.s, x.len);
       if (y.len) memcpy(s + x.len, y.u.s, y.len);
       R[i->a] = pv_string(s, x.len + y.len);
@@ -507,17 +514,17 @@ bool pvm_exec(PVMState *st, uint32_t block, PValue *out) {
       NEXT;
     }
     CASE(DSETCLR):
-      if (!dset_clear(st, &st->dsets[i->a])) return vm_fail(st, b, HERE, "out of memory for this record");
+      if (!dset_clear(st, &st->dsets[i->a])) return vm_fail_memory(st, b, HERE);
       NEXT;
     CASE(DSETADD):
       if (!dset_add(st, &st->dsets[i->a], R[i->b]))
-        return vm_fail(st, b, HERE, "out of memory for this record");
+        return vm_fail_memory(st, b, HERE);
       NEXT;
     CASE(DSETCNT): R[i->a] = pv_int(st->dsets[i->b].count); NEXT;
     CASE(MKLIST):
     CASE(MKREC): {
       PValue *items = pa_alloc(&st->arena, sizeof(PValue) * (i->c ? i->c : 1));
-      if (!items) return vm_fail(st, b, HERE, "out of memory for this record");
+      if (!items) return vm_fail_memory(st, b, HERE);
       memcpy(items, &R[i->b], sizeof(PValue) * i->c);
       R[i->a] = i->op == OP_MKLIST ? pv_list(items, i->c) : pv_record(items, i->c);
       NEXT;
@@ -525,7 +532,7 @@ bool pvm_exec(PVMState *st, uint32_t block, PValue *out) {
     CASE(TAGS): {
       uint32_t n = 0;
       PValue *names = pa_alloc(&st->arena, sizeof(PValue) * (m->n_outputs ? m->n_outputs : 1));
-      if (!names) return vm_fail(st, b, HERE, "out of memory for this record");
+      if (!names) return vm_fail_memory(st, b, HERE);
       for (uint32_t k = 0; k < m->n_outputs; k++) {
         const POutput *o = &m->outputs[k];
         PValue v = st->globals[o->slot];
@@ -544,6 +551,7 @@ bool pvm_exec(PVMState *st, uint32_t block, PValue *out) {
   }
 over_budget:
   if (vm_next_slice(st)) goto dispatch;
+  st->error_code = st->interrupted ? "interrupted" : "budget";
   if (st->interrupted) return vm_fail(st, b, HERE, "interrupted");
   return vm_fail(st, b, HERE, "instruction budget of %" G_GUINT64_FORMAT " exceeded", st->budget);
 bad_op:
@@ -613,7 +621,10 @@ bool pvm_eval_record(PVMState *st) {
     const PUnit *unit = &m->units[u];
     if (unit->kind == PUNIT_LIFECYCLE) {
       if (!vm_lifecycle(st, unit->lifecycle)) {
-        if (!st->error[0]) g_strlcpy(st->error, "out of memory for this record", sizeof st->error);
+        if (!st->error[0]) {
+          g_strlcpy(st->error, "out of memory for this record", sizeof st->error);
+          st->error_code = "too_large";
+        }
         return false;
       }
     } else if (!pvm_exec(st, unit->block, &st->globals[unit->slot])) {

@@ -96,6 +96,7 @@ typedef struct PVMState {
   uint64_t budget_reserve; /* instructions of the budget beyond the current slice */
   bool interrupted;        /* the last record was stopped by the hook */
   char error[384];         /* the last runtime error, with its place */
+  const char *error_code;  /* its stable code (static): "runtime", "budget", "interrupted", "too_large" */
 } PVMState;
 
 /* How many instructions run between two polls of the interrupt hook: a
