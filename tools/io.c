@@ -186,7 +186,7 @@ char *pcli_format_size(guint64 bytes) {
 void pcli_line_too_long(GString *out, guint64 line_no, gsize max_line) {
   g_autofree char *size = pcli_format_size(max_line);
   g_string_append_printf(out, "{\"id\":null,\"line\":%" G_GUINT64_FORMAT
-                              ",\"error\":\"line is longer than %s\"}",
+                              ",\"error\":\"line is longer than %s\",\"code\":\"too_large\"}",
                          line_no, size);
 }
 

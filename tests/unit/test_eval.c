@@ -204,11 +204,11 @@ static const EvalCase cases[] = {
 
   {"division-by-zero",
    "score z = 1 / (employees - 10)\n",
-   "{\"id\":\"p\",\"line\":1,\"error\":\"division by zero in score z (t.persona:19:11)\"}"},
+   "{\"id\":\"p\",\"line\":1,\"error\":\"division by zero in score z (t.persona:19:11)\",\"code\":\"runtime\"}"},
 
   {"int-overflow",
    "score o = employees * 9223372036854775807\n",
-   "{\"id\":\"p\",\"line\":1,\"error\":\"integer overflow in '*' in score o (t.persona:19:11)\"}"},
+   "{\"id\":\"p\",\"line\":1,\"error\":\"integer overflow in '*' in score o (t.persona:19:11)\",\"code\":\"runtime\"}"},
 };
 
 static void run_case(gconstpointer data) {
@@ -253,7 +253,7 @@ static void test_vm_reuse(void) {
   const char *want[] = {
       "{\"id\":\"a\",\"tags\":[],\"scores\":{\"s\":2},\"stages\":{},\"transitions\":[],"
       "\"actions\":[],\"next_wake\":null,\"state\":" NO_STATE "}",
-      "{\"id\":\"b\",\"line\":2,\"error\":\"n: expected an integer, got \\\"x\\\"\"}",
+      "{\"id\":\"b\",\"line\":2,\"error\":\"n: expected an integer, got \\\"x\\\"\",\"code\":\"type_mismatch\",\"field\":\"n\"}",
       "{\"id\":\"c\",\"tags\":[],\"scores\":{\"s\":0},\"stages\":{},\"transitions\":[],"
       "\"actions\":[],\"next_wake\":null,\"state\":" NO_STATE "}",
   };

@@ -271,7 +271,7 @@ static void test_bad_states(Fixture *f, gconstpointer data) {
       if (*c == '"') g_string_append(w, "\\\"");
       else g_string_append_c(w, *c);
     }
-    want_json = g_strdup_printf("{\"id\":\"p1\",\"line\":1,\"error\":\"%s\"}", w->str);
+    want_json = g_strdup_printf("{\"id\":\"p1\",\"line\":1,\"error\":\"%s\",\"code\":\"bad_state\"}", w->str);
     g_string_free(w, TRUE);
     g_assert_cmpstr(f->result->str, ==, want_json);
     g_assert_cmpstr(f->state->str, ==, cases[i].state); /* kept as it was */

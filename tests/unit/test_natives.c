@@ -101,7 +101,7 @@ static void test_bad_result(void) {
   g_assert_nonnull(m);
   g_autofree char *r = eval(m, "{\"id\":\"a\",\"x\":1}");
   g_assert_cmpstr(r, ==, "{\"id\":\"a\",\"line\":1,\"error\":\"host function tn_inf returned a number that is not "
-                         "finite in score s (n.persona:10:11)\"}");
+                         "finite in score s (n.persona:10:11)\",\"code\":\"runtime\"}");
 }
 
 typedef struct {

@@ -258,7 +258,7 @@ static GPtrArray *expected_alone(PersonaModel *model, const GByteArray *s, const
     GString *r = g_string_new(NULL);
     if (span[1] > max_line) {
       g_string_printf(r, "{\"id\":null,\"line\":%u,\"error\":\"line is longer than %" G_GSIZE_FORMAT
-                         " bytes\"}", i + 1, max_line);
+                         " bytes\",\"code\":\"too_large\"}", i + 1, max_line);
     } else {
       g_autoptr(PersonaVM) vm = persona_vm_new(model);
       if (persona_vm_eval_json(vm, (const char *)s->data + span[0], span[1], now_us(), i + 1, r) ==
