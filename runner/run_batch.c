@@ -377,8 +377,25 @@ static gboolean evaluate_one(PrunRunner *r, DueRow *d, GError **error) {
 
 /* ---- one batch --------------------------------------------------------------------------- */
 
+/* One "batch" log event: what this batch did and how long it took. */
+static void log_batch(PrunRunner *r, const PrunStats *before, guint n_due, gint64 took_us) {
+  GString *ev = prun_log_begin("info", "batch");
+  if (!ev) return;
+  prun_log_int(ev, "records", (gint64)(r->stats.ingested - before->ingested));
+  prun_log_int(ev, "due", n_due);
+  prun_log_int(ev, "evaluated", (gint64)(r->stats.evaluated - before->evaluated));
+  prun_log_int(ev, "failed", (gint64)(r->stats.failed - before->failed));
+  prun_log_int(ev, "input_errors", (gint64)(r->stats.input_errors - before->input_errors));
+  prun_log_int(ev, "actions", (gint64)(r->stats.actions - before->actions));
+  prun_log_time(ev, "now", r->now);
+  prun_log_ms(ev, "ms", took_us);
+  prun_log_end(ev);
+}
+
 gboolean prun_runner_batch(PrunRunner *r, gboolean *did_work, GError **error) {
   *did_work = FALSE;
+  PrunStats before = r->stats;
+  gint64 started = g_get_monotonic_time();
   if (!prun_begin(r->db, error)) return FALSE;
   guint n_in = 0;
   g_autoptr(GArray) due = NULL;
@@ -399,6 +416,8 @@ gboolean prun_runner_batch(PrunRunner *r, gboolean *did_work, GError **error) {
   if (!prun_commit(r->db, error)) goto fail;
   if (r->inputs) prun_inputs_committed(r->inputs);
   r->stats.batches++;
+  r->stats.last_batch_us = g_get_monotonic_time() - started;
+  log_batch(r, &before, due->len, r->stats.last_batch_us);
   prun_crash_point("after-commit");
   *did_work = TRUE;
   return TRUE;
@@ -876,6 +895,35 @@ static gboolean hand_over(PrunRunner *r, gint64 batch, const GString *lines, gui
   return TRUE;
 }
 
+static const char *const sink_names[] = {"none", "stdout", "jsonl", "exec", "dir"};
+
+/* A "delivery" or "delivery_failed" log event; a failure says how many
+ * attempts the batch has had and when it is tried again (--watch). */
+static void log_delivery(PrunRunner *r, const char *level, const char *event, gint64 batch, guint count,
+                         const char *failure) {
+  GString *ev = prun_log_begin(level, event);
+  if (!ev) return;
+  prun_log_str(ev, "sink", sink_names[r->sink->kind]);
+  prun_log_int(ev, "batch", batch);
+  prun_log_int(ev, "actions", count);
+  prun_log_ms(ev, "ms", r->stats.last_delivery_us);
+  if (failure) {
+    sqlite3_stmt *st =
+        prun_prepare(r->db, "SELECT attempts, next_attempt FROM outbox WHERE batch = ?1 LIMIT 1", NULL);
+    if (st) {
+      sqlite3_bind_int64(st, 1, batch);
+      if (sqlite3_step(st) == SQLITE_ROW) {
+        prun_log_int(ev, "attempts", sqlite3_column_int64(st, 0));
+        /* --watch waits for it; --once leaves the batch to the next run. */
+        if (r->backoff) prun_log_time(ev, "next_attempt", sqlite3_column_int64(st, 1));
+      }
+      sqlite3_reset(st);
+    }
+    prun_log_str(ev, "error", failure);
+  }
+  prun_log_end(ev);
+}
+
 gboolean prun_runner_deliver(PrunRunner *r, GError **error) {
   if (!r->sink || r->sink->kind == PRUN_SINK_NONE) return TRUE;
   /* --once tries a failed sink once per run; --watch waits for the
@@ -894,20 +942,25 @@ gboolean prun_runner_deliver(PrunRunner *r, GError **error) {
     guint count;
     if (!read_batch(r, batch, lines, &count, error)) return FALSE;
     g_autoptr(GError) sink_error = NULL;
+    gint64 started = g_get_monotonic_time();
     if (!hand_over(r, batch, lines, count, &sink_error, error)) return FALSE;
+    r->stats.last_delivery_us = g_get_monotonic_time() - started;
     if (sink_error) {
       g_free(r->sink_error);
       r->sink_error = g_strdup(sink_error->message);
+      r->stats.delivery_failures++;
       if (!finish_batch(r, batch, sink_error->message, error)) return FALSE;
       if (r->backoff) {
         /* The first retry comes a second later at the earliest. */
         r->retry_at = g_get_real_time() + G_USEC_PER_SEC;
       }
+      log_delivery(r, "warning", "delivery_failed", batch, count, sink_error->message);
       return TRUE;
     }
     prun_crash_point("after-sink");
     if (!finish_batch(r, batch, NULL, error)) return FALSE;
     g_clear_pointer(&r->sink_error, g_free);
     r->stats.delivered += count;
+    log_delivery(r, "info", "delivery", batch, count, NULL);
   }
 }

@@ -1,6 +1,10 @@
 /* run_loop.c - the two ways a runner runs: --once (every due profile and
- * every new record, then return) and --watch (until SIGINT or SIGTERM,
- * sleeping until the earliest next_wake, delivery retry or input). */
+ * every new record, then return) and --watch (until SIGINT, SIGTERM or
+ * SIGHUP, sleeping until the earliest next_wake, delivery retry or
+ * input). SIGHUP (a closed terminal, a supervisor's "reload") stops as
+ * cleanly as SIGTERM: the batch in progress commits, its delivery is
+ * tried, the lock is released; the supervisor starts the runner again,
+ * which reads the model and the options afresh. */
 #include "runner.h"
 
 #include <errno.h>
@@ -11,10 +15,9 @@
 
 static volatile sig_atomic_t stop_requested;
 
-static void on_stop_signal(int sig) {
-  (void)sig;
-  stop_requested = 1;
-}
+static void on_stop_signal(int sig) { stop_requested = sig; }
+
+int prun_stop_signal(void) { return (int)stop_requested; }
 
 static void install_stop_handlers(void) {
   struct sigaction sa;
@@ -24,6 +27,7 @@ static void install_stop_handlers(void) {
   /* No SA_RESTART: poll() returns at once with EINTR. */
   sigaction(SIGINT, &sa, NULL);
   sigaction(SIGTERM, &sa, NULL);
+  sigaction(SIGHUP, &sa, NULL);
 }
 
 /* Batches until there is neither input nor a due profile, delivering
@@ -34,6 +38,7 @@ static gboolean drain(PrunRunner *r, gboolean *did_any, GError **error) {
     gboolean did;
     if (!prun_runner_batch(r, &did, error)) return FALSE;
     if (!prun_runner_deliver(r, error)) return FALSE;
+    prun_write_metrics(r, !did);
     if (!did) return TRUE;
     *did_any = TRUE;
     if (stop_requested) return TRUE;

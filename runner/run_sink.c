@@ -150,18 +150,67 @@ static gboolean deliver_jsonl(PrunSink *s, const GString *lines, GError **error)
 
 /* ---- exec: ----------------------------------------------------------------------------- */
 
+/* The command's standard error: passed on to ours in text mode (JSON log
+ * lines must not be mixed with it), and its end kept, so that a failure
+ * says what the command said (the outbox's last_error, --status). */
+typedef struct {
+  int fd;
+  char tail[1024];
+  gsize len;
+} ErrTail;
+
+static void drain_stderr(ErrTail *t) {
+  char buf[4096];
+  ssize_t n;
+  while (t->fd >= 0 && (n = read(t->fd, buf, sizeof buf)) > 0) {
+    if (!prun_log_is_json() && persona_write_fd(STDERR_FILENO, buf, (gsize)n) != 0) {
+      /* our stderr is gone: the tail is still kept */
+    }
+    gsize k = (gsize)n;
+    if (k >= sizeof t->tail) {
+      memcpy(t->tail, buf + k - sizeof t->tail, sizeof t->tail);
+      t->len = sizeof t->tail;
+      continue;
+    }
+    if (t->len + k > sizeof t->tail) {
+      gsize drop = t->len + k - sizeof t->tail;
+      memmove(t->tail, t->tail + drop, t->len - drop);
+      t->len -= drop;
+    }
+    memcpy(t->tail + t->len, buf, k);
+    t->len += k;
+  }
+}
+
+/* ": what it said" from the last lines of its stderr, on one line; empty
+ * when it said nothing. */
+static char *stderr_suffix(const ErrTail *t) {
+  g_autofree char *text = g_strndup(t->tail, t->len);
+  g_strstrip(text);
+  if (!*text) return g_strdup("");
+  g_autofree char *valid = g_utf8_make_valid(text, -1);
+  for (char *c = valid; *c; c++)
+    if (*c == '\n' || *c == '\r' || *c == '\t') *c = ' ';
+  gsize n = strlen(valid);
+  const char *start = n > 300 ? g_utf8_find_next_char(valid + n - 300, NULL) : valid;
+  return g_strdup_printf(": %s%s", n > 300 ? "…" : "", start ? start : "");
+}
+
 /* Writes the batch to the child's stdin: FALSE when it could not all be
  * written by the deadline (reap_child() then says so). */
-static gboolean feed_child(int fd, const GString *lines, gint64 deadline) {
+static gboolean feed_child(int fd, const GString *lines, gint64 deadline, ErrTail *err) {
   gsize done = 0;
   fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
   while (done < lines->len) {
     gint64 left = deadline - g_get_monotonic_time();
     if (left <= 0) return FALSE;
-    struct pollfd p = {.fd = fd, .events = POLLOUT};
-    int r = poll(&p, 1, (int)MIN(left / 1000 + 1, 1000));
+    /* Its stderr is read meanwhile: a command blocked writing it would
+     * never read the rest of its input. */
+    struct pollfd p[2] = {{.fd = fd, .events = POLLOUT}, {.fd = err->fd, .events = POLLIN}};
+    int r = poll(p, err->fd >= 0 ? 2 : 1, (int)MIN(left / 1000 + 1, 1000));
     if (r < 0 && errno != EINTR) return FALSE; /* not fed: never a delivery */
-    if (r <= 0) continue;
+    if (r > 0 && (p[1].revents & (POLLIN | POLLHUP))) drain_stderr(err);
+    if (r <= 0 || !(p[0].revents & (POLLOUT | POLLERR | POLLHUP))) continue;
     ssize_t k = write(fd, lines->str + done, lines->len - done);
     if (k < 0) {
       if (errno == EINTR || errno == EAGAIN) continue;
@@ -175,9 +224,10 @@ static gboolean feed_child(int fd, const GString *lines, gint64 deadline) {
 
 /* Waits for the child until the deadline; kills its process group then. */
 static gboolean reap_child(pid_t pid, gint64 deadline, guint timeout_s, const char *cmd, gboolean fed,
-                           GError **error) {
+                           ErrTail *err, GError **error) {
   int status = 0;
   for (;;) {
+    drain_stderr(err);
     pid_t got = waitpid(pid, &status, WNOHANG);
     if (got == pid) break;
     if (got < 0 && errno != EINTR) {
@@ -195,6 +245,8 @@ static gboolean reap_child(pid_t pid, gint64 deadline, guint timeout_s, const ch
     }
     g_usleep(2000);
   }
+  drain_stderr(err);
+  g_autofree char *said = stderr_suffix(err);
   if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
     if (!fed) {
       g_set_error(error, PRUN_ERROR, PRUN_ERROR_SINK, "exec: '%s' did not read its input in time", cmd);
@@ -203,21 +255,31 @@ static gboolean reap_child(pid_t pid, gint64 deadline, guint timeout_s, const ch
     return TRUE;
   }
   if (WIFEXITED(status))
-    g_set_error(error, PRUN_ERROR, PRUN_ERROR_SINK, "exec: '%s' exited with status %d", cmd, WEXITSTATUS(status));
+    g_set_error(error, PRUN_ERROR, PRUN_ERROR_SINK, "exec: '%s' exited with status %d%s", cmd, WEXITSTATUS(status),
+                said);
   else if (WIFSIGNALED(status))
-    g_set_error(error, PRUN_ERROR, PRUN_ERROR_SINK, "exec: '%s' was killed by signal %d", cmd, WTERMSIG(status));
+    g_set_error(error, PRUN_ERROR, PRUN_ERROR_SINK, "exec: '%s' was killed by signal %d%s", cmd, WTERMSIG(status),
+                said);
   else
-    g_set_error(error, PRUN_ERROR, PRUN_ERROR_SINK, "exec: '%s' failed", cmd);
+    g_set_error(error, PRUN_ERROR, PRUN_ERROR_SINK, "exec: '%s' failed%s", cmd, said);
   return FALSE;
 }
 
 static gboolean deliver_exec(PrunSink *s, gint64 batch, const GString *lines, guint count, GError **error) {
-  int fds[2];
+  int fds[2], efds[2];
   if (pipe(fds) != 0) {
     g_set_error(error, PRUN_ERROR, PRUN_ERROR_SINK, "exec: cannot make a pipe: %s", g_strerror(errno));
     return FALSE;
   }
+  if (pipe(efds) != 0) {
+    close(fds[0]);
+    close(fds[1]);
+    g_set_error(error, PRUN_ERROR, PRUN_ERROR_SINK, "exec: cannot make a pipe: %s", g_strerror(errno));
+    return FALSE;
+  }
   fcntl(fds[1], F_SETFD, FD_CLOEXEC);
+  fcntl(efds[0], F_SETFD, FD_CLOEXEC);
+  fcntl(efds[0], F_SETFL, fcntl(efds[0], F_GETFL) | O_NONBLOCK);
   char batch_text[32], count_text[32];
   g_snprintf(batch_text, sizeof batch_text, "%" G_GINT64_FORMAT, batch);
   g_snprintf(count_text, sizeof count_text, "%u", count);
@@ -226,6 +288,8 @@ static gboolean deliver_exec(PrunSink *s, gint64 batch, const GString *lines, gu
   if (pid < 0) {
     close(fds[0]);
     close(fds[1]);
+    close(efds[0]);
+    close(efds[1]);
     g_set_error(error, PRUN_ERROR, PRUN_ERROR_SINK, "exec: cannot start '%s': %s", s->arg, g_strerror(errno));
     return FALSE;
   }
@@ -235,6 +299,8 @@ static gboolean deliver_exec(PrunSink *s, gint64 batch, const GString *lines, gu
     setpgid(0, 0);
     dup2(fds[0], STDIN_FILENO);
     if (fds[0] != STDIN_FILENO) close(fds[0]);
+    dup2(efds[1], STDERR_FILENO);
+    if (efds[1] != STDERR_FILENO) close(efds[1]);
     signal(SIGPIPE, SIG_DFL);
     setenv("PERSONA_RUN_BATCH", batch_text, 1);
     setenv("PERSONA_RUN_COUNT", count_text, 1);
@@ -243,10 +309,14 @@ static gboolean deliver_exec(PrunSink *s, gint64 batch, const GString *lines, gu
   }
   setpgid(pid, pid); /* also here: whichever runs first */
   close(fds[0]);
+  close(efds[1]);
+  ErrTail err = {.fd = efds[0]};
   gint64 deadline = g_get_monotonic_time() + (gint64)s->timeout_s * G_USEC_PER_SEC;
-  gboolean fed = feed_child(fds[1], lines, deadline);
+  gboolean fed = feed_child(fds[1], lines, deadline, &err);
   close(fds[1]);
-  return reap_child(pid, deadline, s->timeout_s, s->arg, fed, error);
+  gboolean ok = reap_child(pid, deadline, s->timeout_s, s->arg, fed, &err, error);
+  close(efds[0]);
+  return ok;
 }
 
 /* ---- dir: ---------------------------------------------------------------------------------- */

@@ -14,80 +14,54 @@ static gboolean flush_stdout(GError **error) {
   return FALSE;
 }
 
-static gint64 count_of(PrunDb *d, const char *sql, GError **error) {
-  sqlite3_stmt *st = prun_prepare(d, sql, error);
-  if (!st) return -1;
-  int rc = sqlite3_step(st);
-  gint64 n = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
-  sqlite3_reset(st);
-  if (rc != SQLITE_ROW) prun_db_fail(d, rc, "cannot read the database", error);
-  return n;
-}
-
 static void print_time_or(const char *label, gboolean has, gint64 us, const char *none) {
   char buf[PRUN_TIME_BUF];
   if (has) prun_format_time(us, buf);
   printf("%-12s%s\n", label, has ? buf : none);
 }
 
-gboolean prun_show_status(PrunDb *d, GError **error) {
-  g_autofree char *name = NULL, *version = NULL, *hash = NULL;
-  gint64 last_now = 0, next = 0;
-  gboolean has_now = FALSE;
-  if (!prun_meta_get_text(d, "model_name", &name, error) || !prun_meta_get_text(d, "model_version", &version, error) ||
-      !prun_meta_get_text(d, "model_hash", &hash, error) ||
-      !prun_meta_get_int(d, "last_now", &last_now, &has_now, error))
-    goto fail;
-  static const char *const sql[] = {
-      "SELECT count(*) FROM profile",
-      "SELECT count(*) FROM profile WHERE next_wake IS NOT NULL",
-      "SELECT count(*) FROM profile WHERE failed = 1",
-      "SELECT count(*) FROM outbox",
-      "SELECT count(*) FROM outbox WHERE delivered_at IS NOT NULL",
-      "SELECT count(*) FROM outbox WHERE delivered_at IS NULL",
-      "SELECT count(*) FROM outbox WHERE delivered_at IS NULL AND last_error IS NOT NULL",
-      "SELECT count(*) FROM eval_error",
-  };
-  gint64 n[G_N_ELEMENTS(sql)];
-  for (gsize i = 0; i < G_N_ELEMENTS(sql); i++)
-    if ((n[i] = count_of(d, sql[i], error)) < 0) goto fail;
-  gboolean has_next;
-  if (!prun_db_next_wake(d, &next, &has_next, error)) goto fail;
-
-  printf("%-12s%s (schema %d)\n", "database:", d->path, PRUN_SCHEMA_VERSION);
-  if (hash)
-    printf("%-12s%s%s%s (sha256 %.12s…)\n", "model:", name && *name ? name : "(unnamed)",
-           version && *version ? " " : "", version ? version : "", hash);
+static void print_status_text(const PrunStatus *s, const char *path) {
+  printf("%-12s%s (schema %d)\n", "database:", path, PRUN_SCHEMA_VERSION);
+  if (s->model_hash)
+    printf("%-12s%s%s%s (sha256 %.12s…)\n", "model:", s->model_name && *s->model_name ? s->model_name : "(unnamed)",
+           s->model_version && *s->model_version ? " " : "", s->model_version ? s->model_version : "", s->model_hash);
   else
     printf("%-12s%s\n", "model:", "none yet");
-  print_time_or("last now:", has_now, last_now, "never run");
-  print_time_or("next wake:", has_next, next, "none");
+  print_time_or("last now:", s->has_last_now, s->last_now, "never run");
+  print_time_or("next wake:", s->has_next_wake, s->next_wake, "none");
   printf("%-12s%" G_GINT64_FORMAT " (%" G_GINT64_FORMAT " scheduled, %" G_GINT64_FORMAT " failing)\n",
-         "profiles:", n[0], n[1], n[2]);
+         "profiles:", s->profiles, s->scheduled, s->failing);
   printf("%-12s%" G_GINT64_FORMAT " actions (%" G_GINT64_FORMAT " delivered, %" G_GINT64_FORMAT
          " pending, %" G_GINT64_FORMAT " failing)\n",
-         "outbox:", n[3], n[4], n[5], n[6]);
-  sqlite3_stmt *st = prun_prepare(d,
-                    "SELECT last_error, attempts FROM outbox WHERE delivered_at IS NULL AND last_error IS NOT NULL"
-                    " ORDER BY seq LIMIT 1",
-                    error);
-  if (!st) goto fail;
-  if (sqlite3_step(st) == SQLITE_ROW) {
-    gint64 attempts = sqlite3_column_int64(st, 1);
-    printf("%-12s%s (after %" G_GINT64_FORMAT " attempt%s)\n", "last error:", sqlite3_column_text(st, 0),
-           attempts, attempts == 1 ? "" : "s");
+         "outbox:", s->outbox_total, s->delivered, s->pending, s->pending_failing);
+  if (s->last_error)
+    printf("%-12s%s (after %" G_GINT64_FORMAT " attempt%s)\n", "last error:", s->last_error, s->last_error_attempts,
+           s->last_error_attempts == 1 ? "" : "s");
+  printf("%-12s%" G_GINT64_FORMAT " recorded (persona run --errors)\n", "errors:", s->errors);
+  for (guint i = 0; i < s->inputs->len; i++) {
+    const PrunInputStatus *in = &g_array_index(s->inputs, PrunInputStatus, i);
+    printf("%-12s%s: %" G_GINT64_FORMAT " lines, %" G_GINT64_FORMAT " bytes\n", "input:", in->source, in->lines,
+           in->bytes);
   }
-  sqlite3_reset(st);
-  printf("%-12s%" G_GINT64_FORMAT " recorded (persona run --errors)\n", "errors:", n[7]);
-  st = prun_prepare(d, "SELECT source, line, offset FROM input_cursor ORDER BY source", error);
-  if (!st) goto fail;
-  while (sqlite3_step(st) == SQLITE_ROW)
-    printf("%-12s%s: %" G_GINT64_FORMAT " lines, %" G_GINT64_FORMAT " bytes\n", "input:", sqlite3_column_text(st, 0),
-           (gint64)sqlite3_column_int64(st, 1), (gint64)sqlite3_column_int64(st, 2));
-  sqlite3_reset(st);
+}
+
+/* The counts come from one read transaction (run_status.c): they add up
+ * even while a runner commits batches. */
+gboolean prun_show_status(PrunDb *d, PrunFormat format, GError **error) {
+  PrunStatus s;
+  if (!prun_status_read(d, &s, error)) {
+    prun_status_clear(&s);
+    return FALSE;
+  }
+  if (format == PRUN_FORMAT_JSON) {
+    g_autoptr(GString) out = g_string_new(NULL);
+    prun_status_json(&s, d->path, out);
+    fputs(out->str, stdout);
+  } else {
+    print_status_text(&s, d->path);
+  }
+  prun_status_clear(&s);
   return flush_stdout(error);
-fail:
-  return FALSE;
 }
 
 /* One JSON object per recorded error, oldest first. */

@@ -14,7 +14,9 @@
  *                outbox, batch by batch, with retries
  *   run_loop.c   --once and --watch: drain batches, deliver, sleep until due
  *   run_view.c   the read-only views: --status, --errors, --check
- *   run_log.c    messages to the operator (stderr)
+ *   run_status.c the counts of --status (one read transaction), as text
+ *                or JSON, and the Prometheus metrics file (--metrics)
+ *   run_log.c    messages to the operator (stderr): text, or JSON lines
  * The guarantees and the schema are described in docs/runtime.md.
  *
  * Only include/persona.h is used from the library, and nothing of the CLI. Times are microseconds
@@ -192,6 +194,8 @@ typedef enum {
 typedef struct PrunStats {
   guint64 ingested, evaluated, failed, actions, input_errors;
   guint64 delivered, batches;
+  guint64 delivery_failures;
+  gint64 last_batch_us, last_delivery_us; /* how long the last of each took */
 } PrunStats;
 
 typedef struct PrunRunner {
@@ -210,6 +214,8 @@ typedef struct PrunRunner {
   gint64 retry_at;  /* when a backed-off delivery may be tried again (wall clock) */
   char *sink_error; /* the last delivery failure of this run */
   gboolean carry_unknown; /* --migrate keep left states of undeclared journeys or lifecycles: keep them */
+  char *metrics_path;     /* --metrics FILE, or NULL (owned) */
+  gint64 metrics_at;      /* when the metrics file was last written (monotonic) */
 } PrunRunner;
 
 void prun_runner_init(PrunRunner *r, PrunDb *db, PersonaModel *model, const char *model_hash,
@@ -241,16 +247,54 @@ gboolean prun_runner_deliver(PrunRunner *r, GError **error);
 /* Every new record and every due profile, batch after batch, delivering
  * after each committed batch; returns when nothing is left. */
 gboolean prun_run_once(PrunRunner *r, GError **error);
-/* Runs until SIGINT or SIGTERM (handlers installed here), following the
- * wall clock; looks at input files every poll_ms. */
+/* Runs until SIGINT, SIGTERM or SIGHUP (handlers installed here: each
+ * ends the run after the current batch and delivery), following the wall
+ * clock; looks at input files every poll_ms. */
 gboolean prun_run_watch(PrunRunner *r, gint poll_ms, GError **error);
+/* The signal that stopped prun_run_watch, or 0. */
+int prun_stop_signal(void);
 /* The hash the database records for `model`: its source hash, or the
  * SHA-256 of its bytecode (newly allocated). */
 char *prun_model_hash(PersonaModel *model);
 
+/* ---- status and metrics (run_status.c) ------------------------------------------- */
+
+typedef struct PrunInputStatus {
+  char *source;
+  gint64 lines, bytes;
+} PrunInputStatus;
+
+/* Everything --status shows, read in one read transaction, so that the
+ * counts are of one moment: outbox_total == delivered + pending. */
+typedef struct PrunStatus {
+  char *model_name, *model_version, *model_hash; /* NULL: no model yet */
+  gboolean has_last_now, has_next_wake;
+  gint64 last_now, next_wake;
+  gint64 profiles, scheduled, failing;
+  gint64 outbox_total, delivered, pending, pending_failing;
+  char *last_error; /* the oldest failing action's, NULL when none */
+  gint64 last_error_attempts;
+  gint64 errors;
+  GArray *inputs; /* of PrunInputStatus */
+} PrunStatus;
+
+gboolean prun_status_read(PrunDb *d, PrunStatus *s, GError **error);
+void prun_status_clear(PrunStatus *s);
+/* One JSON object and "\n" (docs/runtime.md, "--status --format json"). */
+void prun_status_json(const PrunStatus *s, const char *path, GString *out);
+/* The Prometheus text format: the database's gauges, and when `stats` is
+ * not NULL this process's counters. */
+void prun_status_prometheus(const PrunStatus *s, const PrunStats *stats, gint64 written_at, GString *out);
+/* Rewrites r->metrics_path atomically (temporary file, rename) when it is
+ * set and `force` or a second has passed since the last time. A failure
+ * is logged, never fatal: metrics must not stop the journeys. */
+void prun_write_metrics(PrunRunner *r, gboolean force);
+
 /* ---- views (run_view.c): standard output ---------------------------------------- */
 
-gboolean prun_show_status(PrunDb *d, GError **error);
+typedef enum { PRUN_FORMAT_TEXT, PRUN_FORMAT_JSON } PrunFormat;
+
+gboolean prun_show_status(PrunDb *d, PrunFormat format, GError **error);
 /* One JSON object per recorded error, oldest first. */
 gboolean prun_show_errors(PrunDb *d, GError **error);
 /* SQLite's integrity check, line by line; *healthy when it said "ok". */
@@ -258,8 +302,26 @@ gboolean prun_check_integrity(PrunDb *d, gboolean *healthy, GError **error);
 
 /* ---- messages (run_log.c) ----------------------------------------------------------- */
 
-/* "persona: MESSAGE" on stderr: what the operator should know and the run
- * goes on (an input rewritten, an action already in the outbox). */
+typedef enum {
+  PRUN_LOG_TEXT, /* "persona: MESSAGE" lines for warnings and errors only (the default) */
+  PRUN_LOG_JSON, /* one JSON object per line for every event (--log json) */
+} PrunLogFormat;
+
+void prun_log_set_format(PrunLogFormat format);
+gboolean prun_log_is_json(void);
+/* A JSON log line {"ts":…,"level":LEVEL,"event":EVENT, fields…}: begin,
+ * add fields, end (writes it to stderr in one write and frees it). In text
+ * mode begin returns NULL and the others do nothing. */
+GString *prun_log_begin(const char *level, const char *event);
+void prun_log_int(GString *ev, const char *key, gint64 value);
+void prun_log_str(GString *ev, const char *key, const char *value);
+void prun_log_ms(GString *ev, const char *key, gint64 us); /* microseconds, written as milliseconds */
+void prun_log_time(GString *ev, const char *key, gint64 us);
+void prun_log_end(GString *ev);
+
+/* What the operator should know while the run goes on (an input
+ * rewritten, a model change accepted): "persona: MESSAGE" on stderr, or a
+ * "warning" event with --log json. */
 void prun_warn(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
 
 #endif

@@ -27,7 +27,7 @@ static const char run_description[] =
     "\n"
     "  --once   evaluate everything due now, deliver, and exit (cron, tests)\n"
     "  --watch  keep running: sleep until the earliest next_wake or new input;\n"
-    "           SIGINT or SIGTERM ends it after the current batch\n"
+    "           SIGINT, SIGTERM or SIGHUP ends it after the current batch\n"
     "\n"
     "SINK: stdout (default), none, jsonl:FILE, exec:COMMAND (one 'sh -c\n"
     "COMMAND' per batch, the batch on its stdin) or dir:DIR (one file per\n"
@@ -43,8 +43,16 @@ static const char run_description[] =
     "has, nothing runs until --migrate says what to do: 'exit' ends those\n"
     "journeys, 'keep' keeps their states (their evaluations fail, recorded).\n"
     "\n"
-    "Without a MODEL: --status shows counts, --errors the recorded errors\n"
-    "(JSON Lines), --check runs SQLite's integrity check.\n"
+    "A database holds the states of one model: another model name, or a\n"
+    "model that no longer declares a journey or lifecycle some profile has\n"
+    "state in, is refused as well until --migrate.\n"
+    "\n"
+    "--log json writes every batch, delivery, retry and error as a JSON line\n"
+    "on standard error; --metrics FILE keeps a Prometheus text file.\n"
+    "\n"
+    "Without a MODEL: --status shows counts (--format json for programs),\n"
+    "--errors the recorded errors (JSON Lines), --check runs SQLite's\n"
+    "integrity check.\n"
     "\n"
     "Exit status: 0 done, 1 the database, model, an input or the sink failed\n"
     "(undelivered actions stay in the outbox), 2 usage error, 3 some records\n"
@@ -72,6 +80,9 @@ typedef struct {
   gboolean allow_native;
   char **include;
   char **args;
+  char *log;     /* --log: text or json */
+  char *metrics; /* --metrics FILE */
+  char *format;  /* --format for --status: text or json */
 } RunOptions;
 
 static void run_options_clear(RunOptions *o) {
@@ -80,6 +91,9 @@ static void run_options_clear(RunOptions *o) {
   g_free(o->durability);
   g_free(o->sink);
   g_free(o->migrate);
+  g_free(o->log);
+  g_free(o->metrics);
+  g_free(o->format);
   g_strfreev(o->include);
   g_strfreev(o->args);
 }
@@ -93,8 +107,9 @@ static int run_view(const RunOptions *o) {
     return PCLI_EXIT_FAIL;
   }
   gboolean healthy = TRUE;
+  PrunFormat format = o->format && strcmp(o->format, "json") == 0 ? PRUN_FORMAT_JSON : PRUN_FORMAT_TEXT;
   gboolean ok = o->check ? prun_check_integrity(&d, &healthy, &error)
-                : o->errors ? prun_show_errors(&d, &error) : prun_show_status(&d, &error);
+                : o->errors ? prun_show_errors(&d, &error) : prun_show_status(&d, format, &error);
   prun_db_close(&d);
   if (!ok) pcli_error("%s", error->message);
   return ok && healthy ? PCLI_EXIT_OK : PCLI_EXIT_FAIL;
@@ -102,7 +117,66 @@ static int run_view(const RunOptions *o) {
 
 /* ---- the command ------------------------------------------------------------------------ */
 
+/* An error for the operator: a "persona: …" line, or an "error" event
+ * with --log json. */
+static void run_error(const char *message) {
+  GString *ev = prun_log_begin("error", "error");
+  if (!ev) {
+    pcli_error("%s", message);
+    return;
+  }
+  prun_log_str(ev, "message", message);
+  prun_log_end(ev);
+}
+
+static const char *signal_name(int sig) {
+  switch (sig) {
+  case SIGINT: return "SIGINT";
+  case SIGTERM: return "SIGTERM";
+  case SIGHUP: return "SIGHUP";
+  default: return NULL;
+  }
+}
+
+static void log_start(PrunRunner *r, const RunOptions *o) {
+  GString *ev = prun_log_begin("info", "start");
+  if (!ev) return;
+  prun_log_str(ev, "version", persona_version());
+  prun_log_int(ev, "pid", (gint64)getpid());
+  prun_log_str(ev, "db", o->db);
+  prun_log_str(ev, "model", persona_model_name(r->model));
+  prun_log_str(ev, "model_version", persona_model_version(r->model));
+  g_autofree char *short_hash = g_strndup(r->model_hash, 12);
+  prun_log_str(ev, "model_sha256", short_hash);
+  prun_log_str(ev, "mode", o->once ? "once" : "watch");
+  prun_log_time(ev, "now", r->now);
+  prun_log_end(ev);
+}
+
+/* The run's totals: a "stop" event with --log json. */
+static void log_stop(PrunRunner *r, int status) {
+  GString *ev = prun_log_begin(status == PCLI_EXIT_OK ? "info" : "warning", "stop");
+  if (!ev) return;
+  prun_log_str(ev, "signal", signal_name(prun_stop_signal()));
+  prun_log_int(ev, "exit", status);
+  prun_log_int(ev, "records", (gint64)r->stats.ingested);
+  prun_log_int(ev, "evaluated", (gint64)r->stats.evaluated);
+  prun_log_int(ev, "failed", (gint64)r->stats.failed);
+  prun_log_int(ev, "input_errors", (gint64)r->stats.input_errors);
+  prun_log_int(ev, "actions", (gint64)r->stats.actions);
+  prun_log_int(ev, "delivered", (gint64)r->stats.delivered);
+  prun_log_int(ev, "delivery_failures", (gint64)r->stats.delivery_failures);
+  prun_log_int(ev, "batches", (gint64)r->stats.batches);
+  prun_log_end(ev);
+}
+
 static int report(PrunRunner *r, const RunOptions *o) {
+  if (prun_log_is_json()) {
+    int status = r->stats.failed + r->stats.input_errors > 0 ? PCLI_EXIT_RECORDS : PCLI_EXIT_OK;
+    if (r->sink_error) status = PCLI_EXIT_FAIL;
+    log_stop(r, status);
+    return status;
+  }
   if (o->verbose)
     pcli_error("%" G_GUINT64_FORMAT " records read, %" G_GUINT64_FORMAT " evaluations, %" G_GUINT64_FORMAT
                " actions, %" G_GUINT64_FORMAT " delivered, %" G_GUINT64_FORMAT " batches",
@@ -137,6 +211,7 @@ static int run_runtime(RunOptions *o, PersonaModel *model, gint64 wanted_now, Pr
   inputs = prun_inputs_new((const char *const *)(o->args ? o->args + 1 : NULL), (gsize)o->max_line);
   prun_inputs_set_blocking(inputs, o->once);
   prun_runner_init(&r, &d, model, hash, inputs, sink, (guint)o->batch, (guint)o->sink_batch, (guint64)o->budget);
+  r.metrics_path = g_strdup(o->metrics);
   gboolean clamped;
   gint64 last;
   if (!prun_runner_set_now(&r, wanted_now, &clamped, &last, &error)) goto out;
@@ -147,6 +222,7 @@ static int run_runtime(RunOptions *o, PersonaModel *model, gint64 wanted_now, Pr
                buf);
   }
   if (!prun_runner_check_model(&r, migrate, &error)) goto out;
+  log_start(&r, o);
   if (o->retry_errors) {
     guint64 n = 0;
     if (!prun_begin(&d, &error)) goto out;
@@ -156,12 +232,14 @@ static int run_runtime(RunOptions *o, PersonaModel *model, gint64 wanted_now, Pr
     }
   }
   if (!(o->once ? prun_run_once(&r, &error) : prun_run_watch(&r, o->poll_ms, &error))) goto out;
+  prun_write_metrics(&r, TRUE);
   status = report(&r, o);
 out:
   if (error) {
-    pcli_error("%s", error->message);
+    run_error(error->message);
     status = PCLI_EXIT_FAIL;
   }
+  g_clear_pointer(&r.metrics_path, g_free);
   prun_runner_clear(&r);
   prun_inputs_free(inputs);
   prun_db_close(&d);
@@ -174,6 +252,12 @@ static int check_options(RunOptions *o, gint64 *now, PrunDurability *durability,
   if (!o->db) return pcli_usage_error("run", "no database given (--db FILE)");
   if (o->status + o->errors + o->check > 1)
     return pcli_usage_error("run", "--status, --errors and --check cannot be combined");
+  if (o->format && strcmp(o->format, "text") != 0 && strcmp(o->format, "json") != 0)
+    return pcli_usage_error("run", "invalid --format '%s': expected text or json", o->format);
+  if (o->format && !o->status) return pcli_usage_error("run", "--format is for --status");
+  if (o->log && strcmp(o->log, "text") != 0 && strcmp(o->log, "json") != 0)
+    return pcli_usage_error("run", "invalid --log '%s': expected text or json", o->log);
+  prun_log_set_format(o->log && strcmp(o->log, "json") == 0 ? PRUN_LOG_JSON : PRUN_LOG_TEXT);
   if (o->status || o->errors || o->check) return -1;
   if (n_args < 1) return pcli_usage_error("run", "no MODEL given");
   if (o->once == o->watch) return pcli_usage_error("run", "give exactly one of --once and --watch");
@@ -258,6 +342,11 @@ int pcli_cmd_run(int argc, char **argv, gboolean do_help) {
       {"errors", 0, 0, G_OPTION_ARG_NONE, &o.errors, "Print the recorded errors (JSON Lines) and exit", NULL},
       {"check", 0, 0, G_OPTION_ARG_NONE, &o.check, "Check the database's integrity and exit", NULL},
       {"verbose", 'v', 0, G_OPTION_ARG_NONE, &o.verbose, "Print counts at the end", NULL},
+      {"log", 0, 0, G_OPTION_ARG_STRING, &o.log,
+       "text (default: warnings and errors) or json (every batch, delivery and error as a JSON line)", "FORMAT"},
+      {"metrics", 0, 0, G_OPTION_ARG_FILENAME, &o.metrics,
+       "Rewrite FILE (Prometheus text format) after batches, at most once a second", "FILE"},
+      {"format", 0, 0, G_OPTION_ARG_STRING, &o.format, "With --status: text (default) or json", "FORMAT"},
       {"budget", 0, 0, G_OPTION_ARG_INT64, &o.budget, "At most N VM instructions per evaluation", "N"},
       {"max-line-bytes", 0, 0, G_OPTION_ARG_INT64, &o.max_line,
        "Input lines longer than N bytes are errors (default: 64 MiB)", "N"},
