@@ -561,6 +561,105 @@ def test_watch(work):
     check(rc == 0, "--watch exit %d: %s" % (rc, p.stderr.read()))
 
 
+def parse_prometheus(path):
+    """{name or name{labels}: value} of a Prometheus text file; every
+    sample line must parse, every family have HELP and TYPE."""
+    values, typed = {}, set()
+    with open(path) as f:
+        for line in f:
+            line = line.rstrip("\n")
+            if line.startswith("# TYPE "):
+                typed.add(line.split()[2])
+                continue
+            if line.startswith("#") or not line:
+                continue
+            name, _, value = line.rpartition(" ")
+            check(name.split("{")[0] in typed, "metric %s without # TYPE" % name)
+            values[name] = float(value)
+    return values
+
+
+def test_observability(work):
+    """--log json, --status --format json and --metrics: every log line is
+    JSON, the batch events add up to the totals of the stop event and to
+    the database; --status read while a runner commits always adds up
+    (one read transaction); the metrics file is whole whenever it is read
+    and agrees with --status at the end; the exec sink's stderr is kept in
+    last_error; SIGHUP stops --watch cleanly (exit 0, lock released)."""
+    n = 300 if SMALL else 1500
+    inputs = list(make_inputs(work, n, 17))
+    n_lines = sum(1 for path in inputs for _ in open(path))
+    db = os.path.join(work, "run.db")
+    metrics = os.path.join(work, "metrics.prom")
+    sink = os.path.join(work, "sink.jsonl")
+    args = [PERSONA, "run", MODEL, "--db", db, *inputs, "--once", "--now", fmt(T0 + 3 * DAY), "--log", "json",
+            "--metrics", metrics, "--sink", "jsonl:" + sink, "--batch", "50", "--sink-batch", "40"]
+    p = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                         env=dict(os.environ, PERSONA_RUN_PACE_US="300"))
+    reads = 0
+    while p.poll() is None:
+        if os.path.exists(db):
+            st = subprocess.run([PERSONA, "run", "--db", db, "--status", "--format", "json"], capture_output=True,
+                                text=True)
+            if st.returncode == 0:
+                s = json.loads(st.stdout)
+                o = s["outbox"]
+                check(o["total"] == o["delivered"] + o["pending"], "--status does not add up: %s" % o)
+                reads += 1
+        if os.path.exists(metrics):
+            m = parse_prometheus(metrics)  # never half a file
+            check("persona_run_metrics_written_seconds" in m, "metrics file cut short: %s" % m)
+        time.sleep(0.01)
+    err = p.stderr.read()
+    check(p.returncode == 0, "runner exit %d: %s" % (p.returncode, err))
+    events = [json.loads(line) for line in err.splitlines()]
+    kinds = [e["event"] for e in events]
+    check(kinds[0] == "start" and kinds[-1] == "stop", "events: %s" % kinds[:3])
+    for e in events:
+        check(e["level"] in ("info", "warning", "error") and e["ts"].endswith("Z"), "log line: %s" % e)
+    batches = [e for e in events if e["event"] == "batch"]
+    stop = events[-1]
+    check(len(batches) == stop["batches"], "%d batch events, stop says %d" % (len(batches), stop["batches"]))
+    for k in ("records", "evaluated", "failed", "actions"):
+        check(sum(b[k] for b in batches) == stop[k], "batch %s do not add up to %d" % (k, stop[k]))
+    deliveries = [e for e in events if e["event"] == "delivery"]
+    check(sum(d["actions"] for d in deliveries) == stop["delivered"], "deliveries do not add up")
+    check(stop["records"] == n_lines and stop["delivered"] == stop["actions"] > 0, "stop: %s" % stop)
+    s = json.loads(subprocess.run([PERSONA, "run", "--db", db, "--status", "--format", "json"], capture_output=True,
+                                  text=True).stdout)
+    m = parse_prometheus(metrics)
+    check(m["persona_run_profiles"] == s["profiles"]["total"], "metrics %s vs status %s" % (m, s))
+    check(m['persona_run_outbox_actions{status="delivered"}'] == s["outbox"]["delivered"] == stop["actions"],
+          "delivered: metrics %s, status %s" % (m, s["outbox"]))
+    check(m["persona_run_actions_total"] == stop["actions"], "actions_total")
+    check(m['persona_run_evaluations_total{result="ok"}'] == stop["evaluated"], "evaluations_total")
+    print("%d --status reads during the run, all adding up; %d batch events; %d actions" % (
+        reads, len(batches), stop["actions"]))
+
+    # A failing exec sink: its own words in last_error, in the log, in --status.
+    db2 = os.path.join(work, "fail.db")
+    p = run(db2, inputs[:1], T0, "--log", "json", "--sink", "exec:echo 'upstream: 503 Service Unavailable' >&2; exit 7",
+            check_rc=(1,))
+    failed = [json.loads(line) for line in p.stderr.splitlines() if '"delivery_failed"' in line]
+    check(failed and failed[0]["error"].endswith("exited with status 7: upstream: 503 Service Unavailable"),
+          "delivery_failed: %s" % p.stderr)
+    s = json.loads(subprocess.run([PERSONA, "run", "--db", db2, "--status", "--format", "json"], capture_output=True,
+                                  text=True).stdout)
+    check(s["outbox"]["last_error"] == failed[0]["error"], "last_error: %s" % s["outbox"])
+
+    # SIGHUP under --watch: a clean stop, like SIGTERM.
+    w = subprocess.Popen([PERSONA, "run", MODEL, "--db", db, "--watch", "--log", "json", "--sink", "none"],
+                         stderr=subprocess.PIPE, text=True)
+    time.sleep(0.5)
+    w.send_signal(signal.SIGHUP)
+    rc = w.wait(timeout=10)
+    err = w.stderr.read()
+    check(rc == 0, "SIGHUP: exit %d: %s" % (rc, err))
+    stop = json.loads(err.splitlines()[-1])
+    check(stop["event"] == "stop" and stop["signal"] == "SIGHUP", "SIGHUP: %s" % stop)
+    run(db, [], T0 + 3 * DAY, "--sink", "none")  # the lock is free again
+
+
 TESTS = {
     "crash_points": test_crash_points,
     "kill9": test_kill9,
@@ -570,6 +669,7 @@ TESTS = {
     "sink_failures": test_sink_failures,
     "inputs": test_inputs,
     "watch": test_watch,
+    "observability": test_observability,
 }
 
 
