@@ -150,7 +150,7 @@ static void metric(GString *out, const char *name, const char *type, const char 
                    double value) {
   if (help) g_string_append_printf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
   char num[G_ASCII_DTOSTR_BUF_SIZE];
-  g_ascii_formatd(num, sizeof num, "%.17g", value);
+  g_ascii_formatd(num, sizeof num, "%.15g", value); /* counts stay exact below 10^15 */
   g_string_append_printf(out, "%s%s %s\n", name, labels ? labels : "", num);
 }
 
