@@ -63,10 +63,32 @@ guint persona_model_item_n_parts(const PersonaModel *model, PersonaItemKind kind
   return 0;
 }
 
+static int loc_cmp(const PInsnLoc *a, const PInsnLoc *b) {
+  if (a->file != b->file) return a->file < b->file ? -1 : 1;
+  if (a->line != b->line) return a->line < b->line ? -1 : 1;
+  return a->col < b->col ? -1 : a->col > b->col;
+}
+
+/* The k-th step of a journey in source order (the compiler stores them
+ * in its own order): the step with exactly k steps before it. */
+static const PJStep *step_in_source_order(const PJourneyCode *j, guint k) {
+  for (uint32_t s = 0; s < j->n_steps; s++) {
+    guint before = 0;
+    for (uint32_t t = 0; t < j->n_steps; t++) {
+      int c = loc_cmp(&j->steps[t].loc, &j->steps[s].loc);
+      before += c < 0 || (c == 0 && t < s);
+    }
+    if (before == k) return &j->steps[s];
+  }
+  return NULL;
+}
+
 const char *persona_model_item_part(const PersonaModel *model, PersonaItemKind kind, guint i, guint k) {
   if (k >= persona_model_item_n_parts(model, kind, i)) return NULL;
   const PModel *m = pm(model);
-  return kind == PERSONA_ITEM_LIFECYCLE ? m->lifecycles[i].stages[k] : m->journeys[i].steps[k].id;
+  if (kind == PERSONA_ITEM_LIFECYCLE) return m->lifecycles[i].stages[k];
+  const PJStep *step = step_in_source_order(&m->journeys[i], k);
+  return step ? step->id : NULL;
 }
 
 /* ---- many records in one call ------------------------------------------------------ */

@@ -152,7 +152,8 @@ PERSONA_API const char *persona_model_item_name(const PersonaModel *model, Perso
 /* The i-th tag's label (`tag vip "Very important"`), or NULL when it has none. */
 PERSONA_API const char *persona_model_tag_label(const PersonaModel *model, guint i);
 /* The parts of an item: a lifecycle's stages (in order of first
- * appearance) or a journey's step ids (docs/journeys.md); 0 and NULL for
+ * appearance) or a journey's step ids in source order (docs/journeys.md,
+ * every step, the branches of `if` and `split` included); 0 and NULL for
  * tags and scores and out of range. */
 PERSONA_API guint persona_model_item_n_parts(const PersonaModel *model, PersonaItemKind kind, guint i);
 PERSONA_API const char *persona_model_item_part(const PersonaModel *model, PersonaItemKind kind, guint i,
