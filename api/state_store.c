@@ -28,6 +28,7 @@
 #include "runtime/file_target.h"
 #include "runtime/json_decode.h"
 #include "runtime/json_write.h"
+#include "runtime/state.h"
 
 /* The one state format this Persona reads and writes. */
 #define STATE_FORMAT_VERSION 1
@@ -224,6 +225,8 @@ static gboolean load_line(PersonaStateStore *store, const char *line, size_t len
     return FALSE;
   const char *state = line + spans[STATE].offset;
   size_t state_len = spans[STATE].len;
+  /* null or {}: no state (docs/state.md, "No state"), a first sight. */
+  if (pstate_is_none(state, state_len)) return TRUE;
   if (state[0] != '{') {
     g_snprintf(msg, msg_size, "\"state\" must be an object, got %s", json_kind(state[0]));
     return FALSE;
