@@ -231,12 +231,21 @@ const char *pgc_result_json(PgcModel *m, size_t *len) {
   if (!error) {
     persona_result_to_json(m->result, m->json);
   } else {
-    /* The CLI's error object without "line": a row has no line number. */
+    /* The CLI's error object without "line": a row has no line number.
+     * "code" and "field" as everywhere (docs/language.md, Error objects). */
     g_string_append(m->json, "{\"id\":");
     if (m->result) persona_result_id_json(m->result, m->json);
     else g_string_append(m->json, "null");
     g_string_append(m->json, ",\"error\":");
     append_json_string(m->json, error);
+    const char *code = m->result ? persona_result_error_code(m->result) : NULL;
+    const char *field = m->result ? persona_result_error_field(m->result) : NULL;
+    g_string_append(m->json, ",\"code\":");
+    append_json_string(m->json, code ? code : "runtime");
+    if (field) {
+      g_string_append(m->json, ",\"field\":");
+      append_json_string(m->json, field);
+    }
     g_string_append_c(m->json, '}');
   }
   *len = m->json->len;

@@ -267,7 +267,8 @@ evaluate(FunctionCallInfo fcinfo, int state_arg, int now_arg)
 
 	resetStringInfo(&site->profile);
 	JsonbToCString(&site->profile, &profile->root, VARSIZE(profile));
-	if (state_arg >= 0)
+	/* SQL NULL is no state, like null and {} (docs/state.md, "No state"). */
+	if (state_arg >= 0 && !PG_ARGISNULL(state_arg))
 	{
 		Jsonb	   *st = PG_GETARG_JSONB_P(state_arg);
 
@@ -373,6 +374,10 @@ pgpersona_eval(PG_FUNCTION_ARGS)
 Datum
 pgpersona_eval_state(PG_FUNCTION_ARGS)
 {
+	/* CALLED ON NULL INPUT (0.2.0) for the state alone: NULL elsewhere is
+	 * still a NULL result, as STRICT gives. */
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(3))
+		PG_RETURN_NULL();
 	return result_jsonb(evaluate(fcinfo, 2, 3));
 }
 
@@ -387,6 +392,8 @@ pgpersona_eval_json(PG_FUNCTION_ARGS)
 Datum
 pgpersona_eval_json_state(PG_FUNCTION_ARGS)
 {
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(3))
+		PG_RETURN_NULL();
 	return result_json(evaluate(fcinfo, 2, 3));
 }
 

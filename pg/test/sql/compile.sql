@@ -37,5 +37,5 @@ SELECT p.proname, pg_get_function_identity_arguments(p.oid) AS args,
 FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
 WHERE n.nspname = 'persona' ORDER BY 1, 2;
 -- The extension can only live in schema persona (Citus and every caller
--- qualify the names), and has no update path yet beyond its version.
+-- qualify the names); 0.1.0 databases update to 0.2.0 (test upgrade).
 SELECT extname, extversion, extnamespace::regnamespace, extrelocatable FROM pg_extension WHERE extname = 'persona';
