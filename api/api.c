@@ -274,6 +274,11 @@ void persona_vm_set_budget(PersonaVM *vm, guint64 max_instructions) {
   vm->st.budget = max_instructions;
 }
 
+void persona_vm_set_memory_limit(PersonaVM *vm, gsize max_bytes) {
+  g_return_if_fail(vm);
+  vm->st.arena.limit = max_bytes ? max_bytes : PVM_ARENA_LIMIT;
+}
+
 void persona_vm_set_interrupt(PersonaVM *vm, gboolean (*check)(gpointer data), gpointer data) {
   g_return_if_fail(vm);
   vm->st.interrupt = check;

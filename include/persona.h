@@ -204,6 +204,15 @@ PERSONA_API void persona_vm_free(PersonaVM *vm);
  * with a full budget. */
 PERSONA_API void persona_vm_set_budget(PersonaVM *vm, guint64 max_instructions);
 
+/* Bounds the memory one evaluation may take for its data (decoded
+ * strings, lists, records, intermediate values) to `max_bytes`; 0 restores
+ * the default, 512 MiB. A record that needs more gets an error object
+ * (code "too_large") and the next record starts afresh. Between records
+ * the VM keeps at most 8 MiB of that memory for reuse and gives the rest
+ * back, so one huge profile does not hold its memory for the life of the
+ * process. */
+PERSONA_API void persona_vm_set_memory_limit(PersonaVM *vm, gsize max_bytes);
+
 /* Lets the host stop a long evaluation: `check(data)` is called every few
  * thousand VM instructions (PVM_INTERRUPT_EVERY, 4096, so at every loop's
  * back-edges too) while a record is evaluated, on the evaluating thread;

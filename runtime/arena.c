@@ -28,6 +28,20 @@ void pa_free(PArena *a) {
 }
 
 void pa_reset(PArena *a) {
+  /* Keep chunks, in order, while they fit in PA_KEEP_BYTES; free the
+   * others (a huge one first of all). */
+  size_t kept = 0;
+  PArenaChunk **link = &a->first;
+  while (*link) {
+    PArenaChunk *c = *link;
+    if (kept + c->size <= PA_KEEP_BYTES) {
+      kept += c->size;
+      link = &c->next;
+    } else {
+      *link = c->next;
+      free(c);
+    }
+  }
   a->head = a->first;
   a->used = 0;
   if (a->head) {
@@ -36,6 +50,12 @@ void pa_reset(PArena *a) {
   } else {
     a->ptr = a->end = NULL;
   }
+}
+
+size_t pa_retained(const PArena *a) {
+  size_t n = 0;
+  for (const PArenaChunk *c = a->first; c; c = c->next) n += c->size;
+  return n;
 }
 
 /* Moves to the next kept chunk big enough, or appends a new one. */

@@ -26,8 +26,14 @@ typedef struct PArena {
 
 void pa_init(PArena *a, size_t limit);
 void pa_free(PArena *a);
-/* Forgets every allocation; keeps the chunks for reuse. */
+/* Forgets every allocation; keeps the chunks for reuse, up to
+ * PA_KEEP_BYTES of them: a record that needed more gives the rest back to
+ * the system, so one huge profile does not hold its memory for the life
+ * of the process (a PostgreSQL backend, a service). */
 void pa_reset(PArena *a);
+#define PA_KEEP_BYTES ((size_t)8 << 20)
+/* Bytes of chunks the arena holds now (tests, diagnostics). */
+size_t pa_retained(const PArena *a);
 /* The chunk-switching part of pa_alloc(); `size` is already rounded. */
 void *pa_alloc_slow(PArena *a, size_t size);
 

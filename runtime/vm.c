@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#define PVM_ARENA_LIMIT ((size_t)512 << 20) /* per record */
 
 void pvm_state_init(PVMState *st, const PModel *model) {
   memset(st, 0, sizeof *st);

@@ -99,6 +99,10 @@ typedef struct PVMState {
   const char *error_code;  /* its stable code (static): "runtime", "budget", "interrupted", "too_large" */
 } PVMState;
 
+/* The memory one record may take from the arena, unless the host sets
+ * another limit (persona_vm_set_memory_limit). */
+#define PVM_ARENA_LIMIT ((size_t)512 << 20)
+
 /* How many instructions run between two polls of the interrupt hook: a
  * few microseconds of work, so a cancel is seen at once, while the poll
  * costs nothing measurable. */

@@ -209,6 +209,26 @@ static void test_eval_lines(void) {
                   PERSONA_EVAL_OK);
 }
 
+/* A per-VM memory bound: a record over it is a too_large error object,
+ * the next record is evaluated normally, and 0 restores the default. */
+static void test_memory_limit(void) {
+  g_autoptr(PersonaModel) m = ops_model();
+  g_autoptr(PersonaVM) vm = persona_vm_new(m);
+  /* 2 MiB of events: the decoded list and its records live in the arena. */
+  g_autoptr(GString) big = g_string_new("{\"id\":\"big\",\"events\":[");
+  for (int i = 0; i < 40000; i++)
+    g_string_append_printf(big, "%s{\"type\":\"login\",\"at\":\"2026-01-01\"}", i ? "," : "");
+  g_string_append(big, "]}");
+  const PersonaResult *r = NULL;
+  persona_vm_set_memory_limit(vm, 1 << 20);
+  g_assert_cmpint(persona_vm_eval(vm, big->str, big->len, NULL, 0, NOW, &r), ==, PERSONA_EVAL_RECORD_ERROR);
+  g_assert_cmpstr(persona_result_error_code(r), ==, "too_large");
+  g_assert_cmpint(persona_vm_eval(vm, "{\"id\":\"a\",\"n\":5}", 16, NULL, 0, NOW, &r), ==, PERSONA_EVAL_OK);
+  persona_vm_set_memory_limit(vm, 0);
+  g_assert_cmpint(persona_vm_eval(vm, big->str, big->len, NULL, 0, NOW, &r), ==, PERSONA_EVAL_RECORD_ERROR);
+  g_assert_cmpstr(persona_result_error_code(r), ==, "runtime"); /* n defaults to 0: 100 / 0, not memory */
+}
+
 static void test_version(void) {
   g_assert_true(g_regex_match_simple("^[0-9]+\\.[0-9]+\\.[0-9]+$", persona_version(), 0, 0));
   g_assert_cmpstr(persona_version(), ==, PERSONA_EXPECTED_VERSION);
@@ -222,6 +242,7 @@ int main(int argc, char **argv) {
   g_test_add_func("/ops/no-state-rule", test_no_state_rule);
   g_test_add_func("/ops/introspection", test_introspection);
   g_test_add_func("/ops/eval-lines", test_eval_lines);
+  g_test_add_func("/ops/memory-limit", test_memory_limit);
   g_test_add_func("/ops/version", test_version);
   return g_test_run();
 }

@@ -27,11 +27,11 @@ SELECT persona.tags(m.lead, '{"id":"x","employees":"many"}', '2026-02-01') IS NU
        persona.score(m.lead, '{"id":"x","employees":"many"}', '2026-02-01', 'total') IS NULL AS score_null
 FROM models m;
 
--- NULL arguments: every function is STRICT.
+-- NULL arguments: NULL, except a NULL state, which is no state (0.2.0).
 SELECT persona.eval(NULL, '{"id":"x"}', '2026-02-01') IS NULL AS model_null,
        persona.eval(m.lead, NULL, '2026-02-01') IS NULL AS profile_null,
        persona.eval(m.lead, '{"id":"x"}', NULL) IS NULL AS now_null,
-       persona.eval(m.lead, '{"id":"x"}', NULL, '2026-02-01') IS NULL AS state_null,
+       persona.eval(m.lead, '{"id":"x"}', NULL, '2026-02-01') IS NOT NULL AS state_null,
        persona.eval_json(m.lead, NULL, '2026-02-01') IS NULL AS json_null,
        persona.tags(m.lead, NULL, '2026-02-01') IS NULL AS tags_null,
        persona.score(m.lead, '{"id":"x"}', '2026-02-01', NULL) IS NULL AS score_name_null,
