@@ -225,13 +225,18 @@ static gboolean load_line(PersonaStateStore *store, const char *line, size_t len
     return FALSE;
   const char *state = line + spans[STATE].offset;
   size_t state_len = spans[STATE].len;
-  /* null or {}: no state (docs/state.md, "No state"), a first sight. */
-  if (pstate_is_none(state, state_len)) return TRUE;
+  /* null or {}: no state (docs/state.md, "No state"), a first sight;
+   * kept as {} so that the line still counts for duplicates and is
+   * written back as it means. */
+  if (pstate_is_none(state, state_len)) {
+    state = "{}";
+    state_len = 2;
+  }
   if (state[0] != '{') {
     g_snprintf(msg, msg_size, "\"state\" must be an object, got %s", json_kind(state[0]));
     return FALSE;
   }
-  if (!check_version(state, state_len, arena, msg, msg_size)) return FALSE;
+  if (state_len > 2 && !check_version(state, state_len, arena, msg, msg_size)) return FALSE;
   const StateEntry *first = g_hash_table_lookup(store->index, key->str);
   if (first) {
     char what[QUOTE_MAX + 8];

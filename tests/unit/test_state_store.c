@@ -273,7 +273,9 @@ static void test_damaged(void) {
       {"{\"id\":\"\\udc00\",\"state\":{\"v\":1}}\n",
        "1: id: invalid string: a \\u escape is a lone UTF-16 surrogate"},
       {"{\"id\":\"p1\",\"state\":[]}\n", "1: \"state\" must be an object, got an array"},
-      {"{\"id\":\"p1\",\"state\":null}\n", "1: \"state\" must be an object, got null"},
+      /* null is no state, and still counts for duplicates. */
+      {"{\"id\":\"p1\",\"state\":null}\n{\"id\":\"p1\",\"state\":{}}\n",
+       "2: profile \"p1\" appears twice (first at line 1)"},
       {"{\"id\":\"p1\",\"state\":{\"lifecycles\":[]}}\n", "1: state has no format version \"v\""},
       {"{\"id\":\"p1\",\"state\":{\"w\":{\"v\":1}}}\n", "1: state has no format version \"v\""},
       {"{\"id\":\"p1\",\"state\":{\"v\":1}}\n{\"id\":\"p2\",\"state\":{\"v\":2}}\n",
