@@ -902,7 +902,13 @@ static const char *const sink_names[] = {"none", "stdout", "jsonl", "exec", "dir
 static void log_delivery(PrunRunner *r, const char *level, const char *event, gint64 batch, guint count,
                          const char *failure) {
   GString *ev = prun_log_begin(level, event);
-  if (!ev) return;
+  if (!ev) {
+    /* Text: a failure under --watch is said as it happens (--once says it
+     * at the end); successes are not. */
+    if (failure && r->backoff)
+      prun_warn("delivery of %u action%s failed, tried again later: %s", count, count == 1 ? "" : "s", failure);
+    return;
+  }
   prun_log_str(ev, "sink", sink_names[r->sink->kind]);
   prun_log_int(ev, "batch", batch);
   prun_log_int(ev, "actions", count);
