@@ -33,6 +33,7 @@ static const PcliCommand commands[] = {
     {"run", "Run journeys durably on a SQLite database", pcli_cmd_run},
     {"test", "Run the test blocks of models", pcli_cmd_test},
     {"explain", "Explain one profile's result", pcli_cmd_explain},
+    {"backtest", "Check scores and tags against later outcomes", pcli_cmd_backtest},
     {"fmt", "Rewrite models in the canonical layout", pcli_cmd_fmt},
     {"help", "Show the help of a command", NULL},
 };

@@ -35,7 +35,9 @@ ALLOWED = {
     "compiler": {"compiler", "grammar", "runtime", "stdlib"},
     "api": {"api", "include"} | LIBRARY_INNER,
     "runner": {"runner", "include"},
-    "tools": {"tools", "runner", "include"},
+    "tools": {"tools", "runner", "backtest", "include"},
+    # render/ (the shared renderer) once it exists
+    "backtest": {"backtest", "include", "render"},
     "pg": {"pg", "include"},
     "examples": {"examples", "include"},
 }
@@ -121,7 +123,8 @@ def undefined(obj):
 def check_symbols(root, build):
     errors = []
     lib = defined_in_library(build)
-    above = objects(root, build, "persona_cli", "tools") + objects(root, build, "persona_runner", "runner")
+    above = (objects(root, build, "persona_cli", "tools") + objects(root, build, "persona_runner", "runner")
+             + objects(root, build, "persona_backtest", "backtest"))
     if not above:
         return [f"{build}: no objects of the CLI or runner found (build first)"]
     for obj in above:

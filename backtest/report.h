@@ -1,0 +1,72 @@
+/* report.h - the computed backtest (statistics of every score, tag and
+ * stage, per origin and pooled) and its text and JSON forms. Internal to
+ * backtest/.
+ *
+ * Ownership: a BtReport owns all its arrays and strings (bt_report_free);
+ * names are copied from the model.
+ */
+#ifndef PERSONA_BACKTEST_REPORT_H
+#define PERSONA_BACKTEST_REPORT_H
+
+#include <glib.h>
+
+#include "backtest/stats.h"
+
+typedef struct {
+  char *name;
+  gboolean ok;           /* FALSE: `error` says why there are no statistics */
+  char *error;
+  BtDiscrimination d;
+  BtBand *bands;         /* n_bands, pooled only */
+  double capture;        /* of the top `top_share`, pooled only */
+} BtScoreStats;
+
+typedef struct {
+  char *name;
+  BtFeature f;
+} BtTagStats;
+
+typedef struct {
+  char *lifecycle, *stage;
+  gsize n, positives;
+} BtStageStats;
+
+/* One origin, or all pooled. */
+typedef struct {
+  gint64 as_of_us;       /* 0 for the pooled sample */
+  gsize n, positives, skipped;
+  BtScoreStats *scores;  /* n_scores */
+} BtOriginStats;
+
+typedef struct {
+  double reference_us, current_us; /* origins compared */
+  char *score;
+  double psi;
+} BtPsi;
+
+typedef struct {
+  char *gate;            /* "min-auc", "min-capture", "min-lift" */
+  char *score;
+  double value, threshold;
+  gboolean passed;
+} BtGateResult;
+
+typedef struct {
+  char *model_name, *outcome, *horizon;
+  guint n_bands;
+  double top_share;
+  BtOriginStats pooled;
+  BtOriginStats *origins;
+  guint n_origins, n_scores;
+  BtTagStats *tags;
+  guint n_tags;
+  GArray *stages;        /* BtStageStats */
+  GArray *psi;           /* BtPsi */
+  GArray *gates;         /* BtGateResult */
+} BtReport;
+
+void bt_report_free(BtReport *r);
+void bt_report_text(const BtReport *r, GString *out);
+void bt_report_json(const BtReport *r, GString *out);
+
+#endif
