@@ -112,6 +112,28 @@ static char *format_time(gint64 us) {
 
 /* ---- the outcome model -------------------------------------------------- */
 
+/* --outcome FIELD on snapshot data: a model that reads FIELD scores with
+ * the answer. A word match outside `#` comments (a string literal that
+ * holds the word also matches: a warning, not an error); field
+ * declarations are skipped. */
+static void warn_outcome_leak(const char *source, const char *outcome) {
+  if (!g_regex_match_simple("^[A-Za-z_][A-Za-z0-9_]*$", outcome, 0, 0)) return;
+  g_autofree char *pattern = g_strdup_printf("\\b%s\\b", outcome);
+  g_auto(GStrv) lines = g_strsplit(source, "\n", -1);
+  for (guint i = 0; lines[i]; i++) {
+    char *hash = strchr(lines[i], '#');
+    if (hash) *hash = '\0';
+    /* The field's own declaration in the schema (`churned: bool`) is no use of it. */
+    if (g_regex_match_simple("^\\s*[A-Za-z_][A-Za-z0-9_]*\\s*:", lines[i], 0, 0)) continue;
+    if (g_regex_match_simple(pattern, lines[i], 0, 0)) {
+      g_printerr("persona: warning: the model itself reads '%s' (line %u), the --outcome: its scores may "
+                 "already know the answer (a leak, docs/backtest.md)\n",
+                 outcome, i + 1);
+      return;
+    }
+  }
+}
+
 /* The model's source with `const cutoff = date(T)` and the outcome as a
  * hidden tag appended: the outcome may use everything the model declares.
  * NULL after printing why. */
@@ -128,6 +150,7 @@ static PersonaModel *compile_outcome(const BtOptions *o, gint64 cutoff_us) {
                "file, not bytecode\n");
     return NULL;
   }
+  if (cutoff_us == o->as_of_us[0]) warn_outcome_leak(text, o->outcome);
   g_autofree char *cutoff = format_time(cutoff_us);
   g_autofree char *full = g_strdup_printf("%s\n# persona backtest --outcome\nconst cutoff = date(\"%s\")\n"
                                           "tag " OUTCOME_TAG " when (%s)\n",

@@ -295,6 +295,12 @@ def main():
 
     check_as_of(binary, work)
 
+    # The model reads g: an outcome of g is a leak and is warned about; conv is not.
+    p = run(binary, base + ["--outcome", "g"])
+    check(p.returncode == 0 and "warning: the model itself reads 'g' (line 15)" in p.stderr, f"leak: {p.stderr}")
+    p = run(binary, base)
+    check("warning" not in p.stderr, f"no leak: {p.stderr}")
+
     rows = planted(50, 3)
     all_pos = [(r[0], r[1], r[2], True) for r in rows]
     all_neg = [(r[0], r[1], r[2], False) for r in rows]
