@@ -35,3 +35,11 @@ for now in 2026-02-01T00:00:00Z 2026-02-04T00:00:00Z 2026-02-20T00:00:00Z; do
   echo "   profile p00003: $(grep '"id":"p00003"' build/journeys.jsonl | grep -o '"actions":\[[^]]*\]')"
 done
 echo "== profile states after the last run: $state ($(wc -l < "$state") profiles)"
+
+# Do the weights predict conversion? Score every profile as of two monthly
+# origins (the model sees no later event) and check who won a deal within
+# 60 days of each (docs/backtest.md).
+echo "== backtest: deals won within 60 days of 2025-11-01 and 2025-12-01 =="
+./build/persona backtest examples/b2b_lead.persona examples/profiles.jsonl \
+  --as-of 2025-11-01 --as-of 2025-12-01 --horizon 60d \
+  --outcome 'exists(events where type == "deal_won" and at > cutoff)'
