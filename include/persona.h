@@ -389,6 +389,67 @@ PERSONA_API void persona_result_state_json(const PersonaResult *r, GString *out)
 /* The whole result as the JSON object of `persona eval` (appended). */
 PERSONA_API void persona_result_to_json(const PersonaResult *r, GString *out);
 
+/* When lifecycle i's current stage was entered (after the evaluation);
+ * FALSE after a failed evaluation or for no such lifecycle. */
+PERSONA_API gboolean persona_result_stage_entered(const PersonaResult *r, guint i, gint64 *out_us);
+
+/* Where a profile stands in journey i (persona_model_journey_name) after
+ * the evaluation: its status — "idle" (never entered), "active" (waiting
+ * at `step`, the index of a step of persona_model_journey_step), "done" or
+ * "exited" — and how many times it has entered. FALSE after a failed
+ * evaluation or for no such journey. Strings are static. */
+typedef struct PersonaJourneyPosition {
+  const char *status;
+  guint step;              /* active only: the step it waits at */
+  gint64 run;
+} PersonaJourneyPosition;
+PERSONA_API gboolean persona_result_journey(const PersonaResult *r, guint i, PersonaJourneyPosition *out);
+
+/* ---- what a model declares ------------------------------------------------------
+ *
+ * For tools that describe a model's outputs (reports, listings): each list
+ * in declaration order, the same order results use. Every string is
+ * borrowed from the model. */
+
+/* Tags; the label is the text after the name ("大型企业"), NULL when none. */
+PERSONA_API guint persona_model_n_tags(const PersonaModel *model);
+PERSONA_API const char *persona_model_tag_name(const PersonaModel *model, guint i);
+PERSONA_API const char *persona_model_tag_label(const PersonaModel *model, guint i);
+PERSONA_API guint persona_model_n_scores(const PersonaModel *model);
+PERSONA_API const char *persona_model_score_name(const PersonaModel *model, guint i);
+/* Lifecycles and their stages, in order of first appearance (the
+ * `initial` stage first when it is written first). */
+PERSONA_API guint persona_model_n_lifecycles(const PersonaModel *model);
+PERSONA_API const char *persona_model_lifecycle_name(const PersonaModel *model, guint i);
+PERSONA_API guint persona_model_lifecycle_n_stages(const PersonaModel *model, guint i);
+PERSONA_API const char *persona_model_lifecycle_stage(const PersonaModel *model, guint i, guint stage);
+/* Journeys and their steps: each step's stable id and kind ("send",
+ * "task", "notify", "webhook", "wait", "wait until", "if", "split",
+ * "block"). */
+PERSONA_API guint persona_model_n_journeys(const PersonaModel *model);
+PERSONA_API const char *persona_model_journey_name(const PersonaModel *model, guint i);
+PERSONA_API guint persona_model_journey_n_steps(const PersonaModel *model, guint i);
+PERSONA_API const char *persona_model_journey_step(const PersonaModel *model, guint i, guint step,
+                                                   const char **kind);
+
+/* The fields of the schema, in declaration order. */
+typedef struct PersonaField {
+  const char *name;
+  gboolean optional;       /* T?: absent or null is null */
+  gboolean has_default;    /* absent or null is the default */
+  gboolean pii;            /* its value must never be shown */
+  gboolean key;            /* the profile's key */
+} PersonaField;
+PERSONA_API guint persona_model_n_fields(const PersonaModel *model);
+PERSONA_API void persona_model_field(const PersonaModel *model, guint i, PersonaField *out);
+/* Which schema fields a profile record gives a value: present[i] is TRUE
+ * when field i is in the record and not null (FALSE: missing, so null or
+ * its default). `present` holds persona_model_n_fields() entries. FALSE
+ * (and nothing set) when the text is not a JSON object. Reads the text
+ * once; independent of an evaluation. */
+PERSONA_API gboolean persona_model_fields_present(const PersonaModel *model, const char *json, gsize len,
+                                                  gboolean *present);
+
 /* ---- explanations -------------------------------------------------------------- */
 
 /* The profile's key as compact JSON text ("\"p1\"" or "42"), for finding

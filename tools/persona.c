@@ -33,6 +33,7 @@ static const PcliCommand commands[] = {
     {"run", "Run journeys durably on a SQLite database", pcli_cmd_run},
     {"test", "Run the test blocks of models", pcli_cmd_test},
     {"explain", "Explain one profile's result", pcli_cmd_explain},
+    {"report", "Summarise the results of many profiles (HTML, JSON, Markdown)", pcli_cmd_report},
     {"fmt", "Rewrite models in the canonical layout", pcli_cmd_fmt},
     {"help", "Show the help of a command", NULL},
 };
