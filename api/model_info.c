@@ -64,6 +64,20 @@ const char *persona_model_lifecycle_stage(const PersonaModel *model, guint i, gu
   return pm(model)->lifecycles[i].stages[stage];
 }
 
+guint persona_model_lifecycle_n_transitions(const PersonaModel *model, guint i) {
+  return i < pm(model)->n_lifecycles ? pm(model)->lifecycles[i].n_transitions : 0;
+}
+
+gboolean persona_model_lifecycle_transition(const PersonaModel *model, guint i, guint t, const char **from,
+                                            const char **to) {
+  if (t >= persona_model_lifecycle_n_transitions(model, i)) return FALSE;
+  const PLifecycleCode *lc = &pm(model)->lifecycles[i];
+  const PTransitionCode *tc = &lc->transitions[t];
+  if (from) *from = tc->from >= 0 ? lc->stages[tc->from] : NULL;
+  if (to) *to = lc->stages[tc->to];
+  return TRUE;
+}
+
 guint persona_model_n_journeys(const PersonaModel *model) { return pm(model)->n_journeys; }
 
 const char *persona_model_journey_name(const PersonaModel *model, guint i) {

@@ -423,6 +423,12 @@ PERSONA_API guint persona_model_n_lifecycles(const PersonaModel *model);
 PERSONA_API const char *persona_model_lifecycle_name(const PersonaModel *model, guint i);
 PERSONA_API guint persona_model_lifecycle_n_stages(const PersonaModel *model, guint i);
 PERSONA_API const char *persona_model_lifecycle_stage(const PersonaModel *model, guint i, guint stage);
+/* The transitions of lifecycle i, in the order written: the stage each
+ * leaves (NULL for `any`) and the stage it enters. FALSE for no such
+ * transition. */
+PERSONA_API guint persona_model_lifecycle_n_transitions(const PersonaModel *model, guint i);
+PERSONA_API gboolean persona_model_lifecycle_transition(const PersonaModel *model, guint i, guint t,
+                                                        const char **from, const char **to);
 /* Journeys and their steps: each step's stable id and kind ("send",
  * "task", "notify", "webhook", "wait", "wait until", "if", "split",
  * "block"). */

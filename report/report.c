@@ -6,6 +6,27 @@
 
 const char *const report_action_kinds[REPORT_N_ACTION_KINDS] = {"send", "task", "notify", "webhook"};
 
+static guint stage_index(const PersonaModel *m, guint lc, const char *stage);
+
+/* A stage every transition into which comes from `any` is an exit (churned,
+ * lost): a profile can fall into it from anywhere, so it is not a step
+ * after the stages written before it. The initial stage is never one. */
+static gboolean *exit_stages(const PersonaModel *m, guint i, guint n_stages) {
+  gboolean *from_any = g_new0(gboolean, n_stages), *from_stage = g_new0(gboolean, n_stages);
+  guint n = persona_model_lifecycle_n_transitions(m, i);
+  for (guint t = 0; t < n; t++) {
+    const char *from, *to;
+    persona_model_lifecycle_transition(m, i, t, &from, &to);
+    guint s = stage_index(m, i, to);
+    if (s >= n_stages) continue;
+    if (from) from_stage[s] = TRUE;
+    else from_any[s] = TRUE;
+  }
+  for (guint s = 0; s < n_stages; s++) from_any[s] = from_any[s] && !from_stage[s] && s > 0;
+  g_free(from_stage);
+  return from_any;
+}
+
 static void lifecycle_init(LifecycleCounts *lc, const PersonaModel *m, guint i) {
   lc->name = persona_model_lifecycle_name(m, i);
   lc->n_stages = persona_model_lifecycle_n_stages(m, i);
@@ -13,6 +34,7 @@ static void lifecycle_init(LifecycleCounts *lc, const PersonaModel *m, guint i) 
   lc->days_in = g_new0(GArray *, lc->n_stages);
   for (guint s = 0; s < lc->n_stages; s++) lc->days_in[s] = g_array_new(FALSE, FALSE, sizeof(double));
   lc->moves = g_new0(guint64, (gsize)(lc->n_stages + 1) * lc->n_stages);
+  lc->exit_stage = exit_stages(m, i, lc->n_stages);
 }
 
 Report *report_new(PersonaModel *model, gint64 now_us) {
@@ -50,6 +72,7 @@ void report_free(Report *rep) {
     for (guint s = 0; s < lc->n_stages; s++) g_array_free(lc->days_in[s], TRUE);
     g_free(lc->days_in);
     g_free(lc->at_stage);
+    g_free(lc->exit_stage);
     g_free(lc->moves);
   }
   for (guint i = 0; i < rep->n_journeys; i++) g_free(rep->journeys[i].waiting_at);

@@ -38,12 +38,19 @@ static void overview(const Report *rep, RenderDoc *doc) {
 
 /* ---- funnels ------------------------------------------------------------------- */
 
-/* Profiles at stage s or a later one in stage order: those that got at
- * least that far. */
+/* Profiles at funnel stage s or a later one in stage order: those that got
+ * at least that far. Exit stages (report.c) count for none. */
 static guint64 reached(const LifecycleCounts *lc, guint s) {
   guint64 n = 0;
-  for (guint k = s; k < lc->n_stages; k++) n += lc->at_stage[k];
+  for (guint k = s; k < lc->n_stages; k++) n += lc->exit_stage[k] ? 0 : lc->at_stage[k];
   return n;
+}
+
+/* The next funnel stage after s, or n_stages. */
+static guint next_funnel_stage(const LifecycleCounts *lc, guint s) {
+  for (guint k = s + 1; k < lc->n_stages; k++)
+    if (!lc->exit_stage[k]) return k;
+  return lc->n_stages;
 }
 
 static void funnel_stages(const Report *rep, guint i, RenderSection *s, const char *id_prefix) {
@@ -68,13 +75,15 @@ static void funnel_stages(const Report *rep, guint i, RenderSection *s, const ch
     GArray *days = lc->days_in[k];
     stats_sort((double *)days->data, days->len);
     guint64 here = reached(lc, k);
+    guint next = next_funnel_stage(lc, k);
+    gboolean in_funnel = !lc->exit_stage[k];
     RenderCell row[] = {
         render_text_cell(persona_model_lifecycle_stage(rep->model, i, k)),
         render_int_cell((gint64)lc->at_stage[k]),
         pct_cell(lc->at_stage[k], rep->ok),
-        render_int_cell((gint64)here),
-        k + 1 < lc->n_stages ? pct_cell(reached(lc, k + 1), here) : render_none_cell(),
-        pct_cell(here, first),
+        in_funnel ? render_int_cell((gint64)here) : render_none_cell(),
+        in_funnel && next < lc->n_stages ? pct_cell(reached(lc, next), here) : render_none_cell(),
+        in_funnel ? pct_cell(here, first) : render_none_cell(),
         maybe_num(stats_percentile((double *)days->data, days->len, 50), DAYS_DECIMALS),
         maybe_num(stats_percentile((double *)days->data, days->len, 90), DAYS_DECIMALS),
     };
@@ -259,7 +268,7 @@ static void fields(const Report *rep, RenderSection *s) {
   RenderTable *t = render_table_add(s, "quality.fields", "Fields without a value (absent or null)");
   render_table_column(t, "field", "Field", NULL);
   render_table_column(t, "missing", "Missing", NULL);
-  render_table_column(t, "missing_share", "Missing", "%");
+  render_table_column(t, "missing_share", "Share", "%");
   render_table_column(t, "then", "Then", NULL);
   for (guint i = 0; i < rep->n_fields; i++) {
     PersonaField f;

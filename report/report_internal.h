@@ -12,6 +12,7 @@ typedef struct LifecycleCounts {
   const char *name;     /* borrowed from the model */
   guint n_stages;
   guint64 *at_stage;    /* profiles now at each stage */
+  gboolean *exit_stage; /* entered only from `any` (churned, lost): outside the funnel's order */
   GArray **days_in;     /* per stage: days since it was entered (double) */
   guint64 *moves;       /* (n_stages + 1) × n_stages: from (0 = entry on first sight) → to */
 } LifecycleCounts;
