@@ -30,7 +30,7 @@ from html.parser import HTMLParser
 SKIP = 77
 NOW = "2026-03-01T00:00:00Z"
 RUNS = ["2026-02-01T00:00:00Z", "2026-02-04T00:00:00Z", "2026-02-20T00:00:00Z"]
-CHROMIUM_FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1200,900",
+CHROMIUM_FLAGS = ["--headless=new", "--window-size=1200,900", "--no-sandbox", "--disable-gpu", "--window-size=1200,900",
                   "--enable-logging=stderr", "--v=0", "--allow-file-access-from-files"]
 
 
@@ -87,8 +87,10 @@ class Page(HTMLParser):
         self.text.append(data)
 
 
-def number_text(v):
-    return "" if v is None else json.dumps(v)
+def number(v):
+    """A number of the JSON or a data-value of the page, to compare: both
+    are the same decimal text, so they parse to the same float."""
+    return None if v is None or v == "" else float(v)
 
 
 def main():
@@ -129,16 +131,16 @@ def main():
         for b in section["blocks"]:
             if b["type"] == "table" and b["rows"]:
                 n_tables += 1
-                want = [{c["key"]: number_text(r[c["key"]]) for c in b["columns"]
+                want = [{c["key"]: number(r[c["key"]]) for c in b["columns"]
                          if not isinstance(r[c["key"]], str)} for r in b["rows"]]
-                got = page.tables.get(b["id"])
+                got = [{k: number(v) for k, v in row.items()} for row in page.tables.get(b["id"], [])]
                 if got != want:
                     errors.append(f"table {b['id']}: page {got}, JSON {want}")
             elif b["type"] == "chart" and b["points"]:
                 n_charts += 1
                 bars = page.charts.get(b["id"], [])
-                want = [(p["label"], number_text(p["value"])) for p in b["points"]]
-                if [(l, v) for l, v, _, _ in bars] != want:
+                want = [(p["label"], number(p["value"])) for p in b["points"]]
+                if [(l, number(v)) for l, v, _, _ in bars] != want:
                     errors.append(f"chart {b['id']}: page {bars}, JSON {want}")
                 if any(p["value"] > 0 for p in b["points"]) and not any(w > 0 and h > 0 for _, _, w, h in bars):
                     errors.append(f"chart {b['id']}: no bar drawn")
@@ -158,7 +160,9 @@ def main():
     shot = os.path.join(work, "report.png")
     if os.path.exists(shot):
         os.remove(shot)
-    subprocess.run([chromium, *CHROMIUM_FLAGS, "--screenshot=" + shot, url], capture_output=True, timeout=120)
+    # Tall enough for the tags' Chinese labels.
+    subprocess.run([chromium, *CHROMIUM_FLAGS, "--window-size=1200,3000", "--screenshot=" + shot, url],
+                   capture_output=True, timeout=120)
     with open(shot, "rb") if os.path.exists(shot) else open(os.devnull, "rb") as f:
         if f.read(8) != b"\x89PNG\r\n\x1a\n":
             errors.append("no screenshot written")
