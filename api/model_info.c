@@ -3,6 +3,9 @@
  * accessors they need beyond result_api.c: stage entry times and journey
  * positions. Everything returned is borrowed from the model or static. */
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "api_internal.h"
 #include "runtime/json_decode.h"
@@ -128,31 +131,150 @@ void persona_model_field(const PersonaModel *model, guint i, PersonaField *out) 
   out->key = p->key_field == (int)i;
 }
 
-/* The number of fields whose spans fit on the stack; a larger schema
- * allocates. */
-#define FIELDS_ON_STACK 64
+/* ---- which fields a record gives ----------------------------------------------
+ *
+ * A report reads this for every record, beside its evaluation, so it must
+ * cost a fraction of one: a scan of the top-level keys that skips strings
+ * with memchr and nested values by depth, without decoding or validating
+ * them (the evaluation validates the record). A key written with an escape
+ * ("\u0069d") goes to the decoder's exact, slower reading. */
+
+static const char *skip_ws(const char *p, const char *end) {
+  while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')) p++;
+  return p;
+}
+
+/* After the opening quote: the byte after the closing one, or NULL. */
+static const char *skip_string(const char *p, const char *end) {
+  for (;;) {
+    const char *q = memchr(p, '"', (size_t)(end - p));
+    if (!q) return NULL;
+    size_t backslashes = 0;
+    for (const char *b = q; b > p && b[-1] == '\\'; b--) backslashes++;
+    if (backslashes % 2 == 0) return q + 1;
+    p = q + 1;
+  }
+}
+
+/* The next byte at or after p that matters when skipping a nested value:
+ * outside a string a quote or a bracket, inside one a quote or a
+ * backslash; or end. Sixteen bytes at a time with SSE2: the strings of a
+ * profile's events are short, too short for a memchr call each. */
+static inline const char *next_stop(const char *p, const char *end, bool in_string) {
+#if defined(__SSE2__)
+  while (end - p >= 16) {
+    __m128i v = _mm_loadu_si128((const __m128i *)p);
+    __m128i hit = _mm_cmpeq_epi8(v, _mm_set1_epi8('"'));
+    if (in_string) {
+      hit = _mm_or_si128(hit, _mm_cmpeq_epi8(v, _mm_set1_epi8('\\')));
+    } else {
+      /* '[' and '{' (0x5B, 0x7B) differ in bit 5 only, and so do ']' and
+       * '}' (0x5D, 0x7D): set it and compare twice. */
+      __m128i folded = _mm_or_si128(v, _mm_set1_epi8(0x20));
+      hit = _mm_or_si128(hit, _mm_or_si128(_mm_cmpeq_epi8(folded, _mm_set1_epi8(0x7B)),
+                                           _mm_cmpeq_epi8(folded, _mm_set1_epi8(0x7D))));
+    }
+    unsigned mask = (unsigned)_mm_movemask_epi8(hit);
+    if (mask) return p + __builtin_ctz(mask);
+    p += 16;
+  }
+#endif
+  for (; p < end; p++) {
+    char c = *p;
+    if (c == '"' || (in_string ? c == '\\' : (c == '[' || c == ']' || c == '{' || c == '}'))) return p;
+  }
+  return end;
+}
+
+/* One value (at its first byte): the byte after it, or NULL. */
+static const char *skip_value(const char *p, const char *end) {
+  if (p >= end) return NULL;
+  if (*p == '"') return skip_string(p + 1, end);
+  if (*p != '{' && *p != '[') {
+    while (p < end && *p != ',' && *p != '}' && *p != ']' && *p != ' ' && *p != '\n' && *p != '\r' && *p != '\t') p++;
+    return p;
+  }
+  size_t depth = 0;
+  bool in_string = false;
+  while ((p = next_stop(p, end, in_string)) < end) {
+    char c = *p++;
+    if (in_string) {
+      if (c == '\\') p++; /* the escaped byte, whatever it is */
+      else in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '{' || c == '[') {
+      depth++;
+    } else if (--depth == 0) {
+      return p;
+    }
+  }
+  return NULL;
+}
+
+static int field_of_key(const PDecodePlan *plan, const char *key, size_t len) {
+  for (uint32_t i = 0; i < plan->n_fields; i++)
+    if (plan->fields[i].name_len == len && memcmp(plan->fields[i].name, key, len) == 0) return (int)i;
+  return -1;
+}
+
+typedef enum { SCAN_OK, SCAN_BAD, SCAN_ESCAPED_KEY } ScanStatus;
+
+static ScanStatus scan_fields(const PDecodePlan *plan, const char *p, const char *end, gboolean *present) {
+  for (uint32_t i = 0; i < plan->n_fields; i++) present[i] = FALSE;
+  p = skip_ws(p, end);
+  if (p >= end || *p++ != '{') return SCAN_BAD;
+  p = skip_ws(p, end);
+  if (p < end && *p == '}') return SCAN_OK;
+  while (p < end) {
+    if (*p++ != '"') return SCAN_BAD;
+    const char *key = p;
+    if (!(p = skip_string(p, end))) return SCAN_BAD;
+    size_t key_len = (size_t)(p - 1 - key);
+    if (memchr(key, '\\', key_len)) return SCAN_ESCAPED_KEY;
+    p = skip_ws(p, end);
+    if (p >= end || *p++ != ':') return SCAN_BAD;
+    p = skip_ws(p, end);
+    const char *value = p;
+    if (!(p = skip_value(p, end))) return SCAN_BAD;
+    int f = field_of_key(plan, key, key_len);
+    /* The last of duplicate keys wins, as in the decoder. */
+    if (f >= 0) present[f] = !(p - value == 4 && memcmp(value, "null", 4) == 0);
+    p = skip_ws(p, end);
+    if (p < end && *p == ',') {
+      p = skip_ws(p + 1, end);
+      continue;
+    }
+    return p < end && *p == '}' ? SCAN_OK : SCAN_BAD;
+  }
+  return SCAN_BAD;
+}
+
+/* The decoder's exact reading (keys with escapes unescaped). */
+static gboolean fields_present_exact(const PDecodePlan *plan, const char *json, gsize len, gboolean *present) {
+  const char **names = g_new(const char *, plan->n_fields);
+  PDecodeSpan *spans = g_new(PDecodeSpan, plan->n_fields);
+  for (uint32_t i = 0; i < plan->n_fields; i++) names[i] = plan->fields[i].name;
+  char error[160];
+  bool ok = pdec_object_spans(json, len, names, plan->n_fields, spans, error, sizeof error);
+  for (uint32_t i = 0; ok && i < plan->n_fields; i++) {
+    const PDecodeSpan *s = &spans[i];
+    present[i] = s->found && !(s->len == 4 && memcmp(json + s->offset, "null", 4) == 0);
+  }
+  g_free(names);
+  g_free(spans);
+  return ok;
+}
 
 gboolean persona_model_fields_present(const PersonaModel *model, const char *json, gsize len,
                                       gboolean *present) {
   const PDecodePlan *p = schema_plan(model);
   if (!p) return FALSE;
-  const char *names_stack[FIELDS_ON_STACK];
-  PDecodeSpan spans_stack[FIELDS_ON_STACK];
-  bool big = p->n_fields > FIELDS_ON_STACK;
-  const char **names = big ? g_new(const char *, p->n_fields) : names_stack;
-  PDecodeSpan *spans = big ? g_new(PDecodeSpan, p->n_fields) : spans_stack;
-  for (uint32_t i = 0; i < p->n_fields; i++) names[i] = p->fields[i].name;
-  char error[160];
-  bool ok = pdec_object_spans(json, len, names, p->n_fields, spans, error, sizeof error);
-  for (uint32_t i = 0; ok && i < p->n_fields; i++) {
-    const PDecodeSpan *s = &spans[i];
-    present[i] = s->found && !(s->len == 4 && memcmp(json + s->offset, "null", 4) == 0);
+  switch (scan_fields(p, json, json + len, present)) {
+  case SCAN_OK: return TRUE;
+  case SCAN_ESCAPED_KEY: return fields_present_exact(p, json, len, present);
+  default: return FALSE;
   }
-  if (big) {
-    g_free(names);
-    g_free(spans);
-  }
-  return ok;
 }
 
 /* ---- result accessors for stage times and journey positions ------------------ */

@@ -451,8 +451,11 @@ PERSONA_API void persona_model_field(const PersonaModel *model, guint i, Persona
 /* Which schema fields a profile record gives a value: present[i] is TRUE
  * when field i is in the record and not null (FALSE: missing, so null or
  * its default). `present` holds persona_model_n_fields() entries. FALSE
- * (and nothing set) when the text is not a JSON object. Reads the text
- * once; independent of an evaluation. */
+ * when the text is not a JSON object; the entries are then meaningless.
+ * Fast: it reads only the top-level keys and does not validate the values
+ * (evaluating the record does), so use it beside an evaluation. Keys are
+ * compared as the decoder compares them ("\u0069d" is "id"); the last of
+ * duplicate keys wins. */
 PERSONA_API gboolean persona_model_fields_present(const PersonaModel *model, const char *json, gsize len,
                                                   gboolean *present);
 

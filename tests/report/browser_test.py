@@ -30,7 +30,7 @@ from html.parser import HTMLParser
 SKIP = 77
 NOW = "2026-03-01T00:00:00Z"
 RUNS = ["2026-02-01T00:00:00Z", "2026-02-04T00:00:00Z", "2026-02-20T00:00:00Z"]
-CHROMIUM_FLAGS = ["--headless=new", "--window-size=1200,900", "--no-sandbox", "--disable-gpu", "--window-size=1200,900",
+CHROMIUM_FLAGS = ["--headless=new", "--window-size=1200,900", "--no-sandbox", "--disable-gpu",
                   "--enable-logging=stderr", "--v=0", "--allow-file-access-from-files"]
 
 
