@@ -156,60 +156,103 @@ static const char *skip_string(const char *p, const char *end) {
   }
 }
 
-/* The next byte at or after p that matters when skipping a nested value:
- * outside a string a quote or a bracket, inside one a quote or a
- * backslash; or end. Sixteen bytes at a time with SSE2: the strings of a
- * profile's events are short, too short for a memchr call each. */
-static inline const char *next_stop(const char *p, const char *end, bool in_string) {
+/* Skipping a nested value is a small state machine over the bytes that
+ * matter: quotes, and outside a string brackets, inside one backslashes
+ * (the byte after a backslash never matters). */
+typedef struct {
+  size_t depth;
+  bool in_string;
+  bool escaped; /* the next byte is escaped */
+} Skip;
+
+/* One byte that matters; TRUE when it closes the value. */
+static inline bool skip_step(Skip *k, char c) {
+  if (k->escaped) {
+    k->escaped = false;
+  } else if (k->in_string) {
+    if (c == '\\') k->escaped = true;
+    else if (c == '"') k->in_string = false;
+  } else if (c == '"') {
+    k->in_string = true;
+  } else if (c == '{' || c == '[') {
+    k->depth++;
+  } else if (c == '}' || c == ']') {
+    return --k->depth == 0;
+  }
+  return false;
+}
+
+/* A nested value (p at its '{' or '['): the byte after it, or NULL. With
+ * SSE2, sixteen bytes at a time: one mask of the bytes that matter, then
+ * the state machine on those only — a profile's events are dense with
+ * short strings, too short for a memchr call each. */
+static const char *skip_nested(const char *p, const char *end) {
+  Skip k = {0, false, false};
 #if defined(__SSE2__)
   while (end - p >= 16) {
     __m128i v = _mm_loadu_si128((const __m128i *)p);
-    __m128i hit = _mm_cmpeq_epi8(v, _mm_set1_epi8('"'));
-    if (in_string) {
-      hit = _mm_or_si128(hit, _mm_cmpeq_epi8(v, _mm_set1_epi8('\\')));
-    } else {
-      /* '[' and '{' (0x5B, 0x7B) differ in bit 5 only, and so do ']' and
-       * '}' (0x5D, 0x7D): set it and compare twice. */
-      __m128i folded = _mm_or_si128(v, _mm_set1_epi8(0x20));
-      hit = _mm_or_si128(hit, _mm_or_si128(_mm_cmpeq_epi8(folded, _mm_set1_epi8(0x7B)),
-                                           _mm_cmpeq_epi8(folded, _mm_set1_epi8(0x7D))));
-    }
+    /* '[' and '{' (0x5B, 0x7B) differ in bit 5 only, and so do ']' and
+     * '}' (0x5D, 0x7D): set it and compare twice. */
+    __m128i folded = _mm_or_si128(v, _mm_set1_epi8(0x20));
+    __m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+                                            _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))),
+                               _mm_or_si128(_mm_cmpeq_epi8(folded, _mm_set1_epi8(0x7B)),
+                                            _mm_cmpeq_epi8(folded, _mm_set1_epi8(0x7D))));
     unsigned mask = (unsigned)_mm_movemask_epi8(hit);
-    if (mask) return p + __builtin_ctz(mask);
+    unsigned quotes = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')));
+    unsigned backslashes = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('\\')));
+    if (!backslashes && !k.escaped) {
+      /* No escape in the block: the bytes inside strings are the prefix
+       * XOR of the quotes, and only the brackets outside them matter. */
+      unsigned inside = quotes;
+      inside ^= inside << 1;
+      inside ^= inside << 2;
+      inside ^= inside << 4;
+      inside ^= inside << 8;
+      if (k.in_string) inside = ~inside;
+      unsigned brackets = mask & ~quotes & ~inside & 0xFFFFu;
+      while (brackets) {
+        int i = __builtin_ctz(brackets);
+        brackets &= brackets - 1;
+        /* outside a string by construction: a bracket, whatever k.in_string says */
+        if (p[i] == '{' || p[i] == '[') k.depth++;
+        else if (--k.depth == 0) return p + i + 1;
+      }
+      k.in_string ^= __builtin_popcount(quotes) & 1;
+      p += 16;
+      continue;
+    }
+    if (k.escaped) { /* escaped by the last byte of the previous block */
+      mask &= ~1u;
+      k.escaped = false;
+    }
+    while (mask) {
+      int i = __builtin_ctz(mask);
+      mask &= mask - 1;
+      if (skip_step(&k, p[i])) return p + i + 1;
+      if (k.escaped && i < 15) { /* the escaped byte, whatever it is */
+        mask &= ~(1u << (i + 1));
+        k.escaped = false;
+      }
+    }
     p += 16;
   }
 #endif
   for (; p < end; p++) {
     char c = *p;
-    if (c == '"' || (in_string ? c == '\\' : (c == '[' || c == ']' || c == '{' || c == '}'))) return p;
+    if ((k.escaped || c == '"' || c == '\\' || c == '[' || c == ']' || c == '{' || c == '}') && skip_step(&k, c))
+      return p + 1;
   }
-  return end;
+  return NULL;
 }
 
 /* One value (at its first byte): the byte after it, or NULL. */
 static const char *skip_value(const char *p, const char *end) {
   if (p >= end) return NULL;
   if (*p == '"') return skip_string(p + 1, end);
-  if (*p != '{' && *p != '[') {
-    while (p < end && *p != ',' && *p != '}' && *p != ']' && *p != ' ' && *p != '\n' && *p != '\r' && *p != '\t') p++;
-    return p;
-  }
-  size_t depth = 0;
-  bool in_string = false;
-  while ((p = next_stop(p, end, in_string)) < end) {
-    char c = *p++;
-    if (in_string) {
-      if (c == '\\') p++; /* the escaped byte, whatever it is */
-      else in_string = false;
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == '{' || c == '[') {
-      depth++;
-    } else if (--depth == 0) {
-      return p;
-    }
-  }
-  return NULL;
+  if (*p == '{' || *p == '[') return skip_nested(p, end);
+  while (p < end && *p != ',' && *p != '}' && *p != ']' && *p != ' ' && *p != '\n' && *p != '\r' && *p != '\t') p++;
+  return p;
 }
 
 static int field_of_key(const PDecodePlan *plan, const char *key, size_t len) {
