@@ -97,6 +97,12 @@ typedef struct PersonaCompileOptions {
    * files a model must not read (the PostgreSQL extension). Borrowed. */
   const char *imports_refused;
   const char *imports_refused_hint;
+  /* A boolean expression over the model's names (tags, scores, stages,
+   * lets, fields), checked with the model: `persona eval --where`. Its
+   * diagnostics name the source "--where", with the expression on line 2.
+   * After an evaluation, persona_vm_where() says whether it held; no result
+   * shows it. Not stored in bytecode. Borrowed for the call. */
+  const char *where;
 } PersonaCompileOptions;
 
 /* Compiles the model in `path` and its imports. Returns a new model (free
@@ -255,6 +261,11 @@ PERSONA_API PersonaEvalStatus persona_vm_eval_json(PersonaVM *vm,
 PERSONA_API PersonaEvalStatus persona_vm_eval_lines(PersonaVM *vm, const char *lines, gsize len, gint64 now_us,
                                                     guint64 first_line, GString *out, guint64 *n_records,
                                                     guint64 *n_errors);
+
+/* TRUE when the last evaluation succeeded and the model's `where`
+ * expression (PersonaCompileOptions.where) held for it; without one, when
+ * it succeeded. */
+PERSONA_API gboolean persona_vm_where(const PersonaVM *vm);
 
 /* ---- profile state (docs/state.md) ------------------------------------------
  *

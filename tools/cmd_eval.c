@@ -100,6 +100,11 @@ static void progress_clear(Progress *p) {
 static guint64 eval_budget;
 /* --max-line-bytes: longer input lines are records that give an error. */
 static gsize eval_max_line = PCLI_MAX_LINE_DEFAULT;
+/* --where: keep only the results for which the model's where expression
+ * holds (records with an error keep their error object). */
+static gboolean eval_where;
+/* --count: print only how many results were kept. */
+static gboolean eval_count;
 
 static int run_eval(PersonaModel *model, const char *in_path, const char *out_path,
                     PersonaStateStore *store, gint64 now_us) {
@@ -112,13 +117,14 @@ static int run_eval(PersonaModel *model, const char *in_path, const char *out_pa
   persona_vm_set_budget(vm, eval_budget);
   Progress progress;
   progress_init(&progress);
-  guint64 line_no = 0, failed = 0;
+  guint64 line_no = 0, failed = 0, kept = 0;
   const char *line;
   gsize len;
   gboolean ok = TRUE;
   while (pcli_reader_next(&r, &line, &len, &error)) {
     line_no++;
     PersonaEvalStatus rc;
+    gsize mark = w.buf->len;
     if (r.too_long) {
       /* Its bytes are gone; it keeps its state, like any failed record. */
       pcli_line_too_long(w.buf, line_no, r.max_line);
@@ -128,6 +134,14 @@ static int run_eval(PersonaModel *model, const char *in_path, const char *out_pa
                  : persona_vm_eval_json(vm, line, len, now_us, line_no, w.buf);
     }
     if (rc != PERSONA_EVAL_OK) failed++;
+    else if (eval_where && !persona_vm_where(vm)) {
+      g_string_truncate(w.buf, mark);
+      continue;
+    } else kept++;
+    if (eval_count) {
+      g_string_truncate(w.buf, mark);
+      continue;
+    }
     g_string_append_c(w.buf, '\n');
     if (!pcli_writer_maybe_flush(&w, &error)) {
       ok = FALSE;
@@ -139,6 +153,7 @@ static int run_eval(PersonaModel *model, const char *in_path, const char *out_pa
       progress_tick(&progress, line_no, r.bytes);
   }
   if (error) ok = FALSE;
+  if (eval_count) g_string_append_printf(w.buf, "%" G_GUINT64_FORMAT "\n", kept);
   progress_clear(&progress);
   return pcli_finish_eval(&r, &w, ok, error, failed, line_no);
 }
@@ -175,8 +190,12 @@ int pcli_cmd_eval(int argc, char **argv, gboolean do_help) {
   gint64 budget = 0;
   gint64 max_line = (gint64)PCLI_MAX_LINE_DEFAULT;
   gint jobs = 1;
-  gboolean allow_native = FALSE;
+  gboolean allow_native = FALSE, count = FALSE;
+  g_autofree char *where = NULL;
   const GOptionEntry entries[] = {
+      {"where", 0, 0, G_OPTION_ARG_FILENAME, &where, /* bytes as given: no locale conversion */
+       "Keep only the profiles for which EXPR holds (a Persona expression)", "EXPR"},
+      {"count", 0, 0, G_OPTION_ARG_NONE, &count, "Print only the number of results (kept by --where)", NULL},
       {"allow-native", 0, 0, G_OPTION_ARG_NONE, &allow_native,
        "Let extern fn load the shared libraries the model names (native code)", NULL},
       {"jobs", 'j', 0, G_OPTION_ARG_INT, &jobs,
@@ -213,6 +232,12 @@ int pcli_cmd_eval(int argc, char **argv, gboolean do_help) {
   if (jobs < 1 || jobs > 256) return pcli_usage_error("eval", "--jobs must be between 1 and 256");
   if (max_line < 1 || (guint64)max_line >= G_MAXSIZE)
     return pcli_usage_error("eval", "--max-line-bytes must be 1 or more");
+  if ((where || count) && jobs > 1)
+    return pcli_usage_error("eval", "--where and --count run on one thread: leave out --jobs");
+  if (where && pcli_is_bytecode_file(args[0]))
+    return pcli_usage_error("eval", "--where needs the model's source, not bytecode");
+  eval_where = where != NULL;
+  eval_count = count;
   eval_budget = (guint64)budget;
   eval_max_line = (gsize)max_line;
 
@@ -231,6 +256,7 @@ int pcli_cmd_eval(int argc, char **argv, gboolean do_help) {
       .include_dirs = (const char *const *)include,
       .use_persona_path = TRUE,
       .allow_native = allow_native,
+      .where = where,
   };
   g_autoptr(PersonaModel) model = pcli_load_model(args[0], &opts, NULL);
   if (!model) return PCLI_EXIT_FAIL;
