@@ -123,6 +123,8 @@ static PersonaModel *compile_common(const char *name, const char *text, gsize le
   return (PersonaModel *)m;
 }
 
+const PersonaResult *persona_vm_last_result(const PersonaVM *vm) { return (const PersonaResult *)vm; }
+
 gboolean persona_vm_where(const PersonaVM *vm) {
   if (!vm->last_ok) return FALSE;
   const PModel *m = vm->st.model;

@@ -351,6 +351,10 @@ PERSONA_API PersonaEvalStatus persona_vm_eval(PersonaVM *vm, const char *json, g
                                               const char *state_json, gsize state_len, gint64 now_us,
                                               const PersonaResult **result);
 
+/* The result of the VM's last evaluation, by any persona_vm_eval*
+ * function: valid like the one persona_vm_eval returns. */
+PERSONA_API const PersonaResult *persona_vm_last_result(const PersonaVM *vm);
+
 /* NULL after a successful evaluation, else the record's error message. */
 PERSONA_API const char *persona_result_error(const PersonaResult *r);
 /* NULL after a successful evaluation, else the error's stable code, one of
@@ -545,6 +549,10 @@ PERSONA_API int persona_write_fd(int fd, const char *data, gsize len);
  * string, escaped exactly as every Persona output escapes strings; bytes
  * that are not UTF-8 (a file name need not be) become U+FFFD. */
 PERSONA_API void persona_json_append_string(GString *out, const char *s, gssize len);
+
+/* Appends `d` as results print numbers: the shortest text that reads back
+ * as the same double ("55", "11.405556399582126"). */
+PERSONA_API void persona_json_append_number(GString *out, double d);
 
 /* The library's version, "MAJOR.MINOR.PATCH" (static; the project version
  * of CMakeLists.txt). */

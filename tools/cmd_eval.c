@@ -105,6 +105,8 @@ static gsize eval_max_line = PCLI_MAX_LINE_DEFAULT;
 static gboolean eval_where;
 /* --count: print only how many results were kept. */
 static gboolean eval_count;
+/* --select / --format: chosen columns instead of whole results, or NULL. */
+static PcliColumns *eval_columns;
 
 static int run_eval(PersonaModel *model, const char *in_path, const char *out_path,
                     PersonaStateStore *store, gint64 now_us) {
@@ -121,6 +123,7 @@ static int run_eval(PersonaModel *model, const char *in_path, const char *out_pa
   const char *line;
   gsize len;
   gboolean ok = TRUE;
+  if (eval_columns && !eval_count) pcli_columns_header(eval_columns, w.buf);
   while (pcli_reader_next(&r, &line, &len, &error)) {
     line_no++;
     PersonaEvalStatus rc;
@@ -142,7 +145,14 @@ static int run_eval(PersonaModel *model, const char *in_path, const char *out_pa
       g_string_truncate(w.buf, mark);
       continue;
     }
-    g_string_append_c(w.buf, '\n');
+    if (eval_columns && (rc == PERSONA_EVAL_OK || !pcli_columns_keep_errors(eval_columns))) {
+      /* The chosen columns instead of the whole result; CSV and TSV rows
+       * have no room for an error object (the summary on stderr counts it). */
+      g_string_truncate(w.buf, mark);
+      if (rc == PERSONA_EVAL_OK) pcli_columns_row(eval_columns, persona_vm_last_result(vm), w.buf);
+    } else {
+      g_string_append_c(w.buf, '\n');
+    }
     if (!pcli_writer_maybe_flush(&w, &error)) {
       ok = FALSE;
       break;
@@ -190,9 +200,14 @@ int pcli_cmd_eval(int argc, char **argv, gboolean do_help) {
   gint64 budget = 0;
   gint64 max_line = (gint64)PCLI_MAX_LINE_DEFAULT;
   gint jobs = 1;
-  gboolean allow_native = FALSE, count = FALSE;
-  g_autofree char *where = NULL;
+  gboolean allow_native = FALSE, count = FALSE, labels = FALSE;
+  g_autofree char *where = NULL, *select = NULL, *format = NULL;
   const GOptionEntry entries[] = {
+      {"select", 0, 0, G_OPTION_ARG_FILENAME, &select,
+       "Write only these columns: id, tags, scores, lifecycles (comma-separated)", "A,B,…"},
+      {"format", 0, 0, G_OPTION_ARG_STRING, &format,
+       "'jsonl' (default), 'csv' (RFC 4180) or 'tsv'; csv and tsv have a header row", "FORMAT"},
+      {"labels", 0, 0, G_OPTION_ARG_NONE, &labels, "Head a tag's column with its label", NULL},
       {"where", 0, 0, G_OPTION_ARG_FILENAME, &where, /* bytes as given: no locale conversion */
        "Keep only the profiles for which EXPR holds (a Persona expression)", "EXPR"},
       {"count", 0, 0, G_OPTION_ARG_NONE, &count, "Print only the number of results (kept by --where)", NULL},
@@ -236,6 +251,12 @@ int pcli_cmd_eval(int argc, char **argv, gboolean do_help) {
     return pcli_usage_error("eval", "--where and --count run on one thread: leave out --jobs");
   if (where && pcli_is_bytecode_file(args[0]))
     return pcli_usage_error("eval", "--where needs the model's source, not bytecode");
+  PcliRowFormat row_format = PCLI_ROWS_JSONL;
+  if (format && !pcli_row_format_parse(format, &row_format))
+    return pcli_usage_error("eval", "unknown format '%s' (expected 'jsonl', 'csv' or 'tsv')", format);
+  gboolean columns = select || format || labels;
+  if (columns && jobs > 1)
+    return pcli_usage_error("eval", "--select, --format and --labels run on one thread: leave out --jobs");
   eval_where = where != NULL;
   eval_count = count;
   eval_budget = (guint64)budget;
@@ -271,8 +292,16 @@ int pcli_cmd_eval(int argc, char **argv, gboolean do_help) {
     return PCLI_EXIT_OK;
   }
   const char *in_path = n_args > 1 ? args[1] : NULL;
-  if (state) return run_eval_with_state(model, in_path, output, state, now_us);
-  if (jobs > 1)
+  if (!state && jobs > 1)
     return pcli_eval_parallel(model, in_path, output, now_us, eval_budget, eval_max_line, (guint)jobs);
-  return run_eval(model, in_path, output, NULL, now_us);
+  if (columns) {
+    g_autoptr(GError) error = NULL;
+    eval_columns = pcli_columns_new(model, select, row_format, labels, &error);
+    if (!eval_columns) return pcli_usage_error("eval", "%s", error->message);
+  }
+  int status = state ? run_eval_with_state(model, in_path, output, state, now_us)
+                     : run_eval(model, in_path, output, NULL, now_us);
+  pcli_columns_free(eval_columns);
+  eval_columns = NULL;
+  return status;
 }
