@@ -70,6 +70,15 @@ void pcli_columns_header(const PcliColumns *c, GString *out);
 /* One row with its line end (CRLF for CSV, as RFC 4180 writes), appended. */
 void pcli_columns_row(const PcliColumns *c, const PersonaResult *r, GString *out);
 
+/* `--group-by NAME`: how many results per value of one column (`key`,
+ * owned by the groups from then on), written sorted by count, most first,
+ * each as the column's row plus "count" (a header row for CSV and TSV). */
+typedef struct PcliGroups PcliGroups;
+PcliGroups *pcli_groups_new(PcliColumns *key);
+void pcli_groups_free(PcliGroups *g);
+void pcli_groups_add(PcliGroups *g, const PersonaResult *r);
+void pcli_groups_write(const PcliGroups *g, GString *out);
+
 /* ---- messages ------------------------------------------------------------ */
 
 /* "persona: MESSAGE\n" on stderr. */

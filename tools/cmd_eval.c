@@ -107,6 +107,8 @@ static gboolean eval_where;
 static gboolean eval_count;
 /* --select / --format: chosen columns instead of whole results, or NULL. */
 static PcliColumns *eval_columns;
+/* --group-by: counts per value instead of results, or NULL. */
+static PcliGroups *eval_groups;
 
 static int run_eval(PersonaModel *model, const char *in_path, const char *out_path,
                     PersonaStateStore *store, gint64 now_us) {
@@ -123,7 +125,7 @@ static int run_eval(PersonaModel *model, const char *in_path, const char *out_pa
   const char *line;
   gsize len;
   gboolean ok = TRUE;
-  if (eval_columns && !eval_count) pcli_columns_header(eval_columns, w.buf);
+  if (eval_columns && !eval_count && !eval_groups) pcli_columns_header(eval_columns, w.buf);
   while (pcli_reader_next(&r, &line, &len, &error)) {
     line_no++;
     PersonaEvalStatus rc;
@@ -141,7 +143,12 @@ static int run_eval(PersonaModel *model, const char *in_path, const char *out_pa
       g_string_truncate(w.buf, mark);
       continue;
     } else kept++;
-    if (eval_count) {
+    if (eval_count || (eval_groups && rc == PERSONA_EVAL_OK)) {
+      g_string_truncate(w.buf, mark);
+      if (eval_groups) pcli_groups_add(eval_groups, persona_vm_last_result(vm));
+      continue;
+    }
+    if (eval_groups) { /* an error: no group, no line */
       g_string_truncate(w.buf, mark);
       continue;
     }
@@ -164,6 +171,7 @@ static int run_eval(PersonaModel *model, const char *in_path, const char *out_pa
   }
   if (error) ok = FALSE;
   if (eval_count) g_string_append_printf(w.buf, "%" G_GUINT64_FORMAT "\n", kept);
+  else if (eval_groups) pcli_groups_write(eval_groups, w.buf);
   progress_clear(&progress);
   return pcli_finish_eval(&r, &w, ok, error, failed, line_no);
 }
@@ -201,8 +209,10 @@ int pcli_cmd_eval(int argc, char **argv, gboolean do_help) {
   gint64 max_line = (gint64)PCLI_MAX_LINE_DEFAULT;
   gint jobs = 1;
   gboolean allow_native = FALSE, count = FALSE, labels = FALSE;
-  g_autofree char *where = NULL, *select = NULL, *format = NULL;
+  g_autofree char *where = NULL, *select = NULL, *format = NULL, *group_by = NULL;
   const GOptionEntry entries[] = {
+      {"group-by", 0, 0, G_OPTION_ARG_FILENAME, &group_by,
+       "Print how many results have each value of NAME (a tag, score or lifecycle)", "NAME"},
       {"select", 0, 0, G_OPTION_ARG_FILENAME, &select,
        "Write only these columns: id, tags, scores, lifecycles (comma-separated)", "A,B,…"},
       {"format", 0, 0, G_OPTION_ARG_STRING, &format,
@@ -254,7 +264,9 @@ int pcli_cmd_eval(int argc, char **argv, gboolean do_help) {
   PcliRowFormat row_format = PCLI_ROWS_JSONL;
   if (format && !pcli_row_format_parse(format, &row_format))
     return pcli_usage_error("eval", "unknown format '%s' (expected 'jsonl', 'csv' or 'tsv')", format);
-  gboolean columns = select || format || labels;
+  gboolean columns = select || format || labels || group_by;
+  if (group_by && (select || count))
+    return pcli_usage_error("eval", "--group-by counts one column: leave out --select and --count");
   if (columns && jobs > 1)
     return pcli_usage_error("eval", "--select, --format and --labels run on one thread: leave out --jobs");
   eval_where = where != NULL;
@@ -296,12 +308,23 @@ int pcli_cmd_eval(int argc, char **argv, gboolean do_help) {
     return pcli_eval_parallel(model, in_path, output, now_us, eval_budget, eval_max_line, (guint)jobs);
   if (columns) {
     g_autoptr(GError) error = NULL;
-    eval_columns = pcli_columns_new(model, select, row_format, labels, &error);
+    eval_columns = pcli_columns_new(model, group_by ? group_by : select, row_format, labels, &error);
     if (!eval_columns) return pcli_usage_error("eval", "%s", error->message);
+    if (group_by) {
+      if (strchr(group_by, ',')) {
+        pcli_columns_free(eval_columns);
+        eval_columns = NULL;
+        return pcli_usage_error("eval", "--group-by takes one name");
+      }
+      eval_groups = pcli_groups_new(eval_columns); /* owns the columns */
+      eval_columns = NULL;
+    }
   }
   int status = state ? run_eval_with_state(model, in_path, output, state, now_us)
                      : run_eval(model, in_path, output, NULL, now_us);
   pcli_columns_free(eval_columns);
   eval_columns = NULL;
+  pcli_groups_free(eval_groups);
+  eval_groups = NULL;
   return status;
 }

@@ -210,3 +210,84 @@ void pcli_columns_row(const PcliColumns *c, const PersonaResult *r, GString *out
   }
   g_string_append(out, json ? "}\n" : c->format == PCLI_ROWS_CSV ? "\r\n" : "\n");
 }
+
+/* ---- --group-by: how many results per value of one column ----------------------- */
+
+struct PcliGroups {
+  PcliColumns *key;
+  GHashTable *counts; /* row text (with its line end) -> guint64 * */
+};
+
+PcliGroups *pcli_groups_new(PcliColumns *key) {
+  PcliGroups *g = g_new0(PcliGroups, 1);
+  g->key = key;
+  g->counts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+  return g;
+}
+
+void pcli_groups_free(PcliGroups *g) {
+  if (!g) return;
+  g_hash_table_destroy(g->counts);
+  pcli_columns_free(g->key);
+  g_free(g);
+}
+
+void pcli_groups_add(PcliGroups *g, const PersonaResult *r) {
+  GString *row = g_string_new(NULL);
+  pcli_columns_row(g->key, r, row);
+  guint64 *n = g_hash_table_lookup(g->counts, row->str);
+  if (!n) {
+    n = g_new0(guint64, 1);
+    g_hash_table_insert(g->counts, g_strdup(row->str), n);
+  }
+  (*n)++;
+  g_string_free(row, TRUE);
+}
+
+typedef struct {
+  const char *row;
+  guint64 n;
+} Group;
+
+/* Most results first; equal counts in byte order of the value. */
+static int by_count(const void *a, const void *b) {
+  const Group *x = a, *y = b;
+  if (x->n != y->n) return x->n < y->n ? 1 : -1;
+  return strcmp(x->row, y->row);
+}
+
+/* A row without its line end, then the count in the row's format. */
+static void group_line(const PcliColumns *c, const char *row, const char *count_json, GString *out) {
+  gsize len = strlen(row);
+  const char *end = c->format == PCLI_ROWS_JSONL ? "}\n" : c->format == PCLI_ROWS_CSV ? "\r\n" : "\n";
+  len -= strlen(end);
+  g_string_append_len(out, row, (gssize)len);
+  if (c->format == PCLI_ROWS_JSONL) g_string_append_printf(out, ",\"count\":%s", count_json);
+  else g_string_append_printf(out, "%c%s", c->format == PCLI_ROWS_CSV ? ',' : '\t', count_json);
+  g_string_append(out, end);
+}
+
+void pcli_groups_write(const PcliGroups *g, GString *out) {
+  if (g->key->format != PCLI_ROWS_JSONL) {
+    GString *header = g_string_new(NULL);
+    pcli_columns_header(g->key, header);
+    group_line(g->key, header->str, "count", out);
+    g_string_free(header, TRUE);
+  }
+  GArray *groups = g_array_new(FALSE, FALSE, sizeof(Group));
+  GHashTableIter it;
+  gpointer k, v;
+  g_hash_table_iter_init(&it, g->counts);
+  while (g_hash_table_iter_next(&it, &k, &v)) {
+    Group gr = {k, *(guint64 *)v};
+    g_array_append_val(groups, gr);
+  }
+  g_array_sort(groups, by_count);
+  for (guint i = 0; i < groups->len; i++) {
+    const Group *gr = &g_array_index(groups, Group, i);
+    char n[32];
+    g_snprintf(n, sizeof n, "%" G_GUINT64_FORMAT, gr->n);
+    group_line(g->key, gr->row, n, out);
+  }
+  g_array_free(groups, TRUE);
+}
