@@ -10,8 +10,10 @@ profile) and `persona report --format json`. Every number of the report is
 recomputed here from the results and the input with Python's own
 arithmetic — counts, shares, funnel conversion, nearest-rank percentiles,
 means, histogram bins, time in stage, journey positions, actions, errors
-by kind and missing fields — and compared. Exit 1 with one line per
-difference.
+by kind and missing fields — and compared; so are `persona eval
+--where/--count/--group-by/--select --format csv` on the same input, and
+the field scan on 400 random records full of escapes. Exit 1 with one line
+per difference.
 """
 import json
 import math
@@ -137,6 +139,36 @@ def check_field_scan(persona, work):
         check(f"random records: field {row['field']} missing", row["missing"], want)
 
 
+def check_eval_selection(persona, model, profiles, state, ok):
+    """eval --where/--count/--group-by/--select on the same input and
+    state, against the same results filtered and counted here."""
+    def ev(*args):
+        # --state writes the new states back: each run starts from a copy.
+        copy = state + ".copy"
+        shutil.copy(state, copy)
+        return subprocess.run([persona, "eval", model, profiles, "--now", NOW, "--state", copy, *args],
+                              capture_output=True, text=True).stdout
+    where = 'enterprise and funnel != "lead" and fit >= 40'
+    kept = [r for r in ok if "enterprise" in r["tags"] and r["stages"]["funnel"] != "lead"
+            and r["scores"]["fit"] >= 40]
+    check("--where --count", ev("--where", where, "--count").strip(), str(len(kept)))
+    ids = [json.loads(l)["id"] for l in ev("--where", where).splitlines() if '"error"' not in l]
+    check("--where ids", ids, [r["id"] for r in kept])
+    groups = [json.loads(l) for l in ev("--group-by", "funnel").splitlines()]
+    want = {}
+    for r in ok:
+        want[r["stages"]["funnel"]] = want.get(r["stages"]["funnel"], 0) + 1
+    check("--group-by funnel", {g["funnel"]: g["count"] for g in groups}, want)
+    check("--group-by order", [g["count"] for g in groups], sorted(want.values(), reverse=True))
+    # (text mode reads CRLF as a newline; golden/eval_select pins the bytes)
+    rows = ev("--select", "id,fit,funnel,smart_mfg_target", "--format", "csv").split("\n")
+    check("--format csv header", rows[0], "id,fit,funnel,smart_mfg_target")
+    got = [row.split(",") for row in rows[1:] if row]
+    want = [[r["id"], json.dumps(r["scores"]["fit"]), r["stages"]["funnel"],
+             "true" if "smart_mfg_target" in r["tags"] else "false"] for r in ok]
+    check("--format csv rows", got, want)
+
+
 def main():
     persona, src, work = sys.argv[1:4]
     os.makedirs(work, exist_ok=True)
@@ -260,6 +292,7 @@ def main():
         check(f"field {row['field']} share", row["missing_share"], pct(n, len(objects)))
 
     check_field_scan(persona, work)
+    check_eval_selection(persona, model, profiles, before, ok)
     for e in errors:
         print(e)
     if not errors:
