@@ -124,12 +124,14 @@ void render_table_row(RenderTable *t, const RenderCell *cells) {
 }
 
 RenderChart *render_chart_add(RenderSection *s, RenderChartKind kind, const char *id, const char *title,
-                              const char *unit, int decimals) {
+                              const char *label_name, const char *value_name, const char *unit, int decimals) {
   RenderChart *c = g_new0(RenderChart, 1);
   c->kind = kind;
   c->id = g_strdup(id);
   c->title = g_strdup(title);
   c->unit = g_strdup(unit);
+  c->label_name = g_strdup(label_name ? label_name : "");
+  c->value_name = g_strdup(value_name ? value_name : "value");
   c->decimals = decimals;
   c->points = g_array_new(FALSE, TRUE, sizeof(RenderPoint));
   block_add(s, BLOCK_CHART)->chart = c;
@@ -172,6 +174,8 @@ static void chart_free(RenderChart *c) {
   g_free(c->id);
   g_free(c->title);
   g_free(c->unit);
+  g_free(c->label_name);
+  g_free(c->value_name);
   g_free(c);
 }
 

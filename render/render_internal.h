@@ -35,6 +35,7 @@ typedef struct RenderPoint {
 struct RenderChart {
   RenderChartKind kind;
   char *id, *title, *unit;
+  char *label_name, *value_name;
   int decimals;
   GArray *points; /* RenderPoint */
 };

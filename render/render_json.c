@@ -86,6 +86,10 @@ static void chart(GString *out, const RenderChart *c) {
   str(out, render_chart_kind_name(c->kind));
   g_string_append(out, ",\"title\":");
   str(out, c->title);
+  g_string_append(out, ",\"label_name\":");
+  str(out, c->label_name);
+  g_string_append(out, ",\"value_name\":");
+  str(out, c->value_name);
   g_string_append(out, ",\"unit\":");
   str(out, c->unit);
   g_string_append(out, ",\"points\":[");

@@ -142,13 +142,9 @@ static void chart(const RenderChart *c, gboolean md, GString *out) {
     g_ptr_array_add(rows, row);
   }
   char *header[] = {"", "", "", NULL};
-  if (md) {
-    header[0] = "";
-    header[1] = "";
-  }
   static const gboolean right[] = {FALSE, TRUE, FALSE};
   if (md) {
-    char *md_header[] = {(char *)"", (char *)(c->unit && strcmp(c->unit, "%") == 0 ? "%" : "value"), NULL};
+    char *md_header[] = {c->label_name, c->value_name, NULL};
     grid(out, 2, md_header, rows, right, TRUE);
   } else {
     /* No header line for a text chart: label, value, bar. */

@@ -56,7 +56,8 @@ static guint next_funnel_stage(const LifecycleCounts *lc, guint s) {
 static void funnel_stages(const Report *rep, guint i, RenderSection *s, const char *id_prefix) {
   const LifecycleCounts *lc = &rep->lifecycles[i];
   g_autofree char *chart_id = g_strconcat(id_prefix, ".stages", NULL);
-  RenderChart *c = render_chart_add(s, RENDER_CHART_FUNNEL, chart_id, "Profiles per stage", NULL, 0);
+  RenderChart *c = render_chart_add(s, RENDER_CHART_FUNNEL, chart_id, "Profiles per stage", "Stage",
+                                    "Profiles", NULL, 0);
   for (guint k = 0; k < lc->n_stages; k++)
     render_chart_point(c, persona_model_lifecycle_stage(rep->model, i, k), (double)lc->at_stage[k]);
 
@@ -161,7 +162,7 @@ static void scores(const Report *rep, RenderDoc *doc) {
     stats_bins((double *)v->data, v->len, HISTOGRAM_BINS, &b);
     g_autofree char *id = g_strconcat("score.", name, ".histogram", NULL);
     g_autofree char *title = g_strdup_printf("%s: profiles per range", name);
-    RenderChart *c = render_chart_add(s, RENDER_CHART_HISTOGRAM, id, title, NULL, 0);
+    RenderChart *c = render_chart_add(s, RENDER_CHART_HISTOGRAM, id, title, name, "Profiles", NULL, 0);
     for (guint k = 0; k < b.n; k++) {
       g_autofree char *label = bin_label(&b, k);
       render_chart_point(c, label, (double)b.counts[k]);
@@ -176,7 +177,7 @@ static void tags(const Report *rep, RenderDoc *doc) {
   if (rep->n_tags == 0) return;
   RenderSection *s = render_section_add(doc, "tags", "Tags");
   RenderChart *c = render_chart_add(s, RENDER_CHART_BAR, "tags.prevalence", "Share of profiles with each tag",
-                                    "%", PCT_DECIMALS);
+                                    "Tag", "Share", "%", PCT_DECIMALS);
   RenderTable *t = render_table_add(s, "tags.counts", "Profiles per tag");
   render_table_column(t, "tag", "Tag", NULL);
   render_table_column(t, "label", "Label", NULL);
@@ -199,7 +200,8 @@ static void journey(const Report *rep, guint i, RenderDoc *doc) {
   g_autofree char *title = g_strdup_printf("Journey: %s", j->name);
   RenderSection *s = render_section_add(doc, id, title);
   g_autofree char *status_id = g_strconcat(id, ".status", NULL);
-  RenderChart *c = render_chart_add(s, RENDER_CHART_BAR, status_id, "Profiles by status", NULL, 0);
+  RenderChart *c = render_chart_add(s, RENDER_CHART_BAR, status_id, "Profiles by status", "Status", "Profiles",
+                                   NULL, 0);
   const struct {
     const char *label;
     guint64 n;
