@@ -110,6 +110,31 @@ static PcliColumns *eval_columns;
 /* --group-by: counts per value instead of results, or NULL. */
 static PcliGroups *eval_groups;
 
+/* Turns the record just appended to `buf` at `mark` (its result or error
+ * object, without a newline) into what the options ask for: nothing when
+ * --where leaves it out; nothing yet with --count or --group-by (counted);
+ * its chosen columns with --select/--format (CSV and TSV have no room for
+ * an error object: the summary on stderr counts it); else the line. */
+static void shape_record(PersonaVM *vm, PersonaEvalStatus rc, GString *buf, gsize mark, guint64 *kept) {
+  gboolean ok = rc == PERSONA_EVAL_OK;
+  if (ok && eval_where && !persona_vm_where(vm)) {
+    g_string_truncate(buf, mark);
+    return;
+  }
+  if (ok) (*kept)++;
+  if (eval_count || eval_groups) {
+    g_string_truncate(buf, mark);
+    if (ok && eval_groups) pcli_groups_add(eval_groups, persona_vm_last_result(vm));
+    return;
+  }
+  if (eval_columns && (ok || !pcli_columns_keep_errors(eval_columns))) {
+    g_string_truncate(buf, mark);
+    if (ok) pcli_columns_row(eval_columns, persona_vm_last_result(vm), buf);
+    return;
+  }
+  g_string_append_c(buf, '\n');
+}
+
 static int run_eval(PersonaModel *model, const char *in_path, const char *out_path,
                     PersonaStateStore *store, gint64 now_us) {
   g_autoptr(GError) error = NULL;
@@ -139,27 +164,7 @@ static int run_eval(PersonaModel *model, const char *in_path, const char *out_pa
                  : persona_vm_eval_json(vm, line, len, now_us, line_no, w.buf);
     }
     if (rc != PERSONA_EVAL_OK) failed++;
-    else if (eval_where && !persona_vm_where(vm)) {
-      g_string_truncate(w.buf, mark);
-      continue;
-    } else kept++;
-    if (eval_count || (eval_groups && rc == PERSONA_EVAL_OK)) {
-      g_string_truncate(w.buf, mark);
-      if (eval_groups) pcli_groups_add(eval_groups, persona_vm_last_result(vm));
-      continue;
-    }
-    if (eval_groups) { /* an error: no group, no line */
-      g_string_truncate(w.buf, mark);
-      continue;
-    }
-    if (eval_columns && (rc == PERSONA_EVAL_OK || !pcli_columns_keep_errors(eval_columns))) {
-      /* The chosen columns instead of the whole result; CSV and TSV rows
-       * have no room for an error object (the summary on stderr counts it). */
-      g_string_truncate(w.buf, mark);
-      if (rc == PERSONA_EVAL_OK) pcli_columns_row(eval_columns, persona_vm_last_result(vm), w.buf);
-    } else {
-      g_string_append_c(w.buf, '\n');
-    }
+    shape_record(vm, rc, w.buf, mark, &kept);
     if (!pcli_writer_maybe_flush(&w, &error)) {
       ok = FALSE;
       break;
