@@ -1,6 +1,7 @@
-/* model_info.c - what a model declares, for tools that describe its
- * outputs (persona.h, "what a model declares"), and the two result
- * accessors they need beyond result_api.c: stage entry times and journey
+/* model_info.c - more of what a model declares, for tools that describe
+ * its results (persona.h, beside the introspection of model_api.c):
+ * lifecycle transitions, step kinds, the schema's fields and which of them
+ * a record gives; and two result accessors: stage entry times and journey
  * positions. Everything returned is borrowed from the model or static. */
 #include <string.h>
 #if defined(__SSE2__)
@@ -11,61 +12,9 @@
 #include "runtime/json_decode.h"
 #include "runtime/model.h"
 
-/* ---- tags and scores: the model's outputs, by position among their kind ---- */
-
-static const POutput *nth_output(const PersonaModel *model, POutputKind kind, guint i) {
-  const PModel *m = (const PModel *)model;
-  for (uint32_t k = 0; k < m->n_outputs; k++) {
-    if (m->outputs[k].kind != kind) continue;
-    if (i-- == 0) return &m->outputs[k];
-  }
-  return NULL;
-}
-
-static guint count_outputs(const PersonaModel *model, POutputKind kind) {
-  const PModel *m = (const PModel *)model;
-  guint n = 0;
-  for (uint32_t k = 0; k < m->n_outputs; k++) n += m->outputs[k].kind == kind;
-  return n;
-}
-
-guint persona_model_n_tags(const PersonaModel *model) { return count_outputs(model, POUT_TAG); }
-
-const char *persona_model_tag_name(const PersonaModel *model, guint i) {
-  const POutput *o = nth_output(model, POUT_TAG, i);
-  return o ? o->name : NULL;
-}
-
-const char *persona_model_tag_label(const PersonaModel *model, guint i) {
-  const POutput *o = nth_output(model, POUT_TAG, i);
-  return o ? o->label : NULL;
-}
-
-guint persona_model_n_scores(const PersonaModel *model) { return count_outputs(model, POUT_SCORE); }
-
-const char *persona_model_score_name(const PersonaModel *model, guint i) {
-  const POutput *o = nth_output(model, POUT_SCORE, i);
-  return o ? o->name : NULL;
-}
-
-/* ---- lifecycles and journeys ---------------------------------------------- */
-
 static const PModel *pm(const PersonaModel *model) { return (const PModel *)model; }
 
-guint persona_model_n_lifecycles(const PersonaModel *model) { return pm(model)->n_lifecycles; }
-
-const char *persona_model_lifecycle_name(const PersonaModel *model, guint i) {
-  return i < pm(model)->n_lifecycles ? pm(model)->lifecycles[i].name : NULL;
-}
-
-guint persona_model_lifecycle_n_stages(const PersonaModel *model, guint i) {
-  return i < pm(model)->n_lifecycles ? pm(model)->lifecycles[i].n_stages : 0;
-}
-
-const char *persona_model_lifecycle_stage(const PersonaModel *model, guint i, guint stage) {
-  if (stage >= persona_model_lifecycle_n_stages(model, i)) return NULL;
-  return pm(model)->lifecycles[i].stages[stage];
-}
+/* ---- lifecycles and journeys ---------------------------------------------- */
 
 guint persona_model_lifecycle_n_transitions(const PersonaModel *model, guint i) {
   return i < pm(model)->n_lifecycles ? pm(model)->lifecycles[i].n_transitions : 0;
@@ -81,16 +30,6 @@ gboolean persona_model_lifecycle_transition(const PersonaModel *model, guint i, 
   return TRUE;
 }
 
-guint persona_model_n_journeys(const PersonaModel *model) { return pm(model)->n_journeys; }
-
-const char *persona_model_journey_name(const PersonaModel *model, guint i) {
-  return i < pm(model)->n_journeys ? pm(model)->journeys[i].name : NULL;
-}
-
-guint persona_model_journey_n_steps(const PersonaModel *model, guint i) {
-  return i < pm(model)->n_journeys ? pm(model)->journeys[i].n_steps : 0;
-}
-
 static const char *step_kind_name(uint8_t kind) {
   static const char *const names[] = {
       [PJS_SEND] = "send", [PJS_TASK] = "task", [PJS_NOTIFY] = "notify", [PJS_WEBHOOK] = "webhook",
@@ -100,11 +39,12 @@ static const char *step_kind_name(uint8_t kind) {
   return kind < G_N_ELEMENTS(names) && names[kind] ? names[kind] : "step";
 }
 
-const char *persona_model_journey_step(const PersonaModel *model, guint i, guint step, const char **kind) {
-  if (step >= persona_model_journey_n_steps(model, i)) return NULL;
-  const PJStep *s = &pm(model)->journeys[i].steps[step];
-  if (kind) *kind = step_kind_name(s->kind);
-  return s->id;
+const char *persona_model_journey_step_kind(const PersonaModel *model, guint i, const char *step_id) {
+  if (!model || !step_id || i >= pm(model)->n_journeys) return NULL;
+  const PJourneyCode *j = &pm(model)->journeys[i];
+  for (uint32_t s = 0; s < j->n_steps; s++)
+    if (strcmp(j->steps[s].id, step_id) == 0) return step_kind_name(j->steps[s].kind);
+  return NULL;
 }
 
 /* ---- the schema's fields --------------------------------------------------- */
@@ -339,7 +279,9 @@ gboolean persona_result_journey(const PersonaResult *r, guint i, PersonaJourneyP
   if (!vm->last_ok || i >= vm->st.model->n_journeys) return FALSE;
   const PJState *js = &vm->st.journeys[i];
   out->status = js->status < G_N_ELEMENTS(status) ? status[js->status] : "idle";
-  out->step = js->status == PJ_ACTIVE ? js->step : 0;
+  out->step = js->status == PJ_ACTIVE && js->step < vm->st.model->journeys[i].n_steps
+                  ? vm->st.model->journeys[i].steps[js->step].id
+                  : NULL;
   out->run = js->run;
   return TRUE;
 }

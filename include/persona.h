@@ -408,50 +408,34 @@ PERSONA_API void persona_result_to_json(const PersonaResult *r, GString *out);
  * FALSE after a failed evaluation or for no such lifecycle. */
 PERSONA_API gboolean persona_result_stage_entered(const PersonaResult *r, guint i, gint64 *out_us);
 
-/* Where a profile stands in journey i (persona_model_journey_name) after
- * the evaluation: its status — "idle" (never entered), "active" (waiting
- * at `step`, the index of a step of persona_model_journey_step), "done" or
- * "exited" — and how many times it has entered. FALSE after a failed
- * evaluation or for no such journey. Strings are static. */
+/* Where a profile stands in journey i (PERSONA_ITEM_JOURNEY) after the
+ * evaluation: its status — "idle" (never entered), "active" (waiting at
+ * `step`), "done" or "exited" — and how many times it has entered. FALSE
+ * after a failed evaluation or for no such journey. Strings are static or
+ * the model's. */
 typedef struct PersonaJourneyPosition {
   const char *status;
-  guint step;              /* active only: the step it waits at */
+  const char *step;        /* active: the id of the step it waits at; else NULL */
   gint64 run;
 } PersonaJourneyPosition;
 PERSONA_API gboolean persona_result_journey(const PersonaResult *r, guint i, PersonaJourneyPosition *out);
 
-/* ---- what a model declares ------------------------------------------------------
+/* ---- more of what a model declares (beside the introspection above) ------------
  *
- * For tools that describe a model's outputs (reports, listings): each list
- * in declaration order, the same order results use. Every string is
+ * For tools that describe a model's results (persona report). Strings are
  * borrowed from the model. */
 
-/* Tags; the label is the text after the name ("大型企业"), NULL when none. */
-PERSONA_API guint persona_model_n_tags(const PersonaModel *model);
-PERSONA_API const char *persona_model_tag_name(const PersonaModel *model, guint i);
-PERSONA_API const char *persona_model_tag_label(const PersonaModel *model, guint i);
-PERSONA_API guint persona_model_n_scores(const PersonaModel *model);
-PERSONA_API const char *persona_model_score_name(const PersonaModel *model, guint i);
-/* Lifecycles and their stages, in order of first appearance (the
- * `initial` stage first when it is written first). */
-PERSONA_API guint persona_model_n_lifecycles(const PersonaModel *model);
-PERSONA_API const char *persona_model_lifecycle_name(const PersonaModel *model, guint i);
-PERSONA_API guint persona_model_lifecycle_n_stages(const PersonaModel *model, guint i);
-PERSONA_API const char *persona_model_lifecycle_stage(const PersonaModel *model, guint i, guint stage);
-/* The transitions of lifecycle i, in the order written: the stage each
- * leaves (NULL for `any`) and the stage it enters. FALSE for no such
- * transition. */
+/* The transitions of lifecycle i (PERSONA_ITEM_LIFECYCLE), in the order
+ * written: the stage each leaves (NULL for `any`) and the stage it enters.
+ * FALSE for no such transition. */
 PERSONA_API guint persona_model_lifecycle_n_transitions(const PersonaModel *model, guint i);
 PERSONA_API gboolean persona_model_lifecycle_transition(const PersonaModel *model, guint i, guint t,
                                                         const char **from, const char **to);
-/* Journeys and their steps: each step's stable id and kind ("send",
- * "task", "notify", "webhook", "wait", "wait until", "if", "split",
- * "block"). */
-PERSONA_API guint persona_model_n_journeys(const PersonaModel *model);
-PERSONA_API const char *persona_model_journey_name(const PersonaModel *model, guint i);
-PERSONA_API guint persona_model_journey_n_steps(const PersonaModel *model, guint i);
-PERSONA_API const char *persona_model_journey_step(const PersonaModel *model, guint i, guint step,
-                                                   const char **kind);
+/* The kind of the step `step_id` of journey i: "send", "task", "notify",
+ * "webhook", "wait", "wait until", "if", "split" or "block"; NULL when the
+ * journey has no such step. Static. */
+PERSONA_API const char *persona_model_journey_step_kind(const PersonaModel *model, guint i,
+                                                        const char *step_id);
 
 /* The fields of the schema, in declaration order. */
 typedef struct PersonaField {

@@ -28,8 +28,8 @@ static gboolean *exit_stages(const PersonaModel *m, guint i, guint n_stages) {
 }
 
 static void lifecycle_init(LifecycleCounts *lc, const PersonaModel *m, guint i) {
-  lc->name = persona_model_lifecycle_name(m, i);
-  lc->n_stages = persona_model_lifecycle_n_stages(m, i);
+  lc->name = persona_model_item_name(m, PERSONA_ITEM_LIFECYCLE, i);
+  lc->n_stages = persona_model_item_n_parts(m, PERSONA_ITEM_LIFECYCLE, i);
   lc->at_stage = g_new0(guint64, lc->n_stages);
   lc->days_in = g_new0(GArray *, lc->n_stages);
   for (guint s = 0; s < lc->n_stages; s++) lc->days_in[s] = g_array_new(FALSE, FALSE, sizeof(double));
@@ -42,10 +42,10 @@ Report *report_new(PersonaModel *model, gint64 now_us) {
   rep->model = persona_model_ref(model);
   rep->now_us = now_us;
   rep->error_kinds = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, g_free);
-  rep->n_tags = persona_model_n_tags(model);
-  rep->n_scores = persona_model_n_scores(model);
-  rep->n_lifecycles = persona_model_n_lifecycles(model);
-  rep->n_journeys = persona_model_n_journeys(model);
+  rep->n_tags = persona_model_n_items(model, PERSONA_ITEM_TAG);
+  rep->n_scores = persona_model_n_items(model, PERSONA_ITEM_SCORE);
+  rep->n_lifecycles = persona_model_n_items(model, PERSONA_ITEM_LIFECYCLE);
+  rep->n_journeys = persona_model_n_items(model, PERSONA_ITEM_JOURNEY);
   rep->n_fields = persona_model_n_fields(model);
   rep->tag_counts = g_new0(guint64, rep->n_tags);
   rep->score_values = g_new0(GArray *, rep->n_scores);
@@ -54,9 +54,13 @@ Report *report_new(PersonaModel *model, gint64 now_us) {
   for (guint i = 0; i < rep->n_lifecycles; i++) lifecycle_init(&rep->lifecycles[i], model, i);
   rep->journeys = g_new0(JourneyCounts, rep->n_journeys);
   for (guint i = 0; i < rep->n_journeys; i++) {
-    rep->journeys[i].name = persona_model_journey_name(model, i);
-    rep->journeys[i].n_steps = persona_model_journey_n_steps(model, i);
+    rep->journeys[i].name = persona_model_item_name(model, PERSONA_ITEM_JOURNEY, i);
+    rep->journeys[i].n_steps = persona_model_item_n_parts(model, PERSONA_ITEM_JOURNEY, i);
     rep->journeys[i].waiting_at = g_new0(guint64, rep->journeys[i].n_steps);
+    rep->journeys[i].step_index = g_hash_table_new(g_str_hash, g_str_equal);
+    for (guint k = 0; k < rep->journeys[i].n_steps; k++)
+      g_hash_table_insert(rep->journeys[i].step_index,
+                          (gpointer)persona_model_item_part(model, PERSONA_ITEM_JOURNEY, i, k), GUINT_TO_POINTER(k + 1));
   }
   rep->actions = g_new0(guint64, (gsize)rep->n_journeys * REPORT_N_ACTION_KINDS);
   rep->field_missing = g_new0(guint64, rep->n_fields);
@@ -75,7 +79,10 @@ void report_free(Report *rep) {
     g_free(lc->exit_stage);
     g_free(lc->moves);
   }
-  for (guint i = 0; i < rep->n_journeys; i++) g_free(rep->journeys[i].waiting_at);
+  for (guint i = 0; i < rep->n_journeys; i++) {
+    g_free(rep->journeys[i].waiting_at);
+    g_hash_table_destroy(rep->journeys[i].step_index);
+  }
   g_free(rep->journeys);
   g_free(rep->lifecycles);
   g_free(rep->score_values);
@@ -90,35 +97,13 @@ void report_free(Report *rep) {
 
 /* ---- errors ------------------------------------------------------------------- */
 
-/* The decoder's and the VM's messages name a field path and quote a value
- * ("events[3].at: expected a time …, got \"yesterday\""); the kind keeps
- * neither, so it can be counted, and shown, safely. */
-const char *report_error_kind(const char *message) {
-  static const struct {
-    const char *needle, *kind;
-  } kinds[] = {
-      {"malformed JSON", "malformed JSON"},
-      {"invalid UTF-8", "invalid UTF-8"},
-      {"empty record", "empty record"},
-      {"expected a JSON object", "not a JSON object"},
-      {"line is longer than", "line too long"},
-      {"missing required field", "missing required field"},
-      {"required field is null", "required field is null"},
-      {"instruction budget", "instruction budget exceeded"},
-      {"interrupted", "interrupted"},
-      {"state:", "damaged state"},
-      {": expected ", "wrong type"},
-      {"out of range", "value out of range"},
-  };
-  for (gsize i = 0; i < G_N_ELEMENTS(kinds); i++)
-    if (strstr(message, kinds[i].needle)) return kinds[i].kind;
-  return "evaluation error";
-}
-
-void report_add_error(Report *rep, const char *error) {
+/* Records with an error are counted by the error's stable code
+ * (persona_result_error_code): never by its message, which names field
+ * paths and quotes values. */
+void report_add_error(Report *rep, const char *code) {
   rep->records++;
   rep->failed++;
-  const char *kind = report_error_kind(error ? error : "");
+  const char *kind = code ? g_intern_string(code) : "runtime";
   guint64 *n = g_hash_table_lookup(rep->error_kinds, kind);
   if (!n) {
     n = g_new0(guint64, 1);
@@ -138,7 +123,7 @@ static void add_tags(Report *rep, const PersonaResult *r) {
   for (guint i = 0; i < n; i++) {
     const char *tag = persona_result_tag(r, i);
     /* Both lists are in declaration order: one pass. */
-    while (j < rep->n_tags && !same_name(persona_model_tag_name(rep->model, j), tag)) j++;
+    while (j < rep->n_tags && !same_name(persona_model_item_name(rep->model, PERSONA_ITEM_TAG, j), tag)) j++;
     if (j < rep->n_tags) rep->tag_counts[j++]++;
   }
 }
@@ -151,9 +136,9 @@ static void add_scores(Report *rep, const PersonaResult *r) {
 }
 
 static guint stage_index(const PersonaModel *m, guint lc, const char *stage) {
-  guint n = persona_model_lifecycle_n_stages(m, lc);
+  guint n = persona_model_item_n_parts(m, PERSONA_ITEM_LIFECYCLE, lc);
   for (guint s = 0; s < n; s++)
-    if (same_name(persona_model_lifecycle_stage(m, lc, s), stage)) return s;
+    if (same_name(persona_model_item_part(m, PERSONA_ITEM_LIFECYCLE, lc, s), stage)) return s;
   return n;
 }
 
@@ -203,7 +188,8 @@ static void add_journeys(Report *rep, const PersonaResult *r) {
     if (!persona_result_journey(r, i, &pos)) continue;
     if (strcmp(pos.status, "active") == 0) {
       j->active++;
-      if (pos.step < j->n_steps) j->waiting_at[pos.step]++;
+      guint k = pos.step ? GPOINTER_TO_UINT(g_hash_table_lookup(j->step_index, pos.step)) : 0;
+      if (k) j->waiting_at[k - 1]++;
     } else if (strcmp(pos.status, "done") == 0) {
       j->done++;
     } else if (strcmp(pos.status, "exited") == 0) {
@@ -231,7 +217,7 @@ static void add_presence(Report *rep, const char *json, gsize len) {
 void report_add(Report *rep, const char *json, gsize len, PersonaEvalStatus status,
                 const PersonaResult *result) {
   if (status != PERSONA_EVAL_OK || !result) {
-    report_add_error(rep, result ? persona_result_error(result) : NULL);
+    report_add_error(rep, result ? persona_result_error_code(result) : NULL);
     if (json) add_presence(rep, json, len);
     return;
   }

@@ -32,19 +32,16 @@ Report *report_new(PersonaModel *model, gint64 now_us);
 void report_free(Report *rep);
 
 /* One record: its text (for which fields it gives), and how its evaluation
- * went. `json` may be NULL for a record whose text is gone (a line too
- * long); then `error` says why and `result` is NULL. */
+ * went. */
 void report_add(Report *rep, const char *json, gsize len, PersonaEvalStatus status,
                 const PersonaResult *result);
-void report_add_error(Report *rep, const char *error);
+/* A record that was not evaluated, with the error code it would get (a line
+ * too long: "too_large"). */
+void report_add_error(Report *rep, const char *code);
 
 /* The report as a document (caller frees). `source` names the profiles in
  * the subtitle (a file name, or NULL for standard input). */
 RenderDoc *report_document(const Report *rep, const char *source);
-
-/* The kind of a record error, from its message: "malformed JSON",
- * "invalid UTF-8", "missing required field", "wrong type", … (static). */
-const char *report_error_kind(const char *message);
 
 G_END_DECLS
 

@@ -59,7 +59,7 @@ static void funnel_stages(const Report *rep, guint i, RenderSection *s, const ch
   RenderChart *c = render_chart_add(s, RENDER_CHART_FUNNEL, chart_id, "Profiles per stage", "Stage",
                                     "Profiles", NULL, 0);
   for (guint k = 0; k < lc->n_stages; k++)
-    render_chart_point(c, persona_model_lifecycle_stage(rep->model, i, k), (double)lc->at_stage[k]);
+    render_chart_point(c, persona_model_item_part(rep->model, PERSONA_ITEM_LIFECYCLE, i, k), (double)lc->at_stage[k]);
 
   g_autofree char *table_id = g_strconcat(id_prefix, ".conversion", NULL);
   RenderTable *t = render_table_add(s, table_id, "Stages in order: conversion and time in stage");
@@ -79,7 +79,7 @@ static void funnel_stages(const Report *rep, guint i, RenderSection *s, const ch
     guint next = next_funnel_stage(lc, k);
     gboolean in_funnel = !lc->exit_stage[k];
     RenderCell row[] = {
-        render_text_cell(persona_model_lifecycle_stage(rep->model, i, k)),
+        render_text_cell(persona_model_item_part(rep->model, PERSONA_ITEM_LIFECYCLE, i, k)),
         render_int_cell((gint64)lc->at_stage[k]),
         pct_cell(lc->at_stage[k], rep->ok),
         in_funnel ? render_int_cell((gint64)here) : render_none_cell(),
@@ -104,8 +104,8 @@ static void funnel_moves(const Report *rep, guint i, RenderSection *s, const cha
       guint64 n = lc->moves[(gsize)from * lc->n_stages + to];
       if (n == 0) continue;
       RenderCell row[] = {
-          render_text_cell(from ? persona_model_lifecycle_stage(rep->model, i, from - 1) : "(first sight)"),
-          render_text_cell(persona_model_lifecycle_stage(rep->model, i, to)),
+          render_text_cell(from ? persona_model_item_part(rep->model, PERSONA_ITEM_LIFECYCLE, i, from - 1) : "(first sight)"),
+          render_text_cell(persona_model_item_part(rep->model, PERSONA_ITEM_LIFECYCLE, i, to)),
           render_int_cell((gint64)n),
       };
       render_table_row(t, row);
@@ -145,7 +145,7 @@ static void scores(const Report *rep, RenderDoc *doc) {
     double *d = (double *)v->data;
     stats_sort(d, v->len);
     RenderCell row[] = {
-        render_text_cell(persona_model_score_name(rep->model, i)),
+        render_text_cell(persona_model_item_name(rep->model, PERSONA_ITEM_SCORE, i)),
         maybe_num(stats_mean(d, v->len), SCORE_DECIMALS),
         maybe_num(stats_percentile(d, v->len, 0), SCORE_DECIMALS),
         maybe_num(stats_percentile(d, v->len, 10), SCORE_DECIMALS),
@@ -157,7 +157,7 @@ static void scores(const Report *rep, RenderDoc *doc) {
   }
   for (guint i = 0; i < rep->n_scores; i++) {
     GArray *v = rep->score_values[i];
-    const char *name = persona_model_score_name(rep->model, i);
+    const char *name = persona_model_item_name(rep->model, PERSONA_ITEM_SCORE, i);
     StatsBins b;
     stats_bins((double *)v->data, v->len, HISTOGRAM_BINS, &b);
     g_autofree char *id = g_strconcat("score.", name, ".histogram", NULL);
@@ -184,7 +184,7 @@ static void tags(const Report *rep, RenderDoc *doc) {
   render_table_column(t, "profiles", "Profiles", NULL);
   render_table_column(t, "share", "Share", "%");
   for (guint i = 0; i < rep->n_tags; i++) {
-    const char *name = persona_model_tag_name(rep->model, i), *label = persona_model_tag_label(rep->model, i);
+    const char *name = persona_model_item_name(rep->model, PERSONA_ITEM_TAG, i), *label = persona_model_tag_label(rep->model, i);
     render_chart_point(c, label ? label : name, rep->ok ? pct(rep->tag_counts[i], rep->ok) : 0);
     RenderCell row[] = {render_text_cell(name), render_text_cell(label ? label : ""),
                         render_int_cell((gint64)rep->tag_counts[i]), pct_cell(rep->tag_counts[i], rep->ok)};
@@ -214,9 +214,9 @@ static void journey(const Report *rep, guint i, RenderDoc *doc) {
   render_table_column(t, "kind", "Kind", NULL);
   render_table_column(t, "profiles", "Profiles", NULL);
   for (guint k = 0; k < j->n_steps; k++) {
-    const char *kind = NULL;
-    const char *step = persona_model_journey_step(rep->model, i, k, &kind);
-    if (strcmp(kind, "wait") != 0 && strcmp(kind, "wait until") != 0) continue; /* only waits hold profiles */
+    const char *step = persona_model_item_part(rep->model, PERSONA_ITEM_JOURNEY, i, k);
+    const char *kind = persona_model_journey_step_kind(rep->model, i, step);
+    if (!kind || (strcmp(kind, "wait") != 0 && strcmp(kind, "wait until") != 0)) continue; /* only waits hold profiles */
     RenderCell row[] = {render_text_cell(step), render_text_cell(kind), render_int_cell((gint64)j->waiting_at[k])};
     render_table_row(t, row);
   }
@@ -254,8 +254,8 @@ static void errors_by_kind(const Report *rep, RenderSection *s) {
     g_array_append_val(kinds, kc);
   }
   g_array_sort(kinds, by_count_then_kind); /* the hash order is not stable: sort */
-  RenderTable *t = render_table_add(s, "quality.errors", "Records with errors, by kind");
-  render_table_column(t, "kind", "Kind", NULL);
+  RenderTable *t = render_table_add(s, "quality.errors", "Records with errors, by error code");
+  render_table_column(t, "code", "Code", NULL);
   render_table_column(t, "records", "Records", NULL);
   render_table_column(t, "share", "Share of records", "%");
   for (guint i = 0; i < kinds->len; i++) {

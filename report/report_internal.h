@@ -19,7 +19,8 @@ typedef struct LifecycleCounts {
 
 typedef struct JourneyCounts {
   const char *name;
-  guint n_steps;
+  guint n_steps;        /* steps in source order (persona_model_item_part) */
+  GHashTable *step_index; /* step id (the model's) -> its index in source order + 1 */
   guint64 idle, active, done, exited;
   guint64 *waiting_at;  /* per step: active profiles waiting there */
 } JourneyCounts;
@@ -32,7 +33,7 @@ struct Report {
   PersonaModel *model;
   gint64 now_us;
   guint64 records, ok, failed;
-  GHashTable *error_kinds;   /* kind (static) -> count (GUINT_TO_POINTER would cap at 32 bits: guint64 *) */
+  GHashTable *error_kinds;   /* error code (static) -> guint64 * count */
   guint n_tags, n_scores, n_lifecycles, n_journeys, n_fields;
   guint64 *tag_counts;
   GArray **score_values;     /* per score: double */

@@ -43,11 +43,11 @@ static void add(PcliColumns *c, ColumnKind kind, guint index, const char *name, 
 static void add_all(PcliColumns *c, gboolean labels) {
   PersonaModel *m = c->model;
   add(c, COL_ID, 0, "id", NULL);
-  for (guint i = 0; i < persona_model_n_tags(m); i++)
-    add(c, COL_TAG, i, persona_model_tag_name(m, i), labels ? persona_model_tag_label(m, i) : NULL);
-  for (guint i = 0; i < persona_model_n_scores(m); i++) add(c, COL_SCORE, i, persona_model_score_name(m, i), NULL);
-  for (guint i = 0; i < persona_model_n_lifecycles(m); i++)
-    add(c, COL_STAGE, i, persona_model_lifecycle_name(m, i), NULL);
+  for (guint i = 0; i < persona_model_n_items(m, PERSONA_ITEM_TAG); i++)
+    add(c, COL_TAG, i, persona_model_item_name(m, PERSONA_ITEM_TAG, i), labels ? persona_model_tag_label(m, i) : NULL);
+  for (guint i = 0; i < persona_model_n_items(m, PERSONA_ITEM_SCORE); i++) add(c, COL_SCORE, i, persona_model_item_name(m, PERSONA_ITEM_SCORE, i), NULL);
+  for (guint i = 0; i < persona_model_n_items(m, PERSONA_ITEM_LIFECYCLE); i++)
+    add(c, COL_STAGE, i, persona_model_item_name(m, PERSONA_ITEM_LIFECYCLE, i), NULL);
 }
 
 /* One name of --select: the key, a tag, a score or a lifecycle. */
@@ -57,19 +57,19 @@ static gboolean add_named(PcliColumns *c, const char *name, gboolean labels, GEr
     add(c, COL_ID, 0, "id", NULL);
     return TRUE;
   }
-  for (guint i = 0; i < persona_model_n_tags(m); i++)
-    if (strcmp(name, persona_model_tag_name(m, i)) == 0) {
-      add(c, COL_TAG, i, persona_model_tag_name(m, i), labels ? persona_model_tag_label(m, i) : NULL);
+  for (guint i = 0; i < persona_model_n_items(m, PERSONA_ITEM_TAG); i++)
+    if (strcmp(name, persona_model_item_name(m, PERSONA_ITEM_TAG, i)) == 0) {
+      add(c, COL_TAG, i, persona_model_item_name(m, PERSONA_ITEM_TAG, i), labels ? persona_model_tag_label(m, i) : NULL);
       return TRUE;
     }
-  for (guint i = 0; i < persona_model_n_scores(m); i++)
-    if (strcmp(name, persona_model_score_name(m, i)) == 0) {
-      add(c, COL_SCORE, i, persona_model_score_name(m, i), NULL);
+  for (guint i = 0; i < persona_model_n_items(m, PERSONA_ITEM_SCORE); i++)
+    if (strcmp(name, persona_model_item_name(m, PERSONA_ITEM_SCORE, i)) == 0) {
+      add(c, COL_SCORE, i, persona_model_item_name(m, PERSONA_ITEM_SCORE, i), NULL);
       return TRUE;
     }
-  for (guint i = 0; i < persona_model_n_lifecycles(m); i++)
-    if (strcmp(name, persona_model_lifecycle_name(m, i)) == 0) {
-      add(c, COL_STAGE, i, persona_model_lifecycle_name(m, i), NULL);
+  for (guint i = 0; i < persona_model_n_items(m, PERSONA_ITEM_LIFECYCLE); i++)
+    if (strcmp(name, persona_model_item_name(m, PERSONA_ITEM_LIFECYCLE, i)) == 0) {
+      add(c, COL_STAGE, i, persona_model_item_name(m, PERSONA_ITEM_LIFECYCLE, i), NULL);
       return TRUE;
     }
   g_set_error(error, PERSONA_ERROR, PERSONA_ERROR_INVALID,
