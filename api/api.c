@@ -71,6 +71,21 @@ static void set_compile_error(GError **error, const char *name, PDiagList *list,
   g_set_error_literal(error, PERSONA_ERROR, PERSONA_ERROR_COMPILE, msg->str);
 }
 
+/* The --where expression compiled as a tag: remember its slot and take it
+ * out of the outputs, so that results, counts and reports never show it.
+ * Tags come first among the outputs and nothing in a model compiled
+ * without trace points refers to an output by its index. */
+static void take_where(PModel *m) {
+  for (uint32_t i = 0; i < m->n_outputs; i++) {
+    POutput *o = &m->outputs[i];
+    if (o->kind != POUT_TAG || strcmp(o->name, PCOMPILE_WHERE_TAG) != 0) continue;
+    m->has_where = true;
+    m->where_slot = o->slot;
+    pmodel_remove_output(m, i);
+    return;
+  }
+}
+
 static PersonaModel *compile_common(const char *name, const char *text, gsize len,
                                     const PersonaCompileOptions *opts, PersonaDiagnostics **diags,
                                     GError **error) {
@@ -85,6 +100,7 @@ static PersonaModel *compile_common(const char *name, const char *text, gsize le
     copts.allow_native = opts->allow_native;
     copts.imports_refused = opts->imports_refused;
     copts.imports_refused_hint = opts->imports_refused_hint;
+    copts.where = opts->where;
   }
   PModel *m = NULL;
   if (len > PCOMPILE_MAX_SOURCE)
@@ -93,6 +109,7 @@ static PersonaModel *compile_common(const char *name, const char *text, gsize le
   else
     m = pcompile(name, text, len, &copts, src, list);
   if (m) hash_sources(m, src);
+  if (m && opts && opts->where) take_where(m);
   if (!m) set_compile_error(error, name, list, src);
   if (diags) {
     PersonaDiagnostics *d = g_new0(PersonaDiagnostics, 1);
@@ -104,6 +121,16 @@ static PersonaModel *compile_common(const char *name, const char *text, gsize le
     psrc_free(src);
   }
   return (PersonaModel *)m;
+}
+
+const PersonaResult *persona_vm_last_result(const PersonaVM *vm) { return (const PersonaResult *)vm; }
+
+gboolean persona_vm_where(const PersonaVM *vm) {
+  if (!vm->last_ok) return FALSE;
+  const PModel *m = vm->st.model;
+  if (!m->has_where) return TRUE;
+  PValue v = vm->st.globals[m->where_slot];
+  return v.kind == PV_BOOL && v.u.b;
 }
 
 PersonaModel *persona_compile_source(const char *name, const char *text, gsize len,

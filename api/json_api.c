@@ -1,11 +1,16 @@
-/* json_api.c - persona_json_append_string: the runtime's JSON string
- * writer for the components above the library (CLI, runner, extension),
+/* json_api.c - persona_json_append_string and _number: the runtime's JSON
+ * writers for the components above the library (CLI, runner, extension),
  * so every output escapes strings the same way. */
 #include "persona.h"
 
 #include <string.h>
 
 #include "runtime/json_write.h"
+
+void persona_json_append_number(GString *out, double d) {
+  g_return_if_fail(out);
+  pjw_double(out, d);
+}
 
 void persona_json_append_string(GString *out, const char *s, gssize len) {
   g_return_if_fail(out && (s || len <= 0));

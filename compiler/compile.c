@@ -106,6 +106,12 @@ PModel *pcompile(const char *name, const char *text, size_t len, const PCompileO
       if (d->kind == PD_IMPORT && d->text) load_import(ast, src, diags, opts, fa->file, d);
     }
   }
+  if (opts && opts->where) {
+    /* The expression alone on line 2, so a diagnostic quotes just it. */
+    g_autofree char *where = g_strdup_printf("tag " PCOMPILE_WHERE_TAG " when (\n%s\n)\n", opts->where);
+    uint32_t f = psrc_add(src, "--where", "", where, strlen(where));
+    pparse_file(ast, src, f, diags);
+  }
   /* Names and types of a tree with syntax errors would only add cascades
    * (a declaration that did not parse is "unknown" everywhere). */
   PModel *m = NULL;

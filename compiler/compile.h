@@ -25,7 +25,13 @@ typedef struct PCompileOptions {
    * hint (PersonaCompileOptions.imports_refused). */
   const char *imports_refused;
   const char *imports_refused_hint;
+  /* Not NULL: a boolean expression over the model's names, compiled as the
+   * hidden tag PCOMPILE_WHERE_TAG in a source of its own named "--where"
+   * (the expression on its line 2), for `persona eval --where`. */
+  const char *where;
 } PCompileOptions;
+
+#define PCOMPILE_WHERE_TAG "__persona_where"
 
 /* Compiles the root text `text` named `name` (its directory is the base
  * for relative imports). */

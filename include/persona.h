@@ -97,6 +97,12 @@ typedef struct PersonaCompileOptions {
    * files a model must not read (the PostgreSQL extension). Borrowed. */
   const char *imports_refused;
   const char *imports_refused_hint;
+  /* A boolean expression over the model's names (tags, scores, stages,
+   * lets, fields), checked with the model: `persona eval --where`. Its
+   * diagnostics name the source "--where", with the expression on line 2.
+   * After an evaluation, persona_vm_where() says whether it held; no result
+   * shows it. Not stored in bytecode. Borrowed for the call. */
+  const char *where;
 } PersonaCompileOptions;
 
 /* Compiles the model in `path` and its imports. Returns a new model (free
@@ -256,6 +262,11 @@ PERSONA_API PersonaEvalStatus persona_vm_eval_lines(PersonaVM *vm, const char *l
                                                     guint64 first_line, GString *out, guint64 *n_records,
                                                     guint64 *n_errors);
 
+/* TRUE when the last evaluation succeeded and the model's `where`
+ * expression (PersonaCompileOptions.where) held for it; without one, when
+ * it succeeded. */
+PERSONA_API gboolean persona_vm_where(const PersonaVM *vm);
+
 /* ---- profile state (docs/state.md) ------------------------------------------
  *
  * What earlier evaluations of a profile left: each lifecycle's stage and
@@ -340,6 +351,10 @@ PERSONA_API PersonaEvalStatus persona_vm_eval(PersonaVM *vm, const char *json, g
                                               const char *state_json, gsize state_len, gint64 now_us,
                                               const PersonaResult **result);
 
+/* The result of the VM's last evaluation, by any persona_vm_eval*
+ * function: valid like the one persona_vm_eval returns. */
+PERSONA_API const PersonaResult *persona_vm_last_result(const PersonaVM *vm);
+
 /* NULL after a successful evaluation, else the record's error message. */
 PERSONA_API const char *persona_result_error(const PersonaResult *r);
 /* NULL after a successful evaluation, else the error's stable code, one of
@@ -388,6 +403,60 @@ PERSONA_API gboolean persona_result_next_wake(const PersonaResult *r, gint64 *ou
 PERSONA_API void persona_result_state_json(const PersonaResult *r, GString *out);
 /* The whole result as the JSON object of `persona eval` (appended). */
 PERSONA_API void persona_result_to_json(const PersonaResult *r, GString *out);
+
+/* When lifecycle i's current stage was entered (after the evaluation);
+ * FALSE after a failed evaluation or for no such lifecycle. */
+PERSONA_API gboolean persona_result_stage_entered(const PersonaResult *r, guint i, gint64 *out_us);
+
+/* Where a profile stands in journey i (PERSONA_ITEM_JOURNEY) after the
+ * evaluation: its status — "idle" (never entered), "active" (waiting at
+ * `step`), "done" or "exited" — and how many times it has entered. FALSE
+ * after a failed evaluation or for no such journey. Strings are static or
+ * the model's. */
+typedef struct PersonaJourneyPosition {
+  const char *status;
+  const char *step;        /* active: the id of the step it waits at; else NULL */
+  gint64 run;
+} PersonaJourneyPosition;
+PERSONA_API gboolean persona_result_journey(const PersonaResult *r, guint i, PersonaJourneyPosition *out);
+
+/* ---- more of what a model declares (beside the introspection above) ------------
+ *
+ * For tools that describe a model's results (persona report). Strings are
+ * borrowed from the model. */
+
+/* The transitions of lifecycle i (PERSONA_ITEM_LIFECYCLE), in the order
+ * written: the stage each leaves (NULL for `any`) and the stage it enters.
+ * FALSE for no such transition. */
+PERSONA_API guint persona_model_lifecycle_n_transitions(const PersonaModel *model, guint i);
+PERSONA_API gboolean persona_model_lifecycle_transition(const PersonaModel *model, guint i, guint t,
+                                                        const char **from, const char **to);
+/* The kind of the step `step_id` of journey i: "send", "task", "notify",
+ * "webhook", "wait", "wait until", "if", "split" or "block"; NULL when the
+ * journey has no such step. Static. */
+PERSONA_API const char *persona_model_journey_step_kind(const PersonaModel *model, guint i,
+                                                        const char *step_id);
+
+/* The fields of the schema, in declaration order. */
+typedef struct PersonaField {
+  const char *name;
+  gboolean optional;       /* T?: absent or null is null */
+  gboolean has_default;    /* absent or null is the default */
+  gboolean pii;            /* its value must never be shown */
+  gboolean key;            /* the profile's key */
+} PersonaField;
+PERSONA_API guint persona_model_n_fields(const PersonaModel *model);
+PERSONA_API void persona_model_field(const PersonaModel *model, guint i, PersonaField *out);
+/* Which schema fields a profile record gives a value: present[i] is TRUE
+ * when field i is in the record and not null (FALSE: missing, so null or
+ * its default). `present` holds persona_model_n_fields() entries. FALSE
+ * when the text is not a JSON object; the entries are then meaningless.
+ * Fast: it reads only the top-level keys and does not validate the values
+ * (evaluating the record does), so use it beside an evaluation. Keys are
+ * compared as the decoder compares them ("\u0069d" is "id"); the last of
+ * duplicate keys wins. */
+PERSONA_API gboolean persona_model_fields_present(const PersonaModel *model, const char *json, gsize len,
+                                                  gboolean *present);
 
 /* ---- explanations -------------------------------------------------------------- */
 
@@ -464,6 +533,10 @@ PERSONA_API int persona_write_fd(int fd, const char *data, gsize len);
  * string, escaped exactly as every Persona output escapes strings; bytes
  * that are not UTF-8 (a file name need not be) become U+FFFD. */
 PERSONA_API void persona_json_append_string(GString *out, const char *s, gssize len);
+
+/* Appends `d` as results print numbers: the shortest text that reads back
+ * as the same double ("55", "11.405556399582126"). */
+PERSONA_API void persona_json_append_number(GString *out, double d);
 
 /* The library's version, "MAJOR.MINOR.PATCH" (static; the project version
  * of CMakeLists.txt). */

@@ -76,6 +76,26 @@ void poutshape_free(POutShape *s) {
   g_free(s);
 }
 
+static void output_clear(POutput *o) {
+  g_free(o->name);
+  if (o->json_name) g_string_free(o->json_name, TRUE);
+  g_free(o->label);
+  g_free(o->header);
+  pexplain_cond_clear(&o->why);
+  for (uint32_t r = 0; r < o->n_rules; r++) {
+    g_free(o->rules[r].text);
+    pexplain_cond_clear(&o->rules[r].cond);
+  }
+  g_free(o->rules);
+}
+
+void pmodel_remove_output(PModel *m, uint32_t i) {
+  if (i >= m->n_outputs) return;
+  output_clear(&m->outputs[i]);
+  memmove(&m->outputs[i], &m->outputs[i + 1], (m->n_outputs - i - 1) * sizeof m->outputs[0]);
+  m->n_outputs--;
+}
+
 PModel *pmodel_new(void) {
   PModel *m = g_new0(PModel, 1);
   m->refcount = 1;
@@ -135,19 +155,7 @@ static void pmodel_free_tables(PModel *m) {
   g_free(m->tests);
   g_free(m->traces);
   poutshape_free(m->output_shape);
-  for (uint32_t i = 0; i < m->n_outputs; i++) {
-    POutput *o = &m->outputs[i];
-    g_free(o->name);
-    if (o->json_name) g_string_free(o->json_name, TRUE);
-    g_free(o->label);
-    g_free(o->header);
-    pexplain_cond_clear(&o->why);
-    for (uint32_t r = 0; r < o->n_rules; r++) {
-      g_free(o->rules[r].text);
-      pexplain_cond_clear(&o->rules[r].cond);
-    }
-    g_free(o->rules);
-  }
+  for (uint32_t i = 0; i < m->n_outputs; i++) output_clear(&m->outputs[i]);
   g_free(m->outputs);
   for (uint32_t i = 0; i < m->n_calls; i++)
     if (m->calls[i].aux) pbuiltin_regex_free(m->calls[i].aux);

@@ -255,6 +255,12 @@ typedef struct PModel {
    * docs/bytecode.md), set by the compiler front door or read from a .pbc. */
   uint8_t source_hash[32];
   bool has_source_hash;
+
+  /* `persona eval --where`: the global slot of the expression's value (a
+   * tag taken out of the outputs, so no result shows it). Not stored in
+   * bytecode files. */
+  bool has_where;
+  uint32_t where_slot;
 } PModel;
 
 PModel *pmodel_new(void);
@@ -265,6 +271,10 @@ PModel *pmodel_new(void);
  * for every record. */
 void pmodel_finish(PModel *m);
 void poutshape_free(POutShape *s);
+/* Takes output i out of the model (freeing what it owns); its unit still
+ * computes its global slot. Only for a model without trace points, whose
+ * code never names an output by index. */
+void pmodel_remove_output(PModel *m, uint32_t i);
 void pexplain_cond_clear(PExplainCond *c);
 PModel *pmodel_ref(PModel *m);
 void pmodel_unref(PModel *m);

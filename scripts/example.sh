@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job on the shipped example: install what is missing, build,
 # then score examples/profiles.jsonl with examples/b2b_lead.persona as of
-# 2026-02-01 and show a summary.
+# 2026-02-01 and show a summary, run the journeys over three dates, and
+# write the report of the set (build/example-report.html).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -43,3 +44,16 @@ echo "== backtest: deals won within 60 days of 2025-11-01 and 2025-12-01 =="
 ./build/persona backtest examples/b2b_lead.persona examples/profiles.jsonl \
   --as-of 2025-11-01 --as-of 2025-12-01 --horizon 60d \
   --outcome 'exists(events where type == "deal_won" and at > cutoff)'
+# One report of the whole set, for people: the funnel, time in stage, score
+# distributions, tag prevalence, journeys and data quality, as one HTML file
+# that opens in any browser (no network needed), and the same numbers as
+# Markdown and JSON.
+report=build/example-report.html
+./build/persona report examples/b2b_journeys.persona examples/profiles.jsonl \
+  --now 2026-02-20T00:00:00Z --state "$state" -o "$report"
+./build/persona report examples/b2b_journeys.persona examples/profiles.jsonl \
+  --now 2026-02-20T00:00:00Z --state "$state" -o build/example-report.md
+./build/persona report examples/b2b_journeys.persona examples/profiles.jsonl \
+  --now 2026-02-20T00:00:00Z --state "$state" -o build/example-report.json
+echo "== the report: file://$(pwd)/$report (also build/example-report.md and .json) =="
+sed -n '/^## Funnel/,/^## Scores/p' build/example-report.md | head -n 20

@@ -7,7 +7,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-bash scripts/deps.sh
+# chromium and a CJK font: the report/browser test opens persona report's page.
+bash scripts/deps.sh chromium fonts-noto-cjk
 jobs=$(nproc)
 
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPERSONA_WERROR=ON >/dev/null

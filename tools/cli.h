@@ -39,6 +39,8 @@ int pcli_cmd_fmt(int argc, char **argv, gboolean do_help);
 int pcli_cmd_explain(int argc, char **argv, gboolean do_help);
 /* `persona backtest` (cmd_backtest.c over backtest/backtest.h). */
 int pcli_cmd_backtest(int argc, char **argv, gboolean do_help);
+/* `persona report` (cmd_report.c): the report component, rendered. */
+int pcli_cmd_report(int argc, char **argv, gboolean do_help);
 /* `persona run` (cmd_run.c, run_*.c): the durable journey runtime. */
 int pcli_cmd_run(int argc, char **argv, gboolean do_help);
 
@@ -46,6 +48,38 @@ int pcli_cmd_run(int argc, char **argv, gboolean do_help);
  * bytes as one thread. */
 int pcli_eval_parallel(PersonaModel *model, const char *in_path, const char *out_path, gint64 now_us,
                        guint64 budget, gsize max_line, guint jobs);
+
+/* ---- chosen columns of results (eval_columns.c) ----------------------------- */
+
+/* `persona eval --select a,b --format jsonl|csv|tsv [--labels]`: the key
+ * ("id"), tags (true/false), scores and lifecycle stages of each result.
+ * Ownership: the columns hold a reference to the model. */
+typedef enum { PCLI_ROWS_JSONL, PCLI_ROWS_CSV, PCLI_ROWS_TSV } PcliRowFormat;
+typedef struct PcliColumns PcliColumns;
+
+gboolean pcli_row_format_parse(const char *name, PcliRowFormat *out);
+/* `select` NULL: every column (the key, each tag, score and lifecycle).
+ * `labels`: a tag's column is headed by its label when it has one. NULL
+ * with a message naming the unknown column. */
+PcliColumns *pcli_columns_new(PersonaModel *model, const char *select, PcliRowFormat format, gboolean labels,
+                              GError **error);
+void pcli_columns_free(PcliColumns *c);
+/* TRUE when a record's error object has a place in the output (JSON
+ * Lines); CSV and TSV leave it out. */
+gboolean pcli_columns_keep_errors(const PcliColumns *c);
+/* The header row (CSV, TSV; nothing for JSON Lines), appended. */
+void pcli_columns_header(const PcliColumns *c, GString *out);
+/* One row with its line end (CRLF for CSV, as RFC 4180 writes), appended. */
+void pcli_columns_row(const PcliColumns *c, const PersonaResult *r, GString *out);
+
+/* `--group-by NAME`: how many results per value of one column (`key`,
+ * owned by the groups from then on), written sorted by count, most first,
+ * each as the column's row plus "count" (a header row for CSV and TSV). */
+typedef struct PcliGroups PcliGroups;
+PcliGroups *pcli_groups_new(PcliColumns *key);
+void pcli_groups_free(PcliGroups *g);
+void pcli_groups_add(PcliGroups *g, const PersonaResult *r);
+void pcli_groups_write(const PcliGroups *g, GString *out);
 
 /* ---- messages ------------------------------------------------------------ */
 

@@ -100,6 +100,40 @@ static void progress_clear(Progress *p) {
 static guint64 eval_budget;
 /* --max-line-bytes: longer input lines are records that give an error. */
 static gsize eval_max_line = PCLI_MAX_LINE_DEFAULT;
+/* --where: keep only the results for which the model's where expression
+ * holds (records with an error keep their error object). */
+static gboolean eval_where;
+/* --count: print only how many results were kept. */
+static gboolean eval_count;
+/* --select / --format: chosen columns instead of whole results, or NULL. */
+static PcliColumns *eval_columns;
+/* --group-by: counts per value instead of results, or NULL. */
+static PcliGroups *eval_groups;
+
+/* Turns the record just appended to `buf` at `mark` (its result or error
+ * object, without a newline) into what the options ask for: nothing when
+ * --where leaves it out; nothing yet with --count or --group-by (counted);
+ * its chosen columns with --select/--format (CSV and TSV have no room for
+ * an error object: the summary on stderr counts it); else the line. */
+static void shape_record(PersonaVM *vm, PersonaEvalStatus rc, GString *buf, gsize mark, guint64 *kept) {
+  gboolean ok = rc == PERSONA_EVAL_OK;
+  if (ok && eval_where && !persona_vm_where(vm)) {
+    g_string_truncate(buf, mark);
+    return;
+  }
+  if (ok) (*kept)++;
+  if (eval_count || eval_groups) {
+    g_string_truncate(buf, mark);
+    if (ok && eval_groups) pcli_groups_add(eval_groups, persona_vm_last_result(vm));
+    return;
+  }
+  if (eval_columns && (ok || !pcli_columns_keep_errors(eval_columns))) {
+    g_string_truncate(buf, mark);
+    if (ok) pcli_columns_row(eval_columns, persona_vm_last_result(vm), buf);
+    return;
+  }
+  g_string_append_c(buf, '\n');
+}
 
 static int run_eval(PersonaModel *model, const char *in_path, const char *out_path,
                     PersonaStateStore *store, gint64 now_us) {
@@ -112,13 +146,15 @@ static int run_eval(PersonaModel *model, const char *in_path, const char *out_pa
   persona_vm_set_budget(vm, eval_budget);
   Progress progress;
   progress_init(&progress);
-  guint64 line_no = 0, failed = 0;
+  guint64 line_no = 0, failed = 0, kept = 0;
   const char *line;
   gsize len;
   gboolean ok = TRUE;
+  if (eval_columns && !eval_count && !eval_groups) pcli_columns_header(eval_columns, w.buf);
   while (pcli_reader_next(&r, &line, &len, &error)) {
     line_no++;
     PersonaEvalStatus rc;
+    gsize mark = w.buf->len;
     if (r.too_long) {
       /* Its bytes are gone; it keeps its state, like any failed record. */
       pcli_line_too_long(w.buf, line_no, r.max_line);
@@ -128,7 +164,7 @@ static int run_eval(PersonaModel *model, const char *in_path, const char *out_pa
                  : persona_vm_eval_json(vm, line, len, now_us, line_no, w.buf);
     }
     if (rc != PERSONA_EVAL_OK) failed++;
-    g_string_append_c(w.buf, '\n');
+    shape_record(vm, rc, w.buf, mark, &kept);
     if (!pcli_writer_maybe_flush(&w, &error)) {
       ok = FALSE;
       break;
@@ -139,6 +175,8 @@ static int run_eval(PersonaModel *model, const char *in_path, const char *out_pa
       progress_tick(&progress, line_no, r.bytes);
   }
   if (error) ok = FALSE;
+  if (eval_count) g_string_append_printf(w.buf, "%" G_GUINT64_FORMAT "\n", kept);
+  else if (eval_groups) pcli_groups_write(eval_groups, w.buf);
   progress_clear(&progress);
   return pcli_finish_eval(&r, &w, ok, error, failed, line_no);
 }
@@ -175,8 +213,19 @@ int pcli_cmd_eval(int argc, char **argv, gboolean do_help) {
   gint64 budget = 0;
   gint64 max_line = (gint64)PCLI_MAX_LINE_DEFAULT;
   gint jobs = 1;
-  gboolean allow_native = FALSE;
+  gboolean allow_native = FALSE, count = FALSE, labels = FALSE;
+  g_autofree char *where = NULL, *select = NULL, *format = NULL, *group_by = NULL;
   const GOptionEntry entries[] = {
+      {"group-by", 0, 0, G_OPTION_ARG_FILENAME, &group_by,
+       "Print how many results have each value of NAME (a tag, score or lifecycle)", "NAME"},
+      {"select", 0, 0, G_OPTION_ARG_FILENAME, &select,
+       "Write only these columns: id, tags, scores, lifecycles (comma-separated)", "A,B,…"},
+      {"format", 0, 0, G_OPTION_ARG_STRING, &format,
+       "'jsonl' (default), 'csv' (RFC 4180) or 'tsv'; csv and tsv have a header row", "FORMAT"},
+      {"labels", 0, 0, G_OPTION_ARG_NONE, &labels, "Head a tag's column with its label", NULL},
+      {"where", 0, 0, G_OPTION_ARG_FILENAME, &where, /* bytes as given: no locale conversion */
+       "Keep only the profiles for which EXPR holds (a Persona expression)", "EXPR"},
+      {"count", 0, 0, G_OPTION_ARG_NONE, &count, "Print only the number of results (kept by --where)", NULL},
       {"allow-native", 0, 0, G_OPTION_ARG_NONE, &allow_native,
        "Let extern fn load the shared libraries the model names (native code)", NULL},
       {"jobs", 'j', 0, G_OPTION_ARG_INT, &jobs,
@@ -213,6 +262,20 @@ int pcli_cmd_eval(int argc, char **argv, gboolean do_help) {
   if (jobs < 1 || jobs > 256) return pcli_usage_error("eval", "--jobs must be between 1 and 256");
   if (max_line < 1 || (guint64)max_line >= G_MAXSIZE)
     return pcli_usage_error("eval", "--max-line-bytes must be 1 or more");
+  if ((where || count) && jobs > 1)
+    return pcli_usage_error("eval", "--where and --count run on one thread: leave out --jobs");
+  if (where && pcli_is_bytecode_file(args[0]))
+    return pcli_usage_error("eval", "--where needs the model's source, not bytecode");
+  PcliRowFormat row_format = PCLI_ROWS_JSONL;
+  if (format && !pcli_row_format_parse(format, &row_format))
+    return pcli_usage_error("eval", "unknown format '%s' (expected 'jsonl', 'csv' or 'tsv')", format);
+  gboolean columns = select || format || labels || group_by;
+  if (group_by && (select || count))
+    return pcli_usage_error("eval", "--group-by counts one column: leave out --select and --count");
+  if (columns && jobs > 1)
+    return pcli_usage_error("eval", "--select, --format and --labels run on one thread: leave out --jobs");
+  eval_where = where != NULL;
+  eval_count = count;
   eval_budget = (guint64)budget;
   eval_max_line = (gsize)max_line;
 
@@ -231,6 +294,7 @@ int pcli_cmd_eval(int argc, char **argv, gboolean do_help) {
       .include_dirs = (const char *const *)include,
       .use_persona_path = TRUE,
       .allow_native = allow_native,
+      .where = where,
   };
   g_autoptr(PersonaModel) model = pcli_load_model(args[0], &opts, NULL);
   if (!model) return PCLI_EXIT_FAIL;
@@ -245,8 +309,27 @@ int pcli_cmd_eval(int argc, char **argv, gboolean do_help) {
     return PCLI_EXIT_OK;
   }
   const char *in_path = n_args > 1 ? args[1] : NULL;
-  if (state) return run_eval_with_state(model, in_path, output, state, now_us);
-  if (jobs > 1)
+  if (!state && jobs > 1)
     return pcli_eval_parallel(model, in_path, output, now_us, eval_budget, eval_max_line, (guint)jobs);
-  return run_eval(model, in_path, output, NULL, now_us);
+  if (columns) {
+    g_autoptr(GError) error = NULL;
+    eval_columns = pcli_columns_new(model, group_by ? group_by : select, row_format, labels, &error);
+    if (!eval_columns) return pcli_usage_error("eval", "%s", error->message);
+    if (group_by) {
+      if (strchr(group_by, ',')) {
+        pcli_columns_free(eval_columns);
+        eval_columns = NULL;
+        return pcli_usage_error("eval", "--group-by takes one name");
+      }
+      eval_groups = pcli_groups_new(eval_columns); /* owns the columns */
+      eval_columns = NULL;
+    }
+  }
+  int status = state ? run_eval_with_state(model, in_path, output, state, now_us)
+                     : run_eval(model, in_path, output, NULL, now_us);
+  pcli_columns_free(eval_columns);
+  eval_columns = NULL;
+  pcli_groups_free(eval_groups);
+  eval_groups = NULL;
+  return status;
 }

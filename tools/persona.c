@@ -34,6 +34,7 @@ static const PcliCommand commands[] = {
     {"test", "Run the test blocks of models", pcli_cmd_test},
     {"explain", "Explain one profile's result", pcli_cmd_explain},
     {"backtest", "Check scores and tags against later outcomes", pcli_cmd_backtest},
+    {"report", "Summarise the results of many profiles (HTML, JSON, Markdown)", pcli_cmd_report},
     {"fmt", "Rewrite models in the canonical layout", pcli_cmd_fmt},
     {"help", "Show the help of a command", NULL},
 };

@@ -10,7 +10,7 @@
    (ALLOWED below). A header that does not resolve in the repository
    (GLib, SQLite, PostgreSQL, generated parser.h) is outside the rules.
 2. Symbols (with BUILD_DIR). The objects of the components above the
-   library (runner, CLI) may use only the library's public functions:
+   library (runner, renderer, report, CLI) may use only the library's public functions:
    every symbol they take from libpersona.a starts with persona_. The
    objects of runtime/, stdlib/ and compiler/ call no public function (the
    facade is above them); they may only name the error domain.
@@ -35,9 +35,12 @@ ALLOWED = {
     "compiler": {"compiler", "grammar", "runtime", "stdlib"},
     "api": {"api", "include"} | LIBRARY_INNER,
     "runner": {"runner", "include"},
-    "tools": {"tools", "runner", "backtest", "include"},
-    # render/ (the shared renderer) once it exists
-    "backtest": {"backtest", "include", "render"},
+    # Components over the public API: each may use its own folder, the
+    # shared renderer and include/ only.
+    "render": {"render", "include"},
+    "report": {"report", "render", "include"},
+    "backtest": {"backtest", "render", "include"},
+    "tools": {"tools", "runner", "render", "report", "backtest", "include"},
     "pg": {"pg", "include"},
     "examples": {"examples", "include"},
 }
@@ -124,7 +127,8 @@ def check_symbols(root, build):
     errors = []
     lib = defined_in_library(build)
     above = (objects(root, build, "persona_cli", "tools") + objects(root, build, "persona_runner", "runner")
-             + objects(root, build, "persona_backtest", "backtest"))
+             + objects(root, build, "persona_backtest", "backtest")
+             + objects(root, build, "persona_render", "render") + objects(root, build, "persona_report", "report"))
     if not above:
         return [f"{build}: no objects of the CLI or runner found (build first)"]
     for obj in above:

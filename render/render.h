@@ -1,0 +1,105 @@
+/* render.h - one document, four renderings: the shared renderer of the
+ * commands that describe results (persona report, persona segments, and the
+ * ones to come).
+ *
+ * A command builds a small document model — sections, each a list of
+ * blocks: key figures, paragraphs, tables and charts — and renders it as
+ * plain text, Markdown, JSON or one self-contained HTML page with inline
+ * SVG charts (no script, no external style, font or image: it opens from a
+ * file:// URL). Every rendering is a pure function of the document: the
+ * same document gives the same bytes.
+ *
+ * Numbers are cells of a kind: an integer, or a number shown with a fixed
+ * number of decimals, optionally with a unit ("%", "d"). Every rendering
+ * prints a number through the same formatter, so the text in the page, the
+ * Markdown and the JSON agree digit for digit. In HTML each number cell
+ * also carries its value in data-value, and each chart's bars carry
+ * data-label and data-value, so a test can compare the page with the JSON.
+ *
+ * JSON shape (docs/report.md documents it for readers):
+ *   {"title":…,"subtitle":…,"sections":[{"id":…,"title":…,"blocks":[
+ *     {"type":"figures","items":[{"key":…,"label":…,"value":…}]},
+ *     {"type":"paragraph","text":…},
+ *     {"type":"table","id":…,"title":…,"columns":[{"key":…,"label":…,"unit":…}],
+ *      "rows":[{KEY:VALUE,…}]},
+ *     {"type":"chart","id":…,"kind":"bar"|"histogram"|"funnel","title":…,
+ *      "label_name":…,"value_name":…,"unit":…,
+ *      "points":[{"label":…,"value":…}]}]}]}
+ * Text values are strings, numbers are JSON numbers printed with the
+ * cell's decimals, a missing number is null.
+ *
+ * Ownership: the document owns everything added to it; every string passed
+ * in is copied. Blocks returned by the builders are borrowed from the
+ * document and valid until render_doc_free().
+ */
+#ifndef PERSONA_RENDER_H
+#define PERSONA_RENDER_H
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+typedef struct RenderDoc RenderDoc;
+typedef struct RenderSection RenderSection;
+typedef struct RenderTable RenderTable;
+typedef struct RenderChart RenderChart;
+
+typedef enum { RENDER_TEXT, RENDER_MARKDOWN, RENDER_JSON, RENDER_HTML } RenderFormat;
+
+/* "text", "md" (or "markdown"), "json", "html"; FALSE for anything else. */
+gboolean render_format_parse(const char *name, RenderFormat *out);
+
+/* A value in a table cell or a key figure. */
+typedef enum { RENDER_CELL_TEXT, RENDER_CELL_INT, RENDER_CELL_NUMBER, RENDER_CELL_NONE } RenderCellKind;
+typedef struct RenderCell {
+  RenderCellKind kind;
+  const char *text;   /* RENDER_CELL_TEXT (copied when added) */
+  gint64 i;           /* RENDER_CELL_INT */
+  double n;           /* RENDER_CELL_NUMBER */
+  int decimals;       /* RENDER_CELL_NUMBER: digits after the point */
+} RenderCell;
+
+static inline RenderCell render_text_cell(const char *s) { return (RenderCell){.kind = RENDER_CELL_TEXT, .text = s}; }
+static inline RenderCell render_int_cell(gint64 v) { return (RenderCell){.kind = RENDER_CELL_INT, .i = v}; }
+static inline RenderCell render_num_cell(double v, int decimals) {
+  return (RenderCell){.kind = RENDER_CELL_NUMBER, .n = v, .decimals = decimals};
+}
+/* A number that does not exist (a percentile of nothing): "–", JSON null. */
+static inline RenderCell render_none_cell(void) { return (RenderCell){.kind = RENDER_CELL_NONE}; }
+
+/* The cell's value as shown ("12", "45.3", "–"), without unit; appended. */
+void render_cell_append(GString *out, const RenderCell *cell);
+
+RenderDoc *render_doc_new(const char *title, const char *subtitle);
+void render_doc_free(RenderDoc *doc);
+
+/* A section; `id` is a stable identifier ([a-z0-9_-.]), used as the HTML
+ * anchor and in JSON. */
+RenderSection *render_section_add(RenderDoc *doc, const char *id, const char *title);
+
+/* Key figures: a short list of labelled values shown prominently. */
+void render_figure_add(RenderSection *s, const char *key, const char *label, RenderCell value);
+void render_paragraph_add(RenderSection *s, const char *text);
+
+/* A table with columns given as key, label and unit (unit may be NULL),
+ * then rows of exactly that many cells. */
+RenderTable *render_table_add(RenderSection *s, const char *id, const char *title);
+void render_table_column(RenderTable *t, const char *key, const char *label, const char *unit);
+void render_table_row(RenderTable *t, const RenderCell *cells);
+
+/* A chart of labelled non-negative values: horizontal bars, a histogram
+ * (vertical bars over bins, in order) or a funnel (bars centred, in stage
+ * order). `label_name` and `value_name` head the two columns where a
+ * chart is written as a table (Markdown, text); values are shown with
+ * `decimals` digits and `unit`. */
+typedef enum { RENDER_CHART_BAR, RENDER_CHART_HISTOGRAM, RENDER_CHART_FUNNEL } RenderChartKind;
+RenderChart *render_chart_add(RenderSection *s, RenderChartKind kind, const char *id, const char *title,
+                              const char *label_name, const char *value_name, const char *unit, int decimals);
+void render_chart_point(RenderChart *c, const char *label, double value);
+
+/* The whole document in `format`, appended to `out`. */
+void render_doc(const RenderDoc *doc, RenderFormat format, GString *out);
+
+G_END_DECLS
+
+#endif

@@ -1,0 +1,178 @@
+#!/usr/bin/env python3
+"""browser_test.py - persona report's HTML page in a real browser.
+
+    browser_test.py PERSONA SOURCE_DIR WORK_DIR
+
+Writes the report of the shipped example (journeys model, three runs of
+state, as scripts/example.sh does) as HTML and as JSON, then opens the page
+in headless Chromium from its file:// URL:
+
+  - no console message of level warning or error, no uncaught exception,
+    no request for anything outside the page (the page has no script, so
+    any would be a broken resource);
+  - the DOM after loading holds every table and chart of the JSON, each
+    number cell's data-value and each bar's label and value equal to the
+    JSON's, and every chart with data has bars of non-zero size;
+  - Chinese labels are in the page, and a CJK font is installed so they
+    render (fc-list :lang=zh);
+  - a screenshot is kept in WORK_DIR/report.png (a PNG of the page's size).
+
+Exit 77 (skipped) when chromium is not installed: scripts/test.sh installs
+it (scripts/deps.sh chromium fonts-noto-cjk).
+"""
+import json
+import os
+import shutil
+import subprocess
+import sys
+from html.parser import HTMLParser
+
+SKIP = 77
+NOW = "2026-03-01T00:00:00Z"
+RUNS = ["2026-02-01T00:00:00Z", "2026-02-04T00:00:00Z", "2026-02-20T00:00:00Z"]
+CHROMIUM_FLAGS = ["--headless=new", "--window-size=1200,900", "--no-sandbox", "--disable-gpu",
+                  "--enable-logging=stderr", "--v=0", "--allow-file-access-from-files"]
+
+
+class Page(HTMLParser):
+    """Tables (data-table) with their number cells, charts (data-chart)
+    with their bars, and the text, from the DOM Chromium dumped."""
+
+    def __init__(self):
+        super().__init__()
+        self.tables, self.charts, self.text = {}, {}, []
+        self.table = self.chart = None
+        self.row = None
+        self.keys = []
+        self.external = []
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        for attr in ("src", "href"):
+            if a.get(attr) and not a[attr].startswith("#"):
+                self.external.append(f"<{tag} {attr}={a[attr]}>")
+        if tag in ("script", "link", "img", "iframe", "object", "embed"):
+            self.external.append(f"<{tag}>")
+        if tag == "table" and "data-table" in a:
+            self.table = a["data-table"]
+            self.tables[self.table] = []
+            self.keys = []
+        elif tag == "th" and self.table is not None:
+            self.keys.append(a.get("data-key"))
+        elif tag == "tr" and self.table is not None:
+            self.row = {}
+            self.col = 0
+        elif tag == "td" and self.row is not None:
+            if "data-value" in a:
+                self.row[self.keys[self.col]] = a["data-value"]
+            self.col += 1
+        elif tag == "svg" and "data-chart" in a:
+            self.chart = a["data-chart"]
+            self.charts[self.chart] = []
+        elif tag == "rect" and self.chart is not None:
+            self.charts[self.chart].append(
+                (a.get("data-label"), a.get("data-value"), float(a["width"]), float(a["height"])))
+
+    def handle_endtag(self, tag):
+        if tag == "tr" and self.row is not None:
+            if self.row:
+                self.tables[self.table].append(self.row)
+            self.row = None
+        elif tag == "table":
+            self.table = None
+        elif tag == "svg":
+            self.chart = None
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+def number(v):
+    """A number of the JSON or a data-value of the page, to compare: both
+    are the same decimal text, so they parse to the same float."""
+    return None if v is None or v == "" else float(v)
+
+
+def main():
+    persona, src, work = sys.argv[1:4]
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if not chromium:
+        print("skipped: chromium is not installed (bash scripts/deps.sh chromium fonts-noto-cjk)")
+        return SKIP
+    os.makedirs(work, exist_ok=True)
+    model = os.path.join(src, "examples", "b2b_journeys.persona")
+    profiles = os.path.join(src, "examples", "profiles.jsonl")
+    state = os.path.join(work, "state.jsonl")
+    if os.path.exists(state):
+        os.remove(state)
+    for now in RUNS:
+        subprocess.run([persona, "eval", model, profiles, "--now", now, "--state", state, "-o", os.devnull],
+                       check=True)
+    html = os.path.join(work, "report.html")
+    subprocess.run([persona, "report", model, profiles, "--now", NOW, "--state", state, "-o", html], check=True)
+    data = json.loads(subprocess.run([persona, "report", model, profiles, "--now", NOW, "--state", state,
+                                      "--format", "json"], check=True, capture_output=True, text=True).stdout)
+    errors = []
+    url = "file://" + os.path.abspath(html)
+    dom = subprocess.run([chromium, *CHROMIUM_FLAGS, "--dump-dom", url], capture_output=True, text=True,
+                         timeout=120)
+    if dom.returncode != 0 or "</html>" not in dom.stdout:
+        errors.append(f"chromium --dump-dom failed ({dom.returncode}): {dom.stderr[-2000:]}")
+    for line in dom.stderr.splitlines():
+        if ":CONSOLE" in line or "Uncaught" in line or "ERR_FILE_NOT_FOUND" in line or "Not allowed to load" in line:
+            errors.append(f"console: {line}")
+
+    page = Page()
+    page.feed(dom.stdout)
+    errors += [f"the page refers to something outside it: {e}" for e in page.external]
+    text = "".join(page.text)
+    n_tables = n_charts = 0
+    for section in data["sections"]:
+        for b in section["blocks"]:
+            if b["type"] == "table" and b["rows"]:
+                n_tables += 1
+                want = [{c["key"]: number(r[c["key"]]) for c in b["columns"]
+                         if not isinstance(r[c["key"]], str)} for r in b["rows"]]
+                got = [{k: number(v) for k, v in row.items()} for row in page.tables.get(b["id"], [])]
+                if got != want:
+                    errors.append(f"table {b['id']}: page {got}, JSON {want}")
+            elif b["type"] == "chart" and b["points"]:
+                n_charts += 1
+                bars = page.charts.get(b["id"], [])
+                want = [(p["label"], number(p["value"])) for p in b["points"]]
+                if [(l, number(v)) for l, v, _, _ in bars] != want:
+                    errors.append(f"chart {b['id']}: page {bars}, JSON {want}")
+                if any(p["value"] > 0 for p in b["points"]) and not any(w > 0 and h > 0 for _, _, w, h in bars):
+                    errors.append(f"chart {b['id']}: no bar drawn")
+            elif b["type"] == "figures":
+                for item in b["items"]:
+                    if str(item["value"]) not in text:
+                        errors.append(f"figure {item['key']}: {item['value']} not in the page")
+    if n_tables < 5 or n_charts < 5:
+        errors.append(f"too few tables ({n_tables}) or charts ({n_charts}) compared")
+    for label in ("大型企业", "智能制造目标客户"):
+        if label not in text:
+            errors.append(f"the label {label} is not in the page")
+    fonts = subprocess.run(["fc-list", ":lang=zh"], capture_output=True, text=True).stdout
+    if not fonts.strip():
+        errors.append("no CJK font installed: Chinese labels would be boxes (apt-get install fonts-noto-cjk)")
+
+    shot = os.path.join(work, "report.png")
+    if os.path.exists(shot):
+        os.remove(shot)
+    # Tall enough for the tags' Chinese labels.
+    subprocess.run([chromium, *CHROMIUM_FLAGS, "--window-size=1200,3000", "--screenshot=" + shot, url],
+                   capture_output=True, timeout=120)
+    with open(shot, "rb") if os.path.exists(shot) else open(os.devnull, "rb") as f:
+        if f.read(8) != b"\x89PNG\r\n\x1a\n":
+            errors.append("no screenshot written")
+
+    for e in errors:
+        print(e)
+    if not errors:
+        print(f"ok: {n_tables} tables and {n_charts} charts in the page equal the JSON; screenshot {shot}")
+    return 1 if errors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
