@@ -38,6 +38,7 @@
 #include "utils/timestamp.h"
 
 #include "persona_core.h"
+#include "persona_jsonb.h"
 
 PG_MODULE_MAGIC;
 
@@ -76,6 +77,8 @@ typedef struct CallSite
 	bytea	   *bytes;			/* else the last model argument, to compare */
 	struct varlena *raw;		/* and, when it came compressed or toasted,
 								 * its datum as stored */
+	MemoryContext tree;			/* what reading a jsonb profile in place
+								 * allocates, reset at each evaluation */
 	StringInfoData profile;		/* the profile as JSON text, reused row after
 								 * row */
 	StringInfoData state;
@@ -123,6 +126,7 @@ call_site(FunctionCallInfo fcinfo)
 		return site;
 	old = MemoryContextSwitchTo(flinfo->fn_mcxt);
 	site = palloc0(sizeof(CallSite));
+	site->tree = AllocSetContextCreate(flinfo->fn_mcxt, "persona jsonb profile", ALLOCSET_SMALL_SIZES);
 	initStringInfo(&site->profile);
 	initStringInfo(&site->state);
 	site->stable = model_arg_is_const(flinfo);
@@ -250,6 +254,31 @@ state_is_empty(Jsonb *state)
 /* ---- evaluating ------------------------------------------------------------------- */
 
 /*
+ * Evaluates the jsonb profile in place (pgj_reader). False when libpersona
+ * declined it: the caller evaluates its text.
+ */
+static bool
+evaluate_tree(CallSite *site, PgcModel *model, Jsonb *profile, const char *state, Size state_len,
+			  int64 now_us)
+{
+	JsonbValue	root;
+	PgcEvalStatus status;
+
+	for (;;)
+	{
+		MemoryContext old;
+
+		MemoryContextReset(site->tree);
+		old = MemoryContextSwitchTo(site->tree);
+		status = pgc_eval_tree(model, &pgj_reader, NULL, pgj_root(profile, &root), state, state_len, now_us);
+		MemoryContextSwitchTo(old);
+		if (status != PGC_EVAL_INTERRUPTED)
+			return status != PGC_EVAL_DECLINED;
+		CHECK_FOR_INTERRUPTS();
+	}
+}
+
+/*
  * Evaluates argument 1 (the profile) with the model of argument 0, the
  * state of argument `state_arg` (or none when negative) as of argument
  * `now_arg`. The result stays in the returned model until its next
@@ -265,8 +294,6 @@ evaluate(FunctionCallInfo fcinfo, int state_arg, int now_arg)
 	const char *state = NULL;
 	Size		state_len = 0;
 
-	resetStringInfo(&site->profile);
-	JsonbToCString(&site->profile, &profile->root, VARSIZE(profile));
 	/* SQL NULL is no state, like null and {} (docs/state.md, "No state"). */
 	if (state_arg >= 0 && !PG_ARGISNULL(state_arg))
 	{
@@ -280,6 +307,15 @@ evaluate(FunctionCallInfo fcinfo, int state_arg, int now_arg)
 			state_len = site->state.len;
 		}
 	}
+
+	/*
+	 * The profile read in place, unless it is declined (it would be a
+	 * record error): then its text, whose error message is the reference.
+	 */
+	if (pgj_reader_usable() && evaluate_tree(site, model, profile, state, state_len, now_us))
+		return model;
+	resetStringInfo(&site->profile);
+	JsonbToCString(&site->profile, &profile->root, VARSIZE(profile));
 
 	/*
 	 * An interrupted evaluation has unwound and holds nothing: raise the
