@@ -1,5 +1,7 @@
-/* persona_jsonb.h - jsonb profiles read in place: the PgcTreeReader over
- * PostgreSQL's jsonb containers (PostgreSQL side; no GLib here).
+/* persona_jsonb.h - jsonb in and out without JSON text in between:
+ * profiles read in place through the PgcTreeReader over PostgreSQL's
+ * jsonb containers, results built with pushJsonbValue (PostgreSQL side;
+ * no GLib here).
  *
  * A node is a JsonbValue: a scalar, or a jbvBinary pointing into the
  * profile's jsonb datum. Nodes, and the text of numbers, are palloc'ed in
@@ -8,7 +10,7 @@
  * point into the datum itself, which must stay until the evaluation's
  * result has been read.
  *
- * The callbacks never raise (palloc could only fail out of memory, where
+ * The reader's callbacks never raise (palloc could only fail out of memory, where
  * GLib would abort anyway).
  */
 #ifndef PERSONA_PG_JSONB_H
@@ -28,5 +30,11 @@ PGC_INTERNAL bool pgj_reader_usable(void);
 
 /* The root node of a jsonb datum, in *slot. */
 PGC_INTERNAL const void *pgj_root(Jsonb *jb, JsonbValue *slot);
+
+/* A result object (libpersona's compact JSON, `len` bytes) as jsonb: the
+ * value jsonb_in gives for the same text, built without its parser (and
+ * by jsonb_in for anything unexpected). Allocates in CurrentMemoryContext;
+ * may raise as jsonb_in does (a result too large for jsonb). */
+PGC_INTERNAL Datum pgj_result_jsonb(const char *json, size_t len);
 
 #endif

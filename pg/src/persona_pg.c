@@ -32,6 +32,7 @@
 #include "nodes/primnodes.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/fmgrprotos.h"
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
@@ -60,10 +61,23 @@ interrupt_pending(void)
 
 void		_PG_init(void);
 
+/*
+ * persona.jsonb_direct: read jsonb profiles in place and build jsonb
+ * results without jsonb_in (on, the default), or go through JSON text
+ * both ways (off). The results are the same either way (the regression
+ * tests compare the two); off is there to measure and compare.
+ */
+static bool jsonb_direct = true;
+
 void
 _PG_init(void)
 {
 	pgc_set_interrupt_check(interrupt_pending);
+	DefineCustomBoolVariable("persona.jsonb_direct",
+							 "Reads jsonb profiles and builds jsonb results without JSON text in between.",
+							 "The results are the same either way; off is for comparison.",
+							 &jsonb_direct, true, PGC_USERSET, 0, NULL, NULL, NULL);
+	MarkGUCPrefixReserved("persona");
 }
 
 /* ---- call sites ------------------------------------------------------------------- */
@@ -312,7 +326,7 @@ evaluate(FunctionCallInfo fcinfo, int state_arg, int now_arg)
 	 * The profile read in place, unless it is declined (it would be a
 	 * record error): then its text, whose error message is the reference.
 	 */
-	if (pgj_reader_usable() && evaluate_tree(site, model, profile, state, state_len, now_us))
+	if (jsonb_direct && pgj_reader_usable() && evaluate_tree(site, model, profile, state, state_len, now_us))
 		return model;
 	resetStringInfo(&site->profile);
 	JsonbToCString(&site->profile, &profile->root, VARSIZE(profile));
@@ -334,7 +348,9 @@ result_jsonb(PgcModel *model)
 	Size		len;
 	const char *json = pgc_result_json(model, &len);
 
-	return DirectFunctionCall1(jsonb_in, CStringGetDatum(json));
+	if (!jsonb_direct)
+		return DirectFunctionCall1(jsonb_in, CStringGetDatum(json));
+	return pgj_result_jsonb(json, len);
 }
 
 static Datum
