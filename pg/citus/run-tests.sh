@@ -144,6 +144,13 @@ plan_has "each task inserts into its results shard from its profiles shard" "$pl
   "Insert on public\.results_[0-9]+"
 rows -c "$Q_INSERT" -c "$Q_INSERT_JSON" >/dev/null
 same_bytes "results (jsonb)" "SELECT id, result FROM results ORDER BY id" "$data/lead.jsonb.txt"
+# Again over the same rows, as an upsert (ON CONFLICT needs IMMUTABLE).
+Q_UPSERT="$Q_INSERT ON CONFLICT (id) DO UPDATE SET result = excluded.result"
+plan=$(plan_of "$Q_UPSERT")
+tasks_on_workers "INSERT … SELECT … ON CONFLICT DO UPDATE" "$plan"
+plan_lacks "the upsert runs whole on the workers" "$plan" "INSERT/SELECT method|Citus INSERT \.\.\. SELECT"
+rows -c "UPDATE results SET result = '{}'" -c "$Q_UPSERT" >/dev/null
+same_bytes "results after the upsert" "SELECT id, result FROM results ORDER BY id" "$data/lead.jsonb.txt"
 same_bytes "results_json (json)" "SELECT id, result FROM results_json ORDER BY id" "$data/lead.numbered.txt"
 
 # ---- 3c. journeys with the state in a co-located column -------------------------------
