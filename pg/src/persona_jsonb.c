@@ -77,13 +77,26 @@ jsonb_member(void *ctx, const void *node, const char *key, size_t key_len)
 }
 
 /*
+ * The fewest bytes a container holding `n` levels of containers (itself
+ * included) takes: each level a 4-byte header, and a 4-byte JEntry in the
+ * level above. A smaller value cannot nest that deep, so most containers
+ * are passed over by their size alone.
+ */
+static uint32
+bytes_for_levels(uint32 n)
+{
+	return 8 * n - 4;
+}
+
+/*
  * Whether containers nest deeper than `levels` below and including c (at
- * `depth`). Walks the JEntry arrays only: a child container starts at its
- * offset from the end of the array, aligned as jsonb aligns it
- * (fillJsonbValue in PostgreSQL's jsonb_util.c).
+ * `depth`, `len` bytes). Walks the JEntry arrays only, into the children
+ * big enough to matter: a child container starts at its offset from the
+ * end of the array, aligned as jsonb aligns it (fillJsonbValue in
+ * PostgreSQL's jsonb_util.c).
  */
 static bool
-container_deeper(JsonbContainer *c, unsigned depth, unsigned levels)
+container_deeper(JsonbContainer *c, uint32 len, unsigned depth, unsigned levels)
 {
 	uint32		count,
 				n,
@@ -92,6 +105,8 @@ container_deeper(JsonbContainer *c, unsigned depth, unsigned levels)
 
 	if (depth > levels)
 		return true;
+	if (len < bytes_for_levels(levels - depth + 2))
+		return false;
 	count = JsonContainerSize(c);
 	n = JsonContainerIsObject(c) ? count * 2 : count;
 	base = (char *) &c->children[n];
@@ -101,7 +116,8 @@ container_deeper(JsonbContainer *c, unsigned depth, unsigned levels)
 		uint32		end = JBE_HAS_OFF(e) ? JBE_OFFLENFLD(e) : offset + JBE_OFFLENFLD(e);
 
 		if (JBE_ISCONTAINER(e) &&
-			container_deeper((JsonbContainer *) (base + INTALIGN(offset)), depth + 1, levels))
+			container_deeper((JsonbContainer *) (base + INTALIGN(offset)), end - INTALIGN(offset),
+							 depth + 1, levels))
 			return true;
 		offset = end;
 	}
@@ -113,7 +129,8 @@ jsonb_deeper_than(void *ctx, const void *node, unsigned levels)
 {
 	const JsonbValue *v = node;
 
-	return v->type == jbvBinary && container_deeper(v->val.binary.data, 1, levels);
+	return v->type == jbvBinary &&
+		container_deeper(v->val.binary.data, (uint32) v->val.binary.len, 1, levels);
 }
 
 const PgcTreeReader pgj_reader = {
