@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Scoring N profiles (default 1 000 000) stored as jsonb in PostgreSQL 15:
-# serially, with parallel workers, and the same profiles as JSON Lines
+# serially, with parallel workers, through JSON text as before the jsonb
+# reader (persona.jsonb_direct off), and the same profiles as JSON Lines
 # through `persona eval` (one thread and -j 2), in one table with ratios.
+# It also checks that persona.eval_json over the table gives the bytes of
+# `persona eval` on the exported JSON Lines.
 #
 #   bench/pg_bench.sh                 # N=1000000 RUNS=3
 #   N=200000 RUNS=1 bench/pg_bench.sh
