@@ -11,6 +11,7 @@
 #include "runtime/bytecode.h"
 #include "runtime/file_target.h"
 #include "runtime/json_decode.h"
+#include "runtime/json_tree.h"
 #include "runtime/ptime.h"
 #include "runtime/explain.h"
 #include "runtime/json_write.h"
@@ -331,9 +332,11 @@ static PersonaEvalStatus usage_error(PersonaVM *vm, GString *out, guint64 line_n
   return PERSONA_EVAL_USAGE_ERROR;
 }
 
+static PersonaEvalStatus eval_decoded(PersonaVM *vm, PValue key, const char *state_json, gsize state_len,
+                                      guint64 line_no, GString *out, GString *state_out);
+
 /* Decodes the profile, reads its state, evaluates; writes the result or
- * the error object. `store_key` receives the key as JSON text when not
- * NULL (for the store). */
+ * the error object. */
 static PersonaEvalStatus eval_one(PersonaVM *vm, const char *json, gsize len, const char *state_json,
                                   gsize state_len, gint64 now_us, guint64 line_no, GString *out,
                                   GString *state_out) {
@@ -352,18 +355,52 @@ static PersonaEvalStatus eval_one(PersonaVM *vm, const char *json, gsize len, co
     if (out) presult_write_error(out, dr.key, line_no, dr.error, vm->last_code, vm->last_field);
     return PERSONA_EVAL_RECORD_ERROR;
   }
-  vm->last_key = dr.key;
+  return eval_decoded(vm, dr.key, state_json, state_len, line_no, out, state_out);
+}
+
+/* The profile is decoded (its key is `key`): reads its state, evaluates. */
+static PersonaEvalStatus eval_decoded(PersonaVM *vm, PValue key, const char *state_json, gsize state_len,
+                                      guint64 line_no, GString *out, GString *state_out) {
+  PVMState *st = &vm->st;
+  vm->last_key = key;
   bool state_ok = pstate_decode(st, state_json, state_json ? state_len : 0, st->error, sizeof st->error);
   if (!state_ok || !pvm_eval_record(st)) {
     g_strlcpy(vm->last_error, st->error, sizeof vm->last_error);
     vm->last_code = !state_ok ? "bad_state" : st->error_code ? st->error_code : "runtime";
-    if (out) presult_write_error(out, dr.key, line_no, st->error, vm->last_code, NULL);
+    if (out) presult_write_error(out, key, line_no, st->error, vm->last_code, NULL);
     return PERSONA_EVAL_RECORD_ERROR;
   }
   vm->last_ok = true;
-  if (out) presult_write(out, st, dr.key);
+  if (out) presult_write(out, st, key);
   if (state_out) pstate_encode(st, state_out);
   return PERSONA_EVAL_OK;
+}
+
+PersonaEvalStatus persona_vm_eval_tree(PersonaVM *vm, const PersonaTreeReader *reader, gpointer ctx,
+                                       gconstpointer profile, const char *state_json, gsize state_len,
+                                       gint64 now_us, const PersonaResult **result) {
+  if (!vm || !reader || !result) return PERSONA_EVAL_USAGE_ERROR;
+  *result = (const PersonaResult *)vm;
+  /* What pvm_begin_record() does before it decodes text. */
+  PVMState *st = &vm->st;
+  const PModel *m = st->model;
+  PDecodeResult dr;
+  pa_reset(&st->arena);
+  st->now_us = now_us;
+  st->error[0] = '\0';
+  st->error_code = NULL;
+  memset(&dr, 0, sizeof dr);
+  vm->last_ok = false;
+  vm->last_field[0] = '\0';
+  if (!pdec_decode_tree(&m->plans[m->profile_plan], reader, ctx, profile, now_us, &st->arena, &dr)) {
+    vm->last_key = pv_null();
+    g_strlcpy(vm->last_error, "declined: evaluate the text", sizeof vm->last_error);
+    vm->last_code = "declined";
+    return PERSONA_EVAL_DECLINED;
+  }
+  st->profile = dr.fields;
+  st->key = dr.key;
+  return eval_decoded(vm, dr.key, state_json, state_len, 0, NULL, NULL);
 }
 
 PersonaEvalStatus persona_vm_eval(PersonaVM *vm, const char *json, gsize len, const char *state_json,

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Scoring N profiles (default 1 000 000) stored as jsonb in PostgreSQL 15:
-# serially, with parallel workers, and the same profiles as JSON Lines
+# serially, with parallel workers, through JSON text as before the jsonb
+# reader (persona.jsonb_direct off), and the same profiles as JSON Lines
 # through `persona eval` (one thread and -j 2), in one table with ratios.
+# It also checks that persona.eval_json over the table gives the bytes of
+# `persona eval` on the exported JSON Lines.
 #
 #   bench/pg_bench.sh                 # N=1000000 RUNS=3
 #   N=200000 RUNS=1 bench/pg_bench.sh
@@ -103,8 +106,10 @@ Q_SCAN="SELECT count(*), sum(length(profile::text)) FROM profiles"
 CASES=(
   "scan0|SQL: read and print every profile, no evaluation (floor)|sql:0:$Q_SCAN"
   "eval0|SQL: persona.eval, serial|sql:0:$Q_EVAL"
+  "text0|SQL: persona.eval, serial, through JSON text both ways (persona.jsonb_direct off)|sql:0:SET persona.jsonb_direct = off; $Q_EVAL"
   "eval2|SQL: persona.eval, 2 parallel workers|sql:2:$Q_EVAL"
   "json0|SQL: persona.eval_json (json, no jsonb result), serial|sql:0:$Q_JSON"
+  "jtext0|SQL: persona.eval_json, serial, the profile through JSON text (persona.jsonb_direct off)|sql:0:SET persona.jsonb_direct = off; $Q_JSON"
   "json2|SQL: persona.eval_json, 2 parallel workers|sql:2:$Q_JSON"
   "score0|SQL: persona.score (no result object), serial|sql:0:$Q_SCORE"
   "score2|SQL: persona.score, 2 parallel workers|sql:2:$Q_SCORE"
@@ -126,6 +131,14 @@ for c in "${CASES[@]}"; do
   ms[$id]=$(printf '%s\n' "${times[@]}" | median)
   printf '   %-8s %10s ms  (%s)\n' "$id" "${ms[$id]}" "${times[*]}"
 done
+
+# The jsonb profiles read in place give the CLI's bytes on the same
+# profiles as JSON Lines: every result, in order (a differential test of
+# the jsonb reader on the bench data).
+"$CLI" eval "$MODEL" --now $NOW < "$jsonl" > "$work/cli.jsonl" || [ $? -eq 3 ]
+sql -At -c "SELECT persona.eval_json($MODEL_Q, profile, '$NOW') FROM profiles ORDER BY id" > "$work/sql.jsonl"
+if cmp -s "$work/cli.jsonl" "$work/sql.jsonl"; then same_as_cli="the same bytes as persona eval"
+else echo "pg_bench: persona.eval_json differs from persona eval on the same profiles" >&2; exit 1; fi
 
 # The workers really ran: EXPLAIN ANALYZE of the parallel aggregate.
 plan=$(sql -At -c "SET max_parallel_workers_per_gather = 2" -c "EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) $Q_EVAL")
@@ -153,7 +166,8 @@ IFS='|' read -r size avg < "$work/size"
   awk -v t="$ctas" -v base="${ms[eval0]}" -v n="$N" \
     'BEGIN { printf "| ctas2 | SQL: CREATE TABLE scores2 AS SELECT id, persona.eval(…), 2 workers | %.2f | %\047d | %.2f |\n", t / 1000, n / (t / 1000), base / t }'
   echo
-  echo "Both tables hold the same $check results. x serial persona.eval: how many times faster than row eval0."
+  echo "Both tables hold the same $check results; persona.eval_json over the table gave $same_as_cli on the JSON Lines."
+  echo "x serial persona.eval: how many times faster than row eval0."
 } > "$out"
 echo
 cat "$out"

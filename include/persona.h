@@ -236,6 +236,7 @@ typedef enum {
   PERSONA_EVAL_OK = 0,
   PERSONA_EVAL_RECORD_ERROR = 1, /* the record could not be evaluated */
   PERSONA_EVAL_USAGE_ERROR = 2,  /* the caller passed NULL where data was needed (code "usage") */
+  PERSONA_EVAL_DECLINED = 3,     /* persona_vm_eval_tree only: evaluate the text instead */
 } PersonaEvalStatus;
 
 /* Evaluates one profile record given as JSON text (`json` need not be
@@ -354,6 +355,57 @@ PERSONA_API PersonaEvalStatus persona_vm_eval(PersonaVM *vm, const char *json, g
 /* The result of the VM's last evaluation, by any persona_vm_eval*
  * function: valid like the one persona_vm_eval returns. */
 PERSONA_API const PersonaResult *persona_vm_last_result(const PersonaVM *vm);
+/* ---- profiles the host has parsed already -------------------------------------
+ *
+ * A host that keeps profiles parsed (PostgreSQL's jsonb, a document
+ * store's tree) can have them decoded from its own tree instead of
+ * printing them as JSON text to be parsed again. The host describes its
+ * nodes through a PersonaTreeReader; a node is whatever pointer the host
+ * likes (never NULL), valid until the evaluation returns. No callback may
+ * fail, longjmp or call back into the VM.
+ */
+typedef enum {
+  PERSONA_NODE_NULL,
+  PERSONA_NODE_BOOL,
+  PERSONA_NODE_NUMBER,
+  PERSONA_NODE_STRING,
+  PERSONA_NODE_ARRAY,
+  PERSONA_NODE_OBJECT,
+} PersonaNodeKind;
+
+typedef struct PersonaTreeReader {
+  PersonaNodeKind (*kind)(gpointer ctx, gconstpointer node);
+  gboolean (*boolean)(gpointer ctx, gconstpointer node);
+  /* A STRING's value (UTF-8, unescaped; need not be NUL-terminated), or a
+   * NUMBER's JSON spelling ("5.0", "-12", "1e3"); *len is set. The bytes
+   * must stay valid until the evaluation returns: string values are used
+   * without a copy. */
+  const char *(*text)(gpointer ctx, gconstpointer node, gsize *len);
+  /* An ARRAY's number of elements, and one of them (0 <= i < length). */
+  guint (*length)(gpointer ctx, gconstpointer array);
+  gconstpointer (*element)(gpointer ctx, gconstpointer array, guint i);
+  /* An OBJECT's value for a key (UTF-8, compared byte for byte), or NULL
+   * when the object has no such key. */
+  gconstpointer (*member)(gpointer ctx, gconstpointer object, const char *key, gsize key_len);
+  /* TRUE when arrays and objects are nested more than `levels` deep in
+   * `node` (the node itself is level 1), anywhere in it: the text of such
+   * a value is refused, so the tree is declined too. */
+  gboolean (*deeper_than)(gpointer ctx, gconstpointer node, guint levels);
+} PersonaTreeReader;
+
+/* Evaluates one profile given as the host's tree, like persona_vm_eval
+ * with the tree's JSON text: the same values, the same result. Only
+ * records that decode cleanly are evaluated from the tree: for any other
+ * (a wrong type, a missing required field, a profile that is not an
+ * object…) it returns PERSONA_EVAL_DECLINED, having evaluated nothing,
+ * and the host evaluates the record's text with persona_vm_eval, whose
+ * error message is the reference. An error after decoding (an unreadable
+ * state, a runtime error, an interrupt) is PERSONA_EVAL_RECORD_ERROR as
+ * usual. */
+PERSONA_API PersonaEvalStatus persona_vm_eval_tree(PersonaVM *vm, const PersonaTreeReader *reader,
+                                                   gpointer ctx, gconstpointer profile,
+                                                   const char *state_json, gsize state_len,
+                                                   gint64 now_us, const PersonaResult **result);
 
 /* NULL after a successful evaluation, else the record's error message. */
 PERSONA_API const char *persona_result_error(const PersonaResult *r);

@@ -218,6 +218,71 @@ PgcEvalStatus pgc_eval(PgcModel *m, const char *json, size_t len, const char *st
   return PGC_EVAL_RECORD_ERROR;
 }
 
+/* ---- profiles as trees --------------------------------------------------------------- */
+
+/* persona_vm_eval_tree's reader over the caller's PgcTreeReader: the same
+ * calls in GLib's types. */
+typedef struct {
+  const PgcTreeReader *r;
+  void *ctx;
+} TreeCall;
+
+static PersonaNodeKind tree_kind(gpointer c, gconstpointer node) {
+  TreeCall *t = c;
+  return (PersonaNodeKind)t->r->kind(t->ctx, node);
+}
+static gboolean tree_boolean(gpointer c, gconstpointer node) {
+  TreeCall *t = c;
+  return t->r->boolean(t->ctx, node);
+}
+static const char *tree_text(gpointer c, gconstpointer node, gsize *len) {
+  TreeCall *t = c;
+  size_t n = 0;
+  const char *s = t->r->text(t->ctx, node, &n);
+  *len = n;
+  return s;
+}
+static guint tree_length(gpointer c, gconstpointer node) {
+  TreeCall *t = c;
+  return t->r->length(t->ctx, node);
+}
+static gconstpointer tree_element(gpointer c, gconstpointer node, guint i) {
+  TreeCall *t = c;
+  return t->r->element(t->ctx, node, i);
+}
+static gconstpointer tree_member(gpointer c, gconstpointer node, const char *key, gsize len) {
+  TreeCall *t = c;
+  return t->r->member(t->ctx, node, key, len);
+}
+static gboolean tree_deeper_than(gpointer c, gconstpointer node, guint levels) {
+  TreeCall *t = c;
+  return t->r->deeper_than(t->ctx, node, levels);
+}
+
+static const PersonaTreeReader tree_reader = {tree_kind,    tree_boolean, tree_text,       tree_length,
+                                              tree_element, tree_member,  tree_deeper_than};
+
+PgcEvalStatus pgc_eval_tree(PgcModel *m, const PgcTreeReader *reader, void *ctx, const void *root,
+                            const char *state, size_t state_len, int64_t now_us) {
+  TreeCall call = {reader, ctx};
+  interrupt_flag.fired = FALSE;
+  m->last_used = ++cache_clock;
+  PersonaEvalStatus rc =
+      persona_vm_eval_tree(m->vm, &tree_reader, &call, root, state, state ? state_len : 0, now_us, &m->result);
+  if (rc == PERSONA_EVAL_DECLINED) {
+    m->result = NULL;
+    return PGC_EVAL_DECLINED;
+  }
+  stats.evaluations++;
+  if (rc == PERSONA_EVAL_OK) return PGC_EVAL_OK;
+  if (interrupt_flag.fired) {
+    stats.interrupts++;
+    m->result = NULL;
+    return PGC_EVAL_INTERRUPTED;
+  }
+  return PGC_EVAL_RECORD_ERROR;
+}
+
 /* A JSON string, or null. */
 static void append_json_string(GString *out, const char *s) {
   if (s) persona_json_append_string(out, s, -1);

@@ -34,7 +34,25 @@ typedef enum {
   PGC_EVAL_OK = 0,
   PGC_EVAL_RECORD_ERROR, /* the profile (or its state) cannot be evaluated: a result, not a failure */
   PGC_EVAL_INTERRUPTED,  /* the interrupt check said stop; nothing was evaluated */
+  PGC_EVAL_DECLINED,     /* pgc_eval_tree only: evaluate the profile's text instead */
 } PgcEvalStatus;
+
+/* A profile the caller has parsed (jsonb), read through callbacks: the
+ * PersonaTreeReader of persona.h in plain C types. Kinds are those of
+ * PersonaNodeKind, in its order. */
+typedef enum {
+  PGC_NODE_NULL, PGC_NODE_BOOL, PGC_NODE_NUMBER, PGC_NODE_STRING, PGC_NODE_ARRAY, PGC_NODE_OBJECT,
+} PgcNodeKind;
+
+typedef struct {
+  PgcNodeKind (*kind)(void *ctx, const void *node);
+  bool (*boolean)(void *ctx, const void *node);
+  const char *(*text)(void *ctx, const void *node, size_t *len); /* string value, number spelling */
+  unsigned (*length)(void *ctx, const void *array);
+  const void *(*element)(void *ctx, const void *array, unsigned i);
+  const void *(*member)(void *ctx, const void *object, const char *key, size_t key_len); /* NULL: absent */
+  bool (*deeper_than)(void *ctx, const void *node, unsigned levels);
+} PgcTreeReader;
 
 typedef struct {
   uint64_t loads;       /* bytecode verified and loaded (cache misses) */
@@ -72,6 +90,13 @@ PGC_INTERNAL void pgc_model_unref(PgcModel *m);
  * epoch). The result is then readable through the pgc_result_* calls. */
 PGC_INTERNAL PgcEvalStatus pgc_eval(PgcModel *m, const char *json, size_t len, const char *state, size_t state_len,
                        int64_t now_us);
+
+/* The same for a profile given as a tree (persona_vm_eval_tree):
+ * PGC_EVAL_DECLINED when the tree does not decode cleanly, and then the
+ * caller evaluates its text with pgc_eval, whose error is the reference.
+ * The callbacks must not raise: they run inside libpersona. */
+PGC_INTERNAL PgcEvalStatus pgc_eval_tree(PgcModel *m, const PgcTreeReader *reader, void *ctx, const void *root,
+                                         const char *state, size_t state_len, int64_t now_us);
 
 /* The result object as compact JSON (NUL-terminated, owned by the model):
  * the object of `persona eval`, or {"id":…,"error":"…"} for a record error

@@ -32,12 +32,14 @@
 #include "nodes/primnodes.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/fmgrprotos.h"
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
 #include "persona_core.h"
+#include "persona_jsonb.h"
 
 PG_MODULE_MAGIC;
 
@@ -59,10 +61,23 @@ interrupt_pending(void)
 
 void		_PG_init(void);
 
+/*
+ * persona.jsonb_direct: read jsonb profiles in place and build jsonb
+ * results without jsonb_in (on, the default), or go through JSON text
+ * both ways (off). The results are the same either way (the regression
+ * tests compare the two); off is there to measure and compare.
+ */
+static bool jsonb_direct = true;
+
 void
 _PG_init(void)
 {
 	pgc_set_interrupt_check(interrupt_pending);
+	DefineCustomBoolVariable("persona.jsonb_direct",
+							 "Reads jsonb profiles and builds jsonb results without JSON text in between.",
+							 "The results are the same either way; off is for comparison.",
+							 &jsonb_direct, true, PGC_USERSET, 0, NULL, NULL, NULL);
+	MarkGUCPrefixReserved("persona");
 }
 
 /* ---- call sites ------------------------------------------------------------------- */
@@ -76,6 +91,8 @@ typedef struct CallSite
 	bytea	   *bytes;			/* else the last model argument, to compare */
 	struct varlena *raw;		/* and, when it came compressed or toasted,
 								 * its datum as stored */
+	MemoryContext tree;			/* what reading a jsonb profile in place
+								 * allocates, reset at each evaluation */
 	StringInfoData profile;		/* the profile as JSON text, reused row after
 								 * row */
 	StringInfoData state;
@@ -123,6 +140,7 @@ call_site(FunctionCallInfo fcinfo)
 		return site;
 	old = MemoryContextSwitchTo(flinfo->fn_mcxt);
 	site = palloc0(sizeof(CallSite));
+	site->tree = AllocSetContextCreate(flinfo->fn_mcxt, "persona jsonb profile", ALLOCSET_SMALL_SIZES);
 	initStringInfo(&site->profile);
 	initStringInfo(&site->state);
 	site->stable = model_arg_is_const(flinfo);
@@ -250,6 +268,31 @@ state_is_empty(Jsonb *state)
 /* ---- evaluating ------------------------------------------------------------------- */
 
 /*
+ * Evaluates the jsonb profile in place (pgj_reader). False when libpersona
+ * declined it: the caller evaluates its text.
+ */
+static bool
+evaluate_tree(CallSite *site, PgcModel *model, Jsonb *profile, const char *state, Size state_len,
+			  int64 now_us)
+{
+	JsonbValue	root;
+	PgcEvalStatus status;
+
+	for (;;)
+	{
+		MemoryContext old;
+
+		MemoryContextReset(site->tree);
+		old = MemoryContextSwitchTo(site->tree);
+		status = pgc_eval_tree(model, &pgj_reader, NULL, pgj_root(profile, &root), state, state_len, now_us);
+		MemoryContextSwitchTo(old);
+		if (status != PGC_EVAL_INTERRUPTED)
+			return status != PGC_EVAL_DECLINED;
+		CHECK_FOR_INTERRUPTS();
+	}
+}
+
+/*
  * Evaluates argument 1 (the profile) with the model of argument 0, the
  * state of argument `state_arg` (or none when negative) as of argument
  * `now_arg`. The result stays in the returned model until its next
@@ -265,8 +308,6 @@ evaluate(FunctionCallInfo fcinfo, int state_arg, int now_arg)
 	const char *state = NULL;
 	Size		state_len = 0;
 
-	resetStringInfo(&site->profile);
-	JsonbToCString(&site->profile, &profile->root, VARSIZE(profile));
 	/* SQL NULL is no state, like null and {} (docs/state.md, "No state"). */
 	if (state_arg >= 0 && !PG_ARGISNULL(state_arg))
 	{
@@ -280,6 +321,15 @@ evaluate(FunctionCallInfo fcinfo, int state_arg, int now_arg)
 			state_len = site->state.len;
 		}
 	}
+
+	/*
+	 * The profile read in place, unless it is declined (it would be a
+	 * record error): then its text, whose error message is the reference.
+	 */
+	if (jsonb_direct && pgj_reader_usable() && evaluate_tree(site, model, profile, state, state_len, now_us))
+		return model;
+	resetStringInfo(&site->profile);
+	JsonbToCString(&site->profile, &profile->root, VARSIZE(profile));
 
 	/*
 	 * An interrupted evaluation has unwound and holds nothing: raise the
@@ -298,7 +348,9 @@ result_jsonb(PgcModel *model)
 	Size		len;
 	const char *json = pgc_result_json(model, &len);
 
-	return DirectFunctionCall1(jsonb_in, CStringGetDatum(json));
+	if (!jsonb_direct)
+		return DirectFunctionCall1(jsonb_in, CStringGetDatum(json));
+	return pgj_result_jsonb(json, len);
 }
 
 static Datum

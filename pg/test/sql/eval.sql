@@ -37,6 +37,26 @@ RESET TimeZone;
 RESET DateStyle;
 RESET IntervalStyle;
 
+-- jsonb profiles are read in place; read as text (persona.jsonb_direct =
+-- off) they give the same bytes, for the profiles and for each of them
+-- with one value replaced by a value of another type (wrong types, nulls,
+-- numbers as times, empty lists: results and error messages).
+CREATE TEMP TABLE mutated AS
+  SELECT p.n, k, jsonb_set(p.profile, ARRAY[k], v) AS profile
+  FROM profiles p
+  CROSS JOIN (VALUES ('id'), ('employees'), ('title'), ('events'), ('budget_confirmed')) AS keys(k)
+  CROSS JOIN (VALUES ('null'::jsonb), ('5.0'), ('1.5'), ('"x"'), ('true'), ('[]'), ('[null]'), ('{}'),
+                     ('1769904000'), ('[{"type":"visit","at":"2026-01-05"}]')) AS vals(v)
+  WHERE p.n <= 100;
+CREATE TEMP TABLE in_place AS
+  SELECT x.n, x.k, x.profile, persona.eval_json(m.lead, x.profile, '2026-02-01T00:00:00Z')::text AS result
+  FROM (SELECT n, 'none' AS k, profile FROM profiles UNION ALL SELECT * FROM mutated) x CROSS JOIN models m;
+SET persona.jsonb_direct = off;
+SELECT count(*) AS profiles, count(*) FILTER (WHERE i.result ~ '"error"') AS errors,
+       count(*) FILTER (WHERE i.result = persona.eval_json(m.lead, i.profile, '2026-02-01T00:00:00Z')::text) AS same_as_text
+FROM in_place i CROSS JOIN models m;
+RESET persona.jsonb_direct;
+
 -- The accessors agree with the result object.
 SELECT count(*) FILTER (WHERE persona.tags(m.lead, p.profile, '2026-02-01T00:00:00Z')
                               = ARRAY(SELECT jsonb_array_elements_text(c.line::jsonb->'tags'))) AS same_tags,

@@ -73,3 +73,24 @@ SELECT persona.eval(m.lead, '{"id":"x"}', '9999-12-31 23:59:59+00')->'transition
 SELECT persona.score(m.lead, '{"id":"x"}', '2026-02-01', 'totl') FROM models m;
 -- The session is fine after all these errors.
 SELECT persona.score(m.lead, '{"id":"x","employees":800}', '2026-02-01', 'fit') AS fit FROM models m;
+
+-- jsonb profiles are read in place (persona.jsonb_direct, on by default);
+-- read as their JSON text they give the same results and the same error
+-- messages: a profile that is not clean is evaluated from its text anyway.
+CREATE TEMP TABLE in_place AS
+  SELECT e.n, persona.eval_json(m.lead, e.profile, '2026-02-01T00:00:00Z')::text AS result
+  FROM edge e CROSS JOIN models m;
+SET persona.jsonb_direct = off;
+SELECT count(*) AS profiles,
+       count(*) FILTER (WHERE i.result = persona.eval_json(m.lead, e.profile, '2026-02-01T00:00:00Z')::text) AS same_as_text
+FROM edge e JOIN in_place i USING (n) CROSS JOIN models m;
+RESET persona.jsonb_direct;
+-- Nesting in a field the model never reads: 128 levels are fine, 129 are
+-- an error, in place as in the text.
+CREATE TEMP TABLE deep AS
+  SELECT k, ('{"id":"deep","unused":' || repeat('[', k - 1) || repeat(']', k - 1) || '}')::jsonb AS profile
+  FROM (VALUES (128), (129)) AS v(k);
+SELECT d.k, persona.error(m.lead, d.profile, '2026-02-01') AS in_place FROM deep d CROSS JOIN models m ORDER BY d.k;
+SET persona.jsonb_direct = off;
+SELECT d.k, persona.error(m.lead, d.profile, '2026-02-01') AS as_text FROM deep d CROSS JOIN models m ORDER BY d.k;
+RESET persona.jsonb_direct;

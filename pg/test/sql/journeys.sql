@@ -63,3 +63,15 @@ SELECT count(*) FILTER (WHERE persona.eval(m.journeys, c.profile, 'null', '2026-
        count(*) FILTER (WHERE persona.eval(m.journeys, c.profile, '{}', '2026-02-01T00:00:00Z')
                               = persona.eval(m.journeys, c.profile, '2026-02-01T00:00:00Z')) AS empty_is_first_sight
 FROM customers c CROSS JOIN models m WHERE c.n <= 100;
+
+-- persona.eval builds its jsonb from libpersona's text without jsonb_in:
+-- the same jsonb as jsonb_in of persona.eval_json's text, for results with
+-- actions, transitions and states (and for record errors).
+SELECT count(*) AS profiles,
+       count(*) FILTER (WHERE persona.eval(m.journeys, c.profile, c.state, '2026-03-01T00:00:00Z')::text
+                              = persona.eval_json(m.journeys, c.profile, c.state, '2026-03-01T00:00:00Z')::jsonb::text) AS same_as_jsonb_in,
+       count(*) FILTER (WHERE persona.eval(m.journeys, c.profile, c.state, '2026-03-01T00:00:00Z') ? 'error') AS errors
+FROM customers c CROSS JOIN models m;
+SELECT persona.eval(m.journeys, '{"id":"e\"1\u00e9\n","employees":"x\u2028"}', '2026-02-01')::text
+       = persona.eval_json(m.journeys, '{"id":"e\"1\u00e9\n","employees":"x\u2028"}', '2026-02-01')::jsonb::text AS escapes_same
+FROM models m;

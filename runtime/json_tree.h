@@ -1,0 +1,33 @@
+/* json_tree.h - decoding a profile from a tree the host has already
+ * parsed (a PostgreSQL jsonb value, say), through the host's
+ * PersonaTreeReader (persona.h), with the plan of the text decoder
+ * (json_decode.h).
+ *
+ * The tree decoder handles the records that decode without an error and
+ * declines every other one, having reported nothing: the host then passes
+ * the record's JSON text to the text decoder, which alone words errors.
+ * So for each record the two give the same values, or the tree decoder
+ * declines (tests/unit/test_json_tree.c holds it to that).
+ *
+ * A tree is valid JSON by construction and has no duplicate keys, so
+ * what the text decoder checks in the text itself (syntax, UTF-8, escapes)
+ * has nothing to find; fields the model never reads are not visited at
+ * all, except that a tree nested deeper than PDEC_MAX_DEPTH is declined,
+ * as its text would be an error.
+ *
+ * Ownership: decoded strings point into the host's tree (which must
+ * outlive the evaluation), everything else into `arena`.
+ */
+#ifndef PERSONA_JSON_TREE_H
+#define PERSONA_JSON_TREE_H
+
+#include "json_decode.h"
+#include "persona.h"
+
+/* Decodes the object `root` with `plan`, as pdec_decode() decodes its text.
+ * False: declined (out->error is empty; nothing is to be kept but arena
+ * memory). */
+bool pdec_decode_tree(const PDecodePlan *plan, const PersonaTreeReader *reader, void *ctx,
+                      const void *root, int64_t now_us, PArena *arena, PDecodeResult *out);
+
+#endif
