@@ -612,6 +612,10 @@ static bool vm_lifecycle(PVMState *st, uint32_t index) {
 
 bool pvm_eval_record(PVMState *st) {
   const PModel *m = st->model;
+  /* Nothing of an earlier record survives into this one: its values point
+   * into the arena, reset since. A block that reads a global before this
+   * record wrote it (possible in a crafted file) sees the initial value. */
+  if (m->n_globals) memcpy(st->globals, m->global_init, sizeof(PValue) * m->n_globals);
   g_array_set_size(st->transitions, 0);
   g_array_set_size(st->actions, 0);
   st->call.now_us = st->now_us;
