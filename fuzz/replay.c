@@ -2,6 +2,9 @@
  * on each file of each given directory (in name order), without libFuzzer.
  *
  *   fuzz_replay_TARGET fuzz/seeds/TARGET fuzz/regressions/TARGET
+ *   fuzz_replay_TARGET --random N SEED     N pseudo-random inputs (1..600
+ *                                          bytes) from SEED, the same on
+ *                                          every machine
  *
  * This is how the inputs the fuzzers once crashed on stay tests of every
  * build (ctest fuzz/regress/TARGET): a crash, a sanitizer report or an
@@ -11,6 +14,7 @@
 #include <glib.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "fuzz.h"
@@ -55,8 +59,27 @@ static int replay_dir(const char *dir) {
   return ok ? count : -1;
 }
 
+/* Random inputs without libFuzzer: what a target that builds its input
+ * from the bytes (fuzz_insns) needs to be exercised in every build. */
+static int replay_random(int n, guint32 seed) {
+  GRand *rand = g_rand_new_with_seed(seed);
+  guint8 buf[600];
+  for (int k = 0; k < n; k++) {
+    gsize len = (gsize)g_rand_int_range(rand, 1, (gint32)sizeof buf + 1);
+    for (gsize i = 0; i < len; i++) buf[i] = (guint8)g_rand_int(rand);
+    LLVMFuzzerTestOneInput(buf, len);
+  }
+  g_rand_free(rand);
+  return n;
+}
+
 int main(int argc, char **argv) {
   LLVMFuzzerInitialize(&argc, &argv);
+  if (argc == 4 && strcmp(argv[1], "--random") == 0) {
+    int n = replay_random(atoi(argv[2]), (guint32)strtoul(argv[3], NULL, 10));
+    printf("%d random inputs replayed\n", n);
+    return 0;
+  }
   int total = 0, status = 0;
   for (int i = 1; i < argc; i++) {
     bool dir = g_file_test(argv[i], G_FILE_TEST_IS_DIR);

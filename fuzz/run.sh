@@ -14,7 +14,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-all=(compile decode bytecode state)
+all=(compile decode bytecode state insns)
 usage() { echo "usage: fuzz/run.sh compile|decode|bytecode|state|all SECONDS" >&2; exit 2; }
 [ $# -eq 2 ] || usage
 case $1 in

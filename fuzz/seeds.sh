@@ -92,6 +92,6 @@ for model in fuzz/seeds/compile/schema.persona examples/b2b_journeys.persona; do
   add_lines state "$tmp/objects"
 done
 
-for t in compile decode bytecode state; do
+for t in compile decode bytecode state insns; do
   echo "seeds: $t: $(find "$out/$t" -type f | wc -l) generated, $(find "fuzz/seeds/$t" -type f 2>/dev/null | wc -l) committed"
 done
