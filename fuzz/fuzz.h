@@ -1,4 +1,4 @@
-/* fuzz.h - what the four fuzz targets share (fuzz/README.md).
+/* fuzz.h - what the fuzz targets share (fuzz/README.md).
  *
  * Each target is a libFuzzer entry point, LLVMFuzzerTestOneInput, over one
  * public API of libpersona. The same sources are linked two ways:

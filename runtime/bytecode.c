@@ -266,7 +266,7 @@ static void write_journeys(Writer *w, const PModel *m) {
 /* A call site names its builtin and the exact signature, so that a file
  * from another persona binds to the same overload or is refused. The
  * regex of a PB_REGEX_ARG1 site is stored as its pattern (aux is the
- * GRegex that builtins.c compiled) and compiled again at load. */
+ * regex that builtins.c compiled) and compiled again at load. */
 static void write_calls(Writer *w, const PModel *m) {
   put_u32(w, m->n_calls);
   for (uint32_t i = 0; i < m->n_calls; i++) {
@@ -279,7 +279,7 @@ static void write_calls(Writer *w, const PModel *m) {
     put_u8(w, b->ret_optional ? 1 : 0);
     put_u32(w, b->flags);
     put_u32(w, cs->nargs);
-    put_opt_str(w, cs->aux ? g_regex_get_pattern((const GRegex *)cs->aux) : NULL);
+    put_opt_str(w, cs->aux ? pbuiltin_regex_pattern(cs->aux) : NULL);
   }
 }
 

@@ -9,6 +9,8 @@
 #include <string.h>
 
 
+static bool vm_charge(PCallCtx *ctx, uint64_t units);
+
 void pvm_state_init(PVMState *st, const PModel *model) {
   memset(st, 0, sizeof *st);
   st->model = model;
@@ -17,6 +19,8 @@ void pvm_state_init(PVMState *st, const PModel *model) {
   pa_init(&st->arena, PVM_ARENA_LIMIT);
   st->budget_left = UINT64_MAX;
   st->call.arena = &st->arena;
+  st->call.charge = vm_charge;
+  st->call.charge_data = st;
   st->transitions = g_array_new(FALSE, FALSE, sizeof(PTransitionRec));
   st->actions = g_array_new(FALSE, FALSE, sizeof(PActionRec));
   st->lc = g_new0(PLcState, model->n_lifecycles + 1);
@@ -230,6 +234,23 @@ static bool vm_next_slice(PVMState *st) {
   uint64_t slice = st->budget_reserve < PVM_INTERRUPT_EVERY ? st->budget_reserve : PVM_INTERRUPT_EVERY;
   st->budget_left = slice;
   st->budget_reserve -= slice;
+  return true;
+}
+
+/* Work a builtin did (a regex match's steps) counts against the budget
+ * like instructions, and long work polls the hook between slices. */
+static bool vm_charge(PCallCtx *ctx, uint64_t units) {
+  PVMState *st = ctx->charge_data;
+  while (units >= st->budget_left) {
+    units -= st->budget_left;
+    st->budget_left = 0;
+    if (!vm_next_slice(st)) {
+      if (st->interrupted) g_strlcpy(ctx->error, "interrupted", sizeof ctx->error);
+      else snprintf(ctx->error, sizeof ctx->error, "instruction budget of %" G_GUINT64_FORMAT " exceeded", st->budget);
+      return false;
+    }
+  }
+  st->budget_left -= units;
   return true;
 }
 

@@ -21,6 +21,8 @@
 
 #include <glib.h>
 #include <inttypes.h>
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -337,13 +339,84 @@ static bool bi_ends_with(PCallCtx *ctx, const PValue *a, uint32_t n,
   return true;
 }
 
+/* ---- regular expressions: PCRE2 with every match's work counted ------------------ */
+
+typedef struct PRegex {
+  pcre2_code *code;
+  char *pattern; /* as written, for the bytecode writer */
+} PRegex;
+
+/* One match in progress: the work so far, and what to charge it to. */
+typedef struct RegexRun {
+  PCallCtx *ctx;
+  uint64_t work, limit, charged;
+  PCRE2_SIZE last_pos;
+  bool over_limit, stopped; /* stopped: the budget or the interrupt hook */
+} RegexRun;
+
+enum { REGEX_CHARGE_EVERY = 4096 };
+
+static int regex_count_work(pcre2_callout_block *cb, void *data) {
+  RegexRun *r = data;
+  PCRE2_SIZE pos = cb->current_position;
+  r->work += 1 + (pos > r->last_pos ? pos - r->last_pos : r->last_pos - pos);
+  r->last_pos = pos;
+  if (r->work > r->limit) {
+    r->over_limit = true;
+    return PCRE2_ERROR_CALLOUT;
+  }
+  if (r->ctx->charge && r->work - r->charged >= REGEX_CHARGE_EVERY) {
+    uint64_t units = r->work - r->charged;
+    r->charged = r->work;
+    if (!r->ctx->charge(r->ctx, units)) {
+      r->stopped = true;
+      return PCRE2_ERROR_CALLOUT;
+    }
+  }
+  return 0;
+}
+
+/* Searches s for re; false (ctx->error set) when the match could not be
+ * run to its end within the limits. */
+static bool regex_search(PCallCtx *ctx, const void *regex, const char *s, uint32_t len, bool *hit) {
+  const PRegex *re = regex;
+  RegexRun run = {.ctx = ctx, .limit = PB_REGEX_WORK_BASE + (uint64_t)PB_REGEX_WORK_PER_BYTE * len};
+  pcre2_match_context *mc = pcre2_match_context_create(NULL);
+  pcre2_match_data *md = pcre2_match_data_create(1, NULL);
+  if (!mc || !md) {
+    pcre2_match_context_free(mc);
+    pcre2_match_data_free(md);
+    return fail_oom(ctx);
+  }
+  pcre2_set_callout(mc, regex_count_work, &run);
+  pcre2_set_depth_limit(mc, PB_REGEX_DEPTH_LIMIT);
+  pcre2_set_heap_limit(mc, PB_REGEX_HEAP_LIMIT_KIB);
+  /* Strings of a record are valid UTF-8 (the decoder checked them). */
+  int rc = pcre2_match(re->code, (PCRE2_SPTR)s, len, 0, PCRE2_NO_UTF_CHECK, md, mc);
+  pcre2_match_data_free(md);
+  pcre2_match_context_free(mc);
+  if (rc >= 0 || rc == PCRE2_ERROR_NOMATCH) {
+    *hit = rc >= 0;
+    /* The rest of the work, so that the budget sees all of it. */
+    if (ctx->charge && run.work > run.charged && !ctx->charge(ctx, run.work - run.charged)) return false;
+    return true;
+  }
+  if (run.stopped) return false; /* the message is the budget's or the hook's */
+  if (run.over_limit)
+    return fail(ctx, "matches(): the regular expression needs too much work on this text (more than %" G_GUINT64_FORMAT
+                " steps)", run.limit);
+  PCRE2_UCHAR msg[160];
+  pcre2_get_error_message(rc, msg, sizeof msg);
+  return fail(ctx, "matches(): the regular expression could not be run on this text (%s)", (const char *)msg);
+}
+
 /* matches(s, re): unanchored search, like grep. aux is the regex compiled
  * at load time; when it is missing (e.g. constant folding in the
  * compiler) the pattern in args[1] is compiled for this one call. */
 static bool bi_matches(PCallCtx *ctx, const PValue *a, uint32_t n,
                        const void *aux, PValue *out) {
-  GRegex *own = NULL;
-  const GRegex *re = aux;
+  void *own = NULL;
+  const void *re = aux;
   if (!re) {
     char *msg = NULL;
     own = pbuiltin_regex_compile(str_ptr(&a[1]), a[1].len, &msg);
@@ -354,16 +427,10 @@ static bool bi_matches(PCallCtx *ctx, const PValue *a, uint32_t n,
     }
     re = own;
   }
-  GError *err = NULL;
-  gboolean hit = g_regex_match_full(re, str_ptr(&a[0]), (gssize)a[0].len, 0, 0, NULL, &err);
-  if (own) g_regex_unref(own);
-  if (err) {
-    /* E.g. the backtracking limit on a pathological pattern. */
-    fail(ctx, "matches(): the regular expression could not be run on this text (%s)",
-         err->message);
-    g_error_free(err);
-    return false;
-  }
+  bool hit = false;
+  bool ok = regex_search(ctx, re, str_ptr(&a[0]), a[0].len, &hit);
+  if (own) pbuiltin_regex_free(own);
+  if (!ok) return false;
   *out = pv_bool(hit);
   return true;
 }
@@ -797,25 +864,45 @@ int pbuiltin_find(const char *name) {
 
 /* ---- regular expressions ---------------------------------------------------- */
 
-/* A GRegex is immutable once compiled and GLib documents matching as safe
- * from many threads at once, so one compiled pattern serves every worker. */
+/* A compiled pattern is read-only once made, so one
+ * serves every worker thread; each match has its own match data. */
 void *pbuiltin_regex_compile(const char *pattern, uint32_t len, char **error) {
   if (memchr(pattern, '\0', len)) {
     *error = g_strdup("a regular expression may not contain the character U+0000");
     return NULL;
   }
-  gchar *p = g_strndup(pattern, len);
-  GError *err = NULL;
-  GRegex *re = g_regex_new(p, G_REGEX_OPTIMIZE, 0, &err);
-  g_free(p);
-  if (!re) {
-    *error = g_strdup_printf("invalid regular expression: %s", err->message);
-    g_error_free(err);
+  pcre2_compile_context *cc = pcre2_compile_context_create(NULL);
+  if (!cc) {
+    *error = g_strdup("out of memory");
     return NULL;
   }
+  pcre2_set_newline(cc, PCRE2_NEWLINE_ANY);
+  int code = 0;
+  PCRE2_SIZE offset = 0;
+  /* AUTO_CALLOUT: a callout before every item, which counts the work. */
+  pcre2_code *c = pcre2_compile((PCRE2_SPTR)pattern, len, PCRE2_UTF | PCRE2_UCP | PCRE2_AUTO_CALLOUT, &code,
+                                &offset, cc);
+  pcre2_compile_context_free(cc);
+  if (!c) {
+    PCRE2_UCHAR msg[256];
+    pcre2_get_error_message(code, msg, sizeof msg);
+    *error = g_strdup_printf("invalid regular expression: %s at offset %zu", (const char *)msg, (size_t)offset);
+    return NULL;
+  }
+  /* No JIT: with callouts before every item it is no faster than PCRE2's
+   * interpreter, and the interpreter's work is what the callouts count. */
+  PRegex *re = g_new0(PRegex, 1);
+  re->code = c;
+  re->pattern = g_strndup(pattern, len);
   return re;
 }
 
 void pbuiltin_regex_free(void *regex) {
-  if (regex) g_regex_unref(regex);
+  PRegex *re = regex;
+  if (!re) return;
+  pcre2_code_free(re->code);
+  g_free(re->pattern);
+  g_free(re);
 }
+
+const char *pbuiltin_regex_pattern(const void *regex) { return ((const PRegex *)regex)->pattern; }

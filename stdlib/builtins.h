@@ -22,11 +22,21 @@
 #include "../runtime/arena.h"
 #include "../runtime/value.h"
 
-typedef struct PCallCtx {
+typedef struct PCallCtx PCallCtx;
+
+/* Charges `units` of work done inside a builtin (a regex match) to the
+ * caller's instruction budget, one instruction per unit, polling the
+ * interrupt hook as instructions do. False (with ctx->error set) when the
+ * budget is spent or the hook stopped the record. */
+typedef bool (*PChargeFn)(PCallCtx *ctx, uint64_t units);
+
+struct PCallCtx {
   PArena *arena;      /* per-record memory for results */
   int64_t now_us;     /* the evaluation's `now` */
+  PChargeFn charge;   /* NULL (constant folding): only the builtin's own limits */
+  void *charge_data;  /* the VM's state, for charge */
   char error[256];    /* set by a function that returns false */
-} PCallCtx;
+};
 
 /* Computes out from args; false (with ctx->error set) on a runtime error of
  * this record, e.g. "sqrt of a negative number (-4)". `aux` is the
@@ -66,12 +76,28 @@ extern const uint32_t pbuiltins_count;
 /* Index of the first entry named `name`, or -1. */
 int pbuiltin_find(const char *name);
 
-/* Compiles a regex argument once (GRegex, UTF-8, optimised). Returns NULL
+/* Work of one regex match: each step of the matcher (an automatic callout
+ * before every item of the pattern) plus each byte its position moves,
+ * forwards or back. A match may do at most PB_REGEX_WORK_BASE +
+ * PB_REGEX_WORK_PER_BYTE × the subject's length, so linear patterns run
+ * on any string the decoder accepts and quadratic ones stop early:
+ * "matches(): the regular expression needs too much work on this text
+ * (more than N steps)". The work is charged to the instruction budget too. */
+#define PB_REGEX_WORK_BASE 10000000u
+#define PB_REGEX_WORK_PER_BYTE 64u
+/* PCRE2's own limits per match: backtracking depth and heap (KiB). */
+#define PB_REGEX_DEPTH_LIMIT 100000u
+#define PB_REGEX_HEAP_LIMIT_KIB 65536u
+
+/* Compiles a regex argument once (PCRE2: UTF-8 with Unicode properties for
+ * \w, \d, \s and [[:alpha:]], any Unicode newline). Returns NULL
  * with a message in *error (caller frees with g_free) when the pattern is
  * invalid. Free the result with pbuiltin_regex_free(). The result is
  * read-only and may be shared by threads. A PB_REGEX_ARG1 function called
  * with aux == NULL (e.g. constant folding) compiles argument 1 itself. */
 void *pbuiltin_regex_compile(const char *pattern, uint32_t len, char **error);
 void pbuiltin_regex_free(void *regex);
+/* The pattern a compiled regex was made from (NUL-terminated, owned by it). */
+const char *pbuiltin_regex_pattern(const void *regex);
 
 #endif

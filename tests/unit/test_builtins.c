@@ -407,15 +407,88 @@ static void test_matches(void) {
   }
 }
 
-/* Catastrophic backtracking ends as an error of the record, not a hang. */
+/* Catastrophic backtracking ends as an error of the record, not a hang:
+ * every match may do at most PB_REGEX_WORK_BASE + PB_REGEX_WORK_PER_BYTE
+ * × the text's length steps. Nested quantifiers (exponential) and the
+ * quadratic \w+\s*\w+\s*= on a long word. */
 static void test_matches_backtracking(void) {
-  char text[41];
-  memset(text, 'a', 40);
-  text[40] = '!';
+  static const struct {
+    const char *re;
+    char fill;
+    uint32_t n;
+    const char *tail;
+  } cases[] = {
+      {"^(a+)+$", 'a', 40, "!"},
+      {"(a|aa)*b$", 'a', 60, "b!"}, /* the required 'b' is there: no shortcut */
+      {"^(a*)*b$", 'a', 40, "bc"},
+      {"^(x+x+)+y$", 'x', 50, "yz"},
+      {"\\w+\\s*\\w+\\s*=", 'a', 524288, "!="},
+  };
+  for (size_t k = 0; k < G_N_ELEMENTS(cases); k++) {
+    GString *text = g_string_new(NULL);
+    for (uint32_t i = 0; i < cases[k].n; i++) g_string_append_c(text, cases[k].fill);
+    g_string_append(text, cases[k].tail);
+    PValue out;
+    g_test_message("matches(%c x %u, %s)", cases[k].fill, cases[k].n, cases[k].re);
+    g_assert_false(CALL("matches", &out, pv_string(text->str, (uint32_t)text->len),
+                        pv_string(cases[k].re, (uint32_t)strlen(cases[k].re))));
+    g_autofree char *want = g_strdup_printf(
+        "matches(): the regular expression needs too much work on this text (more than %" G_GUINT64_FORMAT " steps)",
+        (guint64)PB_REGEX_WORK_BASE + (guint64)PB_REGEX_WORK_PER_BYTE * text->len);
+    g_assert_cmpstr(env.ctx.error, ==, want);
+    g_string_free(text, TRUE);
+  }
+  /* A linear search of a long text stays within the limit. */
+  GString *big = g_string_new(NULL);
+  for (int i = 0; i < 1 << 20; i++) g_string_append_c(big, "ab c"[i % 4]);
+  g_string_append(big, "x=1");
+  g_assert_true(BOOL("matches", pv_string(big->str, (uint32_t)big->len), S("\\w+=\\d")));
+  g_string_free(big, TRUE);
+}
+
+/* The work is charged through ctx->charge, in batches and all of it; a
+ * charge that refuses stops the match with the charger's message. */
+typedef struct {
+  uint64_t total, refuse_after;
+} Charges;
+
+static Charges charges;
+
+static bool count_charge(PCallCtx *ctx, uint64_t units) {
+  charges.total += units;
+  if (charges.refuse_after && charges.total > charges.refuse_after) {
+    g_strlcpy(ctx->error, "instruction budget of 7 exceeded", sizeof ctx->error);
+    return false;
+  }
+  return true;
+}
+
+static void test_matches_charges(void) {
+  GString *text = g_string_new(NULL);
+  for (int i = 0; i < 200; i++) g_string_append_c(text, 'a');
+  g_string_append(text, "!=");
+  PValue args[2] = {pv_string(text->str, (uint32_t)text->len), S("\\w+\\s*\\w+\\s*=")};
+  const PBuiltin *b = &pbuiltins[pbuiltin_find("matches")];
   PValue out;
-  g_assert_false(CALL("matches", &out, pv_string(text, 41), S("^(a+)+$")));
-  g_assert_true(g_str_has_prefix(env.ctx.error,
-                                 "matches(): the regular expression could not be run on this text ("));
+  env.ctx.charge = count_charge;
+  charges = (Charges){0};
+  g_assert_true(b->fn(&env.ctx, args, 2, NULL, &out));
+  g_assert_false(out.u.b);
+  uint64_t quadratic = charges.total;
+  g_assert_cmpuint(quadratic, >, 200ull * 200 * 200 / 6); /* cubic: two \\w+ backtrack at each start */
+  charges = (Charges){.refuse_after = 10000};
+  g_assert_false(b->fn(&env.ctx, args, 2, NULL, &out));
+  g_assert_cmpstr(env.ctx.error, ==, "instruction budget of 7 exceeded");
+  g_assert_cmpuint(charges.total, <, 10000 + 4096 + 1);
+  /* A short match is charged too, and little. */
+  charges = (Charges){0};
+  PValue short_args[2] = {S("visited pricing"), S("pric(e|ing)")};
+  g_assert_true(b->fn(&env.ctx, short_args, 2, NULL, &out));
+  g_assert_true(out.u.b);
+  g_assert_cmpuint(charges.total, >, 0);
+  g_assert_cmpuint(charges.total, <, 200);
+  env.ctx.charge = NULL;
+  g_string_free(text, TRUE);
 }
 
 static void test_matches_no_aux(void) {
@@ -823,6 +896,7 @@ int main(int argc, char **argv) {
   g_test_add_func("/stdlib/builtins/contains-starts-ends", test_search);
   g_test_add_func("/stdlib/builtins/matches", test_matches);
   g_test_add_func("/stdlib/builtins/matches-backtracking", test_matches_backtracking);
+  g_test_add_func("/stdlib/builtins/matches-charges", test_matches_charges);
   g_test_add_func("/stdlib/builtins/matches-no-aux", test_matches_no_aux);
   g_test_add_func("/stdlib/builtins/regex-compile-errors", test_regex_compile_errors);
   g_test_add_func("/stdlib/builtins/matches-threads", test_matches_threads);

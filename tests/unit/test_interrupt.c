@@ -167,8 +167,80 @@ static void test_budget_unchanged(void) {
   }
 }
 
+/* ---- a regex match is work like instructions ------------------------------------------ */
+
+/* \w+\s*\w+\s*= over "aaa…a!=": quadratic backtracking, the case that
+ * once held a record (and a PostgreSQL backend) for minutes. */
+static const char REGEX_MODEL[] =
+    "model re version \"1\"\n"
+    "schema {\n"
+    "  id: string key\n"
+    "  s: string = \"\"\n"
+    "}\n"
+    "tag hit when matches(s, \"\\\\w+\\\\s*\\\\w+\\\\s*=\")\n";
+
+static GString *regex_profile(guint n) {
+  GString *s = g_string_new("{\"id\":\"r\",\"s\":\"");
+  for (guint i = 0; i < n; i++) g_string_append_c(s, 'a');
+  g_string_append(s, "!=\"}");
+  return s;
+}
+
+static PersonaModel *regex_model(void) {
+  g_autoptr(GError) error = NULL;
+  PersonaModel *m = persona_compile_source("re.persona", REGEX_MODEL, strlen(REGEX_MODEL), NULL, NULL, &error);
+  g_assert_no_error(error);
+  return m;
+}
+
+/* The hook is polled inside one long match, and stops it. */
+static void test_regex_interrupted(void) {
+  g_autoptr(PersonaModel) m = regex_model();
+  g_autoptr(PersonaVM) vm = persona_vm_new(m);
+  g_autoptr(GString) json = regex_profile(250); /* about 5.3 M steps (cubic): within the limit */
+  Poll poll = {.stop_at = 5};
+  persona_vm_set_interrupt(vm, poll_check, &poll);
+  const PersonaResult *r = NULL;
+  g_assert_cmpint(persona_vm_eval(vm, json->str, json->len, NULL, 0, NOW_US, &r), ==, PERSONA_EVAL_RECORD_ERROR);
+  g_assert_cmpuint(poll.calls, ==, 5);
+  g_assert_cmpstr(persona_result_error(r), ==, "interrupted in tag hit (re.persona:6:14)");
+  /* Without a hook the same record runs to its end (no match). */
+  g_autoptr(PersonaVM) plain = persona_vm_new(m);
+  g_assert_cmpint(persona_vm_eval(plain, json->str, json->len, NULL, 0, NOW_US, &r), ==, PERSONA_EVAL_OK);
+}
+
+/* The budget counts the match's steps: a budget that a short text fits in
+ * stops the long one inside matches(). */
+static void test_regex_budget(void) {
+  g_autoptr(PersonaModel) m = regex_model();
+  g_autoptr(GString) small = regex_profile(10), big = regex_profile(250);
+  g_autoptr(PersonaVM) vm = persona_vm_new(m);
+  persona_vm_set_budget(vm, 100000);
+  const PersonaResult *r = NULL;
+  g_assert_cmpint(persona_vm_eval(vm, small->str, small->len, NULL, 0, NOW_US, &r), ==, PERSONA_EVAL_OK);
+  g_assert_cmpint(persona_vm_eval(vm, big->str, big->len, NULL, 0, NOW_US, &r), ==, PERSONA_EVAL_RECORD_ERROR);
+  g_assert_cmpstr(persona_result_error(r), ==, "instruction budget of 100000 exceeded in tag hit (re.persona:6:14)");
+}
+
+/* Past the fixed limit (10 M steps + 64 per byte of text) a match is an
+ * error of the record whatever the budget: 524 288 characters once took
+ * 451 s. */
+static void test_regex_work_limit(void) {
+  g_autoptr(PersonaModel) m = regex_model();
+  g_autoptr(PersonaVM) vm = persona_vm_new(m);
+  g_autoptr(GString) json = regex_profile(524288);
+  const PersonaResult *r = NULL;
+  g_assert_cmpint(persona_vm_eval(vm, json->str, json->len, NULL, 0, NOW_US, &r), ==, PERSONA_EVAL_RECORD_ERROR);
+  g_assert_cmpstr(persona_result_error(r), ==,
+                  "matches(): the regular expression needs too much work on this text (more than 43554560 steps) "
+                  "in tag hit (re.persona:6:14)");
+}
+
 int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
+  g_test_add_func("/runtime/interrupt/regex-interrupted", test_regex_interrupted);
+  g_test_add_func("/runtime/interrupt/regex-budget", test_regex_budget);
+  g_test_add_func("/runtime/interrupt/regex-work-limit", test_regex_work_limit);
   g_test_add_func("/runtime/interrupt/stops-long-record", test_stops_long_record);
   g_test_add_func("/runtime/interrupt/results-unchanged", test_results_unchanged);
   g_test_add_func("/runtime/interrupt/next-record-and-removal", test_next_record_and_removal);
