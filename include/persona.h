@@ -38,6 +38,7 @@ typedef enum {
   PERSONA_ERROR_INVALID,  /* an argument is malformed (e.g. a time) */
   PERSONA_ERROR_STATE,    /* a state file is damaged or of an unknown version */
   PERSONA_ERROR_BYTECODE, /* a bytecode file is damaged, hostile, or of a newer format */
+  PERSONA_ERROR_LOCKED,   /* another process holds the lock on a file */
 } PersonaErrorCode;
 
 typedef struct PersonaModel PersonaModel;
@@ -575,6 +576,22 @@ PERSONA_API gboolean persona_output_file_commit(PersonaOutputFile *f, GError **e
 /* Discards what was not committed (the temporary file is removed) and
  * frees. NULL is ignored. */
 PERSONA_API void persona_output_file_free(PersonaOutputFile *f);
+/* ---- file locks ----------------------------------------------------------------- */
+
+/* An exclusive lock on a file that is read, then replaced whole (a state
+ * file): "FILE.lock" beside the file itself (a symbolic link is followed,
+ * so every name of one file takes the same lock), held with flock() until
+ * persona_file_lock_free() or the process ends, however it ends (a crash
+ * never leaves a stale lock). The lock file holds the holder's pid and is
+ * removed on release (a crash leaves it; it is taken over, not waited
+ * for). Refused at once, never waited for:
+ * PERSONA_ERROR_LOCKED, "'FILE' is in use by another persona process (pid
+ * N)"; PERSONA_ERROR_IO when the lock file cannot be made. */
+typedef struct PersonaFileLock PersonaFileLock;
+PERSONA_API PersonaFileLock *persona_file_lock(const char *path, GError **error);
+/* Releases (NULL is ignored). */
+PERSONA_API void persona_file_lock_free(PersonaFileLock *lock);
+
 /* Writes all `len` bytes to `fd`, retrying short writes and EINTR: 0, or
  * the errno of the write that failed (the caller words the message). */
 PERSONA_API int persona_write_fd(int fd, const char *data, gsize len);
@@ -606,6 +623,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(PersonaDiagnostics, persona_diagnostics_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PersonaStateStore, persona_state_store_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PersonaNatives, persona_natives_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PersonaOutputFile, persona_output_file_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(PersonaFileLock, persona_file_lock_free)
 
 G_END_DECLS
 

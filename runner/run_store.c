@@ -399,11 +399,35 @@ static gboolean check_header(const char *path, gboolean *exists, GError **error)
   return TRUE;
 }
 
-/* PATH.lock, held with flock for the life of the runner: the kernel
- * releases it when the process ends, however it ends, so a crash never
- * leaves a stale lock. The file holds the pid for the message. */
+/* The database file's own path, symbolic links resolved (a file not made
+ * yet: its directory's), so that every name of one file takes one lock:
+ * `--db r.db` and `--db link-to-r.db` once ran together and delivered
+ * actions twice. (Hard links share an inode, not a path: SQLite's own
+ * locks still keep two writers from corrupting the file, but only this
+ * lock keeps two runners apart: docs/runtime.md.) */
+static char *resolved_path(const char *path) {
+  char *real = realpath(path, NULL);
+  if (!real) {
+    g_autofree char *dir = g_path_get_dirname(path);
+    g_autofree char *base = g_path_get_basename(path);
+    char *real_dir = realpath(dir, NULL);
+    if (!real_dir) return g_strdup(path);
+    char *joined = g_build_filename(real_dir, base, NULL);
+    free(real_dir);
+    return joined;
+  }
+  char *copy = g_strdup(real);
+  free(real);
+  return copy;
+}
+
+/* PATH.lock beside the resolved file, held with flock for the life of the
+ * runner: the kernel releases it when the process ends, however it ends,
+ * so a crash never leaves a stale lock. The file holds the pid for the
+ * message. */
 static gboolean take_lock(PrunDb *d, GError **error) {
-  g_autofree char *lock_path = g_strdup_printf("%s.lock", d->path);
+  g_autofree char *real = resolved_path(d->path);
+  g_autofree char *lock_path = g_strdup_printf("%s.lock", real);
   int fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
   if (fd < 0) {
     g_set_error(error, PRUN_ERROR, PRUN_ERROR_DB, "cannot open the lock file '%s': %s", lock_path,

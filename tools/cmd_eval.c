@@ -189,6 +189,13 @@ static int run_eval(PersonaModel *model, const char *in_path, const char *out_pa
 static int run_eval_with_state(PersonaModel *model, const char *in_path, const char *out_path,
                                const char *state_path, gint64 now_us) {
   g_autoptr(GError) error = NULL;
+  /* Held from before the read to after the rename: a second run on the
+   * same file is refused instead of losing this run's states. */
+  g_autoptr(PersonaFileLock) lock = persona_file_lock(state_path, &error);
+  if (!lock) {
+    pcli_error("%s", error->message);
+    return PCLI_EXIT_FAIL;
+  }
   g_autoptr(PersonaStateStore) store = persona_state_store_load(state_path, &error);
   if (!store) {
     pcli_error("%s", error->message);

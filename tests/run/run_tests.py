@@ -414,6 +414,19 @@ def test_second_runner(work):
     want = "persona: '%s' is in use by another persona run (pid %d): only one runner may use a database\n" % (
         db, first.pid)
     check(p.stderr == want, "second runner said %r" % p.stderr)
+    # Another name of the same file takes the same lock: a symbolic link,
+    # and a path through a linked directory (these once ran together).
+    link = os.path.join(work, "link-to-run.db")
+    os.symlink(db, link)
+    linked_dir = os.path.join(work, "linked-dir")
+    os.symlink(work, linked_dir)
+    for other in (link, os.path.join(linked_dir, "run.db")):
+        p = subprocess.run([PERSONA, "run", MODEL, "--db", other, "--once", "--sink", "none"], capture_output=True,
+                           text=True)
+        check(p.returncode == 1, "runner through %s: exit %d" % (other, p.returncode))
+        want = "persona: '%s' is in use by another persona run (pid %d): only one runner may use a database\n" % (
+            other, first.pid)
+        check(p.stderr == want, "runner through %s said %r" % (other, p.stderr))
     # Reading is allowed beside a runner.
     s = subprocess.run([PERSONA, "run", "--db", db, "--status"], capture_output=True, text=True)
     check(s.returncode == 0, "--status beside a runner: " + s.stderr)
