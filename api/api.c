@@ -148,7 +148,7 @@ PersonaModel *persona_compile_file(const char *path, const PersonaCompileOptions
   char *text = NULL;
   gsize len = 0;
   GError *io = NULL;
-  if (!g_file_get_contents(path, &text, &len, &io)) {
+  if (!pfile_read_bounded(path, PCOMPILE_MAX_SOURCE, &text, &len, &io)) {
     g_set_error(error, PERSONA_ERROR, PERSONA_ERROR_IO, "%s", io->message);
     g_error_free(io);
     return NULL;
@@ -247,7 +247,7 @@ PersonaModel *persona_model_load_bytecode(const char *path, GError **error) {
   char *data = NULL;
   gsize len = 0;
   GError *io = NULL;
-  if (!g_file_get_contents(path, &data, &len, &io)) {
+  if (!pfile_read_bounded(path, PBC_MAX_FILE, &data, &len, &io)) {
     g_set_error(error, PERSONA_ERROR, PERSONA_ERROR_IO, "%s", io->message);
     g_error_free(io);
     return NULL;

@@ -58,6 +58,11 @@ PersonaFileLock *persona_file_lock(const char *path, GError **error) {
     g_set_error(error, PERSONA_ERROR, PERSONA_ERROR_IO, "cannot lock '%s': %s", path, g_strerror(errno));
     return NULL;
   }
+  if (in_place) { /* nothing to lock beside a device or FIFO (and it is refused as a state file) */
+    g_autofree char *name = g_filename_display_name(path);
+    g_set_error(error, PERSONA_ERROR, PERSONA_ERROR_IO, "“%s” is not a regular file (a device, FIFO or socket)", name);
+    return NULL;
+  }
   char *lock_path = g_strdup_printf("%s.lock", target);
   int fd = -1;
   for (int attempt = 0;; attempt++) {

@@ -24,6 +24,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* A state file is read whole: at most this much (about 3 million profiles
+ * of typical states). */
+#define PSTATE_MAX_FILE ((gsize)1 << 30)
+
 #include "runtime/arena.h"
 #include "runtime/file_target.h"
 #include "runtime/json_decode.h"
@@ -280,7 +284,7 @@ PersonaStateStore *persona_state_store_load(const char *path, GError **error) {
   g_autofree char *text = NULL;
   gsize len = 0;
   g_autoptr(GError) io = NULL;
-  if (!g_file_get_contents(path, &text, &len, &io)) {
+  if (!pfile_read_bounded(path, PSTATE_MAX_FILE, &text, &len, &io)) {
     if (g_error_matches(io, G_FILE_ERROR, G_FILE_ERROR_NOENT)) return persona_state_store_new();
     g_set_error(error, PERSONA_ERROR, PERSONA_ERROR_IO, "%s", io->message);
     return NULL;

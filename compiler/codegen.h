@@ -15,6 +15,13 @@
 #include "../runtime/model.h"
 #include "check.h"
 
+/* Constants computed at compile time: each at most PCODEGEN_MAX_CONST
+ * bytes ("constant larger than 1 MiB"), computed in at most
+ * PCODEGEN_FOLD_MEMORY ("constant needs more than 64 MiB of memory to
+ * compute"). */
+#define PCODEGEN_MAX_CONST (1u << 20)
+#define PCODEGEN_FOLD_MEMORY (64u << 20)
+
 /* NULL when errors were reported (in c->diags). With `trace`, the model
  * also carries TRACE points and the explanations that `persona explain`
  * and test coverage read (slower to run; never needed to evaluate). */

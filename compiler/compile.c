@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "../grammar/parse.h"
+#include "../runtime/file_target.h"
 #include "check.h"
 #include "codegen.h"
 
@@ -36,14 +37,10 @@ static GPtrArray *import_dirs(const char *importer, const PCompileOptions *opts)
 
 static bool read_source(const char *path, char **text, gsize *len, char **why) {
   GError *err = NULL;
-  if (!g_file_get_contents(path, text, len, &err)) {
+  /* Checked while reading: a huge or endless import never fills memory. */
+  if (!pfile_read_bounded(path, PCOMPILE_MAX_SOURCE, text, len, &err)) {
     *why = g_strdup(err->message);
     g_error_free(err);
-    return false;
-  }
-  if (*len > PCOMPILE_MAX_SOURCE) {
-    *why = g_strdup_printf("the file is larger than %zu MiB", PCOMPILE_MAX_SOURCE >> 20);
-    g_free(*text);
     return false;
   }
   return true;

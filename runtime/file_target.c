@@ -79,3 +79,76 @@ gboolean pfile_write_all(int fd, const char *p, gsize n, const char *path, GErro
   g_set_error(error, PERSONA_ERROR, PERSONA_ERROR_IO, "cannot write '%s': %s", path, g_strerror(err));
   return FALSE;
 }
+
+static gboolean read_fail(GError **error, int err, const char *what, const char *path) {
+  g_autofree char *name = g_filename_display_name(path);
+  g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(err), "%s “%s”: %s", what, name, g_strerror(err));
+  return FALSE;
+}
+
+gboolean pfile_read_bounded(const char *path, gsize max, char **text, gsize *len, GError **error) {
+  /* O_NONBLOCK: opening a FIFO must not wait for a writer before it is
+   * refused. */
+  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+  if (fd < 0) return read_fail(error, errno, "Failed to open file", path);
+  struct stat st;
+  if (fstat(fd, &st) != 0) {
+    int err = errno;
+    close(fd);
+    return read_fail(error, err, "Failed to get attributes of file", path);
+  }
+  g_autofree char *name = g_filename_display_name(path);
+  if (S_ISDIR(st.st_mode)) {
+    close(fd);
+    return read_fail(error, EISDIR, "Failed to read from file", path);
+  }
+  if (!S_ISREG(st.st_mode)) {
+    close(fd);
+    g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_INVAL, "“%s” is not a regular file (a device, FIFO or socket)", name);
+    return FALSE;
+  }
+  if ((guint64)st.st_size > max) {
+    close(fd);
+    g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "“%s” is larger than %" G_GSIZE_FORMAT " MiB", name, max >> 20);
+    return FALSE;
+  }
+  gsize cap = (gsize)st.st_size + 1, n = 0;
+  char *buf = g_try_malloc(cap + 1);
+  if (!buf) {
+    close(fd);
+    return read_fail(error, ENOMEM, "Failed to read from file", path);
+  }
+  for (;;) {
+    if (n == cap) { /* it grew since fstat */
+      if (n > max) break;
+      cap = MIN(cap * 2, max + 1);
+      char *bigger = g_try_realloc(buf, cap + 1);
+      if (!bigger) {
+        g_free(buf);
+        close(fd);
+        return read_fail(error, ENOMEM, "Failed to read from file", path);
+      }
+      buf = bigger;
+    }
+    ssize_t got = read(fd, buf + n, cap - n);
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) {
+      int err = errno;
+      g_free(buf);
+      close(fd);
+      return read_fail(error, err, "Failed to read from file", path);
+    }
+    if (got == 0) break;
+    n += (gsize)got;
+  }
+  close(fd);
+  if (n > max) {
+    g_free(buf);
+    g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "“%s” is larger than %" G_GSIZE_FORMAT " MiB", name, max >> 20);
+    return FALSE;
+  }
+  buf[n] = '\0';
+  *text = buf;
+  *len = n;
+  return TRUE;
+}

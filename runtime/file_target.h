@@ -34,4 +34,14 @@ int pfile_write_fd(int fd, const char *p, gsize n);
 /* pfile_write_fd() with the error as PERSONA_ERROR_IO naming `path`. */
 gboolean pfile_write_all(int fd, const char *p, gsize n, const char *path, GError **error);
 
+/* Reads a whole input file (a model, a bytecode file, a state file) of at
+ * most `max` bytes, checking while reading: a regular file only (a
+ * device, FIFO or socket is refused before a byte is read: /dev/zero
+ * would never end), its size checked before the read and the read
+ * stopped past `max` (a file that grows meanwhile). On success *text is
+ * NUL-terminated (g_free it). Errors are G_FILE_ERROR, worded as
+ * g_file_get_contents() words them ("Failed to open file “x”: …"), or
+ * "“x” is not a regular file" / "“x” is larger than N MiB". */
+gboolean pfile_read_bounded(const char *path, gsize max, char **text, gsize *len, GError **error);
+
 #endif

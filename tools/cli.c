@@ -72,7 +72,9 @@ void pcli_print_help(GOptionContext *ctx) {
 gboolean pcli_is_bytecode_file(const char *path) {
   if (g_str_has_suffix(path, ".pbc")) return TRUE;
   int fd;
-  do fd = open(path, O_RDONLY);
+  /* O_NONBLOCK: a FIFO named as a model must not wait for a writer here
+   * (the loader then refuses it). */
+  do fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
   while (fd < 0 && errno == EINTR);
   if (fd < 0) return FALSE;
   guint8 head[16];

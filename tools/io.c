@@ -42,7 +42,7 @@ static int open_retry(const char *path, int flags, mode_t mode) {
 }
 
 gboolean pcli_check_readable(const char *path, GError **error) {
-  int fd = open_retry(path, O_RDONLY, 0);
+  int fd = open_retry(path, O_RDONLY | O_NONBLOCK, 0); /* a FIFO: no wait for a writer */
   if (fd < 0) return set_errno_error(error, errno, "cannot open", path);
   struct stat st;
   gboolean ok = TRUE;
