@@ -59,6 +59,11 @@ PersonaFileLock *persona_file_lock(const char *path, GError **error) {
     return NULL;
   }
   if (in_place) { /* nothing to lock beside a device or FIFO (and it is refused as a state file) */
+    struct stat st;
+    if (stat(path, &st) != 0) { /* a loop of links */
+      g_set_error(error, PERSONA_ERROR, PERSONA_ERROR_IO, "cannot open '%s': %s", path, g_strerror(errno));
+      return NULL;
+    }
     g_autofree char *name = g_filename_display_name(path);
     g_set_error(error, PERSONA_ERROR, PERSONA_ERROR_IO, "“%s” is not a regular file (a device, FIFO or socket)", name);
     return NULL;

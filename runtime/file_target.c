@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -11,15 +13,28 @@
 #include <glib/gstdio.h>
 
 /* A link to a file that does not exist yet: the new file goes where the
- * link points (one level, relative to the link's directory). */
+ * chain of links ends (each relative to its link's directory). NULL when
+ * the chain does not end (more than 40 links: a loop). */
 static char *dangling_target(const char *path) {
-  char *dest = g_file_read_link(path, NULL);
-  if (!dest) return g_strdup(path);
-  if (g_path_is_absolute(dest)) return dest;
-  g_autofree char *dir = g_path_get_dirname(path);
-  char *joined = g_build_filename(dir, dest, NULL);
-  g_free(dest);
-  return joined;
+  char *cur = g_strdup(path);
+  for (int hops = 0; hops < 40; hops++) {
+    struct stat st;
+    if (lstat(cur, &st) != 0 || !S_ISLNK(st.st_mode)) return cur;
+    char *dest = g_file_read_link(cur, NULL);
+    if (!dest) return cur;
+    char *next;
+    if (g_path_is_absolute(dest)) {
+      next = dest;
+    } else {
+      g_autofree char *dir = g_path_get_dirname(cur);
+      next = g_build_filename(dir, dest, NULL);
+      g_free(dest);
+    }
+    g_free(cur);
+    cur = next;
+  }
+  g_free(cur);
+  return NULL;
 }
 
 char *pfile_target(const char *path, gboolean *in_place) {
@@ -28,7 +43,14 @@ char *pfile_target(const char *path, gboolean *in_place) {
   if (lstat(path, &st) != 0) return g_strdup(path); /* a new file */
   if (S_ISLNK(st.st_mode)) {
     char *real = realpath(path, NULL);
-    if (!real) return dangling_target(path);
+    if (!real) {
+      /* A loop must not be renamed over (that replaced a link with a
+       * regular file): written "in place", its open fails with ELOOP. */
+      char *end = errno == ENOENT ? dangling_target(path) : NULL;
+      if (end) return end;
+      *in_place = TRUE;
+      return g_strdup(path);
+    }
     char *target = g_strdup(real);
     free(real);
     if (stat(target, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) *in_place = TRUE;
@@ -37,6 +59,28 @@ char *pfile_target(const char *path, gboolean *in_place) {
   /* A directory is left to rename(), which refuses it with a clear errno. */
   if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) *in_place = TRUE;
   return g_strdup(path);
+}
+
+/* Removes the ".BASE.XXXXXX" temporaries of `base` that a killed writer
+ * left (kill -9 between create and rename): those whose lock nobody
+ * holds. Writers lock theirs right after creating it; a failure here
+ * changes nothing but the litter. */
+static void remove_stale(const char *dir, const char *base, const char *own) {
+  GDir *d = g_dir_open(dir, 0, NULL);
+  if (!d) return;
+  size_t blen = strlen(base);
+  for (const char *name; (name = g_dir_read_name(d));) {
+    if (strlen(name) != blen + 8 || name[0] != '.' || strncmp(name + 1, base, blen) != 0 || name[blen + 1] != '.')
+      continue;
+    g_autofree char *path = g_build_filename(dir, name, NULL);
+    if (strcmp(path, own) == 0) continue;
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0) continue;
+    struct stat st;
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && flock(fd, LOCK_EX | LOCK_NB) == 0) (void)unlink(path);
+    close(fd);
+  }
+  g_dir_close(d);
 }
 
 int pfile_create_beside(const char *target, char **tmp_path) {
@@ -50,10 +94,14 @@ int pfile_create_beside(const char *target, char **tmp_path) {
     errno = err;
     return -1;
   }
+  /* Held until the descriptor is closed (after the rename): a temporary
+   * that nobody holds belongs to a writer that died. */
+  (void)flock(fd, LOCK_EX | LOCK_NB);
   /* Replacing a file changes nothing but its content. Failing to copy the
    * mode is not fatal: only the mode differs. */
   struct stat st;
   if (stat(target, &st) == 0 && S_ISREG(st.st_mode)) (void)fchmod(fd, st.st_mode & 07777);
+  remove_stale(dir, base, tmp);
   *tmp_path = tmp;
   return fd;
 }

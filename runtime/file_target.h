@@ -14,14 +14,17 @@
 /* The path to replace for `path`: itself, or, for a symbolic link, the
  * file it points to (newly allocated; the caller frees it). Sets
  * *in_place when `path` names something that is not a regular file (a
- * device, FIFO or socket): then it must be opened and written as it is,
- * never renamed over. */
+ * device, FIFO or socket), or a chain of links that never ends (a loop):
+ * then it must be opened and written as it is, never renamed over (the
+ * open of a loop fails with ELOOP). */
 char *pfile_target(const char *path, gboolean *in_place);
 
 /* Creates the temporary file that will replace `target`: ".NAME.XXXXXX"
  * in the same directory, with the mode of the file it replaces (a new
- * file: 0666 less the umask). Returns the descriptor and sets *tmp_path
- * (newly allocated); -1 with errno set. */
+ * file: 0666 less the umask), locked (flock) until the descriptor is
+ * closed. Temporaries of the same target that nobody holds locked (left by
+ * a writer that was killed) are removed. Returns the descriptor and sets
+ * *tmp_path (newly allocated); -1 with errno set. */
 int pfile_create_beside(const char *target, char **tmp_path);
 
 /* Opens such an in-place target for writing: -1 with errno set. */

@@ -2,7 +2,9 @@
  * result object per line out. */
 #include "cli.h"
 
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static const char eval_summary[] =
@@ -181,6 +183,28 @@ static int run_eval(PersonaModel *model, const char *in_path, const char *out_pa
   return pcli_finish_eval(&r, &w, ok, error, failed, line_no);
 }
 
+/* The absolute path of `path` with its directory's links resolved (the
+ * file itself need not exist yet). */
+static char *resolved_parent(const char *path) {
+  g_autofree char *dir = g_path_get_dirname(path);
+  g_autofree char *base = g_path_get_basename(path);
+  char *real_dir = realpath(dir, NULL);
+  char *joined = g_build_filename(real_dir ? real_dir : dir, base, NULL);
+  free(real_dir);
+  return joined;
+}
+
+/* Whether two names are one file: the same inode when both exist (links,
+ * hard links, "./x" and "x"), else the same resolved path. `persona eval
+ * -o S --state S` once renamed the states over the results. */
+static gboolean same_file(const char *a, const char *b) {
+  struct stat sa, sb;
+  if (stat(a, &sa) == 0 && stat(b, &sb) == 0) return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+  g_autofree char *ra = resolved_parent(a);
+  g_autofree char *rb = resolved_parent(b);
+  return strcmp(ra, rb) == 0;
+}
+
 /* Evaluates with the states of `state_path`, and writes them back only
  * when the whole run succeeded (results written): a run that fails
  * half-way leaves the file as it was. Results reach the output before the
@@ -316,6 +340,9 @@ int pcli_cmd_eval(int argc, char **argv, gboolean do_help) {
     return PCLI_EXIT_OK;
   }
   const char *in_path = n_args > 1 ? args[1] : NULL;
+  if (state && output && strcmp(output, "-") != 0 && same_file(output, state))
+    return pcli_usage_error("eval", "-o and --state name the same file ('%s'): the states would replace the results",
+                            output);
   if (!state && jobs > 1)
     return pcli_eval_parallel(model, in_path, output, now_us, eval_budget, eval_max_line, (guint)jobs);
   if (columns) {
