@@ -1786,8 +1786,14 @@ static char *first_line(PGen *g, const PLoc *loc) {
 /* "max 100, decay 14d" or "= fit + engagement": what follows the name. */
 static char *score_header(PGen *g, PDecl *d) {
   g_autofree char *line = first_line(g, &d->loc);
-  const char *p = strstr(line, d->name);
-  p = p ? p + strlen(d->name) : line;
+  /* What follows `score NAME`: the name is found as the word after the
+   * keyword (a score named `sc` once matched inside "score": "(ore sc"). */
+  const char *p = line;
+  while (*p == ' ' || *p == '\t') p++;
+  if (g_str_has_prefix(p, "score")) p += strlen("score");
+  while (*p == ' ' || *p == '\t') p++;
+  if (g_str_has_prefix(p, d->name)) p += strlen(d->name);
+  else p = line;
   char *h = g_strstrip(g_strdup(p));
   size_t n = strlen(h);
   if (n && h[n - 1] == '{') h[n - 1] = '\0';
@@ -1889,6 +1895,9 @@ PModel *pcodegen_model(PCheck *c, bool trace) {
     pmodel_unref(g.m);
     return NULL;
   }
+  /* A model with only a schema has no block: one register anyway, which
+   * the bytecode loader requires (it once refused such a file). */
+  if (g.m->max_regs == 0) g.m->max_regs = 1;
   pmodel_finish(g.m);
   return g.m;
 }
