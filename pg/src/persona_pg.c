@@ -25,6 +25,7 @@
 #include "postgres.h"
 
 #include "catalog/pg_type.h"
+#include "common/int.h"
 #include "datatype/timestamp.h"
 #include "fmgr.h"
 #include "funcapi.h"
@@ -244,13 +245,20 @@ static int64
 now_argument(FunctionCallInfo fcinfo, int argno)
 {
 	TimestampTz ts = PG_GETARG_TIMESTAMPTZ(argno);
+	int64		unix_us;
 
 	if (TIMESTAMP_NOT_FINITE(ts))
 		ereport(ERROR,
 				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
 				 errmsg("persona: now must be a finite time, not %s",
 						TIMESTAMP_IS_NOBEGIN(ts) ? "-infinity" : "infinity")));
-	return ts + PERSONA_PG_EPOCH_SHIFT;
+	/* Near the end of timestamptz the shift overflows int64: it once
+	 * wrapped to a time before the year 0 ("days": -106750904.33). */
+	if (pg_add_s64_overflow(ts, PERSONA_PG_EPOCH_SHIFT, &unix_us))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("persona: now is out of range: %s", timestamptz_to_str(ts))));
+	return unix_us;
 }
 
 /* First sight: a state that is JSON null or {} (a column's default). */

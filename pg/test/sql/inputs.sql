@@ -66,6 +66,8 @@ SELECT persona.model_info('\xdeadbeef');
 -- now must be a finite time; times far away are fine.
 SELECT persona.eval(m.lead, '{"id":"x"}', 'infinity') FROM models m;
 SELECT persona.eval(m.lead, '{"id":"x"}', '-infinity') FROM models m;
+-- The last instants of timestamptz cannot be moved to the Unix epoch.
+SELECT persona.eval(m.lead, '{"id":"x"}', '294276-12-31 23:59:59+00') FROM models m;
 SELECT persona.eval(m.lead, '{"id":"x","events":[{"type":"visit","at":"1970-01-01T00:00:00Z"}]}', '1969-12-31 23:59:59.999999+00')->'stages' AS before_epoch FROM models m;
 SELECT persona.eval(m.lead, '{"id":"x"}', '9999-12-31 23:59:59+00')->'transitions' AS year_9999 FROM models m;
 
