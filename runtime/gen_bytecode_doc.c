@@ -16,7 +16,7 @@ typedef struct {
   const char *name, *format, *synopsis;
 } OpDoc;
 
-#define GEN_OP(name, fmt, syn) {#name, #fmt, syn},
+#define GEN_OP(name, fmt, flow, a, b, c, x, syn) {#name, #fmt, syn},
 static const OpDoc ops[OP__COUNT] = {PERSONA_OPCODES(GEN_OP)};
 #undef GEN_OP
 

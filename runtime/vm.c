@@ -270,7 +270,7 @@ bool pvm_exec(PVMState *st, uint32_t block, PValue *out) {
   /* One entry per value of the op byte: an unknown one (which the
    * verifier never lets through) lands on bad_op without a range check. */
   static const void *const labels[256] = {
-#define PERSONA_OP_LABEL(name, fmt, syn) &&L_##name,
+#define PERSONA_OP_LABEL(name, ...) &&L_##name,
       PERSONA_OPCODES(PERSONA_OP_LABEL)
 #undef PERSONA_OP_LABEL
       [OP__COUNT ... 255] = &&bad_op,
