@@ -1,5 +1,5 @@
-/* value.c - what is done with values wherever they are: equality and
- * hashing; see value.h. */
+/* value.c - what is done with values wherever they are: equality,
+ * hashing and deep copies; see value.h. */
 #include "value.h"
 
 #include <math.h>
@@ -60,5 +60,23 @@ uint64_t pvalue_hash(PValue v) {
   }
   case PV_BOOL: return mix64(v.u.b ? 1 : 0);
   default: return mix64((uint64_t)v.u.i);
+  }
+}
+
+PValue pvalue_deep_copy(PArena *arena, PValue v) {
+  switch (v.kind) {
+  case PV_STRING: {
+    char *s = pa_strndup(arena, v.u.s ? v.u.s : "", v.len);
+    return pv_string(s, v.len);
+  }
+  case PV_LIST:
+  case PV_RECORD: {
+    PValue *items = pa_alloc(arena, sizeof(PValue) * (v.len ? v.len : 1));
+    for (uint32_t i = 0; i < v.len; i++) items[i] = pvalue_deep_copy(arena, v.u.items[i]);
+    PValue c = v;
+    c.u.items = items;
+    return c;
+  }
+  default: return v;
   }
 }

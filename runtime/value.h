@@ -7,7 +7,8 @@
  * per-record arena, or the model's constant pool. A value therefore never
  * outlives the evaluation that made it, except constants.
  *
- * Ownership: a PValue owns nothing.
+ * Ownership: a PValue owns nothing; pvalue_deep_copy copies into an arena
+ * the caller owns (value.c).
  */
 #ifndef PERSONA_VALUE_H
 #define PERSONA_VALUE_H
@@ -16,6 +17,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+
+#include "arena.h"
 
 typedef enum {
   PV_NULL = 0,
@@ -89,5 +92,7 @@ bool pvalue_equal(PValue a, PValue b);
 /* Hash of a scalar value, consistent with pvalue_equal for same-kind
  * values (and for an int and the equal number). */
 uint64_t pvalue_hash(PValue v);
+/* Copies a value and everything it points to into `arena`. */
+PValue pvalue_deep_copy(PArena *arena, PValue v);
 
 #endif
