@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "../grammar/parse.h"
+#include "../runtime/bytecode.h"
 #include "check.h"
 #include "codegen.h"
 
@@ -92,6 +93,21 @@ static void load_import(PAst *ast, PSourceSet *src, PDiagList *diags, const PCom
   g_string_free(searched, TRUE);
 }
 
+/* In builds with PERSONA_VERIFY_GENERATED (CMakeLists.txt: Debug and
+ * RelWithDebInfo, the builds the tests run in), every model the code
+ * generator makes goes through the bytecode verifier, as a model read
+ * from a file does: a code-generator bug then fails at once, in whichever
+ * test compiles the model, instead of as a wrong result somewhere. */
+static void verify_generated(const PModel *m) {
+#ifdef PERSONA_VERIFY_GENERATED
+  GError *err = NULL;
+  if (!pbc_verify_generated(m, &err))
+    g_error("the code generator made code the verifier refuses (model %s): %s", m->name, err->message);
+#else
+  (void)m;
+#endif
+}
+
 PModel *pcompile(const char *name, const char *text, size_t len, const PCompileOptions *opts,
                  PSourceSet *src, PDiagList *diags) {
   g_autoptr(PAst) ast = past_new();
@@ -123,6 +139,7 @@ PModel *pcompile(const char *name, const char *text, size_t len, const PCompileO
     }
     if (pcheck_run(c)) m = pcodegen_model(c, opts && opts->trace);
   }
+  if (m) verify_generated(m);
   pdiag_sort(diags);
   return m;
 }
