@@ -9,6 +9,7 @@
 #include "../runtime/bytecode.h"
 #include "check.h"
 #include "codegen.h"
+#include "lint.h"
 
 static char *resolved_path(const char *path) {
   char *r = realpath(path, NULL);
@@ -137,7 +138,12 @@ PModel *pcompile(const char *name, const char *text, size_t len, const PCompileO
       c->registry = opts->natives;
       c->allow_native = opts->allow_native;
     }
-    if (pcheck_run(c)) m = pcodegen_model(c, opts && opts->trace);
+    /* Lints need a tree without errors: names resolved, every node
+     * typed. */
+    if (pcheck_run(c)) {
+      plint_run(c);
+      m = pcodegen_model(c, opts && opts->trace);
+    }
   }
   if (m) verify_generated(m);
   pdiag_sort(diags);
