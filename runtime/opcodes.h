@@ -24,33 +24,15 @@
  *   OP(name, format, flow, A, B, C, x, synopsis)
  *
  * format   how the operands are laid out: A, AB, ABC, ABx, AsBx, sBx.
- * flow     where control goes next (POpFlow): NEXT the next instruction;
- *          BRANCH pc + 1 + sBx or the next; GOTO pc + 1 + sBx; SKIP over
- *          the JMP that follows or into it (the test is false: the JMP is
- *          taken); RET out of the block.
- * A, B, C  the role of each operand (POpRole); for the formats ABx, AsBx
- *          and sBx the B column is the role of Bx or sBx and C is `_`.
- * x        the role of the x byte: `_` (must be 0), KIND (a result kind:
- *          int, time or duration), COUNT (a count of at least 2).
+ * flow     where control goes next (PERSONA_OP_FLOWS below).
+ * A, B, C  the role of each operand (PERSONA_OP_ROLES below); for the
+ *          formats ABx, AsBx and sBx the B column is the role of Bx or
+ *          sBx and C is `_`.
+ * x        the role of the x byte: `_` (then it must be 0), KIND or COUNT.
  * synopsis one line (docs/bytecode.md and the listing print it).
  *
- * Operand roles:
- *   _         unused                  R, W, RW  a register read / written / both
- *   K         a constant index        KS        a constant index, the constant a string
- *   G         a global slot           P         a profile field
- *   F         a record field          FSPAN     record fields C .. C+x-1
- *   SET       a constant set          I         an immediate (LOADBOOL, LOADINT)
- *   J         a jump offset           TRACE     a trace point (explain/coverage models)
- *   DCLR      a distinct-set cleared  DSET      a distinct-set used (cleared before)
- *   CALLSITE  a call site             NATIVE    a host function
- *   ARGS      the argument registers A .. A+n-1 (n from the call site or the
- *             host function's signature), the result written to A
- *   RSPAN     registers B .. B+C-1 read (C's role is COUNT)
- *   WSPAN     registers A .. A+x-1 written (x's role is COUNT)
- *   LOOPINIT  FORPREP: R[A+1] written (R[A], the list, is not read)
- *   LOOP      FORNEXT: R[A] and R[A+1] read, R[A+1] written, and R[A+2]
- *             written on the fall-through edge only (the loop body)
- *   COUNT     a count
+ * opcodes.c checks at compile time that every row is whole (a jump has
+ * its offset, a span its count, an operand the format lacks is `_`).
  *
  * JNESK and JLTI test and jump in one dispatch: the jump is the JMP that
  * must follow them (the verifier checks it), read by the test itself.
@@ -66,6 +48,43 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+
+/* Where control goes after an instruction: FLOW(name, meaning). */
+#define PERSONA_OP_FLOWS(FLOW)                                                              \
+  FLOW(NEXT, "the next instruction")                                                        \
+  FLOW(BRANCH, "pc + 1 + sBx, or the next instruction")                                     \
+  FLOW(GOTO, "pc + 1 + sBx")                                                                \
+  FLOW(SKIP, "the JMP that follows (the jump taken) or the one after it (stepped over)")    \
+  FLOW(RET, "out of the block")
+
+/* What an operand is: ROLE(name, meaning). The verifier checks each
+ * index against its table and follows each register read and write. */
+#define PERSONA_OP_ROLES(ROLE)                                                               \
+  ROLE(_, "unused")                                                                          \
+  ROLE(R, "a register, read")                                                                \
+  ROLE(W, "a register, written")                                                             \
+  ROLE(RW, "a register, read and written")                                                   \
+  ROLE(K, "a constant")                                                                      \
+  ROLE(KS, "a constant that is a string")                                                    \
+  ROLE(G, "a global slot")                                                                   \
+  ROLE(P, "a profile field")                                                                 \
+  ROLE(F, "a record field")                                                                  \
+  ROLE(FSPAN, "record fields C … C+x−1")                                                     \
+  ROLE(SET, "a constant set")                                                                \
+  ROLE(I, "an immediate value")                                                              \
+  ROLE(J, "a jump offset")                                                                   \
+  ROLE(TRACE, "a trace point (models for explain and coverage only)")                        \
+  ROLE(DCLR, "a distinct-set, cleared")                                                      \
+  ROLE(DSET, "a distinct-set, used (it must be cleared before)")                             \
+  ROLE(CALLSITE, "a call site")                                                              \
+  ROLE(NATIVE, "a host function")                                                            \
+  ROLE(ARGS, "registers A … A+n−1 read (n: the call site's arguments or the host function's parameters), A written") \
+  ROLE(RSPAN, "registers B … B+C−1, read")                                                   \
+  ROLE(WSPAN, "registers A … A+x−1, written")                                                \
+  ROLE(LOOPINIT, "R[A+1] written (the index; R[A], the list, is not read)")                  \
+  ROLE(LOOP, "R[A] (the list) and R[A+1] (the index) read, R[A+1] written, R[A+2] (the element) written when not jumping") \
+  ROLE(COUNT, "a count (in x: at least 2)")                                                  \
+  ROLE(KIND, "a result kind: int, time or duration")
 
 /*  OP(name,   format flow    A         B         C      x,
  *      synopsis)                                                             */
@@ -209,13 +228,13 @@ typedef enum { PERSONA_OPCODES(PERSONA_OP_ENUM) OP__COUNT } POpcode;
 
 typedef enum { PFMT_A, PFMT_AB, PFMT_ABC, PFMT_ABx, PFMT_AsBx, PFMT_sBx } POpFormat;
 
-typedef enum { PFLOW_NEXT, PFLOW_BRANCH, PFLOW_GOTO, PFLOW_SKIP, PFLOW_RET } POpFlow;
+#define PERSONA_OP_FLOW_ENUM(name, meaning) PFLOW_##name,
+typedef enum { PERSONA_OP_FLOWS(PERSONA_OP_FLOW_ENUM) PFLOW__COUNT } POpFlow;
+#undef PERSONA_OP_FLOW_ENUM
 
-typedef enum {
-  PROLE__ = 0, PROLE_R, PROLE_W, PROLE_RW, PROLE_K, PROLE_KS, PROLE_G, PROLE_P, PROLE_F, PROLE_FSPAN,
-  PROLE_SET, PROLE_I, PROLE_J, PROLE_TRACE, PROLE_DCLR, PROLE_DSET, PROLE_CALLSITE, PROLE_NATIVE,
-  PROLE_ARGS, PROLE_RSPAN, PROLE_WSPAN, PROLE_LOOPINIT, PROLE_LOOP, PROLE_COUNT, PROLE_KIND,
-} POpRole;
+#define PERSONA_OP_ROLE_ENUM(name, meaning) PROLE_##name,
+typedef enum { PERSONA_OP_ROLES(PERSONA_OP_ROLE_ENUM) PROLE__COUNT } POpRole;
+#undef PERSONA_OP_ROLE_ENUM
 
 /* One row of the table: everything but the VM's own code. */
 typedef struct POpInfo {

@@ -101,7 +101,7 @@ static bool flow_effects(Verifier *v, const PBlock *b, uint32_t pc, Effects *e) 
     e->is_jump = true;
     e->target = (int64_t)pc + 2;
     break;
-  case PFLOW_NEXT: case PFLOW_RET: break;
+  case PFLOW_NEXT: case PFLOW_RET: case PFLOW__COUNT: break;
   }
   return true;
 }
@@ -115,7 +115,7 @@ static bool index_ok(Verifier *v, uint32_t k, uint32_t n, const char *what, cons
 static bool operand_effects(Verifier *v, const PInsn *i, POpRole role, uint32_t val, Effects *e) {
   const PModel *m = v->m;
   switch (role) {
-  case PROLE__: case PROLE_I: case PROLE_J: case PROLE_COUNT: case PROLE_KIND: return true;
+  case PROLE__: case PROLE_I: case PROLE_J: case PROLE_COUNT: case PROLE_KIND: case PROLE__COUNT: return true;
   case PROLE_R: rd(e, val); return true;
   case PROLE_W: wr(e, val); return true;
   case PROLE_RW: rd(e, val); wr(e, val); return true;
