@@ -19,7 +19,7 @@
  * does to its operands. The opcode enum, the VM's dispatch table, the
  * listing (disasm.c), the bytecode reader and writer (bytecode.c), the
  * verifier (verify.c) and the opcode table of docs/bytecode.md
- * (tools/gen_bytecode_doc.c) are all derived from it:
+ * (runtime/gen_bytecode_doc.c) are all derived from it:
  *
  *   OP(name, format, flow, A, B, C, x, synopsis)
  *
