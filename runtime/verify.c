@@ -63,10 +63,13 @@ static bool vfail(Verifier *v, const char *fmt, ...) {
 
 /* ---- what an instruction does with its operands ------------------------------- */
 
+/* Room for any row of the opcode table: A reads at most two registers
+ * (LOOP) and writes one, B and C read or write one each; the spans and
+ * the fall-through write are kept apart. */
 typedef struct Effects {
-  uint32_t reads[3], n_reads;
-  uint32_t span_base, span_n;   /* reads R[base .. base+n-1] (CALL, MKLIST, MKREC) */
-  uint32_t writes[2], n_writes;
+  uint32_t reads[4], n_reads;
+  uint32_t span_base, span_n;   /* reads R[base .. base+n-1] (CALL, CALLN, MKLIST, MKREC) */
+  uint32_t writes[3], n_writes;
   uint32_t wspan_base, wspan_n; /* writes R[base .. base+n-1] (UNPACK) */
   uint32_t fall_write;          /* FORNEXT: R[A+2] is written on the fall-through edge only */
   bool has_fall_write;
