@@ -9,6 +9,7 @@
 
 #include "compiler/compile.h"
 #include "runtime/bytecode.h"
+#include "runtime/disasm.h"
 #include "runtime/file_target.h"
 #include "runtime/json_decode.h"
 #include "runtime/json_tree.h"

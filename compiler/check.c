@@ -9,8 +9,6 @@
 #include "../runtime/bytecode.h" /* PBC_MAX_TYPE_DEPTH */
 #include "../runtime/natives.h"
 
-#include "lint.h"
-
 static void psym_free(gpointer p) {
   PSym *s = p;
   if (s->deps) g_ptr_array_unref(s->deps);
@@ -551,7 +549,5 @@ gboolean pcheck_run(PCheck *c) {
   }
   if (c->output_decl) pcheck_output(c);
   pcheck_order(c);
-  /* Lints need a tree without errors: names resolved, every node typed. */
-  if (c->diags->n_errors == 0) plint_run(c);
   return c->diags->n_errors == 0;
 }

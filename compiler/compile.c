@@ -7,8 +7,10 @@
 
 #include "../grammar/parse.h"
 #include "../runtime/file_target.h"
+#include "../runtime/bytecode.h"
 #include "check.h"
 #include "codegen.h"
+#include "lint.h"
 
 static char *resolved_path(const char *path) {
   char *r = realpath(path, NULL);
@@ -89,6 +91,21 @@ static void load_import(PAst *ast, PSourceSet *src, PDiagList *diags, const PCom
   g_string_free(searched, TRUE);
 }
 
+/* In builds with PERSONA_VERIFY_GENERATED (CMakeLists.txt: Debug and
+ * RelWithDebInfo, the builds the tests run in), every model the code
+ * generator makes goes through the bytecode verifier, as a model read
+ * from a file does: a code-generator bug then fails at once, in whichever
+ * test compiles the model, instead of as a wrong result somewhere. */
+static void verify_generated(const PModel *m) {
+#ifdef PERSONA_VERIFY_GENERATED
+  GError *err = NULL;
+  if (!pbc_verify_generated(m, &err))
+    g_error("the code generator made code the verifier refuses (model %s): %s", m->name, err->message);
+#else
+  (void)m;
+#endif
+}
+
 PModel *pcompile(const char *name, const char *text, size_t len, const PCompileOptions *opts,
                  PSourceSet *src, PDiagList *diags) {
   g_autoptr(PAst) ast = past_new();
@@ -118,8 +135,14 @@ PModel *pcompile(const char *name, const char *text, size_t len, const PCompileO
       c->registry = opts->natives;
       c->allow_native = opts->allow_native;
     }
-    if (pcheck_run(c)) m = pcodegen_model(c, opts && opts->trace);
+    /* Lints need a tree without errors: names resolved, every node
+     * typed. */
+    if (pcheck_run(c)) {
+      plint_run(c);
+      m = pcodegen_model(c, opts && opts->trace);
+    }
   }
+  if (m) verify_generated(m);
   pdiag_sort(diags);
   return m;
 }

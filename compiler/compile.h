@@ -1,5 +1,6 @@
 /* compile.h - the compiler driver: files and imports -> parse -> check ->
- * code generation.
+ * lint -> code generation (-> verify, in builds with
+ * PERSONA_VERIFY_GENERATED).
  *
  * Ownership: `src` and `diags` are the caller's and receive every file
  * read and every diagnostic; the returned model is new (or NULL when any

@@ -1,8 +1,9 @@
 /* lint.h - warnings about models that compile but are probably wrong.
  *
- * Run on a checked tree without errors (the end of pcheck_run). Each lint
- * is a warning added to the checker's PDiagList; none changes the tree or
- * the generated code. The lints (docs/language.md, "Warnings"):
+ * A pass of its own: the compiler driver (compile.c) runs it after the
+ * checker, on a checked tree without errors, and before code generation.
+ * Each lint is a warning added to the checker's PDiagList; none changes
+ * the tree or the generated code. The lints (docs/language.md, "Warnings"):
  *
  *   - a comparison of a score (or an expression built from scores with
  *     + - and constant factors) with a constant that can never hold, or

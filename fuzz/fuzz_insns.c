@@ -79,7 +79,7 @@ static PInsn decode_insn(const uint8_t *d, uint32_t n_regs) {
   i.x = d[1] & 0x7f;
   bool raw = (d[1] & 0x80) != 0;
   i.a = raw ? d[2] : (uint16_t)(d[2] % n_regs);
-  POpFormat fmt = popcode_formats[i.op];
+  POpFormat fmt = (POpFormat)popcode_info[i.op].format;
   if (fmt == PFMT_ABx || fmt == PFMT_AsBx || fmt == PFMT_sBx) {
     int32_t v = (int32_t)((uint32_t)d[3] | (uint32_t)d[4] << 8) % 64;
     i.sbx = (d[5] & 1) ? -v : v;

@@ -84,7 +84,8 @@ const char *pparse_token_display(int token);
 %code {
 #include <string.h>
 
-#include "parse.h" /* PPARSE_MAX_EXPR_DEPTH */
+#include "name_tokens.h" /* PERSONA_NAME_TOKENS: generated from the name rule */
+#include "parse.h"       /* PPARSE_MAX_EXPR_DEPTH */
 
 /* A node's location spans its first and last symbols; an empty rule sits
  * at the end of the symbol before it. */
@@ -681,7 +682,9 @@ literal:
   ;
 
 /* Identifiers, and the keywords that double as field names in expressions
- * (the checker decides what they mean; `profile.x` is the profile's x). */
+ * (the checker decides what they mean; `profile.x` is the profile's x).
+ * The one list of those tokens: the build reads it from here
+ * (cmake/name_tokens.cmake), so keep one token per alternative and line. */
 name:
     IDENT       { $$ = mk_name(pc, &@$, $1); }
   | LABEL       { $$ = mk_name(pc, &@$, $1); }
@@ -881,21 +884,22 @@ const char *pparse_token_display(int token) {
 }
 
 /* Tokens that can start an expression: a list of expected tokens holding
- * them is shortened to "expression". */
+ * them is shortened to "expression". A name is one (the tokens of the
+ * `name` rule, PERSONA_NAME_TOKENS, which the build reads from that rule:
+ * cmake/name_tokens.cmake), and so are literals, `-`, `not`, brackets and
+ * the quantifiers and aggregates that start a query. */
 static gboolean psym_starts_expr(yysymbol_kind_t sym) {
   if (sym == YYTRANSLATE('(') || sym == YYTRANSLATE('[') || sym == YYTRANSLATE('{') ||
       sym == YYTRANSLATE('-'))
     return TRUE;
   switch (sym) {
-  case YYSYMBOL_IDENT: case YYSYMBOL_LABEL: case YYSYMBOL_STRING:
-  case YYSYMBOL_INT: case YYSYMBOL_NUMBER: case YYSYMBOL_PERCENT:
+#define PSYM_NAME_CASE(token) case YYSYMBOL_##token:
+  PERSONA_NAME_TOKENS(PSYM_NAME_CASE)
+#undef PSYM_NAME_CASE
+  case YYSYMBOL_STRING: case YYSYMBOL_INT: case YYSYMBOL_NUMBER: case YYSYMBOL_PERCENT:
   case YYSYMBOL_DURATION: case YYSYMBOL_TRUE: case YYSYMBOL_FALSE:
   case YYSYMBOL_NULL: case YYSYMBOL_LMINUS: case YYSYMBOL_NOT:
   case YYSYMBOL_ANY: case YYSYMBOL_ALL: case YYSYMBOL_MAX: case YYSYMBOL_MIN:
-  case YYSYMBOL_AT: case YYSYMBOL_AT_NL: case YYSYMBOL_STATE: case YYSYMBOL_KEY:
-  case YYSYMBOL_ACTION: case YYSYMBOL_ON: case YYSYMBOL_FROM:
-  case YYSYMBOL_VERSION: case YYSYMBOL_MODEL: case YYSYMBOL_RECORD:
-  case YYSYMBOL_INITIAL: case YYSYMBOL_PROFILE:
     return TRUE;
   default:
     return FALSE;

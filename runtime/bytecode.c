@@ -146,8 +146,8 @@ static void put_insn(Writer *w, const PInsn *i) {
   put_u8(w, i->op);
   put_u8(w, i->x);
   put_u16(w, i->a);
-  POpFormat f = i->op < OP__COUNT ? popcode_formats[i->op] : PFMT_ABC;
-  if (f == PFMT_ABx || f == PFMT_AsBx || f == PFMT_sBx) {
+  POpFormat f = i->op < OP__COUNT ? (POpFormat)popcode_info[i->op].format : PFMT_ABC;
+  if (pformat_has_bx(f)) {
     put_u32(w, i->bx);
   } else {
     put_u16(w, i->b);
@@ -668,8 +668,8 @@ static PInsn rd_insn(Reader *r) {
     rd_fail(r, "opcode %u is not in format version %u", i.op, r->version);
   i.x = rd_u8(r);
   i.a = rd_u16(r);
-  POpFormat f = i.op < OP__COUNT ? popcode_formats[i.op] : PFMT_ABC;
-  if (f == PFMT_ABx || f == PFMT_AsBx || f == PFMT_sBx) {
+  POpFormat f = i.op < OP__COUNT ? (POpFormat)popcode_info[i.op].format : PFMT_ABC;
+  if (pformat_has_bx(f)) {
     i.bx = rd_u32(r);
   } else {
     i.b = rd_u16(r);

@@ -58,6 +58,12 @@ bool pbc_has_magic(const guint8 *data, gsize len);
 /* Checks the loaded model's invariants that the VM relies on (see the
  * header comment); the message names the block and instruction. */
 bool pbc_verify(const PModel *m, GError **error);
+/* The same checks on a model the compiler has just built, whose trace
+ * points and test blocks are allowed (TRACE B must name a trace point):
+ * in builds with PERSONA_VERIFY_GENERATED the compiler driver runs it on
+ * every model it makes, so a code-generator bug fails where the code is
+ * made (compiler/compile.c). */
+bool pbc_verify_generated(const PModel *m, GError **error);
 
 /* The source hash as 64 lowercase hex digits plus NUL. */
 void pbc_hash_hex(const uint8_t hash[32], char out[65]);

@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "arena.h"
+#include "constset.h"
 #include "json_decode.h"
 #include "opcodes.h"
 #include "value.h"
@@ -198,13 +199,6 @@ typedef struct PCallSite {
   void *aux;           /* compiled regex, owned */
 } PCallSite;
 
-/* A constant list used with `in`: open addressing over the values. */
-typedef struct PConstSet {
-  uint32_t mask;       /* capacity - 1 (power of two) */
-  uint32_t count;
-  PValue *slots;       /* PV_NULL = empty */
-} PConstSet;
-
 typedef struct PModel {
   gint refcount;
   char *name, *version;
@@ -278,31 +272,5 @@ void pmodel_remove_output(PModel *m, uint32_t i);
 void pexplain_cond_clear(PExplainCond *c);
 PModel *pmodel_ref(PModel *m);
 void pmodel_unref(PModel *m);
-
-/* Hash of a scalar value, consistent with pvalue_equal for same-kind
- * values. */
-uint64_t pvalue_hash(PValue v);
-bool pvalue_equal(PValue a, PValue b);
-/* Builds a set from constant scalar values (copied by value; strings must
- * live as long as the model). */
-void pconstset_init(PConstSet *set, const PValue *values, uint32_t n);
-bool pconstset_has(const PConstSet *set, PValue v);
-
-/* The bytecode listing of the whole model (caller frees). */
-char *pmodel_disasm(const PModel *m);
-
-/* Source texts for the listing, indexed like m->file_names; an entry may
- * be NULL (text not available). Borrowed for the call. */
-typedef struct PDisasmSource {
-  const char *const *texts;
-  const size_t *lens;
-  uint32_t n;
-} PDisasmSource;
-
-/* The listing of `persona disasm`: a header with the model's name,
- * version and source hash, every block with each instruction's place and,
- * when `src` is given, the source line once per change of line; then the
- * units and call sites. */
-char *pmodel_disasm_full(const PModel *m, const PDisasmSource *src);
 
 #endif

@@ -15,98 +15,236 @@
  * relative to the next instruction. `x` is a result kind for the integer
  * ops that serve int, time and duration alike.
  *
- * This X-macro list drives the opcode enum, the VM's dispatch table, the
- * disassembler and the verifier; keep every synopsis one line.
- *   OP(name, format, synopsis)
- * Formats: A, AB, ABC, ABx, AsBx, sBx.
+ * This X-macro list is the one table of what every instruction is and
+ * does to its operands. The opcode enum, the VM's dispatch table, the
+ * listing (disasm.c), the bytecode reader and writer (bytecode.c), the
+ * verifier (verify.c) and the opcode table of docs/bytecode.md
+ * (runtime/gen_bytecode_doc.c) are all derived from it:
+ *
+ *   OP(name, format, flow, A, B, C, x, synopsis)
+ *
+ * format   how the operands are laid out: A, AB, ABC, ABx, AsBx, sBx.
+ * flow     where control goes next (PERSONA_OP_FLOWS below).
+ * A, B, C  the role of each operand (PERSONA_OP_ROLES below); for the
+ *          formats ABx, AsBx and sBx the B column is the role of Bx or
+ *          sBx and C is `_`.
+ * x        the role of the x byte: `_` (then it must be 0), KIND or COUNT.
+ * synopsis one line (docs/bytecode.md and the listing print it).
+ *
+ * opcodes.c checks at compile time that every row is whole (a jump has
+ * its offset, a span its count, an operand the format lacks is `_`).
  *
  * JNESK and JLTI test and jump in one dispatch: the jump is the JMP that
  * must follow them (the verifier checks it), read by the test itself.
  * UNPACK loads x consecutive fields of a record (a fused pass's element)
  * in one dispatch; its count is the x byte. New opcodes come last so that
  * the numbers of the older ones stay the same.
+ *
+ * Ownership: static tables only (popcode_info, opcodes.c); nothing is
+ * allocated.
  */
 #ifndef PERSONA_OPCODES_H
 #define PERSONA_OPCODES_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
-#define PERSONA_OPCODES(OP)                                                        \
-  OP(NOP,      A,    "no operation")                                               \
-  OP(LOADK,    ABx,  "R[A] := K[Bx]")                                              \
-  OP(LOADNULL, A,    "R[A] := null")                                               \
-  OP(LOADBOOL, AB,   "R[A] := (B != 0)")                                           \
-  OP(LOADINT,  AsBx, "R[A] := int sBx")                                            \
-  OP(MOVE,     AB,   "R[A] := R[B]")                                               \
-  OP(GETG,     ABx,  "R[A] := G[Bx]  (a tag, let, score, stage or const)")         \
-  OP(SETG,     ABx,  "G[Bx] := R[A]  (a query computed in a fused pass)")           \
-  OP(GETP,     ABx,  "R[A] := profile field Bx")                                   \
-  OP(GETF,     ABC,  "R[A] := R[B].field[C]  (null when R[B] is null)")            \
-  OP(NOW,      A,    "R[A] := now")                                                \
-  OP(ADDI,     ABC,  "R[A] := R[B] + R[C]  (64-bit, kind x; overflow: error)")     \
-  OP(SUBI,     ABC,  "R[A] := R[B] - R[C]  (64-bit, kind x; overflow: error)")     \
-  OP(MULI,     ABC,  "R[A] := R[B] * R[C]  (int; overflow: error)")                \
-  OP(MODI,     ABC,  "R[A] := R[B] % R[C]  (int, sign of R[B]; zero: error)")      \
-  OP(NEGI,     AB,   "R[A] := -R[B]  (64-bit, kind x; overflow: error)")           \
-  OP(ADDN,     ABC,  "R[A] := R[B] + R[C]  (number)")                              \
-  OP(SUBN,     ABC,  "R[A] := R[B] - R[C]  (number)")                              \
-  OP(MULN,     ABC,  "R[A] := R[B] * R[C]  (number)")                              \
-  OP(DIVN,     ABC,  "R[A] := R[B] / R[C]  (number; zero: error)")                 \
-  OP(MODN,     ABC,  "R[A] := fmod(R[B], R[C])  (number; zero: error)")            \
-  OP(NEGN,     AB,   "R[A] := -R[B]  (number)")                                    \
-  OP(I2N,      AB,   "R[A] := number(R[B])  (null stays null)")                    \
-  OP(MULDN,    ABC,  "R[A] := R[B] * R[C]  (duration times number)")               \
-  OP(DIVDN,    ABC,  "R[A] := R[B] / R[C]  (duration by number)")                  \
-  OP(DIVDD,    ABC,  "R[A] := R[B] / R[C]  (duration by duration: number)")        \
-  OP(CONCAT,   ABC,  "R[A] := R[B] + R[C]  (strings)")                             \
-  OP(EQ,       ABC,  "R[A] := R[B] == R[C]  (null equals only null)")              \
-  OP(NE,       ABC,  "R[A] := R[B] != R[C]")                                       \
-  OP(EQSK,     ABC,  "R[A] := R[B] == K[C]  (R[B] a string or null, K[C] a string)") \
-  OP(NESK,     ABC,  "R[A] := R[B] != K[C]  (R[B] a string or null, K[C] a string)") \
-  OP(LT,       ABC,  "R[A] := R[B] < R[C]  (false when either is null)")           \
-  OP(LE,       ABC,  "R[A] := R[B] <= R[C]  (false when either is null)")          \
-  OP(LTI,      ABC,  "R[A] := R[B] < R[C]  (int, time or duration, neither null)")  \
-  OP(LEI,      ABC,  "R[A] := R[B] <= R[C]  (int, time or duration, neither null)") \
-  OP(IN,       ABC,  "R[A] := R[B] in list R[C]  (false for null)")                \
-  OP(INSET,    ABC,  "R[A] := R[B] in constant set C  (false for null)")           \
-  OP(NOT,      AB,   "R[A] := not R[B]  (not null = true)")                        \
-  OP(TRUTH,    AB,   "R[A] := R[B] is true  (null = false)")                       \
-  OP(JMP,      sBx,  "pc += sBx")                                                  \
-  OP(JMPF,     AsBx, "if R[A] is not true: pc += sBx")                             \
-  OP(JMPT,     AsBx, "if R[A] is true: pc += sBx")                                 \
-  OP(JMPNULL,  AsBx, "if R[A] is null: pc += sBx")                                 \
-  OP(JMPNN,    AsBx, "if R[A] is not null: pc += sBx")                             \
-  OP(CALL,     ABx,  "R[A] := call site Bx applied to R[A], R[A+1], …")            \
-  OP(CALLN,    ABx,  "R[A] := host function Bx applied to R[A], R[A+1], …  (libffi)") \
-  OP(LEN,      AB,   "R[A] := len(R[B])  (list elements)")                         \
-  OP(FORPREP,  A,    "R[A+1] := 0  (R[A] is the list; null is empty)")             \
-  OP(FORNEXT,  AsBx, "if R[A+1] < len(R[A]): R[A+2] := R[A][R[A+1]++] else pc += sBx") \
-  OP(INCI,     A,    "R[A] := R[A] + 1  (int)")                                    \
-  OP(DECAY,    ABC,  "R[A] := 0.5 ^ ((now - R[B]) / R[C])  (time, half-life)")     \
-  OP(MINV,     ABC,  "R[A] := min(R[B], R[C])  (numbers)")                         \
-  OP(MAXV,     ABC,  "R[A] := max(R[B], R[C])  (numbers)")                         \
-  OP(AGGMIN,   AB,   "if R[B] is not null and (R[A] is null or R[B] < R[A]): R[A] := R[B]") \
-  OP(AGGMAX,   AB,   "if R[B] is not null and (R[A] is null or R[B] > R[A]): R[A] := R[B]") \
-  OP(DSETCLR,  A,    "empty distinct-set A")                                       \
-  OP(DSETADD,  AB,   "add R[B] to distinct-set A  (null is skipped)")              \
-  OP(DSETCNT,  AB,   "R[A] := number of values in distinct-set B")                 \
-  OP(MKLIST,   ABC,  "R[A] := [R[B], …, R[B+C-1]]")                                \
-  OP(MKREC,    ABC,  "R[A] := record(R[B], …, R[B+C-1])")                          \
-  OP(TAGS,     A,    "R[A] := the names of the tags that hold, in declaration order") \
-  OP(TRACE,    AB,   "report R[A] under trace point B  (explain/coverage builds only)") \
-  OP(RET,      A,    "return R[A]")                                                \
-  OP(JNESK,    AB,   "if R[A] != K[B]: take the JMP that follows, else step over it") \
-  OP(JLTI,     AB,   "if R[A] < R[B] (int, time or duration, neither null): take the JMP that follows, else step over it") \
-  OP(UNPACK,   ABC,  "R[A+j] := R[B].field[C+j] for j < x  (null when R[B] is null)")
+/* Where control goes after an instruction: FLOW(name, meaning). */
+#define PERSONA_OP_FLOWS(FLOW)                                                              \
+  FLOW(NEXT, "the next instruction")                                                        \
+  FLOW(BRANCH, "pc + 1 + sBx, or the next instruction")                                     \
+  FLOW(GOTO, "pc + 1 + sBx")                                                                \
+  FLOW(SKIP, "the JMP that follows (the jump taken) or the one after it (stepped over)")    \
+  FLOW(RET, "out of the block")
 
-typedef enum {
-#define PERSONA_OP_ENUM(name, fmt, syn) OP_##name,
-  PERSONA_OPCODES(PERSONA_OP_ENUM)
+/* What an operand is: ROLE(name, meaning). The verifier checks each
+ * index against its table and follows each register read and write. */
+#define PERSONA_OP_ROLES(ROLE)                                                               \
+  ROLE(_, "unused")                                                                          \
+  ROLE(R, "a register, read")                                                                \
+  ROLE(W, "a register, written")                                                             \
+  ROLE(RW, "a register, read and written")                                                   \
+  ROLE(K, "a constant")                                                                      \
+  ROLE(KS, "a constant that is a string")                                                    \
+  ROLE(G, "a global slot")                                                                   \
+  ROLE(P, "a profile field")                                                                 \
+  ROLE(F, "a record field")                                                                  \
+  ROLE(FSPAN, "record fields C … C+x−1")                                                     \
+  ROLE(SET, "a constant set")                                                                \
+  ROLE(I, "an immediate value")                                                              \
+  ROLE(J, "a jump offset")                                                                   \
+  ROLE(TRACE, "a trace point (models for explain and coverage only)")                        \
+  ROLE(DCLR, "a distinct-set, cleared")                                                      \
+  ROLE(DSET, "a distinct-set, used (it must be cleared before)")                             \
+  ROLE(CALLSITE, "a call site")                                                              \
+  ROLE(NATIVE, "a host function")                                                            \
+  ROLE(ARGS, "registers A … A+n−1 read (n: the call site's arguments or the host function's parameters), A written") \
+  ROLE(RSPAN, "registers B … B+C−1, read")                                                   \
+  ROLE(WSPAN, "registers A … A+x−1, written")                                                \
+  ROLE(LOOPINIT, "R[A+1] written (the index; R[A], the list, is not read)")                  \
+  ROLE(LOOP, "R[A] (the list) and R[A+1] (the index) read, R[A+1] written, R[A+2] (the element) written when not jumping") \
+  ROLE(COUNT, "a count (in x: at least 2)")                                                  \
+  ROLE(KIND, "a result kind: int, time or duration")
+
+/*  OP(name,   format flow    A         B         C      x,
+ *      synopsis)                                                             */
+#define PERSONA_OPCODES(OP)                                                        \
+  OP(NOP,      A,    NEXT,   _,        _,        _,     _, \
+      "no operation") \
+  OP(LOADK,    ABx,  NEXT,   W,        K,        _,     _, \
+      "R[A] := K[Bx]") \
+  OP(LOADNULL, A,    NEXT,   W,        _,        _,     _, \
+      "R[A] := null") \
+  OP(LOADBOOL, AB,   NEXT,   W,        I,        _,     _, \
+      "R[A] := (B != 0)") \
+  OP(LOADINT,  AsBx, NEXT,   W,        I,        _,     _, \
+      "R[A] := int sBx") \
+  OP(MOVE,     AB,   NEXT,   W,        R,        _,     _, \
+      "R[A] := R[B]") \
+  OP(GETG,     ABx,  NEXT,   W,        G,        _,     _, \
+      "R[A] := G[Bx]  (a tag, let, score, stage or const)") \
+  OP(SETG,     ABx,  NEXT,   R,        G,        _,     _, \
+      "G[Bx] := R[A]  (a query computed in a fused pass)") \
+  OP(GETP,     ABx,  NEXT,   W,        P,        _,     _, \
+      "R[A] := profile field Bx") \
+  OP(GETF,     ABC,  NEXT,   W,        R,        F,     _, \
+      "R[A] := R[B].field[C]  (null when R[B] is null)") \
+  OP(NOW,      A,    NEXT,   W,        _,        _,     _, \
+      "R[A] := now") \
+  OP(ADDI,     ABC,  NEXT,   W,        R,        R,     KIND, \
+      "R[A] := R[B] + R[C]  (64-bit, kind x; overflow: error)") \
+  OP(SUBI,     ABC,  NEXT,   W,        R,        R,     KIND, \
+      "R[A] := R[B] - R[C]  (64-bit, kind x; overflow: error)") \
+  OP(MULI,     ABC,  NEXT,   W,        R,        R,     _, \
+      "R[A] := R[B] * R[C]  (int; overflow: error)") \
+  OP(MODI,     ABC,  NEXT,   W,        R,        R,     _, \
+      "R[A] := R[B] % R[C]  (int, sign of R[B]; zero: error)") \
+  OP(NEGI,     AB,   NEXT,   W,        R,        _,     KIND, \
+      "R[A] := -R[B]  (64-bit, kind x; overflow: error)") \
+  OP(ADDN,     ABC,  NEXT,   W,        R,        R,     _, \
+      "R[A] := R[B] + R[C]  (number)") \
+  OP(SUBN,     ABC,  NEXT,   W,        R,        R,     _, \
+      "R[A] := R[B] - R[C]  (number)") \
+  OP(MULN,     ABC,  NEXT,   W,        R,        R,     _, \
+      "R[A] := R[B] * R[C]  (number)") \
+  OP(DIVN,     ABC,  NEXT,   W,        R,        R,     _, \
+      "R[A] := R[B] / R[C]  (number; zero: error)") \
+  OP(MODN,     ABC,  NEXT,   W,        R,        R,     _, \
+      "R[A] := fmod(R[B], R[C])  (number; zero: error)") \
+  OP(NEGN,     AB,   NEXT,   W,        R,        _,     _, \
+      "R[A] := -R[B]  (number)") \
+  OP(I2N,      AB,   NEXT,   W,        R,        _,     _, \
+      "R[A] := number(R[B])  (null stays null)") \
+  OP(MULDN,    ABC,  NEXT,   W,        R,        R,     _, \
+      "R[A] := R[B] * R[C]  (duration times number)") \
+  OP(DIVDN,    ABC,  NEXT,   W,        R,        R,     _, \
+      "R[A] := R[B] / R[C]  (duration by number)") \
+  OP(DIVDD,    ABC,  NEXT,   W,        R,        R,     _, \
+      "R[A] := R[B] / R[C]  (duration by duration: number)") \
+  OP(CONCAT,   ABC,  NEXT,   W,        R,        R,     _, \
+      "R[A] := R[B] + R[C]  (strings)") \
+  OP(EQ,       ABC,  NEXT,   W,        R,        R,     _, \
+      "R[A] := R[B] == R[C]  (null equals only null)") \
+  OP(NE,       ABC,  NEXT,   W,        R,        R,     _, \
+      "R[A] := R[B] != R[C]") \
+  OP(EQSK,     ABC,  NEXT,   W,        R,        KS,    _, \
+      "R[A] := R[B] == K[C]  (R[B] a string or null, K[C] a string)") \
+  OP(NESK,     ABC,  NEXT,   W,        R,        KS,    _, \
+      "R[A] := R[B] != K[C]  (R[B] a string or null, K[C] a string)") \
+  OP(LT,       ABC,  NEXT,   W,        R,        R,     _, \
+      "R[A] := R[B] < R[C]  (false when either is null)") \
+  OP(LE,       ABC,  NEXT,   W,        R,        R,     _, \
+      "R[A] := R[B] <= R[C]  (false when either is null)") \
+  OP(LTI,      ABC,  NEXT,   W,        R,        R,     _, \
+      "R[A] := R[B] < R[C]  (int, time or duration, neither null)") \
+  OP(LEI,      ABC,  NEXT,   W,        R,        R,     _, \
+      "R[A] := R[B] <= R[C]  (int, time or duration, neither null)") \
+  OP(IN,       ABC,  NEXT,   W,        R,        R,     _, \
+      "R[A] := R[B] in list R[C]  (false for null)") \
+  OP(INSET,    ABC,  NEXT,   W,        R,        SET,   _, \
+      "R[A] := R[B] in constant set C  (false for null)") \
+  OP(NOT,      AB,   NEXT,   W,        R,        _,     _, \
+      "R[A] := not R[B]  (not null = true)") \
+  OP(TRUTH,    AB,   NEXT,   W,        R,        _,     _, \
+      "R[A] := R[B] is true  (null = false)") \
+  OP(JMP,      sBx,  GOTO,   _,        J,        _,     _, \
+      "pc += sBx") \
+  OP(JMPF,     AsBx, BRANCH, R,        J,        _,     _, \
+      "if R[A] is not true: pc += sBx") \
+  OP(JMPT,     AsBx, BRANCH, R,        J,        _,     _, \
+      "if R[A] is true: pc += sBx") \
+  OP(JMPNULL,  AsBx, BRANCH, R,        J,        _,     _, \
+      "if R[A] is null: pc += sBx") \
+  OP(JMPNN,    AsBx, BRANCH, R,        J,        _,     _, \
+      "if R[A] is not null: pc += sBx") \
+  OP(CALL,     ABx,  NEXT,   ARGS,     CALLSITE, _,     _, \
+      "R[A] := call site Bx applied to R[A], R[A+1], …") \
+  OP(CALLN,    ABx,  NEXT,   ARGS,     NATIVE,   _,     _, \
+      "R[A] := host function Bx applied to R[A], R[A+1], …  (libffi)") \
+  OP(LEN,      AB,   NEXT,   W,        R,        _,     _, \
+      "R[A] := len(R[B])  (list elements)") \
+  OP(FORPREP,  A,    NEXT,   LOOPINIT, _,        _,     _, \
+      "R[A+1] := 0  (R[A] is the list; null is empty)") \
+  OP(FORNEXT,  AsBx, BRANCH, LOOP,     J,        _,     _, \
+      "if R[A+1] < len(R[A]): R[A+2] := R[A][R[A+1]++] else pc += sBx") \
+  OP(INCI,     A,    NEXT,   RW,       _,        _,     _, \
+      "R[A] := R[A] + 1  (int)") \
+  OP(DECAY,    ABC,  NEXT,   W,        R,        R,     _, \
+      "R[A] := 0.5 ^ ((now - R[B]) / R[C])  (time, half-life)") \
+  OP(MINV,     ABC,  NEXT,   W,        R,        R,     _, \
+      "R[A] := min(R[B], R[C])  (numbers)") \
+  OP(MAXV,     ABC,  NEXT,   W,        R,        R,     _, \
+      "R[A] := max(R[B], R[C])  (numbers)") \
+  OP(AGGMIN,   AB,   NEXT,   RW,       R,        _,     _, \
+      "if R[B] is not null and (R[A] is null or R[B] < R[A]): R[A] := R[B]") \
+  OP(AGGMAX,   AB,   NEXT,   RW,       R,        _,     _, \
+      "if R[B] is not null and (R[A] is null or R[B] > R[A]): R[A] := R[B]") \
+  OP(DSETCLR,  A,    NEXT,   DCLR,     _,        _,     _, \
+      "empty distinct-set A") \
+  OP(DSETADD,  AB,   NEXT,   DSET,     R,        _,     _, \
+      "add R[B] to distinct-set A  (null is skipped)") \
+  OP(DSETCNT,  AB,   NEXT,   W,        DSET,     _,     _, \
+      "R[A] := number of values in distinct-set B") \
+  OP(MKLIST,   ABC,  NEXT,   W,        RSPAN,    COUNT, _, \
+      "R[A] := [R[B], …, R[B+C-1]]") \
+  OP(MKREC,    ABC,  NEXT,   W,        RSPAN,    COUNT, _, \
+      "R[A] := record(R[B], …, R[B+C-1])") \
+  OP(TAGS,     A,    NEXT,   W,        _,        _,     _, \
+      "R[A] := the names of the tags that hold, in declaration order") \
+  OP(TRACE,    AB,   NEXT,   R,        TRACE,    _,     _, \
+      "report R[A] under trace point B  (explain/coverage builds only)") \
+  OP(RET,      A,    RET,    R,        _,        _,     _, \
+      "return R[A]") \
+  OP(JNESK,    AB,   SKIP,   R,        KS,       _,     _, \
+      "if R[A] != K[B]: take the JMP that follows, else step over it") \
+  OP(JLTI,     AB,   SKIP,   R,        R,        _,     _, \
+      "if R[A] < R[B] (int, time or duration, neither null): take the JMP that follows, else step over it") \
+  OP(UNPACK,   ABC,  NEXT,   WSPAN,    R,        FSPAN, COUNT, \
+      "R[A+j] := R[B].field[C+j] for j < x  (null when R[B] is null)")
+
+#define PERSONA_OP_ENUM(name, ...) OP_##name,
+typedef enum { PERSONA_OPCODES(PERSONA_OP_ENUM) OP__COUNT } POpcode;
 #undef PERSONA_OP_ENUM
-  OP__COUNT
-} POpcode;
 
 typedef enum { PFMT_A, PFMT_AB, PFMT_ABC, PFMT_ABx, PFMT_AsBx, PFMT_sBx } POpFormat;
+
+#define PERSONA_OP_FLOW_ENUM(name, meaning) PFLOW_##name,
+typedef enum { PERSONA_OP_FLOWS(PERSONA_OP_FLOW_ENUM) PFLOW__COUNT } POpFlow;
+#undef PERSONA_OP_FLOW_ENUM
+
+#define PERSONA_OP_ROLE_ENUM(name, meaning) PROLE_##name,
+typedef enum { PERSONA_OP_ROLES(PERSONA_OP_ROLE_ENUM) PROLE__COUNT } POpRole;
+#undef PERSONA_OP_ROLE_ENUM
+
+/* One row of the table: everything but the VM's own code. */
+typedef struct POpInfo {
+  const char *name;
+  const char *synopsis;
+  uint8_t format;    /* POpFormat */
+  uint8_t flow;      /* POpFlow */
+  uint8_t a, b, c;   /* POpRole of A, of B (or Bx/sBx), of C */
+  uint8_t x;         /* POpRole of the x byte */
+} POpInfo;
 
 typedef struct PInsn {
   uint8_t op;
@@ -121,8 +259,16 @@ typedef struct PInsn {
 
 _Static_assert(sizeof(PInsn) == 8, "instructions are 8 bytes");
 
-extern const char *const popcode_names[OP__COUNT];
-extern const POpFormat popcode_formats[OP__COUNT];
-extern const char *const popcode_synopsis[OP__COUNT];
+extern const POpInfo popcode_info[OP__COUNT];
+
+/* The format's second operand is the 32-bit Bx or sBx (B and C are not
+ * there). */
+static inline bool pformat_has_bx(POpFormat f) { return f == PFMT_ABx || f == PFMT_AsBx || f == PFMT_sBx; }
+
+/* The second operand as the format lays it out: B, or Bx (sBx as bits).
+ * `i->op` must be known. */
+static inline uint32_t pinsn_b(const PInsn *i) {
+  return pformat_has_bx((POpFormat)popcode_info[i->op].format) ? i->bx : i->b;
+}
 
 #endif

@@ -6,6 +6,9 @@
  * point into memory owned elsewhere: the input line being evaluated, the
  * per-record arena, or the model's constant pool. A value therefore never
  * outlives the evaluation that made it, except constants.
+ *
+ * Ownership: a PValue owns nothing; pvalue_deep_copy copies into an arena
+ * the caller owns (value.c).
  */
 #ifndef PERSONA_VALUE_H
 #define PERSONA_VALUE_H
@@ -14,6 +17,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+
+#include "arena.h"
 
 typedef enum {
   PV_NULL = 0,
@@ -78,5 +83,16 @@ static inline bool pv_bytes_equal(const char *a, const char *b, uint32_t n) {
   if (n >= 4 && n < 8) return pv_load4(a) == pv_load4(b) && pv_load4(a + n - 4) == pv_load4(b + n - 4);
   return n == 0 || memcmp(a, b, n) == 0;
 }
+
+/* ---- value.c ---------------------------------------------------------------- */
+
+/* Equality as `==` means it: null equals only null, an int equals the
+ * same number, lists and records element by element. */
+bool pvalue_equal(PValue a, PValue b);
+/* Hash of a scalar value, consistent with pvalue_equal for same-kind
+ * values (and for an int and the equal number). */
+uint64_t pvalue_hash(PValue v);
+/* Copies a value and everything it points to into `arena`. */
+PValue pvalue_deep_copy(PArena *arena, PValue v);
 
 #endif

@@ -13,7 +13,11 @@
  *    A..A+2 of loops, the argument run of CALL, the element run of
  *    MKLIST/MKREC) below the block's register count, every constant,
  *    global, profile field, call site, set and distinct-set index in
- *    range, the x byte a valid kind, no TRACE, the last instruction RET;
+ *    range, the x byte a valid kind, no TRACE (but in a model straight
+ *    from the compiler, pbc_verify_generated), the last instruction RET.
+ *    What each operand is, and where control goes next, is read from the
+ *    opcode table (opcodes.h: the flow and role columns), not restated
+ *    here;
  *  - control flow: every jump lands inside its block; a jump backwards
  *    must close a loop (land on the FORNEXT whose body holds it), loop
  *    bodies nest, are entered only through their head, and never write
@@ -42,6 +46,7 @@ typedef struct Verifier {
   const PModel *m;
   GError **error;
   uint32_t max_fields; /* the widest record: bound for GETF */
+  bool allow_trace;    /* a model straight from the compiler: TRACE and tests allowed */
 } Verifier;
 
 static bool vfail(Verifier *v, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
@@ -58,10 +63,13 @@ static bool vfail(Verifier *v, const char *fmt, ...) {
 
 /* ---- what an instruction does with its operands ------------------------------- */
 
+/* Room for any row of the opcode table: A reads at most two registers
+ * (LOOP) and writes one, B and C read or write one each; the spans and
+ * the fall-through write are kept apart. */
 typedef struct Effects {
-  uint32_t reads[3], n_reads;
-  uint32_t span_base, span_n;   /* reads R[base .. base+n-1] (CALL, MKLIST, MKREC) */
-  uint32_t writes[2], n_writes;
+  uint32_t reads[4], n_reads;
+  uint32_t span_base, span_n;   /* reads R[base .. base+n-1] (CALL, CALLN, MKLIST, MKREC) */
+  uint32_t writes[3], n_writes;
   uint32_t wspan_base, wspan_n; /* writes R[base .. base+n-1] (UNPACK) */
   uint32_t fall_write;          /* FORNEXT: R[A+2] is written on the fall-through edge only */
   bool has_fall_write;
@@ -73,126 +81,104 @@ typedef struct Effects {
 static void rd(Effects *e, uint32_t r) { e->reads[e->n_reads++] = r; }
 static void wr(Effects *e, uint32_t r) { e->writes[e->n_writes++] = r; }
 
-/* Fills `e`; false (with the message set) for an index out of range. */
-static bool insn_effects(Verifier *v, const PBlock *b, uint32_t pc, Effects *e) {
-  const PModel *m = v->m;
+/* How many registers an ARGS operand reads: the call site's argument
+ * count or the host function's parameter count (its index already
+ * checked). */
+static uint32_t args_count(const PModel *m, const PInsn *i) {
+  return popcode_info[i->op].b == PROLE_CALLSITE ? m->calls[i->bx].nargs
+                                                 : ((const PNative *)m->natives[i->bx])->n_params;
+}
+
+/* Where control goes after `pc` (the flow column of the opcode table). */
+static bool flow_effects(Verifier *v, const PBlock *b, uint32_t pc, Effects *e) {
   const PInsn *i = &b->code[pc];
-  memset(e, 0, sizeof *e);
-  e->dset_clear = e->dset_use = -1;
-  POpFormat fmt = popcode_formats[i->op];
-  if ((fmt == PFMT_AsBx && i->op != OP_LOADINT) || fmt == PFMT_sBx) {
+  switch ((POpFlow)popcode_info[i->op].flow) {
+  case PFLOW_BRANCH: case PFLOW_GOTO:
     e->is_jump = true;
     e->target = (int64_t)pc + 1 + i->sbx;
-  }
-  const PDecodePlan *profile = &m->plans[m->profile_plan];
-  switch ((POpcode)i->op) {
-  case OP_NOP: case OP_JMP: break;
-  case OP_LOADK:
-    if (i->bx >= m->n_consts) return vfail(v, "constant %u out of range (%u constants)", i->bx, m->n_consts);
-    wr(e, i->a);
     break;
-  case OP_LOADNULL: case OP_LOADBOOL: case OP_LOADINT: case OP_NOW: case OP_TAGS: wr(e, i->a); break;
-  case OP_GETG:
-    if (i->bx >= m->n_globals) return vfail(v, "global %u out of range (%u globals)", i->bx, m->n_globals);
-    wr(e, i->a);
-    break;
-  case OP_SETG:
-    if (i->bx >= m->n_globals) return vfail(v, "global %u out of range (%u globals)", i->bx, m->n_globals);
-    rd(e, i->a);
-    break;
-  case OP_GETP:
-    if (i->bx >= profile->n_fields)
-      return vfail(v, "profile field %u out of range (%u fields)", i->bx, profile->n_fields);
-    wr(e, i->a);
-    break;
-  case OP_GETF:
-    if (i->c >= v->max_fields)
-      return vfail(v, "field %u out of range (the widest record has %u)", i->c, v->max_fields);
-    rd(e, i->b);
-    wr(e, i->a);
-    break;
-  case OP_UNPACK:
-    if ((uint32_t)i->c + i->x > v->max_fields)
-      return vfail(v, "fields %u..%u out of range (the widest record has %u)", i->c, i->c + i->x - 1,
-                   v->max_fields);
-    rd(e, i->b);
-    e->wspan_base = i->a;
-    e->wspan_n = i->x;
-    break;
-  case OP_INSET:
-    if (i->c >= m->n_sets) return vfail(v, "constant set %u out of range (%u sets)", i->c, m->n_sets);
-    rd(e, i->b);
-    wr(e, i->a);
-    break;
-  case OP_NEGI: case OP_NEGN: case OP_I2N: case OP_NOT: case OP_TRUTH: case OP_LEN: case OP_MOVE:
-    rd(e, i->b);
-    wr(e, i->a);
-    break;
-  case OP_CALLN: {
-    if (i->bx >= m->n_natives) return vfail(v, "host function %u out of range (%u)", i->bx, m->n_natives);
-    uint32_t n = ((const PNative *)m->natives[i->bx])->n_params;
-    for (uint32_t k = 0; k < n; k++) rd(e, (uint32_t)i->a + k);
-    wr(e, i->a);
-    break;
-  }
-  case OP_EQSK: case OP_NESK:
-    /* The VM reads K[C] as a string without looking: it must be one. */
-    if (i->c >= m->n_consts) return vfail(v, "constant %u out of range (%u constants)", i->c, m->n_consts);
-    if (m->consts[i->c].kind != PV_STRING) return vfail(v, "constant %u compared as a string is not one", i->c);
-    rd(e, i->b);
-    wr(e, i->a);
-    break;
-  case OP_ADDI: case OP_SUBI: case OP_MULI: case OP_MODI: case OP_ADDN: case OP_SUBN: case OP_MULN:
-  case OP_DIVN: case OP_MODN: case OP_MULDN: case OP_DIVDN: case OP_DIVDD: case OP_CONCAT: case OP_EQ:
-  case OP_NE: case OP_LT: case OP_LE: case OP_LTI: case OP_LEI: case OP_IN: case OP_DECAY: case OP_MINV: case OP_MAXV:
-    rd(e, i->b);
-    rd(e, i->c);
-    wr(e, i->a);
-    break;
-  case OP_JMPF: case OP_JMPT: case OP_JMPNULL: case OP_JMPNN: case OP_RET: rd(e, i->a); break;
-  case OP_JNESK: case OP_JLTI:
+  case PFLOW_SKIP:
     /* Modelled as a jump over the JMP that follows (when the test passes)
      * and a fall into that JMP (when it fails): the same edges. */
-    if (pc + 1 >= b->n_code || b->code[pc + 1].op != OP_JMP)
-      return vfail(v, "not followed by the JMP it takes");
-    if (i->op == OP_JNESK) {
-      if (i->b >= m->n_consts) return vfail(v, "constant %u out of range (%u constants)", i->b, m->n_consts);
-      if (m->consts[i->b].kind != PV_STRING) return vfail(v, "constant %u compared as a string is not one", i->b);
-    } else {
-      rd(e, i->b);
-    }
-    rd(e, i->a);
+    if (pc + 1 >= b->n_code || b->code[pc + 1].op != OP_JMP) return vfail(v, "not followed by the JMP it takes");
     e->is_jump = true;
     e->target = (int64_t)pc + 2;
     break;
-  case OP_CALL: {
-    if (i->bx >= m->n_calls) return vfail(v, "call site %u out of range (%u call sites)", i->bx, m->n_calls);
-    e->span_base = i->a;
-    e->span_n = m->calls[i->bx].nargs;
-    wr(e, i->a);
-    break;
+  case PFLOW_NEXT: case PFLOW_RET: case PFLOW__COUNT: break;
   }
-  case OP_FORPREP: wr(e, (uint32_t)i->a + 1); break;
-  case OP_FORNEXT:
-    rd(e, i->a);
-    rd(e, (uint32_t)i->a + 1);
-    wr(e, (uint32_t)i->a + 1);
-    e->fall_write = (uint32_t)i->a + 2;
-    e->has_fall_write = true;
-    break;
-  case OP_INCI: rd(e, i->a); wr(e, i->a); break;
-  case OP_AGGMIN: case OP_AGGMAX: rd(e, i->a); rd(e, i->b); wr(e, i->a); break;
-  case OP_DSETCLR: e->dset_clear = i->a; break;
-  case OP_DSETADD: e->dset_use = i->a; rd(e, i->b); break;
-  case OP_DSETCNT: e->dset_use = i->b; wr(e, i->a); break;
-  case OP_MKLIST: case OP_MKREC:
-    e->span_base = i->b;
+  return true;
+}
+
+static bool index_ok(Verifier *v, uint32_t k, uint32_t n, const char *what, const char *plural) {
+  return k < n || vfail(v, "%s %u out of range (%u %s)", what, k, n, plural);
+}
+
+/* One operand `val` of role `role`: its index checked, its registers
+ * recorded in `e`. */
+static bool operand_effects(Verifier *v, const PInsn *i, POpRole role, uint32_t val, Effects *e) {
+  const PModel *m = v->m;
+  switch (role) {
+  case PROLE__: case PROLE_I: case PROLE_J: case PROLE_COUNT: case PROLE_KIND: case PROLE__COUNT: return true;
+  case PROLE_R: rd(e, val); return true;
+  case PROLE_W: wr(e, val); return true;
+  case PROLE_RW: rd(e, val); wr(e, val); return true;
+  case PROLE_KS:
+    /* The VM reads the constant as a string without looking: it must be one. */
+    if (!index_ok(v, val, m->n_consts, "constant", "constants")) return false;
+    return m->consts[val].kind == PV_STRING || vfail(v, "constant %u compared as a string is not one", val);
+  case PROLE_K: return index_ok(v, val, m->n_consts, "constant", "constants");
+  case PROLE_G: return index_ok(v, val, m->n_globals, "global", "globals");
+  case PROLE_P: return index_ok(v, val, m->plans[m->profile_plan].n_fields, "profile field", "fields");
+  case PROLE_F:
+    return val < v->max_fields || vfail(v, "field %u out of range (the widest record has %u)", val, v->max_fields);
+  case PROLE_FSPAN:
+    return val + i->x <= v->max_fields || vfail(v, "fields %u..%u out of range (the widest record has %u)", val,
+                                                val + i->x - 1, v->max_fields);
+  case PROLE_SET: return index_ok(v, val, m->n_sets, "constant set", "sets");
+  case PROLE_CALLSITE: return index_ok(v, val, m->n_calls, "call site", "call sites");
+  case PROLE_NATIVE: return val < m->n_natives || vfail(v, "host function %u out of range (%u)", val, m->n_natives);
+  case PROLE_TRACE:
+    if (!v->allow_trace) return vfail(v, "trace instruction in a model for evaluation");
+    return index_ok(v, val, m->n_traces, "trace point", "trace points");
+  case PROLE_DCLR: e->dset_clear = val; return true;
+  case PROLE_DSET: e->dset_use = val; return true;
+  case PROLE_ARGS: /* the count is the B operand's, checked by now */
+    e->span_base = val;
+    e->span_n = args_count(m, i);
+    wr(e, val);
+    return true;
+  case PROLE_RSPAN:
+    e->span_base = val;
     e->span_n = i->c;
-    wr(e, i->a);
-    break;
-  case OP_TRACE: return vfail(v, "trace instruction in a model for evaluation");
-  case OP__COUNT: break;
+    return true;
+  case PROLE_WSPAN:
+    e->wspan_base = val;
+    e->wspan_n = i->x;
+    return true;
+  case PROLE_LOOPINIT: wr(e, val + 1); return true;
+  case PROLE_LOOP:
+    rd(e, val);
+    rd(e, val + 1);
+    wr(e, val + 1);
+    e->fall_write = val + 2;
+    e->has_fall_write = true;
+    return true;
   }
+  return true;
+}
+
+/* Fills `e` from the opcode table's flow and operand roles; false (with
+ * the message set) for an index out of range. The B operand (an index
+ * an ARGS operand counts by) is checked before A. */
+static bool insn_effects(Verifier *v, const PBlock *b, uint32_t pc, Effects *e) {
+  const PInsn *i = &b->code[pc];
+  const POpInfo *info = &popcode_info[i->op];
+  memset(e, 0, sizeof *e);
+  e->dset_clear = e->dset_use = -1;
+  if (!flow_effects(v, b, pc, e) || !operand_effects(v, i, info->b, pinsn_b(i), e) ||
+      !operand_effects(v, i, info->a, i->a, e) || !operand_effects(v, i, info->c, i->c, e))
+    return false;
+  const PModel *m = v->m;
   if (e->dset_clear >= (int64_t)m->n_dsets || e->dset_use >= (int64_t)m->n_dsets)
     return vfail(v, "distinct-set %" G_GINT64_FORMAT " out of range (%u sets)",
                  e->dset_clear > e->dset_use ? e->dset_clear : e->dset_use, m->n_dsets);
@@ -202,11 +188,18 @@ static bool insn_effects(Verifier *v, const PBlock *b, uint32_t pc, Effects *e) 
 /* Registers, the x byte, the jump target. */
 static bool check_operands(Verifier *v, const PBlock *b, uint32_t pc, const Effects *e) {
   const PInsn *i = &b->code[pc];
-  bool kind_op = i->op == OP_ADDI || i->op == OP_SUBI || i->op == OP_NEGI;
-  if (kind_op && i->x != PV_INT && i->x != PV_TIME && i->x != PV_DURATION)
-    return vfail(v, "result kind %u is not int, time or duration", i->x);
-  if (i->op == OP_UNPACK && i->x < 2) return vfail(v, "field count %u is below 2", i->x);
-  if (!kind_op && i->op != OP_UNPACK && i->x != 0) return vfail(v, "unused x byte is %u", i->x);
+  switch ((POpRole)popcode_info[i->op].x) {
+  case PROLE_KIND:
+    if (i->x != PV_INT && i->x != PV_TIME && i->x != PV_DURATION)
+      return vfail(v, "result kind %u is not int, time or duration", i->x);
+    break;
+  case PROLE_COUNT: /* UNPACK: fewer fields would be a GETF */
+    if (i->x < 2) return vfail(v, "field count %u is below 2", i->x);
+    break;
+  default:
+    if (i->x != 0) return vfail(v, "unused x byte is %u", i->x);
+    break;
+  }
   for (uint32_t k = 0; k < e->n_reads; k++)
     if (e->reads[k] >= b->n_regs)
       return vfail(v, "register %u out of range (the block has %u)", e->reads[k], b->n_regs);
@@ -345,7 +338,9 @@ static bool meet(Flow *f, uint32_t to, const uint64_t *out) {
   return changed;
 }
 
-static bool falls_through(uint8_t op) { return op != OP_JMP && op != OP_RET; }
+static bool falls_through(uint8_t op) {
+  return popcode_info[op].flow != PFLOW_GOTO && popcode_info[op].flow != PFLOW_RET;
+}
 
 /* Passes in instruction order until nothing changes: with loops entered
  * only through their heads this converges in a few passes (one more than
@@ -420,7 +415,7 @@ static bool check_flow(Verifier *v, const PBlock *b, const Effects *fx, uint32_t
 
 /* Prefixes the message of a failed check with the block and instruction. */
 static bool block_fail_at(Verifier *v, uint32_t bi, const PBlock *b, uint32_t pc) {
-  const char *op = b->code[pc].op < OP__COUNT ? popcode_names[b->code[pc].op] : "?";
+  const char *op = b->code[pc].op < OP__COUNT ? popcode_info[b->code[pc].op].name : "?";
   g_prefix_error(v->error, "block %u (%s), instruction %u (%s): ", bi, b->name, pc, op);
   return false;
 }
@@ -654,19 +649,29 @@ static bool check_plans(Verifier *v) {
 
 /* ---- the model ------------------------------------------------------------------------------ */
 
-bool pbc_verify(const PModel *m, GError **error) {
-  Verifier v = {.m = m, .error = error};
-  if (m->n_traces > 0 || m->n_tests > 0) return vfail(&v, "trace points or tests in a model for evaluation");
+static bool verify_model(Verifier *v) {
+  const PModel *m = v->m;
   if (m->max_regs == 0 || m->max_regs > VERIFY_MAX_REGS)
-    return vfail(&v, "%u registers (at most %u)", m->max_regs, VERIFY_MAX_REGS);
-  if (m->n_dsets > VERIFY_MAX_REGS) return vfail(&v, "%u distinct-sets (at most %u)", m->n_dsets, VERIFY_MAX_REGS);
-  if (!check_plans(&v)) return false;
+    return vfail(v, "%u registers (at most %u)", m->max_regs, VERIFY_MAX_REGS);
+  if (m->n_dsets > VERIFY_MAX_REGS) return vfail(v, "%u distinct-sets (at most %u)", m->n_dsets, VERIFY_MAX_REGS);
+  if (!check_plans(v)) return false;
   /* GETF may also read records built by MKREC. */
   for (uint32_t bi = 0; bi < m->n_blocks; bi++)
     for (uint32_t pc = 0; pc < m->blocks[bi].n_code; pc++)
-      if (m->blocks[bi].code[pc].op == OP_MKREC && m->blocks[bi].code[pc].c > v.max_fields)
-        v.max_fields = m->blocks[bi].code[pc].c;
+      if (m->blocks[bi].code[pc].op == OP_MKREC && m->blocks[bi].code[pc].c > v->max_fields)
+        v->max_fields = m->blocks[bi].code[pc].c;
   for (uint32_t bi = 0; bi < m->n_blocks; bi++)
-    if (!check_block(&v, bi)) return false;
-  return check_units(&v) && check_lifecycles(&v) && check_journeys(&v);
+    if (!check_block(v, bi)) return false;
+  return check_units(v) && check_lifecycles(v) && check_journeys(v);
+}
+
+bool pbc_verify(const PModel *m, GError **error) {
+  Verifier v = {.m = m, .error = error};
+  if (m->n_traces > 0 || m->n_tests > 0) return vfail(&v, "trace points or tests in a model for evaluation");
+  return verify_model(&v);
+}
+
+bool pbc_verify_generated(const PModel *m, GError **error) {
+  Verifier v = {.m = m, .error = error, .allow_trace = true};
+  return verify_model(&v);
 }

@@ -1,4 +1,6 @@
-/* vm.c - the interpreter loop and the per-record driver; see vm.h. */
+/* vm.c - the interpreter loop: one block run on a state (pvm_exec), its
+ * helpers and the instruction budget; see vm.h. The per-record driver is
+ * vm_record.c. */
 #include "vm.h"
 
 #include "natives.h"
@@ -7,71 +9,6 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-
-
-static bool vm_charge(PCallCtx *ctx, uint64_t units);
-
-void pvm_state_init(PVMState *st, const PModel *model) {
-  memset(st, 0, sizeof *st);
-  st->model = model;
-  st->globals = g_new0(PValue, model->n_globals + 1);
-  if (model->n_globals) memcpy(st->globals, model->global_init, sizeof(PValue) * model->n_globals);
-  pa_init(&st->arena, PVM_ARENA_LIMIT);
-  st->budget_left = UINT64_MAX;
-  st->call.arena = &st->arena;
-  st->call.charge = vm_charge;
-  st->call.charge_data = st;
-  st->transitions = g_array_new(FALSE, FALSE, sizeof(PTransitionRec));
-  st->actions = g_array_new(FALSE, FALSE, sizeof(PActionRec));
-  st->lc = g_new0(PLcState, model->n_lifecycles + 1);
-  st->journeys = g_new0(PJState, model->n_journeys + 1);
-  pvm_state_fit(st);
-}
-
-bool pvm_begin_record(PVMState *st, const char *json, size_t len, int64_t now_us, PDecodeResult *dr) {
-  const PModel *m = st->model;
-  pa_reset(&st->arena);
-  st->now_us = now_us;
-  st->error[0] = '\0';
-  st->error_code = NULL;
-  memset(dr, 0, sizeof *dr);
-  if (!pdec_decode(&m->plans[m->profile_plan], json, len, now_us, &st->arena, dr)) return false;
-  st->profile = dr->fields;
-  st->key = dr->key;
-  return true;
-}
-
-void pvm_state_reset_profile(PVMState *st) {
-  memset(st->lc, 0, sizeof(PLcState) * st->model->n_lifecycles);
-  memset(st->journeys, 0, sizeof(PJState) * st->model->n_journeys);
-}
-
-void pvm_state_clear(PVMState *st) {
-  g_free(st->globals);
-  g_free(st->regs);
-  g_free(st->dsets);
-  pa_free(&st->arena);
-  if (st->transitions) g_array_unref(st->transitions);
-  if (st->actions) g_array_unref(st->actions);
-  g_free(st->lc);
-  g_free(st->journeys);
-  memset(st, 0, sizeof *st);
-}
-
-bool pvm_state_fit(PVMState *st) {
-  const PModel *m = st->model;
-  if (m->max_regs + 1 > st->n_regs) {
-    st->n_regs = m->max_regs + 1;
-    st->regs = g_renew(PValue, st->regs, st->n_regs);
-    memset(st->regs, 0, sizeof(PValue) * st->n_regs);
-  }
-  if (m->n_dsets > st->n_dsets) {
-    st->dsets = g_renew(PDistinctSet, st->dsets, m->n_dsets);
-    memset(st->dsets, 0, sizeof(PDistinctSet) * m->n_dsets);
-    st->n_dsets = m->n_dsets;
-  }
-  return true;
-}
 
 /* ---- errors ------------------------------------------------------------------- */
 
@@ -213,7 +150,7 @@ static bool vm_args_ok(const PCallSite *cs, const PValue *args) {
  * whole budget (+1: it fails when it reaches 0). With one, it is the first
  * slice of at most PVM_INTERRUPT_EVERY and the rest waits in
  * budget_reserve. */
-static void vm_budget_start(PVMState *st) {
+void pvm_budget_start(PVMState *st) {
   uint64_t total = st->budget ? st->budget + 1 : UINT64_MAX;
   st->interrupted = false;
   uint64_t slice = st->interrupt && total > PVM_INTERRUPT_EVERY ? PVM_INTERRUPT_EVERY : total;
@@ -239,7 +176,7 @@ static bool vm_next_slice(PVMState *st) {
 
 /* Work a builtin did (a regex match's steps) counts against the budget
  * like instructions, and long work polls the hook between slices. */
-static bool vm_charge(PCallCtx *ctx, uint64_t units) {
+bool pvm_charge(PCallCtx *ctx, uint64_t units) {
   PVMState *st = ctx->charge_data;
   while (units >= st->budget_left) {
     units -= st->budget_left;
@@ -291,7 +228,7 @@ bool pvm_exec(PVMState *st, uint32_t block, PValue *out) {
   /* One entry per value of the op byte: an unknown one (which the
    * verifier never lets through) lands on bad_op without a range check. */
   static const void *const labels[256] = {
-#define PERSONA_OP_LABEL(name, fmt, syn) &&L_##name,
+#define PERSONA_OP_LABEL(name, ...) &&L_##name,
       PERSONA_OPCODES(PERSONA_OP_LABEL)
 #undef PERSONA_OP_LABEL
       [OP__COUNT ... 255] = &&bad_op,
@@ -576,106 +513,4 @@ over_budget:
   return vm_fail(st, b, HERE, "instruction budget of %" G_GUINT64_FORMAT " exceeded", st->budget);
 bad_op:
   return vm_fail(st, b, HERE, "bad instruction %u", i->op);
-}
-
-/* ---- the per-record driver -------------------------------------------------------------- */
-
-static void lc_set(PVMState *st, const PLifecycleCode *lc, uint32_t index, uint32_t stage, int64_t entered) {
-  st->globals[lc->slot_stage] = pv_string(lc->stages[stage], (uint32_t)strlen(lc->stages[stage]));
-  st->globals[lc->slot_entered] = pv_time(entered);
-  st->lc[index].present = true;
-  st->lc[index].stage = stage;
-  st->lc[index].entered = entered;
-}
-
-static void lc_enter(PVMState *st, const PLifecycleCode *lc, int32_t from, uint32_t to, uint32_t index) {
-  lc_set(st, lc, index, to, st->now_us);
-  PTransitionRec rec = {.lifecycle = index, .from = from, .to = to, .at_us = st->now_us};
-  g_array_append_val(st->transitions, rec);
-}
-
-/* Fires transitions until none applies; a stage is entered at most once
- * per evaluation (the starting stage counts), so this ends. */
-static bool vm_lifecycle(PVMState *st, uint32_t index) {
-  const PLifecycleCode *lc = &st->model->lifecycles[index];
-  bool *visited = pa_alloc(&st->arena, lc->n_stages ? lc->n_stages : 1);
-  if (!visited) return false;
-  memset(visited, 0, lc->n_stages);
-  uint32_t cur;
-  if (st->lc[index].present) {
-    /* A stored stage: no transition to report for it. */
-    cur = st->lc[index].stage;
-    lc_set(st, lc, index, cur, st->lc[index].entered);
-  } else {
-    cur = lc->initial;
-    lc_enter(st, lc, -1, cur, index);
-  }
-  visited[cur] = true;
-  for (;;) {
-    bool moved = false;
-    for (uint32_t t = 0; t < lc->n_transitions; t++) {
-      const PTransitionCode *tc = &lc->transitions[t];
-      bool leaves = tc->from >= 0 ? (uint32_t)tc->from == cur : tc->to != cur;
-      if (!leaves || visited[tc->to]) continue;
-      PValue holds;
-      if (!pvm_exec(st, tc->block, &holds)) return false;
-      if (holds.kind == PV_BOOL && holds.u.b) {
-        lc_enter(st, lc, (int32_t)cur, tc->to, index);
-        cur = tc->to;
-        visited[cur] = true;
-        moved = true;
-        break;
-      }
-    }
-    if (!moved) return true;
-  }
-}
-
-bool pvm_eval_record(PVMState *st) {
-  const PModel *m = st->model;
-  /* Nothing of an earlier record survives into this one: its values point
-   * into the arena, reset since. A block that reads a global before this
-   * record wrote it (possible in a crafted file) sees the initial value. */
-  if (m->n_globals) memcpy(st->globals, m->global_init, sizeof(PValue) * m->n_globals);
-  g_array_set_size(st->transitions, 0);
-  g_array_set_size(st->actions, 0);
-  st->call.now_us = st->now_us;
-  vm_budget_start(st);
-  for (uint32_t u = 0; u < m->n_units; u++) {
-    const PUnit *unit = &m->units[u];
-    if (unit->kind == PUNIT_LIFECYCLE) {
-      if (!vm_lifecycle(st, unit->lifecycle)) {
-        if (!st->error[0]) {
-          g_strlcpy(st->error, "out of memory for this record", sizeof st->error);
-          st->error_code = "too_large";
-        }
-        return false;
-      }
-    } else if (!pvm_exec(st, unit->block, &st->globals[unit->slot])) {
-      return false;
-    }
-  }
-  if (!pvm_run_journeys(st)) return false;
-  if (m->output_block != PJ_NO_BLOCK) return pvm_exec(st, m->output_block, &st->output);
-  return true;
-}
-
-/* ---- copies ------------------------------------------------------------------------------- */
-
-PValue pvalue_deep_copy(PArena *arena, PValue v) {
-  switch (v.kind) {
-  case PV_STRING: {
-    char *s = pa_strndup(arena, v.u.s ? v.u.s : "", v.len);
-    return pv_string(s, v.len);
-  }
-  case PV_LIST:
-  case PV_RECORD: {
-    PValue *items = pa_alloc(arena, sizeof(PValue) * (v.len ? v.len : 1));
-    for (uint32_t i = 0; i < v.len; i++) items[i] = pvalue_deep_copy(arena, v.u.items[i]);
-    PValue c = v;
-    c.u.items = items;
-    return c;
-  }
-  default: return v;
-  }
 }

@@ -1,4 +1,5 @@
-/* vm.h - the bytecode interpreter and the per-record driver.
+/* vm.h - the bytecode interpreter (vm.c), the per-record driver
+ * (vm_record.c) and the journeys (vm_journey.c), over one state.
  *
  * A PVMState holds what one thread needs to evaluate records with one
  * model: registers, global slots, the per-record arena, scratch sets for
@@ -117,6 +118,14 @@ bool pvm_state_fit(PVMState *st);
 
 /* Runs one block; false with st->error set on a runtime error. */
 bool pvm_exec(PVMState *st, uint32_t block, PValue *out);
+/* Sets the instruction budget's counters for a new record (vm.c): the
+ * budget counts every pvm_exec of the record together. */
+void pvm_budget_start(PVMState *st);
+/* Work a built-in did (a regex match's steps) charged to the budget like
+ * instructions (vm.c); the PCallCtx's `charge` hook, set by
+ * pvm_state_init. False with ctx->error set when the budget ran out or the
+ * interrupt hook said stop. */
+bool pvm_charge(PCallCtx *ctx, uint64_t units);
 
 /* Starts a record: resets the arena, sets `now`, decodes `json` with the
  * model's profile plan and sets st->profile and st->key. False when the
@@ -137,8 +146,5 @@ bool pvm_eval_record(PVMState *st);
 bool pvm_run_journeys(PVMState *st);
 /* The earliest wake time of an active journey, or false when none. */
 bool pvm_next_wake(const PVMState *st, int64_t *out);
-
-/* Copies a value and everything it points to into `arena`. */
-PValue pvalue_deep_copy(PArena *arena, PValue v);
 
 #endif

@@ -158,6 +158,26 @@ static void test_registered(void) {
   g_assert_error(berr, PERSONA_ERROR, PERSONA_ERROR_BYTECODE);
 }
 
+/* Each argument weighed by its position: a swapped or missing one shows. */
+static int64_t digits5(int64_t a, int64_t b, int64_t c, int64_t d, int64_t e) {
+  return a + 10 * b + 100 * c + 1000 * d + 10000 * e;
+}
+
+/* More arguments than the verifier once had room for (three): the call's
+ * registers are a span, checked whole (in the test builds every compiled
+ * model is verified, so this compiles through the verifier too). */
+static void test_registered_many_params(void) {
+  g_autoptr(PersonaNatives) natives = persona_natives_new();
+  g_autoptr(GError) error = NULL;
+  g_assert_true(persona_natives_add(natives, "digits5", "int(int, int, int, int, int)", (void (*)(void))digits5,
+                                    &error));
+  g_assert_no_error(error);
+  g_autoptr(PersonaModel) m = compile("score d = digits5(n, n + 1, n + 2, n + 3, n + 4)\n", FALSE, natives, NULL);
+  g_assert_nonnull(m);
+  g_autofree char *r = eval(m, "{\"id\":\"a\",\"n\":1}");
+  g_assert_cmpstr(r, ==, "{\"id\":\"a\",\"tags\":[],\"scores\":{\"d\":54321}");
+}
+
 static void test_register_errors(void) {
   static const struct {
     const char *sig;
@@ -190,6 +210,7 @@ int main(int argc, char **argv) {
   g_test_add_func("/natives/extern/bad-result", test_bad_result);
   g_test_add_func("/natives/extern/errors", test_errors);
   g_test_add_func("/natives/registered/call", test_registered);
+  g_test_add_func("/natives/registered/many-params", test_registered_many_params);
   g_test_add_func("/natives/registered/errors", test_register_errors);
   return g_test_run();
 }
