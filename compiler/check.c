@@ -233,10 +233,10 @@ static void pcheck_fields(PCheck *c, PDecl *d, PRecordType *rt, bool is_schema) 
                  t->optional || f->default_value) {
         pdiag_error(c->diags, &f->loc,
                     "the key field '%s' must be a required string or int", f->name);
-      } else if (f->is_pii) {
-        pdiag_add(c->diags, PDIAG_ERROR, &f->loc, "key the input by a pseudonym (an HMAC of it) made before Persona",
-                  "the key field '%s' cannot be pii: the key is in every result, state and action", f->name);
       } else {
+        if (f->is_pii)
+          pdiag_add(c->diags, PDIAG_ERROR, &f->loc, "key the input by a pseudonym (an HMAC of it) made before Persona",
+                    "the key field '%s' cannot be pii: the key is in every result, state and action", f->name);
         c->key_field = (int)rt->fields->len;
       }
     }

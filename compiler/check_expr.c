@@ -973,7 +973,8 @@ void pcheck_no_pii_leaves(PCheck *c, const PExpr *e, const char *what) {
     for (guint i = 0; i < e->items->len; i++) pcheck_no_pii_leaves(c, g_ptr_array_index(e->items, i), what);
     return;
   }
-  pdiag_add(c->diags, PDIAG_ERROR, &e->loc,
-            "pass it through mask(s, keep_start, keep_end) or pseudonym(s), or leave it out",
-            "%s is computed from a pii field and would leave the model", what);
+  const char *hint = e->type->kind == PTY_STRING
+                         ? "pass it through mask(s, keep_start, keep_end) or pseudonym(s), or leave it out"
+                         : "only text can be masked: leave it out, or print a test of it (a bool) instead";
+  pdiag_add(c->diags, PDIAG_ERROR, &e->loc, hint, "%s is computed from a pii field and would leave the model", what);
 }
