@@ -1179,7 +1179,8 @@ bool pdec_decode_general(const PDecodePlan *plan, const char *json, size_t len, 
 
 /* Sets *which to the index in keys[] of the scanned key [cs, ce), or -1. */
 static bool match_span_key(Dec *d, const char *cs, const char *ce, bool esc,
-                           const char *const *keys, size_t n_keys, long *which) {
+                           const char *const *keys, size_t n_keys, long *which,
+                           PDecodeKeyFn on_key, void *user) {
   const char *key = cs;
   size_t len = (size_t)(ce - cs);
   if (esc) {
@@ -1189,6 +1190,7 @@ static bool match_span_key(Dec *d, const char *cs, const char *ce, bool esc,
     case UNESC_SURROGATE: return fail_syntax(d, cs - 1, "lone UTF-16 surrogate in a key");
     }
   }
+  if (on_key) on_key(user, key, len);
   *which = -1;
   for (size_t i = 0; i < n_keys; i++)
     if (strlen(keys[i]) == len && memcmp(keys[i], key, len) == 0) *which = (long)i;
@@ -1197,7 +1199,8 @@ static bool match_span_key(Dec *d, const char *cs, const char *ce, bool esc,
 
 /* object := '{' (key ':' value (',' key ':' value)*)? '}', every value
  * skipped (so validated) and the wanted ones noted. */
-static bool scan_spans(Dec *d, const char *const *keys, size_t n_keys, PDecodeSpan *spans) {
+static bool scan_spans(Dec *d, const char *const *keys, size_t n_keys, PDecodeSpan *spans,
+                       PDecodeKeyFn on_key, void *user) {
   skip_ws(d);
   int c = peek(d);
   if (c < 0) return set_error(d, ERR_VALUE, "bad_json", "empty text");
@@ -1215,7 +1218,7 @@ static bool scan_spans(Dec *d, const char *const *keys, size_t n_keys, PDecodeSp
       bool esc = false;
       long which = -1;
       if (!scan_string(d, &cs, &ce, &esc)) return false;
-      if (!match_span_key(d, cs, ce, esc, keys, n_keys, &which)) return false;
+      if (!match_span_key(d, cs, ce, esc, keys, n_keys, &which, on_key, user)) return false;
       skip_ws(d);
       if (peek(d) != ':') return fail_syntax(d, d->p, "expected ':'");
       d->p++;
@@ -1251,7 +1254,20 @@ bool pdec_object_spans(const char *json, size_t len, const char *const *keys, si
   pa_init(&arena, 0);
   Dec d = {.base = json, .p = json, .end = json + len, .arena = &arena, .out = &res};
   for (size_t i = 0; i < n_keys; i++) spans_out[i] = (PDecodeSpan){0, 0, false};
-  bool ok = scan_spans(&d, keys, n_keys, spans_out);
+  bool ok = scan_spans(&d, keys, n_keys, spans_out, NULL, NULL);
+  pa_free(&arena);
+  if (!ok && error && error_size) g_strlcpy(error, res.error, error_size);
+  return ok;
+}
+
+bool pdec_object_keys(const char *json, size_t len, PDecodeKeyFn on_key, void *user, char *error,
+                      size_t error_size) {
+  PDecodeResult res;
+  PArena arena; /* only for keys with escapes */
+  res.error[0] = '\0';
+  pa_init(&arena, 0);
+  Dec d = {.base = json, .p = json, .end = json + len, .arena = &arena, .out = &res};
+  bool ok = scan_spans(&d, NULL, 0, NULL, on_key, user);
   pa_free(&arena);
   if (!ok && error && error_size) g_strlcpy(error, res.error, error_size);
   return ok;

@@ -142,6 +142,13 @@ typedef struct PDecodeSpan {
 bool pdec_object_spans(const char *json, size_t len, const char *const *keys, size_t n_keys,
                        PDecodeSpan *spans_out, char *error, size_t error_size);
 
+/* Validates `json` as pdec_object_spans() does and calls on_key with each
+ * top-level key, unescaped (not NUL-terminated; valid only during the
+ * call), in the order written, duplicates included. */
+typedef void (*PDecodeKeyFn)(void *user, const char *key, size_t len);
+bool pdec_object_keys(const char *json, size_t len, PDecodeKeyFn on_key, void *user, char *error,
+                      size_t error_size);
+
 /* Decodes one whole JSON text that is a single scalar of `kind` (PDT_BOOL,
  * PDT_INT, PDT_NUMBER, PDT_STRING, PDT_TIME or PDT_DURATION) with the same
  * rules as a field of that type: "\u00e9" decodes, 5.0 is the int 5.
