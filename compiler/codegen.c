@@ -741,6 +741,7 @@ static void part_body(PGen *g, LoopPart *p, uint32_t elem, uint32_t head, uint32
   cg_query_filters(g, q, rt, elem, p->lo, head, g->skips && fixed_window(p) >= 0);
   if (!p->agg_expr) {
     emit_trace(g, elem, PTRACE_EVENT, rt ? (uint32_t)rt->index : 0);
+    if (g->trace) g_array_index(g->traces, PTracePoint, g->traces->len - 1).pii = q->list->pii;
     if (part_decays(p)) {
       uint32_t at = elem_field(g, elem, rt->at_field, p->v);
       emit(g, OP_DECAY, (uint16_t)p->v, (uint16_t)at, (uint16_t)p->h);
