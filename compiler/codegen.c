@@ -809,7 +809,7 @@ static void cg_aggregate(PGen *g, PExpr *e, uint32_t dst) {
   cg_loop_query(g, &p, e, dst);
 }
 
-/* The x byte of CALL and CALLN: bit k says argument k is computed from a
+/* The x byte of CALL: bit k says argument k is computed from a
  * pii field (bit 7: argument 7 or a later one), so that a failing call's
  * message never quotes it. Read only when the call fails. */
 static uint8_t call_pii_bits(const PExpr *e) {
@@ -828,8 +828,7 @@ static void cg_native_call(PGen *g, PExpr *e, uint32_t dst) {
   uint32_t base = reg_alloc(g, count ? count : 1);
   for (uint32_t i = 0; i < count; i++)
     cg_expr_num(g, g_ptr_array_index(e->items, i), base + i, n->params[i] == PNT_NUMBER);
-  uint32_t pc = emit_bx(g, OP_CALLN, (uint16_t)base, (uint32_t)e->native);
-  g_array_index(g->code, PInsn, pc).x = call_pii_bits(e);
+  emit_bx(g, OP_CALLN, (uint16_t)base, (uint32_t)e->native);
   if (base != dst) emit(g, OP_MOVE, (uint16_t)dst, (uint16_t)base, 0);
   g->top = mark;
 }

@@ -206,7 +206,7 @@ static bool check_operands(Verifier *v, const PBlock *b, uint32_t pc, const Effe
   if (kind_op && i->x != PV_INT && i->x != PV_TIME && i->x != PV_DURATION)
     return vfail(v, "result kind %u is not int, time or duration", i->x);
   if (i->op == OP_UNPACK && i->x < 2) return vfail(v, "field count %u is below 2", i->x);
-  bool pii_bits = i->op == OP_CALL || i->op == OP_CALLN; /* any x: which arguments are pii */
+  bool pii_bits = i->op == OP_CALL; /* any x: which arguments are pii */
   if (!kind_op && !pii_bits && i->op != OP_UNPACK && i->x != 0) return vfail(v, "unused x byte is %u", i->x);
   for (uint32_t k = 0; k < e->n_reads; k++)
     if (e->reads[k] >= b->n_regs)

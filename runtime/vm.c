@@ -503,7 +503,7 @@ bool pvm_exec(PVMState *st, uint32_t block, PValue *out) {
       PValue res;
       char msg[256];
       if (!pnative_call(m->natives[i->bx], &R[i->a], &st->arena, &res, msg, sizeof msg))
-        return vm_fail(st, b, HERE, "%s", i->x ? "a host function failed on a pii argument (its message is hidden)" : msg);
+        return vm_fail(st, b, HERE, "%s", msg);
       R[i->a] = res;
       NEXT;
     }
