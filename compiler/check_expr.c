@@ -958,7 +958,7 @@ PType *pcheck_expr(PCheck *c, PExpr *e) {
 
 /* A value that leaves the model as data (an `output` value, a score) must
  * not be pii; a record or list literal is looked into, so that the error
- * points at the value. `what` names the place ("output field 'p'"). */
+ * points at the value. `what` names the place ("output.p", "score pay"). */
 void pcheck_no_pii_leaves(PCheck *c, const PExpr *e, const char *what) {
   if (!e || !e->pii || !e->type || e->type->kind == PTY_BOOL) return;
   if (e->kind == PE_RECORD) {
