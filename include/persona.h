@@ -514,11 +514,13 @@ PERSONA_API gboolean persona_model_fields_present(const PersonaModel *model, con
                                                   gboolean *present);
 
 /* Appends to `out` the record `json` reduced to the fields the model reads
- * (PersonaField.read): a JSON object with those top-level keys in schema
- * order, each value's text exactly as in the input; keys it does not read
- * and unknown keys are dropped. Evaluating the reduced record gives the
- * same result as the whole one. FALSE (out unchanged, `error` set, never
- * quoting a value) when `json` is not one well-formed JSON object. */
+ * (PersonaField.read), and inside records and lists of records to the
+ * sub-fields it reads: keys in the order written (a repeated key stays
+ * repeated), every other value's text exactly as in the input; fields it
+ * does not read and unknown keys are dropped. Evaluating the reduced
+ * record gives the same result as the whole one. FALSE (out unchanged,
+ * `error` set, never quoting a value) when `json` is not one well-formed
+ * JSON object. */
 PERSONA_API gboolean persona_model_reduce_record(const PersonaModel *model, const char *json, gsize len,
                                                  GString *out, GError **error);
 

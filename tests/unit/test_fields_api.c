@@ -53,13 +53,30 @@ static void eval_bytes(PersonaModel *m, const char *json, GString *out) {
 static void test_reduce(void) {
   g_autoptr(PersonaModel) m = model();
   static const struct { const char *in, *out; } cases[] = {
-      /* unread schema fields and unknown keys go; values stay as written */
+      /* unread schema fields and unknown keys go, in records of lists too
+       * (url); values stay as written */
       {"{\"id\":\"a\",\"employees\":8e2,\"phone\":\"555-0100\",\"email\":\"a@x.com\",\"nick\":{\"x\":[1]},"
        "\"events\":[{\"type\":\"visit\",\"url\":\"/p\",\"at\":\"2026-01-01\"}]}",
        "{\"id\":\"a\",\"employees\":8e2,\"phone\":\"555-0100\","
-       "\"events\":[{\"type\":\"visit\",\"url\":\"/p\",\"at\":\"2026-01-01\"}]}"},
-      /* escaped keys are matched unescaped; the last duplicate wins, as in evaluation */
-      {" { \"\\u0069d\" : 7 , \"phone\":\"1\", \"phone\" : null, \"title\":\"CTO\" } ", "{\"id\":7,\"phone\":null}"},
+       "\"events\":[{\"type\":\"visit\",\"at\":\"2026-01-01\"}]}"},
+      /* nested: the order written, duplicates kept (each is checked), escaped keys, empty
+       * objects and lists; the first events has an error, as in the input */
+      {"{\"events\":[ {\"at\":\"2026-01-02\",\"url\":\"/x\",\"\\u0074ype\":\"a\",\"type\":\"visit\"} , {},"
+       "{\"type\":\"mail\",\"at\":1767225600}],\"id\":\"n\",\"events\":[] ,\"events\":[{\"type\":\"visit\","
+       "\"at\":\"2026-01-03\",\"url\":null}, {\"type\":\"x\",\"at\":\"2026-01-04\"}]}",
+       "{\"events\":[{\"at\":\"2026-01-02\",\"type\":\"a\",\"type\":\"visit\"},{},{\"type\":\"mail\",\"at\":1767225600}],"
+       "\"id\":\"n\",\"events\":[],\"events\":[{\"type\":\"visit\",\"at\":\"2026-01-03\"},{\"type\":\"x\",\"at\":\"2026-01-04\"}]}"},
+      /* the same without the error: the last events wins */
+      {"{\"events\":[{\"type\":\"visit\",\"at\":\"2026-01-02\"}],\"id\":\"m\",\"events\":[{\"type\":\"x\",\"at\":\"2026-01-04\"}]}",
+       "{\"events\":[{\"type\":\"visit\",\"at\":\"2026-01-02\"}],\"id\":\"m\",\"events\":[{\"type\":\"x\",\"at\":\"2026-01-04\"}]}"},
+      /* a value of the wrong JSON type is kept as it is: it fails the same way */
+      {"{\"id\":\"w\",\"events\":{\"type\":\"visit\"},\"employees\":\"many\"}",
+       "{\"id\":\"w\",\"events\":{\"type\":\"visit\"},\"employees\":\"many\"}"},
+      {"{\"id\":\"v\",\"events\":[{\"type\":\"visit\",\"at\":\"2026-01-03\"},7]}",
+       "{\"id\":\"v\",\"events\":[{\"type\":\"visit\",\"at\":\"2026-01-03\"},7]}"},
+      /* escaped keys are matched unescaped; duplicates stay (evaluation takes the last) */
+      {" { \"\\u0069d\" : 7 , \"phone\":\"1\", \"phone\" : null, \"title\":\"CTO\" } ",
+       "{\"id\":7,\"phone\":\"1\",\"phone\":null}"},
       /* a record without the key is reduced all the same (its evaluation fails the same way) */
       {"{\"email\":\"b@x.com\"}", "{}"},
   };
