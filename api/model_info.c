@@ -69,6 +69,8 @@ void persona_model_field(const PersonaModel *model, guint i, PersonaField *out) 
   out->has_default = f->has_default;
   out->pii = f->pii;
   out->key = p->key_field == (int)i;
+  /* The decoder's rule: what it does not skip unread (json_decode.c). */
+  out->read = f->used || p->key_field == (int)i || p->at_field == (int)i;
 }
 
 /* ---- which fields a record gives ----------------------------------------------

@@ -232,6 +232,9 @@ static void pcheck_fields(PCheck *c, PDecl *d, PRecordType *rt, bool is_schema) 
         pdiag_error(c->diags, &f->loc,
                     "the key field '%s' must be a required string or int", f->name);
       } else {
+        if (f->is_pii)
+          pdiag_add(c->diags, PDIAG_ERROR, &f->loc, "key the input by a pseudonym (an HMAC of it) made before Persona",
+                    "the key field '%s' cannot be pii: the key is in every result, state and action", f->name);
         c->key_field = (int)rt->fields->len;
       }
     }
@@ -366,6 +369,7 @@ static void pcheck_value_decl(PCheck *c, PSym *s) {
   case PSYM_LET: {
     PType *t = pcheck_expr(c, d->expr);
     s->type = t;
+    s->pii = d->expr->pii; /* a let computed from a pii field is pii */
     break;
   }
   case PSYM_TAG: pcheck_cond(c, d->expr, "the condition of a tag"); break;

@@ -53,6 +53,7 @@ struct PSym {
   int mark;              /* topological sort: 0 new, 1 on stack, 2 done */
   bool reachable;        /* computed per record (lets only when used) */
   bool checked;
+  bool pii;              /* lets: the value is computed from a pii field */
 };
 
 typedef struct PCheck {

@@ -50,6 +50,7 @@ static void check_rule(PCheck *c, PDecl *d, PScoreRule *r) {
                   "decay needs each counted record's time, but %s has no field 'at: time'", rt->name);
   }
   if (r->cap) check_const_number(c, r->cap, "a cap");
+  pcheck_no_pii_leaves(c, r->weight, "this weight");
 }
 
 void pcheck_score(PCheck *c, PSym *s) {
@@ -59,6 +60,8 @@ void pcheck_score(PCheck *c, PSym *s) {
   if (d->min) check_const_number(c, d->min, "min");
   if (d->expr) {
     pcheck_expect(c, d->expr, PTY_NUMBER, "a score");
+    g_autofree char *what = g_strdup_printf("score %s", d->name);
+    pcheck_no_pii_leaves(c, d->expr, what);
     if (d->decay)
       pdiag_error(c->diags, &d->decay->loc, "decay applies to 'per' rules; score %s has none", d->name);
     return;
@@ -322,6 +325,7 @@ void pcheck_output(PCheck *c) {
   c->in_output = true;
   pcheck_expr(c, d->expr);
   c->in_output = false;
+  pcheck_no_pii_leaves(c, d->expr, "output");
   c->current = NULL;
 }
 

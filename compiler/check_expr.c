@@ -68,8 +68,8 @@ PType *pcheck_const_expr(PCheck *c, PExpr *e) {
 
 /* ---- scopes ------------------------------------------------------------------ */
 
-static int push_scope(PCheck *c, const char *name, PRecordType *rec, PType *type) {
-  PScopeEntry se = {.name = name, .rec = rec, .type = type, .local = c->n_locals++};
+static int push_scope(PCheck *c, const char *name, PRecordType *rec, PType *type, bool pii) {
+  PScopeEntry se = {.name = name, .rec = rec, .type = type, .local = c->n_locals++, .pii = pii};
   g_array_append_val(c->scope, se);
   return se.local;
 }
@@ -137,6 +137,7 @@ static PType *check_sym_ref(PCheck *c, PExpr *e, PSym *s) {
     if (c->const_context) break;
     pcheck_let_sym(c, s);
     pcheck_depend(c, s);
+    e->pii = s->pii;
     return set_type(e, s->type ? s->type : c->tt->t_error);
   case PSYM_TAG:
   case PSYM_SCORE:
@@ -161,6 +162,7 @@ static PType *check_name(PCheck *c, PExpr *e) {
     PScopeEntry *se = &g_array_index(c->scope, PScopeEntry, i);
     if (se->name && strcmp(se->name, e->name) == 0) {
       e->local = se->local;
+      e->pii = se->pii;
       return set_type(e, se->type);
     }
     if (se->rec) {
@@ -168,6 +170,7 @@ static PType *check_name(PCheck *c, PExpr *e) {
       if (fi >= 0) {
         e->local = se->local;
         e->field_index = fi;
+        e->pii = se->pii;
         mark_used(e, se->rec, fi);
         return set_type(e, g_array_index(se->rec->fields, PRecordFieldType, fi).type);
       }
@@ -509,7 +512,7 @@ static PType *check_quant(PCheck *c, PExpr *e) {
       elem = lt->elem;
     }
   }
-  e->local = push_scope(c, e->name, NULL, elem);
+  e->local = push_scope(c, e->name, NULL, elem, e->left->pii);
   pcheck_cond(c, e->right, "the condition of a quantifier");
   pcheck_pop_scope(c);
   return set_type(e, c->tt->t_bool);
@@ -533,7 +536,7 @@ PRecordType *pcheck_query(PCheck *c, PQuery *q, const char *agg, PType **elem_ou
   if ((q->where || q->window != PWIN_NONE) && !rt && !is_error(elem) && !is_error(lt)) {
     pdiag_error(c->diags, &q->list->loc, "'where', 'within' and 'since' need a list of records");
   }
-  push_scope(c, NULL, rt, elem);
+  push_scope(c, NULL, rt, elem, q->list->pii);
   q->elem_local = g_array_index(c->scope, PScopeEntry, c->scope->len - 1).local;
   if (q->where) pcheck_cond(c, q->where, "a 'where' condition");
   if (q->window != PWIN_NONE) {
@@ -921,7 +924,57 @@ static PType *pcheck_expr_inner(PCheck *c, PExpr *e) {
   return set_type(e, c->tt->t_error);
 }
 
+/* ---- pii: a value computed from a pii field is pii ------------------------------- */
+
+/* Does the value of child carry pii into its parent? A test (a bool) does
+ * not: `phone != null` may be printed like a tag, and a count of records
+ * chosen by a test reveals no field. Every other value computed from a
+ * pii field does, through operators, lets, quantifier and query elements,
+ * and function arguments. */
+static bool carries_pii(const PExpr *child) {
+  return child && child->pii && child->type && child->type->kind != PTY_BOOL;
+}
+
+static void propagate_pii(PExpr *e) {
+  bool pii = carries_pii(e->left) || carries_pii(e->right);
+  if (e->items)
+    for (guint i = 0; i < e->items->len && !pii; i++) {
+      void *item = g_ptr_array_index(e->items, i);
+      pii = carries_pii(e->kind == PE_RECORD ? ((PRecordField *)item)->value : item);
+    }
+  if (e->query) pii = pii || carries_pii(e->query->list);
+  /* The masking functions are the way out (mask, pseudonym). */
+  if (e->kind == PE_CALL && e->builtin >= 0 && (pbuiltins[e->builtin].flags & PB_MASKS)) return;
+  /* A field of a pii record (`r.x` of `r: rec pii`) is pii. */
+  if (pii) e->pii = true;
+}
+
 PType *pcheck_expr(PCheck *c, PExpr *e) {
   if (e->type) return e->type; /* already checked (a call re-checking an argument) */
-  return pcheck_expr_inner(c, e);
+  PType *t = pcheck_expr_inner(c, e);
+  propagate_pii(e);
+  return t;
+}
+
+/* A value that leaves the model as data (an `output` value, a score) must
+ * not be pii; a record or list literal is looked into, so that the error
+ * points at the value. `what` names the place ("output.p", "score pay"). */
+void pcheck_no_pii_leaves(PCheck *c, const PExpr *e, const char *what) {
+  if (!e || !e->pii || !e->type || e->type->kind == PTY_BOOL) return;
+  if (e->kind == PE_RECORD) {
+    for (guint i = 0; i < e->items->len; i++) {
+      const PRecordField *f = g_ptr_array_index(e->items, i);
+      g_autofree char *inner = g_strdup_printf("%s.%s", what, f->name);
+      pcheck_no_pii_leaves(c, f->value, inner);
+    }
+    return;
+  }
+  if (e->kind == PE_LIST) {
+    for (guint i = 0; i < e->items->len; i++) pcheck_no_pii_leaves(c, g_ptr_array_index(e->items, i), what);
+    return;
+  }
+  const char *hint = e->type->kind == PTY_STRING
+                         ? "pass it through mask(s, keep_start, keep_end) or pseudonym(s), or leave it out"
+                         : "only text can be masked: leave it out, or print a test of it (a bool) instead";
+  pdiag_add(c->diags, PDIAG_ERROR, &e->loc, hint, "%s is computed from a pii field and would leave the model", what);
 }

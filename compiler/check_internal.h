@@ -18,6 +18,7 @@ typedef struct PScopeEntry {
   PRecordType *rec;    /* element scope: its record type */
   PType *type;         /* the variable's / element's type */
   int local;           /* local id, unique in the model */
+  bool pii;            /* the elements come from a pii value */
 } PScopeEntry;
 
 
@@ -43,6 +44,10 @@ void pcheck_expect(PCheck *c, PExpr *e, PTypeKind kind, const char *what);
  * the scope with pcheck_pop_scope(). */
 PRecordType *pcheck_query(PCheck *c, PQuery *q, const char *agg, PType **elem_out);
 void pcheck_pop_scope(PCheck *c);
+
+/* Reports a value computed from a pii field (see propagate_pii in
+ * check_expr.c) that would leave the model as data; `what` names where. */
+void pcheck_no_pii_leaves(PCheck *c, const PExpr *e, const char *what);
 /* A string literal naming a stage of lifecycle `lc` (with "did you mean"). */
 bool pcheck_stage_literal(PCheck *c, PSym *lc, PExpr *lit);
 

@@ -741,6 +741,7 @@ static void part_body(PGen *g, LoopPart *p, uint32_t elem, uint32_t head, uint32
   cg_query_filters(g, q, rt, elem, p->lo, head, g->skips && fixed_window(p) >= 0);
   if (!p->agg_expr) {
     emit_trace(g, elem, PTRACE_EVENT, rt ? (uint32_t)rt->index : 0);
+    if (g->trace) g_array_index(g->traces, PTracePoint, g->traces->len - 1).pii = q->list->pii;
     if (part_decays(p)) {
       uint32_t at = elem_field(g, elem, rt->at_field, p->v);
       emit(g, OP_DECAY, (uint16_t)p->v, (uint16_t)at, (uint16_t)p->h);
@@ -808,6 +809,16 @@ static void cg_aggregate(PGen *g, PExpr *e, uint32_t dst) {
   cg_loop_query(g, &p, e, dst);
 }
 
+/* The x byte of CALL: bit k says argument k is computed from a
+ * pii field (bit 7: argument 7 or a later one), so that a failing call's
+ * message never quotes it. Read only when the call fails. */
+static uint8_t call_pii_bits(const PExpr *e) {
+  uint8_t bits = 0;
+  for (guint i = 0; i < e->items->len; i++)
+    if (((const PExpr *)g_ptr_array_index(e->items, i))->pii) bits |= (uint8_t)(1u << (i < 7 ? i : 7));
+  return bits;
+}
+
 /* A host function: arguments in consecutive registers, widened to number
  * where the signature says number, then one CALLN. */
 static void cg_native_call(PGen *g, PExpr *e, uint32_t dst) {
@@ -859,7 +870,8 @@ static void cg_call(PGen *g, PExpr *e, uint32_t dst) {
     g_free(err);
   }
   g_array_append_val(g->calls, site);
-  emit_bx(g, OP_CALL, (uint16_t)base, g->calls->len - 1);
+  uint32_t pc = emit_bx(g, OP_CALL, (uint16_t)base, g->calls->len - 1);
+  g_array_index(g->code, PInsn, pc).x = call_pii_bits(e);
   if (base != dst) emit(g, OP_MOVE, (uint16_t)dst, (uint16_t)base, 0);
   g->top = mark;
 }

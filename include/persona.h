@@ -497,6 +497,8 @@ typedef struct PersonaField {
   gboolean has_default;    /* absent or null is the default */
   gboolean pii;            /* its value must never be shown */
   gboolean key;            /* the profile's key */
+  gboolean read;           /* the model reads it: decoded, checked, and kept by
+                              persona_model_reduce_record (the key always) */
 } PersonaField;
 PERSONA_API guint persona_model_n_fields(const PersonaModel *model);
 PERSONA_API void persona_model_field(const PersonaModel *model, guint i, PersonaField *out);
@@ -510,6 +512,24 @@ PERSONA_API void persona_model_field(const PersonaModel *model, guint i, Persona
  * duplicate keys wins. */
 PERSONA_API gboolean persona_model_fields_present(const PersonaModel *model, const char *json, gsize len,
                                                   gboolean *present);
+
+/* Appends to `out` the record `json` reduced to the fields the model reads
+ * (PersonaField.read), and inside records and lists of records to the
+ * sub-fields it reads: keys in the order written (a repeated key stays
+ * repeated), every other value's text exactly as in the input; fields it
+ * does not read and unknown keys are dropped. Evaluating the reduced
+ * record gives the same result as the whole one. FALSE (out unchanged,
+ * `error` set, never quoting a value) when `json` is not one well-formed
+ * JSON object. */
+PERSONA_API gboolean persona_model_reduce_record(const PersonaModel *model, const char *json, gsize len,
+                                                 GString *out, GError **error);
+
+/* Appends to `keys` (a GPtrArray of g_free'd strings, e.g. from
+ * g_ptr_array_new_with_free_func(g_free)) each top-level key of the JSON
+ * object `json`, unescaped, in the order written. FALSE with `error` when
+ * `json` is not one well-formed JSON object (the message never quotes a
+ * value). */
+PERSONA_API gboolean persona_json_object_keys(const char *json, gsize len, GPtrArray *keys, GError **error);
 
 /* ---- explanations -------------------------------------------------------------- */
 

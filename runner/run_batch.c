@@ -45,6 +45,7 @@ void prun_runner_init(PrunRunner *r, PrunDb *db, PersonaModel *model, const char
   r->payload = g_string_new(NULL);
   r->state = g_string_new(NULL);
   r->buf = g_string_new(NULL);
+  r->doc = g_string_new(NULL);
 }
 
 void prun_runner_clear(PrunRunner *r) {
@@ -55,7 +56,8 @@ void prun_runner_clear(PrunRunner *r) {
   if (r->payload) g_string_free(r->payload, TRUE);
   if (r->state) g_string_free(r->state, TRUE);
   if (r->buf) g_string_free(r->buf, TRUE);
-  r->key = r->payload = r->state = r->buf = NULL;
+  if (r->doc) g_string_free(r->doc, TRUE);
+  r->key = r->payload = r->state = r->buf = r->doc = NULL;
 }
 
 gboolean prun_runner_set_now(PrunRunner *r, gint64 wanted, gboolean *clamped, gint64 *last, GError **error) {
@@ -117,12 +119,19 @@ static void line_error_message(PrunRunner *r, const char *line, gsize len, gbool
   g_string_append(out, msg ? msg : "the record has no usable key");
 }
 
+/* Only the fields the model reads are stored (docs/runtime.md, "What is
+ * stored"): the record reduced to them evaluates exactly as the whole one,
+ * and a phone number the model never reads never reaches the database. A
+ * line that is not one well-formed JSON object cannot be reduced, and is
+ * an input error like a line without a key: it is not stored either. */
 static gboolean ingest_line(gpointer user, const char *source, guint64 line_no, const char *line, gsize len,
                             gboolean too_long, GError **error) {
   PrunRunner *r = user;
   r->stats.ingested++;
   g_string_truncate(r->key, 0);
-  if (too_long || len == 0 || !persona_vm_profile_key(r->vm, line, len, r->key)) {
+  g_string_truncate(r->doc, 0);
+  if (too_long || len == 0 || !persona_vm_profile_key(r->vm, line, len, r->key) ||
+      !persona_model_reduce_record(r->model, line, len, r->doc, NULL)) {
     line_error_message(r, line, len, too_long, r->buf);
     g_autofree char *where = g_strdup_printf("%s:%" G_GUINT64_FORMAT, source, line_no);
     r->stats.input_errors++;
@@ -131,7 +140,7 @@ static gboolean ingest_line(gpointer user, const char *source, guint64 line_no, 
   sqlite3_stmt *st = prun_prepare(r->db, upsert_sql, error);
   if (!st) return FALSE;
   sqlite3_bind_text(st, 1, r->key->str, (int)r->key->len, SQLITE_STATIC);
-  sqlite3_bind_text(st, 2, line, (int)len, SQLITE_STATIC);
+  sqlite3_bind_text(st, 2, r->doc->str, (int)r->doc->len, SQLITE_STATIC);
   sqlite3_bind_int64(st, 3, r->now);
   sqlite3_bind_int64(st, 4, g_get_real_time());
   return prun_step_done(r->db, st, "cannot store a profile", error);

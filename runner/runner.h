@@ -210,6 +210,7 @@ typedef struct PrunRunner {
   gint64 now;      /* the logical now of this batch: never before the stored last_now */
   PrunStats stats;
   GString *key, *payload, *state, *buf;
+  GString *doc;    /* an ingested record reduced to the fields the model reads */
   gboolean backoff; /* --watch: wait between failed deliveries */
   gint64 retry_at;  /* when a backed-off delivery may be tried again (wall clock) */
   char *sink_error; /* the last delivery failure of this run */

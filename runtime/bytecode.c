@@ -667,6 +667,8 @@ static PInsn rd_insn(Reader *r) {
   if ((r->version < 2 && (i.op == OP_JNESK || i.op == OP_JLTI)) || (r->version < 3 && i.op == OP_UNPACK))
     rd_fail(r, "opcode %u is not in format version %u", i.op, r->version);
   i.x = rd_u8(r);
+  if (r->version < 4 && i.op == OP_CALL && i.x != 0)
+    rd_fail(r, "CALL with pii arguments (x = %u) is not in format version %u", i.x, r->version);
   i.a = rd_u16(r);
   POpFormat f = i.op < OP__COUNT ? (POpFormat)popcode_info[i.op].format : PFMT_ABC;
   if (pformat_has_bx(f)) {

@@ -190,6 +190,16 @@ static uint32_t rule_plan(const PModel *m, uint32_t score, uint32_t rule) {
   return UINT32_MAX;
 }
 
+/* The records a rule counted come from a pii list (`calls: list<call>
+ * pii`): their fields, times and decay factors are all pii. */
+static bool rule_pii(const PModel *m, uint32_t score, uint32_t rule) {
+  for (uint32_t i = 0; i < m->n_traces; i++) {
+    const PTracePoint *p = &m->traces[i];
+    if (p->kind == PTRACE_EVENT && p->score == score && p->rule == rule) return p->pii;
+  }
+  return false;
+}
+
 /* ---- text ----------------------------------------------------------------------------------- */
 
 static void text_tags(Explain *x, GString *out) {
@@ -224,6 +234,10 @@ static void text_events(Explain *x, GString *out, uint32_t score, uint32_t rule,
   g_string_append_printf(out, "        %u record%s counted", r->events->len, r->events->len == 1 ? "" : "s");
   if (r->events->len == 0) {
     g_string_append_c(out, '\n');
+    return;
+  }
+  if (rule_pii(m, score, rule)) {
+    g_string_append(out, ": (hidden: pii)\n");
     return;
   }
   g_string_append(out, ":\n");
@@ -451,10 +465,15 @@ static void json_rule(Explain *x, GString *out, uint32_t score, uint32_t rule) {
     operands_json(x->st, &ri->cond, out);
   } else {
     uint32_t plan = rule_plan(m, score, rule);
+    bool pii = rule_pii(m, score, rule);
     g_string_append(out, ",\"counted\":[");
     for (guint k = 0; k < r->events->len; k++) {
       const EventTrace *e = &g_array_index(r->events, EventTrace, k);
       if (k) g_string_append_c(out, ',');
+      if (pii) {
+        g_string_append(out, "{\"at\":null,\"record\":\"(hidden: pii)\",\"decay\":null}");
+        continue;
+      }
       g_string_append(out, "{\"at\":");
       int64_t at = record_at(m, plan, e->record);
       if (at != INT64_MIN) pjw_time(out, at);

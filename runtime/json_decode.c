@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "json_write.h"
 #include "ptime.h"
 
 /* Placeholders in a record's field slots while its object is being read;
@@ -1179,7 +1180,8 @@ bool pdec_decode_general(const PDecodePlan *plan, const char *json, size_t len, 
 
 /* Sets *which to the index in keys[] of the scanned key [cs, ce), or -1. */
 static bool match_span_key(Dec *d, const char *cs, const char *ce, bool esc,
-                           const char *const *keys, size_t n_keys, long *which) {
+                           const char *const *keys, size_t n_keys, long *which,
+                           PDecodeKeyFn on_key, void *user) {
   const char *key = cs;
   size_t len = (size_t)(ce - cs);
   if (esc) {
@@ -1189,6 +1191,7 @@ static bool match_span_key(Dec *d, const char *cs, const char *ce, bool esc,
     case UNESC_SURROGATE: return fail_syntax(d, cs - 1, "lone UTF-16 surrogate in a key");
     }
   }
+  if (on_key) on_key(user, key, len);
   *which = -1;
   for (size_t i = 0; i < n_keys; i++)
     if (strlen(keys[i]) == len && memcmp(keys[i], key, len) == 0) *which = (long)i;
@@ -1197,7 +1200,8 @@ static bool match_span_key(Dec *d, const char *cs, const char *ce, bool esc,
 
 /* object := '{' (key ':' value (',' key ':' value)*)? '}', every value
  * skipped (so validated) and the wanted ones noted. */
-static bool scan_spans(Dec *d, const char *const *keys, size_t n_keys, PDecodeSpan *spans) {
+static bool scan_spans(Dec *d, const char *const *keys, size_t n_keys, PDecodeSpan *spans,
+                       PDecodeKeyFn on_key, void *user) {
   skip_ws(d);
   int c = peek(d);
   if (c < 0) return set_error(d, ERR_VALUE, "bad_json", "empty text");
@@ -1215,7 +1219,7 @@ static bool scan_spans(Dec *d, const char *const *keys, size_t n_keys, PDecodeSp
       bool esc = false;
       long which = -1;
       if (!scan_string(d, &cs, &ce, &esc)) return false;
-      if (!match_span_key(d, cs, ce, esc, keys, n_keys, &which)) return false;
+      if (!match_span_key(d, cs, ce, esc, keys, n_keys, &which, on_key, user)) return false;
       skip_ws(d);
       if (peek(d) != ':') return fail_syntax(d, d->p, "expected ':'");
       d->p++;
@@ -1251,7 +1255,20 @@ bool pdec_object_spans(const char *json, size_t len, const char *const *keys, si
   pa_init(&arena, 0);
   Dec d = {.base = json, .p = json, .end = json + len, .arena = &arena, .out = &res};
   for (size_t i = 0; i < n_keys; i++) spans_out[i] = (PDecodeSpan){0, 0, false};
-  bool ok = scan_spans(&d, keys, n_keys, spans_out);
+  bool ok = scan_spans(&d, keys, n_keys, spans_out, NULL, NULL);
+  pa_free(&arena);
+  if (!ok && error && error_size) g_strlcpy(error, res.error, error_size);
+  return ok;
+}
+
+bool pdec_object_keys(const char *json, size_t len, PDecodeKeyFn on_key, void *user, char *error,
+                      size_t error_size) {
+  PDecodeResult res;
+  PArena arena; /* only for keys with escapes */
+  res.error[0] = '\0';
+  pa_init(&arena, 0);
+  Dec d = {.base = json, .p = json, .end = json + len, .arena = &arena, .out = &res};
+  bool ok = scan_spans(&d, NULL, 0, NULL, on_key, user);
   pa_free(&arena);
   if (!ok && error && error_size) g_strlcpy(error, res.error, error_size);
   return ok;
@@ -1283,4 +1300,98 @@ bool pdec_scalar(const char *json, size_t len, PDecodeKind kind, PArena *arena, 
   }
   if (!ok && error && error_size) g_strlcpy(error, res.error, error_size);
   return ok;
+}
+
+/* ---- a record reduced to the fields a model reads ------------------------------------ */
+
+/* The decoder's own rule: what decode_object() does not skip. */
+static bool field_read(const PDecodePlan *plan, uint32_t i) {
+  return plan->fields[i].used || always_decoded(plan, (int)i);
+}
+
+static void reduce_value(Dec *d, const PDecodeType *t, GString *out);
+
+/* An object of `plan` (well-formed, at '{'): its read fields in the order
+ * written, repeated keys included (decoding checks every occurrence and
+ * keeps the last, so the reduced object decodes to the same values and
+ * fails with the same message), each value reduced by its type. */
+static void reduce_object(Dec *d, const PDecodePlan *plan, GString *out) {
+  const char **names = g_new0(const char *, plan->n_fields + 1);
+  for (uint32_t i = 0; i < plan->n_fields; i++) names[i] = plan->fields[i].name;
+  d->p++; /* '{' */
+  skip_ws(d);
+  g_string_append_c(out, '{');
+  bool first = true;
+  while (peek(d) == '"') {
+    const char *cs = NULL, *ce = NULL;
+    bool esc = false;
+    long which = -1;
+    scan_string(d, &cs, &ce, &esc);
+    match_span_key(d, cs, ce, esc, names, plan->n_fields, &which, NULL, NULL);
+    skip_ws(d);
+    d->p++; /* ':' */
+    skip_ws(d);
+    if (which >= 0 && field_read(plan, (uint32_t)which)) {
+      if (!first) g_string_append_c(out, ',');
+      first = false;
+      pjw_string(out, plan->fields[which].name, plan->fields[which].name_len);
+      g_string_append_c(out, ':');
+      reduce_value(d, &plan->fields[which].type, out);
+    } else {
+      skip_value(d);
+    }
+    skip_ws(d);
+    if (peek(d) == ',') d->p++;
+    skip_ws(d);
+  }
+  d->p++; /* '}' */
+  g_string_append_c(out, '}');
+  g_free(names);
+}
+
+/* One value: records and lists of them are reduced, anything else (and a
+ * value of the wrong JSON type, which evaluation refuses the same way) is
+ * copied byte for byte. */
+static void reduce_value(Dec *d, const PDecodeType *t, GString *out) {
+  skip_ws(d);
+  int c = peek(d);
+  if (t->kind == PDT_RECORD && c == '{') {
+    reduce_object(d, t->record, out);
+    return;
+  }
+  if (t->kind == PDT_LIST && c == '[' && (t->elem->kind == PDT_RECORD || t->elem->kind == PDT_LIST)) {
+    d->p++;
+    g_string_append_c(out, '[');
+    skip_ws(d);
+    bool first = true;
+    while (peek(d) != ']') {
+      if (!first) g_string_append_c(out, ',');
+      first = false;
+      reduce_value(d, t->elem, out);
+      skip_ws(d);
+      if (peek(d) == ',') d->p++;
+      skip_ws(d);
+    }
+    d->p++;
+    g_string_append_c(out, ']');
+    return;
+  }
+  const char *start = d->p;
+  skip_value(d);
+  g_string_append_len(out, start, d->p - start);
+}
+
+bool pdec_reduce(const PDecodePlan *plan, const char *json, size_t len, GString *out, char *error,
+                 size_t error_size) {
+  /* Validate the whole text first; the reduction then reads well-formed JSON. */
+  if (!pdec_object_keys(json, len, NULL, NULL, error, error_size)) return false;
+  PDecodeResult res;
+  PArena arena; /* only for keys with escapes */
+  res.error[0] = '\0';
+  pa_init(&arena, 0);
+  Dec d = {.base = json, .p = json, .end = json + len, .arena = &arena, .out = &res};
+  skip_ws(&d);
+  reduce_object(&d, plan, out);
+  pa_free(&arena);
+  return true;
 }

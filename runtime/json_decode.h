@@ -50,6 +50,7 @@
 #ifndef PERSONA_JSON_DECODE_H
 #define PERSONA_JSON_DECODE_H
 
+#include <glib.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -141,6 +142,23 @@ typedef struct PDecodeSpan {
  * "empty text"). */
 bool pdec_object_spans(const char *json, size_t len, const char *const *keys, size_t n_keys,
                        PDecodeSpan *spans_out, char *error, size_t error_size);
+
+/* Validates `json` as pdec_object_spans() does and calls on_key with each
+ * top-level key, unescaped (not NUL-terminated; valid only during the
+ * call), in the order written, duplicates included. */
+typedef void (*PDecodeKeyFn)(void *user, const char *key, size_t len);
+bool pdec_object_keys(const char *json, size_t len, PDecodeKeyFn on_key, void *user, char *error,
+                      size_t error_size);
+
+/* Appends to `out` the JSON object `json` reduced to what decoding it
+ * with `plan` reads: the plan's used fields (and the key and `at`), in
+ * the order written, repeated keys included, records and lists of
+ * records reduced the same way by their own plans, every other value byte
+ * for byte. Decoding the result gives the same values. False (out
+ * unchanged) with the decoder's message when `json` is not one
+ * well-formed JSON object. */
+bool pdec_reduce(const PDecodePlan *plan, const char *json, size_t len, GString *out, char *error,
+                 size_t error_size);
 
 /* Decodes one whole JSON text that is a single scalar of `kind` (PDT_BOOL,
  * PDT_INT, PDT_NUMBER, PDT_STRING, PDT_TIME or PDT_DURATION) with the same

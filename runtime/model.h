@@ -165,6 +165,7 @@ typedef struct PTracePoint {
   uint32_t score;      /* output index of the score */
   uint32_t rule;       /* rule index within the score */
   uint32_t plan;       /* PTRACE_EVENT: the record's decode plan (field names) */
+  bool pii;            /* PTRACE_EVENT: the list is pii: show no record, time or decay */
 } PTracePoint;
 
 typedef enum { POUT_TAG, POUT_SCORE } POutputKind;

@@ -30,7 +30,8 @@ const POpInfo popcode_info[OP__COUNT] = {PERSONA_OPCODES(PERSONA_OP_INFO)};
                  #name ": WSPAN and FSPAN count with x");                                                 \
   _Static_assert((PROLE_##a == PROLE_ARGS) == (PROLE_##b == PROLE_CALLSITE || PROLE_##b == PROLE_NATIVE),   \
                  #name ": ARGS count with a call site or host function");                                 \
-  _Static_assert(PROLE_##x == PROLE__ || PROLE_##x == PROLE_KIND || PROLE_##x == PROLE_COUNT,               \
-                 #name ": x is unused, a KIND or a COUNT");
+  _Static_assert(PROLE_##x == PROLE__ || PROLE_##x == PROLE_KIND || PROLE_##x == PROLE_COUNT ||             \
+                     PROLE_##x == PROLE_PIIARGS,                                                          \
+                 #name ": x is unused, a KIND, a COUNT or PIIARGS");
 PERSONA_OPCODES(PERSONA_OP_CHECK)
 #undef PERSONA_OP_CHECK

@@ -28,7 +28,8 @@
  * A, B, C  the role of each operand (PERSONA_OP_ROLES below); for the
  *          formats ABx, AsBx and sBx the B column is the role of Bx or
  *          sBx and C is `_`.
- * x        the role of the x byte: `_` (then it must be 0), KIND or COUNT.
+ * x        the role of the x byte: `_` (then it must be 0), KIND, COUNT or
+ *          PIIARGS (any value: the arguments an error message must not quote).
  * synopsis one line (docs/bytecode.md and the listing print it).
  *
  * opcodes.c checks at compile time that every row is whole (a jump has
@@ -84,7 +85,8 @@
   ROLE(LOOPINIT, "R[A+1] written (the index; R[A], the list, is not read)")                  \
   ROLE(LOOP, "R[A] (the list) and R[A+1] (the index) read, R[A+1] written, R[A+2] (the element) written when not jumping") \
   ROLE(COUNT, "a count (in x: at least 2)")                                                  \
-  ROLE(KIND, "a result kind: int, time or duration")
+  ROLE(KIND, "a result kind: int, time or duration")                                         \
+  ROLE(PIIARGS, "which arguments are pii (bit k: argument k), for error messages only")
 
 /*  OP(name,   format flow    A         B         C      x,
  *      synopsis)                                                             */
@@ -177,7 +179,7 @@
       "if R[A] is null: pc += sBx") \
   OP(JMPNN,    AsBx, BRANCH, R,        J,        _,     _, \
       "if R[A] is not null: pc += sBx") \
-  OP(CALL,     ABx,  NEXT,   ARGS,     CALLSITE, _,     _, \
+  OP(CALL,     ABx,  NEXT,   ARGS,     CALLSITE, _,     PIIARGS, \
       "R[A] := call site Bx applied to R[A], R[A+1], …") \
   OP(CALLN,    ABx,  NEXT,   ARGS,     NATIVE,   _,     _, \
       "R[A] := host function Bx applied to R[A], R[A+1], …  (libffi)") \

@@ -35,6 +35,21 @@ static bool vm_fail_memory(PVMState *st, const PBlock *b, uint32_t pc) {
   return vm_fail(st, b, pc, "out of memory for this record");
 }
 
+/* A builtin failed. When arguments are pii (bits in the CALL's x byte), the
+ * message is built again by the same pure function told which arguments
+ * to write as "(pii)": the flag costs nothing on calls that succeed. */
+static bool vm_call_fail(PVMState *st, const PBlock *b, uint32_t pc, const PCallSite *cs,
+                         const PValue *args, uint8_t pii_args) {
+  if (pii_args) {
+    PValue ignored;
+    st->call.hide_args = pii_args;
+    if (pbuiltins[cs->builtin].fn(&st->call, args, cs->nargs, cs->aux, &ignored))
+      g_strlcpy(st->call.error, "a built-in function failed", sizeof st->call.error);
+    st->call.hide_args = 0;
+  }
+  return vm_fail(st, b, pc, "%s", st->call.error);
+}
+
 /* ---- comparisons ------------------------------------------------------------------ */
 
 /* <0, 0, >0 for two non-null values of one orderable kind. Values of
@@ -417,7 +432,7 @@ bool pvm_exec(PVMState *st, uint32_t block, PValue *out) {
         return vm_fail(st, b, HERE, "invalid bytecode: an argument of %s() has the wrong kind",
                        pbuiltins[cs->builtin].name);
       if (!pbuiltins[cs->builtin].fn(&st->call, &R[i->a], cs->nargs, cs->aux, &res))
-        return vm_fail(st, b, HERE, "%s", st->call.error);
+        return vm_call_fail(st, b, HERE, cs, &R[i->a], i->x);
       R[i->a] = res;
       NEXT;
     }

@@ -75,6 +75,35 @@ static NumText num_text(double d) {
   return t;
 }
 
+/* Argument k is pii: its value must not appear in a message. */
+static bool hidden(const PCallCtx *ctx, uint32_t k) {
+  return ctx->hide_args >> (k < 7 ? k : 7) & 1;
+}
+
+/* num_text() of argument k, or "(pii)". */
+static NumText arg_num_text(const PCallCtx *ctx, uint32_t k, double d) {
+  if (!hidden(ctx, k)) return num_text(d);
+  NumText t;
+  g_strlcpy(t.s, "(pii)", sizeof t.s);
+  return t;
+}
+
+/* "(-4)": argument k in parentheses, or "(pii)". */
+static NumText arg_num_paren(const PCallCtx *ctx, uint32_t k, double d) {
+  NumText t;
+  if (hidden(ctx, k)) g_strlcpy(t.s, "(pii)", sizeof t.s);
+  else g_snprintf(t.s, sizeof t.s, "(%s)", num_text(d).s);
+  return t;
+}
+
+/* An int argument k as decimal text, or "(pii)". */
+static NumText arg_int_text(const PCallCtx *ctx, uint32_t k, int64_t x) {
+  NumText t;
+  if (hidden(ctx, k)) g_strlcpy(t.s, "(pii)", sizeof t.s);
+  else g_snprintf(t.s, sizeof t.s, "%" PRId64, x);
+  return t;
+}
+
 /* Quotes user text for an error message like a JSON string, cut to a
  * readable length at a code point boundary. */
 static void quote_text(const char *s, uint32_t len, char *buf, size_t size) {
@@ -514,7 +543,7 @@ static bool bi_sort(PCallCtx *ctx, const PValue *a, uint32_t n,
 static bool bi_abs_int(PCallCtx *ctx, const PValue *a, uint32_t n,
                        const void *aux, PValue *out) {
   int64_t x = a[0].u.i;
-  if (x == INT64_MIN) return fail(ctx, "abs(%" PRId64 ") overflows int", x);
+  if (x == INT64_MIN) return fail(ctx, "abs(%s) overflows int", arg_int_text(ctx, 0, x).s);
   *out = pv_int(x < 0 ? -x : x);
   return true;
 }
@@ -601,7 +630,7 @@ static bool bi_round_digits(PCallCtx *ctx, const PValue *a, uint32_t n,
   double x = num_arg(&a[0]);
   int64_t d = a[1].u.i;
   if (d < -15 || d > 15)
-    return fail(ctx, "round(): digits must be between -15 and 15 (got %" PRId64 ")", d);
+    return fail(ctx, "round(): digits must be between -15 and 15 (got %s)", arg_int_text(ctx, 1, d).s);
   double p = pow10[d < 0 ? -d : d], r;
   if (d >= 0) {
     double scaled = x * p;
@@ -611,7 +640,8 @@ static bool bi_round_digits(PCallCtx *ctx, const PValue *a, uint32_t n,
   }
   /* Only |x| near DBL_MAX with d < 0 can round up past the largest double. */
   if (!isfinite(r))
-    return fail(ctx, "round(%s, %" PRId64 ") is too large for a number", num_text(x).s, d);
+    return fail(ctx, "round(%s, %s) is too large for a number", arg_num_text(ctx, 0, x).s,
+                arg_int_text(ctx, 1, d).s);
   *out = pv_number(r + 0.0);
   return true;
 }
@@ -619,7 +649,7 @@ static bool bi_round_digits(PCallCtx *ctx, const PValue *a, uint32_t n,
 static bool bi_sqrt(PCallCtx *ctx, const PValue *a, uint32_t n,
                     const void *aux, PValue *out) {
   double x = num_arg(&a[0]);
-  if (x < 0) return fail(ctx, "sqrt of a negative number (%s)", num_text(x).s);
+  if (x < 0) return fail(ctx, "sqrt of a negative number %s", arg_num_paren(ctx, 0, x).s);
   *out = pv_number(sqrt(x));
   return true;
 }
@@ -627,7 +657,7 @@ static bool bi_sqrt(PCallCtx *ctx, const PValue *a, uint32_t n,
 static bool bi_log(PCallCtx *ctx, const PValue *a, uint32_t n,
                    const void *aux, PValue *out) {
   double x = num_arg(&a[0]);
-  if (x <= 0) return fail(ctx, "log of a number that is not positive (%s)", num_text(x).s);
+  if (x <= 0) return fail(ctx, "log of a number that is not positive %s", arg_num_paren(ctx, 0, x).s);
   *out = pv_number(log(x));
   return true;
 }
@@ -636,7 +666,7 @@ static bool bi_exp(PCallCtx *ctx, const PValue *a, uint32_t n,
                    const void *aux, PValue *out) {
   double x = num_arg(&a[0]);
   double r = exp(x);
-  if (isinf(r)) return fail(ctx, "exp(%s) is too large for a number", num_text(x).s);
+  if (isinf(r)) return fail(ctx, "exp(%s) is too large for a number", arg_num_text(ctx, 0, x).s);
   *out = pv_number(r);
   return true;
 }
@@ -645,12 +675,14 @@ static bool bi_pow(PCallCtx *ctx, const PValue *a, uint32_t n,
                    const void *aux, PValue *out) {
   double x = num_arg(&a[0]), y = num_arg(&a[1]);
   if (x == 0 && y < 0)
-    return fail(ctx, "pow(0, %s) divides by zero", num_text(y).s);
+    return fail(ctx, "pow(%s, %s) divides by zero", arg_num_text(ctx, 0, x).s, arg_num_text(ctx, 1, y).s);
   double r = pow(x, y);
   if (isnan(r))
-    return fail(ctx, "pow(%s, %s) is not a real number", num_text(x).s, num_text(y).s);
+    return fail(ctx, "pow(%s, %s) is not a real number", arg_num_text(ctx, 0, x).s,
+                arg_num_text(ctx, 1, y).s);
   if (isinf(r))
-    return fail(ctx, "pow(%s, %s) is too large for a number", num_text(x).s, num_text(y).s);
+    return fail(ctx, "pow(%s, %s) is too large for a number", arg_num_text(ctx, 0, x).s,
+                arg_num_text(ctx, 1, y).s);
   *out = pv_number(r);
   return true;
 }
@@ -659,8 +691,8 @@ static bool bi_clamp_int(PCallCtx *ctx, const PValue *a, uint32_t n,
                          const void *aux, PValue *out) {
   int64_t x = a[0].u.i, lo = a[1].u.i, hi = a[2].u.i;
   if (lo > hi)
-    return fail(ctx, "clamp(): lower bound %" PRId64 " is greater than upper bound %" PRId64,
-                lo, hi);
+    return fail(ctx, "clamp(): lower bound %s is greater than upper bound %s",
+                arg_int_text(ctx, 1, lo).s, arg_int_text(ctx, 2, hi).s);
   *out = pv_int(x < lo ? lo : x > hi ? hi : x);
   return true;
 }
@@ -670,7 +702,7 @@ static bool bi_clamp_num(PCallCtx *ctx, const PValue *a, uint32_t n,
   double x = num_arg(&a[0]), lo = num_arg(&a[1]), hi = num_arg(&a[2]);
   if (lo > hi)
     return fail(ctx, "clamp(): lower bound %s is greater than upper bound %s",
-                num_text(lo).s, num_text(hi).s);
+                arg_num_text(ctx, 1, lo).s, arg_num_text(ctx, 2, hi).s);
   *out = pv_number(x < lo ? lo : x > hi ? hi : x);
   return true;
 }
@@ -718,7 +750,8 @@ static bool bi_date(PCallCtx *ctx, const PValue *a, uint32_t n,
   int64_t us;
   if (!ptime_parse(str_ptr(&a[0]), a[0].len, &us)) {
     char q[128];
-    quote_text(str_ptr(&a[0]), a[0].len, q, sizeof q);
+    if (hidden(ctx, 0)) g_strlcpy(q, "(pii)", sizeof q);
+    else quote_text(str_ptr(&a[0]), a[0].len, q, sizeof q);
     return fail(ctx, "date(): cannot read %s as a time", q);
   }
   *out = pv_time(us);
@@ -747,6 +780,113 @@ static bool bi_weekday(PCallCtx *ctx, const PValue *a, uint32_t n,
 static bool bi_hour(PCallCtx *ctx, const PValue *a, uint32_t n,
                     const void *aux, PValue *out) {
   *out = pv_int(floor_mod(a[0].u.i, US_PER_DAY) / US_PER_HOUR);
+  return true;
+}
+
+/* ---- masking: the only ways a pii value may leave the model ------------------ */
+
+/* mask(s, keep_start, keep_end): the first keep_start and the last
+ * keep_end characters kept, every other one written as '*', so the length
+ * shows but the hidden characters do not. When the kept parts would
+ * cover the whole text, everything is masked: mask never returns its
+ * argument unchanged. */
+static bool bi_mask(PCallCtx *ctx, const PValue *a, uint32_t n,
+                    const void *aux, PValue *out) {
+  int64_t keep_start = a[1].u.i, keep_end = a[2].u.i;
+  if (keep_start < 0 || keep_end < 0)
+    return fail(ctx, "mask(): the characters to keep must be 0 or more (got %s and %s)",
+                arg_int_text(ctx, 1, keep_start).s, arg_int_text(ctx, 2, keep_end).s);
+  const unsigned char *s = (const unsigned char *)str_ptr(&a[0]);
+  uint32_t len = a[0].len;
+  int64_t chars = 0;
+  for (uint32_t i = 0; i < len; i++) chars += (s[i] & 0xC0) != 0x80;
+  if (keep_start >= chars || keep_end >= chars - keep_start) keep_start = keep_end = 0;
+  /* Bytes: the kept head, one '*' per hidden character, the kept tail. */
+  uint32_t head = 0, tail = len;
+  for (int64_t k = 0; k < keep_start; k++) {
+    uint32_t size;
+    utf8_at(s, head, &size);
+    head += size;
+  }
+  for (int64_t k = 0; k < keep_end; k++) {
+    tail--;
+    while (tail > head && (s[tail] & 0xC0) == 0x80) tail--;
+  }
+  uint64_t stars = (uint64_t)(chars - keep_start - keep_end);
+  uint64_t size = (uint64_t)head + stars + (len - tail);
+  if (size > UINT32_MAX) return fail(ctx, "mask(): the result is longer than 4294967295 bytes");
+  char *p = pa_alloc(ctx->arena, size ? (size_t)size : 1);
+  if (!p) return fail_oom(ctx);
+  memcpy(p, s, head);
+  memset(p + head, '*', (size_t)stars);
+  memcpy(p + head + stars, s + tail, len - tail);
+  *out = pv_string(p, (uint32_t)size);
+  return true;
+}
+
+/* The pseudonym key, read once per process from the environment; NULL
+ * (with the reason in key_error) when none is configured. */
+static GBytes *pseudonym_key;
+static char *pseudonym_key_error;
+
+static void pseudonym_key_load(void) {
+  const char *k = g_getenv(PBUILTIN_PSEUDONYM_KEY_ENV);
+  if (k && *k) {
+    pseudonym_key = g_bytes_new(k, strlen(k));
+    return;
+  }
+  const char *path = g_getenv(PBUILTIN_PSEUDONYM_KEY_FILE_ENV);
+  if (!path || !*path) {
+    pseudonym_key_error = g_strdup("pseudonym(): no key is configured: set " PBUILTIN_PSEUDONYM_KEY_ENV
+                                   " or " PBUILTIN_PSEUDONYM_KEY_FILE_ENV);
+    return;
+  }
+  gchar *text = NULL;
+  gsize len = 0;
+  GError *err = NULL;
+  if (!g_file_get_contents(path, &text, &len, &err)) {
+    pseudonym_key_error = g_strdup_printf("pseudonym(): cannot read the key file named by "
+                                          PBUILTIN_PSEUDONYM_KEY_FILE_ENV ": %s", err->message);
+    g_error_free(err);
+    return;
+  }
+  /* One line break at the end is how editors save a file, not key. */
+  if (len && text[len - 1] == '\n') len--;
+  if (len && text[len - 1] == '\r') len--;
+  if (len == 0) {
+    pseudonym_key_error = g_strdup("pseudonym(): the key file named by " PBUILTIN_PSEUDONYM_KEY_FILE_ENV
+                                   " is empty");
+    g_free(text);
+    return;
+  }
+  pseudonym_key = g_bytes_new_take(text, len);
+}
+
+/* pseudonym(s): HMAC-SHA-256 of s under the configured key, as 64
+ * lowercase hex digits: the same text gives the same pseudonym on every
+ * run and machine that has the same key, and it cannot be computed (or
+ * reversed by trying candidates) without the key. */
+static bool bi_pseudonym(PCallCtx *ctx, const PValue *a, uint32_t n,
+                         const void *aux, PValue *out) {
+  static gsize loaded = 0;
+  if (g_once_init_enter(&loaded)) {
+    pseudonym_key_load();
+    g_once_init_leave(&loaded, 1);
+  }
+  if (!pseudonym_key) return fail(ctx, "%s", pseudonym_key_error);
+  gsize klen = 0;
+  const guchar *key = g_bytes_get_data(pseudonym_key, &klen);
+  GHmac *h = g_hmac_new(G_CHECKSUM_SHA256, key, klen);
+  g_hmac_update(h, (const guchar *)str_ptr(&a[0]), a[0].len);
+  const gchar *hex = g_hmac_get_string(h);
+  char *p = pa_alloc(ctx->arena, 64);
+  if (!p) {
+    g_hmac_unref(h);
+    return fail_oom(ctx);
+  }
+  memcpy(p, hex, 64);
+  g_hmac_unref(h);
+  *out = pv_string(p, 64);
   return true;
 }
 
@@ -786,6 +926,14 @@ const PBuiltin pbuiltins[] = {
   {"split", T2(PBT_STRING, PBT_STRING), PBT_LIST_STRING, false, F, bi_split,
    "split(s: string, sep: string) -> list<string>: the parts of s between "
    "separators, empty parts kept"},
+  {"mask", T3(PBT_STRING, PBT_INT, PBT_INT), PBT_STRING, false, F | PB_MASKS, bi_mask,
+   "mask(s: string, keep_start: int, keep_end: int) -> string: s with every character "
+   "but the first keep_start and the last keep_end written as *; all of them when those "
+   "would cover s. The result may leave the model even when s is pii"},
+  {"pseudonym", T1(PBT_STRING), PBT_STRING, false, PB_MASKS, bi_pseudonym,
+   "pseudonym(s: string) -> string: HMAC-SHA-256 of s under the key in $PERSONA_PSEUDONYM_KEY "
+   "(or the file named by $PERSONA_PSEUDONYM_KEY_FILE), 64 hex digits; no key is an error. "
+   "The result may leave the model even when s is pii"},
   {"sort", T1(PBT_LIST_STRING), PBT_LIST_STRING, false, F, bi_sort,
    "sort(l: list<string>) -> list<string>: the strings in byte (code point) order"},
 

@@ -36,6 +36,11 @@ struct PCallCtx {
   PChargeFn charge;   /* NULL (constant folding): only the builtin's own limits */
   void *charge_data;  /* the VM's state, for charge */
   char error[256];    /* set by a function that returns false */
+  /* Bit k: argument k is pii (bit 7: argument 7 or a later one), so its
+   * value must not appear in ctx->error; messages write "(pii)" instead.
+   * 0 on the fast path: the VM sets it only to rebuild the message of a
+   * call that failed, from the x byte of its CALL (docs/bytecode.md). */
+  uint8_t hide_args;
 };
 
 /* Computes out from args; false (with ctx->error set) on a runtime error of
@@ -55,6 +60,8 @@ enum {
   PB_REGEX_ARG1 = 1u << 1,      /* argument 1 must be a constant string: a regex
                                    compiled once at load time, passed as aux */
   PB_CONST_FOLDABLE = 1u << 2,  /* pure: may be evaluated at compile time */
+  PB_MASKS = 1u << 3,           /* the result does not reveal a pii argument
+                                   (mask, pseudonym): it may leave the model */
 };
 
 #define PB_MAX_PARAMS 4
@@ -99,5 +106,10 @@ void *pbuiltin_regex_compile(const char *pattern, uint32_t len, char **error);
 void pbuiltin_regex_free(void *regex);
 /* The pattern a compiled regex was made from (NUL-terminated, owned by it). */
 const char *pbuiltin_regex_pattern(const void *regex);
+
+/* The environment variables pseudonym() reads its key from, once per
+ * process: the key itself, or the path of a file that holds it. */
+#define PBUILTIN_PSEUDONYM_KEY_ENV "PERSONA_PSEUDONYM_KEY"
+#define PBUILTIN_PSEUDONYM_KEY_FILE_ENV "PERSONA_PSEUDONYM_KEY_FILE"
 
 #endif

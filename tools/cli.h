@@ -81,6 +81,10 @@ void pcli_groups_free(PcliGroups *g);
 void pcli_groups_add(PcliGroups *g, const PersonaResult *r);
 void pcli_groups_write(const PcliGroups *g, GString *out);
 
+/* `persona check MODEL --fields [PROFILES…]` (cmd_check_fields.c): the
+ * fields the model reads, and the input fields it ignores. */
+int pcli_check_fields(const PersonaModel *model, char **profiles, guint n_profiles, gboolean json);
+
 /* ---- messages ------------------------------------------------------------ */
 
 /* "persona: MESSAGE\n" on stderr. */

@@ -16,6 +16,14 @@ static const char check_description[] =
     "  {\"file\":\"m.persona\",\"diagnostics\":[…],\"errors\":N,\"warnings\":M}\n"
     "A FILE that cannot be read counts as one error without a line.\n"
     "\n"
+    "\n"
+    "With --fields, the first FILE is the model and the others are profiles\n"
+    "(JSON Lines, '-' for standard input): after its diagnostics, standard\n"
+    "output gets the schema's fields, whether the model reads each one (a\n"
+    "field it does not read is never decoded, checked or stored by persona run)\n"
+    "and which are pii; then, given profiles, every input field the model\n"
+    "ignores and in how many records it was, to collect only what is needed.\n"
+    "\n"
     "Exit status: 0 no errors (warnings are allowed), 1 errors in any FILE or a\n"
     "FILE that cannot be read (the other FILEs are still checked), 2 usage\n"
     "error. With --werror, a warning in any FILE also gives 1.\n";
@@ -53,7 +61,7 @@ static void json_diagnostics(GString *out, const char *path, const PersonaDiagno
 /* Checks one file; returns TRUE when it has no errors (and, with
  * `werror`, no warnings). */
 static gboolean check_one(const char *path, const PersonaCompileOptions *opts,
-                          gboolean json, gboolean color, gboolean werror) {
+                          gboolean json, gboolean color, gboolean werror, PersonaModel **model_out) {
   g_autoptr(GError) error = NULL;
   g_autoptr(PersonaDiagnostics) diags = NULL;
   g_autoptr(PersonaModel) model = NULL;
@@ -83,7 +91,9 @@ static gboolean check_one(const char *path, const PersonaCompileOptions *opts,
     }
     if (unexplained) pcli_error("%s", message);
   }
-  return model != NULL && n_errors == 0 && !(werror && n_warnings > 0);
+  gboolean ok = model != NULL && n_errors == 0 && !(werror && n_warnings > 0);
+  if (model_out && ok) *model_out = g_steal_pointer(&model);
+  return ok;
 }
 
 int pcli_cmd_check(int argc, char **argv, gboolean do_help) {
@@ -92,6 +102,7 @@ int pcli_cmd_check(int argc, char **argv, gboolean do_help) {
   g_autofree char *format = NULL;
   gboolean werror = FALSE;
   gboolean allow_native = FALSE;
+  gboolean fields = FALSE;
   const GOptionEntry entries[] = {
       {"allow-native", 0, 0, G_OPTION_ARG_NONE, &allow_native,
        "Let extern fn load the shared libraries the model names (native code)", NULL},
@@ -101,11 +112,14 @@ int pcli_cmd_check(int argc, char **argv, gboolean do_help) {
        "Diagnostics as 'text' (default, on stderr) or 'json' (on stdout)", "FORMAT"},
       {"werror", 0, 0, G_OPTION_ARG_NONE, &werror,
        "Fail (exit 1) when a FILE has warnings", NULL},
+      {"fields", 0, 0, G_OPTION_ARG_NONE, &fields,
+       "List the fields the model (the first FILE) reads and which are pii; the other FILEs are "
+       "profiles, whose fields the model ignores are listed", NULL},
       {G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &args, NULL, NULL},
       {NULL, 0, 0, 0, NULL, NULL, NULL},
   };
   g_autoptr(GOptionContext) ctx =
-      pcli_context_new("FILE…", check_summary, check_description, entries);
+      pcli_context_new("FILE…  |  MODEL --fields [PROFILES…]", check_summary, check_description, entries);
   if (do_help) {
     pcli_print_help(ctx);
     return PCLI_EXIT_OK;
@@ -127,9 +141,15 @@ int pcli_cmd_check(int argc, char **argv, gboolean do_help) {
       .allow_native = allow_native,
   };
   gboolean color = !json && pcli_stderr_color();
+  if (fields) {
+    /* Diagnostics on stderr even with --format json: stdout holds the report. */
+    g_autoptr(PersonaModel) model = NULL;
+    if (!check_one(args[0], &opts, FALSE, pcli_stderr_color(), werror, &model)) return PCLI_EXIT_FAIL;
+    return pcli_check_fields(model, args + 1, n_files - 1, json);
+  }
   gboolean all_ok = TRUE;
   for (guint i = 0; i < n_files; i++)
-    if (!check_one(args[i], &opts, json, color, werror)) all_ok = FALSE;
+    if (!check_one(args[i], &opts, json, color, werror, NULL)) all_ok = FALSE;
   if (fflush(stdout) != 0) {
     pcli_error("cannot write to standard output");
     return PCLI_EXIT_FAIL;

@@ -284,11 +284,11 @@ static void test_header_errors(void) {
   g_assert_cmpstr(e1, ==, "not a Persona bytecode file (bad magic number)");
   data[1] ^= 0x20;
 
-  data[8] = 4; /* format version 4, checksum not fixed: the version is checked first */
+  data[8] = 5; /* format version 5, checksum not fixed: the version is checked first */
   g_autofree char *e2 = load_error(data, len);
-  g_assert_cmpstr(e2, ==, "bytecode format version 4 is newer than this persona supports (3): "
+  g_assert_cmpstr(e2, ==, "bytecode format version 5 is newer than this persona supports (4): "
                           "recompile the model with this persona");
-  data[8] = 3;
+  data[8] = 4;
 
   data[len / 2] ^= 1;
   g_autofree char *e3 = load_error(data, len);
@@ -398,6 +398,23 @@ static void test_older_versions(void) {
   fix_image(data, len);
   g_autofree char *refused2 = load_error(data, len);
   g_assert_cmpstr(refused2, ==, "section BLKS: opcode 65 is not in format version 2");
+  g_free(data);
+
+  /* Format 4: a CALL whose x byte marks pii arguments; a version 3 file
+   * cannot have one. */
+  static const char pii_source[] =
+      "model p version \"1\"\nschema {\n  id: string key\n  b: string? pii\n}\n"
+      "tag t when date(b ?? \"\") < now\n";
+  g_autoptr(PersonaModel) pii = compile_text(pii_source);
+  g_autoptr(GBytes) b3 = to_bytes(pii);
+  image = g_bytes_get_data(b3, &len);
+  data = g_memdup2(image, len);
+  g_autofree char *ok4 = load_error(data, len);
+  g_assert_cmpstr(ok4, ==, "(loaded)");
+  data[8] = 3;
+  fix_image(data, len);
+  g_autofree char *refused3 = load_error(data, len);
+  g_assert_cmpstr(refused3, ==, "section BLKS: CALL with pii arguments (x = 1) is not in format version 3");
   g_free(data);
 }
 
