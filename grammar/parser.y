@@ -722,7 +722,7 @@ call:
     }
   ;
 
-callee: IDENT | MAX | MIN ;
+callee: IDENT | MAX | MIN | SPLIT ;
 
 args:
     expr            { $$ = mk_list(pc, $1); }
