@@ -900,6 +900,7 @@ static gboolean psym_starts_expr(yysymbol_kind_t sym) {
   case YYSYMBOL_DURATION: case YYSYMBOL_TRUE: case YYSYMBOL_FALSE:
   case YYSYMBOL_NULL: case YYSYMBOL_LMINUS: case YYSYMBOL_NOT:
   case YYSYMBOL_ANY: case YYSYMBOL_ALL: case YYSYMBOL_MAX: case YYSYMBOL_MIN:
+  case YYSYMBOL_SPLIT: /* a callee, as max and min are */
     return TRUE;
   default:
     return FALSE;
