@@ -101,18 +101,22 @@ static void check_step(PCheck *c, PStep *st) {
     break;
   case PSTEP_SPLIT: {
     double total = 0;
+    gboolean weights_read = TRUE;
     for (guint i = 0; i < st->arms->len; i++) {
       PSplitArm *arm = g_ptr_array_index(st->arms, i);
       if (arm->weight->kind != PE_NUMBER || arm->weight->nval < 0) {
         pdiag_error(c->diags, &arm->weight->loc, "a split arm's weight is a percentage such as 50%%");
+        weights_read = FALSE;
       } else {
         total += arm->weight->nval;
       }
       check_step(c, arm->step);
     }
-    if (fabs(total - 1.0) > 1e-9)
-      pdiag_add(c->diags, PDIAG_WARNING, &st->loc, "make the weights add up to 100%",
-                "the split's weights add up to %g%%", total * 100);
+    /* An error, not a warning: with any other sum the arms would not get
+     * the shares written (the rest would silently go to the last arm). */
+    if (weights_read && fabs(total - 1.0) > 1e-9)
+      pdiag_add(c->diags, PDIAG_ERROR, &st->loc, "make the weights add up to 100%",
+                "the split's weights add up to %g%%, not 100%%", total * 100);
     break;
   }
   case PSTEP_BLOCK: check_steps(c, st->body); break;

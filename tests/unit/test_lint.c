@@ -300,19 +300,6 @@ static const LintCase cases[] = {
    "      |     ^~~~~~~~~~~~~~~~~~\n"
    "hint: remove the arm, or give it a weight\n",
    1},
-  {"journey/split-sum",
-   "journey j {\n"
-   "  enter when employees > 0\n"
-   "  split {\n"
-   "    50%: send email \"a\"\n"
-   "    40%: send email \"b\"\n"
-   "  }\n"
-   "}\n",
-   "t.persona:14:3: warning: the split's weights add up to 90%\n"
-   "   14 |   split {\n"
-   "      |   ^~~~~~~\n"
-   "hint: make the weights add up to 100%\n",
-   1},
   {"unused/let",
    "let spare = employees + 1\n"
    "tag big when employees > 500\n",
