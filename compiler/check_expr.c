@@ -438,6 +438,34 @@ static PType *arith_result(PCheck *c, POp op, PType *a, PType *b) {
   }
 }
 
+/* An arithmetic or comparison operator, which binds tighter than `??`. */
+static bool binds_tighter_than_coalesce(const PExpr *e) {
+  return e->kind == PE_BINARY && !e->parens && e->op >= POP_EQ && e->op <= POP_MOD;
+}
+
+/* `x ?? 0 * 100` is `x ?? (0 * 100)`: `??` binds loosest, which a reader
+ * rarely expects. Warn on an unparenthesised arithmetic or comparison
+ * right of `??`, with both parenthesisations as the hint. The operand
+ * that `??` would take if it bound tightest is the leftmost leaf of the
+ * right side. */
+static void warn_coalesce_precedence(PCheck *c, const PExpr *e) {
+  if (!binds_tighter_than_coalesce(e->right) || !c->src) return;
+  const PExpr *leaf = e->right;
+  while (binds_tighter_than_coalesce(leaf)) leaf = leaf->left;
+  const PSourceFile *f = psrc_file(c->src, e->loc.file);
+  uint32_t start = e->loc.offset, mid = leaf->loc.end_offset, end = e->loc.end_offset;
+  uint32_t rstart = e->right->loc.offset;
+  if (!f || start > mid || mid > end || end > f->len || rstart < start || rstart > end) return;
+  const char *t = f->text;
+  char *hint = g_strdup_printf("write '(%.*s)%.*s' to apply '?\?' first, or '%.*s(%.*s)' to keep this meaning",
+                               (int)(mid - start), t + start, (int)(end - mid), t + mid,
+                               (int)(rstart - start), t + start, (int)(end - rstart), t + rstart);
+  pdiag_add(c->diags, PDIAG_WARNING, &e->loc, hint,
+            "'?\?' binds more loosely than '%s': its right side is '%.*s'",
+            pop_text(e->right->op), (int)(end - rstart), t + rstart);
+  g_free(hint);
+}
+
 static PType *check_binary(PCheck *c, PExpr *e) {
   switch (e->op) {
   case POP_AND:
@@ -446,6 +474,7 @@ static PType *check_binary(PCheck *c, PExpr *e) {
     pcheck_cond(c, e->right, "an operand of 'and'/'or'");
     e->is_const = e->left->is_const && e->right->is_const;
     return set_type(e, c->tt->t_bool);
+  case POP_COALESCE: warn_coalesce_precedence(c, e); break;
   default: break;
   }
   PType *a = pcheck_expr(c, e->left);

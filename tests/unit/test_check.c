@@ -119,6 +119,16 @@ static const CheckCase cases[] = {
    "   12 | tag w when starts_with(employees, \"x\")\n"
    "      |            ^~~~~~~~~~~~~~~~~~~~~~~~~~~\n"
    "hint: starts_with(s: string, prefix: string) -> bool\n"},
+  {"coalesce-comparison-right",
+   "tag risky when region ?? \"\" == \"x\"\n",
+   "t.persona:12:16: warning: '?\?' binds more loosely than '==': its right side is '\"\" == \"x\"'\n"
+   "   12 | tag risky when region ?? \"\" == \"x\"\n"
+   "      |                ^~~~~~~~~~~~~~~~~~~\n"
+   "hint: write '(region ?? \"\") == \"x\"' to apply '?\?' first, or 'region ?? (\"\" == \"x\")' to keep this meaning\n"
+   "t.persona:12:16: error: '?\?' does not apply to string? and bool\n"
+   "   12 | tag risky when region ?? \"\" == \"x\"\n"
+   "      |                ^~~~~~~~~~~~~~~~~~~\n"},
+
   {"split-weights-90",
    "journey j {\n"
    "  enter when employees > 0\n"

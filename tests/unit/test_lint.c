@@ -406,6 +406,19 @@ static const LintCase cases[] = {
    "}\n",
    "",
    0},
+  {"coalesce/arithmetic-right",
+   "tag long when len(region ?? \"ab\" + \"c\" + \"d\") > 2\n",
+   "t.persona:12:19: warning: '?\?' binds more loosely than '+': its right side is '\"ab\" + \"c\" + \"d\"'\n"
+   "   12 | tag long when len(region ?? \"ab\" + \"c\" + \"d\") > 2\n"
+   "      |                   ^~~~~~~~~~~~~~~~~~~~~~~~~~\n"
+   "hint: write '(region ?? \"ab\") + \"c\" + \"d\"' to apply '?\?' first, "
+   "or 'region ?? (\"ab\" + \"c\" + \"d\")' to keep this meaning\n",
+   1},
+  {"quiet/coalesce-parenthesised",
+   "tag long when len((region ?? \"ab\") + \"c\") > 2 or len(region ?? (\"a\" + \"b\")) > 1\n"
+   "tag minus when (region ?? \"x\") == \"y\" and employees * 2 > -1\n",
+   "",
+   0},
   {"quiet/constant-journey-if-unknown",
    "journey j {\n"
    "  enter when employees > 0\n"
