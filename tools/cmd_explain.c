@@ -113,7 +113,13 @@ int pcli_cmd_explain(int argc, char **argv, gboolean do_help) {
   g_autoptr(GError) error = NULL;
   g_autoptr(PersonaDiagnostics) diags = NULL;
   g_autoptr(PersonaModel) model = NULL;
-  if (pcli_check_readable(args[0], &error)) model = persona_compile_file(args[0], &opts, &diags, &error);
+  gboolean readable = pcli_check_readable(args[0], &error);
+  if (readable && pcli_is_bytecode_file(args[0])) {
+    pcli_error("%s is bytecode: `persona explain` compiles the model's source with trace points, "
+               "which bytecode does not hold; give the .persona file", args[0]);
+    return PCLI_EXIT_FAIL;
+  }
+  if (readable) model = persona_compile_file(args[0], &opts, &diags, &error);
   if (!model) {
     if (diags && persona_diagnostics_errors(diags)) {
       g_autofree char *text = persona_diagnostics_to_text(diags, pcli_stderr_color());

@@ -17,7 +17,7 @@ static const char test_description[] =
     "The last line counts the tests: 'N passed, M failed'. Errors and\n"
     "warnings are printed on standard error as `persona check` prints them;\n"
     "a FILE that does not compile gets the line 'FAIL FILE: does not compile\n"
-    "(N errors)' and is counted: 'N passed, M failed, K files not compiled'.\n"
+    "(N errors)' and is counted: 'N passed, M failed, K files not tested'.\n"
     "\n"
     "With --coverage, each model's report also says what the tests exercised:\n"
     "the tags that held, the score rules that fired (or counted a record), the\n"
@@ -39,7 +39,15 @@ static gboolean test_one(const char *path, const PersonaCompileOptions *opts, GS
   g_autoptr(GError) error = NULL;
   g_autoptr(PersonaDiagnostics) diags = NULL;
   g_autoptr(PersonaModel) model = NULL;
-  if (pcli_check_readable(path, &error)) model = persona_compile_file(path, opts, &diags, &error);
+  gboolean readable = pcli_check_readable(path, &error);
+  if (readable && pcli_is_bytecode_file(path)) {
+    /* Test blocks are not stored in bytecode (docs/bytecode.md). */
+    pcli_error("%s is bytecode: `persona test` runs the test blocks of a model's source, "
+               "which bytecode does not hold; give the .persona file", path);
+    printf("FAIL %s: bytecode, not a model's source\n", path);
+    return FALSE;
+  }
+  if (readable) model = persona_compile_file(path, opts, &diags, &error);
   /* Errors and warnings as `persona check` prints them: a misspelt field
    * in a test block is a warning that explains a failed expectation. */
   if (diags && persona_diagnostics_errors(diags) + persona_diagnostics_warnings(diags) > 0) {
@@ -125,7 +133,7 @@ int pcli_cmd_test(int argc, char **argv, gboolean do_help) {
   if (cov.on && n_files > 1) printf("coverage: %.1f%% (%u of %u)\n", pct, cov.hit, cov.all);
   if (!cov_ok) printf("coverage %.1f%% is below the minimum of %g%%\n", pct, min_coverage);
   if (not_compiled > 0)
-    printf("%u passed, %u failed, %u file%s not compiled\n", passed, failed, not_compiled,
+    printf("%u passed, %u failed, %u file%s not tested\n", passed, failed, not_compiled,
            not_compiled == 1 ? "" : "s");
   else
     printf("%u passed, %u failed\n", passed, failed);
