@@ -465,8 +465,9 @@ gboolean persona_vm_profile_key(PersonaVM *vm, const char *json, gsize len, GStr
 }
 
 PersonaEvalStatus persona_vm_explain(PersonaVM *vm, const char *json, gsize len, const char *state_json,
-                                     gsize state_len, gint64 now_us, gboolean as_json, GString *out) {
-  return pexplain_record(&vm->st, json, len, state_json, state_len, now_us, as_json, out);
+                                     gsize state_len, gint64 now_us, guint64 line_no, gboolean as_json,
+                                     GString *out) {
+  return pexplain_record(&vm->st, json, len, state_json, state_len, now_us, line_no, as_json, out);
 }
 
 /* ---- time ---------------------------------------------------------------------------------- */

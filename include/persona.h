@@ -522,10 +522,12 @@ PERSONA_API gboolean persona_vm_profile_key(PersonaVM *vm, const char *json, gsi
  * each score rule's contribution (the records it counted, their decay
  * factors, what a cap clipped), each lifecycle transition taken or not,
  * each journey's position. Text for people, or JSON when `as_json`. The
- * model must be compiled with `trace`. `state_json` may be NULL. */
+ * model must be compiled with `trace`. `state_json` may be NULL. A record
+ * that cannot be evaluated gets the error object of persona_vm_eval_json,
+ * with `line_no` (the record's line in its input) as its "line". */
 PERSONA_API PersonaEvalStatus persona_vm_explain(PersonaVM *vm, const char *json, gsize len,
                                                  const char *state_json, gsize state_len, gint64 now_us,
-                                                 gboolean as_json, GString *out);
+                                                 guint64 line_no, gboolean as_json, GString *out);
 
 /* ---- tests written in the language (spec section 7) ----------------------- */
 

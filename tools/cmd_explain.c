@@ -29,11 +29,12 @@ static gboolean key_matches(const GString *key_json, const char *id) {
   return strcmp(key_json->str, id) == 0;
 }
 
-static int explain_found(PersonaVM *vm, const char *line, gsize len, const GString *key_json,
-                         PersonaStateStore *store, gint64 now_us, gboolean json) {
+static int explain_found(PersonaVM *vm, const char *line, gsize len, guint64 line_no,
+                         const GString *key_json, PersonaStateStore *store, gint64 now_us, gboolean json) {
   const char *state = store ? persona_state_store_get(store, key_json->str) : NULL;
   g_autoptr(GString) out = g_string_new(NULL);
-  PersonaEvalStatus rc = persona_vm_explain(vm, line, len, state, state ? strlen(state) : 0, now_us, json, out);
+  PersonaEvalStatus rc = persona_vm_explain(vm, line, len, state, state ? strlen(state) : 0, now_us, line_no,
+                                             json, out);
   fwrite(out->str, 1, out->len, stdout);
   if (rc != PERSONA_EVAL_OK) {
     fputc('\n', stdout);
@@ -55,10 +56,12 @@ static int explain_search(PersonaModel *model, const char *in_path, const char *
   const char *line;
   gsize len;
   int status = -1;
+  guint64 line_no = 0;
   while (status < 0 && pcli_reader_next(&r, &line, &len, &error)) {
+    line_no++;
     g_string_truncate(key, 0);
     if (persona_vm_profile_key(vm, line, len, key) && key_matches(key, id))
-      status = explain_found(vm, line, len, key, store, now_us, json);
+      status = explain_found(vm, line, len, line_no, key, store, now_us, json);
   }
   pcli_reader_close(&r);
   if (error) {
