@@ -447,7 +447,7 @@ PersonaEvalStatus persona_vm_eval_json_store(PersonaVM *vm, const char *json, gs
   g_autoptr(GString) state = g_string_new(NULL);
   PersonaEvalStatus rc = eval_one(vm, json, len, old_copy, old_copy ? strlen(old_copy) : 0, now_us,
                                   line_no, out, state);
-  if (rc == PERSONA_EVAL_OK) persona_state_store_set(store, key->str, state->str);
+  if (rc == PERSONA_EVAL_OK) persona_state_store_set_at(store, key->str, state->str, now_us);
   return rc;
 }
 
@@ -484,3 +484,8 @@ gboolean persona_time_parse(const char *text, gint64 *out_us) {
 }
 
 gint64 persona_time_now(void) { return g_get_real_time(); }
+
+gsize persona_time_format(gint64 us, char buf[PERSONA_TIME_BUF]) {
+  G_STATIC_ASSERT(PERSONA_TIME_BUF >= PTIME_BUF);
+  return ptime_format(us, buf);
+}

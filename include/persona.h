@@ -302,9 +302,18 @@ PERSONA_API guint persona_state_store_size(const PersonaStateStore *store);
  * or "42"); borrowed from the store, NULL when there is none. */
 PERSONA_API const char *persona_state_store_get(const PersonaStateStore *store,
                                                 const char *key_json);
-/* Replaces (or adds) the state of a key; both strings are copied. */
+/* Replaces (or adds) the state of a key; both strings are copied. The
+ * line saved has no "at" (the time of the evaluation is not known). */
 PERSONA_API void persona_state_store_set(PersonaStateStore *store, const char *key_json,
                                          const char *state_json);
+/* The same for a state computed by an evaluation as of `now_us`: the line
+ * saved carries it as "at" (docs/state.md). */
+PERSONA_API void persona_state_store_set_at(PersonaStateStore *store, const char *key_json,
+                                            const char *state_json, gint64 now_us);
+/* The latest "at" of any state in the store (the `now` of the last
+ * evaluation that wrote one); FALSE when no state has one. Evaluating
+ * earlier than this would make time go backwards. */
+PERSONA_API gboolean persona_state_store_last_time(const PersonaStateStore *store, gint64 *now_us);
 
 /* Evaluates one profile like persona_vm_eval_json, with the state it had
  * before: `state_json` (a state object, or NULL/empty for first sight).
@@ -618,6 +627,10 @@ PERSONA_API const char *persona_version(void);
 PERSONA_API gboolean persona_time_parse(const char *text, gint64 *out_us);
 /* The wall clock now, in microseconds since the epoch (UTC). */
 PERSONA_API gint64 persona_time_now(void);
+/* A time as RFC 3339 UTC text ("2026-02-01T00:00:00Z", with a fraction
+ * when it has one) into buf, NUL-terminated; returns its length. */
+#define PERSONA_TIME_BUF 40
+PERSONA_API gsize persona_time_format(gint64 us, char buf[PERSONA_TIME_BUF]);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PersonaModel, persona_model_unref)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PersonaVM, persona_vm_free)

@@ -211,7 +211,7 @@ static gboolean same_file(const char *a, const char *b) {
  * states are saved, so a failed save means the next run repeats actions
  * rather than losing them. */
 static int run_eval_with_state(PersonaModel *model, const char *in_path, const char *out_path,
-                               const char *state_path, gint64 now_us) {
+                               const char *state_path, gint64 now_us, const char *now_text) {
   g_autoptr(GError) error = NULL;
   /* Held from before the read to after the rename: a second run on the
    * same file is refused instead of losing this run's states. */
@@ -224,6 +224,20 @@ static int run_eval_with_state(PersonaModel *model, const char *in_path, const c
   if (!store) {
     pcli_error("%s", error->message);
     return PCLI_EXIT_FAIL;
+  }
+  /* Time never goes backwards, as in `persona run`: a now before the
+   * last evaluation that wrote the file is replaced by that time. */
+  gint64 last;
+  if (persona_state_store_last_time(store, &last) && now_us < last) {
+    char buf[PERSONA_TIME_BUF];
+    persona_time_format(last, buf);
+    if (now_text)
+      pcli_error("--now %s is before the last evaluation in %s, %s: time never goes backwards, using %s",
+                 now_text, state_path, buf, buf);
+    else
+      pcli_error("the clock is before the last evaluation in %s, %s: time never goes backwards, using %s",
+                 state_path, buf, buf);
+    now_us = last;
   }
   int status = run_eval(model, in_path, out_path, store, now_us);
   if (status != PCLI_EXIT_OK && status != PCLI_EXIT_RECORDS) return status;
@@ -359,7 +373,7 @@ int pcli_cmd_eval(int argc, char **argv, gboolean do_help) {
       eval_columns = NULL;
     }
   }
-  int status = state ? run_eval_with_state(model, in_path, output, state, now_us)
+  int status = state ? run_eval_with_state(model, in_path, output, state, now_us, now_text)
                      : run_eval(model, in_path, output, NULL, now_us);
   pcli_columns_free(eval_columns);
   eval_columns = NULL;
