@@ -911,12 +911,11 @@ static PType *check_call(PCheck *c, PExpr *e) {
   if (first < 0) {
     int native = find_native(c, e->name);
     if (native != -2) return check_native_call(c, e, native);
-    const char **names = g_new0(const char *, pbuiltins_count + 12);
+    const char **names = g_new0(const char *, pbuiltins_count + pbuiltin_forms_count);
     uint32_t n = 0;
     for (uint32_t i = 0; i < pbuiltins_count; i++)
       if (n == 0 || strcmp(names[n - 1], pbuiltins[i].name) != 0) names[n++] = pbuiltins[i].name;
-    static const char *const extra[] = {"count", "exists", "sum", "avg", "first", "last", "distinct", "entered", "now"};
-    for (size_t i = 0; i < G_N_ELEMENTS(extra); i++) names[n++] = extra[i];
+    for (uint32_t i = 0; i < pbuiltin_forms_count; i++) names[n++] = pbuiltin_forms[i].name;
     const char *s = pdiag_suggest(e->name, names, n);
     char *hint = s ? g_strdup_printf("did you mean '%s'?", s) : NULL;
     pdiag_add(c->diags, PDIAG_ERROR, &e->loc, hint, "unknown function '%s'", e->name);
