@@ -299,6 +299,12 @@ PersonaVM *persona_vm_new(PersonaModel *model) {
   return vm;
 }
 
+void persona_vm_set_result_options(PersonaVM *vm, guint options) {
+  G_STATIC_ASSERT((unsigned)PERSONA_RESULT_MODEL == PRESULT_MODEL);
+  G_STATIC_ASSERT((unsigned)PERSONA_RESULT_TAG_LABELS == PRESULT_TAG_LABELS);
+  vm->result_options = options & (PRESULT_MODEL | PRESULT_TAG_LABELS);
+}
+
 void persona_vm_set_budget(PersonaVM *vm, guint64 max_instructions) {
   vm->st.budget = max_instructions;
 }
@@ -372,7 +378,7 @@ static PersonaEvalStatus eval_decoded(PersonaVM *vm, PValue key, const char *sta
     return PERSONA_EVAL_RECORD_ERROR;
   }
   vm->last_ok = true;
-  if (out) presult_write(out, st, key);
+  if (out) presult_write_opts(out, st, key, vm->result_options);
   if (state_out) pstate_encode(st, state_out);
   return PERSONA_EVAL_OK;
 }

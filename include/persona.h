@@ -220,6 +220,20 @@ PERSONA_API void persona_vm_set_budget(PersonaVM *vm, guint64 max_instructions);
  * process. */
 PERSONA_API void persona_vm_set_memory_limit(PersonaVM *vm, gsize max_bytes);
 
+/* What JSON results carry besides the standard keys (default: nothing).
+ * Error objects are unchanged. With an `output` declaration the result is
+ * the output record: PERSONA_RESULT_MODEL puts "model" first in it, and
+ * PERSONA_RESULT_TAG_LABELS does not apply. */
+typedef enum {
+  /* "model":{"name":"crm","version":"3"} right after "id": results of two
+   * versions of a model can be told apart. */
+  PERSONA_RESULT_MODEL = 1 << 0,
+  /* "tag_labels":{"enterprise":"大型企业"} right after "tags": the display
+   * label of each tag that holds and has one. */
+  PERSONA_RESULT_TAG_LABELS = 1 << 1,
+} PersonaResultOptions;
+PERSONA_API void persona_vm_set_result_options(PersonaVM *vm, guint options);
+
 /* Lets the host stop a long evaluation: `check(data)` is called every few
  * thousand VM instructions (PVM_INTERRUPT_EVERY, 4096, so at every loop's
  * back-edges too) while a record is evaluated, on the evaluating thread;

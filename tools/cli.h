@@ -47,7 +47,7 @@ int pcli_cmd_run(int argc, char **argv, gboolean do_help);
 /* `persona eval -j N` (cmd_eval_jobs.c): N worker threads, the same output
  * bytes as one thread. */
 int pcli_eval_parallel(PersonaModel *model, const char *in_path, const char *out_path, gint64 now_us,
-                       guint64 budget, gsize max_line, guint jobs);
+                       guint64 budget, guint result_options, gsize max_line, guint jobs);
 
 /* ---- chosen columns of results (eval_columns.c) ----------------------------- */
 

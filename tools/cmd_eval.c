@@ -100,6 +100,8 @@ static void progress_clear(Progress *p) {
  * when it is not NULL; returns the exit status. */
 /* --budget: instructions per record, 0 = no limit. */
 static guint64 eval_budget;
+/* --with-model, --with-labels: PersonaResultOptions. */
+static guint eval_result_options;
 /* --max-line-bytes: longer input lines are records that give an error. */
 static gsize eval_max_line = PCLI_MAX_LINE_DEFAULT;
 /* --where: keep only the results for which the model's where expression
@@ -146,6 +148,7 @@ static int run_eval(PersonaModel *model, const char *in_path, const char *out_pa
 
   g_autoptr(PersonaVM) vm = persona_vm_new(model);
   persona_vm_set_budget(vm, eval_budget);
+  persona_vm_set_result_options(vm, eval_result_options);
   Progress progress;
   progress_init(&progress);
   guint64 line_no = 0, failed = 0, kept = 0;
@@ -260,6 +263,7 @@ int pcli_cmd_eval(int argc, char **argv, gboolean do_help) {
   gint jobs = 1;
   gboolean allow_native = FALSE, count = FALSE, labels = FALSE;
   g_autofree char *where = NULL, *select = NULL, *format = NULL, *group_by = NULL;
+  gboolean with_model = FALSE, with_labels = FALSE;
   const GOptionEntry entries[] = {
       {"group-by", 0, 0, G_OPTION_ARG_FILENAME, &group_by,
        "Print how many results have each value of NAME (a tag, score or lifecycle)", "NAME"},
@@ -273,6 +277,10 @@ int pcli_cmd_eval(int argc, char **argv, gboolean do_help) {
       {"count", 0, 0, G_OPTION_ARG_NONE, &count, "Print only the number of results (kept by --where)", NULL},
       {"allow-native", 0, 0, G_OPTION_ARG_NONE, &allow_native,
        "Let extern fn load the shared libraries the model names (native code)", NULL},
+      {"with-model", 0, 0, G_OPTION_ARG_NONE, &with_model,
+       "Put the model's name and version into each result (\"model\")", NULL},
+      {"with-labels", 0, 0, G_OPTION_ARG_NONE, &with_labels,
+       "Put the display labels of the tags that hold into each result (\"tag_labels\")", NULL},
       {"jobs", 'j', 0, G_OPTION_ARG_INT, &jobs,
        "Evaluate on N threads (output in input order; without --state)", "N"},
       {"now", 0, 0, G_OPTION_ARG_STRING, &now_text,
@@ -323,6 +331,7 @@ int pcli_cmd_eval(int argc, char **argv, gboolean do_help) {
   eval_count = count;
   eval_budget = (guint64)budget;
   eval_max_line = (gsize)max_line;
+  eval_result_options = (with_model ? PERSONA_RESULT_MODEL : 0u) | (with_labels ? PERSONA_RESULT_TAG_LABELS : 0u);
 
   gint64 now_us;
   if (now_text) {
@@ -358,7 +367,8 @@ int pcli_cmd_eval(int argc, char **argv, gboolean do_help) {
     return pcli_usage_error("eval", "-o and --state name the same file ('%s'): the states would replace the results",
                             output);
   if (!state && jobs > 1)
-    return pcli_eval_parallel(model, in_path, output, now_us, eval_budget, eval_max_line, (guint)jobs);
+    return pcli_eval_parallel(model, in_path, output, now_us, eval_budget, eval_result_options,
+                              eval_max_line, (guint)jobs);
   if (columns) {
     g_autoptr(GError) error = NULL;
     eval_columns = pcli_columns_new(model, group_by ? group_by : select, row_format, labels, &error);
