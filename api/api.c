@@ -478,11 +478,33 @@ PersonaEvalStatus persona_vm_explain(PersonaVM *vm, const char *json, gsize len,
 
 /* ---- time ---------------------------------------------------------------------------------- */
 
+/* The text of a JSON number: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?
+ * — what a profile's time field accepts as Unix seconds, and nothing more
+ * (strtod alone would also take "0x10", "+1", "inf", " 1"). */
+static gboolean is_json_number(const char *s) {
+  if (*s == '-') s++;
+  if (*s == '0') s++;
+  else if (g_ascii_isdigit(*s)) while (g_ascii_isdigit(*s)) s++;
+  else return FALSE;
+  if (*s == '.') {
+    if (!g_ascii_isdigit(*++s)) return FALSE;
+    while (g_ascii_isdigit(*s)) s++;
+  }
+  if (*s == 'e' || *s == 'E') {
+    s++;
+    if (*s == '+' || *s == '-') s++;
+    if (!g_ascii_isdigit(*s)) return FALSE;
+    while (g_ascii_isdigit(*s)) s++;
+  }
+  return *s == '\0';
+}
+
 gboolean persona_time_parse(const char *text, gint64 *out_us) {
   g_return_val_if_fail(text && out_us, FALSE);
   size_t len = strlen(text);
   if (ptime_parse(text, len, out_us)) return TRUE;
-  /* Unix seconds: digits with an optional sign and fraction. */
+  /* Unix seconds, written as a JSON number. */
+  if (!is_json_number(text)) return FALSE;
   char *end = NULL;
   double secs = g_ascii_strtod(text, &end);
   if (len == 0 || end != text + len) return FALSE;

@@ -636,8 +636,9 @@ PERSONA_API void persona_json_append_number(GString *out, double d);
  * of CMakeLists.txt). */
 PERSONA_API const char *persona_version(void);
 
-/* Parses an RFC 3339 time, a date, or Unix seconds (as text) into
- * microseconds since the epoch. */
+/* Parses what a profile's time field accepts — an RFC 3339 time, a date,
+ * or Unix seconds written as a JSON number ("1769904000", "1.5e9"; not
+ * "+1", "0x10" or " 1") — into microseconds since the epoch. */
 PERSONA_API gboolean persona_time_parse(const char *text, gint64 *out_us);
 /* The wall clock now, in microseconds since the epoch (UTC). */
 PERSONA_API gint64 persona_time_now(void);

@@ -848,7 +848,19 @@ static bool decode_instant(Dec *d, PDecodeKind k, bool pii, PValue *out) {
     const char *s;
     size_t len;
     if (!read_string(d, &s, &len, &tok)) return false;
-    ok = k == PDT_TIME ? ptime_parse(s, len, &us) : pduration_parse(s, len, &us);
+    if (k == PDT_TIME) {
+      PTimeStatus ts = ptime_parse_status(s, len, &us);
+      /* A time its offset moves out of 0001..9999 could not be printed
+       * back in RFC 3339 (nor read from the state it would go into). */
+      if (ts == PTIME_OUT_OF_RANGE) {
+        char what[QUOTE_MAX + 16];
+        describe(tok, d->p, pii, what, sizeof what);
+        return fail_path(d, ERR_VALUE, "%s is outside the years 0001 to 9999 in UTC", what);
+      }
+      ok = ts == PTIME_OK;
+    } else {
+      ok = pduration_parse(s, len, &us);
+    }
   } else {
     NumTok n;
     double secs;
