@@ -307,6 +307,35 @@ void pcheck_test(PCheck *c, PDecl *d) {
 
 /* ---- output { … }: the shape of every result line --------------------------------- */
 
+/* Every field of a declared record type (and of the record types inside
+ * it) is read: a value printed whole is decoded whole. */
+static void mark_type_read(PType *t, int depth) {
+  if (!t || depth > 64) return;
+  if (t->kind == PTY_LIST) {
+    mark_type_read(t->elem, depth + 1);
+    return;
+  }
+  if (t->kind != PTY_RECORD || !t->rec) return;
+  for (guint i = 0; i < t->rec->fields->len; i++) {
+    PRecordFieldType *f = &g_array_index(t->rec->fields, PRecordFieldType, i);
+    f->used = true;
+    mark_type_read(f->type, depth + 1);
+  }
+}
+
+/* The values of the output literal: literals are walked into, anything
+ * else is printed whole. */
+static void mark_output_read(PExpr *e) {
+  if (e->kind == PE_RECORD) {
+    for (guint i = 0; i < e->items->len; i++)
+      mark_output_read(((PRecordField *)g_ptr_array_index(e->items, i))->value);
+  } else if (e->kind == PE_LIST) {
+    for (guint i = 0; i < e->items->len; i++) mark_output_read(g_ptr_array_index(e->items, i));
+  } else {
+    mark_type_read(e->type, 0);
+  }
+}
+
 void pcheck_output(PCheck *c) {
   PDecl *d = c->output_decl;
   PSym *o = g_new0(PSym, 1);
@@ -327,6 +356,7 @@ void pcheck_output(PCheck *c) {
   pcheck_expr(c, d->expr);
   c->in_output = false;
   c->current = NULL;
+  mark_output_read(d->expr);
 }
 
 /* ---- extern fn: host functions from a shared library (spec 4.7) -------------------- */
