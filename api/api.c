@@ -13,6 +13,7 @@
 #include "runtime/file_target.h"
 #include "runtime/json_decode.h"
 #include "runtime/json_tree.h"
+#include "runtime/ptime_zone.h"
 #include "runtime/ptime.h"
 #include "runtime/explain.h"
 #include "runtime/json_write.h"
@@ -299,6 +300,23 @@ PersonaVM *persona_vm_new(PersonaModel *model) {
   return vm;
 }
 
+gboolean persona_vm_set_input_timezone(PersonaVM *vm, const char *zone, GError **error) {
+  g_return_val_if_fail(vm != NULL, FALSE);
+  GTimeZone *tz = NULL;
+  if (zone) {
+    tz = ptime_zone_new(zone);
+    if (!tz) {
+      g_set_error(error, PERSONA_ERROR, PERSONA_ERROR_INVALID,
+                  "unknown time zone '%s' (an IANA name such as Asia/Shanghai or America/New_York)", zone);
+      return FALSE;
+    }
+  }
+  if (vm->input_tz) g_time_zone_unref(vm->input_tz);
+  vm->input_tz = tz;
+  vm->st.input_tz = tz;
+  return TRUE;
+}
+
 void persona_vm_set_result_options(PersonaVM *vm, guint options) {
   G_STATIC_ASSERT((unsigned)PERSONA_RESULT_MODEL == PRESULT_MODEL);
   G_STATIC_ASSERT((unsigned)PERSONA_RESULT_TAG_LABELS == PRESULT_TAG_LABELS);
@@ -323,6 +341,7 @@ void persona_vm_set_interrupt(PersonaVM *vm, gboolean (*check)(gpointer data), g
 void persona_vm_free(PersonaVM *vm) {
   if (!vm) return;
   pvm_state_clear(&vm->st);
+  if (vm->input_tz) g_time_zone_unref(vm->input_tz);
   persona_model_unref(vm->model);
   g_free(vm);
 }

@@ -22,6 +22,7 @@ struct PersonaVM {
   PValue last_key;
   bool last_ok;
   unsigned result_options; /* PersonaResultOptions for the JSON results */
+  GTimeZone *input_tz;     /* owned; lent to st.input_tz */
   char last_error[384];
   const char *last_code;  /* static: the error's stable code */
   char last_field[192];   /* the error's field path, empty when none */

@@ -234,6 +234,13 @@ typedef enum {
 } PersonaResultOptions;
 PERSONA_API void persona_vm_set_result_options(PersonaVM *vm, guint options);
 
+/* Reads times without an offset ("2026-01-31 10:00:00", "2026/01/31
+ * 10:00") in the IANA zone `zone` ("Asia/Shanghai"), with its daylight
+ * saving rules; NULL: such times are errors again (the default). Times
+ * with `Z` or an offset are unaffected, and results stay in UTC. FALSE
+ * with PERSONA_ERROR_INVALID for a zone the system does not know. */
+PERSONA_API gboolean persona_vm_set_input_timezone(PersonaVM *vm, const char *zone, GError **error);
+
 /* Lets the host stop a long evaluation: `check(data)` is called every few
  * thousand VM instructions (PVM_INTERRUPT_EVERY, 4096, so at every loop's
  * back-edges too) while a record is evaluated, on the evaluating thread;

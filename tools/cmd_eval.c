@@ -102,6 +102,8 @@ static void progress_clear(Progress *p) {
 static guint64 eval_budget;
 /* --with-model, --with-labels: PersonaResultOptions. */
 static guint eval_result_options;
+/* --input-tz: the zone of times written without an offset, or NULL. */
+static const char *eval_input_tz;
 /* --max-line-bytes: longer input lines are records that give an error. */
 static gsize eval_max_line = PCLI_MAX_LINE_DEFAULT;
 /* --where: keep only the results for which the model's where expression
@@ -149,6 +151,10 @@ static int run_eval(PersonaModel *model, const char *in_path, const char *out_pa
   g_autoptr(PersonaVM) vm = persona_vm_new(model);
   persona_vm_set_budget(vm, eval_budget);
   persona_vm_set_result_options(vm, eval_result_options);
+  if (!persona_vm_set_input_timezone(vm, eval_input_tz, &error)) {
+    pcli_error("%s", error->message);
+    return PCLI_EXIT_FAIL;
+  }
   Progress progress;
   progress_init(&progress);
   guint64 line_no = 0, failed = 0, kept = 0;
@@ -264,6 +270,7 @@ int pcli_cmd_eval(int argc, char **argv, gboolean do_help) {
   gboolean allow_native = FALSE, count = FALSE, labels = FALSE;
   g_autofree char *where = NULL, *select = NULL, *format = NULL, *group_by = NULL;
   gboolean with_model = FALSE, with_labels = FALSE;
+  g_autofree char *input_tz = NULL;
   const GOptionEntry entries[] = {
       {"group-by", 0, 0, G_OPTION_ARG_FILENAME, &group_by,
        "Print how many results have each value of NAME (a tag, score or lifecycle)", "NAME"},
@@ -277,6 +284,8 @@ int pcli_cmd_eval(int argc, char **argv, gboolean do_help) {
       {"count", 0, 0, G_OPTION_ARG_NONE, &count, "Print only the number of results (kept by --where)", NULL},
       {"allow-native", 0, 0, G_OPTION_ARG_NONE, &allow_native,
        "Let extern fn load the shared libraries the model names (native code)", NULL},
+      {"input-tz", 0, 0, G_OPTION_ARG_STRING, &input_tz,
+       "Read times without an offset in ZONE (IANA, e.g. Asia/Shanghai)", "ZONE"},
       {"with-model", 0, 0, G_OPTION_ARG_NONE, &with_model,
        "Put the model's name and version into each result (\"model\")", NULL},
       {"with-labels", 0, 0, G_OPTION_ARG_NONE, &with_labels,
@@ -331,6 +340,8 @@ int pcli_cmd_eval(int argc, char **argv, gboolean do_help) {
   eval_count = count;
   eval_budget = (guint64)budget;
   eval_max_line = (gsize)max_line;
+  if (input_tz && !pcli_check_timezone("eval", input_tz)) return PCLI_EXIT_USAGE;
+  eval_input_tz = input_tz;
   eval_result_options = (with_model ? PERSONA_RESULT_MODEL : 0u) | (with_labels ? PERSONA_RESULT_TAG_LABELS : 0u);
 
   gint64 now_us;
@@ -368,7 +379,7 @@ int pcli_cmd_eval(int argc, char **argv, gboolean do_help) {
                             output);
   if (!state && jobs > 1)
     return pcli_eval_parallel(model, in_path, output, now_us, eval_budget, eval_result_options,
-                              eval_max_line, (guint)jobs);
+                              eval_input_tz, eval_max_line, (guint)jobs);
   if (columns) {
     g_autoptr(GError) error = NULL;
     eval_columns = pcli_columns_new(model, group_by ? group_by : select, row_format, labels, &error);
