@@ -297,6 +297,13 @@ PersonaVM *persona_vm_new(PersonaModel *model) {
   PersonaVM *vm = g_new0(PersonaVM, 1);
   vm->model = persona_model_ref(model);
   pvm_state_init(&vm->st, pm(model));
+  /* The model line's `timezone`, until persona_vm_set_input_timezone
+   * replaces it (a zone this system does not know: none). */
+  const char *tz = pm(model)->input_tz;
+  if (tz && *tz) {
+    vm->input_tz = ptime_zone_new(tz);
+    vm->st.input_tz = vm->input_tz;
+  }
   return vm;
 }
 

@@ -1869,6 +1869,7 @@ static void cg_identity(PGen *g) {
   PModel *m = g->m;
   m->name = g_strdup(c->model_decl ? c->model_decl->name : "model");
   m->version = g_strdup(c->model_decl && c->model_decl->text ? c->model_decl->text : "");
+  m->input_tz = g_strdup(c->model_decl && c->model_decl->timezone ? c->model_decl->timezone : "");
   m->n_files = c->src->files->len;
   m->file_names = g_new0(char *, m->n_files + 1);
   for (uint32_t i = 0; i < m->n_files; i++) m->file_names[i] = g_strdup(psrc_file(c->src, i)->name);

@@ -219,6 +219,16 @@ decl:
       $$->name = $2; $$->name_loc = @2;
       $$->text = $4.s; $$->text_len = $4.len;
     }
+  | MODEL IDENT VERSION STRING IDENT STRING {
+      $$ = past_decl(pc->ast, PD_MODEL, &@$);
+      $$->name = $2; $$->name_loc = @2;
+      $$->text = $4.s; $$->text_len = $4.len;
+      /* `timezone` is a word here, not a keyword. */
+      if (strcmp($5, "timezone") != 0)
+        pdiag_add(pc->diags, PDIAG_ERROR, &@5, "write model NAME version \"V\" timezone \"Asia/Shanghai\"",
+                  "unexpected '%s' after the model's version (expected 'timezone')", $5);
+      $$->timezone = $6.s; $$->timezone_len = $6.len; $$->timezone_loc = @6;
+    }
   | IMPORT STRING {
       $$ = past_decl(pc->ast, PD_IMPORT, &@$);
       $$->text = $2.s; $$->text_len = $2.len;

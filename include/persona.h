@@ -236,7 +236,9 @@ PERSONA_API void persona_vm_set_result_options(PersonaVM *vm, guint options);
 
 /* Reads times without an offset ("2026-01-31 10:00:00", "2026/01/31
  * 10:00") in the IANA zone `zone` ("Asia/Shanghai"), with its daylight
- * saving rules; NULL: such times are errors again (the default). Times
+ * saving rules, instead of the zone of the model line (`model m version
+ * "1" timezone "…"`), which a new VM starts with; NULL: no zone, such
+ * times are errors (the default without a model zone). Times
  * with `Z` or an offset are unaffected, and results stay in UTC. FALSE
  * with PERSONA_ERROR_INVALID for a zone the system does not know. */
 PERSONA_API gboolean persona_vm_set_input_timezone(PersonaVM *vm, const char *zone, GError **error);

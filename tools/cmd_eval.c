@@ -151,7 +151,7 @@ static int run_eval(PersonaModel *model, const char *in_path, const char *out_pa
   g_autoptr(PersonaVM) vm = persona_vm_new(model);
   persona_vm_set_budget(vm, eval_budget);
   persona_vm_set_result_options(vm, eval_result_options);
-  if (!persona_vm_set_input_timezone(vm, eval_input_tz, &error)) {
+  if (eval_input_tz && !persona_vm_set_input_timezone(vm, eval_input_tz, &error)) {
     pcli_error("%s", error->message);
     return PCLI_EXIT_FAIL;
   }

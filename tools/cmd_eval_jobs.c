@@ -78,7 +78,7 @@ static gpointer worker(gpointer data) {
   PersonaVM *vm = persona_vm_new(p->model);
   persona_vm_set_budget(vm, p->budget);
   persona_vm_set_result_options(vm, p->result_options);
-  persona_vm_set_input_timezone(vm, p->input_tz, NULL);
+  if (p->input_tz) persona_vm_set_input_timezone(vm, p->input_tz, NULL);
   for (;;) {
     gpointer item = g_async_queue_pop(p->todo);
     if (item == p) break;

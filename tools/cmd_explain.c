@@ -52,7 +52,7 @@ static int explain_search(PersonaModel *model, const char *in_path, const char *
     return PCLI_EXIT_FAIL;
   }
   g_autoptr(PersonaVM) vm = persona_vm_new(model);
-  persona_vm_set_input_timezone(vm, input_tz, NULL); /* checked by pcli_check_timezone */
+  if (input_tz) persona_vm_set_input_timezone(vm, input_tz, NULL); /* checked by pcli_check_timezone */
   g_autoptr(GString) key = g_string_new(NULL);
   const char *line;
   gsize len;

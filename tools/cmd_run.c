@@ -214,7 +214,7 @@ static int run_runtime(RunOptions *o, PersonaModel *model, gint64 wanted_now, Pr
   prun_inputs_set_blocking(inputs, o->once);
   prun_runner_init(&r, &d, model, hash, inputs, sink, (guint)o->batch, (guint)o->sink_batch, (guint64)o->budget);
   r.metrics_path = g_strdup(o->metrics);
-  if (!persona_vm_set_input_timezone(r.vm, o->input_tz, &error)) goto out;
+  if (o->input_tz && !persona_vm_set_input_timezone(r.vm, o->input_tz, &error)) goto out;
   gboolean clamped;
   gint64 last;
   if (!prun_runner_set_now(&r, wanted_now, &clamped, &last, &error)) goto out;
