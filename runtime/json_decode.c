@@ -841,6 +841,16 @@ static bool decode_number(Dec *d, bool pii, PValue *out) {
   return true;
 }
 
+/* A wall clock time without an offset, which an input time zone would
+ * read (the error path only: it builds a zone). */
+static bool looks_local(const char *s, size_t len) {
+  GTimeZone *utc = g_time_zone_new_utc();
+  int64_t us;
+  bool local = ptime_parse_local(s, len, utc, &us) != PTIME_BAD;
+  g_time_zone_unref(utc);
+  return local;
+}
+
 /* Time or duration from text or a number of seconds. */
 static bool decode_instant(Dec *d, PDecodeKind k, bool pii, PValue *out) {
   const char *tok = d->p;
@@ -860,6 +870,13 @@ static bool decode_instant(Dec *d, PDecodeKind k, bool pii, PValue *out) {
         char what[QUOTE_MAX + 16];
         describe(tok, d->p, pii, what, sizeof what);
         return fail_path(d, ERR_VALUE, "%s is outside the years 0001 to 9999 in UTC", what);
+      }
+      if (ts == PTIME_BAD && !d->input_tz && looks_local(s, len)) {
+        char what[QUOTE_MAX + 16];
+        describe(tok, d->p, pii, what, sizeof what);
+        return fail_path(d, ERR_VALUE,
+                         "%s has no offset: give an input time zone (--input-tz ZONE, or timezone \"ZONE\" "
+                         "on the model line)", what);
       }
       ok = ts == PTIME_OK;
     } else {
