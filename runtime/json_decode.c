@@ -869,12 +869,12 @@ static bool decode_instant(Dec *d, PDecodeKind k, bool pii, PValue *out) {
       if (ts == PTIME_OUT_OF_RANGE) {
         char what[QUOTE_MAX + 16];
         describe(tok, d->p, pii, what, sizeof what);
-        return fail_path(d, ERR_VALUE, "%s is outside the years 0001 to 9999 in UTC", what);
+        return fail_path(d, ERR_VALUE, "out_of_range", "%s is outside the years 0001 to 9999 in UTC", what);
       }
       if (ts == PTIME_BAD && !d->input_tz && looks_local(s, len)) {
         char what[QUOTE_MAX + 16];
         describe(tok, d->p, pii, what, sizeof what);
-        return fail_path(d, ERR_VALUE,
+        return fail_path(d, ERR_VALUE, "type_mismatch",
                          "%s has no offset: give an input time zone (--input-tz ZONE, or timezone \"ZONE\" "
                          "on the model line)", what);
       }

@@ -26,7 +26,8 @@ def help_options(persona, cmd):
 def synopses(doc):
     """{cmd: synopsis text} from the lines under each `## persona CMD`."""
     out = {}
-    for m in re.finditer(r"^## persona (\w+)\n\n((?:    persona .*\n)+)", doc, re.M):
+    # A synopsis may go on over lines indented further than its first.
+    for m in re.finditer(r"^## persona (\w+)\n\n((?:    persona .*\n)(?:    (?:persona | +).*\n)*)", doc, re.M):
         out[m.group(1)] = m.group(2)
     return out
 
