@@ -13,6 +13,7 @@
 #include "runtime/file_target.h"
 #include "runtime/json_decode.h"
 #include "runtime/json_tree.h"
+#include "runtime/ptime_zone.h"
 #include "runtime/ptime.h"
 #include "runtime/explain.h"
 #include "runtime/json_write.h"
@@ -296,7 +297,37 @@ PersonaVM *persona_vm_new(PersonaModel *model) {
   PersonaVM *vm = g_new0(PersonaVM, 1);
   vm->model = persona_model_ref(model);
   pvm_state_init(&vm->st, pm(model));
+  /* The model line's `timezone`, until persona_vm_set_input_timezone
+   * replaces it (a zone this system does not know: none). */
+  const char *tz = pm(model)->input_tz;
+  if (tz && *tz) {
+    vm->input_tz = ptime_zone_new(tz);
+    vm->st.input_tz = vm->input_tz;
+  }
   return vm;
+}
+
+gboolean persona_vm_set_input_timezone(PersonaVM *vm, const char *zone, GError **error) {
+  g_return_val_if_fail(vm != NULL, FALSE);
+  GTimeZone *tz = NULL;
+  if (zone) {
+    tz = ptime_zone_new(zone);
+    if (!tz) {
+      g_set_error(error, PERSONA_ERROR, PERSONA_ERROR_INVALID,
+                  "unknown time zone '%s' (an IANA name such as Asia/Shanghai or America/New_York)", zone);
+      return FALSE;
+    }
+  }
+  if (vm->input_tz) g_time_zone_unref(vm->input_tz);
+  vm->input_tz = tz;
+  vm->st.input_tz = tz;
+  return TRUE;
+}
+
+void persona_vm_set_result_options(PersonaVM *vm, guint options) {
+  G_STATIC_ASSERT((unsigned)PERSONA_RESULT_MODEL == PRESULT_MODEL);
+  G_STATIC_ASSERT((unsigned)PERSONA_RESULT_TAG_LABELS == PRESULT_TAG_LABELS);
+  vm->result_options = options & (PRESULT_MODEL | PRESULT_TAG_LABELS);
 }
 
 void persona_vm_set_budget(PersonaVM *vm, guint64 max_instructions) {
@@ -317,6 +348,7 @@ void persona_vm_set_interrupt(PersonaVM *vm, gboolean (*check)(gpointer data), g
 void persona_vm_free(PersonaVM *vm) {
   if (!vm) return;
   pvm_state_clear(&vm->st);
+  if (vm->input_tz) g_time_zone_unref(vm->input_tz);
   persona_model_unref(vm->model);
   g_free(vm);
 }
@@ -372,7 +404,7 @@ static PersonaEvalStatus eval_decoded(PersonaVM *vm, PValue key, const char *sta
     return PERSONA_EVAL_RECORD_ERROR;
   }
   vm->last_ok = true;
-  if (out) presult_write(out, st, key);
+  if (out) presult_write_opts(out, st, key, vm->result_options);
   if (state_out) pstate_encode(st, state_out);
   return PERSONA_EVAL_OK;
 }
@@ -447,7 +479,7 @@ PersonaEvalStatus persona_vm_eval_json_store(PersonaVM *vm, const char *json, gs
   g_autoptr(GString) state = g_string_new(NULL);
   PersonaEvalStatus rc = eval_one(vm, json, len, old_copy, old_copy ? strlen(old_copy) : 0, now_us,
                                   line_no, out, state);
-  if (rc == PERSONA_EVAL_OK) persona_state_store_set(store, key->str, state->str);
+  if (rc == PERSONA_EVAL_OK) persona_state_store_set_at(store, key->str, state->str, now_us);
   return rc;
 }
 
@@ -465,17 +497,40 @@ gboolean persona_vm_profile_key(PersonaVM *vm, const char *json, gsize len, GStr
 }
 
 PersonaEvalStatus persona_vm_explain(PersonaVM *vm, const char *json, gsize len, const char *state_json,
-                                     gsize state_len, gint64 now_us, gboolean as_json, GString *out) {
-  return pexplain_record(&vm->st, json, len, state_json, state_len, now_us, as_json, out);
+                                     gsize state_len, gint64 now_us, guint64 line_no, gboolean as_json,
+                                     GString *out) {
+  return pexplain_record(&vm->st, json, len, state_json, state_len, now_us, line_no, as_json, out);
 }
 
 /* ---- time ---------------------------------------------------------------------------------- */
+
+/* The text of a JSON number: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?
+ * — what a profile's time field accepts as Unix seconds, and nothing more
+ * (strtod alone would also take "0x10", "+1", "inf", " 1"). */
+static gboolean is_json_number(const char *s) {
+  if (*s == '-') s++;
+  if (*s == '0') s++;
+  else if (g_ascii_isdigit(*s)) while (g_ascii_isdigit(*s)) s++;
+  else return FALSE;
+  if (*s == '.') {
+    if (!g_ascii_isdigit(*++s)) return FALSE;
+    while (g_ascii_isdigit(*s)) s++;
+  }
+  if (*s == 'e' || *s == 'E') {
+    s++;
+    if (*s == '+' || *s == '-') s++;
+    if (!g_ascii_isdigit(*s)) return FALSE;
+    while (g_ascii_isdigit(*s)) s++;
+  }
+  return *s == '\0';
+}
 
 gboolean persona_time_parse(const char *text, gint64 *out_us) {
   g_return_val_if_fail(text && out_us, FALSE);
   size_t len = strlen(text);
   if (ptime_parse(text, len, out_us)) return TRUE;
-  /* Unix seconds: digits with an optional sign and fraction. */
+  /* Unix seconds, written as a JSON number. */
+  if (!is_json_number(text)) return FALSE;
   char *end = NULL;
   double secs = g_ascii_strtod(text, &end);
   if (len == 0 || end != text + len) return FALSE;
@@ -483,3 +538,8 @@ gboolean persona_time_parse(const char *text, gint64 *out_us) {
 }
 
 gint64 persona_time_now(void) { return g_get_real_time(); }
+
+gsize persona_time_format(gint64 us, char buf[PERSONA_TIME_BUF]) {
+  G_STATIC_ASSERT(PERSONA_TIME_BUF >= PTIME_BUF);
+  return ptime_format(us, buf);
+}

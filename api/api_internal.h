@@ -21,6 +21,8 @@ struct PersonaVM {
    * is the VM itself): its key and whether it succeeded. */
   PValue last_key;
   bool last_ok;
+  unsigned result_options; /* PersonaResultOptions for the JSON results */
+  GTimeZone *input_tz;     /* owned; lent to st.input_tz */
   char last_error[384];
   const char *last_code;  /* static: the error's stable code */
   char last_field[192];   /* the error's field path, empty when none */

@@ -174,6 +174,6 @@ void persona_result_state_json(const PersonaResult *r, GString *out) {
 
 void persona_result_to_json(const PersonaResult *r, GString *out) {
   const PersonaVM *vm = vm_of(r);
-  if (vm->last_ok) presult_write(out, &vm->st, vm->last_key);
+  if (vm->last_ok) presult_write_opts(out, &vm->st, vm->last_key, vm->result_options);
   else presult_write_error(out, vm->last_key, 0, vm->last_error, vm->last_code, vm->last_field);
 }

@@ -32,6 +32,7 @@
 #include "runtime/file_target.h"
 #include "runtime/json_decode.h"
 #include "runtime/json_write.h"
+#include "runtime/ptime.h"
 #include "runtime/state.h"
 
 /* The one state format this Persona reads and writes. */
@@ -47,11 +48,16 @@ typedef struct {
   char *key;   /* compact JSON text of the profile key */
   char *state; /* JSON text of the state object */
   guint64 line; /* line in the file it was loaded from, 0 when set later */
+  gint64 at;    /* the `now` of the evaluation that wrote it, or NO_TIME */
 } StateEntry;
+
+/* An entry set by a host without a time, or a line written without "at". */
+#define NO_TIME G_MININT64
 
 struct PersonaStateStore {
   GPtrArray *entries; /* StateEntry *, in the order keys were first added */
   GHashTable *index;  /* key (borrowed from the entry) -> StateEntry * */
+  gint64 last_at;     /* the latest `at` of any entry, or NO_TIME */
 };
 
 static void entry_free(gpointer p) {
@@ -65,6 +71,7 @@ PersonaStateStore *persona_state_store_new(void) {
   PersonaStateStore *store = g_new0(PersonaStateStore, 1);
   store->entries = g_ptr_array_new_with_free_func(entry_free);
   store->index = g_hash_table_new(g_str_hash, g_str_equal);
+  store->last_at = NO_TIME;
   return store;
 }
 
@@ -87,28 +94,51 @@ const char *persona_state_store_get(const PersonaStateStore *store, const char *
 }
 
 /* Adds a new key at the end; takes ownership of both strings. */
-static StateEntry *add_entry(PersonaStateStore *store, char *key, char *state, guint64 line) {
+static StateEntry *add_entry(PersonaStateStore *store, char *key, char *state, guint64 line,
+                             gint64 at) {
   StateEntry *e = g_new(StateEntry, 1);
   e->key = key;
   e->state = state;
   e->line = line;
+  e->at = at;
+  if (at != NO_TIME && at > store->last_at) store->last_at = at;
   g_ptr_array_add(store->entries, e);
   g_hash_table_insert(store->index, e->key, e);
   return e;
 }
 
-void persona_state_store_set(PersonaStateStore *store, const char *key_json,
-                             const char *state_json) {
-  g_return_if_fail(store != NULL && key_json != NULL && state_json != NULL);
+static void set_entry(PersonaStateStore *store, const char *key_json, const char *state_json,
+                      gint64 at) {
   StateEntry *e = g_hash_table_lookup(store->index, key_json);
   if (!e) {
-    add_entry(store, g_strdup(key_json), g_strdup(state_json), 0);
+    add_entry(store, g_strdup(key_json), g_strdup(state_json), 0, at);
     return;
   }
+  e->at = at;
+  if (at != NO_TIME && at > store->last_at) store->last_at = at;
   if (e->state == state_json) return; /* set(get(k)) must not free what it copies */
   char *copy = g_strdup(state_json);
   g_free(e->state);
   e->state = copy;
+}
+
+void persona_state_store_set(PersonaStateStore *store, const char *key_json,
+                             const char *state_json) {
+  g_return_if_fail(store != NULL && key_json != NULL && state_json != NULL);
+  set_entry(store, key_json, state_json, NO_TIME);
+}
+
+void persona_state_store_set_at(PersonaStateStore *store, const char *key_json,
+                                const char *state_json, gint64 now_us) {
+  g_return_if_fail(store != NULL && key_json != NULL && state_json != NULL);
+  set_entry(store, key_json, state_json, now_us);
+}
+
+gboolean persona_state_store_last_time(const PersonaStateStore *store, gint64 *now_us) {
+  g_return_val_if_fail(store != NULL && now_us != NULL, FALSE);
+  if (store->last_at == NO_TIME) return FALSE;
+  *now_us = store->last_at;
+  return TRUE;
 }
 
 /* ---- loading ---------------------------------------------------------------- */
@@ -208,15 +238,15 @@ static gboolean check_version(const char *state, size_t len, PArena *arena, char
  * the FILE:LINE: prefix) when it is damaged. */
 static gboolean load_line(PersonaStateStore *store, const char *line, size_t len, guint64 line_no,
                           PArena *arena, char *msg, size_t msg_size) {
-  static const char *const keys[] = {"id", "state"};
-  enum { ID, STATE };
+  static const char *const keys[] = {"id", "state", "at"};
+  enum { ID, STATE, AT };
   if (is_blank(line, len)) {
     g_snprintf(msg, msg_size, "empty line");
     return FALSE;
   }
-  PDecodeSpan spans[2];
+  PDecodeSpan spans[3];
   char err[320];
-  if (!pdec_object_spans(line, len, keys, 2, spans, err, sizeof err)) {
+  if (!pdec_object_spans(line, len, keys, 3, spans, err, sizeof err)) {
     g_snprintf(msg, msg_size, "%s", err);
     return FALSE;
   }
@@ -241,6 +271,17 @@ static gboolean load_line(PersonaStateStore *store, const char *line, size_t len
     return FALSE;
   }
   if (state_len > 2 && !check_version(state, state_len, arena, msg, msg_size)) return FALSE;
+  gint64 at = NO_TIME;
+  if (spans[AT].found) {
+    const char *t = line + spans[AT].offset;
+    size_t tlen = spans[AT].len;
+    if (tlen < 2 || t[0] != '"' || !ptime_parse(t + 1, tlen - 2, &at)) {
+      char what[QUOTE_MAX + 8];
+      quote_text(t, tlen, what, sizeof what);
+      g_snprintf(msg, msg_size, "\"at\" must be an RFC 3339 time, got %s", what);
+      return FALSE;
+    }
+  }
   const StateEntry *first = g_hash_table_lookup(store->index, key->str);
   if (first) {
     char what[QUOTE_MAX + 8];
@@ -250,7 +291,7 @@ static gboolean load_line(PersonaStateStore *store, const char *line, size_t len
     return FALSE;
   }
   add_entry(store, g_string_free(g_steal_pointer(&key), FALSE), g_strndup(state, state_len),
-            line_no);
+            line_no, at);
   return TRUE;
 }
 
@@ -301,7 +342,8 @@ static gboolean io_error(GError **error, int err, const char *what, const char *
   return FALSE;
 }
 
-/* Every entry as a line {"id":KEY,"state":STATE}, in blocks. */
+/* Every entry as a line {"id":KEY,"at":TIME,"state":STATE} ("at" only
+ * when known), in blocks. */
 static gboolean write_entries(const PersonaStateStore *store, int fd, const char *path,
                               GError **error) {
   g_autoptr(GString) buf = g_string_sized_new(SAVE_CHUNK + SAVE_CHUNK / 4);
@@ -309,6 +351,12 @@ static gboolean write_entries(const PersonaStateStore *store, int fd, const char
     const StateEntry *e = g_ptr_array_index(store->entries, i);
     g_string_append(buf, "{\"id\":");
     g_string_append(buf, e->key);
+    if (e->at != NO_TIME) {
+      char t[PTIME_BUF];
+      g_string_append(buf, ",\"at\":\"");
+      g_string_append_len(buf, t, (gssize)ptime_format(e->at, t));
+      g_string_append_c(buf, '"');
+    }
     g_string_append(buf, ",\"state\":");
     g_string_append(buf, e->state);
     g_string_append(buf, "}\n");

@@ -13,6 +13,7 @@
 #include "runtime/json_decode.h"
 #include "runtime/json_write.h"
 #include "runtime/ptime.h"
+#include "runtime/ptime_zone.h"
 #include "runtime/result.h"
 #include "runtime/state.h"
 #include "runtime/vm.h"
@@ -313,6 +314,9 @@ void persona_model_run_tests_full(PersonaModel *model, GString *report, GString 
   const PModel *m = (const PModel *)model;
   PVMState st;
   pvm_state_init(&st, m);
+  /* Test profiles are read like input: in the model line's zone. */
+  GTimeZone *input_tz = m->input_tz && *m->input_tz ? ptime_zone_new(m->input_tz) : NULL;
+  st.input_tz = input_tz;
   *passed = *failed = 0;
   Coverage cov;
   if (coverage) {
@@ -351,6 +355,7 @@ void persona_model_run_tests_full(PersonaModel *model, GString *report, GString 
   }
   g_string_free(cases, TRUE);
   pvm_state_clear(&st);
+  if (input_tz) g_time_zone_unref(input_tz);
 }
 
 void persona_model_run_tests(PersonaModel *model, GString *report, GString *junit, guint *passed,

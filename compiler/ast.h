@@ -227,6 +227,12 @@ typedef struct PDecl {
   PExpr *expr;       /* const/let/tag/derived score */
   GPtrArray *fields; /* PFieldDecl*: record, schema; extern params (name + type) */
 
+  /* model: `timezone "Asia/Shanghai"`, the zone of input times written
+   * without an offset, or NULL */
+  const char *timezone;
+  uint32_t timezone_len;
+  PLoc timezone_loc;
+
   /* score */
   PExpr *decay;      /* half-life or NULL */
   PExpr *max, *min;  /* or NULL */

@@ -292,6 +292,13 @@ static void pcheck_collect(PCheck *c, PFileAst *fa, bool root) {
         pdiag_error(c->diags, &d->loc, "a model has exactly one 'model' declaration");
       else
         c->model_decl = d;
+      if (d->timezone) {
+        GTimeZone *tz = d->timezone_len ? g_time_zone_new_identifier(d->timezone) : NULL;
+        if (tz) g_time_zone_unref(tz);
+        else
+          pdiag_add(c->diags, PDIAG_ERROR, &d->timezone_loc, "an IANA name such as \"Asia/Shanghai\" or \"America/New_York\"",
+                    "unknown time zone \"%s\"", d->timezone);
+      }
       break;
     case PD_IMPORT: break;
     case PD_RECORD: pcheck_declare_records(c, d); break;

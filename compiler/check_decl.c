@@ -104,18 +104,22 @@ static void check_step(PCheck *c, PStep *st) {
     break;
   case PSTEP_SPLIT: {
     double total = 0;
+    gboolean weights_read = TRUE;
     for (guint i = 0; i < st->arms->len; i++) {
       PSplitArm *arm = g_ptr_array_index(st->arms, i);
       if (arm->weight->kind != PE_NUMBER || arm->weight->nval < 0) {
         pdiag_error(c->diags, &arm->weight->loc, "a split arm's weight is a percentage such as 50%%");
+        weights_read = FALSE;
       } else {
         total += arm->weight->nval;
       }
       check_step(c, arm->step);
     }
-    if (fabs(total - 1.0) > 1e-9)
-      pdiag_add(c->diags, PDIAG_WARNING, &st->loc, "make the weights add up to 100%",
-                "the split's weights add up to %g%%", total * 100);
+    /* An error, not a warning: with any other sum the arms would not get
+     * the shares written (the rest would silently go to the last arm). */
+    if (weights_read && fabs(total - 1.0) > 1e-9)
+      pdiag_add(c->diags, PDIAG_ERROR, &st->loc, "make the weights add up to 100%",
+                "the split's weights add up to %g%%, not 100%%", total * 100);
     break;
   }
   case PSTEP_BLOCK: check_steps(c, st->body); break;
@@ -306,6 +310,35 @@ void pcheck_test(PCheck *c, PDecl *d) {
 
 /* ---- output { … }: the shape of every result line --------------------------------- */
 
+/* Every field of a declared record type (and of the record types inside
+ * it) is read: a value printed whole is decoded whole. */
+static void mark_type_read(PType *t, int depth) {
+  if (!t || depth > 64) return;
+  if (t->kind == PTY_LIST) {
+    mark_type_read(t->elem, depth + 1);
+    return;
+  }
+  if (t->kind != PTY_RECORD || !t->rec) return;
+  for (guint i = 0; i < t->rec->fields->len; i++) {
+    PRecordFieldType *f = &g_array_index(t->rec->fields, PRecordFieldType, i);
+    f->used = true;
+    mark_type_read(f->type, depth + 1);
+  }
+}
+
+/* The values of the output literal: literals are walked into, anything
+ * else is printed whole. */
+static void mark_output_read(PExpr *e) {
+  if (e->kind == PE_RECORD) {
+    for (guint i = 0; i < e->items->len; i++)
+      mark_output_read(((PRecordField *)g_ptr_array_index(e->items, i))->value);
+  } else if (e->kind == PE_LIST) {
+    for (guint i = 0; i < e->items->len; i++) mark_output_read(g_ptr_array_index(e->items, i));
+  } else {
+    mark_type_read(e->type, 0);
+  }
+}
+
 void pcheck_output(PCheck *c) {
   PDecl *d = c->output_decl;
   PSym *o = g_new0(PSym, 1);
@@ -327,6 +360,7 @@ void pcheck_output(PCheck *c) {
   c->in_output = false;
   pcheck_no_pii_leaves(c, d->expr, "output");
   c->current = NULL;
+  mark_output_read(d->expr);
 }
 
 /* ---- extern fn: host functions from a shared library (spec 4.7) -------------------- */

@@ -441,6 +441,34 @@ static PType *arith_result(PCheck *c, POp op, PType *a, PType *b) {
   }
 }
 
+/* An arithmetic or comparison operator, which binds tighter than `??`. */
+static bool binds_tighter_than_coalesce(const PExpr *e) {
+  return e->kind == PE_BINARY && !e->parens && e->op >= POP_EQ && e->op <= POP_MOD;
+}
+
+/* `x ?? 0 * 100` is `x ?? (0 * 100)`: `??` binds loosest, which a reader
+ * rarely expects. Warn on an unparenthesised arithmetic or comparison
+ * right of `??`, with both parenthesisations as the hint. The operand
+ * that `??` would take if it bound tightest is the leftmost leaf of the
+ * right side. */
+static void warn_coalesce_precedence(PCheck *c, const PExpr *e) {
+  if (!binds_tighter_than_coalesce(e->right) || !c->src) return;
+  const PExpr *leaf = e->right;
+  while (binds_tighter_than_coalesce(leaf)) leaf = leaf->left;
+  const PSourceFile *f = psrc_file(c->src, e->loc.file);
+  uint32_t start = e->loc.offset, mid = leaf->loc.end_offset, end = e->loc.end_offset;
+  uint32_t rstart = e->right->loc.offset;
+  if (!f || start > mid || mid > end || end > f->len || rstart < start || rstart > end) return;
+  const char *t = f->text;
+  char *hint = g_strdup_printf("write '(%.*s)%.*s' to apply '?\?' first, or '%.*s(%.*s)' to keep this meaning",
+                               (int)(mid - start), t + start, (int)(end - mid), t + mid,
+                               (int)(rstart - start), t + start, (int)(end - rstart), t + rstart);
+  pdiag_add(c->diags, PDIAG_WARNING, &e->loc, hint,
+            "'?\?' binds more loosely than '%s': its right side is '%.*s'",
+            pop_text(e->right->op), (int)(end - rstart), t + rstart);
+  g_free(hint);
+}
+
 static PType *check_binary(PCheck *c, PExpr *e) {
   switch (e->op) {
   case POP_AND:
@@ -449,6 +477,7 @@ static PType *check_binary(PCheck *c, PExpr *e) {
     pcheck_cond(c, e->right, "an operand of 'and'/'or'");
     e->is_const = e->left->is_const && e->right->is_const;
     return set_type(e, c->tt->t_bool);
+  case POP_COALESCE: warn_coalesce_precedence(c, e); break;
   default: break;
   }
   PType *a = pcheck_expr(c, e->left);
@@ -885,12 +914,11 @@ static PType *check_call(PCheck *c, PExpr *e) {
   if (first < 0) {
     int native = find_native(c, e->name);
     if (native != -2) return check_native_call(c, e, native);
-    const char **names = g_new0(const char *, pbuiltins_count + 12);
+    const char **names = g_new0(const char *, pbuiltins_count + pbuiltin_forms_count);
     uint32_t n = 0;
     for (uint32_t i = 0; i < pbuiltins_count; i++)
       if (n == 0 || strcmp(names[n - 1], pbuiltins[i].name) != 0) names[n++] = pbuiltins[i].name;
-    static const char *const extra[] = {"count", "exists", "sum", "avg", "first", "last", "distinct", "entered", "now"};
-    for (size_t i = 0; i < G_N_ELEMENTS(extra); i++) names[n++] = extra[i];
+    for (uint32_t i = 0; i < pbuiltin_forms_count; i++) names[n++] = pbuiltin_forms[i].name;
     const char *s = pdiag_suggest(e->name, names, n);
     char *hint = s ? g_strdup_printf("did you mean '%s'?", s) : NULL;
     pdiag_add(c->diags, PDIAG_ERROR, &e->loc, hint, "unknown function '%s'", e->name);

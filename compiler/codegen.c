@@ -1597,6 +1597,32 @@ static void cg_journeys(PGen *g) {
 
 /* ---- output { … } ---------------------------------------------------------------------- */
 
+/* The names of a record type's fields (and of the record types inside
+ * it): a record value printed whole is written as an object. */
+static POutShape *type_shape(const PType *t, int depth) {
+  if (!t || depth > 64) return NULL;
+  if (t->kind == PTY_LIST) {
+    POutShape *child = type_shape(t->elem, depth + 1);
+    if (!child) return NULL;
+    POutShape *s = g_new0(POutShape, 1);
+    s->is_list = true;
+    s->children = g_new0(POutShape *, 1);
+    s->children[0] = child;
+    return s;
+  }
+  if (t->kind != PTY_RECORD || !t->rec) return NULL;
+  POutShape *s = g_new0(POutShape, 1);
+  s->n_fields = t->rec->fields->len;
+  s->names = g_new0(char *, s->n_fields + 1);
+  s->children = g_new0(POutShape *, s->n_fields + 1);
+  for (guint i = 0; i < t->rec->fields->len; i++) {
+    const PRecordFieldType *f = &g_array_index(t->rec->fields, PRecordFieldType, i);
+    s->names[i] = g_strdup(f->name);
+    s->children[i] = type_shape(f->type, depth + 1);
+  }
+  return s;
+}
+
 /* The names of a record literal (and of record literals inside it), so the
  * value can be written back as JSON with its keys. */
 static POutShape *out_shape(const PExpr *e) {
@@ -1607,7 +1633,7 @@ static POutShape *out_shape(const PExpr *e) {
     s->children[0] = out_shape(g_ptr_array_index(e->items, 0));
     return s;
   }
-  if (e->kind != PE_RECORD) return NULL;
+  if (e->kind != PE_RECORD) return type_shape(e->type, 0);
   POutShape *s = g_new0(POutShape, 1);
   s->n_fields = e->items->len;
   s->names = g_new0(char *, s->n_fields + 1);
@@ -1855,6 +1881,7 @@ static void cg_identity(PGen *g) {
   PModel *m = g->m;
   m->name = g_strdup(c->model_decl ? c->model_decl->name : "model");
   m->version = g_strdup(c->model_decl && c->model_decl->text ? c->model_decl->text : "");
+  m->input_tz = g_strdup(c->model_decl && c->model_decl->timezone ? c->model_decl->timezone : "");
   m->n_files = c->src->files->len;
   m->file_names = g_new0(char *, m->n_files + 1);
   for (uint32_t i = 0; i < m->n_files; i++) m->file_names[i] = g_strdup(psrc_file(c->src, i)->name);

@@ -973,6 +973,10 @@ static void fmt_decl(Fmt *f, const PDecl *d) {
     fmt_put(f, d->name);
     fmt_put(f, " version ");
     fmt_string(f, d->text, d->text_len);
+    if (d->timezone) {
+      fmt_put(f, " timezone ");
+      fmt_string(f, d->timezone, d->timezone_len);
+    }
     break;
   case PD_IMPORT:
     fmt_put(f, "import ");

@@ -75,9 +75,9 @@ static void explain_and_test(const char *text, size_t size) {
   GString *out = g_string_new(NULL), *state = g_string_new(NULL);
   gsize len = strlen(compile_profile);
   persona_vm_eval_json_state(vm, compile_profile, len, NULL, 0, FUZZ_NOW_US, 1, out, state);
-  persona_vm_explain(vm, compile_profile, len, state->str, state->len, FUZZ_NOW_US + FUZZ_DAY_US,
+  persona_vm_explain(vm, compile_profile, len, state->str, state->len, FUZZ_NOW_US + FUZZ_DAY_US, 1,
                      FALSE, out);
-  persona_vm_explain(vm, compile_profile, len, NULL, 0, FUZZ_NOW_US, TRUE, out);
+  persona_vm_explain(vm, compile_profile, len, NULL, 0, FUZZ_NOW_US, 1, TRUE, out);
   persona_vm_free(vm);
 
   GString *report = g_string_new(NULL), *junit = g_string_new(NULL), *coverage = g_string_new(NULL);

@@ -219,6 +219,16 @@ decl:
       $$->name = $2; $$->name_loc = @2;
       $$->text = $4.s; $$->text_len = $4.len;
     }
+  | MODEL IDENT VERSION STRING IDENT STRING {
+      $$ = past_decl(pc->ast, PD_MODEL, &@$);
+      $$->name = $2; $$->name_loc = @2;
+      $$->text = $4.s; $$->text_len = $4.len;
+      /* `timezone` is a word here, not a keyword. */
+      if (strcmp($5, "timezone") != 0)
+        pdiag_add(pc->diags, PDIAG_ERROR, &@5, "write model NAME version \"V\" timezone \"Asia/Shanghai\"",
+                  "unexpected '%s' after the model's version (expected 'timezone')", $5);
+      $$->timezone = $6.s; $$->timezone_len = $6.len; $$->timezone_loc = @6;
+    }
   | IMPORT STRING {
       $$ = past_decl(pc->ast, PD_IMPORT, &@$);
       $$->text = $2.s; $$->text_len = $2.len;
@@ -722,7 +732,7 @@ call:
     }
   ;
 
-callee: IDENT | MAX | MIN ;
+callee: IDENT | MAX | MIN | SPLIT ;
 
 args:
     expr            { $$ = mk_list(pc, $1); }
@@ -900,6 +910,7 @@ static gboolean psym_starts_expr(yysymbol_kind_t sym) {
   case YYSYMBOL_DURATION: case YYSYMBOL_TRUE: case YYSYMBOL_FALSE:
   case YYSYMBOL_NULL: case YYSYMBOL_LMINUS: case YYSYMBOL_NOT:
   case YYSYMBOL_ANY: case YYSYMBOL_ALL: case YYSYMBOL_MAX: case YYSYMBOL_MIN:
+  case YYSYMBOL_SPLIT: /* a callee, as max and min are */
     return TRUE;
   default:
     return FALSE;

@@ -220,6 +220,29 @@ PERSONA_API void persona_vm_set_budget(PersonaVM *vm, guint64 max_instructions);
  * process. */
 PERSONA_API void persona_vm_set_memory_limit(PersonaVM *vm, gsize max_bytes);
 
+/* What JSON results carry besides the standard keys (default: nothing).
+ * Error objects are unchanged. With an `output` declaration the result is
+ * the output record: PERSONA_RESULT_MODEL puts "model" first in it, and
+ * PERSONA_RESULT_TAG_LABELS does not apply. */
+typedef enum {
+  /* "model":{"name":"crm","version":"3"} right after "id": results of two
+   * versions of a model can be told apart. */
+  PERSONA_RESULT_MODEL = 1 << 0,
+  /* "tag_labels":{"enterprise":"大型企业"} right after "tags": the display
+   * label of each tag that holds and has one. */
+  PERSONA_RESULT_TAG_LABELS = 1 << 1,
+} PersonaResultOptions;
+PERSONA_API void persona_vm_set_result_options(PersonaVM *vm, guint options);
+
+/* Reads times without an offset ("2026-01-31 10:00:00", "2026/01/31
+ * 10:00") in the IANA zone `zone` ("Asia/Shanghai"), with its daylight
+ * saving rules, instead of the zone of the model line (`model m version
+ * "1" timezone "…"`), which a new VM starts with; NULL: no zone, such
+ * times are errors (the default without a model zone). Times
+ * with `Z` or an offset are unaffected, and results stay in UTC. FALSE
+ * with PERSONA_ERROR_INVALID for a zone the system does not know. */
+PERSONA_API gboolean persona_vm_set_input_timezone(PersonaVM *vm, const char *zone, GError **error);
+
 /* Lets the host stop a long evaluation: `check(data)` is called every few
  * thousand VM instructions (PVM_INTERRUPT_EVERY, 4096, so at every loop's
  * back-edges too) while a record is evaluated, on the evaluating thread;
@@ -302,9 +325,18 @@ PERSONA_API guint persona_state_store_size(const PersonaStateStore *store);
  * or "42"); borrowed from the store, NULL when there is none. */
 PERSONA_API const char *persona_state_store_get(const PersonaStateStore *store,
                                                 const char *key_json);
-/* Replaces (or adds) the state of a key; both strings are copied. */
+/* Replaces (or adds) the state of a key; both strings are copied. The
+ * line saved has no "at" (the time of the evaluation is not known). */
 PERSONA_API void persona_state_store_set(PersonaStateStore *store, const char *key_json,
                                          const char *state_json);
+/* The same for a state computed by an evaluation as of `now_us`: the line
+ * saved carries it as "at" (docs/state.md). */
+PERSONA_API void persona_state_store_set_at(PersonaStateStore *store, const char *key_json,
+                                            const char *state_json, gint64 now_us);
+/* The latest "at" of any state in the store (the `now` of the last
+ * evaluation that wrote one); FALSE when no state has one. Evaluating
+ * earlier than this would make time go backwards. */
+PERSONA_API gboolean persona_state_store_last_time(const PersonaStateStore *store, gint64 *now_us);
 
 /* Evaluates one profile like persona_vm_eval_json, with the state it had
  * before: `state_json` (a state object, or NULL/empty for first sight).
@@ -542,10 +574,12 @@ PERSONA_API gboolean persona_vm_profile_key(PersonaVM *vm, const char *json, gsi
  * each score rule's contribution (the records it counted, their decay
  * factors, what a cap clipped), each lifecycle transition taken or not,
  * each journey's position. Text for people, or JSON when `as_json`. The
- * model must be compiled with `trace`. `state_json` may be NULL. */
+ * model must be compiled with `trace`. `state_json` may be NULL. A record
+ * that cannot be evaluated gets the error object of persona_vm_eval_json,
+ * with `line_no` (the record's line in its input) as its "line". */
 PERSONA_API PersonaEvalStatus persona_vm_explain(PersonaVM *vm, const char *json, gsize len,
                                                  const char *state_json, gsize state_len, gint64 now_us,
-                                                 gboolean as_json, GString *out);
+                                                 guint64 line_no, gboolean as_json, GString *out);
 
 /* ---- tests written in the language (spec section 7) ----------------------- */
 
@@ -631,11 +665,16 @@ PERSONA_API void persona_json_append_number(GString *out, double d);
  * of CMakeLists.txt). */
 PERSONA_API const char *persona_version(void);
 
-/* Parses an RFC 3339 time, a date, or Unix seconds (as text) into
- * microseconds since the epoch. */
+/* Parses what a profile's time field accepts — an RFC 3339 time, a date,
+ * or Unix seconds written as a JSON number ("1769904000", "1.5e9"; not
+ * "+1", "0x10" or " 1") — into microseconds since the epoch. */
 PERSONA_API gboolean persona_time_parse(const char *text, gint64 *out_us);
 /* The wall clock now, in microseconds since the epoch (UTC). */
 PERSONA_API gint64 persona_time_now(void);
+/* A time as RFC 3339 UTC text ("2026-02-01T00:00:00Z", with a fraction
+ * when it has one) into buf, NUL-terminated; returns its length. */
+#define PERSONA_TIME_BUF 40
+PERSONA_API gsize persona_time_format(gint64 us, char buf[PERSONA_TIME_BUF]);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PersonaModel, persona_model_unref)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PersonaVM, persona_vm_free)

@@ -103,9 +103,22 @@ static void put_type(Writer *w, const PDecodeType *t, const PModel *m) {
   else if (t->kind == PDT_RECORD) put_u32(w, (uint32_t)(t->record - m->plans));
 }
 
+/* Format version 4 added two things: the model's input time zone (a
+ * string in the meta section) and the pii bits of CALL's x byte. A model
+ * that uses neither is written as version 3, byte for byte what earlier
+ * releases wrote, so they can still read it. */
+static bool pbc_has_pii_calls(const PModel *m) {
+  for (uint32_t bi = 0; bi < m->n_blocks; bi++)
+    for (uint32_t k = 0; k < m->blocks[bi].n_code; k++)
+      if (m->blocks[bi].code[k].op == OP_CALL && m->blocks[bi].code[k].x != 0) return true;
+  return false;
+}
+static bool pbc_needs_v4(const PModel *m) { return (m->input_tz && *m->input_tz) || pbc_has_pii_calls(m); }
+
 static void write_meta(Writer *w, const PModel *m) {
   put_str(w, m->name);
   put_str(w, m->version);
+  if (pbc_needs_v4(m)) put_str(w, m->input_tz ? m->input_tz : ""); /* format version 4 */
   put_u8(w, m->has_source_hash ? 1 : 0);
   put_bytes(w, m->source_hash, 32);
   put_u32(w, m->n_files);
@@ -357,7 +370,7 @@ GBytes *pbc_write(const PModel *m, GError **error) {
 
   GByteArray *file = w.out = g_byte_array_new();
   put_bytes(&w, PBC_MAGIC, PBC_MAGIC_LEN);
-  put_u32(&w, PBC_VERSION);
+  put_u32(&w, pbc_needs_v4(m) ? PBC_VERSION : 3u);
   put_u32(&w, 0); /* flags */
   put_u64(&w, 0); /* file length, patched below */
   append_section(file, "STRS", strs);
@@ -552,6 +565,7 @@ static void read_meta(Reader *r) {
   PModel *m = r->m;
   m->name = rd_str(r);
   m->version = rd_str(r);
+  m->input_tz = r->version >= 4 ? rd_str(r) : g_strdup("");
   uint8_t has_hash = rd_u8(r);
   if (has_hash > 1) rd_fail(r, "bad source hash flag %u", has_hash);
   m->has_source_hash = has_hash == 1;

@@ -579,7 +579,8 @@ static void explain_json(Explain *x, PValue key, GString *out) {
 /* ---- the API ---------------------------------------------------------------------------------- */
 
 PersonaEvalStatus pexplain_record(PVMState *st, const char *json, size_t len, const char *state_json,
-                                  size_t state_len, int64_t now_us, bool as_json, GString *out) {
+                                  size_t state_len, int64_t now_us, uint64_t line_no, bool as_json,
+                                  GString *out) {
   const PModel *m = st->model;
   if (m->n_traces == 0 && m->n_outputs > 0 && !m->outputs[0].why.text && !m->outputs[0].header) {
     g_string_append(out, "this model was not compiled for explanations (compile it with tracing)\n");
@@ -587,7 +588,7 @@ PersonaEvalStatus pexplain_record(PVMState *st, const char *json, size_t len, co
   }
   PDecodeResult dr;
   if (!pvm_begin_record(st, json, len, now_us, &dr)) {
-    presult_write_error(out, dr.key, 0, dr.error, dr.error_code, dr.error_field);
+    presult_write_error(out, dr.key, line_no, dr.error, dr.error_code, dr.error_field);
     return PERSONA_EVAL_RECORD_ERROR;
   }
   Explain x;
@@ -599,7 +600,7 @@ PersonaEvalStatus pexplain_record(PVMState *st, const char *json, size_t len, co
   st->trace = NULL;
   st->trace_user = NULL;
   if (!ok) {
-    presult_write_error(out, dr.key, 0, st->error, st->error_code ? st->error_code : "bad_state", NULL);
+    presult_write_error(out, dr.key, line_no, st->error, st->error_code ? st->error_code : "bad_state", NULL);
     explain_clear(&x);
     return PERSONA_EVAL_RECORD_ERROR;
   }

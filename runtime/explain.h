@@ -21,8 +21,10 @@ void pexplain_operands(PVMState *st, const PExplainCond *cond, GString *out);
 /* Evaluates one record (with its state, possibly empty) and writes the
  * explanation: text for people, or one JSON object (with the ordinary
  * result under "result") when `as_json`. A record that cannot be evaluated
- * writes its error object and returns PERSONA_EVAL_RECORD_ERROR. */
+ * writes its error object, with `line_no` as its "line", and returns
+ * PERSONA_EVAL_RECORD_ERROR. */
 PersonaEvalStatus pexplain_record(PVMState *st, const char *json, size_t len, const char *state_json,
-                                  size_t state_len, int64_t now_us, bool as_json, GString *out);
+                                  size_t state_len, int64_t now_us, uint64_t line_no, bool as_json,
+                                  GString *out);
 
 #endif

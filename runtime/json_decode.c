@@ -28,6 +28,7 @@
 
 #include "json_write.h"
 #include "ptime.h"
+#include "ptime_zone.h"
 
 /* Placeholders in a record's field slots while its object is being read;
  * finish_record() replaces every one of them. */
@@ -271,6 +272,7 @@ typedef struct {
   ErrKind err;
   bool recovering;          /* after a top-level value error: key only */
   PDecodeResult *out;
+  GTimeZone *input_tz;      /* times without an offset are read in it, or NULL */
 } Dec;
 
 static int peek(const Dec *d) { return d->p < d->end ? (unsigned char)*d->p : -1; }
@@ -840,6 +842,16 @@ static bool decode_number(Dec *d, bool pii, PValue *out) {
   return true;
 }
 
+/* A wall clock time without an offset, which an input time zone would
+ * read (the error path only: it builds a zone). */
+static bool looks_local(const char *s, size_t len) {
+  GTimeZone *utc = g_time_zone_new_utc();
+  int64_t us;
+  bool local = ptime_parse_local(s, len, utc, &us) != PTIME_BAD;
+  g_time_zone_unref(utc);
+  return local;
+}
+
 /* Time or duration from text or a number of seconds. */
 static bool decode_instant(Dec *d, PDecodeKind k, bool pii, PValue *out) {
   const char *tok = d->p;
@@ -849,7 +861,28 @@ static bool decode_instant(Dec *d, PDecodeKind k, bool pii, PValue *out) {
     const char *s;
     size_t len;
     if (!read_string(d, &s, &len, &tok)) return false;
-    ok = k == PDT_TIME ? ptime_parse(s, len, &us) : pduration_parse(s, len, &us);
+    if (k == PDT_TIME) {
+      PTimeStatus ts = ptime_parse_status(s, len, &us);
+      /* Only a time without an offset gets here with a zone to try. */
+      if (ts == PTIME_BAD && d->input_tz) ts = ptime_parse_local(s, len, d->input_tz, &us);
+      /* A time its offset moves out of 0001..9999 could not be printed
+       * back in RFC 3339 (nor read from the state it would go into). */
+      if (ts == PTIME_OUT_OF_RANGE) {
+        char what[QUOTE_MAX + 16];
+        describe(tok, d->p, pii, what, sizeof what);
+        return fail_path(d, ERR_VALUE, "out_of_range", "%s is outside the years 0001 to 9999 in UTC", what);
+      }
+      if (ts == PTIME_BAD && !d->input_tz && looks_local(s, len)) {
+        char what[QUOTE_MAX + 16];
+        describe(tok, d->p, pii, what, sizeof what);
+        return fail_path(d, ERR_VALUE, "type_mismatch",
+                         "%s has no offset: give an input time zone (--input-tz ZONE, or timezone \"ZONE\" "
+                         "on the model line)", what);
+      }
+      ok = ts == PTIME_OK;
+    } else {
+      ok = pduration_parse(s, len, &us);
+    }
   } else {
     NumTok n;
     double secs;
@@ -1150,15 +1183,28 @@ static bool fail_not_object(Dec *d, int c) {
 
 bool pdec_decode(const PDecodePlan *plan, const char *json, size_t len, int64_t now_us,
                  PArena *arena, PDecodeResult *out) {
+  return pdec_decode_tz(plan, json, len, now_us, NULL, arena, out);
+}
+
+/* The fast decoder reads only times with `Z` or an offset; a record with
+ * a local time fails there and is read again here, with the zone. */
+bool pdec_decode_tz(const PDecodePlan *plan, const char *json, size_t len, int64_t now_us,
+                    GTimeZone *input_tz, PArena *arena, PDecodeResult *out) {
   PArenaMark mark = pa_mark(arena);
   if (pdec_decode_fast(plan, json, len, now_us, arena, out)) return true;
   pa_rewind(arena, mark);
-  return pdec_decode_general(plan, json, len, now_us, arena, out);
+  return pdec_decode_general_tz(plan, json, len, now_us, input_tz, arena, out);
 }
 
 bool pdec_decode_general(const PDecodePlan *plan, const char *json, size_t len, int64_t now_us,
                          PArena *arena, PDecodeResult *out) {
-  Dec d = {.base = json, .p = json, .end = json + len, .arena = arena, .now_us = now_us, .out = out};
+  return pdec_decode_general_tz(plan, json, len, now_us, NULL, arena, out);
+}
+
+bool pdec_decode_general_tz(const PDecodePlan *plan, const char *json, size_t len, int64_t now_us,
+                            GTimeZone *input_tz, PArena *arena, PDecodeResult *out) {
+  Dec d = {.base = json, .p = json, .end = json + len, .arena = arena, .now_us = now_us, .out = out,
+           .input_tz = input_tz};
   out->key = pv_null();
   out->error[0] = '\0';
   out->error_code = NULL;

@@ -122,6 +122,11 @@ typedef struct PDecodeResult {
  * never a pii value. */
 bool pdec_decode(const PDecodePlan *plan, const char *json, size_t len,
                  int64_t now_us, PArena *arena, PDecodeResult *out);
+/* The same, reading a time without an offset ("2026-01-31 10:00:00",
+ * "2026/01/31 10:00") as a wall clock time in `input_tz` (borrowed; NULL:
+ * such a time is an error, as in pdec_decode). */
+bool pdec_decode_tz(const PDecodePlan *plan, const char *json, size_t len, int64_t now_us,
+                    GTimeZone *input_tz, PArena *arena, PDecodeResult *out);
 
 /* ---- generic access, for JSON that has no schema (state files) ---------- */
 

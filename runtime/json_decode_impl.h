@@ -151,5 +151,7 @@ bool pdec_decode_fast(const PDecodePlan *plan, const char *json, size_t len, int
 /* The general decoder alone (what pdec_decode() falls back to). */
 bool pdec_decode_general(const PDecodePlan *plan, const char *json, size_t len, int64_t now_us,
                          PArena *arena, PDecodeResult *out);
+bool pdec_decode_general_tz(const PDecodePlan *plan, const char *json, size_t len, int64_t now_us,
+                            GTimeZone *input_tz, PArena *arena, PDecodeResult *out);
 
 #endif

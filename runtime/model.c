@@ -170,6 +170,7 @@ void pmodel_unref(PModel *m) {
   g_strfreev(m->profile_field_names);
   g_free(m->name);
   g_free(m->version);
+  g_free(m->input_tz);
   pa_free(&m->const_arena);
   g_free(m);
 }

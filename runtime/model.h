@@ -203,6 +203,7 @@ typedef struct PCallSite {
 typedef struct PModel {
   gint refcount;
   char *name, *version;
+  char *input_tz;          /* `timezone "…"` of the model line, "" when none */
   char **file_names;       /* for runtime error locations */
   uint32_t n_files;
 

@@ -105,15 +105,34 @@ static bool ptime_parse_date(const char *s, int64_t *days) {
   return ptime_date_cached(s, days) || ptime_parse_date_slow(s, days);
 }
 
-bool ptime_parse(const char *s, size_t len, int64_t *out_us) {
+/* The instants whose text ptime_parse accepts: the years 0001..9999 in
+ * UTC, after the offset is applied. */
+#define MIN_US (INT64_C(-62135596800) * USEC_PER_SEC) /* 0001-01-01T00:00:00Z */
+#define END_US (INT64_C(253402300800) * USEC_PER_SEC) /* 10000-01-01T00:00:00Z */
+
+/* "HH:MM:60" at s: a leap second, read as the second that follows
+ * "HH:MM:59" (POSIX time has no second 60). Only at the end of a minute
+ * of any hour, since the offset moves 23:59:60 UTC to other local hours. */
+static bool parse_leap_clock(const char *s, int64_t *secs) {
+  if (s[6] != '6' || s[7] != '0') return false;
+  char clock[8];
+  memcpy(clock, s, 8);
+  clock[6] = '5';
+  clock[7] = '9';
+  if (!ptime_parse_clock(clock, secs) || two_digits(s + 3) != 59) return false;
+  *secs += 1;
+  return true;
+}
+
+PTimeStatus ptime_parse_status(const char *s, size_t len, int64_t *out_us) {
   int64_t days, secs;
-  if (len < 10 || !ptime_parse_date(s, &days)) return false;
+  if (len < 10 || !ptime_parse_date(s, &days)) return PTIME_BAD;
   if (len == 10) {
     *out_us = days * USEC_PER_DAY;
-    return true;
+    return PTIME_OK;
   }
-  if (len < 20 || (s[10] != 'T' && s[10] != 't' && s[10] != ' ')) return false;
-  if (!ptime_parse_clock(s + 11, &secs)) return false;
+  if (len < 20 || (s[10] != 'T' && s[10] != 't' && s[10] != ' ')) return PTIME_BAD;
+  if (!ptime_parse_clock(s + 11, &secs) && !parse_leap_clock(s + 11, &secs)) return PTIME_BAD;
 
   /* The common JSON shape "YYYY-MM-DDTHH:MM:SSZ" ends here. */
   size_t i = 19;
@@ -122,29 +141,36 @@ bool ptime_parse(const char *s, size_t len, int64_t *out_us) {
     size_t start = ++i;
     int64_t scale = 100000; /* value of the first fraction digit in us */
     while (i < len && (unsigned)(unsigned char)s[i] - '0' <= 9) {
-      frac_us += (s[i] - '0') * scale; /* digits past the 6th add 0: truncation */
-      scale /= 10;
+      if (scale > 0) frac_us += (s[i] - '0') * scale;
+      else if (scale == 0 && s[i] >= '5') frac_us++; /* the 7th digit rounds, halves up */
+      scale = scale > 0 ? scale / 10 : -1;
       i++;
     }
-    if (i == start || i - start > 9) return false;
+    if (i == start) return PTIME_BAD;
   }
-  if (i >= len) return false;
+  if (i >= len) return PTIME_BAD;
   int64_t offset = 0;
   if (s[i] == 'Z' || s[i] == 'z') {
     i++;
   } else if (s[i] == '+' || s[i] == '-') {
-    if (len - i < 6 || s[i + 3] != ':') return false;
+    if (len - i < 6 || s[i + 3] != ':') return PTIME_BAD;
     int oh = two_digits(s + i + 1), om = two_digits(s + i + 4);
-    if (oh < 0 || oh > 23 || om < 0 || om > 59) return false;
+    if (oh < 0 || oh > 23 || om < 0 || om > 59) return PTIME_BAD;
     offset = (oh * 3600 + om * 60) * (s[i] == '-' ? -1 : 1);
     i += 6;
   } else {
-    return false;
+    return PTIME_BAD;
   }
-  if (i != len) return false;
+  if (i != len) return PTIME_BAD;
   /* Local time minus its offset is UTC. */
-  *out_us = (days * SEC_PER_DAY + secs - offset) * USEC_PER_SEC + frac_us;
-  return true;
+  int64_t us = (days * SEC_PER_DAY + secs - offset) * USEC_PER_SEC + frac_us;
+  if (us < MIN_US || us >= END_US) return PTIME_OUT_OF_RANGE;
+  *out_us = us;
+  return PTIME_OK;
+}
+
+bool ptime_parse(const char *s, size_t len, int64_t *out_us) {
+  return ptime_parse_status(s, len, out_us) == PTIME_OK;
 }
 
 /* The instants whose text ptime_parse accepts, as whole seconds. */

@@ -21,9 +21,15 @@
  * "…T10:00:00Z", "…T10:00:00.123456Z"; a space may stand for 'T'; 'z' and
  * 't' in lower case) or a date alone ("2026-01-28" = midnight UTC).
  * Years 0001..9999, real calendar dates (leap years), hours 00..23,
- * seconds 00..59 (a leap second 60 is refused: UTC instants here are POSIX
- * seconds), fractions of 1 to 9 digits (truncated to microseconds), offsets
- * -23:59..+23:59. Returns false for anything else. */
+ * seconds 00..59, and 60 at the end of a minute: a leap second, read as
+ * the following second (UTC instants here are POSIX seconds, which have
+ * no second 60). A fraction of any number of digits, rounded to the
+ * microsecond (halves up). Offsets -23:59..+23:59. The instant, offset
+ * applied, must fall in the years 0001..9999 in UTC
+ * (PTIME_OUT_OF_RANGE otherwise: it could not be printed back). */
+typedef enum { PTIME_OK, PTIME_BAD, PTIME_OUT_OF_RANGE } PTimeStatus;
+PTimeStatus ptime_parse_status(const char *s, size_t len, int64_t *out_us);
+/* ptime_parse_status() == PTIME_OK. */
 bool ptime_parse(const char *s, size_t len, int64_t *out_us);
 /* The common JSON shape alone: exactly the 20 bytes "YYYY-MM-DDTHH:MM:SSZ"
  * at s, on a date this thread has parsed before: the same result as

@@ -27,6 +27,32 @@ static void write_tags(GString *out, const PVMState *st) {
   pjw_byte(out, ']');
 }
 
+/* The labels of the tags that hold and have one, as {"tag":"label",…}. */
+static void write_tag_labels(GString *out, const PVMState *st) {
+  const PModel *m = st->model;
+  pjw_lit(out, ",\"tag_labels\":{");
+  bool first = true;
+  for (uint32_t i = 0; i < m->n_outputs; i++) {
+    const POutput *o = &m->outputs[i];
+    PValue v = st->globals[o->slot];
+    if (o->kind != POUT_TAG || !o->label || v.kind != PV_BOOL || !v.u.b) continue;
+    if (!first) pjw_byte(out, ',');
+    pjw_raw(out, o->json_name->str, o->json_name->len);
+    pjw_byte(out, ':');
+    pjw_cstring(out, o->label);
+    first = false;
+  }
+  pjw_byte(out, '}');
+}
+
+static void write_model(GString *out, const PModel *m) {
+  pjw_lit(out, "\"model\":{\"name\":");
+  pjw_cstring(out, m->name);
+  pjw_lit(out, ",\"version\":");
+  pjw_cstring(out, m->version);
+  pjw_byte(out, '}');
+}
+
 static void write_scores(GString *out, const PVMState *st) {
   const PModel *m = st->model;
   pjw_lit(out, ",\"scores\":{");
@@ -159,13 +185,31 @@ static void write_shaped(GString *out, PValue v, const POutShape *shape, int dep
 }
 
 void presult_write(GString *out, const PVMState *st, PValue key) {
+  presult_write_opts(out, st, key, 0);
+}
+
+void presult_write_opts(GString *out, const PVMState *st, PValue key, unsigned options) {
   if (st->model->output_block != PJ_NO_BLOCK) {
+    /* The model's own record; "model" goes first, labels are the
+     * model's to print. */
+    gsize at = out->len;
     write_shaped(out, st->output, st->model->output_shape, 0);
+    if ((options & PRESULT_MODEL) && out->len > at + 1 && out->str[at] == '{') {
+      g_autoptr(GString) head = g_string_new(NULL);
+      write_model(head, st->model);
+      if (out->str[at + 1] != '}') g_string_append_c(head, ',');
+      g_string_insert_len(out, (gssize)at + 1, head->str, (gssize)head->len);
+    }
     return;
   }
   pjw_lit(out, "{\"id\":");
   write_key(out, key);
+  if (options & PRESULT_MODEL) {
+    pjw_byte(out, ',');
+    write_model(out, st->model);
+  }
   write_tags(out, st);
+  if (options & PRESULT_TAG_LABELS) write_tag_labels(out, st);
   write_scores(out, st);
   write_stages(out, st);
   write_transitions(out, st);

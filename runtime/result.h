@@ -14,8 +14,17 @@
 
 #include "vm.h"
 
+/* What a result carries besides the standard keys (PersonaResultOptions
+ * of persona.h, same bits). */
+enum {
+  PRESULT_MODEL = 1u << 0,      /* "model":{"name":…,"version":…} after "id" */
+  PRESULT_TAG_LABELS = 1u << 1, /* "tag_labels":{TAG:LABEL,…} after "tags" */
+};
+
 /* The result of the record just evaluated by `st`. */
 void presult_write(GString *out, const PVMState *st, PValue key);
+/* The same with the PRESULT_* bits of `options`. */
+void presult_write_opts(GString *out, const PVMState *st, PValue key, unsigned options);
 /* An error object {"id":…,"line":N,"error":"…","code":"…"[,"field":"…"]};
  * `key` may be PV_NULL (the id could not be read), `code` NULL (written as
  * "runtime"), `field` NULL or empty (no "field" key). */

@@ -96,6 +96,7 @@ typedef struct PVMState {
   gpointer interrupt_data;
   uint64_t budget_reserve; /* instructions of the budget beyond the current slice */
   bool interrupted;        /* the last record was stopped by the hook */
+  GTimeZone *input_tz;     /* borrowed: times without an offset are read in it, or NULL */
   char error[384];         /* the last runtime error, with its place */
   const char *error_code;  /* its stable code (static): "runtime", "budget", "interrupted", "too_large" */
 } PVMState;

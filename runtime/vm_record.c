@@ -31,7 +31,7 @@ bool pvm_begin_record(PVMState *st, const char *json, size_t len, int64_t now_us
   st->error[0] = '\0';
   st->error_code = NULL;
   memset(dr, 0, sizeof *dr);
-  if (!pdec_decode(&m->plans[m->profile_plan], json, len, now_us, &st->arena, dr)) return false;
+  if (!pdec_decode_tz(&m->plans[m->profile_plan], json, len, now_us, st->input_tz, &st->arena, dr)) return false;
   st->profile = dr->fields;
   st->key = dr->key;
   return true;

@@ -904,38 +904,41 @@ const PBuiltin pbuiltins[] = {
   {"len", T1(PBT_STRING), PBT_INT, false, F, bi_len_string,
    "len(s: string) -> int: number of characters (Unicode code points, not bytes)"},
   {"len", T1(PBT_LIST_ANY), PBT_INT, false, F, bi_len_list,
-   "len(l: list) -> int: number of elements"},
+   "len(l: list<T>) -> int: number of elements (events after `now` are not in the list)"},
   {"lower", T1(PBT_STRING), PBT_STRING, false, F, bi_lower,
-   "lower(s: string) -> string: s in lower case (Unicode)"},
+   "lower(s: string) -> string: `s` in lower case (Unicode)"},
   {"upper", T1(PBT_STRING), PBT_STRING, false, F, bi_upper,
-   "upper(s: string) -> string: s in upper case (Unicode; \"ß\" becomes \"SS\")"},
+   "upper(s: string) -> string: `s` in upper case (Unicode; `\"ß\"` becomes `\"SS\"`)"},
   {"trim", T1(PBT_STRING), PBT_STRING, false, F, bi_trim,
-   "trim(s: string) -> string: s without Unicode white space at either end"},
+   "trim(s: string) -> string: `s` without Unicode white space at either end"},
   {"contains", T2(PBT_STRING, PBT_STRING), PBT_BOOL, false, F, bi_contains,
-   "contains(s: string, sub: string) -> bool: sub occurs in s (always for \"\")"},
+   "contains(s: string, sub: string) -> bool: `sub` occurs in `s` (always true for `\"\"`)"},
   {"starts_with", T2(PBT_STRING, PBT_STRING), PBT_BOOL, false, F, bi_starts_with,
-   "starts_with(s: string, prefix: string) -> bool: s begins with prefix"},
+   "starts_with(s: string, prefix: string) -> bool: `s` begins with `prefix` (case-sensitive)"},
   {"ends_with", T2(PBT_STRING, PBT_STRING), PBT_BOOL, false, F, bi_ends_with,
-   "ends_with(s: string, suffix: string) -> bool: s ends with suffix"},
+   "ends_with(s: string, suffix: string) -> bool: `s` ends with `suffix` (case-sensitive)"},
   {"matches", T2(PBT_STRING, PBT_STRING), PBT_BOOL, false, F | PB_REGEX_ARG1, bi_matches,
-   "matches(s: string, re: string) -> bool: the regular expression re (a constant) "
-   "matches somewhere in s"},
+   "matches(s: string, re: string) -> bool: the regular expression `re` (Perl-compatible "
+   "syntax) matches somewhere in `s`; anchor with `^…$`. `re` must be a constant string; an "
+   "invalid pattern is a compile error"},
   {"replace", T3(PBT_STRING, PBT_STRING, PBT_STRING), PBT_STRING, false, F, bi_replace,
    "replace(s: string, from: string, to: string) -> string: every non-overlapping "
-   "from, left to right, replaced by to"},
+   "`from`, left to right, replaced by `to` (plain text, not a pattern)"},
   {"split", T2(PBT_STRING, PBT_STRING), PBT_LIST_STRING, false, F, bi_split,
-   "split(s: string, sep: string) -> list<string>: the parts of s between "
-   "separators, empty parts kept"},
+   "split(s: string, sep: string) -> list<string>: the parts of `s` between "
+   "separators, empty parts kept: `split(\"a,,b\", \",\")` is `[\"a\", \"\", \"b\"]`"},
   {"mask", T3(PBT_STRING, PBT_INT, PBT_INT), PBT_STRING, false, F | PB_MASKS, bi_mask,
-   "mask(s: string, keep_start: int, keep_end: int) -> string: s with every character "
-   "but the first keep_start and the last keep_end written as *; all of them when those "
-   "would cover s. The result may leave the model even when s is pii"},
+   "mask(s: string, keep_start: int, keep_end: int) -> string: `s` with every character "
+   "but the first `keep_start` and the last `keep_end` written as `*` (`mask(\"13812345678\", 3, 4)` "
+   "is `\"138****5678\"`); all of them when those would cover `s`. The result is not pii: it may "
+   "leave the model"},
   {"pseudonym", T1(PBT_STRING), PBT_STRING, false, PB_MASKS, bi_pseudonym,
-   "pseudonym(s: string) -> string: HMAC-SHA-256 of s under the key in $PERSONA_PSEUDONYM_KEY "
-   "(or the file named by $PERSONA_PSEUDONYM_KEY_FILE), 64 hex digits; no key is an error. "
-   "The result may leave the model even when s is pii"},
+   "pseudonym(s: string) -> string: HMAC-SHA-256 of `s` under the key in `$PERSONA_PSEUDONYM_KEY` "
+   "(or the file named by `$PERSONA_PSEUDONYM_KEY_FILE`), 64 lowercase hex digits, stable across "
+   "runs and machines with the same key; no key is a runtime error. The result is not pii: it "
+   "may leave the model"},
   {"sort", T1(PBT_LIST_STRING), PBT_LIST_STRING, false, F, bi_sort,
-   "sort(l: list<string>) -> list<string>: the strings in byte (code point) order"},
+   "sort(l: list<string>) -> list<string>: the strings in code point order"},
 
   /* numbers */
   {"abs", T1(PBT_INT), PBT_INT, false, F, bi_abs_int,
@@ -943,58 +946,60 @@ const PBuiltin pbuiltins[] = {
   {"abs", T1(PBT_NUMBER), PBT_NUMBER, false, F, bi_abs_num,
    "abs(x: number) -> number: absolute value"},
   {"min", T2(PBT_INT, PBT_INT), PBT_INT, false, F | PB_VARIADIC, bi_min_int,
-   "min(a: int, b: int, ...) -> int: the smallest argument"},
+   "min(a: int, b: int, …) -> int: the smallest of two or more arguments (over a list of records, `min` is an aggregate)"},
   {"min", T2(PBT_NUMBER, PBT_NUMBER), PBT_NUMBER, false, F | PB_VARIADIC, bi_min_num,
-   "min(a: number, b: number, ...) -> number: the smallest argument"},
+   "min(a: number, b: number, …) -> number: the smallest of two or more arguments"},
   {"max", T2(PBT_INT, PBT_INT), PBT_INT, false, F | PB_VARIADIC, bi_max_int,
-   "max(a: int, b: int, ...) -> int: the largest argument"},
+   "max(a: int, b: int, …) -> int: the largest of two or more arguments (over a list of records, `max` is an aggregate)"},
   {"max", T2(PBT_NUMBER, PBT_NUMBER), PBT_NUMBER, false, F | PB_VARIADIC, bi_max_num,
-   "max(a: number, b: number, ...) -> number: the largest argument"},
+   "max(a: number, b: number, …) -> number: the largest of two or more arguments"},
   {"round", T1(PBT_INT), PBT_INT, false, F, bi_int_identity,
-   "round(x: int) -> int: x"},
+   "round(x: int) -> int: `x`"},
   {"round", T1(PBT_NUMBER), PBT_NUMBER, false, F, bi_round,
-   "round(x: number) -> number: nearest whole number, halves away from zero"},
+   "round(x: number) -> number: nearest whole number, halves away from zero: `round(2.5)` is 3, `round(-2.5)` is −3"},
   {"round", T2(PBT_NUMBER, PBT_INT), PBT_NUMBER, false, F, bi_round_digits,
-   "round(x: number, digits: int) -> number: x rounded to digits decimals "
-   "(-15..15; negative rounds to tens, hundreds, ...), halves away from zero"},
+   "round(x: number, digits: int) -> number: `x` rounded to `digits` decimals "
+   "(−15 … 15; negative rounds to tens, hundreds …), halves away from zero; `round(1.005, 2)` "
+   "is 1 because 1.005 is stored as 1.00499999…"},
   {"floor", T1(PBT_INT), PBT_INT, false, F, bi_int_identity,
-   "floor(x: int) -> int: x"},
+   "floor(x: int) -> int: `x`"},
   {"floor", T1(PBT_NUMBER), PBT_NUMBER, false, F, bi_floor,
-   "floor(x: number) -> number: largest whole number <= x"},
+   "floor(x: number) -> number: largest whole number ≤ `x`"},
   {"ceil", T1(PBT_INT), PBT_INT, false, F, bi_int_identity,
-   "ceil(x: int) -> int: x"},
+   "ceil(x: int) -> int: `x`"},
   {"ceil", T1(PBT_NUMBER), PBT_NUMBER, false, F, bi_ceil,
-   "ceil(x: number) -> number: smallest whole number >= x"},
+   "ceil(x: number) -> number: smallest whole number ≥ `x`"},
   {"sqrt", T1(PBT_NUMBER), PBT_NUMBER, false, F, bi_sqrt,
-   "sqrt(x: number) -> number: square root; x < 0 is an error"},
+   "sqrt(x: number) -> number: square root; `x < 0` is a runtime error"},
   {"log", T1(PBT_NUMBER), PBT_NUMBER, false, F, bi_log,
-   "log(x: number) -> number: natural logarithm; x <= 0 is an error"},
+   "log(x: number) -> number: natural logarithm; `x <= 0` is a runtime error"},
   {"exp", T1(PBT_NUMBER), PBT_NUMBER, false, F, bi_exp,
-   "exp(x: number) -> number: e to the power x; too large is an error"},
+   "exp(x: number) -> number: eˣ; a result too large is a runtime error"},
   {"pow", T2(PBT_NUMBER, PBT_NUMBER), PBT_NUMBER, false, F, bi_pow,
-   "pow(x: number, y: number) -> number: x to the power y; infinite or "
-   "non-real results are errors"},
+   "pow(x: number, y: number) -> number: xʸ; infinite or "
+   "non-real results are runtime errors"},
   {"clamp", T3(PBT_INT, PBT_INT, PBT_INT), PBT_INT, false, F, bi_clamp_int,
-   "clamp(x: int, lo: int, hi: int) -> int: x limited to lo..hi; lo > hi is an error"},
+   "clamp(x: int, lo: int, hi: int) -> int: `x` limited to `lo … hi`; `lo > hi` is a runtime error"},
   {"clamp", T3(PBT_NUMBER, PBT_NUMBER, PBT_NUMBER), PBT_NUMBER, false, F, bi_clamp_num,
-   "clamp(x: number, lo: number, hi: number) -> number: x limited to lo..hi; "
-   "lo > hi is an error"},
+   "clamp(x: number, lo: number, hi: number) -> number: `x` limited to `lo … hi`; "
+   "`lo > hi` is a runtime error"},
   {"sigmoid", T1(PBT_NUMBER), PBT_NUMBER, false, F, bi_sigmoid,
-   "sigmoid(x: number) -> number: 1 / (1 + e^-x), between 0 and 1"},
+   "sigmoid(x: number) -> number: 1 / (1 + e⁻ˣ), between 0 and 1"},
 
   /* time */
   {"days_between", T2(PBT_TIME, PBT_TIME), PBT_NUMBER, false, F, bi_days_between,
-   "days_between(a: time, b: time) -> number: days from a to b, fractional "
-   "(86400 s per day)"},
+   "days_between(a: time, b: time) -> number: days from `a` to `b`, fractional "
+   "(86400 s per day); negative when `b` is before `a`"},
   {"hours_between", T2(PBT_TIME, PBT_TIME), PBT_NUMBER, false, F, bi_hours_between,
-   "hours_between(a: time, b: time) -> number: hours from a to b, fractional"},
+   "hours_between(a: time, b: time) -> number: hours from `a` to `b`, fractional"},
   {"date", T1(PBT_STRING), PBT_TIME, false, F, bi_date,
-   "date(s: string) -> time: RFC 3339 instant or YYYY-MM-DD (midnight UTC); "
-   "unreadable text is an error"},
+   "date(s: string) -> time: an RFC 3339 instant or `YYYY-MM-DD` (midnight UTC); "
+   "text that is not a time is a runtime error of the record (a compile error for a "
+   "constant argument)"},
   {"weekday", T1(PBT_TIME), PBT_INT, false, F, bi_weekday,
-   "weekday(t: time) -> int: day of the week in UTC, 1 = Monday ... 7 = Sunday"},
+   "weekday(t: time) -> int: day of the week in UTC, 1 = Monday … 7 = Sunday"},
   {"hour", T1(PBT_TIME), PBT_INT, false, F, bi_hour,
-   "hour(t: time) -> int: hour of the day in UTC, 0..23"},
+   "hour(t: time) -> int: hour of the day in UTC, 0 … 23"},
 };
 
 #undef F
@@ -1003,6 +1008,29 @@ const PBuiltin pbuiltins[] = {
 #undef T3
 
 const uint32_t pbuiltins_count = G_N_ELEMENTS(pbuiltins);
+
+const PBuiltinForm pbuiltin_forms[] = {
+  {"now", "now", "time",
+   "the evaluation time (a name, written without parentheses)"},
+  {"entered", "entered(LIFECYCLE)", "time",
+   "when the lifecycle's current stage was entered; inside a journey, `entered` alone is "
+   "when the profile entered the journey"},
+  {"tags", "tags()", "list<string>",
+   "the names of the tags that hold, in declaration order; only in `output`"},
+  {"count", "count(LIST [where C] [within D | since T])", "int",
+   "how many records are selected (an aggregate, see below)"},
+  {"exists", "exists(LIST [where C] …)", "bool", "whether any record is selected (an aggregate)"},
+  {"sum", "sum(F of LIST …)", "int or number", "the sum of field F over the selected records (an aggregate)"},
+  {"avg", "avg(F of LIST …)", "number?", "the mean of field F (an aggregate)"},
+  {"first", "first(F of LIST …)", "the field's type, optional",
+   "field F of the earliest selected record (an aggregate)"},
+  {"last", "last(F of LIST …)", "the field's type, optional",
+   "field F of the latest selected record (an aggregate)"},
+  {"distinct", "distinct(F of LIST …)", "int",
+   "how many different values field F takes (an aggregate)"},
+};
+
+const uint32_t pbuiltin_forms_count = G_N_ELEMENTS(pbuiltin_forms);
 
 int pbuiltin_find(const char *name) {
   for (uint32_t i = 0; i < pbuiltins_count; i++)

@@ -80,6 +80,19 @@ typedef struct PBuiltin {
 extern const PBuiltin pbuiltins[];
 extern const uint32_t pbuiltins_count;
 
+/* The names the checker handles itself (see the top of this file): not
+ * entries of pbuiltins, but listed once here for "did you mean" and for
+ * the function table of docs/language.md (runtime/gen_builtin_doc.c). */
+typedef struct PBuiltinForm {
+  const char *name;
+  const char *form;    /* how it is written: "count(LIST [where C] …)" */
+  const char *result;  /* its type, in words */
+  const char *meaning; /* Markdown */
+} PBuiltinForm;
+
+extern const PBuiltinForm pbuiltin_forms[];
+extern const uint32_t pbuiltin_forms_count;
+
 /* Index of the first entry named `name`, or -1. */
 int pbuiltin_find(const char *name);
 

@@ -67,6 +67,19 @@ void pcli_print_help(GOptionContext *ctx) {
 
 /* ---- the command table ----------------------------------------------------- */
 
+/* ---- options shared by commands ---------------------------------------------- */
+
+gboolean pcli_check_timezone(const char *command, const char *zone) {
+  GTimeZone *tz = *zone ? g_time_zone_new_identifier(zone) : NULL;
+  if (!tz) {
+    pcli_usage_error(command, "unknown time zone '%s' for --input-tz (an IANA name such as Asia/Shanghai)",
+                     zone);
+    return FALSE;
+  }
+  g_time_zone_unref(tz);
+  return TRUE;
+}
+
 /* ---- source or bytecode ---------------------------------------------------- */
 
 gboolean pcli_is_bytecode_file(const char *path) {

@@ -47,7 +47,11 @@ int pcli_cmd_run(int argc, char **argv, gboolean do_help);
 /* `persona eval -j N` (cmd_eval_jobs.c): N worker threads, the same output
  * bytes as one thread. */
 int pcli_eval_parallel(PersonaModel *model, const char *in_path, const char *out_path, gint64 now_us,
-                       guint64 budget, gsize max_line, guint jobs);
+                       guint64 budget, guint result_options, const char *input_tz, gsize max_line,
+                       guint jobs);
+/* TRUE when ZONE is a time zone the system knows (--input-tz); else a
+ * usage error of `command` is reported. */
+gboolean pcli_check_timezone(const char *command, const char *zone);
 
 /* ---- chosen columns of results (eval_columns.c) ----------------------------- */
 

@@ -100,6 +100,10 @@ static void progress_clear(Progress *p) {
  * when it is not NULL; returns the exit status. */
 /* --budget: instructions per record, 0 = no limit. */
 static guint64 eval_budget;
+/* --with-model, --with-labels: PersonaResultOptions. */
+static guint eval_result_options;
+/* --input-tz: the zone of times written without an offset, or NULL. */
+static const char *eval_input_tz;
 /* --max-line-bytes: longer input lines are records that give an error. */
 static gsize eval_max_line = PCLI_MAX_LINE_DEFAULT;
 /* --where: keep only the results for which the model's where expression
@@ -146,6 +150,11 @@ static int run_eval(PersonaModel *model, const char *in_path, const char *out_pa
 
   g_autoptr(PersonaVM) vm = persona_vm_new(model);
   persona_vm_set_budget(vm, eval_budget);
+  persona_vm_set_result_options(vm, eval_result_options);
+  if (eval_input_tz && !persona_vm_set_input_timezone(vm, eval_input_tz, &error)) {
+    pcli_error("%s", error->message);
+    return PCLI_EXIT_FAIL;
+  }
   Progress progress;
   progress_init(&progress);
   guint64 line_no = 0, failed = 0, kept = 0;
@@ -211,7 +220,7 @@ static gboolean same_file(const char *a, const char *b) {
  * states are saved, so a failed save means the next run repeats actions
  * rather than losing them. */
 static int run_eval_with_state(PersonaModel *model, const char *in_path, const char *out_path,
-                               const char *state_path, gint64 now_us) {
+                               const char *state_path, gint64 now_us, const char *now_text) {
   g_autoptr(GError) error = NULL;
   /* Held from before the read to after the rename: a second run on the
    * same file is refused instead of losing this run's states. */
@@ -224,6 +233,20 @@ static int run_eval_with_state(PersonaModel *model, const char *in_path, const c
   if (!store) {
     pcli_error("%s", error->message);
     return PCLI_EXIT_FAIL;
+  }
+  /* Time never goes backwards, as in `persona run`: a now before the
+   * last evaluation that wrote the file is replaced by that time. */
+  gint64 last;
+  if (persona_state_store_last_time(store, &last) && now_us < last) {
+    char buf[PERSONA_TIME_BUF];
+    persona_time_format(last, buf);
+    if (now_text)
+      pcli_error("--now %s is before the last evaluation in %s, %s: time never goes backwards, using %s",
+                 now_text, state_path, buf, buf);
+    else
+      pcli_error("the clock is before the last evaluation in %s, %s: time never goes backwards, using %s",
+                 state_path, buf, buf);
+    now_us = last;
   }
   int status = run_eval(model, in_path, out_path, store, now_us);
   if (status != PCLI_EXIT_OK && status != PCLI_EXIT_RECORDS) return status;
@@ -246,6 +269,8 @@ int pcli_cmd_eval(int argc, char **argv, gboolean do_help) {
   gint jobs = 1;
   gboolean allow_native = FALSE, count = FALSE, labels = FALSE;
   g_autofree char *where = NULL, *select = NULL, *format = NULL, *group_by = NULL;
+  gboolean with_model = FALSE, with_labels = FALSE;
+  g_autofree char *input_tz = NULL;
   const GOptionEntry entries[] = {
       {"group-by", 0, 0, G_OPTION_ARG_FILENAME, &group_by,
        "Print how many results have each value of NAME (a tag, score or lifecycle)", "NAME"},
@@ -259,6 +284,12 @@ int pcli_cmd_eval(int argc, char **argv, gboolean do_help) {
       {"count", 0, 0, G_OPTION_ARG_NONE, &count, "Print only the number of results (kept by --where)", NULL},
       {"allow-native", 0, 0, G_OPTION_ARG_NONE, &allow_native,
        "Let extern fn load the shared libraries the model names (native code)", NULL},
+      {"input-tz", 0, 0, G_OPTION_ARG_STRING, &input_tz,
+       "Read times without an offset in ZONE (IANA, e.g. Asia/Shanghai)", "ZONE"},
+      {"with-model", 0, 0, G_OPTION_ARG_NONE, &with_model,
+       "Put the model's name and version into each result (\"model\")", NULL},
+      {"with-labels", 0, 0, G_OPTION_ARG_NONE, &with_labels,
+       "Put the display labels of the tags that hold into each result (\"tag_labels\")", NULL},
       {"jobs", 'j', 0, G_OPTION_ARG_INT, &jobs,
        "Evaluate on N threads (output in input order; without --state)", "N"},
       {"now", 0, 0, G_OPTION_ARG_STRING, &now_text,
@@ -309,6 +340,9 @@ int pcli_cmd_eval(int argc, char **argv, gboolean do_help) {
   eval_count = count;
   eval_budget = (guint64)budget;
   eval_max_line = (gsize)max_line;
+  if (input_tz && !pcli_check_timezone("eval", input_tz)) return PCLI_EXIT_USAGE;
+  eval_input_tz = input_tz;
+  eval_result_options = (with_model ? PERSONA_RESULT_MODEL : 0u) | (with_labels ? PERSONA_RESULT_TAG_LABELS : 0u);
 
   gint64 now_us;
   if (now_text) {
@@ -344,7 +378,8 @@ int pcli_cmd_eval(int argc, char **argv, gboolean do_help) {
     return pcli_usage_error("eval", "-o and --state name the same file ('%s'): the states would replace the results",
                             output);
   if (!state && jobs > 1)
-    return pcli_eval_parallel(model, in_path, output, now_us, eval_budget, eval_max_line, (guint)jobs);
+    return pcli_eval_parallel(model, in_path, output, now_us, eval_budget, eval_result_options,
+                              eval_input_tz, eval_max_line, (guint)jobs);
   if (columns) {
     g_autoptr(GError) error = NULL;
     eval_columns = pcli_columns_new(model, group_by ? group_by : select, row_format, labels, &error);
@@ -359,7 +394,7 @@ int pcli_cmd_eval(int argc, char **argv, gboolean do_help) {
       eval_columns = NULL;
     }
   }
-  int status = state ? run_eval_with_state(model, in_path, output, state, now_us)
+  int status = state ? run_eval_with_state(model, in_path, output, state, now_us, now_text)
                      : run_eval(model, in_path, output, NULL, now_us);
   pcli_columns_free(eval_columns);
   eval_columns = NULL;

@@ -28,6 +28,8 @@ typedef struct Pool {
   PersonaModel *model;
   gint64 now_us;
   guint64 budget;
+  guint result_options; /* PersonaResultOptions */
+  const char *input_tz; /* checked by the caller (pcli_check_timezone) */
   gsize max_line;
   GAsyncQueue *todo;    /* Batch*, or the pool itself as the stop sign */
   GMutex lock;
@@ -75,6 +77,8 @@ static gpointer worker(gpointer data) {
   Pool *p = data;
   PersonaVM *vm = persona_vm_new(p->model);
   persona_vm_set_budget(vm, p->budget);
+  persona_vm_set_result_options(vm, p->result_options);
+  if (p->input_tz) persona_vm_set_input_timezone(vm, p->input_tz, NULL);
   for (;;) {
     gpointer item = g_async_queue_pop(p->todo);
     if (item == p) break;
@@ -102,7 +106,8 @@ static gboolean write_oldest(Pool *p, GQueue *pending, PcliWriter *w, guint64 *f
 }
 
 int pcli_eval_parallel(PersonaModel *model, const char *in_path, const char *out_path, gint64 now_us,
-                       guint64 budget, gsize max_line, guint jobs) {
+                       guint64 budget, guint result_options, const char *input_tz, gsize max_line,
+                       guint jobs) {
   g_autoptr(GError) error = NULL;
   PcliLineReader r;
   PcliWriter w;
@@ -110,6 +115,8 @@ int pcli_eval_parallel(PersonaModel *model, const char *in_path, const char *out
   Pool p = {.model = model,
             .now_us = now_us,
             .budget = budget,
+            .result_options = result_options,
+            .input_tz = input_tz,
             .max_line = max_line,
             .todo = g_async_queue_new()};
   g_mutex_init(&p.lock);

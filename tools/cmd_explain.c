@@ -29,11 +29,12 @@ static gboolean key_matches(const GString *key_json, const char *id) {
   return strcmp(key_json->str, id) == 0;
 }
 
-static int explain_found(PersonaVM *vm, const char *line, gsize len, const GString *key_json,
-                         PersonaStateStore *store, gint64 now_us, gboolean json) {
+static int explain_found(PersonaVM *vm, const char *line, gsize len, guint64 line_no,
+                         const GString *key_json, PersonaStateStore *store, gint64 now_us, gboolean json) {
   const char *state = store ? persona_state_store_get(store, key_json->str) : NULL;
   g_autoptr(GString) out = g_string_new(NULL);
-  PersonaEvalStatus rc = persona_vm_explain(vm, line, len, state, state ? strlen(state) : 0, now_us, json, out);
+  PersonaEvalStatus rc = persona_vm_explain(vm, line, len, state, state ? strlen(state) : 0, now_us, line_no,
+                                             json, out);
   fwrite(out->str, 1, out->len, stdout);
   if (rc != PERSONA_EVAL_OK) {
     fputc('\n', stdout);
@@ -43,7 +44,7 @@ static int explain_found(PersonaVM *vm, const char *line, gsize len, const GStri
 }
 
 static int explain_search(PersonaModel *model, const char *in_path, const char *id, PersonaStateStore *store,
-                          gint64 now_us, gboolean json) {
+                          gint64 now_us, gboolean json, const char *input_tz) {
   g_autoptr(GError) error = NULL;
   PcliLineReader r;
   if (!pcli_reader_open(&r, in_path, &error)) {
@@ -51,14 +52,17 @@ static int explain_search(PersonaModel *model, const char *in_path, const char *
     return PCLI_EXIT_FAIL;
   }
   g_autoptr(PersonaVM) vm = persona_vm_new(model);
+  if (input_tz) persona_vm_set_input_timezone(vm, input_tz, NULL); /* checked by pcli_check_timezone */
   g_autoptr(GString) key = g_string_new(NULL);
   const char *line;
   gsize len;
   int status = -1;
+  guint64 line_no = 0;
   while (status < 0 && pcli_reader_next(&r, &line, &len, &error)) {
+    line_no++;
     g_string_truncate(key, 0);
     if (persona_vm_profile_key(vm, line, len, key) && key_matches(key, id))
-      status = explain_found(vm, line, len, key, store, now_us, json);
+      status = explain_found(vm, line, len, line_no, key, store, now_us, json);
   }
   pcli_reader_close(&r);
   if (error) {
@@ -75,7 +79,7 @@ static int explain_search(PersonaModel *model, const char *in_path, const char *
 int pcli_cmd_explain(int argc, char **argv, gboolean do_help) {
   g_auto(GStrv) include = NULL;
   g_auto(GStrv) args = NULL;
-  g_autofree char *id = NULL, *now_text = NULL, *state_path = NULL, *format = NULL;
+  g_autofree char *id = NULL, *now_text = NULL, *state_path = NULL, *format = NULL, *input_tz = NULL;
   gboolean allow_native = FALSE;
   const GOptionEntry entries[] = {
       {"allow-native", 0, 0, G_OPTION_ARG_NONE, &allow_native,
@@ -84,6 +88,8 @@ int pcli_cmd_explain(int argc, char **argv, gboolean do_help) {
       {"now", 0, 0, G_OPTION_ARG_STRING, &now_text, "Evaluate as of TIME (default: the current time)", "TIME"},
       {"state", 0, 0, G_OPTION_ARG_FILENAME, &state_path, "Use the profile's stored state from FILE (read only)", "FILE"},
       {"format", 0, 0, G_OPTION_ARG_STRING, &format, "'text' (default) or 'json'", "FORMAT"},
+      {"input-tz", 0, 0, G_OPTION_ARG_STRING, &input_tz,
+       "Read times without an offset in ZONE (IANA, e.g. Asia/Shanghai)", "ZONE"},
       {"include", 'I', 0, G_OPTION_ARG_FILENAME_ARRAY, &include, "Search DIR for imports (repeatable)", "DIR"},
       {G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &args, NULL, NULL},
       {NULL, 0, 0, 0, NULL, NULL, NULL},
@@ -99,6 +105,7 @@ int pcli_cmd_explain(int argc, char **argv, gboolean do_help) {
   if (n_args < 1) return pcli_usage_error("explain", "no MODEL given");
   if (n_args > 2) return pcli_usage_error("explain", "too many arguments (expected MODEL [PROFILES.jsonl])");
   if (!id) return pcli_usage_error("explain", "which profile? give --id ID");
+  if (input_tz && !pcli_check_timezone("explain", input_tz)) return PCLI_EXIT_USAGE;
   gboolean json = FALSE;
   if (format && strcmp(format, "json") == 0) json = TRUE;
   else if (format && strcmp(format, "text") != 0)
@@ -113,7 +120,13 @@ int pcli_cmd_explain(int argc, char **argv, gboolean do_help) {
   g_autoptr(GError) error = NULL;
   g_autoptr(PersonaDiagnostics) diags = NULL;
   g_autoptr(PersonaModel) model = NULL;
-  if (pcli_check_readable(args[0], &error)) model = persona_compile_file(args[0], &opts, &diags, &error);
+  gboolean readable = pcli_check_readable(args[0], &error);
+  if (readable && pcli_is_bytecode_file(args[0])) {
+    pcli_error("%s is bytecode: `persona explain` compiles the model's source with trace points, "
+               "which bytecode does not hold; give the .persona file", args[0]);
+    return PCLI_EXIT_FAIL;
+  }
+  if (readable) model = persona_compile_file(args[0], &opts, &diags, &error);
   if (!model) {
     if (diags && persona_diagnostics_errors(diags)) {
       g_autofree char *text = persona_diagnostics_to_text(diags, pcli_stderr_color());
@@ -132,5 +145,5 @@ int pcli_cmd_explain(int argc, char **argv, gboolean do_help) {
     }
   }
   const char *in_path = n_args > 1 && strcmp(args[1], "-") != 0 ? args[1] : NULL;
-  return explain_search(model, in_path, id, store, now_us, json);
+  return explain_search(model, in_path, id, store, now_us, json, input_tz);
 }

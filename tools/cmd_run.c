@@ -77,6 +77,7 @@ typedef struct {
   char *migrate;
   gint64 budget;
   gint64 max_line;
+  char *input_tz;
   gboolean allow_native;
   char **include;
   char **args;
@@ -94,6 +95,7 @@ static void run_options_clear(RunOptions *o) {
   g_free(o->log);
   g_free(o->metrics);
   g_free(o->format);
+  g_free(o->input_tz);
   g_strfreev(o->include);
   g_strfreev(o->args);
 }
@@ -212,6 +214,7 @@ static int run_runtime(RunOptions *o, PersonaModel *model, gint64 wanted_now, Pr
   prun_inputs_set_blocking(inputs, o->once);
   prun_runner_init(&r, &d, model, hash, inputs, sink, (guint)o->batch, (guint)o->sink_batch, (guint64)o->budget);
   r.metrics_path = g_strdup(o->metrics);
+  if (o->input_tz && !persona_vm_set_input_timezone(r.vm, o->input_tz, &error)) goto out;
   gboolean clamped;
   gint64 last;
   if (!prun_runner_set_now(&r, wanted_now, &clamped, &last, &error)) goto out;
@@ -267,6 +270,7 @@ static int check_options(RunOptions *o, gint64 *now, PrunDurability *durability,
   if (o->sink_timeout < 1) return pcli_usage_error("run", "--sink-timeout must be 1 second or more");
   if (o->poll_ms < 10) return pcli_usage_error("run", "--poll must be 10 ms or more");
   if (o->budget < 0) return pcli_usage_error("run", "--budget must be 0 (no limit) or more");
+  if (o->input_tz && !pcli_check_timezone("run", o->input_tz)) return PCLI_EXIT_USAGE;
   if (o->max_line < 1 || (guint64)o->max_line >= G_MAXSIZE / 2)
     return pcli_usage_error("run", "--max-line-bytes must be 1 or more");
   if (o->now_text && o->watch)
@@ -348,6 +352,8 @@ int pcli_cmd_run(int argc, char **argv, gboolean do_help) {
        "Rewrite FILE (Prometheus text format) after batches, at most once a second", "FILE"},
       {"format", 0, 0, G_OPTION_ARG_STRING, &o.format, "With --status: text (default) or json", "FORMAT"},
       {"budget", 0, 0, G_OPTION_ARG_INT64, &o.budget, "At most N VM instructions per evaluation", "N"},
+      {"input-tz", 0, 0, G_OPTION_ARG_STRING, &o.input_tz,
+       "Read times without an offset in ZONE (IANA, e.g. Asia/Shanghai)", "ZONE"},
       {"max-line-bytes", 0, 0, G_OPTION_ARG_INT64, &o.max_line,
        "Input lines longer than N bytes are errors (default: 64 MiB)", "N"},
       {"include", 'I', 0, G_OPTION_ARG_FILENAME_ARRAY, &o.include, "Search DIR for imports (repeatable)", "DIR"},

@@ -119,6 +119,41 @@ static const CheckCase cases[] = {
    "   12 | tag w when starts_with(employees, \"x\")\n"
    "      |            ^~~~~~~~~~~~~~~~~~~~~~~~~~~\n"
    "hint: starts_with(s: string, prefix: string) -> bool\n"},
+  {"coalesce-comparison-right",
+   "tag risky when region ?? \"\" == \"x\"\n",
+   "t.persona:12:16: warning: '?\?' binds more loosely than '==': its right side is '\"\" == \"x\"'\n"
+   "   12 | tag risky when region ?? \"\" == \"x\"\n"
+   "      |                ^~~~~~~~~~~~~~~~~~~\n"
+   "hint: write '(region ?? \"\") == \"x\"' to apply '?\?' first, or 'region ?? (\"\" == \"x\")' to keep this meaning\n"
+   "t.persona:12:16: error: '?\?' does not apply to string? and bool\n"
+   "   12 | tag risky when region ?? \"\" == \"x\"\n"
+   "      |                ^~~~~~~~~~~~~~~~~~~\n"},
+
+  {"split-weights-90",
+   "journey j {\n"
+   "  enter when employees > 0\n"
+   "  split {\n"
+   "    50%: send email \"a\"\n"
+   "    40%: send email \"b\"\n"
+   "  }\n"
+   "}\n",
+   "t.persona:14:3: error: the split's weights add up to 90%, not 100%\n"
+   "   14 |   split {\n"
+   "      |   ^~~~~~~\n"
+   "hint: make the weights add up to 100%\n"},
+
+  {"split-weights-120",
+   "journey j {\n"
+   "  enter when employees > 0\n"
+   "  split {\n"
+   "    60%: send email \"a\"\n"
+   "    60%: { send email \"b\"  wait 1d }\n"
+   "  }\n"
+   "}\n",
+   "t.persona:14:3: error: the split's weights add up to 120%, not 100%\n"
+   "   14 |   split {\n"
+   "      |   ^~~~~~~\n"
+   "hint: make the weights add up to 100%\n"},
 };
 
 static char *check_text(const char *decls, guint *errors) {

@@ -510,7 +510,8 @@ static void test_time(void) {
       {"\"yesterday\"", "since: expected a time (RFC 3339 text, a date, or Unix seconds), got \"yesterday\""},
       {"\"2026-02-30\"", "since: expected a time (RFC 3339 text, a date, or Unix seconds), got \"2026-02-30\""},
       {"\"2026-02-01T00:00:00\"",
-       "since: expected a time (RFC 3339 text, a date, or Unix seconds), got \"2026-02-01T00:00:00\""},
+       "since: \"2026-02-01T00:00:00\" has no offset: give an input time zone (--input-tz ZONE, or "
+       "timezone \"ZONE\" on the model line)"},
       {"1e300", "since: expected a time (RFC 3339 text, a date, or Unix seconds), got 1e300"},
       {"1e999", "since: expected a time (RFC 3339 text, a date, or Unix seconds), got 1e999"},
       {"true", "since: expected a time (RFC 3339 text, a date, or Unix seconds), got true"},

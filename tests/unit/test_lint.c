@@ -300,19 +300,6 @@ static const LintCase cases[] = {
    "      |     ^~~~~~~~~~~~~~~~~~\n"
    "hint: remove the arm, or give it a weight\n",
    1},
-  {"journey/split-sum",
-   "journey j {\n"
-   "  enter when employees > 0\n"
-   "  split {\n"
-   "    50%: send email \"a\"\n"
-   "    40%: send email \"b\"\n"
-   "  }\n"
-   "}\n",
-   "t.persona:14:3: warning: the split's weights add up to 90%\n"
-   "   14 |   split {\n"
-   "      |   ^~~~~~~\n"
-   "hint: make the weights add up to 100%\n",
-   1},
   {"unused/let",
    "let spare = employees + 1\n"
    "tag big when employees > 500\n",
@@ -417,6 +404,19 @@ static const LintCase cases[] = {
    "  at \"2026-02-01T00:00:00Z\"\n"
    "  expect in_test == 0\n"
    "}\n",
+   "",
+   0},
+  {"coalesce/arithmetic-right",
+   "tag long when len(region ?? \"ab\" + \"c\" + \"d\") > 2\n",
+   "t.persona:12:19: warning: '?\?' binds more loosely than '+': its right side is '\"ab\" + \"c\" + \"d\"'\n"
+   "   12 | tag long when len(region ?? \"ab\" + \"c\" + \"d\") > 2\n"
+   "      |                   ^~~~~~~~~~~~~~~~~~~~~~~~~~\n"
+   "hint: write '(region ?? \"ab\") + \"c\" + \"d\"' to apply '?\?' first, "
+   "or 'region ?? (\"ab\" + \"c\" + \"d\")' to keep this meaning\n",
+   1},
+  {"quiet/coalesce-parenthesised",
+   "tag long when len((region ?? \"ab\") + \"c\") > 2 or len(region ?? (\"a\" + \"b\")) > 1\n"
+   "tag minus when (region ?? \"x\") == \"y\" and employees * 2 > -1\n",
    "",
    0},
   {"quiet/constant-journey-if-unknown",
