@@ -1,0 +1,615 @@
+/* unify.c - reading the sources and joining their records into profiles;
+ * see unify.h and docs/unify.md.
+ *
+ * Identifiers are interned once (kind, normalised value) in an open
+ * addressing table. Joining is a union-find whose result depends on
+ * nothing but the set of records: identifiers are put in a canonical
+ * order (priority of their kind, then a hash of the value, then the value
+ * itself), each record's identifiers in that order, the records in the
+ * order of their identifier lists; a set's root is always its first
+ * identifier in canonical order. Limits are checked as each record's
+ * identifiers join its best one, so which join a limit refuses is fixed
+ * by that order too. */
+#include "unify_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "json_scan.h"
+#include "normalize.h"
+
+/* ---- set-up ------------------------------------------------------------------------- */
+
+static guint32 add_rule(PuUnifier *u, char *name) {
+  g_ptr_array_add(u->rule_names, name);
+  return u->rule_names->len - 1;
+}
+
+static char *never_key(guint kind, const char *value, gsize len) {
+  GString *s = g_string_new(NULL);
+  g_string_append_printf(s, "%u\x1f", kind);
+  g_string_append_len(s, value, (gssize)len);
+  return g_string_free(s, FALSE);
+}
+
+/* Adds a value that never joins, normalised as its kind. */
+static gboolean add_never(PuUnifier *u, guint kind, const char *text, gsize len, const char *where,
+                          GError **error) {
+  g_autoptr(GString) v = g_string_new(NULL);
+  if (pu_normalize(&u->keys[kind], text, len, v) != PU_NORM_OK) {
+    g_set_error(error, PERSONA_ERROR, PERSONA_ERROR_INVALID, "%s: the %s value does not normalise", where,
+                u->keys[kind].kind);
+    return FALSE;
+  }
+  g_hash_table_add(u->never, never_key(kind, v->str, v->len));
+  return TRUE;
+}
+
+static void read_tables(PuUnifier *u) {
+  PersonaModel *m = u->model;
+  u->n_keys = persona_model_identity_n_keys(m);
+  u->keys = g_new0(PersonaIdentityKey, u->n_keys + 1);
+  for (guint i = 0; i < u->n_keys; i++) persona_model_identity_key(m, i, &u->keys[i]);
+  u->n_fields = persona_model_identity_n_fields(m);
+  u->fields = g_new0(PersonaUnifyField, u->n_fields + 1);
+  for (guint i = 0; i < u->n_fields; i++) persona_model_identity_field(m, i, &u->fields[i]);
+  u->n_sources = persona_model_identity_n_sources(m);
+  u->sources = g_new0(PuSourceInfo, u->n_sources + 1);
+  for (guint i = 0; i < u->n_sources; i++) {
+    PuSourceInfo *s = &u->sources[i];
+    persona_model_identity_source(m, i, &s->src);
+    s->maps = g_new0(PersonaSourceMap, s->src.n_maps + 1);
+    for (guint j = 0; j < s->src.n_maps; j++) {
+      persona_model_identity_source_map(m, i, j, &s->maps[j]);
+      if (s->maps[j].kind == PERSONA_MAP_KEY) s->n_key_maps++;
+    }
+  }
+  u->key_field = persona_model_identity_key_field(m);
+}
+
+PuUnifier *pu_new(PersonaModel *model, GError **error) {
+  if (!persona_model_has_identity(model)) {
+    g_set_error(error, PERSONA_ERROR, PERSONA_ERROR_INVALID,
+                "the model declares no 'identity { … }' (see docs/unify.md); a model read from bytecode has none");
+    return NULL;
+  }
+  PuUnifier *u = g_new0(PuUnifier, 1);
+  u->model = persona_model_ref(model);
+  read_tables(u);
+  u->rule_names = g_ptr_array_new_with_free_func(g_free);
+  u->blocks = g_new0(GPtrArray *, u->n_keys + 1);
+  u->block_rule = g_new0(guint32, u->n_keys + 1);
+  u->never_rule = g_new0(guint32, u->n_keys + 1);
+  u->limit_rule = g_new0(guint32, u->n_keys + 1);
+  for (guint k = 0; k < u->n_keys; k++) {
+    u->blocks[k] = g_ptr_array_new_with_free_func((GDestroyNotify)g_regex_unref);
+    u->block_rule[k] = u->never_rule[k] = u->limit_rule[k] = PU_NONE;
+    if (u->keys[k].limit)
+      u->limit_rule[k] = add_rule(u, g_strdup_printf("limit %s %u", u->keys[k].kind, u->keys[k].limit));
+  }
+  u->never = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+  gboolean ok = TRUE;
+  for (guint i = 0; ok && i < persona_model_identity_n_rules(model); i++) {
+    PersonaIdentityRule r;
+    persona_model_identity_rule(model, i, &r);
+    if (r.kind == PERSONA_IDENTITY_BLOCK) {
+      /* The checker compiled it already; it cannot fail here. */
+      GRegex *re = g_regex_new(r.text, G_REGEX_OPTIMIZE, 0, NULL);
+      if (re) g_ptr_array_add(u->blocks[r.key], re);
+      if (u->block_rule[r.key] == PU_NONE)
+        u->block_rule[r.key] = add_rule(u, g_strdup_printf("block %s", u->keys[r.key].kind));
+    } else {
+      g_autofree char *where = g_strdup_printf("model line %u: never join", r.line);
+      ok = add_never(u, r.key, r.text, strlen(r.text), where, error);
+      if (u->never_rule[r.key] == PU_NONE)
+        u->never_rule[r.key] = add_rule(u, g_strdup_printf("never join %s", u->keys[r.key].kind));
+    }
+  }
+  u->files = g_ptr_array_new();
+  u->recs = g_array_new(FALSE, FALSE, sizeof(PuRec));
+  u->rec_idents = g_array_new(FALSE, FALSE, sizeof(guint32));
+  u->idents = g_array_new(FALSE, FALSE, sizeof(PuIdent));
+  u->values = g_string_chunk_new(1 << 20);
+  u->n_slots = 1 << 16;
+  u->slots = g_new(guint32, u->n_slots);
+  memset(u->slots, 0xff, sizeof(guint32) * u->n_slots);
+  u->problems = g_string_new(NULL);
+  u->per_source = g_new0(guint64, u->n_sources + 1);
+  if (!ok) {
+    pu_free(u);
+    return NULL;
+  }
+  return u;
+}
+
+void pu_free(PuUnifier *u) {
+  if (!u) return;
+  for (guint i = 0; i < u->files->len; i++) {
+    PuFile *f = g_ptr_array_index(u->files, i);
+    if (f->map) g_mapped_file_unref(f->map);
+    g_free(f->path);
+    g_free(f);
+  }
+  g_ptr_array_unref(u->files);
+  for (guint k = 0; k < u->n_keys; k++) g_ptr_array_unref(u->blocks[k]);
+  g_free(u->blocks);
+  g_free(u->block_rule);
+  g_free(u->never_rule);
+  g_free(u->limit_rule);
+  g_hash_table_unref(u->never);
+  g_ptr_array_unref(u->rule_names);
+  g_free(u->rule_counts);
+  for (guint i = 0; i < u->n_sources; i++) g_free(u->sources[i].maps);
+  g_free(u->sources);
+  g_free(u->keys);
+  g_free(u->fields);
+  g_array_unref(u->recs);
+  g_array_unref(u->rec_idents);
+  g_array_unref(u->idents);
+  g_string_chunk_free(u->values);
+  g_free(u->slots);
+  g_string_free(u->problems, TRUE);
+  g_free(u->per_source);
+  g_free(u->order);
+  g_free(u->parent);
+  if (u->edges) g_array_unref(u->edges);
+  if (u->refused) g_array_unref(u->refused);
+  g_free(u->cluster_first);
+  g_free(u->cluster_root);
+  g_free(u->by_cluster);
+  persona_model_unref(u->model);
+  g_free(u);
+}
+
+int pu_source_index(const PuUnifier *u, const char *name) {
+  for (guint i = 0; i < u->n_sources; i++)
+    if (strcmp(u->sources[i].src.name, name) == 0) return (int)i;
+  return -1;
+}
+
+char *pu_source_names(const PuUnifier *u) {
+  GString *s = g_string_new(NULL);
+  for (guint i = 0; i < u->n_sources; i++) g_string_append_printf(s, "%s%s", i ? ", " : "", u->sources[i].src.name);
+  return g_string_free(s, FALSE);
+}
+
+const char *pu_problems(const PuUnifier *u) { return u->problems->str; }
+guint64 pu_n_bad(const PuUnifier *u) { return u->n_bad; }
+
+/* ---- exclusion files ------------------------------------------------------------------ */
+
+static int kind_index(const PuUnifier *u, const char *kind, gsize len) {
+  for (guint k = 0; k < u->n_keys; k++)
+    if (strlen(u->keys[k].kind) == len && memcmp(u->keys[k].kind, kind, len) == 0) return (int)k;
+  return -1;
+}
+
+gboolean pu_add_exclusions(PuUnifier *u, const char *path, GError **error) {
+  g_autofree char *text = NULL;
+  gsize len = 0;
+  GError *io = NULL;
+  if (!g_file_get_contents(path, &text, &len, &io)) {
+    g_set_error(error, PERSONA_ERROR, PERSONA_ERROR_IO, "%s", io->message);
+    g_error_free(io);
+    return FALSE;
+  }
+  guint line = 0;
+  for (char *p = text, *next; p && p < text + len; p = next) {
+    char *nl = memchr(p, '\n', (gsize)(text + len - p));
+    next = nl ? nl + 1 : NULL;
+    gsize n = nl ? (gsize)(nl - p) : (gsize)(text + len - p);
+    line++;
+    while (n > 0 && g_ascii_isspace(*p)) p++, n--;
+    if (n == 0 || *p == '#') continue;
+    gsize w = 0;
+    while (w < n && !g_ascii_isspace(p[w])) w++;
+    int kind = kind_index(u, p, w);
+    if (kind < 0 || w == n) {
+      g_autofree char *names = NULL;
+      GString *s = g_string_new(NULL);
+      for (guint k = 0; k < u->n_keys; k++) g_string_append_printf(s, "%s%s", k ? ", " : "", u->keys[k].kind);
+      names = g_string_free(s, FALSE);
+      g_set_error(error, PERSONA_ERROR, PERSONA_ERROR_INVALID,
+                  "%s:%u: expected 'KIND VALUE' with KIND one of %s", path, line, names);
+      return FALSE;
+    }
+    g_autofree char *where = g_strdup_printf("%s:%u", path, line);
+    if (!add_never(u, (guint)kind, p + w, n - w, where, error)) return FALSE;
+    if (u->never_rule[kind] == PU_NONE)
+      u->never_rule[kind] = add_rule(u, g_strdup_printf("never join %s", u->keys[kind].kind));
+  }
+  return TRUE;
+}
+
+/* ---- interning ------------------------------------------------------------------------- */
+
+static guint64 hash_value(guint32 kind, const char *s, gsize len) {
+  guint64 h = 1469598103934665603ULL ^ kind;
+  for (gsize i = 0; i < len; i++) {
+    h ^= (guchar)s[i];
+    h *= 1099511628211ULL;
+  }
+  return h ^ (h >> 29);
+}
+
+static void grow_slots(PuUnifier *u) {
+  guint32 n = u->n_slots * 2;
+  guint32 *slots = g_new(guint32, n);
+  memset(slots, 0xff, sizeof(guint32) * n);
+  for (guint32 i = 0; i < u->idents->len; i++) {
+    guint64 h = g_array_index(u->idents, PuIdent, i).hash;
+    guint32 j = (guint32)h & (n - 1);
+    while (slots[j] != PU_NONE) j = (j + 1) & (n - 1);
+    slots[j] = i;
+  }
+  g_free(u->slots);
+  u->slots = slots;
+  u->n_slots = n;
+}
+
+static guint32 intern(PuUnifier *u, guint32 kind, const char *s, gsize len, guint32 rec) {
+  guint64 h = hash_value(kind, s, len);
+  guint32 mask = u->n_slots - 1, j = (guint32)h & mask;
+  for (; u->slots[j] != PU_NONE; j = (j + 1) & mask) {
+    const PuIdent *id = &g_array_index(u->idents, PuIdent, u->slots[j]);
+    if (id->hash == h && id->kind == kind && id->len == len && memcmp(id->value, s, len) == 0) return u->slots[j];
+  }
+  PuIdent id = {.value = g_string_chunk_insert_len(u->values, s, (gssize)len), .len = (guint32)len, .kind = kind,
+                .hash = h, .first_rec = rec};
+  guint32 index = u->idents->len;
+  g_array_append_val(u->idents, id);
+  u->slots[j] = index;
+  if ((guint64)u->idents->len * 2 > u->n_slots) grow_slots(u);
+  return index;
+}
+
+/* ---- reading records ---------------------------------------------------------------- */
+
+typedef struct {
+  PuUnifier *u;
+  const PuFile *file;
+  guint32 line;
+  GArray *members;
+  GString *scratch, *value;
+} Reader;
+
+static void problem(Reader *r, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+static void problem(Reader *r, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  g_string_append_printf(r->u->problems, "%s:%u: ", r->file->path, r->line);
+  g_string_append_vprintf(r->u->problems, fmt, ap);
+  g_string_append_c(r->u->problems, '\n');
+  va_end(ap);
+}
+
+/* The record's time: RFC 3339 text, a date, or Unix seconds. */
+static gint64 record_time(Reader *r, const PuSourceInfo *s) {
+  if (!s->src.time_field) return G_MININT64;
+  const PuMember *m = pu_json_get(r->members, s->src.time_field);
+  if (!m || m->type == PU_JNULL) return G_MININT64;
+  g_string_truncate(r->scratch, 0);
+  if (m->type == PU_JSTRING)
+    pu_json_decode_string(m->val, m->val_len, r->scratch);
+  else if (m->type == PU_JNUMBER)
+    g_string_append_len(r->scratch, m->val, (gssize)m->val_len);
+  gint64 t;
+  if (r->scratch->len && persona_time_parse(r->scratch->str, &t)) return t;
+  problem(r, "%s: expected a time (RFC 3339 text, a date, or Unix seconds)", s->src.time_field);
+  return G_MININT64 + 1; /* known bad: counted once below */
+}
+
+static gboolean is_blocked(PuUnifier *u, guint kind, const char *v) {
+  GPtrArray *res = u->blocks[kind];
+  for (guint i = 0; i < res->len; i++)
+    if (g_regex_match(g_ptr_array_index(res, i), v, 0, NULL)) return TRUE;
+  return FALSE;
+}
+
+/* One identifier of the record: TRUE when it joins; `bad` when it was
+ * malformed; `ruled` when a block or never rule dropped it. */
+static gboolean read_identifier(Reader *r, const PersonaSourceMap *map, guint32 rec, gboolean *bad,
+                                gboolean *ruled, gboolean *present) {
+  PuUnifier *u = r->u;
+  const PersonaIdentityKey *key = &u->keys[map->target];
+  const PuMember *m = pu_json_get(r->members, map->from);
+  if (!m || m->type == PU_JNULL) return FALSE;
+  *present = TRUE;
+  g_string_truncate(r->scratch, 0);
+  if (m->type == PU_JSTRING) {
+    if (!pu_json_decode_string(m->val, m->val_len, r->scratch)) {
+      problem(r, "%s (from %s): the string is not valid UTF-8 or has a bad escape", key->kind, map->from);
+      *bad = TRUE;
+      return FALSE;
+    }
+  } else if (m->type == PU_JNUMBER && memchr(m->val, '.', m->val_len) == NULL &&
+             memchr(m->val, 'e', m->val_len) == NULL && memchr(m->val, 'E', m->val_len) == NULL) {
+    g_string_append_len(r->scratch, m->val, (gssize)m->val_len);
+  } else {
+    problem(r, "%s (from %s): expected a string or an integer", key->kind, map->from);
+    *bad = TRUE;
+    return FALSE;
+  }
+  g_string_truncate(r->value, 0);
+  switch (pu_normalize(key, r->scratch->str, r->scratch->len, r->value)) {
+  case PU_NORM_OK: break;
+  case PU_NORM_EMPTY:
+    problem(r, "%s (from %s): empty after normalising", key->kind, map->from);
+    *bad = TRUE;
+    return FALSE;
+  case PU_NORM_MALFORMED:
+    problem(r, "%s (from %s): not a valid %s", key->kind, map->from,
+            key->normalize == PERSONA_NORMALIZE_PHONE ? "phone number" : "e-mail address");
+    *bad = TRUE;
+    return FALSE;
+  }
+  if (g_hash_table_size(u->never)) {
+    g_autofree char *nk = never_key(map->target, r->value->str, r->value->len);
+    if (g_hash_table_contains(u->never, nk)) {
+      u->rule_counts[u->never_rule[map->target]]++;
+      *ruled = TRUE;
+      return FALSE;
+    }
+  }
+  if (u->blocks[map->target]->len && is_blocked(u, map->target, r->value->str)) {
+    u->rule_counts[u->block_rule[map->target]]++;
+    *ruled = TRUE;
+    return FALSE;
+  }
+  guint32 id = intern(u, map->target, r->value->str, r->value->len, rec);
+  /* The same identifier twice in one record joins nothing new. */
+  for (guint32 i = g_array_index(u->recs, PuRec, rec).first_ident; i < u->rec_idents->len; i++)
+    if (g_array_index(u->rec_idents, guint32, i) == id) return FALSE;
+  g_array_append_val(u->rec_idents, id);
+  return TRUE;
+}
+
+static void read_record(Reader *r, const char *text, gsize len) {
+  PuUnifier *u = r->u;
+  const PuSourceInfo *s = &u->sources[r->file->source];
+  const char *why = NULL;
+  gsize at = 0;
+  u->per_source[r->file->source]++;
+  if (!pu_json_object(text, len, r->members, &why, &at)) {
+    problem(r, "malformed JSON at byte %zu: %s", at, why);
+    u->n_bad++;
+    return;
+  }
+  PuRec rec = {.text = text, .len = (guint32)len, .file = u->files->len - 1, .line = r->line,
+               .first_ident = u->rec_idents->len};
+  rec.time = record_time(r, s);
+  gboolean bad = rec.time == G_MININT64 + 1, ruled = FALSE, present = FALSE;
+  if (bad) rec.time = G_MININT64;
+  guint32 index = u->recs->len;
+  g_array_append_val(u->recs, rec);
+  for (guint j = 0; j < s->src.n_maps; j++)
+    if (s->maps[j].kind == PERSONA_MAP_KEY) read_identifier(r, &s->maps[j], index, &bad, &ruled, &present);
+  PuRec *stored = &g_array_index(u->recs, PuRec, index);
+  stored->n_idents = u->rec_idents->len - stored->first_ident;
+  if (stored->n_idents == 0) {
+    if (!present) {
+      GString *names = g_string_new(NULL);
+      for (guint j = 0; j < s->src.n_maps; j++)
+        if (s->maps[j].kind == PERSONA_MAP_KEY)
+          g_string_append_printf(names, "%s%s", names->len ? ", " : "", s->maps[j].from);
+      problem(r, "no identifier (source %s reads %s)", s->src.name, names->str);
+      g_string_free(names, TRUE);
+      bad = TRUE;
+    } else if (ruled && !bad) {
+      problem(r, "left out: every identifier is blocked or excluded (see the report's rules)");
+      u->n_left_out++;
+    } else {
+      problem(r, "no usable identifier: the record is left out");
+    }
+    g_array_set_size(u->recs, index);
+  }
+  if (bad) u->n_bad++;
+}
+
+gboolean pu_add_file(PuUnifier *u, guint source, const char *path, GError **error) {
+  g_return_val_if_fail(!u->resolved && source < u->n_sources, FALSE);
+  GError *io = NULL;
+  GMappedFile *map = g_mapped_file_new(path, FALSE, &io);
+  if (!map) {
+    g_set_error(error, PERSONA_ERROR, PERSONA_ERROR_IO, "%s", io->message);
+    g_error_free(io);
+    return FALSE;
+  }
+  if (!u->rule_counts) u->rule_counts = g_new0(guint64, u->rule_names->len + 1);
+  PuFile *f = g_new0(PuFile, 1);
+  f->path = g_strdup(path);
+  f->map = map;
+  f->source = source;
+  g_ptr_array_add(u->files, f);
+  Reader r = {.u = u, .file = f, .members = g_array_new(FALSE, FALSE, sizeof(PuMember)),
+              .scratch = g_string_new(NULL), .value = g_string_new(NULL)};
+  const char *p = g_mapped_file_get_contents(map), *end = p + g_mapped_file_get_length(map);
+  while (p && p < end) {
+    const char *nl = memchr(p, '\n', (gsize)(end - p));
+    const char *stop = nl ? nl : end;
+    r.line++;
+    u->n_lines++;
+    const char *q = p;
+    while (q < stop && (*q == ' ' || *q == '\t' || *q == '\r')) q++;
+    if (q < stop) read_record(&r, p, (gsize)(stop - p));
+    p = nl ? nl + 1 : end;
+  }
+  g_array_unref(r.members);
+  g_string_free(r.scratch, TRUE);
+  g_string_free(r.value, TRUE);
+  return TRUE;
+}
+
+/* ---- joining ------------------------------------------------------------------------- */
+
+static int cmp_ident(const void *a, const void *b, void *data) {
+  const PuUnifier *u = data;
+  const PuIdent *x = &g_array_index(u->idents, PuIdent, *(const guint32 *)a);
+  const PuIdent *y = &g_array_index(u->idents, PuIdent, *(const guint32 *)b);
+  guint rx = u->keys[x->kind].rank, ry = u->keys[y->kind].rank;
+  if (rx != ry) return rx < ry ? -1 : 1;
+  if (x->kind != y->kind) return x->kind < y->kind ? -1 : 1;
+  if (x->hash != y->hash) return x->hash < y->hash ? -1 : 1;
+  guint32 n = MIN(x->len, y->len);
+  int c = memcmp(x->value, y->value, n);
+  if (c) return c;
+  return (x->len > y->len) - (x->len < y->len);
+}
+
+static int cmp_u32(const void *a, const void *b) {
+  guint32 x = *(const guint32 *)a, y = *(const guint32 *)b;
+  return (x > y) - (x < y);
+}
+
+static int cmp_rec(const void *a, const void *b, void *data) {
+  const PuUnifier *u = data;
+  const PuRec *x = &g_array_index(u->recs, PuRec, *(const guint32 *)a);
+  const PuRec *y = &g_array_index(u->recs, PuRec, *(const guint32 *)b);
+  const guint32 *ix = &g_array_index(u->rec_idents, guint32, x->first_ident);
+  const guint32 *iy = &g_array_index(u->rec_idents, guint32, y->first_ident);
+  guint32 n = MIN(x->n_idents, y->n_idents);
+  for (guint32 i = 0; i < n; i++)
+    if (ix[i] != iy[i]) return ix[i] < iy[i] ? -1 : 1;
+  return (x->n_idents > y->n_idents) - (x->n_idents < y->n_idents);
+}
+
+static guint32 find(guint32 *parent, guint32 x) {
+  while (parent[x] != x) {
+    parent[x] = parent[parent[x]];
+    x = parent[x];
+  }
+  return x;
+}
+
+/* Counts of the limited kinds per set, at the set's root. */
+typedef struct {
+  guint32 *count; /* n_positions × n_limited */
+  guint *limited; /* the kinds with a limit */
+  guint n_limited;
+} Limits;
+
+/* The limit that joining sets `ra` and `rb` would break, or -1. */
+static int broken_limit(const PuUnifier *u, const Limits *l, guint32 ra, guint32 rb) {
+  for (guint i = 0; i < l->n_limited; i++) {
+    guint k = l->limited[i];
+    if (l->count[(gsize)ra * l->n_limited + i] + l->count[(gsize)rb * l->n_limited + i] > u->keys[k].limit)
+      return (int)k;
+  }
+  return -1;
+}
+
+static void join_records(PuUnifier *u, guint32 *rec_order, Limits *l) {
+  u->edges = g_array_new(FALSE, FALSE, sizeof(PuEdge));
+  u->refused = g_array_new(FALSE, FALSE, sizeof(PuEdge));
+  for (guint32 i = 0; i < u->recs->len; i++) {
+    const PuRec *rec = &g_array_index(u->recs, PuRec, rec_order[i]);
+    const guint32 *ids = &g_array_index(u->rec_idents, guint32, rec->first_ident);
+    guint32 a = ids[0];
+    for (guint32 j = 1; j < rec->n_idents; j++) {
+      guint32 ra = find(u->parent, a), rb = find(u->parent, ids[j]);
+      if (ra == rb) continue;
+      PuEdge e = {.a = a, .b = ids[j], .rec = rec_order[i], .rule = PU_NONE};
+      int k = l->n_limited ? broken_limit(u, l, ra, rb) : -1;
+      if (k >= 0) {
+        e.rule = u->limit_rule[k];
+        u->rule_counts[e.rule]++;
+        g_array_append_val(u->refused, e);
+        continue;
+      }
+      guint32 root = MIN(ra, rb), child = MAX(ra, rb);
+      u->parent[child] = root;
+      for (guint x = 0; x < l->n_limited; x++)
+        l->count[(gsize)root * l->n_limited + x] += l->count[(gsize)child * l->n_limited + x];
+      g_array_append_val(u->edges, e);
+    }
+  }
+}
+
+/* Profiles in the order of their roots; each profile's records in
+ * by_cluster from cluster_first[c] to cluster_first[c + 1]. */
+static void group_records(PuUnifier *u) {
+  guint32 n = u->idents->len, nr = u->recs->len;
+  guint32 *count = g_new0(guint32, n + 1);
+  for (guint32 i = 0; i < nr; i++) {
+    const PuRec *rec = &g_array_index(u->recs, PuRec, i);
+    count[u->parent[g_array_index(u->rec_idents, guint32, rec->first_ident)]]++;
+  }
+  guint32 clusters = 0;
+  for (guint32 p = 0; p < n; p++)
+    if (count[p]) clusters++;
+  u->n_clusters = clusters;
+  u->cluster_first = g_new0(guint32, clusters + 1);
+  u->cluster_root = g_new0(guint32, clusters + 1);
+  guint32 *start = g_new0(guint32, n + 1);
+  guint32 c = 0, at = 0;
+  for (guint32 p = 0; p < n; p++) {
+    if (!count[p]) continue;
+    u->cluster_first[c] = at;
+    u->cluster_root[c] = p;
+    start[p] = at;
+    at += count[p];
+    c++;
+  }
+  u->cluster_first[clusters] = at;
+  u->by_cluster = g_new0(guint32, nr + 1);
+  for (guint32 i = 0; i < nr; i++) {
+    const PuRec *rec = &g_array_index(u->recs, PuRec, i);
+    u->by_cluster[start[u->parent[g_array_index(u->rec_idents, guint32, rec->first_ident)]]++] = i;
+  }
+  g_free(count);
+  g_free(start);
+}
+
+void pu_resolve(PuUnifier *u) {
+  g_return_if_fail(!u->resolved);
+  u->resolved = TRUE;
+  if (!u->rule_counts) u->rule_counts = g_new0(guint64, u->rule_names->len + 1);
+  guint32 n = u->idents->len;
+  /* Canonical positions of the identifiers. */
+  u->order = g_new(guint32, n + 1);
+  for (guint32 i = 0; i < n; i++) u->order[i] = i;
+  g_qsort_with_data(u->order, (gint)n, sizeof(guint32), cmp_ident, u);
+  guint32 *pos = g_new(guint32, n + 1);
+  for (guint32 p = 0; p < n; p++) pos[u->order[p]] = p;
+  guint32 *ri = (guint32 *)u->rec_idents->data;
+  for (guint32 i = 0; i < u->rec_idents->len; i++) ri[i] = pos[ri[i]];
+  g_free(pos);
+  for (guint32 i = 0; i < u->recs->len; i++) {
+    const PuRec *rec = &g_array_index(u->recs, PuRec, i);
+    if (rec->n_idents > 1) qsort(ri + rec->first_ident, rec->n_idents, sizeof(guint32), cmp_u32);
+  }
+  /* Records in the order of their identifier lists. */
+  guint32 *rec_order = g_new(guint32, u->recs->len + 1);
+  for (guint32 i = 0; i < u->recs->len; i++) rec_order[i] = i;
+  g_qsort_with_data(rec_order, (gint)u->recs->len, sizeof(guint32), cmp_rec, u);
+
+  u->parent = g_new(guint32, n + 1);
+  for (guint32 p = 0; p < n; p++) u->parent[p] = p;
+  Limits l = {.limited = g_new0(guint, u->n_keys + 1)};
+  for (guint k = 0; k < u->n_keys; k++)
+    if (u->keys[k].limit) l.limited[l.n_limited++] = k;
+  l.count = g_new0(guint32, (gsize)n * l.n_limited + 1);
+  for (guint32 p = 0; p < n; p++) {
+    guint kind = g_array_index(u->idents, PuIdent, u->order[p]).kind;
+    for (guint x = 0; x < l.n_limited; x++)
+      if (l.limited[x] == kind) l.count[(gsize)p * l.n_limited + x] = 1;
+  }
+  join_records(u, rec_order, &l);
+  for (guint32 p = 0; p < n; p++) u->parent[p] = find(u->parent, p);
+  group_records(u);
+  g_free(l.count);
+  g_free(l.limited);
+  g_free(rec_order);
+}
+
+void pu_profile_id(const PuUnifier *u, guint32 root, GString *out) {
+  const PuIdent *id = &g_array_index(u->idents, PuIdent, u->order[root]);
+  GChecksum *ck = g_checksum_new(G_CHECKSUM_SHA256);
+  const char *kind = u->keys[id->kind].kind;
+  g_checksum_update(ck, (const guchar *)kind, (gssize)strlen(kind));
+  g_checksum_update(ck, (const guchar *)"\x1f", 1);
+  g_checksum_update(ck, (const guchar *)id->value, id->len);
+  g_string_append(out, "p-");
+  g_string_append_len(out, g_checksum_get_string(ck), 16);
+  g_checksum_free(ck);
+}

@@ -1,0 +1,94 @@
+/* unify_internal.h - what unify.c (reading and joining) and
+ * unify_output.c (profiles, report, explain) share. Not installed.
+ *
+ * Ownership: every table belongs to the PuUnifier; identifier values live
+ * in its string chunk, record texts in its mapped input files.
+ */
+#ifndef PERSONA_UNIFY_INTERNAL_H
+#define PERSONA_UNIFY_INTERNAL_H
+
+#include "unify.h"
+
+#define PU_NONE G_MAXUINT32
+
+typedef struct PuIdent {
+  const char *value;    /* normalised, in u->values */
+  guint32 len;
+  guint32 kind;
+  guint64 hash;
+  guint32 first_rec;    /* the record it was first read from */
+} PuIdent;
+
+typedef struct PuRec {
+  const char *text;     /* the JSON line, in its mapped file */
+  guint32 len;
+  guint32 file;         /* index in u->files */
+  guint32 line;
+  guint32 first_ident;  /* into u->rec_idents */
+  guint32 n_idents;
+  gint64 time;          /* G_MININT64 without one */
+} PuRec;
+
+typedef struct PuFile {
+  char *path;
+  GMappedFile *map;
+  guint source;
+} PuFile;
+
+/* A join that took place (an identifier edge) or was refused. */
+typedef struct PuEdge {
+  guint32 a, b;         /* identifier positions (canonical order) */
+  guint32 rec;
+  guint32 rule;         /* refused: index in u->rule_names; else PU_NONE */
+} PuEdge;
+
+typedef struct PuSourceInfo {
+  PersonaSource src;
+  PersonaSourceMap *maps;
+  guint n_key_maps;
+} PuSourceInfo;
+
+struct PuUnifier {
+  PersonaModel *model;
+  PersonaIdentityKey *keys;
+  guint n_keys;
+  PersonaUnifyField *fields;
+  guint n_fields;
+  PuSourceInfo *sources;
+  guint n_sources;
+  const char *key_field;
+  GPtrArray **blocks;         /* per kind: GRegex* */
+  GHashTable *never;          /* "KIND\x1fVALUE" of values that never join */
+  GPtrArray *rule_names;      /* "block email", "limit phone", … (char*, owned) */
+  guint64 *rule_counts;       /* per rule name, after resolve (dropped + refused) */
+  guint32 *block_rule, *never_rule, *limit_rule; /* per kind: index in rule_names */
+
+  GPtrArray *files;           /* PuFile* */
+  GArray *recs;               /* PuRec */
+  GArray *rec_idents;         /* guint32: identifier ids, then canonical positions */
+  GArray *idents;             /* PuIdent */
+  GStringChunk *values;
+  guint32 *slots;             /* open addressing: ident id or PU_NONE */
+  guint32 n_slots;
+  GString *problems;
+  guint64 n_bad, n_left_out, n_lines;
+  guint64 *per_source;        /* records read per source */
+
+  /* after pu_resolve */
+  gboolean resolved;
+  guint32 *order;             /* canonical position -> identifier id */
+  guint32 *parent;            /* union-find over canonical positions */
+  GArray *edges, *refused;    /* PuEdge */
+  guint32 *cluster_first;     /* per profile: its first record in by_cluster */
+  guint32 *cluster_root;      /* per profile: its root position */
+  guint32 n_clusters;
+  guint32 *by_cluster;        /* record indexes grouped by profile */
+};
+
+/* After pu_resolve every position points at its root directly. */
+static inline guint32 pu_root(const PuUnifier *u, guint32 pos) { return u->parent[pos]; }
+/* "p-" and 16 hex digits of SHA-256 over the root identifier's kind and
+ * value (docs/unify.md, "Profile ids"), appended. */
+void pu_profile_id(const PuUnifier *u, guint32 root, GString *out);
+
+#endif
