@@ -11,7 +11,8 @@ typedef struct {
   const char *why;
 } Scan;
 
-static void skip_ws(Scan *sc) {
+static inline void skip_ws(Scan *sc) {
+  if (G_LIKELY(sc->i < sc->len && (unsigned char)sc->s[sc->i] > ' ')) return;
   while (sc->i < sc->len) {
     char c = sc->s[sc->i];
     if (c != ' ' && c != '\t' && c != '\r' && c != '\n') break;
@@ -24,9 +25,16 @@ static gboolean fail(Scan *sc, const char *why) {
   return FALSE;
 }
 
+/* Bytes that end a plain run inside a string: '"', '\\' and controls. */
+static const guint8 string_stop[256] = {
+    [0 ... 0x1f] = 1, ['"'] = 1, ['\\'] = 1,
+};
+
 static gboolean scan_string(Scan *sc) {
   sc->i++; /* the opening quote */
   while (sc->i < sc->len) {
+    while (sc->i < sc->len && !string_stop[(unsigned char)sc->s[sc->i]]) sc->i++;
+    if (sc->i >= sc->len) break;
     unsigned char c = (unsigned char)sc->s[sc->i];
     if (c == '"') {
       sc->i++;

@@ -63,6 +63,14 @@ static PuNormStatus norm_email(const char *s, gsize len, GString *out) {
     }
   }
   if (!at || at == s || at == s + len - 1) return PU_NORM_MALFORMED;
+  gboolean ascii = TRUE;
+  for (gsize i = 0; i < len && ascii; i++) ascii = (guchar)s[i] < 0x80;
+  if (ascii) { /* the common case, without an allocation */
+    gsize at0 = out->len;
+    g_string_append_len(out, s, (gssize)len);
+    for (gsize i = at0; i < out->len; i++) out->str[i] = g_ascii_tolower(out->str[i]);
+    return PU_NORM_OK;
+  }
   char *lower = g_utf8_strdown(s, (gssize)len);
   g_string_append(out, lower);
   g_free(lower);

@@ -65,6 +65,9 @@ static void read_tables(PuUnifier *u) {
     }
   }
   u->key_field = persona_model_identity_key_field(m);
+  for (guint i = 0; i < u->n_sources; i++)
+    for (guint j = 0; j < u->n_sources; j++)
+      if (strcmp(u->sources[j].src.name, u->sources[i].src.name) < 0) u->sources[i].name_rank++;
 }
 
 PuUnifier *pu_new(PersonaModel *model, GError **error) {
@@ -111,8 +114,8 @@ PuUnifier *pu_new(PersonaModel *model, GError **error) {
   u->idents = g_array_new(FALSE, FALSE, sizeof(PuIdent));
   u->values = g_string_chunk_new(1 << 20);
   u->n_slots = 1 << 16;
-  u->slots = g_new(guint32, u->n_slots);
-  memset(u->slots, 0xff, sizeof(guint32) * u->n_slots);
+  u->slots = g_new(guint64, u->n_slots);
+  memset(u->slots, 0xff, sizeof(guint64) * u->n_slots);
   u->problems = g_string_new(NULL);
   u->per_source = g_new0(guint64, u->n_sources + 1);
   if (!ok) {
@@ -157,6 +160,7 @@ void pu_free(PuUnifier *u) {
   g_free(u->cluster_first);
   g_free(u->cluster_root);
   g_free(u->by_cluster);
+  g_free(u->cluster_ids);
   persona_model_unref(u->model);
   g_free(u);
 }
@@ -232,15 +236,34 @@ static guint64 hash_value(guint32 kind, const char *s, gsize len) {
   return h ^ (h >> 29);
 }
 
+/* A slot holds an identifier's index and the high half of its hash, so a
+ * probe that meets another value rarely reads the identifier itself. */
+#define SLOT_EMPTY G_MAXUINT64
+#define SLOT(h, id) ((guint64)((h) >> 32) << 32 | (id))
+
+/* A hash of a whole line, eight bytes at a step. */
+static guint64 line_hash(const char *s, gsize len) {
+  guint64 h = 0x9e3779b97f4a7c15ULL ^ len;
+  gsize i = 0;
+  for (; i + 8 <= len; i += 8) {
+    guint64 w;
+    memcpy(&w, s + i, 8);
+    h = (h ^ w) * 0xff51afd7ed558ccdULL;
+    h ^= h >> 32;
+  }
+  for (; i < len; i++) h = (h ^ (guchar)s[i]) * 0x100000001b3ULL;
+  return h ^ (h >> 29);
+}
+
 static void grow_slots(PuUnifier *u) {
   guint32 n = u->n_slots * 2;
-  guint32 *slots = g_new(guint32, n);
-  memset(slots, 0xff, sizeof(guint32) * n);
+  guint64 *slots = g_new(guint64, n);
+  memset(slots, 0xff, sizeof(guint64) * n);
   for (guint32 i = 0; i < u->idents->len; i++) {
     guint64 h = g_array_index(u->idents, PuIdent, i).hash;
     guint32 j = (guint32)h & (n - 1);
-    while (slots[j] != PU_NONE) j = (j + 1) & (n - 1);
-    slots[j] = i;
+    while (slots[j] != SLOT_EMPTY) j = (j + 1) & (n - 1);
+    slots[j] = SLOT(h, i);
   }
   g_free(u->slots);
   u->slots = slots;
@@ -250,15 +273,17 @@ static void grow_slots(PuUnifier *u) {
 static guint32 intern(PuUnifier *u, guint32 kind, const char *s, gsize len, guint32 rec) {
   guint64 h = hash_value(kind, s, len);
   guint32 mask = u->n_slots - 1, j = (guint32)h & mask;
-  for (; u->slots[j] != PU_NONE; j = (j + 1) & mask) {
-    const PuIdent *id = &g_array_index(u->idents, PuIdent, u->slots[j]);
-    if (id->hash == h && id->kind == kind && id->len == len && memcmp(id->value, s, len) == 0) return u->slots[j];
+  for (; u->slots[j] != SLOT_EMPTY; j = (j + 1) & mask) {
+    if (u->slots[j] >> 32 != h >> 32) continue;
+    guint32 at = (guint32)u->slots[j];
+    const PuIdent *id = &g_array_index(u->idents, PuIdent, at);
+    if (id->hash == h && id->kind == kind && id->len == len && memcmp(id->value, s, len) == 0) return at;
   }
   PuIdent id = {.value = g_string_chunk_insert_len(u->values, s, (gssize)len), .len = (guint32)len, .kind = kind,
                 .hash = h, .first_rec = rec};
   guint32 index = u->idents->len;
   g_array_append_val(u->idents, id);
-  u->slots[j] = index;
+  u->slots[j] = SLOT(h, index);
   if ((guint64)u->idents->len * 2 > u->n_slots) grow_slots(u);
   return index;
 }
@@ -376,7 +401,7 @@ static void read_record(Reader *r, const char *text, gsize len) {
     return;
   }
   PuRec rec = {.text = text, .len = (guint32)len, .file = u->files->len - 1, .line = r->line,
-               .first_ident = u->rec_idents->len};
+               .first_ident = u->rec_idents->len, .text_hash = line_hash(text, len)};
   rec.time = record_time(r, s);
   gboolean bad = rec.time == G_MININT64 + 1, ruled = FALSE, present = FALSE;
   if (bad) rec.time = G_MININT64;
@@ -406,6 +431,29 @@ static void read_record(Reader *r, const char *text, gsize len) {
   if (bad) u->n_bad++;
 }
 
+/* Room for what a file of `bytes` probably holds (a record per ~100
+ * bytes, about two new identifiers per record), so that the tables do not
+ * grow and copy themselves many times over while it is read. */
+static void reserve(PuUnifier *u, gsize bytes) {
+  guint64 recs = bytes / 100, idents = recs;
+  if (u->recs->len == 0 && recs > 1024) {
+    g_array_unref(u->recs);
+    u->recs = g_array_sized_new(FALSE, FALSE, sizeof(PuRec), (guint)MIN(recs, G_MAXINT32 / 64));
+    g_array_unref(u->rec_idents);
+    u->rec_idents = g_array_sized_new(FALSE, FALSE, sizeof(guint32), (guint)MIN(recs * 3, G_MAXINT32 / 8));
+  }
+  if (u->idents->len == 0 && idents > 1024) {
+    g_array_unref(u->idents);
+    u->idents = g_array_sized_new(FALSE, FALSE, sizeof(PuIdent), (guint)MIN(idents, G_MAXINT32 / 64));
+  }
+  guint32 want = u->n_slots;
+  while ((guint64)want < (u->idents->len + idents) * 2 && want < (1u << 30)) want *= 2;
+  if (want > u->n_slots) {
+    u->n_slots = want / 2;
+    grow_slots(u);
+  }
+}
+
 gboolean pu_add_file(PuUnifier *u, guint source, const char *path, GError **error) {
   g_return_val_if_fail(!u->resolved && source < u->n_sources, FALSE);
   GError *io = NULL;
@@ -416,6 +464,7 @@ gboolean pu_add_file(PuUnifier *u, guint source, const char *path, GError **erro
     return FALSE;
   }
   if (!u->rule_counts) u->rule_counts = g_new0(guint64, u->rule_names->len + 1);
+  reserve(u, g_mapped_file_get_length(map));
   PuFile *f = g_new0(PuFile, 1);
   f->path = g_strdup(path);
   f->map = map;
@@ -442,12 +491,53 @@ gboolean pu_add_file(PuUnifier *u, guint source, const char *path, GError **erro
 
 /* ---- joining ------------------------------------------------------------------------- */
 
-static int cmp_ident(const void *a, const void *b, void *data) {
+/* Sort keys: the leading part of the canonical order packed into 64 bits,
+ * so that the sort touches one array; ties fall back to the full order. */
+typedef struct {
+  guint64 key;
+  guint32 index;
+  guint32 unused;
+} SortKey;
+
+/* Sorts by key with an LSD radix sort (a byte per pass, passes in which
+ * every key has the same byte skipped), then puts each run of equal keys
+ * in the order of `tie` (such runs are rare and short). */
+static void sort_keys(SortKey *a, guint32 n, GCompareDataFunc tie, void *data) {
+  SortKey *tmp = g_new(SortKey, n + 1), *src = a, *dst = tmp;
+  for (int shift = 0; shift < 64; shift += 8) {
+    guint32 count[257] = {0};
+    for (guint32 i = 0; i < n; i++) count[((src[i].key >> shift) & 0xff) + 1]++;
+    gboolean one_bucket = FALSE;
+    for (int b = 1; b <= 256; b++)
+      if (count[b] == n) one_bucket = TRUE;
+    if (one_bucket) continue;
+    for (int b = 1; b <= 256; b++) count[b] += count[b - 1];
+    for (guint32 i = 0; i < n; i++) dst[count[(src[i].key >> shift) & 0xff]++] = src[i];
+    SortKey *t = src;
+    src = dst;
+    dst = t;
+  }
+  if (src != a) memcpy(a, src, sizeof(SortKey) * n);
+  g_free(tmp);
+  for (guint32 i = 0; i < n;) {
+    guint32 j = i + 1;
+    while (j < n && a[j].key == a[i].key) j++;
+    for (guint32 x = i + 1; x < j; x++) { /* insertion sort of the run */
+      SortKey v = a[x];
+      guint32 y = x;
+      for (; y > i && tie(&a[y - 1], &v, data) > 0; y--) a[y] = a[y - 1];
+      a[y] = v;
+    }
+    i = j;
+  }
+}
+
+static int cmp_ident_key(const void *a, const void *b, void *data) {
+  const SortKey *p = a, *q = b;
+  if (p->key != q->key) return p->key < q->key ? -1 : 1;
   const PuUnifier *u = data;
-  const PuIdent *x = &g_array_index(u->idents, PuIdent, *(const guint32 *)a);
-  const PuIdent *y = &g_array_index(u->idents, PuIdent, *(const guint32 *)b);
-  guint rx = u->keys[x->kind].rank, ry = u->keys[y->kind].rank;
-  if (rx != ry) return rx < ry ? -1 : 1;
+  const PuIdent *x = &g_array_index(u->idents, PuIdent, p->index);
+  const PuIdent *y = &g_array_index(u->idents, PuIdent, q->index);
   if (x->kind != y->kind) return x->kind < y->kind ? -1 : 1;
   if (x->hash != y->hash) return x->hash < y->hash ? -1 : 1;
   guint32 n = MIN(x->len, y->len);
@@ -456,21 +546,61 @@ static int cmp_ident(const void *a, const void *b, void *data) {
   return (x->len > y->len) - (x->len < y->len);
 }
 
-static int cmp_u32(const void *a, const void *b) {
-  guint32 x = *(const guint32 *)a, y = *(const guint32 *)b;
-  return (x > y) - (x < y);
+/* Identifiers in canonical order: the priority of their kind, the kind,
+ * a hash of the value, the value. */
+static void order_identifiers(PuUnifier *u) {
+  guint32 n = u->idents->len;
+  SortKey *keys = g_new(SortKey, n + 1);
+  for (guint32 i = 0; i < n; i++) {
+    const PuIdent *id = &g_array_index(u->idents, PuIdent, i);
+    guint64 rank = MIN(u->keys[id->kind].rank, 63u), kind = MIN(id->kind, 63u);
+    keys[i] = (SortKey){.key = rank << 58 | kind << 52 | id->hash >> 12, .index = i};
+  }
+  sort_keys(keys, n, (GCompareDataFunc)cmp_ident_key, u);
+  u->order = g_new(guint32, n + 1);
+  for (guint32 p = 0; p < n; p++) u->order[p] = keys[p].index;
+  g_free(keys);
 }
 
-static int cmp_rec(const void *a, const void *b, void *data) {
+/* Insertion sort: a record has a handful of identifiers. */
+static void sort_small(guint32 *v, guint32 n) {
+  for (guint32 i = 1; i < n; i++) {
+    guint32 x = v[i], j = i;
+    for (; j > 0 && v[j - 1] > x; j--) v[j] = v[j - 1];
+    v[j] = x;
+  }
+}
+
+static int cmp_rec_key(const void *a, const void *b, void *data) {
+  const SortKey *p = a, *q = b;
+  if (p->key != q->key) return p->key < q->key ? -1 : 1;
   const PuUnifier *u = data;
-  const PuRec *x = &g_array_index(u->recs, PuRec, *(const guint32 *)a);
-  const PuRec *y = &g_array_index(u->recs, PuRec, *(const guint32 *)b);
+  const PuRec *x = &g_array_index(u->recs, PuRec, p->index);
+  const PuRec *y = &g_array_index(u->recs, PuRec, q->index);
   const guint32 *ix = &g_array_index(u->rec_idents, guint32, x->first_ident);
   const guint32 *iy = &g_array_index(u->rec_idents, guint32, y->first_ident);
   guint32 n = MIN(x->n_idents, y->n_idents);
   for (guint32 i = 0; i < n; i++)
     if (ix[i] != iy[i]) return ix[i] < iy[i] ? -1 : 1;
   return (x->n_idents > y->n_idents) - (x->n_idents < y->n_idents);
+}
+
+/* Records in the lexicographic order of their identifier lists (a list
+ * before its extensions): the first two positions make the key. */
+static guint32 *order_records(PuUnifier *u) {
+  guint32 n = u->recs->len;
+  SortKey *keys = g_new(SortKey, n + 1);
+  for (guint32 i = 0; i < n; i++) {
+    const PuRec *rec = &g_array_index(u->recs, PuRec, i);
+    const guint32 *ids = &g_array_index(u->rec_idents, guint32, rec->first_ident);
+    guint64 second = rec->n_idents > 1 ? (guint64)ids[1] + 1 : 0;
+    keys[i] = (SortKey){.key = (guint64)ids[0] << 32 | second, .index = i};
+  }
+  sort_keys(keys, n, (GCompareDataFunc)cmp_rec_key, u);
+  guint32 *order = g_new(guint32, n + 1);
+  for (guint32 i = 0; i < n; i++) order[i] = keys[i].index;
+  g_free(keys);
+  return order;
 }
 
 static guint32 find(guint32 *parent, guint32 x) {
@@ -560,15 +690,38 @@ static void group_records(PuUnifier *u) {
   g_free(start);
 }
 
+/* "p-" and 16 hex digits of a 64-bit hash of the kind and value of the
+ * profile's first identifier in canonical order, for every profile
+ * (docs/unify.md, "Profile ids"). */
+static void name_profiles(PuUnifier *u) {
+  static const char hex[] = "0123456789abcdef";
+  u->cluster_ids = g_new(PuProfileId, u->n_clusters + 1);
+  for (guint32 c = 0; c < u->n_clusters; c++) {
+    const PuIdent *id = &g_array_index(u->idents, PuIdent, u->order[u->cluster_root[c]]);
+    const char *kind = u->keys[id->kind].kind;
+    guint64 h = 0x9e3779b97f4a7c15ULL;
+    for (const char *p = kind; *p; p++) h = (h ^ (guchar)*p) * 0x100000001b3ULL;
+    h = (h ^ 0x1f) * 0x100000001b3ULL;
+    for (guint32 i = 0; i < id->len; i++) h = (h ^ (guchar)id->value[i]) * 0x100000001b3ULL;
+    /* splitmix64's finaliser: every input bit reaches every output bit */
+    h ^= h >> 30;
+    h *= 0xbf58476d1ce4e5b9ULL;
+    h ^= h >> 27;
+    h *= 0x94d049bb133111ebULL;
+    h ^= h >> 31;
+    char *t = u->cluster_ids[c].text;
+    t[0] = 'p', t[1] = '-';
+    for (int k = 0; k < 16; k++) t[2 + k] = hex[(h >> (60 - 4 * k)) & 15];
+    t[18] = 0;
+  }
+}
+
 void pu_resolve(PuUnifier *u) {
   g_return_if_fail(!u->resolved);
   u->resolved = TRUE;
   if (!u->rule_counts) u->rule_counts = g_new0(guint64, u->rule_names->len + 1);
   guint32 n = u->idents->len;
-  /* Canonical positions of the identifiers. */
-  u->order = g_new(guint32, n + 1);
-  for (guint32 i = 0; i < n; i++) u->order[i] = i;
-  g_qsort_with_data(u->order, (gint)n, sizeof(guint32), cmp_ident, u);
+  order_identifiers(u);
   guint32 *pos = g_new(guint32, n + 1);
   for (guint32 p = 0; p < n; p++) pos[u->order[p]] = p;
   guint32 *ri = (guint32 *)u->rec_idents->data;
@@ -576,12 +729,9 @@ void pu_resolve(PuUnifier *u) {
   g_free(pos);
   for (guint32 i = 0; i < u->recs->len; i++) {
     const PuRec *rec = &g_array_index(u->recs, PuRec, i);
-    if (rec->n_idents > 1) qsort(ri + rec->first_ident, rec->n_idents, sizeof(guint32), cmp_u32);
+    sort_small(ri + rec->first_ident, rec->n_idents);
   }
-  /* Records in the order of their identifier lists. */
-  guint32 *rec_order = g_new(guint32, u->recs->len + 1);
-  for (guint32 i = 0; i < u->recs->len; i++) rec_order[i] = i;
-  g_qsort_with_data(rec_order, (gint)u->recs->len, sizeof(guint32), cmp_rec, u);
+  guint32 *rec_order = order_records(u);
 
   u->parent = g_new(guint32, n + 1);
   for (guint32 p = 0; p < n; p++) u->parent[p] = p;
@@ -597,19 +747,8 @@ void pu_resolve(PuUnifier *u) {
   join_records(u, rec_order, &l);
   for (guint32 p = 0; p < n; p++) u->parent[p] = find(u->parent, p);
   group_records(u);
+  name_profiles(u);
   g_free(l.count);
   g_free(l.limited);
   g_free(rec_order);
-}
-
-void pu_profile_id(const PuUnifier *u, guint32 root, GString *out) {
-  const PuIdent *id = &g_array_index(u->idents, PuIdent, u->order[root]);
-  GChecksum *ck = g_checksum_new(G_CHECKSUM_SHA256);
-  const char *kind = u->keys[id->kind].kind;
-  g_checksum_update(ck, (const guchar *)kind, (gssize)strlen(kind));
-  g_checksum_update(ck, (const guchar *)"\x1f", 1);
-  g_checksum_update(ck, (const guchar *)id->value, id->len);
-  g_string_append(out, "p-");
-  g_string_append_len(out, g_checksum_get_string(ck), 16);
-  g_checksum_free(ck);
 }

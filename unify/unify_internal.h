@@ -27,6 +27,7 @@ typedef struct PuRec {
   guint32 first_ident;  /* into u->rec_idents */
   guint32 n_idents;
   gint64 time;          /* G_MININT64 without one */
+  guint64 text_hash;    /* of the JSON line: orders records of equal time cheaply */
 } PuRec;
 
 typedef struct PuFile {
@@ -42,8 +43,13 @@ typedef struct PuEdge {
   guint32 rule;         /* refused: index in u->rule_names; else PU_NONE */
 } PuEdge;
 
+typedef struct PuProfileId {
+  char text[19];        /* "p-" and 16 hex digits */
+} PuProfileId;
+
 typedef struct PuSourceInfo {
   PersonaSource src;
+  guint name_rank;      /* position of the name in byte order among the sources */
   PersonaSourceMap *maps;
   guint n_key_maps;
 } PuSourceInfo;
@@ -68,7 +74,7 @@ struct PuUnifier {
   GArray *rec_idents;         /* guint32: identifier ids, then canonical positions */
   GArray *idents;             /* PuIdent */
   GStringChunk *values;
-  guint32 *slots;             /* open addressing: ident id or PU_NONE */
+  guint64 *slots;             /* open addressing: hash tag and ident id (unify.c) */
   guint32 n_slots;
   GString *problems;
   guint64 n_bad, n_left_out, n_lines;
@@ -83,12 +89,10 @@ struct PuUnifier {
   guint32 *cluster_root;      /* per profile: its root position */
   guint32 n_clusters;
   guint32 *by_cluster;        /* record indexes grouped by profile */
+  PuProfileId *cluster_ids;   /* per profile: its id (docs/unify.md, "Profile ids") */
 };
 
 /* After pu_resolve every position points at its root directly. */
 static inline guint32 pu_root(const PuUnifier *u, guint32 pos) { return u->parent[pos]; }
-/* "p-" and 16 hex digits of SHA-256 over the root identifier's kind and
- * value (docs/unify.md, "Profile ids"), appended. */
-void pu_profile_id(const PuUnifier *u, guint32 root, GString *out);
 
 #endif

@@ -2,8 +2,8 @@
  * and explanations; see unify.h and docs/unify.md.
  *
  * Within a profile the records are taken oldest first (their source's
- * `time`, then the source's name, then the record's bytes), so `latest`
- * and `first` depend on the data only; events are sorted by their `at`
+ * `time`, then the source's name, then a hash of the record's bytes, then
+ * the bytes), so `latest` and `first` depend on the data only; events are sorted by their `at`
  * and then their bytes. No identifier value is ever written here except
  * inside the profiles themselves (which are data, like the inputs). */
 #include "unify_internal.h"
@@ -44,11 +44,29 @@ static int cmp_rec_in_profile(const void *a, const void *b, void *data) {
   const PuRec *y = &g_array_index(u->recs, PuRec, *(const guint32 *)b);
   if (x->time != y->time) return x->time < y->time ? -1 : 1;
   const PuFile *fx = g_ptr_array_index(u->files, x->file), *fy = g_ptr_array_index(u->files, y->file);
-  int c = strcmp(u->sources[fx->source].src.name, u->sources[fy->source].src.name);
-  if (c) return c;
-  c = memcmp(x->text, y->text, MIN(x->len, y->len));
+  guint sx = u->sources[fx->source].name_rank, sy = u->sources[fy->source].name_rank;
+  if (sx != sy) return sx < sy ? -1 : 1;
+  if (x->text_hash != y->text_hash) return x->text_hash < y->text_hash ? -1 : 1;
+  int c = memcmp(x->text, y->text, MIN(x->len, y->len));
   if (c) return c;
   return (x->len > y->len) - (x->len < y->len);
+}
+
+/* A profile has few records and events: insertion sort below a size
+ * where GLib's merge sort pays off. */
+static void sort_small(void *base, guint n, gsize size, GCompareDataFunc cmp, void *data) {
+  if (n > 32) {
+    g_qsort_with_data(base, (gint)n, size, cmp, data);
+    return;
+  }
+  char *a = base, v[64];
+  g_assert(size <= sizeof v);
+  for (guint i = 1; i < n; i++) {
+    memcpy(v, a + i * size, size);
+    guint j = i;
+    for (; j > 0 && cmp(a + (j - 1) * size, v, data) > 0; j--) memcpy(a + j * size, a + (j - 1) * size, size);
+    memcpy(a + j * size, v, size);
+  }
 }
 
 static gboolean is_empty_value(const PuMember *m) {
@@ -194,7 +212,7 @@ static void write_profile(Merge *mg, guint32 c, GString *out) {
   PuUnifier *u = mg->u;
   guint32 first = u->cluster_first[c], n = u->cluster_first[c + 1] - first;
   guint32 *recs = u->by_cluster + first;
-  g_qsort_with_data(recs, (gint)n, sizeof(guint32), cmp_rec_in_profile, u);
+  sort_small(recs, n, sizeof(guint32), cmp_rec_in_profile, u);
   memset(mg->acc, 0, sizeof(Acc) * (u->n_fields + 1));
   g_string_truncate(mg->events, 0);
   for (guint f = 0; f < u->n_fields; f++) g_array_set_size(mg->ev[f], 0);
@@ -203,7 +221,7 @@ static void write_profile(Merge *mg, guint32 c, GString *out) {
   g_string_append_c(out, '{');
   persona_json_append_string(out, u->key_field ? u->key_field : "id", -1);
   g_string_append(out, ":\"");
-  pu_profile_id(u, u->cluster_root[c], out);
+  g_string_append(out, u->cluster_ids[c].text);
   g_string_append_c(out, '"');
   for (guint f = 0; f < u->n_fields; f++) {
     const Acc *a = &mg->acc[f];
@@ -214,7 +232,7 @@ static void write_profile(Merge *mg, guint32 c, GString *out) {
     g_string_append_c(out, ':');
     if (events) {
       GArray *ev = mg->ev[f];
-      g_qsort_with_data(ev->data, (gint)ev->len, sizeof(Ev), cmp_ev, mg->events->str);
+      sort_small(ev->data, ev->len, sizeof(Ev), cmp_ev, mg->events->str);
       g_string_append_c(out, '[');
       for (guint i = 0; i < ev->len; i++) {
         const Ev *e = &g_array_index(ev, Ev, i);
@@ -265,7 +283,7 @@ guint64 pu_largest_profile(const PuUnifier *u, GString *id) {
     guint64 n = u->cluster_first[c + 1] - u->cluster_first[c];
     if (n > best) best = n, at = c;
   }
-  if (best && id) pu_profile_id(u, u->cluster_root[at], id);
+  if (best && id) g_string_append(id, u->cluster_ids[at].text);
   return best;
 }
 
@@ -341,14 +359,20 @@ static void ident_name(const PuUnifier *u, const guint32 *number, guint32 pos, G
   g_string_append_printf(out, "%s#%u", u->keys[id->kind].kind, number[pos]);
 }
 
-gboolean pu_explain(const PuUnifier *u, const char *id, GString *out) {
-  g_autoptr(GString) pid = g_string_new(NULL);
-  guint32 c = 0;
-  for (; c < u->n_clusters; c++) {
-    g_string_truncate(pid, 0);
-    pu_profile_id(u, u->cluster_root[c], pid);
-    if (strcmp(pid->str, id) == 0) break;
+/* The id of the profile whose root is `root`, or "no profile" when no
+ * record is placed there (an identifier whose only join was refused). */
+static void profile_of_root(const PuUnifier *u, guint32 root, GString *out) {
+  guint32 lo = 0, hi = u->n_clusters;
+  while (lo < hi) { /* cluster_root is increasing */
+    guint32 mid = lo + (hi - lo) / 2;
+    if (u->cluster_root[mid] < root) lo = mid + 1; else hi = mid;
   }
+  g_string_append(out, lo < u->n_clusters && u->cluster_root[lo] == root ? u->cluster_ids[lo].text : "no profile");
+}
+
+gboolean pu_explain(const PuUnifier *u, const char *id, GString *out) {
+  guint32 c = 0;
+  while (c < u->n_clusters && strcmp(u->cluster_ids[c].text, id) != 0) c++;
   if (c == u->n_clusters) return FALSE;
   guint32 root = u->cluster_root[c], n = u->cluster_first[c + 1] - u->cluster_first[c];
   g_autoptr(GString) place = g_string_new(NULL);
@@ -387,7 +411,7 @@ gboolean pu_explain(const PuUnifier *u, const char *id, GString *out) {
     if (!here_a && !here_b) continue;
     guint32 mine = here_a ? e->a : e->b, theirs = here_a ? e->b : e->a;
     g_string_truncate(other, 0);
-    pu_profile_id(u, u->parent[theirs], other);
+    profile_of_root(u, u->parent[theirs], other);
     g_string_append(out, "refused: ");
     ident_name(u, number, mine, out);
     g_string_append_printf(out, " -- %s of %s (%s)  %s\n",
