@@ -5,6 +5,7 @@
 
 #include <string.h>
 
+#include "unify/store.h"
 #include "unify/unify.h"
 
 static const char unify_summary[] = "Unify records of several sources into one profile per person.";
@@ -20,6 +21,11 @@ static const char unify_description[] =
     "Bad records are reported on standard error as FILE:LINE: message, and\n"
     "the run goes on. No message, report or explanation shows an identifier's\n"
     "value.\n"
+    "\n"
+    "With --store DIR every input is first kept in DIR (under its source and\n"
+    "the SHA-256 of its bytes; the same file twice is kept once), and then\n"
+    "everything stored there is unified: adding files later gives the same\n"
+    "profiles as one run over all of them.\n"
     "\n"
     "Exit status: 0 success, 1 the model has errors, a file cannot be read or\n"
     "written, a profile is larger than --max-cluster, or --explain names no\n"
@@ -43,6 +49,39 @@ static int source_of(PuUnifier *u, const char *arg, const char **path) {
   char *dot = strchr(base, '.');
   if (dot) *dot = 0;
   return pu_source_index(u, base);
+}
+
+/* --store DIR: stores each input under its source, then reads every
+ * stored file instead of the inputs. NULL after printing why. */
+static GPtrArray *store_inputs(PuUnifier *u, const char *dir, char **inputs, int *status) {
+  g_autoptr(GError) error = NULL;
+  for (guint i = 0; inputs[i]; i++) {
+    const char *path;
+    int s = source_of(u, inputs[i], &path);
+    if (s < 0) {
+      g_autofree char *names = pu_source_names(u);
+      *status = pcli_usage_error("unify", "'%s' names no source of the model (declared: %s); write NAME=FILE",
+                                 inputs[i], names);
+      return NULL;
+    }
+    gboolean added;
+    g_autofree const char **sources = pu_source_list(u);
+    if (!pcli_check_readable(path, &error) || !pu_store_add(dir, sources[s], path, &added, &error)) {
+      pcli_error("%s", error->message);
+      *status = PCLI_EXIT_FAIL;
+      return NULL;
+    }
+    if (!added) pcli_error("%s: already in the store '%s' (the same bytes): not added again", path, dir);
+  }
+  g_autofree const char **sources = pu_source_list(u);
+  GPtrArray *files = pu_store_files(dir, sources, &error);
+  if (!files) {
+    pcli_error("%s", error->message);
+    *status = PCLI_EXIT_FAIL;
+    return NULL;
+  }
+  g_ptr_array_add(files, NULL);
+  return files;
 }
 
 static int unify_run(PuUnifier *u, char **inputs, char **excludes, const char *output, const char *report,
@@ -120,6 +159,7 @@ int pcli_cmd_unify(int argc, char **argv, gboolean do_help) {
   g_autofree char *output = NULL;
   g_autofree char *report = NULL;
   g_autofree char *explain = NULL;
+  g_autofree char *store = NULL;
   gint64 max_cluster = 0;
   const GOptionEntry entries[] = {
       {"output", 'o', 0, G_OPTION_ARG_FILENAME, &output,
@@ -132,6 +172,8 @@ int pcli_cmd_unify(int argc, char **argv, gboolean do_help) {
        "Write the report (sizes, joins refused per rule) as JSON to FILE", "FILE"},
       {"max-cluster", 0, 0, G_OPTION_ARG_INT64, &max_cluster,
        "Fail (exit 1, nothing written) when a profile joins more than N records", "N"},
+      {"store", 0, 0, G_OPTION_ARG_FILENAME, &store,
+       "Keep every input in DIR and unify everything stored there (inputs may then be none)", "DIR"},
       {"include", 'I', 0, G_OPTION_ARG_FILENAME_ARRAY, &include, "Search DIR for imports (repeatable)", "DIR"},
       {G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &args, NULL, NULL},
       {NULL, 0, 0, 0, NULL, NULL, NULL},
@@ -145,7 +187,7 @@ int pcli_cmd_unify(int argc, char **argv, gboolean do_help) {
   if (!pcli_parse(ctx, "unify", &argc, &argv)) return PCLI_EXIT_USAGE;
   guint n_args = args ? g_strv_length(args) : 0;
   if (n_args < 1) return pcli_usage_error("unify", "no MODEL given");
-  if (n_args < 2) return pcli_usage_error("unify", "no input FILE given");
+  if (n_args < 2 && !store) return pcli_usage_error("unify", "no input FILE given");
   if (max_cluster < 0) return pcli_usage_error("unify", "--max-cluster must be 1 or more (0: no limit)");
 
   PersonaCompileOptions opts = {.include_dirs = (const char *const *)include, .use_persona_path = TRUE};
@@ -157,5 +199,9 @@ int pcli_cmd_unify(int argc, char **argv, gboolean do_help) {
     pcli_error("%s: %s", args[0], error->message);
     return PCLI_EXIT_FAIL;
   }
-  return unify_run(u, args + 1, excludes, output, report, explain, max_cluster);
+  if (!store) return unify_run(u, args + 1, excludes, output, report, explain, max_cluster);
+  int status = PCLI_EXIT_OK;
+  g_autoptr(GPtrArray) stored = store_inputs(u, store, args + 1, &status);
+  if (!stored) return status;
+  return unify_run(u, (char **)stored->pdata, excludes, output, report, explain, max_cluster);
 }

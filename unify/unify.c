@@ -177,6 +177,12 @@ char *pu_source_names(const PuUnifier *u) {
   return g_string_free(s, FALSE);
 }
 
+const char **pu_source_list(const PuUnifier *u) {
+  const char **names = g_new0(const char *, u->n_sources + 1);
+  for (guint i = 0; i < u->n_sources; i++) names[i] = u->sources[i].src.name;
+  return names;
+}
+
 const char *pu_problems(const PuUnifier *u) { return u->problems->str; }
 guint64 pu_n_bad(const PuUnifier *u) { return u->n_bad; }
 

@@ -37,6 +37,9 @@ void pu_free(PuUnifier *u);
 int pu_source_index(const PuUnifier *u, const char *name);
 /* The declared sources' names, comma-separated (for messages; caller frees). */
 char *pu_source_names(const PuUnifier *u);
+/* The declared sources' names as a NULL-terminated array (caller frees the
+ * array only: the names are the model's). */
+const char **pu_source_list(const PuUnifier *u);
 
 /* An exclusion file: lines `KIND VALUE` (blank lines and `#` comments
  * skipped); each value never joins, like `never join` in the model. FALSE

@@ -6,7 +6,10 @@
 Generates the example's four sources (examples/gen_sources.py, 400 people,
 its bad records included), unifies them once, then ROUNDS times (default 8)
 with every file's lines shuffled, the files given in a shuffled order, and
-each source split into two files at a random line (NAME=FILE twice). Every
+each source split into two files at a random line (NAME=FILE twice); and
+once more with the records in three random batches unified one after the
+other into a store (--store), whose final profiles must equal the first
+run's. Every
 run must write byte-identical profiles and report, and the same problems
 (as a set: their file names and lines differ). Also checks what the output
 must be whatever the order: every profile id unique, every placed record's
@@ -82,6 +85,24 @@ def main():
                 sys.exit(f"round {r}: the report differs: {got[1]!r} vs {base[1]!r}")
             if got[2] != base[2]:
                 sys.exit(f"round {r}: the problems differ: {got[2]} vs {base[2]}")
+        # Incremental: the records arrive in three batches, each unified into
+        # a store; after the last, the profiles equal one run over all.
+        store = os.path.join(tmp, "store")
+        batches = [[], [], []]
+        for name in SOURCES:
+            for line in lines[name]:
+                batches[rng.randrange(3)].append((name, line))
+        for b, batch in enumerate(batches):
+            args = []
+            for name in SOURCES:
+                path = os.path.join(tmp, f"batch{b}-{name}.jsonl")
+                with open(path, "w", encoding="utf-8") as f:
+                    f.writelines(line for n, line in batch if n == name)
+                args.append(f"{name}={path}")
+            got = run(persona, model, ["--store", store, *args], os.path.join(tmp, f"store{b}.jsonl"),
+                      os.path.join(tmp, f"store{b}.report"))
+        if got[0] != base[0] or got[1] != base[1]:
+            sys.exit("the store after three batches differs from one run over everything")
         print(f"ok: {len(profiles)} profiles from {sum(len(v) for v in lines.values())} records, "
               f"identical over {rounds} permutations")
 
