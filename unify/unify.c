@@ -276,6 +276,27 @@ static void grow_slots(PuUnifier *u) {
   u->n_slots = n;
 }
 
+static gboolean is_blocked(PuUnifier *u, guint kind, const char *v) {
+  GPtrArray *res = u->blocks[kind];
+  for (guint i = 0; i < res->len; i++)
+    if (g_regex_match(g_ptr_array_index(res, i), v, 0, NULL)) return TRUE;
+  return FALSE;
+}
+
+/* The rule that keeps a value from joining, or PU_NONE; asked once per
+ * distinct value, when it is first interned. */
+static guint32 dropped_by(PuUnifier *u, guint32 kind, const char *s, gsize len) {
+  if (g_hash_table_size(u->never)) {
+    g_autofree char *nk = never_key(kind, s, len);
+    if (g_hash_table_contains(u->never, nk)) return u->never_rule[kind];
+  }
+  if (u->blocks[kind]->len) {
+    g_autofree char *v = g_strndup(s, len);
+    if (is_blocked(u, kind, v)) return u->block_rule[kind];
+  }
+  return PU_NONE;
+}
+
 static guint32 intern(PuUnifier *u, guint32 kind, const char *s, gsize len, guint32 rec) {
   guint64 h = hash_value(kind, s, len);
   guint32 mask = u->n_slots - 1, j = (guint32)h & mask;
@@ -286,7 +307,7 @@ static guint32 intern(PuUnifier *u, guint32 kind, const char *s, gsize len, guin
     if (id->hash == h && id->kind == kind && id->len == len && memcmp(id->value, s, len) == 0) return at;
   }
   PuIdent id = {.value = g_string_chunk_insert_len(u->values, s, (gssize)len), .len = (guint32)len, .kind = kind,
-                .hash = h, .first_rec = rec};
+                .hash = h, .first_rec = rec, .dropped = dropped_by(u, kind, s, len)};
   guint32 index = u->idents->len;
   g_array_append_val(u->idents, id);
   u->slots[j] = SLOT(h, index);
@@ -330,13 +351,6 @@ static gint64 record_time(Reader *r, const PuSourceInfo *s) {
   return G_MININT64 + 1; /* known bad: counted once below */
 }
 
-static gboolean is_blocked(PuUnifier *u, guint kind, const char *v) {
-  GPtrArray *res = u->blocks[kind];
-  for (guint i = 0; i < res->len; i++)
-    if (g_regex_match(g_ptr_array_index(res, i), v, 0, NULL)) return TRUE;
-  return FALSE;
-}
-
 /* One identifier of the record: TRUE when it joins; `bad` when it was
  * malformed; `ruled` when a block or never rule dropped it. */
 static gboolean read_identifier(Reader *r, const PersonaSourceMap *map, guint32 rec, gboolean *bad,
@@ -374,20 +388,13 @@ static gboolean read_identifier(Reader *r, const PersonaSourceMap *map, guint32 
     *bad = TRUE;
     return FALSE;
   }
-  if (g_hash_table_size(u->never)) {
-    g_autofree char *nk = never_key(map->target, r->value->str, r->value->len);
-    if (g_hash_table_contains(u->never, nk)) {
-      u->rule_counts[u->never_rule[map->target]]++;
-      *ruled = TRUE;
-      return FALSE;
-    }
-  }
-  if (u->blocks[map->target]->len && is_blocked(u, map->target, r->value->str)) {
-    u->rule_counts[u->block_rule[map->target]]++;
+  guint32 id = intern(u, map->target, r->value->str, r->value->len, rec);
+  guint32 dropped = g_array_index(u->idents, PuIdent, id).dropped;
+  if (dropped != PU_NONE) {
+    u->rule_counts[dropped]++;
     *ruled = TRUE;
     return FALSE;
   }
-  guint32 id = intern(u, map->target, r->value->str, r->value->len, rec);
   /* The same identifier twice in one record joins nothing new. */
   for (guint32 i = g_array_index(u->recs, PuRec, rec).first_ident; i < u->rec_idents->len; i++)
     if (g_array_index(u->rec_idents, guint32, i) == id) return FALSE;

@@ -17,6 +17,7 @@ typedef struct PuIdent {
   guint32 kind;
   guint64 hash;
   guint32 first_rec;    /* the record it was first read from */
+  guint32 dropped;      /* PU_NONE, or the rule (block, never join) that keeps it from joining */
 } PuIdent;
 
 typedef struct PuRec {

@@ -325,8 +325,11 @@ void pu_report_json(const PuUnifier *u, GString *out) {
     ids[c] = per_root[u->cluster_root[c]];
     if (sizes[c] == 1) singletons++;
   }
+  guint32 joining = 0; /* blocked and excluded values are interned too, but join nothing */
+  for (guint32 i = 0; i < u->idents->len; i++)
+    if (g_array_index(u->idents, PuIdent, i).dropped == PU_NONE) joining++;
   g_string_append_printf(out, "},\"profiles\":%u,\"singletons\":%" G_GUINT64_FORMAT ",\"identifiers\":%u",
-                         u->n_clusters, singletons, u->idents->len);
+                         u->n_clusters, singletons, joining);
   append_dist(out, "records_per_profile", sizes, u->n_clusters);
   append_dist(out, "identifiers_per_profile", ids, u->n_clusters);
   g_string_append(out, ",\"joins\":");
