@@ -33,7 +33,8 @@ typedef struct PuRec {
 
 typedef struct PuFile {
   char *path;
-  GMappedFile *map;
+  char *data;           /* the file's bytes, mapped read-only (or NULL when empty) */
+  gsize len;
   guint source;
 } PuFile;
 
