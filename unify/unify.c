@@ -83,6 +83,15 @@ PuUnifier *pu_new(PersonaModel *model, GError **error) {
                 "the model declares no 'identity { … }' (see docs/unify.md); a model read from bytecode has none");
     return NULL;
   }
+  for (guint i = 0; i < persona_model_identity_n_sources(model); i++) {
+    PersonaSource s;
+    persona_model_identity_source(model, i, &s);
+    if (s.n_maps > G_MAXUINT16) {
+      g_set_error(error, PERSONA_ERROR, PERSONA_ERROR_INVALID, "source %s has more than %u clauses", s.name,
+                  G_MAXUINT16);
+      return NULL;
+    }
+  }
   PuUnifier *u = g_new0(PuUnifier, 1);
   u->model = persona_model_ref(model);
   read_tables(u);
@@ -118,6 +127,7 @@ PuUnifier *pu_new(PersonaModel *model, GError **error) {
   u->files = g_ptr_array_new();
   u->recs = g_array_new(FALSE, FALSE, sizeof(PuRec));
   u->rec_idents = g_array_new(FALSE, FALSE, sizeof(guint32));
+  u->spans = g_array_new(FALSE, FALSE, sizeof(PuSpan));
   u->idents = g_array_new(FALSE, FALSE, sizeof(PuIdent));
   u->values = g_string_chunk_new(1 << 20);
   u->n_slots = 1 << 16;
@@ -155,6 +165,7 @@ void pu_free(PuUnifier *u) {
   g_free(u->fields);
   g_array_unref(u->recs);
   g_array_unref(u->rec_idents);
+  g_array_unref(u->spans);
   g_array_unref(u->idents);
   g_string_chunk_free(u->values);
   g_free(u->slots);
@@ -409,6 +420,24 @@ static gboolean read_identifier(Reader *r, const PersonaSourceMap *map, guint32 
   return TRUE;
 }
 
+/* The values the record's field and event maps read. */
+static void keep_spans(PuUnifier *u, const PuSourceInfo *s, PuRec *rec, const GArray *members) {
+  rec->first_span = u->spans->len;
+  for (guint j = 0; j < s->src.n_maps; j++) {
+    const PersonaSourceMap *map = &s->maps[j];
+    if (map->kind == PERSONA_MAP_KEY || !map->from) continue;
+    const PuMember *m = pu_json_get(members, map->from);
+    if (!m) continue;
+    PuSpan sp = {.off = (guint32)(m->val - rec->text), .len = (guint32)m->val_len, .map = (guint16)j,
+                 .type = (guint16)m->type};
+    g_array_append_val(u->spans, sp);
+  }
+  rec->n_spans = u->spans->len - rec->first_span;
+}
+
+/* Offsets within a line are 32-bit. */
+#define PU_MAX_LINE ((gsize)1 << 30)
+
 static void read_record(Reader *r, const char *text, gsize len) {
   PuUnifier *u = r->u;
   const PuSourceInfo *s = &u->sources[r->file->source];
@@ -431,6 +460,7 @@ static void read_record(Reader *r, const char *text, gsize len) {
     if (s->maps[j].kind == PERSONA_MAP_KEY) read_identifier(r, &s->maps[j], index, &bad, &ruled, &present);
   PuRec *stored = &g_array_index(u->recs, PuRec, index);
   stored->n_idents = u->rec_idents->len - stored->first_ident;
+  if (stored->n_idents > 0) keep_spans(u, s, stored, r->members);
   if (stored->n_idents == 0) {
     if (!present) {
       GString *names = g_string_new(NULL);
@@ -529,7 +559,12 @@ gboolean pu_add_file(PuUnifier *u, guint source, const char *path, GError **erro
     u->n_lines++;
     const char *q = p;
     while (q < stop && (*q == ' ' || *q == '\t' || *q == '\r')) q++;
-    if (q < stop) read_record(&r, p, (gsize)(stop - p));
+    if (q < stop && (gsize)(stop - p) > PU_MAX_LINE) {
+      problem(&r, "the line is longer than 1 GiB");
+      u->n_bad++;
+    } else if (q < stop) {
+      read_record(&r, p, (gsize)(stop - p));
+    }
     p = nl ? nl + 1 : end;
   }
   g_array_unref(r.members);

@@ -27,9 +27,20 @@ typedef struct PuRec {
   guint32 line;
   guint32 first_ident;  /* into u->rec_idents */
   guint32 n_idents;
+  guint32 first_span;   /* into u->spans: the values its fields and events read */
+  guint32 n_spans;
   gint64 time;          /* G_MININT64 without one */
   guint64 text_hash;    /* of the JSON line: orders records of equal time cheaply */
 } PuRec;
+
+/* Where a value a field or event map reads lies in its record's line, kept
+ * when the record is read so that writing the profiles parses no line
+ * twice. */
+typedef struct PuSpan {
+  guint32 off, len;     /* of the value's text, from the start of the line */
+  guint16 map;          /* index of the source map that reads it */
+  guint16 type;         /* PuJsonType */
+} PuSpan;
 
 typedef struct PuFile {
   char *path;
@@ -74,6 +85,7 @@ struct PuUnifier {
   GPtrArray *files;           /* PuFile* */
   GArray *recs;               /* PuRec */
   GArray *rec_idents;         /* guint32: identifier ids, then canonical positions */
+  GArray *spans;              /* PuSpan, each record's from first_span */
   GArray *idents;             /* PuIdent */
   GStringChunk *values;
   guint64 *slots;             /* open addressing: hash tag and ident id (unify.c) */

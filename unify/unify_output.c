@@ -174,9 +174,14 @@ static void merge_record(Merge *mg, const PuRec *rec) {
   PuUnifier *u = mg->u;
   const PuFile *file = g_ptr_array_index(u->files, rec->file);
   const PuSourceInfo *s = &u->sources[file->source];
-  const char *why;
-  gsize at;
-  if (!pu_json_object(rec->text, rec->len, mg->members, &why, &at)) return; /* read before: cannot fail */
+  g_array_set_size(mg->members, 0);
+  for (guint32 i = 0; i < rec->n_spans; i++) {
+    const PuSpan *sp = &g_array_index(u->spans, PuSpan, rec->first_span + i);
+    const char *from = s->maps[sp->map].from;
+    PuMember m = {.key = from, .key_len = strlen(from), .val = rec->text + sp->off, .val_len = sp->len,
+                  .type = (PuJsonType)sp->type};
+    g_array_append_val(mg->members, m);
+  }
   guint32 done_events = 0; /* event lists this record already fed (one event per clause) */
   for (guint j = 0; j < s->src.n_maps; j++) {
     const PersonaSourceMap *map = &s->maps[j];
