@@ -11,7 +11,7 @@
 static const char unify_summary[] = "Unify records of several sources into one profile per person.";
 
 static const char unify_description[] =
-    "Reads the records (JSON Lines) of each FILE as the source the model\n"
+    "Reads the records (JSON Lines) of each FILE ('-': standard input) as the source the model\n"
     "declares under NAME ('NAME=FILE'), or under the file's name up to its\n"
     "first dot ('crm.jsonl' is source crm). Records that share an identifier\n"
     "(after normalising, and unless a rule keeps it from joining) belong to\n"
@@ -100,7 +100,7 @@ static int unify_run(PuUnifier *u, char **inputs, char **excludes, const char *o
       return pcli_usage_error("unify", "'%s' names no source of the model (declared: %s); write NAME=FILE",
                               inputs[i], names);
     }
-    if (!pcli_check_readable(path, &error) || !pu_add_file(u, (guint)s, path, &error)) {
+    if ((strcmp(path, "-") != 0 && !pcli_check_readable(path, &error)) || !pu_add_file(u, (guint)s, path, &error)) {
       pcli_error("%s", error->message);
       return PCLI_EXIT_FAIL;
     }

@@ -146,7 +146,8 @@ void pu_free(PuUnifier *u) {
   if (!u) return;
   for (guint i = 0; i < u->files->len; i++) {
     PuFile *f = g_ptr_array_index(u->files, i);
-    if (f->data) munmap(f->data, f->len);
+    if (f->data && f->mapped) munmap(f->data, f->len);
+    if (!f->mapped) g_free(f->data);
     g_free(f->path);
     g_free(f);
   }
@@ -504,49 +505,77 @@ static void reserve(PuUnifier *u, gsize bytes) {
   }
 }
 
-/* Maps the whole file read-only. The pages are asked for at once (on
+/* A pipe or standard input ("-"): read to the end into memory. */
+static gboolean read_stream(int fd, const char *path, char **data, gsize *len, GError **error) {
+  GString *buf = g_string_new(NULL);
+  char block[65536];
+  for (;;) {
+    ssize_t n = read(fd, block, sizeof block);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      g_set_error(error, PERSONA_ERROR, PERSONA_ERROR_IO, "cannot read '%s': %s", path, g_strerror(errno));
+      g_string_free(buf, TRUE);
+      return FALSE;
+    }
+    if (n == 0) break;
+    g_string_append_len(buf, block, n);
+  }
+  *len = buf->len;
+  *data = g_string_free(buf, FALSE);
+  return TRUE;
+}
+
+/* A regular file is mapped read-only, with its pages asked for at once (on
  * Linux, MAP_POPULATE): the records are read from start to end anyway, and
- * one request costs less than a fault per page. */
-static gboolean map_file(const char *path, char **data, gsize *len, GError **error) {
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
+ * one request costs less than a fault per page. Anything else (a pipe,
+ * "-" for standard input) is read into memory. */
+static gboolean load_file(const char *path, char **data, gsize *len, gboolean *mapped, GError **error) {
+  gboolean is_stdin = strcmp(path, "-") == 0;
+  int fd = is_stdin ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
   struct stat st;
   if (fd < 0 || fstat(fd, &st) != 0) {
     int e = errno;
-    if (fd >= 0) close(fd);
+    if (fd >= 0 && !is_stdin) close(fd);
     g_set_error(error, PERSONA_ERROR, PERSONA_ERROR_IO, "cannot open '%s': %s", path, g_strerror(e));
     return FALSE;
   }
   *data = NULL;
-  *len = (gsize)st.st_size;
-  if (*len > 0) {
+  *len = 0;
+  *mapped = S_ISREG(st.st_mode);
+  gboolean ok = TRUE;
+  if (!*mapped) {
+    ok = read_stream(fd, path, data, len, error);
+  } else if (st.st_size > 0) {
     int flags = MAP_PRIVATE;
 #ifdef MAP_POPULATE
     flags |= MAP_POPULATE;
 #endif
-    void *p = mmap(NULL, *len, PROT_READ, flags, fd, 0);
+    void *p = mmap(NULL, (gsize)st.st_size, PROT_READ, flags, fd, 0);
     if (p == MAP_FAILED) {
-      int e = errno;
-      close(fd);
-      g_set_error(error, PERSONA_ERROR, PERSONA_ERROR_IO, "cannot read '%s': %s", path, g_strerror(e));
-      return FALSE;
+      g_set_error(error, PERSONA_ERROR, PERSONA_ERROR_IO, "cannot read '%s': %s", path, g_strerror(errno));
+      ok = FALSE;
+    } else {
+      *data = p;
+      *len = (gsize)st.st_size;
     }
-    *data = p;
   }
-  close(fd);
-  return TRUE;
+  if (!is_stdin) close(fd);
+  return ok;
 }
 
 gboolean pu_add_file(PuUnifier *u, guint source, const char *path, GError **error) {
   g_return_val_if_fail(!u->resolved && source < u->n_sources, FALSE);
   char *data;
   gsize len;
-  if (!map_file(path, &data, &len, error)) return FALSE;
+  gboolean mapped;
+  if (!load_file(path, &data, &len, &mapped, error)) return FALSE;
   if (!u->rule_counts) u->rule_counts = g_new0(guint64, u->rule_names->len + 1);
   reserve(u, len);
   PuFile *f = g_new0(PuFile, 1);
   f->path = g_strdup(path);
   f->data = data;
   f->len = len;
+  f->mapped = mapped;
   f->source = source;
   g_ptr_array_add(u->files, f);
   Reader r = {.u = u, .file = f, .members = g_array_new(FALSE, FALSE, sizeof(PuMember)),

@@ -44,8 +44,9 @@ typedef struct PuSpan {
 
 typedef struct PuFile {
   char *path;
-  char *data;           /* the file's bytes, mapped read-only (or NULL when empty) */
+  char *data;           /* the file's bytes (NULL when empty) */
   gsize len;
+  gboolean mapped;      /* data is mapped read-only (a regular file), else read into memory (a pipe) */
   guint source;
 } PuFile;
 
