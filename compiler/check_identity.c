@@ -20,7 +20,7 @@ typedef struct {
   PDecl *identity;
   GArray *keys, *rules, *fields; /* PIdKey, PIdRule, PIdField being built */
   GArray *sources;               /* PIdSource */
-  int *field_of_schema;          /* schema index -> index in fields, or -1 */
+  int *field_of_schema;          /* schema index -> 1 when a source fills it, else -1 */
   int *merge_of_schema;          /* schema index -> PMergeRule written with `merge`, or -1 */
 } IdCheck;
 
@@ -206,11 +206,10 @@ static void check_identity_decl(IdCheck *k, PDecl *d) {
 
 /* ---- source NAME { } -------------------------------------------------------------- */
 
-/* The index in the table of filled fields of schema field `f`. */
+/* Marks schema field `f` as filled by a source and returns it: maps name
+ * schema fields until number_fields() renumbers them in schema order. */
 static uint32_t filled_field(IdCheck *k, int f) {
-  if (k->field_of_schema[f] < 0) {
-    k->field_of_schema[f] = 0; /* numbered in schema order at the end */
-  }
+  k->field_of_schema[f] = 1;
   return (uint32_t)f;
 }
 
