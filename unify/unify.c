@@ -421,14 +421,22 @@ static gboolean read_identifier(Reader *r, const PersonaSourceMap *map, guint32 
   return TRUE;
 }
 
-/* The values the record's field and event maps read. */
-static void keep_spans(PuUnifier *u, const PuSourceInfo *s, PuRec *rec, const GArray *members) {
+/* The values the record's field and event maps read. A value a `sum`
+ * cannot add is bad input: reported here, with the record's place. */
+static void keep_spans(Reader *r, const PuSourceInfo *s, PuRec *rec, const GArray *members, gboolean *bad) {
+  PuUnifier *u = r->u;
   rec->first_span = u->spans->len;
   for (guint j = 0; j < s->src.n_maps; j++) {
     const PersonaSourceMap *map = &s->maps[j];
     if (map->kind == PERSONA_MAP_KEY || !map->from) continue;
     const PuMember *m = pu_json_get(members, map->from);
     if (!m) continue;
+    if (map->kind == PERSONA_MAP_FIELD && u->fields[map->target].merge == PERSONA_MERGE_SUM &&
+        m->type != PU_JNUMBER && m->type != PU_JNULL) {
+      problem(r, "%s (from %s): expected a number to sum", u->fields[map->target].name, map->from);
+      *bad = TRUE;
+      continue;
+    }
     PuSpan sp = {.off = (guint32)(m->val - rec->text), .len = (guint32)m->val_len, .map = (guint16)j,
                  .type = (guint16)m->type};
     g_array_append_val(u->spans, sp);
@@ -461,7 +469,7 @@ static void read_record(Reader *r, const char *text, gsize len) {
     if (s->maps[j].kind == PERSONA_MAP_KEY) read_identifier(r, &s->maps[j], index, &bad, &ruled, &present);
   PuRec *stored = &g_array_index(u->recs, PuRec, index);
   stored->n_idents = u->rec_idents->len - stored->first_ident;
-  if (stored->n_idents > 0) keep_spans(u, s, stored, r->members);
+  if (stored->n_idents > 0) keep_spans(r, s, stored, r->members, &bad);
   if (stored->n_idents == 0) {
     if (!present) {
       GString *names = g_string_new(NULL);

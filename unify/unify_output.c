@@ -117,11 +117,7 @@ static void merge_field(Merge *mg, const PuRec *rec, guint f, const PuMember *m)
       a->all_int = a->all_int && integral;
       a->sum += d;
       if (integral) a->isum += (gint64)d;
-    } else if (m->type != PU_JNULL) {
-      PuFile *file = g_ptr_array_index(mg->u->files, rec->file);
-      g_string_append_printf(mg->u->problems, "%s:%u: %s: expected a number to sum\n", file->path, rec->line,
-                             mg->u->fields[f].name);
-    }
+    } /* anything else was reported when the record was read */
     break;
   case PERSONA_MERGE_MAX: {
     if (m->type == PU_JNULL) break;
