@@ -87,6 +87,11 @@ const char *pparse_token_display(int token);
 #include "name_tokens.h" /* PERSONA_NAME_TOKENS: generated from the name rule */
 #include "parse.h"       /* PPARSE_MAX_EXPR_DEPTH */
 
+/* The second line of an error where a declaration should start. */
+#define PDECL_HINT                                                                      \
+  "a declaration starts with one of: model import schema record const let tag score " \
+  "lifecycle journey test extern identity source"
+
 /* A node's location spans its first and last symbols; an empty rule sits
  * at the end of the symbol before it. */
 #define YYLLOC_DEFAULT(Cur, Rhs, N)                                  \
@@ -204,7 +209,7 @@ static PStep *mk_text_step(PParseCtx *pc, const PLoc *loc, PStepKind kind,
 %type <ptr> rfield
 %type <ptr> unify_item sub_item
 %type <list> unify_items sub_items name_list
-%type <name> rule_word src_field
+%type <name> rule_word src_field unify_word
 
 %%
 
@@ -276,15 +281,15 @@ decl:
       $$ = past_decl(pc->ast, PD_OUTPUT, &@$);
       $$->expr = $2;
     }
-  | IDENT '{' unify_items '}' {
+  | unify_word '{' unify_items '}' {
       if (strcmp($1, "identity") != 0)
-        perr(pc, &@1, "unknown declaration '%s' (a block without a name is 'identity { … }')", $1);
+        perr(pc, &@1, "'%s' needs a name: 'source NAME { … }'", $1);
       $$ = past_decl(pc->ast, PD_IDENTITY, &@$);
       $$->items = $3;
     }
-  | IDENT IDENT '{' unify_items '}' {
+  | unify_word IDENT '{' unify_items '}' {
       if (strcmp($1, "source") != 0)
-        perr(pc, &@1, "unknown declaration '%s' (a named block of clauses is 'source NAME { … }')", $1);
+        perr(pc, &@2, "'identity' has no name: 'identity { … }'");
       $$ = past_decl(pc->ast, PD_SOURCE, &@$);
       $$->name = $2; $$->name_loc = @2; $$->items = $4;
     }
@@ -558,6 +563,23 @@ arm:
       $$->loc = @$;
       $$->weight = past_expr(pc->ast, PE_NUMBER, &@1); $$->weight->nval = $1;
       $$->step = $3;
+    }
+  ;
+
+/* `identity` or `source`, the only words that start a declaration without
+ * being keywords. Any other word there is the same error as before these
+ * declarations existed (the state after IDENT is consistent, so this is
+ * reduced without looking further). */
+unify_word:
+    IDENT {
+      if (strcmp($1, "identity") != 0 && strcmp($1, "source") != 0) {
+        /* Right after another error the word is what recovery skips, as
+         * bison's own messages are held back then. */
+        if (!YYRECOVERING())
+          pdiag_add(pc->diags, PDIAG_ERROR, &@1, PDECL_HINT, "unexpected identifier '%s'", $1);
+        YYERROR;
+      }
+      $$ = $1;
     }
   ;
 
@@ -1129,8 +1151,7 @@ static const char *psyntax_hint(yysymbol_kind_t tok, const yysymbol_kind_t *exp,
   if (tok == YYSYMBOL_IDENT && psym_in(exp, nexp, YYSYMBOL_LABEL))
     return "a field is written 'name: type'";
   if (psym_in(exp, nexp, YYSYMBOL_TAG) && psym_in(exp, nexp, YYSYMBOL_LET))
-    return "a declaration starts with one of: model import schema record const "
-           "let tag score lifecycle journey test extern";
+    return PDECL_HINT;
   if (nexp == 1 && exp[0] == YYSYMBOL_INITIAL)
     return "a lifecycle starts with 'initial STAGE'";
   return NULL;
