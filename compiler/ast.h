@@ -200,6 +200,37 @@ typedef struct PTestStep {
   PExpr *at;              /* or NULL */
 } PTestStep;
 
+/* ---- identity and source declarations (docs/unify.md) --------------------
+ * One clause of an `identity { }` or `source NAME { }` block. The grammar
+ * only knows the shapes; the checker (check_identity.c) knows the words.
+ *   key K [= NORM[("CC")]]    word "key", name K, arg NORM, text CC
+ *   key K from F              word "key", name K, from F
+ *   WORD NAME [from F]        field/time: name, from
+ *   WORD NAME = RULE          merge: name, arg RULE
+ *   WORD NAME INT             limit: name, ival
+ *   WORD NAME "TEXT"          block: name, text
+ *   never WORD NAME "TEXT"    word "never", arg (join), name, text
+ *   WORD [A, B, …]            priority: list of PUnifyItem (names)
+ *   WORD NAME { SUB, … }      event: list of PUnifyItem: name [from F | = "TEXT"] */
+typedef struct PUnifyItem {
+  PLoc loc;
+  const char *word;
+  PLoc word_loc;
+  const char *name;
+  PLoc name_loc;
+  const char *arg;      /* NULL when absent */
+  PLoc arg_loc;
+  const char *from;     /* `from F`: a field of the input record, or NULL */
+  PLoc from_loc;
+  const char *text;     /* string argument, or NULL */
+  uint32_t text_len;
+  PLoc text_loc;
+  int64_t ival;
+  bool has_int;
+  bool has_eq;          /* written with `=` */
+  GPtrArray *list;      /* priority names, event sub-items; else NULL */
+} PUnifyItem;
+
 /* ---- declarations -------------------------------------------------------- */
 typedef enum {
   PD_MODEL,     /* model NAME version "v"        -> name, text */
@@ -215,6 +246,8 @@ typedef enum {
   PD_TEST,      /* test "name" { steps }         -> text, test_steps */
   PD_EXTERN,    /* extern fn NAME(params) -> type from "lib" -> name, params, ret_type, text */
   PD_OUTPUT,    /* output { key: expr, … }       -> expr (a record literal): the result's shape */
+  PD_IDENTITY,  /* identity { clauses }          -> items */
+  PD_SOURCE,    /* source NAME { clauses }       -> name, items */
 } PDeclKind;
 
 typedef struct PDecl {
@@ -261,6 +294,9 @@ typedef struct PDecl {
 
   /* extern */
   PTypeExpr *ret_type;
+
+  /* identity, source */
+  GPtrArray *items;  /* PUnifyItem* */
 
   /* checker: */
   PSym *sym;

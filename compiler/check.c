@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "../runtime/bytecode.h" /* PBC_MAX_TYPE_DEPTH */
+#include "../runtime/identity.h"
 #include "../runtime/natives.h"
 
 static void psym_free(gpointer p) {
@@ -58,6 +59,7 @@ void pcheck_free(PCheck *c) {
   g_ptr_array_unref(c->natives);
   for (guint i = 0; i < c->dl_handles->len; i++) dlclose(g_ptr_array_index(c->dl_handles, i));
   g_ptr_array_unref(c->dl_handles);
+  pidentity_free(c->identity);
   ptype_table_free(c->tt);
   g_free(c);
 }
@@ -346,6 +348,8 @@ static void pcheck_collect(PCheck *c, PFileAst *fa, bool root) {
         c->output_decl = d;
       break;
     case PD_EXTERN: psym_add(c, PSYM_EXTERN, d->name, &d->name_loc, d); break;
+    case PD_IDENTITY:
+    case PD_SOURCE: break; /* check_identity.c reads them from the tree */
     }
   }
 }
@@ -559,6 +563,7 @@ gboolean pcheck_run(PCheck *c) {
     c->current = NULL;
   }
   if (c->output_decl) pcheck_output(c);
+  pcheck_identity(c);
   pcheck_order(c);
   return c->diags->n_errors == 0;
 }

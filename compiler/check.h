@@ -84,6 +84,7 @@ typedef struct PCheck {
   bool allow_native;       /* extern fn may dlopen its library */
   GPtrArray *natives;      /* PNative* the model calls (owned), index = PExpr.native */
   GPtrArray *dl_handles;   /* dlopen handles of extern libraries (owned until codegen takes them) */
+  struct PIdentity *identity; /* identity and sources (runtime/identity.h), or NULL; owned until codegen takes it */
   int n_globals;
   int n_dsets;             /* distinct-sets needed */
 

@@ -59,4 +59,7 @@ void pcheck_test(PCheck *c, PDecl *d);
 void pcheck_output(PCheck *c);
 void pcheck_extern(PCheck *c, PSym *s);
 
+/* identity { } and source NAME { } (check_identity.c): builds c->identity. */
+void pcheck_identity(PCheck *c);
+
 #endif

@@ -1925,6 +1925,8 @@ PModel *pcodegen_model(PCheck *c, bool trace) {
   g.m->n_dl_handles = c->dl_handles->len;
   /* steal leaves the checker's array empty: it closes nothing now. */
   g.m->dl_handles = (void **)g_ptr_array_steal(c->dl_handles, NULL);
+  g.m->identity = c->identity; /* the model takes the identity tables */
+  c->identity = NULL;
   g.m->n_traces = g.traces->len;
   g.m->traces = (PTracePoint *)g_array_free(g.traces, FALSE);
   g_hash_table_unref(g.const_index);

@@ -717,6 +717,92 @@ static void fmt_lifecycle(Fmt *f, const PDecl *d) {
   fmt_close_block(f, d->loc.end_offset - 1, d->loc.end_line);
 }
 
+/* ---- identity and source blocks (docs/unify.md) -------------------------------------- */
+
+/* A field of an input record: bare when it reads as a name, else quoted. */
+static void fmt_src_field(Fmt *f, const char *name) {
+  bool bare = name[0] && (g_ascii_isalpha(name[0]) || name[0] == '_');
+  for (const char *p = name; bare && *p; p++) bare = g_ascii_isalnum(*p) || *p == '_';
+  if (bare)
+    fmt_put(f, name);
+  else
+    fmt_string(f, name, strlen(name));
+}
+
+static void fmt_unify_sub(Fmt *f, const PUnifyItem *u) {
+  fmt_put(f, u->name);
+  if (u->from) {
+    fmt_put(f, " from ");
+    fmt_src_field(f, u->from);
+  } else if (u->text) {
+    fmt_put(f, " = ");
+    fmt_string(f, u->text, u->text_len);
+  }
+}
+
+static void fmt_unify_item(Fmt *f, const PUnifyItem *u) {
+  fmt_begin(f, &u->loc, FG_NONE);
+  if (strcmp(u->word, "never") == 0) {
+    g_string_append_printf(f->cur->text, "never %s %s ", u->arg, u->name);
+    fmt_string(f, u->text, u->text_len);
+    fmt_end(f, u->loc.end_line);
+    return;
+  }
+  fmt_put(f, u->word);
+  if (u->name) {
+    fmt_put(f, " ");
+    fmt_put(f, u->name);
+  }
+  if (u->list && !u->name) { /* priority [a, b] */
+    fmt_put(f, " [");
+    for (guint i = 0; i < u->list->len; i++) {
+      if (i) fmt_put(f, ", ");
+      fmt_put(f, ((const PUnifyItem *)g_ptr_array_index(u->list, i))->name);
+    }
+    fmt_put(f, "]");
+  } else if (u->list) { /* event L { a, b from c } */
+    fmt_put(f, " { ");
+    for (guint i = 0; i < u->list->len; i++) {
+      if (i) fmt_put(f, ", ");
+      fmt_unify_sub(f, g_ptr_array_index(u->list, i));
+    }
+    fmt_put(f, " }");
+  } else if (u->from) {
+    fmt_put(f, " from ");
+    fmt_src_field(f, u->from);
+  } else if (u->has_eq) {
+    fmt_put(f, " = ");
+    fmt_put(f, u->arg);
+    if (u->text) {
+      fmt_put(f, "(");
+      fmt_string(f, u->text, u->text_len);
+      fmt_put(f, ")");
+    }
+  } else if (u->has_int) {
+    g_string_append_printf(f->cur->text, " %" G_GINT64_FORMAT, u->ival);
+  } else if (u->text) {
+    fmt_put(f, " ");
+    fmt_string(f, u->text, u->text_len);
+  }
+  fmt_end(f, u->loc.end_line);
+}
+
+static void fmt_unify_block(Fmt *f, const PDecl *d) {
+  if (d->kind == PD_IDENTITY) {
+    fmt_put(f, "identity");
+  } else {
+    fmt_put(f, "source ");
+    fmt_put(f, d->name);
+  }
+  if (d->items->len == 0 && !fmt_comment_before(f, d->loc.end_offset - 1)) {
+    fmt_put(f, " {}");
+    return;
+  }
+  fmt_open_block(f, d->loc.line);
+  for (guint i = 0; i < d->items->len; i++) fmt_unify_item(f, g_ptr_array_index(d->items, i));
+  fmt_close_block(f, d->loc.end_offset - 1, d->loc.end_line);
+}
+
 /* ---- journeys ---------------------------------------------------------------------- */
 
 static void fmt_steps(Fmt *f, const GPtrArray *steps);
@@ -1017,6 +1103,8 @@ static void fmt_decl(Fmt *f, const PDecl *d) {
     fmt_put(f, "output ");
     fmt_top(f, d->expr);
     break;
+  case PD_IDENTITY:
+  case PD_SOURCE: fmt_unify_block(f, d); break;
   }
   if (f->cur) fmt_end(f, d->loc.end_line);
 }

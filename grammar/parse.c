@@ -462,6 +462,24 @@ static void pdump_journey(GString *out, const PDecl *d) {
   pdump_steps(out, d->steps);
 }
 
+static void pdump_unify_items(GString *out, const GPtrArray *items) {
+  for (guint i = 0; items && i < items->len; i++) {
+    const PUnifyItem *u = g_ptr_array_index(items, i);
+    g_string_append_printf(out, " (%s", u->word ? u->word : "sub");
+    if (u->arg && u->word && strcmp(u->word, "never") == 0) g_string_append_printf(out, " %s", u->arg);
+    if (u->name) g_string_append_printf(out, " %s", u->name);
+    if (u->from) g_string_append_printf(out, " (from %s)", u->from);
+    if (u->arg && !(u->word && strcmp(u->word, "never") == 0)) g_string_append_printf(out, " (= %s)", u->arg);
+    if (u->has_int) g_string_append_printf(out, " %" G_GINT64_FORMAT, u->ival);
+    if (u->text) {
+      g_string_append_c(out, ' ');
+      pdump_string(out, u->text, u->text_len);
+    }
+    if (u->list) pdump_unify_items(out, u->list);
+    g_string_append_c(out, ')');
+  }
+}
+
 static void pdump_decl(GString *out, const PDecl *d) {
   switch (d->kind) {
   case PD_MODEL:
@@ -483,6 +501,12 @@ static void pdump_decl(GString *out, const PDecl *d) {
   case PD_OUTPUT:
     g_string_append(out, "(output ");
     pdump_expr(out, d->expr);
+    break;
+  case PD_IDENTITY:
+  case PD_SOURCE:
+    g_string_append_printf(out, "(%s%s%s", d->kind == PD_IDENTITY ? "identity" : "source",
+                           d->name ? " " : "", d->name ? d->name : "");
+    pdump_unify_items(out, d->items);
     break;
   case PD_CONST:
   case PD_LET:

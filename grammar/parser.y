@@ -87,6 +87,11 @@ const char *pparse_token_display(int token);
 #include "name_tokens.h" /* PERSONA_NAME_TOKENS: generated from the name rule */
 #include "parse.h"       /* PPARSE_MAX_EXPR_DEPTH */
 
+/* The second line of an error where a declaration should start. */
+#define PDECL_HINT                                                                      \
+  "a declaration starts with one of: model import schema record const let tag score " \
+  "lifecycle journey test extern identity source"
+
 /* A node's location spans its first and last symbols; an empty rule sits
  * at the end of the symbol before it. */
 #define YYLLOC_DEFAULT(Cur, Rhs, N)                                  \
@@ -202,6 +207,9 @@ static PStep *mk_text_step(PParseCtx *pc, const PLoc *loc, PStepKind kind,
 %type <arm> arm
 %type <tstep> test_step
 %type <ptr> rfield
+%type <ptr> unify_item sub_item
+%type <list> unify_items sub_items name_list
+%type <name> rule_word src_field unify_word
 
 %%
 
@@ -282,6 +290,18 @@ decl:
   | OUTPUT record {
       $$ = past_decl(pc->ast, PD_OUTPUT, &@$);
       $$->expr = $2;
+    }
+  | unify_word '{' unify_items '}' {
+      if (strcmp($1, "identity") != 0)
+        perr(pc, &@1, "'%s' needs a name: 'source NAME { … }'", $1);
+      $$ = past_decl(pc->ast, PD_IDENTITY, &@$);
+      $$->items = $3;
+    }
+  | unify_word IDENT '{' unify_items '}' {
+      if (strcmp($1, "source") != 0)
+        perr(pc, &@2, "'identity' has no name: 'identity { … }'");
+      $$ = past_decl(pc->ast, PD_SOURCE, &@$);
+      $$->name = $2; $$->name_loc = @2; $$->items = $4;
     }
   | EXTERN FN IDENT '(' params ')' ARROW type FROM STRING {
       $$ = past_decl(pc->ast, PD_EXTERN, &@$);
@@ -553,6 +573,138 @@ arm:
       $$->loc = @$;
       $$->weight = past_expr(pc->ast, PE_NUMBER, &@1); $$->weight->nval = $1;
       $$->step = $3;
+    }
+  ;
+
+/* `identity` or `source`, the only words that start a declaration without
+ * being keywords. Any other word there is the same error as before these
+ * declarations existed (the state after IDENT is consistent, so this is
+ * reduced without looking further). */
+unify_word:
+    IDENT {
+      if (strcmp($1, "identity") != 0 && strcmp($1, "source") != 0) {
+        /* Right after another error the word is what recovery skips, as
+         * bison's own messages are held back then. */
+        if (!YYRECOVERING())
+          pdiag_add(pc->diags, PDIAG_ERROR, &@1, PDECL_HINT, "unexpected identifier '%s'", $1);
+        YYERROR;
+      }
+      $$ = $1;
+    }
+  ;
+
+/* ---- identity and source clauses (docs/unify.md) ------------------------------
+ * Contextual words (identity, source, block, limit, …) are identifiers, not
+ * keywords, so no model that uses them as names breaks; the checker
+ * (compiler/check_identity.c) knows which word takes which shape. */
+
+unify_items:
+    %empty                  { $$ = past_list(pc->ast); }
+  | unify_items unify_item  { g_ptr_array_add($1, $2); $$ = $1; }
+  | unify_items error       { $$ = $1; if (pdiag_full(pc->diags)) YYABORT; }
+  ;
+
+unify_item:
+    KEY IDENT {
+      PUnifyItem *u = past_new_node(pc->ast, PUnifyItem);
+      u->loc = @$; u->word = "key"; u->word_loc = @1; u->name = $2; u->name_loc = @2; $$ = u;
+    }
+  | KEY IDENT '=' IDENT {
+      PUnifyItem *u = past_new_node(pc->ast, PUnifyItem);
+      u->loc = @$; u->word = "key"; u->word_loc = @1; u->name = $2; u->name_loc = @2;
+      u->has_eq = true; u->arg = $4; u->arg_loc = @4; $$ = u;
+    }
+  | KEY IDENT '=' IDENT '(' STRING ')' {
+      PUnifyItem *u = past_new_node(pc->ast, PUnifyItem);
+      u->loc = @$; u->word = "key"; u->word_loc = @1; u->name = $2; u->name_loc = @2;
+      u->has_eq = true; u->arg = $4; u->arg_loc = @4;
+      u->text = $6.s; u->text_len = $6.len; u->text_loc = @6; $$ = u;
+    }
+  | KEY IDENT FROM src_field {
+      PUnifyItem *u = past_new_node(pc->ast, PUnifyItem);
+      u->loc = @$; u->word = "key"; u->word_loc = @1; u->name = $2; u->name_loc = @2;
+      u->from = $4; u->from_loc = @4; $$ = u;
+    }
+  | NEVER IDENT IDENT STRING {
+      PUnifyItem *u = past_new_node(pc->ast, PUnifyItem);
+      u->loc = @$; u->word = "never"; u->word_loc = @1; u->arg = $2; u->arg_loc = @2;
+      u->name = $3; u->name_loc = @3; u->text = $4.s; u->text_len = $4.len; u->text_loc = @4; $$ = u;
+    }
+  | IDENT fieldname {
+      PUnifyItem *u = past_new_node(pc->ast, PUnifyItem);
+      u->loc = @$; u->word = $1; u->word_loc = @1; u->name = $2; u->name_loc = @2; $$ = u;
+    }
+  | IDENT fieldname FROM src_field {
+      PUnifyItem *u = past_new_node(pc->ast, PUnifyItem);
+      u->loc = @$; u->word = $1; u->word_loc = @1; u->name = $2; u->name_loc = @2;
+      u->from = $4; u->from_loc = @4; $$ = u;
+    }
+  | IDENT fieldname '=' rule_word {
+      PUnifyItem *u = past_new_node(pc->ast, PUnifyItem);
+      u->loc = @$; u->word = $1; u->word_loc = @1; u->name = $2; u->name_loc = @2;
+      u->has_eq = true; u->arg = $4; u->arg_loc = @4; $$ = u;
+    }
+  | IDENT fieldname INT {
+      PUnifyItem *u = past_new_node(pc->ast, PUnifyItem);
+      u->loc = @$; u->word = $1; u->word_loc = @1; u->name = $2; u->name_loc = @2;
+      u->ival = $3; u->has_int = true; $$ = u;
+    }
+  | IDENT fieldname STRING {
+      PUnifyItem *u = past_new_node(pc->ast, PUnifyItem);
+      u->loc = @$; u->word = $1; u->word_loc = @1; u->name = $2; u->name_loc = @2;
+      u->text = $3.s; u->text_len = $3.len; u->text_loc = @3; $$ = u;
+    }
+  | IDENT '[' name_list ']' {
+      PUnifyItem *u = past_new_node(pc->ast, PUnifyItem);
+      u->loc = @$; u->word = $1; u->word_loc = @1; u->list = $3; $$ = u;
+    }
+  | IDENT fieldname '{' sub_items '}' {
+      PUnifyItem *u = past_new_node(pc->ast, PUnifyItem);
+      u->loc = @$; u->word = $1; u->word_loc = @1; u->name = $2; u->name_loc = @2;
+      u->list = $4; $$ = u;
+    }
+  ;
+
+rule_word: IDENT | MAX | MIN ;
+
+/* A field of an input record: a name (keywords too) or a quoted string. */
+src_field:
+    fieldname
+  | STRING      { $$ = $1.s; }
+  ;
+
+name_list:
+    IDENT {
+      PUnifyItem *u = past_new_node(pc->ast, PUnifyItem);
+      u->loc = @$; u->name = $1; u->name_loc = @1;
+      $$ = mk_list(pc, u);
+    }
+  | name_list ',' IDENT {
+      PUnifyItem *u = past_new_node(pc->ast, PUnifyItem);
+      u->loc = @3; u->name = $3; u->name_loc = @3;
+      g_ptr_array_add($1, u); $$ = $1;
+    }
+  ;
+
+sub_items:
+    sub_item                { $$ = mk_list(pc, $1); }
+  | sub_items ',' sub_item  { g_ptr_array_add($1, $3); $$ = $1; }
+  | sub_items ','           { $$ = $1; }
+  ;
+
+sub_item:
+    fieldname {
+      PUnifyItem *u = past_new_node(pc->ast, PUnifyItem);
+      u->loc = @$; u->name = $1; u->name_loc = @1; $$ = u;
+    }
+  | fieldname FROM src_field {
+      PUnifyItem *u = past_new_node(pc->ast, PUnifyItem);
+      u->loc = @$; u->name = $1; u->name_loc = @1; u->from = $3; u->from_loc = @3; $$ = u;
+    }
+  | fieldname '=' STRING {
+      PUnifyItem *u = past_new_node(pc->ast, PUnifyItem);
+      u->loc = @$; u->name = $1; u->name_loc = @1; u->has_eq = true;
+      u->text = $3.s; u->text_len = $3.len; u->text_loc = @3; $$ = u;
     }
   ;
 
@@ -1010,8 +1162,7 @@ static const char *psyntax_hint(yysymbol_kind_t tok, const yysymbol_kind_t *exp,
   if (tok == YYSYMBOL_IDENT && psym_in(exp, nexp, YYSYMBOL_LABEL))
     return "a field is written 'name: type'";
   if (psym_in(exp, nexp, YYSYMBOL_TAG) && psym_in(exp, nexp, YYSYMBOL_LET))
-    return "a declaration starts with one of: model import schema record const "
-           "let tag score lifecycle journey test extern";
+    return PDECL_HINT;
   if (nexp == 1 && exp[0] == YYSYMBOL_INITIAL)
     return "a lifecycle starts with 'initial STAGE'";
   return NULL;

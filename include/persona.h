@@ -611,6 +611,90 @@ PERSONA_API void persona_model_run_tests_full(PersonaModel *model, GString *repo
 PERSONA_API char *persona_format_source(const char *name, const char *text, gsize len, gsize *out_len,
                                         PersonaDiagnostics **diags);
 
+/* ---- identity resolution (persona unify, docs/unify.md) -------------------------
+ *
+ * A model's `identity { }` and `source NAME { }` declarations, read as
+ * tables: the identifier kinds that join records into one person, the
+ * rules that keep values from joining, the profile fields the sources fill
+ * and how each merges, and how each source's records map onto them. The
+ * library only declares and checks; the unify component (unify/) runs it.
+ * Every string is borrowed from the model. A model loaded from bytecode
+ * has none of these tables (they are not stored in .pbc files). */
+
+typedef enum {
+  PERSONA_NORMALIZE_STRING, /* trimmed; empty is no identifier */
+  PERSONA_NORMALIZE_EMAIL,  /* trimmed, lower-cased, one '@' with text on both sides */
+  PERSONA_NORMALIZE_PHONE,  /* E.164 ("+8613812345678") for a default region */
+} PersonaNormalize;
+
+typedef struct PersonaIdentityKey {
+  const char *kind;          /* "phone" */
+  PersonaNormalize normalize;
+  const char *region;        /* phone: "CN"; else NULL */
+  const char *calling_code;  /* phone: "86"; else NULL */
+  guint national_max;        /* phone: digits of the region's longest national number */
+  guint limit;               /* most identifiers of this kind one person may have; 0: no limit */
+  guint rank;                /* priority: 0 is the highest */
+} PersonaIdentityKey;
+
+typedef enum {
+  PERSONA_IDENTITY_BLOCK, /* text: a regular expression; a value it matches never joins */
+  PERSONA_IDENTITY_NEVER, /* text: one value (as written) that never joins */
+} PersonaIdentityRuleKind;
+
+typedef struct PersonaIdentityRule {
+  PersonaIdentityRuleKind kind;
+  guint key;                 /* index of the identifier kind */
+  const char *text;
+  guint line;                /* in the model's file */
+} PersonaIdentityRule;
+
+typedef enum {
+  PERSONA_MERGE_LATEST, PERSONA_MERGE_FIRST, PERSONA_MERGE_NON_EMPTY, PERSONA_MERGE_SUM,
+  PERSONA_MERGE_MAX,
+  PERSONA_MERGE_EVENTS, /* a list of records: every source's events, kept */
+} PersonaMerge;
+
+typedef struct PersonaUnifyField {
+  const char *name;          /* a schema field some source fills (schema order) */
+  PersonaMerge merge;
+} PersonaUnifyField;
+
+typedef enum {
+  PERSONA_MAP_KEY,   /* target: identifier kind; from: the input field */
+  PERSONA_MAP_FIELD, /* target: unify field; from: the input field */
+  PERSONA_MAP_EVENT, /* target: unify field (a list); sub: the event's field; from or constant */
+} PersonaMapKind;
+
+typedef struct PersonaSourceMap {
+  PersonaMapKind kind;
+  guint target;
+  const char *sub;           /* PERSONA_MAP_EVENT only */
+  const char *from;          /* a field of the input record, or NULL when `constant` is set */
+  const char *constant;      /* a constant string for the event field, or NULL */
+} PersonaSourceMap;
+
+typedef struct PersonaSource {
+  const char *name;
+  const char *time_field;    /* the input field with the record's time, or NULL */
+  guint n_maps;
+} PersonaSource;
+
+/* TRUE when the model declares `identity { }` (so it can unify). */
+PERSONA_API gboolean persona_model_has_identity(const PersonaModel *model);
+/* The schema's key field (the unified profile's id goes there), or NULL. */
+PERSONA_API const char *persona_model_identity_key_field(const PersonaModel *model);
+PERSONA_API guint persona_model_identity_n_keys(const PersonaModel *model);
+PERSONA_API void persona_model_identity_key(const PersonaModel *model, guint i, PersonaIdentityKey *out);
+PERSONA_API guint persona_model_identity_n_rules(const PersonaModel *model);
+PERSONA_API void persona_model_identity_rule(const PersonaModel *model, guint i, PersonaIdentityRule *out);
+PERSONA_API guint persona_model_identity_n_fields(const PersonaModel *model);
+PERSONA_API void persona_model_identity_field(const PersonaModel *model, guint i, PersonaUnifyField *out);
+PERSONA_API guint persona_model_identity_n_sources(const PersonaModel *model);
+PERSONA_API void persona_model_identity_source(const PersonaModel *model, guint i, PersonaSource *out);
+PERSONA_API void persona_model_identity_source_map(const PersonaModel *model, guint source, guint j,
+                                                   PersonaSourceMap *out);
+
 /* ---- output files that appear whole ----------------------------------------- */
 
 /* Output written to a temporary file beside the target (".NAME.XXXXXX",

@@ -7,6 +7,7 @@
 #include <dlfcn.h>
 
 #include "../stdlib/builtins.h"
+#include "identity.h"
 #include "natives.h"
 #include "json_write.h"
 
@@ -163,6 +164,7 @@ static void pmodel_free_tables(PModel *m) {
 void pmodel_unref(PModel *m) {
   if (!m || !g_atomic_int_dec_and_test(&m->refcount)) return;
   pmodel_free_tables(m);
+  pidentity_free(m->identity);
   g_free(m->consts);
   g_free(m->units);
   g_free(m->global_init);

@@ -257,6 +257,10 @@ typedef struct PModel {
    * bytecode files. */
   bool has_where;
   uint32_t where_slot;
+
+  /* `identity { }` and `source { }` (identity.h), or NULL. Not stored in
+   * bytecode files: `persona unify` reads a model from its source. */
+  struct PIdentity *identity;
 } PModel;
 
 PModel *pmodel_new(void);

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job on the shipped example: install what is missing, build,
-# then score examples/profiles.jsonl with examples/b2b_lead.persona as of
-# 2026-02-01 and show a summary, run the journeys over three dates, and
+# unify the four sources of examples/sources/ into one profile per person,
+# score the profiles with the B2B lead model as of 2026-02-01 and show a
+# summary, run the journeys over three dates, backtest the weights, and
 # write the report of the set (build/example-report.html).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,9 +11,23 @@ bash scripts/deps.sh
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build -j"$(nproc)" >/dev/null
 
-./build/persona check examples/b2b_lead.persona
+./build/persona check examples/b2b_sources.persona
+
+# One profile per person from four sources (examples/gen_sources.py wrote
+# them): the CRM export, web events, WeChat events and offline events are
+# joined on the identifiers they share (examples/b2b_sources.persona). The
+# example's sources hold three bad records on purpose: unify reports them
+# with their file and line and exits 3, having unified the rest.
+profiles=build/example-profiles.jsonl
+status=0
+./build/persona unify examples/b2b_sources.persona examples/sources/*.jsonl \
+  -o "$profiles" --report build/example-unify-report.json --max-cluster 200 || status=$?
+if [ "$status" -ne 0 ] && [ "$status" -ne 3 ]; then exit "$status"; fi
+echo "== unified: $(wc -l < "$profiles") profiles from $(cat examples/sources/*.jsonl | wc -l) source records =="
+cat build/example-unify-report.json
+
 out=build/example-results.jsonl
-./build/persona eval examples/b2b_lead.persona examples/profiles.jsonl \
+./build/persona eval examples/b2b_sources.persona "$profiles" \
   --now 2026-02-01T00:00:00Z -o "$out"
 
 echo "== first three results ($out) =="
@@ -26,14 +41,15 @@ grep -o '"funnel":"[a-z]*"' "$out" | sort | uniq -c | sort -rn
 # stamped with the time it was due.
 state=build/example-state.jsonl
 rm -f "$state"
+first=$(head -n 1 "$profiles" | grep -o '"id":"[^"]*"' | cut -d'"' -f4)
 for now in 2026-02-01T00:00:00Z 2026-02-04T00:00:00Z 2026-02-20T00:00:00Z; do
-  ./build/persona eval examples/b2b_journeys.persona examples/profiles.jsonl \
+  ./build/persona eval examples/b2b_journeys.persona "$profiles" \
     --now "$now" --state "$state" -o build/journeys.jsonl
   echo "== journeys evaluated at $now: actions emitted =="
   grep -o '"kind":"[a-z]*","[a-z]*":"[^"]*","[a-z]*":"[^"]*"' build/journeys.jsonl \
     | sed 's/"kind":"\([a-z]*\)","[a-z]*":"\([^"]*\)","[a-z]*":"\([^"]*\)"/\1 \2 "\3"/' \
     | sort | uniq -c | sort -rn
-  echo "   profile p00003: $(grep '"id":"p00003"' build/journeys.jsonl | grep -o '"actions":\[[^]]*\]')"
+  echo "   profile $first: $(grep "\"id\":\"$first\"" build/journeys.jsonl | grep -o '"actions":\[[^]]*\]')"
 done
 echo "== profile states after the last run: $state ($(wc -l < "$state") profiles)"
 
@@ -49,11 +65,11 @@ echo "== backtest: deals won within 60 days of 2025-11-01 and 2025-12-01 =="
 # that opens in any browser (no network needed), and the same numbers as
 # Markdown and JSON.
 report=build/example-report.html
-./build/persona report examples/b2b_journeys.persona examples/profiles.jsonl \
+./build/persona report examples/b2b_journeys.persona "$profiles" \
   --now 2026-02-20T00:00:00Z --state "$state" -o "$report"
-./build/persona report examples/b2b_journeys.persona examples/profiles.jsonl \
+./build/persona report examples/b2b_journeys.persona "$profiles" \
   --now 2026-02-20T00:00:00Z --state "$state" -o build/example-report.md
-./build/persona report examples/b2b_journeys.persona examples/profiles.jsonl \
+./build/persona report examples/b2b_journeys.persona "$profiles" \
   --now 2026-02-20T00:00:00Z --state "$state" -o build/example-report.json
 echo "== the report: file://$(pwd)/$report (also build/example-report.md and .json) =="
 sed -n '/^## Funnel/,/^## Scores/p' build/example-report.md | head -n 20

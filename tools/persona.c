@@ -30,6 +30,7 @@ static const PcliCommand commands[] = {
     {"compile", "Compile a model to a portable bytecode file", pcli_cmd_compile},
     {"disasm", "Show the bytecode of a model", pcli_cmd_disasm},
     {"eval", "Evaluate profiles (JSON Lines) with a model", pcli_cmd_eval},
+    {"unify", "Unify records of several sources into one profile per person", pcli_cmd_unify},
     {"run", "Run journeys durably on a SQLite database", pcli_cmd_run},
     {"test", "Run the test blocks of models", pcli_cmd_test},
     {"explain", "Explain one profile's result", pcli_cmd_explain},

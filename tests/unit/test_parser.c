@@ -378,7 +378,7 @@ static void test_errors(void) {
     {"model m \"1\"", "1:9: unexpected string, expected 'version'\n"},
     {"foo bar",
      "1:1: unexpected identifier 'foo' | a declaration starts with one of: model import "
-     "schema record const let tag score lifecycle journey test extern\n"},
+     "schema record const let tag score lifecycle journey test extern identity source\n"},
     {"tag x when (a", "1:14: unexpected end of file, expected one of: operator, ')'\n"},
     {"let x = [1 2]", "1:12: unexpected integer, expected one of: operator, ']', ','\n"},
     {"journey j { split { 50% send email \"a\" } }",
