@@ -40,7 +40,8 @@ ALLOWED = {
     "render": {"render", "include"},
     "report": {"report", "render", "include"},
     "backtest": {"backtest", "render", "include"},
-    "tools": {"tools", "runner", "render", "report", "backtest", "include"},
+    "diff": {"diff", "render", "include"},
+    "tools": {"tools", "runner", "render", "report", "backtest", "diff", "include"},
     "pg": {"pg", "include"},
     "examples": {"examples", "include"},
 }
@@ -128,7 +129,8 @@ def check_symbols(root, build):
     lib = defined_in_library(build)
     above = (objects(root, build, "persona_cli", "tools") + objects(root, build, "persona_runner", "runner")
              + objects(root, build, "persona_backtest", "backtest")
-             + objects(root, build, "persona_render", "render") + objects(root, build, "persona_report", "report"))
+             + objects(root, build, "persona_render", "render") + objects(root, build, "persona_report", "report")
+             + objects(root, build, "persona_diff", "diff"))
     if not above:
         return [f"{build}: no objects of the CLI or runner found (build first)"]
     for obj in above:
