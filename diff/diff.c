@@ -23,6 +23,10 @@ static gboolean is_git_spec(const char *spec) {
 char *pd_read_model_source(const char *spec, gsize *len, GError **error) {
   char *text = NULL;
   if (!is_git_spec(spec)) {
+    if (!g_file_test(spec, G_FILE_TEST_EXISTS)) {
+      g_set_error(error, PERSONA_ERROR, PERSONA_ERROR_IO, "cannot open '%s': %s", spec, g_strerror(ENOENT));
+      return NULL;
+    }
     if (!g_file_get_contents(spec, &text, len, error)) return NULL;
     return text;
   }

@@ -153,6 +153,12 @@ void pd_report_md(const PdReport *r, GString *out) {
     g_string_append_printf(out, "| `%s` | %" G_GUINT64_FORMAT " | %.4g | %.4g | %.4g | %.4g |\n", s->name, s->changed,
                            s->mean, s->p10, s->p50, s->p90);
   }
+  if (r->top->len) g_string_append(out, "\n<details><summary>most changed profiles</summary>\n\n");
+  for (guint i = 0; i < r->top->len; i++) {
+    const PdProfileChange *c = &g_array_index(r->top, PdProfileChange, i);
+    g_string_append_printf(out, "- `%s` (line %" G_GUINT64_FORMAT "): %s\n", c->id_json, c->line, c->what);
+  }
+  if (r->top->len) g_string_append(out, "\n</details>\n");
   if (r->gate_lines->len) g_string_append_c(out, '\n');
   for (guint i = 0; i < r->gate_lines->len; i++)
     g_string_append_printf(out, "- %s\n", (const char *)g_ptr_array_index(r->gate_lines, i));
