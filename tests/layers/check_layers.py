@@ -41,7 +41,8 @@ ALLOWED = {
     "report": {"report", "render", "include"},
     "backtest": {"backtest", "render", "include"},
     "unify": {"unify", "include"},
-    "tools": {"tools", "runner", "render", "report", "backtest", "unify", "include"},
+    "diff": {"diff", "render", "include"},
+    "tools": {"tools", "runner", "render", "report", "backtest", "unify", "diff", "include"},
     "pg": {"pg", "include"},
     "examples": {"examples", "include"},
 }
@@ -130,7 +131,8 @@ def check_symbols(root, build):
     above = (objects(root, build, "persona_cli", "tools") + objects(root, build, "persona_runner", "runner")
              + objects(root, build, "persona_backtest", "backtest")
              + objects(root, build, "persona_render", "render") + objects(root, build, "persona_report", "report")
-             + objects(root, build, "persona_unify", "unify"))
+             + objects(root, build, "persona_unify", "unify")
+             + objects(root, build, "persona_diff", "diff"))
     if not above:
         return [f"{build}: no objects of the CLI or runner found (build first)"]
     for obj in above:
