@@ -215,7 +215,7 @@ static PStep *mk_text_step(PParseCtx *pc, const PLoc *loc, PStepKind kind,
 
 file:
     %empty
-  | file decl       { g_ptr_array_add(pc->out->decls, $2); }
+  | file decl       { if ($2) g_ptr_array_add(pc->out->decls, $2); }
   | file error      { if (pdiag_full(pc->diags)) YYABORT; }
   ;
 
@@ -226,16 +226,6 @@ decl:
       $$ = past_decl(pc->ast, PD_MODEL, &@$);
       $$->name = $2; $$->name_loc = @2;
       $$->text = $4.s; $$->text_len = $4.len;
-    }
-  | MODEL IDENT VERSION STRING IDENT STRING {
-      $$ = past_decl(pc->ast, PD_MODEL, &@$);
-      $$->name = $2; $$->name_loc = @2;
-      $$->text = $4.s; $$->text_len = $4.len;
-      /* `timezone` is a word here, not a keyword. */
-      if (strcmp($5, "timezone") != 0)
-        pdiag_add(pc->diags, PDIAG_ERROR, &@5, "write model NAME version \"V\" timezone \"Asia/Shanghai\"",
-                  "unexpected '%s' after the model's version (expected 'timezone')", $5);
-      $$->timezone = $6.s; $$->timezone_len = $6.len; $$->timezone_loc = @6;
     }
   | IMPORT STRING {
       $$ = past_decl(pc->ast, PD_IMPORT, &@$);
@@ -290,6 +280,22 @@ decl:
   | OUTPUT record {
       $$ = past_decl(pc->ast, PD_OUTPUT, &@$);
       $$->expr = $2;
+    }
+  | unify_word STRING {
+      /* `model NAME version "V" timezone "Zone"`: `timezone` is a word, not
+       * a keyword, and its clause is read as an item of its own (so that a
+       * model line may be followed by `identity { … }` without a second
+       * token of lookahead), then put on the model line it follows. */
+      PDecl *model = pc->out->decls->len ? g_ptr_array_index(pc->out->decls, pc->out->decls->len - 1) : NULL;
+      if (strcmp($1, "timezone") != 0)
+        perr(pc, &@1, "'%s' takes a block: '%s { … }'", $1, $1);
+      else if (!model || model->kind != PD_MODEL || model->timezone)
+        pdiag_add(pc->diags, PDIAG_ERROR, &@1, "write model NAME version \"V\" timezone \"Asia/Shanghai\"",
+                  "timezone belongs on the model line, after its version");
+      else {
+        model->timezone = $2.s; model->timezone_len = $2.len; model->timezone_loc = @2;
+      }
+      $$ = NULL;
     }
   | unify_word '{' unify_items '}' {
       if (strcmp($1, "identity") != 0)
@@ -582,7 +588,7 @@ arm:
  * reduced without looking further). */
 unify_word:
     IDENT {
-      if (strcmp($1, "identity") != 0 && strcmp($1, "source") != 0) {
+      if (strcmp($1, "identity") != 0 && strcmp($1, "source") != 0 && strcmp($1, "timezone") != 0) {
         /* Right after another error the word is what recovery skips, as
          * bison's own messages are held back then. */
         if (!YYRECOVERING())
