@@ -114,15 +114,7 @@ static PersonaModel *compile_common(const char *name, const char *text, gsize le
   if (m) hash_sources(m, src);
   if (m && opts && opts->where) take_where(m);
   if (!m) set_compile_error(error, name, list, src);
-  if (diags) {
-    PersonaDiagnostics *d = g_new0(PersonaDiagnostics, 1);
-    d->list = list;
-    d->src = src;
-    *diags = d;
-  } else {
-    pdiag_free(list);
-    psrc_free(src);
-  }
+  papi_give_diagnostics(list, src, diags);
   return (PersonaModel *)m;
 }
 

@@ -33,4 +33,19 @@ struct PersonaDiagnostics {
   PSourceSet *src;
 };
 
+/* Hands `list` and `src` to the caller as a PersonaDiagnostics when `out`
+ * is not NULL, else frees them: the end of every call that may return
+ * diagnostics. */
+static inline void papi_give_diagnostics(PDiagList *list, PSourceSet *src, PersonaDiagnostics **out) {
+  if (out) {
+    PersonaDiagnostics *d = g_new0(PersonaDiagnostics, 1);
+    d->list = list;
+    d->src = src;
+    *out = d;
+  } else {
+    pdiag_free(list);
+    psrc_free(src);
+  }
+}
+
 #endif

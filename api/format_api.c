@@ -14,14 +14,6 @@ char *persona_format_source(const char *name, const char *text, gsize len, gsize
   uint32_t id = psrc_add(src, name, NULL, text ? text : "", len);
   char *out = pfmt_file(src, id, list, out_len);
   pdiag_sort(list);
-  if (diags) {
-    PersonaDiagnostics *d = g_new0(PersonaDiagnostics, 1);
-    d->list = list;
-    d->src = src;
-    *diags = d;
-  } else {
-    pdiag_free(list);
-    psrc_free(src);
-  }
+  papi_give_diagnostics(list, src, diags);
   return out;
 }
