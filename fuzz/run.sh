@@ -15,11 +15,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 all=(compile decode bytecode state insns)
-usage() { echo "usage: fuzz/run.sh compile|decode|bytecode|state|all SECONDS" >&2; exit 2; }
+usage() { echo "usage: fuzz/run.sh compile|decode|bytecode|state|insns|all SECONDS" >&2; exit 2; }
 [ $# -eq 2 ] || usage
 case $1 in
   all) targets=("${all[@]}") ;;
-  compile | decode | bytecode | state) targets=("$1") ;;
+  compile | decode | bytecode | state | insns) targets=("$1") ;;
   *) usage ;;
 esac
 [[ $2 =~ ^[1-9][0-9]*$ ]] || usage
@@ -64,8 +64,10 @@ for t in "${targets[@]}"; do
   crashes=fuzz/crashes/$t
   log=$build/fuzz-$t.log
   mkdir -p "$corpus" "$crashes"
-  inputs=("$corpus" "$build/seeds/$t")
-  for d in fuzz/seeds/$t fuzz/regressions/$t; do
+  inputs=("$corpus")
+  # Generated seeds (fuzz/seeds.sh writes none for insns, whose committed
+  # seeds are enough), committed seeds and kept regressions.
+  for d in "$build/seeds/$t" fuzz/seeds/$t fuzz/regressions/$t; do
     if [ -d "$d" ]; then inputs+=("$d"); fi
   done
   start=$(date +%s)
