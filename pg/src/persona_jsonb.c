@@ -1,8 +1,7 @@
 /* persona_jsonb.c - the PgcTreeReader over jsonb; see persona_jsonb.h.
  *
- * Objects are searched by key (getKeyJsonValueFromContainer: a binary
- * search, since jsonb keeps keys sorted), so libpersona visits only the
- * fields the model reads. Numbers are handed over as numeric_out spells
+ * Objects are searched by key (a binary search, since jsonb keeps keys
+ * sorted), so libpersona visits only the fields the model reads. Numbers are handed over as numeric_out spells
  * them, which is what JsonbToCString writes for them: the text decoder
  * would have seen the same digits.
  */
@@ -12,6 +11,117 @@
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
 #include "utils/numeric.h"
+
+/*
+ * A node: a jsonb value, and for a container the end offsets of its
+ * children, computed once when it is first searched or indexed. jsonb
+ * stores a length in most JEntrys and an offset only in every 32nd, so
+ * getKeyJsonValueFromContainer and getIthJsonbValueFromContainer sum
+ * lengths back to the last offset for every probe; here each child's end
+ * is found once per container, and a key lookup is a binary search over
+ * them (jsonb keeps an object's keys sorted: shorter first, then by
+ * bytes).
+ */
+typedef struct
+{
+	JsonbValue	v;				/* first: the reader's callbacks read nodes as
+								 * JsonbValues */
+	uint32	   *ends;			/* a container's children's end offsets, or
+								 * NULL until needed */
+} TreeNode;
+
+/* `size` bytes from the tree's current block, or from a new one. A
+ * profile's nodes are many and small, and all go at once: carving them
+ * from blocks costs a fraction of a palloc each. */
+static void *
+tree_alloc(PgjTree *tree, size_t size)
+{
+	void	   *p;
+
+	size = MAXALIGN(size);
+	if ((size_t) (tree->end - tree->next) < size)
+	{
+		size_t		block = Max(size, PGJ_TREE_BLOCK);
+
+		tree->next = palloc(block);
+		tree->end = tree->next + block;
+	}
+	p = tree->next;
+	tree->next += size;
+	return p;
+}
+
+static TreeNode *
+new_node(PgjTree *tree)
+{
+	TreeNode   *n = tree_alloc(tree, sizeof(TreeNode));
+
+	n->ends = NULL;
+	return n;
+}
+
+/* The end offsets of c's n children, from the start of its data area. */
+static uint32 *
+children_ends(PgjTree *tree, JsonbContainer *c, uint32 n)
+{
+	uint32	   *ends = tree_alloc(tree, (n ? n : 1) * sizeof(uint32));
+	uint32		offset = 0;
+
+	for (uint32 i = 0; i < n; i++)
+	{
+		JBE_ADVANCE_OFFSET(offset, c->children[i]);
+		ends[i] = offset;
+	}
+	return ends;
+}
+
+static uint32 *
+node_ends(PgjTree *tree, TreeNode *node)
+{
+	JsonbContainer *c = node->v.val.binary.data;
+
+	if (!node->ends)
+		node->ends = children_ends(tree, c, JsonContainerIsObject(c) ? JsonContainerSize(c) * 2
+								   : JsonContainerSize(c));
+	return node->ends;
+}
+
+/* Child i of c as a new node: what fillJsonbValue (jsonb_util.c) makes. */
+static TreeNode *
+child_node(PgjTree *tree, JsonbContainer *c, uint32 n, const uint32 *ends, uint32 i)
+{
+	TreeNode   *node = new_node(tree);
+	JsonbValue *v = &node->v;
+	JEntry		e = c->children[i];
+	char	   *base = (char *) &c->children[n];
+	uint32		offset = i ? ends[i - 1] : 0;
+
+	if (JBE_ISNULL(e))
+		v->type = jbvNull;
+	else if (JBE_ISSTRING(e))
+	{
+		v->type = jbvString;
+		v->val.string.val = base + offset;
+		v->val.string.len = (int) (ends[i] - offset);
+	}
+	else if (JBE_ISNUMERIC(e))
+	{
+		v->type = jbvNumeric;
+		v->val.numeric = (Numeric) (base + INTALIGN(offset));
+	}
+	else if (JBE_ISBOOL_TRUE(e) || JBE_ISBOOL_FALSE(e))
+	{
+		v->type = jbvBool;
+		v->val.boolean = JBE_ISBOOL_TRUE(e);
+	}
+	else
+	{
+		v->type = jbvBinary;
+		v->val.binary.data = (JsonbContainer *) (base + INTALIGN(offset));
+		v->val.binary.len = (int) (ends[i] - INTALIGN(offset));
+	}
+	return node;
+}
 
 static PgcNodeKind
 jsonb_kind(void *ctx, const void *node)
@@ -66,14 +176,76 @@ jsonb_length(void *ctx, const void *node)
 static const void *
 jsonb_element(void *ctx, const void *node, unsigned i)
 {
-	return getIthJsonbValueFromContainer(((const JsonbValue *) node)->val.binary.data, i);
+	TreeNode	   *array = (TreeNode *) node;
+	JsonbContainer *c = array->v.val.binary.data;
+	uint32		n = JsonContainerSize(c);
+
+	if (i >= n)
+		return NULL;
+	return child_node(ctx, c, n, node_ends(ctx, array), i);
+}
+
+/* jsonb's order of keys (lengthCompareJsonbStringValue): by length, then
+ * by bytes. */
+static int
+key_order(const char *a, uint32 a_len, const char *b, uint32 b_len)
+{
+	if (a_len != b_len)
+		return a_len < b_len ? -1 : 1;
+	return memcmp(a, b, a_len);
+}
+
+static PgjGuess *
+guess_for(PgjTree *tree, const char *key)
+{
+	uintptr_t	h = (uintptr_t) key;
+
+	return &tree->guesses[((h >> 3) ^ (h >> 9)) % PGJ_GUESSES];
 }
 
 static const void *
 jsonb_member(void *ctx, const void *node, const char *key, size_t key_len)
 {
-	return getKeyJsonValueFromContainer(((const JsonbValue *) node)->val.binary.data, key,
-										(uint32) key_len, NULL);
+	PgjTree    *tree = ctx;
+	TreeNode   *object = (TreeNode *) node;
+	JsonbContainer *c = object->v.val.binary.data;
+	uint32		count = JsonContainerSize(c);
+	PgjGuess   *guess = guess_for(tree, key);
+	const uint32 *ends;
+	const char *base;
+	uint32		lo = 0,
+				hi = count;
+
+	if (count == 0 || key_len > JENTRY_OFFLENMASK)
+		return NULL;
+	ends = node_ends(tree, object);
+	base = (const char *) &c->children[count * 2];
+	if (guess->key == key && guess->index < count)
+	{
+		uint32		i = guess->index,
+					start = i ? ends[i - 1] : 0;
+
+		if (key_order(base + start, ends[i] - start, key, (uint32) key_len) == 0)
+			return child_node(tree, c, count * 2, ends, count + i);
+	}
+	while (lo < hi)
+	{
+		uint32		mid = lo + (hi - lo) / 2;
+		uint32		start = mid ? ends[mid - 1] : 0;
+		int			cmp = key_order(base + start, ends[mid] - start, key, (uint32) key_len);
+
+		if (cmp == 0)
+		{
+			guess->key = key;
+			guess->index = mid;
+			return child_node(tree, c, count * 2, ends, count + mid);
+		}
+		if (cmp < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
 }
 
 /*
@@ -145,54 +317,64 @@ pgj_reader_usable(void)
 }
 
 const void *
-pgj_root(Jsonb *jb, JsonbValue *slot)
+pgj_root(PgjTree *tree, Jsonb *jb)
 {
-	slot->type = jbvBinary;
-	slot->val.binary.data = &jb->root;
-	slot->val.binary.len = VARSIZE(jb) - VARHDRSZ;
-	return slot;
+	TreeNode   *root = new_node(tree);
+
+	root->v.type = jbvBinary;
+	root->v.val.binary.data = &jb->root;
+	root->v.val.binary.len = VARSIZE(jb) - VARHDRSZ;
+	return root;
 }
 
 /* ---- results: jsonb built from libpersona's JSON ---------------------------------- */
 
 /*
- * libpersona writes its results as compact, valid JSON in UTF-8. Reading
- * that text straight into pushJsonbValue skips what jsonb_in does for any
- * input (its lexer with semantic callbacks, a copy of every string): a
- * string without escapes is handed over in place (JsonbValueToJsonb copies
- * it into the result), an integer becomes a numeric without numeric_in.
- * Whatever this reader does not expect sends the text to jsonb_in instead,
- * so the result is always jsonb_in's.
+ * libpersona writes its results as compact, valid JSON in UTF-8. This
+ * reads that text into a tree of JsonbValues - objects with their pairs
+ * sorted as jsonb sorts them, arrays - and hands the tree to
+ * JsonbValueToJsonb, which lays it out as the jsonb datum at once. That
+ * skips what jsonb_in does for any input (its lexer with semantic
+ * callbacks, a copy of every string, pushJsonbValue's parse state and its
+ * sort of every object's keys with qsort): a string without escapes is
+ * handed over in place (the datum gets a copy), a number of at most 18
+ * digits becomes a numeric without numeric_in. Whatever this reader does
+ * not expect (an escape it does not decode, an exponent, a duplicate key,
+ * too deep) sends the text to jsonb_in instead, so the result is always
+ * jsonb_in's.
  */
 typedef struct
 {
 	const char *p,
 			   *end;
 	int			depth;
-	JsonbValue *done;			/* what the last END pushed: at the end, the
-								 * whole result */
 } ResultText;
 
 #define RESULT_MAX_DEPTH 64
 
-static bool result_value(ResultText *t, JsonbParseState **st, JsonbIteratorToken as);
+/* The most decimal digits that always fit an int64. */
+#define RESULT_MAX_DIGITS 18
+
+static bool result_value(ResultText *t, JsonbValue *v);
 
 /* A string token at t->p ('"') into v: in place without escapes. */
 static bool
 result_string(ResultText *t, JsonbValue *v)
 {
 	const char *s = t->p + 1,
-			   *q = s;
+			   *q = memchr(s, '"', t->end - s),
+			   *esc;
 	char	   *buf,
 			   *o;
 
-	while (q < t->end && *q != '"' && *q != '\\')
-		q++;
-	if (q >= t->end)
+	if (!q)
 		return false;
+	esc = memchr(s, '\\', q - s);
 	v->type = jbvString;
-	if (*q == '"')
+	if (!esc)
 	{
+		if (q - s > JENTRY_OFFLENMASK)
+			return false;		/* too long for jsonb: jsonb_in says so */
 		v->val.string.val = (char *) s;
 		v->val.string.len = (int) (q - s);
 		t->p = q + 1;
@@ -223,7 +405,7 @@ result_string(ResultText *t, JsonbValue *v)
 				return false;
 		}
 	}
-	if (q >= t->end)
+	if (q >= t->end || o - buf > JENTRY_OFFLENMASK)
 		return false;
 	v->val.string.val = buf;
 	v->val.string.len = (int) (o - buf);
@@ -231,33 +413,55 @@ result_string(ResultText *t, JsonbValue *v)
 	return true;
 }
 
-/* A number token: a numeric as numeric_in makes it. */
+/*
+ * A number token: a numeric as numeric_in makes it. Plain decimals of at
+ * most 18 digits ("-12", "0.5", "14.025011564383542") are read as an
+ * integer and a count of decimals (int64_div_fast_to_numeric: the same
+ * digits, weight and display scale as numeric_in); anything else (an
+ * exponent, more digits, "-0", a leading zero) through numeric_in itself.
+ */
 static bool
 result_number(ResultText *t, JsonbValue *v)
 {
 	const char *s = t->p,
-			   *q = s;
-	bool		integer = true;
+			   *q = s,
+			   *digits;
+	bool		plain = true;
+	int			n_digits = 0,
+				decimals = -1;	/* digits after the point, -1 without one */
+	int64		n = 0;
 
 	if (q < t->end && *q == '-')
 		q++;
-	while (q < t->end && ((*q >= '0' && *q <= '9') || *q == '.' || *q == 'e' || *q == 'E' ||
-						  *q == '+' || *q == '-'))
+	digits = q;
+	for (; q < t->end; q++)
 	{
-		integer &= *q >= '0' && *q <= '9';
-		q++;
+		if (*q >= '0' && *q <= '9')
+		{
+			n = n * 10 + (*q - '0');
+			if (++n_digits > RESULT_MAX_DIGITS)
+				plain = false;
+			if (decimals >= 0)
+				decimals++;
+		}
+		else if (*q == '.' && decimals < 0 && n_digits > 0)
+			decimals = 0;
+		else if (*q == '.' || *q == 'e' || *q == 'E' || *q == '+' || *q == '-')
+			plain = false;
+		else
+			break;
 	}
 	if (q == s)
 		return false;
+	/* A leading zero is only the zero before a point; -0 keeps its sign
+	 * in numeric_in's hands. */
+	if (n_digits == 0 || decimals == 0 || (digits[0] == '0' && n_digits > 1 && digits[1] != '.') ||
+		(s[0] == '-' && n == 0))
+		plain = false;
 	v->type = jbvNumeric;
-	if (integer && q - s <= 18 && !(q - s > 1 && s[0] == '0') && !(s[0] == '-' && (q - s == 1 || s[1] == '0')))
-	{
-		int64		n = 0;
-
-		for (const char *d = s[0] == '-' ? s + 1 : s; d < q; d++)
-			n = n * 10 + (*d - '0');
-		v->val.numeric = int64_to_numeric(s[0] == '-' ? -n : n);
-	}
+	if (plain)
+		v->val.numeric = decimals > 0 ? int64_div_fast_to_numeric(s[0] == '-' ? -n : n, decimals)
+			: int64_to_numeric(s[0] == '-' ? -n : n);
 	else
 		v->val.numeric = DatumGetNumeric(DirectFunctionCall3(numeric_in,
 															 CStringGetDatum(pnstrdup(s, q - s)),
@@ -285,17 +489,72 @@ result_literal(ResultText *t, const char *lit, JsonbValue *v)
 	return true;
 }
 
-/* An object or array at t->p, its members pushed between BEGIN and END. */
+/* jsonb's order of keys (lengthCompareJsonbStringValue). */
+static int
+pair_order(const void *a, const void *b)
+{
+	const JsonbValue *x = &((const JsonbPair *) a)->key,
+			   *y = &((const JsonbPair *) b)->key;
+
+	return key_order(x->val.string.val, (uint32) x->val.string.len, y->val.string.val,
+					 (uint32) y->val.string.len);
+}
+
+/*
+ * The pairs in jsonb's order (libpersona writes them in the model's
+ * order). False on a duplicate key, which jsonb_in resolves (the last one
+ * wins) and this reader does not.
+ */
 static bool
-result_container(ResultText *t, JsonbParseState **st, JsonbIteratorToken as)
+sort_pairs(JsonbPair *pairs, int n)
+{
+	if (n <= 16)
+	{
+		/* Insertion sort: result objects are small. */
+		for (int i = 1; i < n; i++)
+		{
+			JsonbPair	x = pairs[i];
+			int			j = i;
+
+			while (j > 0 && pair_order(&pairs[j - 1], &x) > 0)
+			{
+				pairs[j] = pairs[j - 1];
+				j--;
+			}
+			pairs[j] = x;
+		}
+	}
+	else
+		qsort(pairs, n, sizeof(JsonbPair), pair_order);
+	for (int i = 1; i < n; i++)
+		if (pair_order(&pairs[i - 1], &pairs[i]) == 0)
+			return false;
+	return true;
+}
+
+/* A growing array of `size`-byte items in CurrentMemoryContext. */
+static void *
+grow(void *items, int n, int *cap, size_t size)
+{
+	if (n < *cap)
+		return items;
+	*cap = *cap ? *cap * 2 : 8;
+	return items ? repalloc(items, *cap * size) : palloc(*cap * size);
+}
+
+/* An object or array at t->p into v (jbvObject, jbvArray). */
+static bool
+result_container(ResultText *t, JsonbValue *v)
 {
 	bool		object = *t->p == '{';
 	char		close = object ? '}' : ']';
-	JsonbValue	key;
+	JsonbPair  *pairs = NULL;
+	JsonbValue *elems = NULL;
+	int			n = 0,
+				cap = 0;
 
 	if (++t->depth > RESULT_MAX_DEPTH)
 		return false;
-	pushJsonbValue(st, object ? WJB_BEGIN_OBJECT : WJB_BEGIN_ARRAY, NULL);
 	t->p++;
 	if (t->p < t->end && *t->p == close)
 		t->p++;
@@ -304,15 +563,26 @@ result_container(ResultText *t, JsonbParseState **st, JsonbIteratorToken as)
 		{
 			if (object)
 			{
-				if (t->p >= t->end || *t->p != '"' || !result_string(t, &key))
+				JsonbPair  *pair;
+
+				pairs = grow(pairs, n, &cap, sizeof(JsonbPair));
+				pair = &pairs[n];
+				if (t->p >= t->end || *t->p != '"' || !result_string(t, &pair->key))
 					return false;
 				if (t->p >= t->end || *t->p != ':')
 					return false;
 				t->p++;
-				pushJsonbValue(st, WJB_KEY, &key);
+				if (!result_value(t, &pair->value))
+					return false;
+				pair->order = (uint32) n++;
 			}
-			if (!result_value(t, st, object ? WJB_VALUE : WJB_ELEM))
-				return false;
+			else
+			{
+				elems = grow(elems, n, &cap, sizeof(JsonbValue));
+				if (!result_value(t, &elems[n]))
+					return false;
+				n++;
+			}
 			if (t->p < t->end && *t->p == ',')
 			{
 				t->p++;
@@ -326,51 +596,54 @@ result_container(ResultText *t, JsonbParseState **st, JsonbIteratorToken as)
 			return false;
 		}
 	t->depth--;
-	t->done = pushJsonbValue(st, object ? WJB_END_OBJECT : WJB_END_ARRAY, NULL);
+	if (object)
+	{
+		if (!sort_pairs(pairs, n))
+			return false;
+		v->type = jbvObject;
+		v->val.object.nPairs = n;
+		v->val.object.pairs = pairs;
+	}
+	else
+	{
+		v->type = jbvArray;
+		v->val.array.nElems = n;
+		v->val.array.elems = elems;
+		v->val.array.rawScalar = false;
+	}
 	return true;
 }
 
 static bool
-result_value(ResultText *t, JsonbParseState **st, JsonbIteratorToken as)
+result_value(ResultText *t, JsonbValue *v)
 {
-	JsonbValue	v;
-	bool		ok;
-
 	if (t->p >= t->end)
 		return false;
 	switch (*t->p)
 	{
 		case '{':
 		case '[':
-			return result_container(t, st, as);
+			return result_container(t, v);
 		case '"':
-			ok = result_string(t, &v);
-			break;
+			return result_string(t, v);
 		case 't':
-			ok = result_literal(t, "true", &v);
-			break;
+			return result_literal(t, "true", v);
 		case 'f':
-			ok = result_literal(t, "false", &v);
-			break;
+			return result_literal(t, "false", v);
 		case 'n':
-			ok = result_literal(t, "null", &v);
-			break;
+			return result_literal(t, "null", v);
 		default:
-			ok = result_number(t, &v);
-			break;
+			return result_number(t, v);
 	}
-	if (ok)
-		pushJsonbValue(st, as, &v);
-	return ok;
 }
 
 Datum
 pgj_result_jsonb(const char *json, size_t len)
 {
-	ResultText	t = {json, json + len, 0, NULL};
-	JsonbParseState *st = NULL;
+	ResultText	t = {json, json + len, 0};
+	JsonbValue	root;
 
-	if (len > 0 && json[0] == '{' && result_container(&t, &st, WJB_VALUE) && t.p == t.end && t.done)
-		return JsonbPGetDatum(JsonbValueToJsonb(t.done));
+	if (len > 0 && json[0] == '{' && result_container(&t, &root) && t.p == t.end)
+		return JsonbPGetDatum(JsonbValueToJsonb(&root));
 	return DirectFunctionCall1(jsonb_in, CStringGetDatum(pnstrdup(json, len)));
 }

@@ -4,7 +4,8 @@
  * no GLib here).
  *
  * A node is a JsonbValue: a scalar, or a jbvBinary pointing into the
- * profile's jsonb datum. Nodes, and the text of numbers, are palloc'ed in
+ * profile's jsonb datum, with the offsets of a container's children once
+ * it has been searched. Nodes, and the text of numbers, are palloc'ed in
  * CurrentMemoryContext while libpersona reads the profile: the caller
  * switches to a context it resets after the evaluation. String values
  * point into the datum itself, which must stay until the evaluation's
@@ -28,8 +29,43 @@ extern PGC_INTERNAL const PgcTreeReader pgj_reader;
  * a UTF8 database (elsewhere the text decoder checks the encoding). */
 PGC_INTERNAL bool pgj_reader_usable(void);
 
-/* The root node of a jsonb datum, in *slot. */
-PGC_INTERNAL const void *pgj_root(Jsonb *jb, JsonbValue *slot);
+/* The reader's context (its ctx argument): the block that nodes are
+ * carved from. Set it up for each profile with pgj_tree_init on a block
+ * the caller keeps (PGJ_TREE_BLOCK bytes, reused profile after profile);
+ * further blocks are palloc'ed in CurrentMemoryContext. */
+/* Where each key libpersona asked for was found last time, by the key's
+ * address (libpersona's names live as long as the model): profiles of one
+ * shape keep a key at one position, so a lookup is usually one
+ * comparison. A guess is always checked, so a wrong one costs only a
+ * search. */
+typedef struct
+{
+	const char *key;
+	uint32		index;
+} PgjGuess;
+
+#define PGJ_GUESSES 64
+
+typedef struct
+{
+	char	   *next,
+			   *end;
+	PgjGuess   *guesses;		/* PGJ_GUESSES of them, kept by the caller
+								 * from profile to profile (zeroed at first) */
+} PgjTree;
+
+#define PGJ_TREE_BLOCK 8192
+
+static inline void
+pgj_tree_init(PgjTree *tree, char *block, PgjGuess *guesses)
+{
+	tree->next = block;
+	tree->end = block + PGJ_TREE_BLOCK;
+	tree->guesses = guesses;
+}
+
+/* The root node of a jsonb datum. */
+PGC_INTERNAL const void *pgj_root(PgjTree *tree, Jsonb *jb);
 
 /* A result object (libpersona's compact JSON, `len` bytes) as jsonb: the
  * value jsonb_in gives for the same text, built without its parser (and

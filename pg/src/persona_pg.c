@@ -94,6 +94,8 @@ typedef struct CallSite
 								 * its datum as stored */
 	MemoryContext tree;			/* what reading a jsonb profile in place
 								 * allocates, reset at each evaluation */
+	char	   *tree_block;		/* its nodes, first (PGJ_TREE_BLOCK bytes) */
+	PgjGuess   *guesses;		/* where its keys were found */
 	StringInfoData profile;		/* the profile as JSON text, reused row after
 								 * row */
 	StringInfoData state;
@@ -142,6 +144,8 @@ call_site(FunctionCallInfo fcinfo)
 	old = MemoryContextSwitchTo(flinfo->fn_mcxt);
 	site = palloc0(sizeof(CallSite));
 	site->tree = AllocSetContextCreate(flinfo->fn_mcxt, "persona jsonb profile", ALLOCSET_SMALL_SIZES);
+	site->tree_block = palloc(PGJ_TREE_BLOCK);
+	site->guesses = palloc0(PGJ_GUESSES * sizeof(PgjGuess));
 	initStringInfo(&site->profile);
 	initStringInfo(&site->state);
 	site->stable = model_arg_is_const(flinfo);
@@ -283,16 +287,17 @@ static bool
 evaluate_tree(CallSite *site, PgcModel *model, Jsonb *profile, const char *state, Size state_len,
 			  int64 now_us)
 {
-	JsonbValue	root;
 	PgcEvalStatus status;
 
 	for (;;)
 	{
 		MemoryContext old;
+		PgjTree		tree;
 
+		pgj_tree_init(&tree, site->tree_block, site->guesses);
 		MemoryContextReset(site->tree);
 		old = MemoryContextSwitchTo(site->tree);
-		status = pgc_eval_tree(model, &pgj_reader, NULL, pgj_root(profile, &root), state, state_len, now_us);
+		status = pgc_eval_tree(model, &pgj_reader, &tree, pgj_root(&tree, profile), state, state_len, now_us);
 		MemoryContextSwitchTo(old);
 		if (status != PGC_EVAL_INTERRUPTED)
 			return status != PGC_EVAL_DECLINED;
