@@ -10,7 +10,8 @@
 #      nothing that starts a thread;
 #   4. installs it into a staging directory (the system's stay clean) and
 #      runs `make installcheck` (pg_regress: compile, eval, journeys,
-#      inputs, cancel, parallel, pii) under pg_virtualenv: a throw-away cluster
+#      inputs, shapes, cancel, parallel, upgrade, pii) under pg_virtualenv: a
+#      throw-away cluster
 #      on a private port, run as the postgres user, with extension_destdir
 #      pointing at the staging directory.
 #

@@ -69,8 +69,19 @@ PGC_INTERNAL const void *pgj_root(PgjTree *tree, Jsonb *jb);
 
 /* A result object (libpersona's compact JSON, `len` bytes) as jsonb: the
  * value jsonb_in gives for the same text, built without its parser (and
- * by jsonb_in for anything unexpected). Allocates in CurrentMemoryContext;
- * may raise as jsonb_in does (a result too large for jsonb). */
-PGC_INTERNAL Datum pgj_result_jsonb(const char *json, size_t len);
+ * by jsonb_in for anything unexpected). With `check`, also laid out by
+ * PostgreSQL's JsonbValueToJsonb, and an ERROR unless the two datums are
+ * the same bytes (for the tests). The tree of values in between is carved
+ * from `tree` (set up as for a profile); the datum and the rest are
+ * allocated in CurrentMemoryContext. May raise as jsonb_in does (a result
+ * too large for jsonb). */
+PGC_INTERNAL Datum pgj_result_jsonb(const char *json, size_t len, bool check, PgjTree *tree);
+
+/* A tree of JsonbValues (an object or array at the root; objects' pairs
+ * sorted and unique as jsonb keeps them) as a new jsonb datum, the bytes
+ * JsonbValueToJsonb would give; NULL when it is too large for jsonb.
+ * size_hint: the expected size in bytes. Allocates in
+ * CurrentMemoryContext (persona_jsonb_layout.c). */
+PGC_INTERNAL Jsonb *pgj_layout(const JsonbValue *root, size_t size_hint);
 
 #endif

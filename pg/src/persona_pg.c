@@ -70,6 +70,13 @@ void		_PG_init(void);
  */
 static bool jsonb_direct = true;
 
+/*
+ * persona.jsonb_check: also build each jsonb result with PostgreSQL's
+ * JsonbValueToJsonb and raise an ERROR unless the bytes are the same
+ * (off by default; the regression tests turn it on).
+ */
+static bool jsonb_check = false;
+
 void
 _PG_init(void)
 {
@@ -78,6 +85,10 @@ _PG_init(void)
 							 "Reads jsonb profiles and builds jsonb results without JSON text in between.",
 							 "The results are the same either way; off is for comparison.",
 							 &jsonb_direct, true, PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomBoolVariable("persona.jsonb_check",
+							 "Checks each jsonb result against the one PostgreSQL's own code lays out.",
+							 "For tests: an ERROR when the bytes differ.",
+							 &jsonb_check, false, PGC_USERSET, 0, NULL, NULL, NULL);
 	MarkGUCPrefixReserved("persona");
 }
 
@@ -355,15 +366,21 @@ evaluate(FunctionCallInfo fcinfo, int state_arg, int now_arg)
 	return model;
 }
 
+/* The result of the last evaluate() on this call site as jsonb. */
 static Datum
-result_jsonb(PgcModel *model)
+result_jsonb(FunctionCallInfo fcinfo, PgcModel *model)
 {
+	CallSite   *site = call_site(fcinfo);
 	Size		len;
 	const char *json = pgc_result_json(model, &len);
+	PgjTree		tree;
 
 	if (!jsonb_direct)
 		return DirectFunctionCall1(jsonb_in, CStringGetDatum(json));
-	return pgj_result_jsonb(json, len);
+	/* The profile's nodes are not needed any more: their block holds the
+	 * result's values now. */
+	pgj_tree_init(&tree, site->tree_block, site->guesses);
+	return pgj_result_jsonb(json, len, jsonb_check, &tree);
 }
 
 static Datum
@@ -432,7 +449,7 @@ pgpersona_compile(PG_FUNCTION_ARGS)
 Datum
 pgpersona_eval(PG_FUNCTION_ARGS)
 {
-	return result_jsonb(evaluate(fcinfo, -1, 2));
+	return result_jsonb(fcinfo, evaluate(fcinfo, -1, 2));
 }
 
 /* persona.eval(model bytea, profile jsonb, state jsonb, now timestamptz) RETURNS jsonb */
@@ -443,7 +460,7 @@ pgpersona_eval_state(PG_FUNCTION_ARGS)
 	 * still a NULL result, as STRICT gives. */
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(3))
 		PG_RETURN_NULL();
-	return result_jsonb(evaluate(fcinfo, 2, 3));
+	return result_jsonb(fcinfo, evaluate(fcinfo, 2, 3));
 }
 
 /* persona.eval_json(model bytea, profile jsonb, now timestamptz) RETURNS json */

@@ -48,14 +48,20 @@ CREATE TEMP TABLE mutated AS
   CROSS JOIN (VALUES ('null'::jsonb), ('5.0'), ('1.5'), ('"x"'), ('true'), ('[]'), ('[null]'), ('{}'),
                      ('1769904000'), ('[{"type":"visit","at":"2026-01-05"}]')) AS vals(v)
   WHERE p.n <= 100;
+-- The jsonb results too (built without jsonb_in, and laid out as
+-- PostgreSQL lays them out: persona.jsonb_check compares the bytes).
+SET persona.jsonb_check = on;
 CREATE TEMP TABLE in_place AS
-  SELECT x.n, x.k, x.profile, persona.eval_json(m.lead, x.profile, '2026-02-01T00:00:00Z')::text AS result
+  SELECT x.n, x.k, x.profile, persona.eval_json(m.lead, x.profile, '2026-02-01T00:00:00Z')::text AS result,
+         persona.eval(m.lead, x.profile, '2026-02-01T00:00:00Z')::text AS result_jsonb
   FROM (SELECT n, 'none' AS k, profile FROM profiles UNION ALL SELECT * FROM mutated) x CROSS JOIN models m;
 SET persona.jsonb_direct = off;
 SELECT count(*) AS profiles, count(*) FILTER (WHERE i.result ~ '"error"') AS errors,
-       count(*) FILTER (WHERE i.result = persona.eval_json(m.lead, i.profile, '2026-02-01T00:00:00Z')::text) AS same_as_text
+       count(*) FILTER (WHERE i.result = persona.eval_json(m.lead, i.profile, '2026-02-01T00:00:00Z')::text) AS same_as_text,
+       count(*) FILTER (WHERE i.result_jsonb = persona.eval(m.lead, i.profile, '2026-02-01T00:00:00Z')::text) AS same_jsonb
 FROM in_place i CROSS JOIN models m;
 RESET persona.jsonb_direct;
+RESET persona.jsonb_check;
 
 -- The accessors agree with the result object.
 SELECT count(*) FILTER (WHERE persona.tags(m.lead, p.profile, '2026-02-01T00:00:00Z')

@@ -66,7 +66,9 @@ FROM customers c CROSS JOIN models m WHERE c.n <= 100;
 
 -- persona.eval builds its jsonb from libpersona's text without jsonb_in:
 -- the same jsonb as jsonb_in of persona.eval_json's text, for results with
--- actions, transitions and states (and for record errors).
+-- actions, transitions and states (and for record errors), laid out in
+-- the same bytes as PostgreSQL's JsonbValueToJsonb (persona.jsonb_check).
+SET persona.jsonb_check = on;
 SELECT count(*) AS profiles,
        count(*) FILTER (WHERE persona.eval(m.journeys, c.profile, c.state, '2026-03-01T00:00:00Z')::text
                               = persona.eval_json(m.journeys, c.profile, c.state, '2026-03-01T00:00:00Z')::jsonb::text) AS same_as_jsonb_in,
@@ -75,3 +77,4 @@ FROM customers c CROSS JOIN models m;
 SELECT persona.eval(m.journeys, '{"id":"e\"1\u00e9\n","employees":"x\u2028"}', '2026-02-01')::text
        = persona.eval_json(m.journeys, '{"id":"e\"1\u00e9\n","employees":"x\u2028"}', '2026-02-01')::jsonb::text AS escapes_same
 FROM models m;
+RESET persona.jsonb_check;
