@@ -327,6 +327,124 @@ pgj_root(PgjTree *tree, Jsonb *jb)
 	return root;
 }
 
+/* ---- states: jsonb as compact JSON text ------------------------------------------- */
+
+/*
+ * libpersona reads a state only as JSON text. JsonbToCString spends
+ * thousands of instructions on a state of a hundred bytes (an iterator
+ * that copies every value out, a buffer call per token); this writes the
+ * same JSON without the spaces, straight from the containers. Numbers are
+ * spelled by numeric_out, as JsonbToCString spells them, and strings
+ * escaped as escape_json escapes them, so the decoder sees the same
+ * values. Its messages name fields, not places, except for nesting too
+ * deep, which is reported at a byte offset: a state nested deeper than
+ * STATE_MAX_DEPTH (real states have 4 levels) is left to JsonbToCString.
+ */
+#define STATE_MAX_DEPTH 32
+
+static void
+state_string(StringInfo out, const char *s, int len)
+{
+	const char *run = s;
+
+	appendStringInfoCharMacro(out, '"');
+	for (const char *p = s; p < s + len; p++)
+	{
+		unsigned char c = (unsigned char) *p;
+
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		appendBinaryStringInfo(out, run, (int) (p - run));
+		run = p + 1;
+		switch (c)
+		{
+			case '\b': appendStringInfoString(out, "\\b"); break;
+			case '\f': appendStringInfoString(out, "\\f"); break;
+			case '\n': appendStringInfoString(out, "\\n"); break;
+			case '\r': appendStringInfoString(out, "\\r"); break;
+			case '\t': appendStringInfoString(out, "\\t"); break;
+			case '"': appendStringInfoString(out, "\\\""); break;
+			case '\\': appendStringInfoString(out, "\\\\"); break;
+			default: appendStringInfo(out, "\\u%04x", c); break;
+		}
+	}
+	appendBinaryStringInfo(out, run, (int) (s + len - run));
+	appendStringInfoCharMacro(out, '"');
+}
+
+static bool state_container(StringInfo out, JsonbContainer *c, int depth);
+
+/* Child i of c (n children, ends from children_ends) as JSON. */
+static bool
+state_child(StringInfo out, JsonbContainer *c, uint32 n, const uint32 *ends, uint32 i, int depth)
+{
+	JEntry		e = c->children[i];
+	char	   *base = (char *) &c->children[n];
+	uint32		offset = i ? ends[i - 1] : 0;
+
+	if (JBE_ISNULL(e))
+		appendStringInfoString(out, "null");
+	else if (JBE_ISSTRING(e))
+		state_string(out, base + offset, (int) (ends[i] - offset));
+	else if (JBE_ISNUMERIC(e))
+		appendStringInfoString(out, DatumGetCString(DirectFunctionCall1(numeric_out,
+																		 PointerGetDatum(base + INTALIGN(offset)))));
+	else if (JBE_ISBOOL_TRUE(e))
+		appendStringInfoString(out, "true");
+	else if (JBE_ISBOOL_FALSE(e))
+		appendStringInfoString(out, "false");
+	else
+		return state_container(out, (JsonbContainer *) (base + INTALIGN(offset)), depth + 1);
+	return true;
+}
+
+static bool
+state_container(StringInfo out, JsonbContainer *c, int depth)
+{
+	bool		object = JsonContainerIsObject(c);
+	uint32		count = JsonContainerSize(c),
+				n = object ? 2 * count : count,
+				offset = 0;
+	uint32		stack[64],
+			   *ends = n <= lengthof(stack) ? stack : palloc(n * sizeof(uint32));
+
+	if (depth > STATE_MAX_DEPTH)
+		return false;
+	for (uint32 i = 0; i < n; i++)
+	{
+		JBE_ADVANCE_OFFSET(offset, c->children[i]);
+		ends[i] = offset;
+	}
+	appendStringInfoCharMacro(out, object ? '{' : '[');
+	for (uint32 i = 0; i < count; i++)
+	{
+		if (i)
+			appendStringInfoCharMacro(out, ',');
+		if (object)
+		{
+			if (!state_child(out, c, n, ends, i, depth))
+				return false;
+			appendStringInfoCharMacro(out, ':');
+		}
+		if (!state_child(out, c, n, ends, object ? count + i : i, depth))
+			return false;
+	}
+	appendStringInfoCharMacro(out, object ? '}' : ']');
+	return true;
+}
+
+bool
+pgj_state_text(StringInfo out, Jsonb *state)
+{
+	resetStringInfo(out);
+	if (!JB_ROOT_IS_OBJECT(state) || !state_container(out, &state->root, 1))
+	{
+		resetStringInfo(out);
+		return false;
+	}
+	return true;
+}
+
 /* ---- results: jsonb built from libpersona's JSON ---------------------------------- */
 
 /*

@@ -19,6 +19,7 @@
 
 #include "postgres.h"
 
+#include "lib/stringinfo.h"
 #include "utils/jsonb.h"
 
 #include "persona_core.h"
@@ -66,6 +67,14 @@ pgj_tree_init(PgjTree *tree, char *block, PgjGuess *guesses)
 
 /* The root node of a jsonb datum. */
 PGC_INTERNAL const void *pgj_root(PgjTree *tree, Jsonb *jb);
+
+/* A state object as compact JSON text in `out` (reset first), for
+ * libpersona's state decoder: what JsonbToCString writes without the
+ * spaces. False (and `out` empty) for anything but an object, or one
+ * nested deeper than the writer goes: then use JsonbToCString, whose
+ * text the decoder's byte offsets refer to. Allocates in
+ * CurrentMemoryContext. */
+PGC_INTERNAL bool pgj_state_text(StringInfo out, Jsonb *state);
 
 /* A result object (libpersona's compact JSON, `len` bytes) as jsonb: the
  * value jsonb_in gives for the same text, built without its parser (and

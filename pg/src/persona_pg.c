@@ -339,8 +339,12 @@ evaluate(FunctionCallInfo fcinfo, int state_arg, int now_arg)
 
 		if (!state_is_empty(st))
 		{
-			resetStringInfo(&site->state);
-			JsonbToCString(&site->state, &st->root, VARSIZE(st));
+			/* Compact JSON straight from the jsonb, or JsonbToCString's. */
+			if (!jsonb_direct || !pgj_reader_usable() || !pgj_state_text(&site->state, st))
+			{
+				resetStringInfo(&site->state);
+				JsonbToCString(&site->state, &st->root, VARSIZE(st));
+			}
 			state = site->state.data;
 			state_len = site->state.len;
 		}

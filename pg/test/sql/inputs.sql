@@ -96,3 +96,38 @@ SELECT d.k, persona.error(m.lead, d.profile, '2026-02-01') AS in_place FROM deep
 SET persona.jsonb_direct = off;
 SELECT d.k, persona.error(m.lead, d.profile, '2026-02-01') AS as_text FROM deep d CROSS JOIN models m ORDER BY d.k;
 RESET persona.jsonb_direct;
+
+-- States are handed to libpersona as compact JSON written straight from
+-- the jsonb (persona.jsonb_direct), or as JsonbToCString's text (off):
+-- the same results and the same messages, for states good and bad:
+-- escapes, numbers, wrong types, nesting (deeper than the writer goes is
+-- left to JsonbToCString, and past 128 levels both are an error).
+CREATE TEMP TABLE states AS
+  SELECT n, s::jsonb AS state FROM (VALUES
+    (1, '{"v":1,"lifecycles":[{"name":"funnel","stage":"lead","entered":"2026-01-01T00:00:00Z"}],"journeys":[]}'),
+    (2, '{"v":1,"lifecycles":[{"name":"funnel","stage":"nurture","entered":"2026-01-01T00:00:00Z"}],"journeys":[]}'),
+    (3, '{"v":1,"lifecycles":[{"name":"funnel","stage":"no \"such\" stage\t\n\u0001é😀","entered":"2026-01-01T00:00:00Z"}],"journeys":[]}'),
+    (4, '{"v":1.0,"lifecycles":[],"journeys":[]}'),
+    (5, '{"v":1.50,"lifecycles":[],"journeys":[]}'),
+    (6, '{"v":-0,"lifecycles":[],"journeys":[]}'),
+    (7, '{"v":1e3,"lifecycles":[],"journeys":[]}'),
+    (8, '{"v":"1","lifecycles":[],"journeys":[]}'),
+    (9, '{"v":1,"lifecycles":{},"journeys":[]}'),
+    (10, '{"v":1,"lifecycles":[null,true,false],"journeys":[]}'),
+    (11, '{"v":1,"lifecycles":[{"name":"funnel","stage":"lead","entered":1767225600}],"journeys":[]}'),
+    (12, '[{"v":1}]'),
+    (13, '"state"'),
+    (14, '5')) AS t(n, s)
+  UNION ALL
+  SELECT 100 + k, ('{"v":1,"lifecycles":[],"journeys":[],"x":' || repeat('[', k - 1) || repeat(']', k - 1) || '}')::jsonb
+  FROM (VALUES (31), (32), (33), (128), (129)) AS d(k);
+CREATE TEMP TABLE direct_states AS
+  SELECT s.n, persona.eval_json(m.lead, '{"id":"s","events":[{"type":"visit","at":"2026-01-20T00:00:00Z"}]}',
+                                s.state, '2026-02-01T00:00:00Z')::text AS result
+  FROM states s CROSS JOIN models m;
+SET persona.jsonb_direct = off;
+SELECT s.n, d.result = persona.eval_json(m.lead, '{"id":"s","events":[{"type":"visit","at":"2026-01-20T00:00:00Z"}]}',
+                                         s.state, '2026-02-01T00:00:00Z')::text AS same_as_text,
+       coalesce(d.result::jsonb->>'error', d.result::jsonb->'stages'->>'funnel') AS error_or_stage
+FROM states s JOIN direct_states d USING (n) CROSS JOIN models m ORDER BY s.n;
+RESET persona.jsonb_direct;
