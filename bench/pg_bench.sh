@@ -83,16 +83,33 @@ echo "== pg_bench: export to JSON Lines for persona eval"
 sql -c "\\copy (SELECT profile::text FROM profiles ORDER BY id) TO '$jsonl'"
 if grep -q '\\' "$jsonl"; then echo "pg_bench: backslashes in the export (COPY would have escaped them)" >&2; exit 1; fi
 
-# Milliseconds of one psql query (\timing), consuming its result.
+# "WALL_MS CPU_MS" of one psql query, consuming its result: \timing, and
+# the CPU time (user + system) of the backend that ran it, from
+# /proc/PID/stat before and after (the leader's only: with parallel
+# workers it leaves out theirs). On a machine shared with other work the
+# CPU time is the steadier of the two.
 time_sql() {
-  local workers=$1 query=$2
-  sql -c "SET max_parallel_workers_per_gather = $workers" -c '\timing on' -c "$query" |
-    sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' | tail -1
+  local workers=$1 query=$2 wall t0 t1
+  wall=$(sql <<EOF2 |
+SET max_parallel_workers_per_gather = $workers;
+SELECT pg_backend_pid() AS pid \gset
+\setenv PERSONA_BENCH_PID :pid
+\! awk '{print \$14 + \$15}' /proc/\$PERSONA_BENCH_PID/stat > $work/cpu0
+\timing on
+$query;
+\timing off
+\! awk '{print \$14 + \$15}' /proc/\$PERSONA_BENCH_PID/stat > $work/cpu1
+EOF2
+    sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' | tail -1)
+  t0=$(cat "$work/cpu0"); t1=$(cat "$work/cpu1")
+  echo "$wall $(( (t1 - t0) * 1000 / $(getconf CLK_TCK) ))"
 }
-time_cmd() { # milliseconds of a shell command
-  local t0 t1
-  t0=$(date +%s%N); bash -c "$1" >/dev/null; t1=$(date +%s%N)
-  echo $(( (t1 - t0) / 1000000 ))
+time_cmd() { # "WALL_MS CPU_MS" of a shell command (user + system of its processes)
+  local t0 t1 cpu
+  t0=$(date +%s%N)
+  cpu=$( { TIMEFORMAT='%U %S'; time bash -c "$1" >/dev/null 2>&1; } 2>&1 | awk '{printf "%d", ($1 + $2) * 1000}')
+  t1=$(date +%s%N)
+  echo "$(( (t1 - t0) / 1000000 )) $cpu"
 }
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR + 1) / 2)]}'; }
 
@@ -101,10 +118,12 @@ Q_EVAL="SELECT count(*), sum((persona.eval($MODEL_Q, profile, '$NOW')->'scores'-
 Q_JSON="SELECT count(*), sum(length(persona.eval_json($MODEL_Q, profile, '$NOW')::text)) FROM profiles"
 Q_SCORE="SELECT count(*), sum(persona.score($MODEL_Q, profile, '$NOW', 'total')) FROM profiles"
 Q_SCAN="SELECT count(*), sum(length(profile::text)) FROM profiles"
+Q_FLOOR="SELECT count(*), sum(pg_column_size(profile)) FROM profiles"
 
 # id | what | how
 CASES=(
-  "scan0|SQL: read and print every profile, no evaluation (floor)|sql:0:$Q_SCAN"
+  "floor0|SQL: read every profile's size, no evaluation (the floor of a scan)|sql:0:$Q_FLOOR"
+  "scan0|SQL: read and print every profile, no evaluation|sql:0:$Q_SCAN"
   "eval0|SQL: persona.eval, serial|sql:0:$Q_EVAL"
   "text0|SQL: persona.eval, serial, through JSON text both ways (persona.jsonb_direct off)|sql:0:SET persona.jsonb_direct = off; $Q_EVAL"
   "eval2|SQL: persona.eval, 2 parallel workers|sql:2:$Q_EVAL"
@@ -117,19 +136,20 @@ CASES=(
   "cli2|persona eval -j 2 on JSONL|cmd:$CLI eval -j 2 $MODEL --now $NOW < $jsonl"
 )
 
-declare -A ms
+declare -A ms cpu
 for c in "${CASES[@]}"; do
   IFS='|' read -r id what how <<<"$c"
-  times=()
+  times=() cpus=()
   for ((r = 0; r < RUNS; r++)); do
     case $how in
-      sql:*) rest=${how#sql:}; t=$(time_sql "${rest%%:*}" "${rest#*:}") ;;
-      cmd:*) t=$(time_cmd "${how#cmd:}") ;;
+      sql:*) rest=${how#sql:}; read -r t u < <(time_sql "${rest%%:*}" "${rest#*:}") ;;
+      cmd:*) read -r t u < <(time_cmd "${how#cmd:}") ;;
     esac
-    times+=("$t")
+    times+=("$t") cpus+=("$u")
   done
   ms[$id]=$(printf '%s\n' "${times[@]}" | median)
-  printf '   %-8s %10s ms  (%s)\n' "$id" "${ms[$id]}" "${times[*]}"
+  cpu[$id]=$(printf '%s\n' "${cpus[@]}" | median)
+  printf '   %-8s %10s ms  (%s)  CPU %s ms (%s)\n' "$id" "${ms[$id]}" "${times[*]}" "${cpu[$id]}" "${cpus[*]}"
 done
 
 # The jsonb profiles read in place give the CLI's bytes on the same
@@ -144,8 +164,8 @@ else echo "pg_bench: persona.eval_json differs from persona eval on the same pro
 plan=$(sql -At -c "SET max_parallel_workers_per_gather = 2" -c "EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) $Q_EVAL")
 launched=$(sed -n 's/.*Workers Launched: \([0-9]*\).*/\1/p' <<<"$plan" | head -1)
 # One INSERT … SELECT (serial on PostgreSQL 15) and one CREATE TABLE AS (parallel).
-ins=$(time_sql 0 "CREATE TABLE scores (id bigint, result jsonb); INSERT INTO scores SELECT id, persona.eval($MODEL_Q, profile, '$NOW') FROM profiles")
-ctas=$(time_sql 2 "CREATE TABLE scores2 AS SELECT id, persona.eval($MODEL_Q, profile, '$NOW') AS result FROM profiles")
+read -r ins _ < <(time_sql 0 "CREATE TABLE scores (id bigint, result jsonb); INSERT INTO scores SELECT id, persona.eval($MODEL_Q, profile, '$NOW') FROM profiles")
+read -r ctas _ < <(time_sql 2 "CREATE TABLE scores2 AS SELECT id, persona.eval($MODEL_Q, profile, '$NOW') AS result FROM profiles")
 check=$(sql -At -c "SELECT count(*) FILTER (WHERE a.result = b.result) FROM scores a JOIN scores2 b USING (id)")
 
 IFS='|' read -r size avg < "$work/size"
@@ -154,20 +174,24 @@ IFS='|' read -r size avg < "$work/size"
   echo "$N profiles generated in PostgreSQL ($avg bytes of JSON each, table $size), model examples/b2b_lead.persona,"
   echo "now = $NOW; median of $RUNS runs (bench/pg_bench.sh, N=$N RUNS=$RUNS). Parallel runs launched $launched workers."
   echo
-  echo "| id | what | median s | profiles/s | x serial persona.eval |"
-  echo "|---|---|---:|---:|---:|"
+  echo "| id | what | median s | profiles/s | x serial persona.eval | CPU s | CPU x cli1 |"
+  echo "|---|---|---:|---:|---:|---:|---:|"
   for c in "${CASES[@]}"; do
     IFS='|' read -r id what how <<<"$c"
-    awk -v id="$id" -v what="$what" -v t="${ms[$id]}" -v base="${ms[eval0]}" -v n="$N" \
-      'BEGIN { printf "| %s | %s | %.2f | %\047d | %.2f |\n", id, what, t / 1000, n / (t / 1000), base / t }'
+    # CPU of the serial cases only: a parallel query's workers are not counted.
+    case $id in *2) c_s="–" ;; *) c_s=${cpu[$id]} ;; esac
+    awk -v id="$id" -v what="$what" -v t="${ms[$id]}" -v base="${ms[eval0]}" -v n="$N" -v c="$c_s" -v cli="${cpu[cli1]}" \
+      'BEGIN { printf "| %s | %s | %.2f | %\047d | %.2f | ", id, what, t / 1000, n / (t / 1000), base / t;
+               if (c == "–") print "– | – |"; else printf "%.2f | %.2f |\n", c / 1000, c / cli }'
   done
   awk -v t="$ins" -v base="${ms[eval0]}" -v n="$N" \
-    'BEGIN { printf "| insert0 | SQL: INSERT INTO scores SELECT id, persona.eval(…) (serial in PostgreSQL 15) | %.2f | %\047d | %.2f |\n", t / 1000, n / (t / 1000), base / t }'
+    'BEGIN { printf "| insert0 | SQL: INSERT INTO scores SELECT id, persona.eval(…) (serial in PostgreSQL 15) | %.2f | %\047d | %.2f | | |\n", t / 1000, n / (t / 1000), base / t }'
   awk -v t="$ctas" -v base="${ms[eval0]}" -v n="$N" \
-    'BEGIN { printf "| ctas2 | SQL: CREATE TABLE scores2 AS SELECT id, persona.eval(…), 2 workers | %.2f | %\047d | %.2f |\n", t / 1000, n / (t / 1000), base / t }'
+    'BEGIN { printf "| ctas2 | SQL: CREATE TABLE scores2 AS SELECT id, persona.eval(…), 2 workers | %.2f | %\047d | %.2f | | |\n", t / 1000, n / (t / 1000), base / t }'
   echo
   echo "Both tables hold the same $check results; persona.eval_json over the table gave $same_as_cli on the JSON Lines."
-  echo "x serial persona.eval: how many times faster than row eval0."
+  echo "x serial persona.eval: how many times faster than row eval0. CPU s: the backend's CPU time (user + system) for"
+  echo "the serial queries, the process's for the CLI; CPU x cli1: that CPU time over the CLI's with one thread."
 } > "$out"
 echo
 cat "$out"

@@ -1,11 +1,13 @@
-/* persona_jsonb.h - jsonb in and out without JSON text in between:
+/* persona_jsonb.h - jsonb in and out without jsonb's text functions:
  * profiles read in place through the PgcTreeReader over PostgreSQL's
- * jsonb containers, results built with pushJsonbValue (PostgreSQL side;
- * no GLib here).
+ * jsonb containers, results laid out as jsonb from libpersona's JSON,
+ * states written as compact JSON for libpersona (PostgreSQL side; no
+ * GLib here).
  *
  * A node is a JsonbValue: a scalar, or a jbvBinary pointing into the
  * profile's jsonb datum, with the offsets of a container's children once
- * it has been searched. Nodes, and the text of numbers, are palloc'ed in
+ * it has been searched. Nodes are carved from the caller's block
+ * (PgjTree); further blocks and the text of numbers are palloc'ed in
  * CurrentMemoryContext while libpersona reads the profile: the caller
  * switches to a context it resets after the evaluation. String values
  * point into the datum itself, which must stay until the evaluation's
