@@ -101,7 +101,11 @@ static const char *psym_kind_word(PSymKind k) {
   return "name";
 }
 
-const char *pcheck_sym_word(const PSym *s) { return psym_kind_word(s->kind); }
+const char *pcheck_sym_word(const PSym *s) {
+  /* A segment is a tag that results report apart; messages call it what it was written as. */
+  if (s->kind == PSYM_TAG && s->decl && s->decl->is_segment) return "segment";
+  return psym_kind_word(s->kind);
+}
 
 static PSym *psym_add(PCheck *c, PSymKind kind, const char *name,
                       const PLoc *loc, PDecl *decl) {
@@ -110,7 +114,7 @@ static PSym *psym_add(PCheck *c, PSymKind kind, const char *name,
     const PLoc *ploc = prev->decl ? &prev->decl->name_loc : &prev->field->loc;
     const PSourceFile *f = psrc_file(c->src, ploc->file);
     pdiag_error(c->diags, loc, "'%s' is already declared (as a %s at %s:%u:%u)",
-                name, psym_kind_word(prev->kind), f ? f->name : "?",
+                name, pcheck_sym_word(prev), f ? f->name : "?",
                 ploc->line, ploc->col);
     return NULL;
   }
@@ -383,7 +387,9 @@ static void pcheck_value_decl(PCheck *c, PSym *s) {
     s->pii = d->expr->pii; /* a let computed from a pii field is pii */
     break;
   }
-  case PSYM_TAG: pcheck_cond(c, d->expr, "the condition of a tag"); break;
+  case PSYM_TAG:
+    pcheck_cond(c, d->expr, d->is_segment ? "the condition of a segment" : "the condition of a tag");
+    break;
   case PSYM_SCORE: pcheck_score(c, s); break;
   case PSYM_LIFECYCLE: pcheck_lifecycle(c, s); break;
   default: break;
@@ -437,9 +443,9 @@ static void pcheck_cycle_error(PCheck *c, GPtrArray *stack, PSym *again) {
     if (g_ptr_array_index(stack, i) == again) start = i;
   for (guint i = start; i < stack->len; i++) {
     PSym *s = g_ptr_array_index(stack, i);
-    g_string_append_printf(path, "%s %s -> ", psym_kind_word(s->kind), s->name);
+    g_string_append_printf(path, "%s %s -> ", pcheck_sym_word(s), s->name);
   }
-  g_string_append_printf(path, "%s %s", psym_kind_word(again->kind), again->name);
+  g_string_append_printf(path, "%s %s", pcheck_sym_word(again), again->name);
   pdiag_error(c->diags, &again->decl->name_loc, "dependency cycle: %s", path->str);
   g_string_free(path, TRUE);
 }

@@ -1862,7 +1862,7 @@ static void cg_outputs(PGen *g) {
   for (guint i = 0; i < c->tags->len; i++) {
     PSym *s = g_ptr_array_index(c->tags, i);
     POutput *o = &m->outputs[n++];
-    *o = (POutput){.kind = POUT_TAG, .name = g_strdup(s->name), .label = g_strdup(s->decl->text),
+    *o = (POutput){.kind = s->decl->is_segment ? POUT_SEGMENT : POUT_TAG, .name = g_strdup(s->name), .label = g_strdup(s->decl->text),
                    .slot = (uint32_t)s->index};
     o->loc = (PInsnLoc){s->decl->loc.file, s->decl->loc.line, s->decl->loc.col};
     if (g->trace) explain_cond(g, s->decl->expr, &o->why);

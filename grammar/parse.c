@@ -514,7 +514,7 @@ static void pdump_decl(GString *out, const PDecl *d) {
     pdump_expr(out, d->expr);
     break;
   case PD_TAG:
-    g_string_append_printf(out, "(tag %s ", d->name);
+    g_string_append_printf(out, "(%s %s ", d->is_segment ? "segment" : "tag", d->name);
     if (d->text) {
       pdump_string(out, d->text, d->text_len);
       g_string_append_c(out, ' ');

@@ -763,7 +763,7 @@ static void read_outputs(Reader *r) {
   m->n_outputs = n;
   for (uint32_t i = 0; i < n && !r->err; i++) {
     uint8_t kind = rd_u8(r);
-    if (kind > POUT_SCORE) rd_fail(r, "output %u: unknown kind %u", i, kind);
+    if (kind > POUT_SEGMENT) rd_fail(r, "output %u: unknown kind %u", i, kind);
     m->outputs[i].kind = (POutputKind)kind;
     m->outputs[i].name = rd_str(r);
     m->outputs[i].label = rd_opt_str(r);

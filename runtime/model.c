@@ -41,7 +41,11 @@ static void shape_finish(POutShape *s) {
 
 void pmodel_finish(PModel *m) {
   for (uint32_t i = 0; i < m->n_plans; i++) pdec_plan_prepare(&m->plans[i]);
-  for (uint32_t i = 0; i < m->n_outputs; i++) m->outputs[i].json_name = json_text(m->outputs[i].name);
+  m->has_segments = false;
+  for (uint32_t i = 0; i < m->n_outputs; i++) {
+    m->outputs[i].json_name = json_text(m->outputs[i].name);
+    if (m->outputs[i].kind == POUT_SEGMENT) m->has_segments = true;
+  }
   for (uint32_t i = 0; i < m->n_lifecycles; i++) {
     PLifecycleCode *lc = &m->lifecycles[i];
     lc->json_name = json_text(lc->name);

@@ -41,6 +41,8 @@ int pcli_cmd_explain(int argc, char **argv, gboolean do_help);
 int pcli_cmd_backtest(int argc, char **argv, gboolean do_help);
 /* `persona report` (cmd_report.c): the report component, rendered. */
 int pcli_cmd_report(int argc, char **argv, gboolean do_help);
+/* `persona segments` (cmd_segments.c): segment sizes and overlap, rendered. */
+int pcli_cmd_segments(int argc, char **argv, gboolean do_help);
 /* `persona unify` (cmd_unify.c over unify/unify.h). */
 int pcli_cmd_unify(int argc, char **argv, gboolean do_help);
 /* `persona diff` (cmd_diff.c over diff/diff.h). */

@@ -1,16 +1,16 @@
 /* eval_columns.c - `persona eval --select` and `--format jsonl|csv|tsv`:
- * chosen columns of each result — the key, tags, scores and lifecycle
+ * chosen columns of each result — the key, tags, segments, scores and lifecycle
  * stages, read through the result accessors — as JSON Lines, CSV (RFC
  * 4180) or TSV. */
 #include "cli.h"
 
 #include <string.h>
 
-typedef enum { COL_ID, COL_TAG, COL_SCORE, COL_STAGE } ColumnKind;
+typedef enum { COL_ID, COL_TAG, COL_SEGMENT, COL_SCORE, COL_STAGE } ColumnKind;
 
 typedef struct {
   ColumnKind kind;
-  guint index;        /* among the model's tags, scores or lifecycles */
+  guint index;        /* among the model's tags, segments, scores or lifecycles */
   const char *name;   /* the model's (borrowed) */
   const char *header; /* the name, or the tag's label with --labels */
 } Column;
@@ -39,12 +39,15 @@ static void add(PcliColumns *c, ColumnKind kind, guint index, const char *name, 
   g_array_append_val(c->cols, col);
 }
 
-/* Every column: the key, each tag, each score, each lifecycle. */
+/* Every column: the key, each tag, each segment, each score, each lifecycle. */
 static void add_all(PcliColumns *c, gboolean labels) {
   PersonaModel *m = c->model;
   add(c, COL_ID, 0, "id", NULL);
   for (guint i = 0; i < persona_model_n_items(m, PERSONA_ITEM_TAG); i++)
     add(c, COL_TAG, i, persona_model_item_name(m, PERSONA_ITEM_TAG, i), labels ? persona_model_tag_label(m, i) : NULL);
+  for (guint i = 0; i < persona_model_n_items(m, PERSONA_ITEM_SEGMENT); i++)
+    add(c, COL_SEGMENT, i, persona_model_item_name(m, PERSONA_ITEM_SEGMENT, i),
+        labels ? persona_model_item_label(m, PERSONA_ITEM_SEGMENT, i) : NULL);
   for (guint i = 0; i < persona_model_n_items(m, PERSONA_ITEM_SCORE); i++) add(c, COL_SCORE, i, persona_model_item_name(m, PERSONA_ITEM_SCORE, i), NULL);
   for (guint i = 0; i < persona_model_n_items(m, PERSONA_ITEM_LIFECYCLE); i++)
     add(c, COL_STAGE, i, persona_model_item_name(m, PERSONA_ITEM_LIFECYCLE, i), NULL);
@@ -62,6 +65,12 @@ static gboolean add_named(PcliColumns *c, const char *name, gboolean labels, GEr
       add(c, COL_TAG, i, persona_model_item_name(m, PERSONA_ITEM_TAG, i), labels ? persona_model_tag_label(m, i) : NULL);
       return TRUE;
     }
+  for (guint i = 0; i < persona_model_n_items(m, PERSONA_ITEM_SEGMENT); i++)
+    if (strcmp(name, persona_model_item_name(m, PERSONA_ITEM_SEGMENT, i)) == 0) {
+      add(c, COL_SEGMENT, i, persona_model_item_name(m, PERSONA_ITEM_SEGMENT, i),
+          labels ? persona_model_item_label(m, PERSONA_ITEM_SEGMENT, i) : NULL);
+      return TRUE;
+    }
   for (guint i = 0; i < persona_model_n_items(m, PERSONA_ITEM_SCORE); i++)
     if (strcmp(name, persona_model_item_name(m, PERSONA_ITEM_SCORE, i)) == 0) {
       add(c, COL_SCORE, i, persona_model_item_name(m, PERSONA_ITEM_SCORE, i), NULL);
@@ -73,7 +82,7 @@ static gboolean add_named(PcliColumns *c, const char *name, gboolean labels, GEr
       return TRUE;
     }
   g_set_error(error, PERSONA_ERROR, PERSONA_ERROR_INVALID,
-              "--select: '%s' is not a column: name id, a tag, a score or a lifecycle of the model", name);
+              "--select: '%s' is not a column: name id, a tag, a segment, a score or a lifecycle of the model", name);
   return FALSE;
 }
 
@@ -172,6 +181,9 @@ static void value(const PcliColumns *c, const Column *col, const PersonaResult *
     else key_text(r, text);
     break;
   case COL_TAG: g_string_append(json ? out : text, persona_result_has_tag(r, col->name) ? "true" : "false"); break;
+  case COL_SEGMENT:
+    g_string_append(json ? out : text, persona_result_has_segment(r, col->name) ? "true" : "false");
+    break;
   case COL_SCORE: persona_json_append_number(json ? out : text, persona_result_score_value(r, col->index)); break;
   case COL_STAGE:
     if (json) persona_json_append_string(out, stage_of(r, col->index), -1);
