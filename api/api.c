@@ -417,7 +417,7 @@ PersonaEvalStatus persona_vm_eval_tree(PersonaVM *vm, const PersonaTreeReader *r
   memset(&dr, 0, sizeof dr);
   vm->last_ok = false;
   vm->last_field[0] = '\0';
-  if (!pdec_decode_tree(&m->plans[m->profile_plan], reader, ctx, profile, now_us, &st->arena, &dr)) {
+  if (!pdec_decode_tree(&m->plans[m->profile_plan], reader, ctx, profile, now_us, vm->input_tz, &st->arena, &dr)) {
     vm->last_key = pv_null();
     g_strlcpy(vm->last_error, "declined: evaluate the text", sizeof vm->last_error);
     vm->last_code = "declined";
