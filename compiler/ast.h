@@ -119,6 +119,11 @@ typedef struct PFieldDecl {
   PExpr *default_value; /* `= expr` or NULL */
   bool is_key;
   bool is_pii;
+  /* `at: time ms`: numbers in the input are epoch milliseconds (`s`, the
+   * default, is seconds); unit_loc is where the word is, for messages. */
+  bool epoch_ms;
+  bool has_unit;
+  PLoc unit_loc;
 } PFieldDecl;
 
 /* ---- score rules --------------------------------------------------------- */

@@ -227,6 +227,9 @@ static void pcheck_fields(PCheck *c, PDecl *d, PRecordType *rt, bool is_schema) 
                     "default of field '%s' is %s, but the field is %s", f->name, a, b);
       }
     }
+    if (f->has_unit && t->kind != PTY_TIME && t->kind != PTY_ERROR)
+      pdiag_add(c->diags, PDIAG_ERROR, &f->unit_loc, "write 'NAME: time ms' for epoch milliseconds",
+                "a unit ('ms' or 's') belongs only to a time field, and '%s' is not one", f->name);
     if (f->is_key) {
       if (!is_schema) {
         pdiag_error(c->diags, &f->loc, "'key' belongs in the schema, not in record %s", rt->name);

@@ -1407,6 +1407,7 @@ static void plan_fill(PGen *g, PRecordType *rt, PDecodePlan *plan, bool is_schem
     f->name = pa_strndup(&g->m->const_arena, ft->name, strlen(ft->name));
     f->name_len = (uint32_t)strlen(ft->name);
     plan_type(g, ft->type, &f->type);
+    if (f->type.kind == PDT_TIME && ft->decl && ft->decl->epoch_ms) f->type.kind = PDT_TIME_MS;
     f->optional = ft->type->optional;
     f->pii = ft->decl && ft->decl->is_pii;
     /* The key names the result and `at` drives the as-of filter: always

@@ -592,6 +592,7 @@ static void fmt_field(Fmt *f, const PFieldDecl *fd) {
   fmt_put(f, fd->name);
   fmt_put(f, ": ");
   fmt_type(f, fd->type);
+  if (fd->has_unit) fmt_put(f, fd->epoch_ms ? " ms" : " s");
   if (fd->default_value) {
     fmt_put(f, " = ");
     fmt_top(f, fd->default_value);

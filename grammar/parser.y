@@ -366,6 +366,16 @@ field_mods:
       if ($1->default_value) perr(pc, &@2, "a field has at most one default value");
       $1->default_value = $3; $$ = $1;
     }
+  | field_mods IDENT {
+      /* `at: time ms`: the unit of a time given as a number. A word, not a
+       * keyword (a field name never follows a type on its line). */
+      if (strcmp($2, "ms") != 0 && strcmp($2, "s") != 0)
+        pdiag_add(pc->diags, PDIAG_ERROR, &@2, "after a type come 'key', 'pii', '= default', or for a time 'ms' or 's'",
+                  "unexpected identifier '%s' after the field's type", $2);
+      else if ($1->has_unit)
+        perr(pc, &@2, "a field has at most one unit");
+      $1->has_unit = true; $1->epoch_ms = strcmp($2, "ms") == 0; $1->unit_loc = @2; $$ = $1;
+    }
   ;
 
 /* bool int number string time duration NAME list<T>, each optionally `?`. */

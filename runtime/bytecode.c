@@ -596,7 +596,7 @@ static void read_globals(Reader *r) {
 static void rd_type(Reader *r, PDecodeType *t, int depth) {
   uint8_t kind = rd_u8(r);
   if (r->err) return;
-  if (kind > PDT_RECORD) {
+  if (kind > PDT_TIME_MS) {
     rd_fail(r, "unknown field type %u", kind);
     return;
   }

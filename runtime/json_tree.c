@@ -48,7 +48,7 @@ static bool tree_instant(Tree *t, PDecodeKind kind, PersonaNodeKind nk, const vo
   size_t len;
   int64_t us;
   if (nk != PERSONA_NODE_STRING || !tree_string(t, node, &s, &len)) return false;
-  if (kind == PDT_TIME) {
+  if (kind == PDT_TIME || kind == PDT_TIME_MS) {
     /* As the text decoder: a time without an offset in the input zone. */
     PTimeStatus ts = ptime_parse_status(s, len, &us);
     if (ts == PTIME_BAD && t->input_tz) ts = ptime_parse_local(s, len, t->input_tz, &us);
@@ -56,7 +56,7 @@ static bool tree_instant(Tree *t, PDecodeKind kind, PersonaNodeKind nk, const vo
   } else if (!pduration_parse(s, len, &us)) {
     return false;
   }
-  *out = kind == PDT_TIME ? pv_time(us) : pv_duration(us);
+  *out = kind == PDT_DURATION ? pv_duration(us) : pv_time(us);
   return true;
 }
 
@@ -136,6 +136,7 @@ static bool tree_value(Tree *t, const PDecodeType *type, const void *node, PValu
     return true;
   }
   case PDT_TIME:
+  case PDT_TIME_MS:
   case PDT_DURATION:
     return tree_instant(t, type->kind, nk, node, out);
   case PDT_LIST:

@@ -446,6 +446,49 @@ static void test_local_times(void) {
   node_free(tree);
 }
 
+/* `time ms` fields: numbers are epoch milliseconds from the tree as from
+ * the text, text times unchanged; out-of-range values are record errors
+ * (declined by the tree, refused by the text). */
+static void test_epoch_ms(void) {
+  static const char src[] = "model ms version \"1\"\n"
+                            "schema {\n  id: string key\n  signup: time ms\n  legacy: time\n  events: list<ev> = []\n}\n"
+                            "record ev {\n  at: time ms\n  kind: string\n}\n"
+                            "output { who: id, signup: signup, legacy: legacy, first: min(at of events) }\n";
+  static const struct {
+    const char *json;
+    bool from_tree;
+  } cases[] = {
+      {"{\"id\":\"a\",\"signup\":1769904000123,\"legacy\":1769904000}", true},
+      {"{\"id\":\"b\",\"signup\":\"2026-01-31T10:00:00Z\",\"legacy\":\"2026-01-31\"}", true},
+      {"{\"id\":\"c\",\"signup\":-62135596800000,\"legacy\":0}", true},
+      {"{\"id\":\"d\",\"signup\":1769904000000.5,\"legacy\":0}", true},
+      {"{\"id\":\"e\",\"signup\":0,\"legacy\":0,\"events\":[{\"at\":1769900000000,\"kind\":\"x\"},"
+       "{\"at\":1769999999999,\"kind\":\"future\"}]}", true},
+      {"{\"id\":\"f\",\"signup\":253402300800000,\"legacy\":0}", false},
+      {"{\"id\":\"g\",\"signup\":0,\"legacy\":1769904000123}", false},
+  };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PersonaModel) pm = persona_compile_source("ms.persona", src, sizeof src - 1, NULL, NULL, &error);
+  g_assert_no_error(error);
+  g_autoptr(PersonaVM) vm = persona_vm_new(pm);
+  for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+    Node *tree = parse(cases[i].json);
+    g_assert_nonnull(tree);
+    Tally c = {0};
+    compare(vm, tree, &c);
+    if (c.declined != !cases[i].from_tree) g_error("case %u (%s): declined %u", i, cases[i].json, c.declined);
+    node_free(tree);
+  }
+  /* By hand: 1769904000123 ms is 2026-02-01T00:00:00.123Z. */
+  Node *tree = parse(cases[0].json);
+  const PersonaResult *r = NULL;
+  g_assert_cmpint(persona_vm_eval_tree(vm, &reader, NULL, tree, NULL, 0, NOW_US, &r), ==, PERSONA_EVAL_OK);
+  g_autoptr(GString) json = g_string_new(NULL);
+  persona_result_to_json(r, json);
+  g_assert_nonnull(strstr(json->str, "\"signup\":\"2026-02-01T00:00:00.123Z\""));
+  node_free(tree);
+}
+
 int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/runtime/json_tree/profiles", test_profiles);
@@ -453,5 +496,6 @@ int main(int argc, char **argv) {
   g_test_add_func("/runtime/json_tree/mutations", test_mutations);
   g_test_add_func("/runtime/json_tree/only-read-fields", test_only_read_fields);
   g_test_add_func("/runtime/json_tree/local-times", test_local_times);
+  g_test_add_func("/runtime/json_tree/epoch-ms", test_epoch_ms);
   return g_test_run();
 }
