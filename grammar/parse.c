@@ -344,6 +344,7 @@ static void pdump_fields(GString *out, const GPtrArray *fields) {
     pdump_clause(out, "default", f->default_value);
     if (f->is_key) g_string_append(out, " key");
     if (f->is_pii) g_string_append(out, " pii");
+    if (f->has_unit) g_string_append(out, f->epoch_ms ? " ms" : " s");
     g_string_append_c(out, ')');
   }
 }

@@ -368,7 +368,13 @@ field_mods:
     }
   | field_mods IDENT {
       /* `at: time ms`: the unit of a time given as a number. A word, not a
-       * keyword (a field name never follows a type on its line). */
+       * keyword, on the line of the type: a word first on the next line is
+       * a field that lacks its ':' (`b int`), reported as before. */
+      if (@2.line != @1.end_line) {
+        if (!YYRECOVERING())
+          pdiag_add(pc->diags, PDIAG_ERROR, &@2, "a field is written 'name: type'", "unexpected identifier '%s'", $2);
+        YYERROR;
+      }
       if (strcmp($2, "ms") != 0 && strcmp($2, "s") != 0)
         pdiag_add(pc->diags, PDIAG_ERROR, &@2, "after a type come 'key', 'pii', '= default', or for a time 'ms' or 's'",
                   "unexpected identifier '%s' after the field's type", $2);

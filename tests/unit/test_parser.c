@@ -104,6 +104,8 @@ static void test_decls(void) {
     {"let segment = 1\ntag x when segment > 0\nsegment segment2 when segment == 1",
      "(let segment 1)\n(tag x (> segment 0))\n(segment segment2 (== segment 1))\n"},
     {"schema { segment: string }\ntag t when segment == \"a\"", "(schema (segment string))\n(tag t (== segment \"a\"))\n"},
+    {"schema { at: time ms\n  b: time? s pii\n  c: time ms = 0 }",
+     "(schema (at time ms) (b time? pii s) (c time (default 0) ms))\n"},
     {"score fit max 100 decay 7d min -5 { +30 when a }",
      "(score fit (decay 604800000000us) (max 100) (min (neg 5)) (+ 30 when a))\n"},
     {"score s {}", "(score s)\n"},
