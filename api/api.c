@@ -104,6 +104,7 @@ static PersonaModel *compile_common(const char *name, const char *text, gsize le
     copts.imports_refused = opts->imports_refused;
     copts.imports_refused_hint = opts->imports_refused_hint;
     copts.where = opts->where;
+    copts.columns = opts->columns;
   }
   PModel *m = NULL;
   if (len > PCOMPILE_MAX_SOURCE)

@@ -94,6 +94,20 @@ gboolean persona_result_has_segment(const PersonaResult *r, const char *name) {
   return named_holds(r, POUT_SEGMENT, name);
 }
 
+guint persona_model_n_columns(const PersonaModel *model) {
+  g_return_val_if_fail(model, 0);
+  return ((const PModel *)model)->n_columns;
+}
+
+gboolean persona_result_column_json(const PersonaResult *r, guint i, GString *out) {
+  const PModel *m = model_of(r);
+  if (i >= m->n_columns) return FALSE;
+  PValue v = vm_of(r)->last_ok ? st_of(r)->globals[m->column_slots[i]] : pv_null();
+  if (v.kind == PV_NULL) g_string_append(out, "null");
+  else pjw_value(out, v, NULL);
+  return TRUE;
+}
+
 guint persona_result_n_scores(const PersonaResult *r) {
   const PModel *m = model_of(r);
   guint n = 0;

@@ -1877,6 +1877,15 @@ static void cg_outputs(PGen *g) {
   }
 }
 
+/* The slots of the selected columns (hidden lets, always computed). */
+static void cg_columns(PGen *g) {
+  PCheck *c = g->c;
+  g->m->n_columns = c->columns->len;
+  g->m->column_slots = g_new0(uint32_t, c->columns->len + 1);
+  for (guint i = 0; i < c->columns->len; i++)
+    g->m->column_slots[i] = (uint32_t)((PSym *)g_ptr_array_index(c->columns, i))->index;
+}
+
 static void cg_identity(PGen *g) {
   PCheck *c = g->c;
   PModel *m = g->m;
@@ -1913,6 +1922,7 @@ PModel *pcodegen_model(PCheck *c, bool trace) {
   cg_output(&g);
   cg_tests(&g);
   cg_outputs(&g);
+  cg_columns(&g);
   sync_model(&g);
   /* The model now owns the arrays' storage. */
   g_array_free(g.blocks, FALSE);

@@ -104,6 +104,14 @@ typedef struct PersonaCompileOptions {
    * After an evaluation, persona_vm_where() says whether it held; no result
    * shows it. Not stored in bytecode. Borrowed for the call. */
   const char *where;
+  /* Names of lets and fields (or any expressions over the model's names)
+   * whose values each result carries as extra columns, NULL-terminated:
+   * `persona eval --select`. Each is checked with the model (diagnostics
+   * name the source "--select", the expression on line 2); a value
+   * computed from a pii field is a compile error naming it, as it would
+   * leave unmasked. Read them with persona_result_column_json(). Not
+   * stored in bytecode. Borrowed for the call. */
+  const char *const *columns;
 } PersonaCompileOptions;
 
 /* Compiles the model in `path` and its imports. Returns a new model (free
@@ -468,6 +476,12 @@ PERSONA_API gboolean persona_result_has_tag(const PersonaResult *r, const char *
 PERSONA_API guint persona_result_n_segments(const PersonaResult *r);
 PERSONA_API const char *persona_result_segment(const PersonaResult *r, guint i);
 PERSONA_API gboolean persona_result_has_segment(const PersonaResult *r, const char *name);
+/* How many columns the model was compiled with (PersonaCompileOptions.columns). */
+PERSONA_API guint persona_model_n_columns(const PersonaModel *model);
+/* Appends the value of column i as JSON (null when the evaluation failed
+ * or the value is null; a time as RFC 3339 text). FALSE when i is out of
+ * range (nothing appended). */
+PERSONA_API gboolean persona_result_column_json(const PersonaResult *r, guint i, GString *out);
 
 /* Every score, in declaration order. */
 PERSONA_API guint persona_result_n_scores(const PersonaResult *r);

@@ -169,6 +169,7 @@ void pmodel_unref(PModel *m) {
   if (!m || !g_atomic_int_dec_and_test(&m->refcount)) return;
   pmodel_free_tables(m);
   pidentity_free(m->identity);
+  g_free(m->column_slots);
   g_free(m->consts);
   g_free(m->units);
   g_free(m->global_init);

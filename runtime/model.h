@@ -260,6 +260,11 @@ typedef struct PModel {
    * bytecode files. */
   bool has_where;
   uint32_t where_slot;
+  /* `persona eval --select` of lets and fields: the global slot of each
+   * selected column's value (PCompileOptions.columns, in order). Not
+   * stored in bytecode files. */
+  uint32_t n_columns;
+  uint32_t *column_slots;
 
   /* `identity { }` and `source { }` (identity.h), or NULL. Not stored in
    * bytecode files: `persona unify` reads a model from its source. */

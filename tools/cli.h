@@ -71,6 +71,11 @@ gboolean pcli_row_format_parse(const char *name, PcliRowFormat *out);
 /* `select` NULL: every column (the key, each tag, score and lifecycle).
  * `labels`: a tag's column is headed by its label when it has one. NULL
  * with a message naming the unknown column. */
+/* The names of --select (or --group-by) other than `id`, stripped, in
+ * order: what the model is compiled with as columns
+ * (PersonaCompileOptions.columns), so that lets and fields can be
+ * selected. NULL for NULL; caller frees (g_strfreev). */
+char **pcli_column_names(const char *select);
 PcliColumns *pcli_columns_new(PersonaModel *model, const char *select, PcliRowFormat format, gboolean labels,
                               GError **error);
 void pcli_columns_free(PcliColumns *c);
