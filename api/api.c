@@ -104,6 +104,7 @@ static PersonaModel *compile_common(const char *name, const char *text, gsize le
     copts.imports_refused = opts->imports_refused;
     copts.imports_refused_hint = opts->imports_refused_hint;
     copts.where = opts->where;
+    copts.columns = opts->columns;
   }
   PModel *m = NULL;
   if (len > PCOMPILE_MAX_SOURCE)
@@ -417,7 +418,7 @@ PersonaEvalStatus persona_vm_eval_tree(PersonaVM *vm, const PersonaTreeReader *r
   memset(&dr, 0, sizeof dr);
   vm->last_ok = false;
   vm->last_field[0] = '\0';
-  if (!pdec_decode_tree(&m->plans[m->profile_plan], reader, ctx, profile, now_us, &st->arena, &dr)) {
+  if (!pdec_decode_tree(&m->plans[m->profile_plan], reader, ctx, profile, now_us, vm->input_tz, &st->arena, &dr)) {
     vm->last_key = pv_null();
     g_strlcpy(vm->last_error, "declined: evaluate the text", sizeof vm->last_error);
     vm->last_code = "declined";

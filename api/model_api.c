@@ -22,11 +22,18 @@ static guint count_outputs(const PModel *m, POutputKind kind) {
   return n;
 }
 
+/* The output kind of a tag, segment or score item. */
+static POutputKind output_kind(PersonaItemKind kind) {
+  if (kind == PERSONA_ITEM_SEGMENT) return POUT_SEGMENT;
+  return kind == PERSONA_ITEM_TAG ? POUT_TAG : POUT_SCORE;
+}
+
 guint persona_model_n_items(const PersonaModel *model, PersonaItemKind kind) {
   g_return_val_if_fail(model, 0);
   const PModel *m = pm(model);
   switch (kind) {
   case PERSONA_ITEM_TAG: return count_outputs(m, POUT_TAG);
+  case PERSONA_ITEM_SEGMENT: return count_outputs(m, POUT_SEGMENT);
   case PERSONA_ITEM_SCORE: return count_outputs(m, POUT_SCORE);
   case PERSONA_ITEM_LIFECYCLE: return m->n_lifecycles;
   case PERSONA_ITEM_JOURNEY: return m->n_journeys;
@@ -40,8 +47,9 @@ const char *persona_model_item_name(const PersonaModel *model, PersonaItemKind k
   const POutput *o;
   switch (kind) {
   case PERSONA_ITEM_TAG:
+  case PERSONA_ITEM_SEGMENT:
   case PERSONA_ITEM_SCORE:
-    o = nth_output(m, kind == PERSONA_ITEM_TAG ? POUT_TAG : POUT_SCORE, i);
+    o = nth_output(m, output_kind(kind), i);
     return o ? o->name : NULL;
   case PERSONA_ITEM_LIFECYCLE: return i < m->n_lifecycles ? m->lifecycles[i].name : NULL;
   case PERSONA_ITEM_JOURNEY: return i < m->n_journeys ? m->journeys[i].name : NULL;
@@ -52,6 +60,13 @@ const char *persona_model_item_name(const PersonaModel *model, PersonaItemKind k
 const char *persona_model_tag_label(const PersonaModel *model, guint i) {
   g_return_val_if_fail(model, NULL);
   const POutput *o = nth_output(pm(model), POUT_TAG, i);
+  return o ? o->label : NULL;
+}
+
+const char *persona_model_item_label(const PersonaModel *model, PersonaItemKind kind, guint i) {
+  g_return_val_if_fail(model, NULL);
+  if (kind != PERSONA_ITEM_TAG && kind != PERSONA_ITEM_SEGMENT) return NULL;
+  const POutput *o = nth_output(pm(model), output_kind(kind), i);
   return o ? o->label : NULL;
 }
 

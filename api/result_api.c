@@ -50,34 +50,62 @@ void persona_result_id_json(const PersonaResult *r, GString *out) {
   else g_string_append(out, "null");
 }
 
-guint persona_result_n_tags(const PersonaResult *r) {
+/* How many outputs of `kind` (tags or segments) hold. */
+static guint count_held(const PersonaResult *r, POutputKind kind) {
   if (!vm_of(r)->last_ok) return 0;
   const PModel *m = model_of(r);
   guint n = 0;
   for (uint32_t k = 0; k < m->n_outputs; k++)
-    if (m->outputs[k].kind == POUT_TAG && tag_holds(r, &m->outputs[k])) n++;
+    if (m->outputs[k].kind == kind && tag_holds(r, &m->outputs[k])) n++;
   return n;
 }
 
-const char *persona_result_tag(const PersonaResult *r, guint i) {
+/* The name of the i-th output of `kind` that holds, or NULL. */
+static const char *nth_held(const PersonaResult *r, POutputKind kind, guint i) {
   const PModel *m = model_of(r);
   if (!vm_of(r)->last_ok) return NULL;
   for (uint32_t k = 0; k < m->n_outputs; k++) {
     const POutput *o = &m->outputs[k];
-    if (o->kind != POUT_TAG || !tag_holds(r, o)) continue;
+    if (o->kind != kind || !tag_holds(r, o)) continue;
     if (i-- == 0) return o->name;
   }
   return NULL;
 }
 
-gboolean persona_result_has_tag(const PersonaResult *r, const char *name) {
+static gboolean named_holds(const PersonaResult *r, POutputKind kind, const char *name) {
   const PModel *m = model_of(r);
   if (!vm_of(r)->last_ok) return FALSE;
   for (uint32_t k = 0; k < m->n_outputs; k++) {
     const POutput *o = &m->outputs[k];
-    if (o->kind == POUT_TAG && strcmp(o->name, name) == 0) return tag_holds(r, o);
+    if (o->kind == kind && strcmp(o->name, name) == 0) return tag_holds(r, o);
   }
   return FALSE;
+}
+
+guint persona_result_n_tags(const PersonaResult *r) { return count_held(r, POUT_TAG); }
+const char *persona_result_tag(const PersonaResult *r, guint i) { return nth_held(r, POUT_TAG, i); }
+gboolean persona_result_has_tag(const PersonaResult *r, const char *name) {
+  return named_holds(r, POUT_TAG, name);
+}
+
+guint persona_result_n_segments(const PersonaResult *r) { return count_held(r, POUT_SEGMENT); }
+const char *persona_result_segment(const PersonaResult *r, guint i) { return nth_held(r, POUT_SEGMENT, i); }
+gboolean persona_result_has_segment(const PersonaResult *r, const char *name) {
+  return named_holds(r, POUT_SEGMENT, name);
+}
+
+guint persona_model_n_columns(const PersonaModel *model) {
+  g_return_val_if_fail(model, 0);
+  return ((const PModel *)model)->n_columns;
+}
+
+gboolean persona_result_column_json(const PersonaResult *r, guint i, GString *out) {
+  const PModel *m = model_of(r);
+  if (i >= m->n_columns) return FALSE;
+  PValue v = vm_of(r)->last_ok ? st_of(r)->globals[m->column_slots[i]] : pv_null();
+  if (v.kind == PV_NULL) g_string_append(out, "null");
+  else pjw_value(out, v, NULL);
+  return TRUE;
 }
 
 guint persona_result_n_scores(const PersonaResult *r) {

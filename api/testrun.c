@@ -82,7 +82,7 @@ static void cov_evaluated(Coverage *c, const PVMState *st) {
   const PModel *m = c->m;
   for (uint32_t i = 0; i < m->n_outputs; i++) {
     PValue v = st->globals[m->outputs[i].slot];
-    if (m->outputs[i].kind == POUT_TAG && v.kind == PV_BOOL && v.u.b) c->tags[i] = true;
+    if (m->outputs[i].kind != POUT_SCORE && v.kind == PV_BOOL && v.u.b) c->tags[i] = true;
   }
   for (guint k = 0; k < st->transitions->len; k++) {
     const PTransitionRec *t = &g_array_index(st->transitions, PTransitionRec, k);
@@ -277,8 +277,9 @@ static void cov_report(const Coverage *c, GString *out, guint *n_hit, guint *n_a
   GString *missed = g_string_new(NULL);
   for (uint32_t i = 0; i < m->n_outputs; i++) {
     const POutput *o = &m->outputs[i];
-    if (o->kind == POUT_TAG) {
-      cov_item(missed, m, &o->loc, c->tags[i], n_hit, n_all, "tag %s never held", o->name);
+    if (o->kind != POUT_SCORE) {
+      cov_item(missed, m, &o->loc, c->tags[i], n_hit, n_all, "%s %s never held",
+               o->kind == POUT_SEGMENT ? "segment" : "tag", o->name);
       continue;
     }
     for (uint32_t r = 0; r < o->n_rules; r++)

@@ -33,13 +33,17 @@ typedef struct {
 
 static void model_items(PersonaModel *m, ModelItems *it) {
   it->n_scores = persona_model_n_items(m, PERSONA_ITEM_SCORE);
-  it->n_tags = persona_model_n_items(m, PERSONA_ITEM_TAG);
+  /* Segments are judged like tags, after them. */
+  guint n_plain_tags = persona_model_n_items(m, PERSONA_ITEM_TAG);
+  it->n_tags = n_plain_tags + persona_model_n_items(m, PERSONA_ITEM_SEGMENT);
   it->n_lifecycles = persona_model_n_items(m, PERSONA_ITEM_LIFECYCLE);
   it->scores = g_new0(const char *, it->n_scores + 1);
   it->tags = g_new0(const char *, it->n_tags + 1);
   it->lifecycles = g_new0(const char *, it->n_lifecycles + 1);
   for (guint i = 0; i < it->n_scores; i++) it->scores[i] = persona_model_item_name(m, PERSONA_ITEM_SCORE, i);
-  for (guint i = 0; i < it->n_tags; i++) it->tags[i] = persona_model_item_name(m, PERSONA_ITEM_TAG, i);
+  for (guint i = 0; i < it->n_tags; i++)
+    it->tags[i] = i < n_plain_tags ? persona_model_item_name(m, PERSONA_ITEM_TAG, i)
+                                   : persona_model_item_name(m, PERSONA_ITEM_SEGMENT, i - n_plain_tags);
   for (guint i = 0; i < it->n_lifecycles; i++)
     it->lifecycles[i] = persona_model_item_name(m, PERSONA_ITEM_LIFECYCLE, i);
 }
@@ -192,7 +196,7 @@ static void keep_result(const BtOptions *o, const ModelItems *it, Sample *s, con
     g_array_append_val(s->scores[i], v);
   }
   for (guint i = 0; i < it->n_tags; i++) {
-    guint8 held = persona_result_has_tag(r, it->tags[i]) ? 1 : 0;
+    guint8 held = persona_result_has_tag(r, it->tags[i]) || persona_result_has_segment(r, it->tags[i]) ? 1 : 0;
     g_array_append_val(s->tags[i], held);
   }
   for (guint i = 0; i < it->n_lifecycles; i++) {

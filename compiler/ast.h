@@ -119,6 +119,11 @@ typedef struct PFieldDecl {
   PExpr *default_value; /* `= expr` or NULL */
   bool is_key;
   bool is_pii;
+  /* `at: time ms`: numbers in the input are epoch milliseconds (`s`, the
+   * default, is seconds); unit_loc is where the word is, for messages. */
+  bool epoch_ms;
+  bool has_unit;
+  PLoc unit_loc;
 } PFieldDecl;
 
 /* ---- score rules --------------------------------------------------------- */
@@ -239,7 +244,8 @@ typedef enum {
   PD_SCHEMA,    /* schema { fields }             -> fields */
   PD_CONST,     /* const NAME = expr             -> name, expr */
   PD_LET,       /* let NAME = expr               -> name, expr */
-  PD_TAG,       /* tag NAME ["label"] when expr  -> name, text (label), expr */
+  PD_TAG,       /* tag NAME ["label"] when expr  -> name, text (label), expr;
+                 * also segment NAME ["label"] when expr (is_segment) */
   PD_SCORE,     /* score NAME [decay D] [max M] [min M] { rules } | score NAME [max M] [min M] = expr */
   PD_LIFECYCLE, /* lifecycle NAME { initial S  transitions } */
   PD_JOURNEY,   /* journey NAME { enter… reenter… exit… steps } */
@@ -258,6 +264,7 @@ typedef struct PDecl {
   const char *text;  /* model version, import path, tag label, test name, extern library */
   uint32_t text_len;
   PExpr *expr;       /* const/let/tag/derived score */
+  bool is_segment;   /* tag: written `segment NAME when …` (reported under "segments") */
   GPtrArray *fields; /* PFieldDecl*: record, schema; extern params (name + type) */
 
   /* model: `timezone "Asia/Shanghai"`, the zone of input times written

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "../runtime/bytecode.h" /* PBC_MAX_TYPE_DEPTH */
+#include "compile.h"                /* PCOMPILE_COLUMN_PREFIX */
 #include "../runtime/identity.h"
 #include "../runtime/natives.h"
 
@@ -33,6 +34,7 @@ PCheck *pcheck_new(PAst *ast, const PSourceSet *src, PDiagList *diags) {
   c->scores = g_ptr_array_new();
   c->journeys = g_ptr_array_new();
   c->tests = g_ptr_array_new();
+  c->columns = g_ptr_array_new();
   c->test_syms = g_ptr_array_new();
   c->scope = g_array_new(FALSE, TRUE, sizeof(PScopeEntry));
   c->key_field = -1;
@@ -52,6 +54,7 @@ void pcheck_free(PCheck *c) {
   g_ptr_array_unref(c->scores);
   g_ptr_array_unref(c->journeys);
   g_ptr_array_unref(c->tests);
+  g_ptr_array_unref(c->columns);
   g_ptr_array_unref(c->test_syms);
   g_ptr_array_unref(c->syms);
   g_array_unref(c->scope);
@@ -101,7 +104,11 @@ static const char *psym_kind_word(PSymKind k) {
   return "name";
 }
 
-const char *pcheck_sym_word(const PSym *s) { return psym_kind_word(s->kind); }
+const char *pcheck_sym_word(const PSym *s) {
+  /* A segment is a tag that results report apart; messages call it what it was written as. */
+  if (s->kind == PSYM_TAG && s->decl && s->decl->is_segment) return "segment";
+  return psym_kind_word(s->kind);
+}
 
 static PSym *psym_add(PCheck *c, PSymKind kind, const char *name,
                       const PLoc *loc, PDecl *decl) {
@@ -110,7 +117,7 @@ static PSym *psym_add(PCheck *c, PSymKind kind, const char *name,
     const PLoc *ploc = prev->decl ? &prev->decl->name_loc : &prev->field->loc;
     const PSourceFile *f = psrc_file(c->src, ploc->file);
     pdiag_error(c->diags, loc, "'%s' is already declared (as a %s at %s:%u:%u)",
-                name, psym_kind_word(prev->kind), f ? f->name : "?",
+                name, pcheck_sym_word(prev), f ? f->name : "?",
                 ploc->line, ploc->col);
     return NULL;
   }
@@ -223,6 +230,9 @@ static void pcheck_fields(PCheck *c, PDecl *d, PRecordType *rt, bool is_schema) 
                     "default of field '%s' is %s, but the field is %s", f->name, a, b);
       }
     }
+    if (f->has_unit && t->kind != PTY_TIME && t->kind != PTY_ERROR)
+      pdiag_add(c->diags, PDIAG_ERROR, &f->unit_loc, "write 'NAME: time ms' for epoch milliseconds",
+                "a unit ('ms' or 's') belongs only to a time field, and '%s' is not one", f->name);
     if (f->is_key) {
       if (!is_schema) {
         pdiag_error(c->diags, &f->loc, "'key' belongs in the schema, not in record %s", rt->name);
@@ -311,7 +321,11 @@ static void pcheck_collect(PCheck *c, PFileAst *fa, bool root) {
         c->schema_decl = d;
       break;
     case PD_CONST: psym_add(c, PSYM_CONST, d->name, &d->name_loc, d); break;
-    case PD_LET: psym_add(c, PSYM_LET, d->name, &d->name_loc, d); break;
+    case PD_LET: {
+      PSym *s = psym_add(c, PSYM_LET, d->name, &d->name_loc, d);
+      if (s && g_str_has_prefix(d->name, PCOMPILE_COLUMN_PREFIX)) g_ptr_array_add(c->columns, s);
+      break;
+    }
     case PD_TAG: {
       PSym *s = psym_add(c, PSYM_TAG, d->name, &d->name_loc, d);
       if (s) { s->type = c->tt->t_bool; g_ptr_array_add(c->tags, s); }
@@ -383,7 +397,9 @@ static void pcheck_value_decl(PCheck *c, PSym *s) {
     s->pii = d->expr->pii; /* a let computed from a pii field is pii */
     break;
   }
-  case PSYM_TAG: pcheck_cond(c, d->expr, "the condition of a tag"); break;
+  case PSYM_TAG:
+    pcheck_cond(c, d->expr, d->is_segment ? "the condition of a segment" : "the condition of a tag");
+    break;
   case PSYM_SCORE: pcheck_score(c, s); break;
   case PSYM_LIFECYCLE: pcheck_lifecycle(c, s); break;
   default: break;
@@ -437,9 +453,9 @@ static void pcheck_cycle_error(PCheck *c, GPtrArray *stack, PSym *again) {
     if (g_ptr_array_index(stack, i) == again) start = i;
   for (guint i = start; i < stack->len; i++) {
     PSym *s = g_ptr_array_index(stack, i);
-    g_string_append_printf(path, "%s %s -> ", psym_kind_word(s->kind), s->name);
+    g_string_append_printf(path, "%s %s -> ", pcheck_sym_word(s), s->name);
   }
-  g_string_append_printf(path, "%s %s", psym_kind_word(again->kind), again->name);
+  g_string_append_printf(path, "%s %s", pcheck_sym_word(again), again->name);
   pdiag_error(c->diags, &again->decl->name_loc, "dependency cycle: %s", path->str);
   g_string_free(path, TRUE);
 }
@@ -483,6 +499,8 @@ static void pcheck_order(PCheck *c) {
     if (s->kind == PSYM_TAG || s->kind == PSYM_SCORE || s->kind == PSYM_LIFECYCLE)
       pcheck_visit(c, s, stack);
   }
+  /* Selected columns are reported too: computed like a tag. */
+  for (guint i = 0; i < c->columns->len; i++) pcheck_visit(c, g_ptr_array_index(c->columns, i), stack);
   /* Journeys and tests read values too: make sure what they read is
    * computed. Each journey also gets a slot for its entry time. */
   for (guint i = 0; i < c->journeys->len; i++) {
@@ -511,6 +529,33 @@ void pcheck_depend(PCheck *c, PSym *on) {
   for (guint i = 0; i < c->current->deps->len; i++)
     if (g_ptr_array_index(c->current->deps, i) == on) return;
   g_ptr_array_add(c->current->deps, on);
+}
+
+/* A selected column leaves the VM as data, one cell each: no record, and
+ * no value computed from a pii field unless the model masks it (mask(),
+ * pseudonym()). */
+static void pcheck_columns(PCheck *c) {
+  for (guint i = 0; i < c->columns->len; i++) {
+    PSym *s = g_ptr_array_index(c->columns, i);
+    const PType *t = s->type;
+    if (t && t->kind == PTY_LIST && t->elem) t = t->elem;
+    if (t && t->kind == PTY_RECORD) {
+      /* A cell has no room for field names: a record would print as a bare list. */
+      pdiag_add(c->diags, PDIAG_ERROR, &s->decl->expr->loc, "select a value of it: NAME.field, or count(NAME)",
+                "a record (or a list of records) cannot be a column");
+      continue;
+    }
+    if (!s->pii) continue;
+    const PExpr *e = s->decl->expr;
+    const char *hint =
+        "select a masked value instead: let masked = mask(NAME ?? \"\", 3, 4) in the model, then --select masked";
+    if (e->kind == PE_NAME)
+      pdiag_add(c->diags, PDIAG_ERROR, &e->loc, hint,
+                "'%s' is pii: its value never leaves unmasked, not even as a selected column", e->name);
+    else
+      pdiag_add(c->diags, PDIAG_ERROR, &e->loc, hint,
+                "this column is computed from a pii field: its value never leaves unmasked");
+  }
 }
 
 gboolean pcheck_run(PCheck *c) {
@@ -564,6 +609,7 @@ gboolean pcheck_run(PCheck *c) {
   }
   if (c->output_decl) pcheck_output(c);
   pcheck_identity(c);
+  pcheck_columns(c);
   pcheck_order(c);
   return c->diags->n_errors == 0;
 }

@@ -73,6 +73,7 @@ typedef struct PCheck {
   GPtrArray *consts;       /* PSym* consts in dependency order */
   GPtrArray *units;        /* PSym* lets/tags/scores/lifecycles in dependency order */
   GPtrArray *tags, *scores;/* PSym* in declaration order */
+  GPtrArray *columns;      /* PSym*: the hidden lets of PCompileOptions.columns, in order */
   GPtrArray *journeys;     /* PSym* */
   GPtrArray *tests;        /* PDecl* of the root file */
   GPtrArray *test_syms;    /* PSym* (PSYM_TEST), one per test, same order */

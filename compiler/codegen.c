@@ -1407,6 +1407,7 @@ static void plan_fill(PGen *g, PRecordType *rt, PDecodePlan *plan, bool is_schem
     f->name = pa_strndup(&g->m->const_arena, ft->name, strlen(ft->name));
     f->name_len = (uint32_t)strlen(ft->name);
     plan_type(g, ft->type, &f->type);
+    if (f->type.kind == PDT_TIME && ft->decl && ft->decl->epoch_ms) f->type.kind = PDT_TIME_MS;
     f->optional = ft->type->optional;
     f->pii = ft->decl && ft->decl->is_pii;
     /* The key names the result and `at` drives the as-of filter: always
@@ -1862,7 +1863,7 @@ static void cg_outputs(PGen *g) {
   for (guint i = 0; i < c->tags->len; i++) {
     PSym *s = g_ptr_array_index(c->tags, i);
     POutput *o = &m->outputs[n++];
-    *o = (POutput){.kind = POUT_TAG, .name = g_strdup(s->name), .label = g_strdup(s->decl->text),
+    *o = (POutput){.kind = s->decl->is_segment ? POUT_SEGMENT : POUT_TAG, .name = g_strdup(s->name), .label = g_strdup(s->decl->text),
                    .slot = (uint32_t)s->index};
     o->loc = (PInsnLoc){s->decl->loc.file, s->decl->loc.line, s->decl->loc.col};
     if (g->trace) explain_cond(g, s->decl->expr, &o->why);
@@ -1874,6 +1875,15 @@ static void cg_outputs(PGen *g) {
     o->loc = (PInsnLoc){s->decl->loc.file, s->decl->loc.line, s->decl->loc.col};
     if (g->trace) score_explanations(g, s->decl, o);
   }
+}
+
+/* The slots of the selected columns (hidden lets, always computed). */
+static void cg_columns(PGen *g) {
+  PCheck *c = g->c;
+  g->m->n_columns = c->columns->len;
+  g->m->column_slots = g_new0(uint32_t, c->columns->len + 1);
+  for (guint i = 0; i < c->columns->len; i++)
+    g->m->column_slots[i] = (uint32_t)((PSym *)g_ptr_array_index(c->columns, i))->index;
 }
 
 static void cg_identity(PGen *g) {
@@ -1912,6 +1922,7 @@ PModel *pcodegen_model(PCheck *c, bool trace) {
   cg_output(&g);
   cg_tests(&g);
   cg_outputs(&g);
+  cg_columns(&g);
   sync_model(&g);
   /* The model now owns the arrays' storage. */
   g_array_free(g.blocks, FALSE);

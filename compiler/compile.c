@@ -126,6 +126,12 @@ PModel *pcompile(const char *name, const char *text, size_t len, const PCompileO
     uint32_t f = psrc_add(src, "--where", "", where, strlen(where));
     pparse_file(ast, src, f, diags);
   }
+  for (guint i = 0; opts && opts->columns && opts->columns[i]; i++) {
+    g_autofree char *column =
+        g_strdup_printf("let " PCOMPILE_COLUMN_PREFIX "%u = (\n%s\n)\n", i, opts->columns[i]);
+    uint32_t f = psrc_add(src, "--select", "", column, strlen(column));
+    pparse_file(ast, src, f, diags);
+  }
   /* Names and types of a tree with syntax errors would only add cascades
    * (a declaration that did not parse is "unknown" everywhere). */
   PModel *m = NULL;

@@ -30,9 +30,15 @@ typedef struct PCompileOptions {
    * hidden tag PCOMPILE_WHERE_TAG in a source of its own named "--where"
    * (the expression on its line 2), for `persona eval --where`. */
   const char *where;
+  /* Not NULL: NULL-terminated names (or expressions) whose values each
+   * result carries as extra columns, each compiled as a hidden let
+   * PCOMPILE_COLUMN_PREFIX N in a source of its own named "--select" (the
+   * expression on its line 2), always computed; a pii value is an error. */
+  const char *const *columns;
 } PCompileOptions;
 
 #define PCOMPILE_WHERE_TAG "__persona_where"
+#define PCOMPILE_COLUMN_PREFIX "__persona_column_"
 
 /* Compiles the root text `text` named `name` (its directory is the base
  * for relative imports). */

@@ -63,6 +63,7 @@ typedef enum {
   FG_CONST,
   FG_LET,
   FG_TAG,
+  FG_SEGMENT,
   FG_SCORE_EQ,
   FG_RULE,
   FG_TRANS,
@@ -591,6 +592,7 @@ static void fmt_field(Fmt *f, const PFieldDecl *fd) {
   fmt_put(f, fd->name);
   fmt_put(f, ": ");
   fmt_type(f, fd->type);
+  if (fd->has_unit) fmt_put(f, fd->epoch_ms ? " ms" : " s");
   if (fd->default_value) {
     fmt_put(f, " = ");
     fmt_top(f, fd->default_value);
@@ -1045,7 +1047,7 @@ static FGroup fmt_decl_group(const PDecl *d) {
   switch (d->kind) {
   case PD_CONST: return FG_CONST;
   case PD_LET: return FG_LET;
-  case PD_TAG: return FG_TAG;
+  case PD_TAG: return d->is_segment ? FG_SEGMENT : FG_TAG;
   case PD_SCORE: return d->rules ? FG_NONE : FG_SCORE_EQ;
   default: return FG_NONE;
   }
@@ -1086,7 +1088,7 @@ static void fmt_decl(Fmt *f, const PDecl *d) {
     fmt_top(f, d->expr);
     break;
   case PD_TAG:
-    fmt_put(f, "tag ");
+    fmt_put(f, d->is_segment ? "segment " : "tag ");
     fmt_put(f, d->name);
     fmt_cell(f);
     if (d->text) fmt_string(f, d->text, d->text_len);

@@ -114,20 +114,33 @@ static gboolean model_has(PersonaModel *m, PersonaItemKind kind, const char *nam
   return FALSE;
 }
 
-/* Tags of either model (old order, then the new model's others); scores
- * and lifecycles of both. */
+/* Segments (`segment NAME when …`) are compared like tags: a name is one
+ * or the other, never both. */
+static gboolean has_tag_like(PersonaModel *m, const char *name) {
+  return model_has(m, PERSONA_ITEM_TAG, name, NULL) || model_has(m, PERSONA_ITEM_SEGMENT, name, NULL);
+}
+
+static gboolean holds_tag_like(const PersonaResult *r, const char *name) {
+  return persona_result_has_tag(r, name) || persona_result_has_segment(r, name);
+}
+
+/* Tags, then segments, of either model (old order, then the new model's
+ * others); scores and lifecycles of both. */
 static void plan(PersonaModel *a, PersonaModel *b, PdReport *r) {
-  for (guint i = 0; i < persona_model_n_items(a, PERSONA_ITEM_TAG); i++) {
-    const char *name = persona_model_item_name(a, PERSONA_ITEM_TAG, i);
-    PdTagDiff t = {g_strdup(name), TRUE, model_has(b, PERSONA_ITEM_TAG, name, NULL), 0, 0, 0, 0};
-    g_array_append_val(r->tags, t);
-  }
-  for (guint i = 0; i < persona_model_n_items(b, PERSONA_ITEM_TAG); i++) {
-    const char *name = persona_model_item_name(b, PERSONA_ITEM_TAG, i);
-    if (model_has(a, PERSONA_ITEM_TAG, name, NULL)) continue;
-    PdTagDiff t = {g_strdup(name), FALSE, TRUE, 0, 0, 0, 0};
-    g_array_append_val(r->tags, t);
-  }
+  const PersonaItemKind kinds[] = {PERSONA_ITEM_TAG, PERSONA_ITEM_SEGMENT};
+  for (guint k = 0; k < G_N_ELEMENTS(kinds); k++)
+    for (guint i = 0; i < persona_model_n_items(a, kinds[k]); i++) {
+      const char *name = persona_model_item_name(a, kinds[k], i);
+      PdTagDiff t = {g_strdup(name), TRUE, has_tag_like(b, name), 0, 0, 0, 0};
+      g_array_append_val(r->tags, t);
+    }
+  for (guint k = 0; k < G_N_ELEMENTS(kinds); k++)
+    for (guint i = 0; i < persona_model_n_items(b, kinds[k]); i++) {
+      const char *name = persona_model_item_name(b, kinds[k], i);
+      if (has_tag_like(a, name)) continue;
+      PdTagDiff t = {g_strdup(name), FALSE, TRUE, 0, 0, 0, 0};
+      g_array_append_val(r->tags, t);
+    }
   for (guint i = 0; i < persona_model_n_items(a, PERSONA_ITEM_SCORE); i++) {
     const char *name = persona_model_item_name(a, PERSONA_ITEM_SCORE, i);
     if (!model_has(b, PERSONA_ITEM_SCORE, name, NULL)) continue;
@@ -185,8 +198,8 @@ static char *describe(const PdReport *r, const PersonaResult *ra, const PersonaR
   GString *s = g_string_new(NULL);
   for (guint i = 0; i < r->tags->len; i++) {
     const PdTagDiff *t = &g_array_index(r->tags, PdTagDiff, i);
-    gboolean a = t->in_old && persona_result_has_tag(ra, t->name);
-    gboolean b = t->in_new && persona_result_has_tag(rb, t->name);
+    gboolean a = t->in_old && holds_tag_like(ra, t->name);
+    gboolean b = t->in_new && holds_tag_like(rb, t->name);
     if (a != b) g_string_append_printf(s, "%stag %s %s", s->len ? "; " : "", t->name, b ? "gained" : "lost");
   }
   for (guint i = 0; i < r->lifecycles->len; i++) {
@@ -216,8 +229,8 @@ static void compare_profile(Pass *p, const PersonaResult *ra, const PersonaResul
   PdProfileChange c = {.line = line_no};
   for (guint i = 0; i < r->tags->len; i++) {
     PdTagDiff *t = &g_array_index(r->tags, PdTagDiff, i);
-    gboolean a = t->in_old && persona_result_has_tag(ra, t->name);
-    gboolean b = t->in_new && persona_result_has_tag(rb, t->name);
+    gboolean a = t->in_old && holds_tag_like(ra, t->name);
+    gboolean b = t->in_new && holds_tag_like(rb, t->name);
     t->held_old += a;
     t->held_new += b;
     t->gained += b && !a;

@@ -344,6 +344,7 @@ static void pdump_fields(GString *out, const GPtrArray *fields) {
     pdump_clause(out, "default", f->default_value);
     if (f->is_key) g_string_append(out, " key");
     if (f->is_pii) g_string_append(out, " pii");
+    if (f->has_unit) g_string_append(out, f->epoch_ms ? " ms" : " s");
     g_string_append_c(out, ')');
   }
 }
@@ -514,7 +515,7 @@ static void pdump_decl(GString *out, const PDecl *d) {
     pdump_expr(out, d->expr);
     break;
   case PD_TAG:
-    g_string_append_printf(out, "(tag %s ", d->name);
+    g_string_append_printf(out, "(%s %s ", d->is_segment ? "segment" : "tag", d->name);
     if (d->text) {
       pdump_string(out, d->text, d->text_len);
       g_string_append_c(out, ' ');

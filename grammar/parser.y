@@ -90,7 +90,7 @@ const char *pparse_token_display(int token);
 /* The second line of an error where a declaration should start. */
 #define PDECL_HINT                                                                      \
   "a declaration starts with one of: model import schema record const let tag score " \
-  "lifecycle journey test extern identity source"
+  "lifecycle journey test extern identity source segment"
 
 /* A node's location spans its first and last symbols; an empty rule sits
  * at the end of the symbol before it. */
@@ -287,7 +287,9 @@ decl:
        * model line may be followed by `identity { … }` without a second
        * token of lookahead), then put on the model line it follows. */
       PDecl *model = pc->out->decls->len ? g_ptr_array_index(pc->out->decls, pc->out->decls->len - 1) : NULL;
-      if (strcmp($1, "timezone") != 0)
+      if (strcmp($1, "segment") == 0)
+        perr(pc, &@1, "a segment needs a name: 'segment NAME when …'");
+      else if (strcmp($1, "timezone") != 0)
         perr(pc, &@1, "'%s' takes a block: '%s { … }'", $1, $1);
       else if (!model || model->kind != PD_MODEL || model->timezone)
         pdiag_add(pc->diags, PDIAG_ERROR, &@1, "write model NAME version \"V\" timezone \"Asia/Shanghai\"",
@@ -298,14 +300,28 @@ decl:
       $$ = NULL;
     }
   | unify_word '{' unify_items '}' {
-      if (strcmp($1, "identity") != 0)
+      if (strcmp($1, "segment") == 0)
+        perr(pc, &@1, "a segment needs a name and a condition: 'segment NAME when …'");
+      else if (strcmp($1, "identity") != 0)
         perr(pc, &@1, "'%s' needs a name: 'source NAME { … }'", $1);
       $$ = past_decl(pc->ast, PD_IDENTITY, &@$);
       $$->items = $3;
     }
+  | unify_word IDENT opt_label WHEN expr {
+      /* `segment NAME ["label"] when C`: a tag reported under "segments".
+       * `segment` is a word, not a keyword, so models that use it as a
+       * name keep working. */
+      if (strcmp($1, "segment") != 0)
+        perr(pc, &@1, "'%s' takes a block, not 'when': '%s { … }'", $1, $1);
+      $$ = past_decl(pc->ast, PD_TAG, &@$);
+      $$->is_segment = true;
+      $$->name = $2; $$->name_loc = @2; $$->expr = $5;
+      $$->text = $3.s; $$->text_len = $3.len;
+    }
   | unify_word IDENT '{' unify_items '}' {
       if (strcmp($1, "source") != 0)
-        perr(pc, &@2, "'identity' has no name: 'identity { … }'");
+        perr(pc, &@2, "%s", strcmp($1, "segment") == 0 ? "a segment has a condition: 'segment NAME when …'"
+                                                       : "'identity' has no name: 'identity { … }'");
       $$ = past_decl(pc->ast, PD_SOURCE, &@$);
       $$->name = $2; $$->name_loc = @2; $$->items = $4;
     }
@@ -349,6 +365,22 @@ field_mods:
   | field_mods '=' expr {
       if ($1->default_value) perr(pc, &@2, "a field has at most one default value");
       $1->default_value = $3; $$ = $1;
+    }
+  | field_mods IDENT {
+      /* `at: time ms`: the unit of a time given as a number. A word, not a
+       * keyword, on the line of the type: a word first on the next line is
+       * a field that lacks its ':' (`b int`), reported as before. */
+      if (@2.line != @1.end_line) {
+        if (!YYRECOVERING())
+          pdiag_add(pc->diags, PDIAG_ERROR, &@2, "a field is written 'name: type'", "unexpected identifier '%s'", $2);
+        YYERROR;
+      }
+      if (strcmp($2, "ms") != 0 && strcmp($2, "s") != 0)
+        pdiag_add(pc->diags, PDIAG_ERROR, &@2, "after a type come 'key', 'pii', '= default', or for a time 'ms' or 's'",
+                  "unexpected identifier '%s' after the field's type", $2);
+      else if ($1->has_unit)
+        perr(pc, &@2, "a field has at most one unit");
+      $1->has_unit = true; $1->epoch_ms = strcmp($2, "ms") == 0; $1->unit_loc = @2; $$ = $1;
     }
   ;
 
@@ -588,7 +620,8 @@ arm:
  * reduced without looking further). */
 unify_word:
     IDENT {
-      if (strcmp($1, "identity") != 0 && strcmp($1, "source") != 0 && strcmp($1, "timezone") != 0) {
+      if (strcmp($1, "identity") != 0 && strcmp($1, "source") != 0 && strcmp($1, "timezone") != 0 &&
+          strcmp($1, "segment") != 0) {
         /* Right after another error the word is what recovery skips, as
          * bison's own messages are held back then. */
         if (!YYRECOVERING())

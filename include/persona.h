@@ -104,6 +104,14 @@ typedef struct PersonaCompileOptions {
    * After an evaluation, persona_vm_where() says whether it held; no result
    * shows it. Not stored in bytecode. Borrowed for the call. */
   const char *where;
+  /* Names of lets and fields (or any expressions over the model's names)
+   * whose values each result carries as extra columns, NULL-terminated:
+   * `persona eval --select`. Each is checked with the model (diagnostics
+   * name the source "--select", the expression on line 2); a value
+   * computed from a pii field is a compile error naming it, as it would
+   * leave unmasked. Read them with persona_result_column_json(). Not
+   * stored in bytecode. Borrowed for the call. */
+  const char *const *columns;
 } PersonaCompileOptions;
 
 /* Compiles the model in `path` and its imports. Returns a new model (free
@@ -142,14 +150,16 @@ PERSONA_API char *persona_model_disasm_full(const PersonaModel *model,
  *
  * The names a model declares, in declaration order, without evaluating
  * anything: for a host that builds columns, menus or checks from them.
- * Strings are borrowed from the model. Persona has no separate segment
- * declaration: segments are tags (a tag's label is for people).
+ * Strings are borrowed from the model. A segment (`segment NAME when C`)
+ * is a tag that results report under "segments"; it is an item of its
+ * own kind, never counted among the tags.
  */
 typedef enum {
   PERSONA_ITEM_TAG,
   PERSONA_ITEM_SCORE,
   PERSONA_ITEM_LIFECYCLE,
   PERSONA_ITEM_JOURNEY,
+  PERSONA_ITEM_SEGMENT,
 } PersonaItemKind;
 
 /* How many items of `kind` the model declares. */
@@ -158,6 +168,9 @@ PERSONA_API guint persona_model_n_items(const PersonaModel *model, PersonaItemKi
 PERSONA_API const char *persona_model_item_name(const PersonaModel *model, PersonaItemKind kind, guint i);
 /* The i-th tag's label (`tag vip "Very important"`), or NULL when it has none. */
 PERSONA_API const char *persona_model_tag_label(const PersonaModel *model, guint i);
+/* The label of the i-th tag or segment (kind PERSONA_ITEM_TAG or
+ * PERSONA_ITEM_SEGMENT), or NULL when it has none; NULL for other kinds. */
+PERSONA_API const char *persona_model_item_label(const PersonaModel *model, PersonaItemKind kind, guint i);
 /* The parts of an item: a lifecycle's stages (in order of first
  * appearance) or a journey's step ids in source order (docs/journeys.md,
  * every step, the branches of `if` and `split` included); 0 and NULL for
@@ -458,6 +471,17 @@ PERSONA_API guint persona_result_n_tags(const PersonaResult *r);
 PERSONA_API const char *persona_result_tag(const PersonaResult *r, guint i);
 /* TRUE when tag `name` holds. */
 PERSONA_API gboolean persona_result_has_tag(const PersonaResult *r, const char *name);
+/* The segments that hold, in declaration order, and whether segment
+ * `name` holds (segments are not tags here either). */
+PERSONA_API guint persona_result_n_segments(const PersonaResult *r);
+PERSONA_API const char *persona_result_segment(const PersonaResult *r, guint i);
+PERSONA_API gboolean persona_result_has_segment(const PersonaResult *r, const char *name);
+/* How many columns the model was compiled with (PersonaCompileOptions.columns). */
+PERSONA_API guint persona_model_n_columns(const PersonaModel *model);
+/* Appends the value of column i as JSON (null when the evaluation failed
+ * or the value is null; a time as RFC 3339 text). FALSE when i is out of
+ * range (nothing appended). */
+PERSONA_API gboolean persona_result_column_json(const PersonaResult *r, guint i, GString *out);
 
 /* Every score, in declaration order. */
 PERSONA_API guint persona_result_n_scores(const PersonaResult *r);

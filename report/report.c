@@ -48,6 +48,8 @@ Report *report_new(PersonaModel *model, gint64 now_us) {
   rep->n_journeys = persona_model_n_items(model, PERSONA_ITEM_JOURNEY);
   rep->n_fields = persona_model_n_fields(model);
   rep->tag_counts = g_new0(guint64, rep->n_tags);
+  rep->n_segments = persona_model_n_items(model, PERSONA_ITEM_SEGMENT);
+  rep->segment_counts = g_new0(guint64, rep->n_segments);
   rep->score_values = g_new0(GArray *, rep->n_scores);
   for (guint i = 0; i < rep->n_scores; i++) rep->score_values[i] = g_array_new(FALSE, FALSE, sizeof(double));
   rep->lifecycles = g_new0(LifecycleCounts, rep->n_lifecycles);
@@ -87,6 +89,7 @@ void report_free(Report *rep) {
   g_free(rep->lifecycles);
   g_free(rep->score_values);
   g_free(rep->tag_counts);
+  g_free(rep->segment_counts);
   g_free(rep->actions);
   g_free(rep->field_missing);
   g_free(rep->present);
@@ -125,6 +128,14 @@ static void add_tags(Report *rep, const PersonaResult *r) {
     /* Both lists are in declaration order: one pass. */
     while (j < rep->n_tags && !same_name(persona_model_item_name(rep->model, PERSONA_ITEM_TAG, j), tag)) j++;
     if (j < rep->n_tags) rep->tag_counts[j++]++;
+  }
+  n = persona_result_n_segments(r);
+  j = 0;
+  for (guint i = 0; i < n; i++) {
+    const char *segment = persona_result_segment(r, i);
+    while (j < rep->n_segments && !same_name(persona_model_item_name(rep->model, PERSONA_ITEM_SEGMENT, j), segment))
+      j++;
+    if (j < rep->n_segments) rep->segment_counts[j++]++;
   }
 }
 

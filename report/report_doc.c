@@ -31,6 +31,7 @@ static void overview(const Report *rep, RenderDoc *doc) {
   render_figure_add(s, "errors", "Errors", render_int_cell((gint64)rep->failed));
   render_figure_add(s, "error_rate", "Error rate %", pct_cell(rep->failed, rep->records));
   render_figure_add(s, "tags", "Tags", render_int_cell(rep->n_tags));
+  if (rep->n_segments) render_figure_add(s, "segments", "Segments", render_int_cell(rep->n_segments));
   render_figure_add(s, "scores", "Scores", render_int_cell(rep->n_scores));
   render_figure_add(s, "lifecycles", "Lifecycles", render_int_cell(rep->n_lifecycles));
   render_figure_add(s, "journeys", "Journeys", render_int_cell(rep->n_journeys));
@@ -171,23 +172,30 @@ static void scores(const Report *rep, RenderDoc *doc) {
   }
 }
 
-/* ---- tags ---------------------------------------------------------------------- */
+/* ---- tags and segments ------------------------------------------------------------ */
 
-static void tags(const Report *rep, RenderDoc *doc) {
-  if (rep->n_tags == 0) return;
-  RenderSection *s = render_section_add(doc, "tags", "Tags");
-  RenderChart *c = render_chart_add(s, RENDER_CHART_BAR, "tags.prevalence", "Share of profiles with each tag",
-                                    "Tag", "Share", "%", PCT_DECIMALS);
-  RenderTable *t = render_table_add(s, "tags.counts", "Profiles per tag");
-  render_table_column(t, "tag", "Tag", NULL);
+/* The prevalence of each tag (kind PERSONA_ITEM_TAG) or segment: one chart
+ * and one table, the same for both. */
+static void prevalence(const Report *rep, RenderDoc *doc, PersonaItemKind kind) {
+  gboolean seg = kind == PERSONA_ITEM_SEGMENT;
+  guint n = seg ? rep->n_segments : rep->n_tags;
+  const guint64 *counts = seg ? rep->segment_counts : rep->tag_counts;
+  if (n == 0) return;
+  RenderSection *s = render_section_add(doc, seg ? "segments" : "tags", seg ? "Segments" : "Tags");
+  RenderChart *c = render_chart_add(s, RENDER_CHART_BAR, seg ? "segments.prevalence" : "tags.prevalence",
+                                    seg ? "Share of profiles in each segment" : "Share of profiles with each tag",
+                                    seg ? "Segment" : "Tag", "Share", "%", PCT_DECIMALS);
+  RenderTable *t = render_table_add(s, seg ? "segments.counts" : "tags.counts",
+                                    seg ? "Profiles per segment" : "Profiles per tag");
+  render_table_column(t, seg ? "segment" : "tag", seg ? "Segment" : "Tag", NULL);
   render_table_column(t, "label", "Label", NULL);
   render_table_column(t, "profiles", "Profiles", NULL);
   render_table_column(t, "share", "Share", "%");
-  for (guint i = 0; i < rep->n_tags; i++) {
-    const char *name = persona_model_item_name(rep->model, PERSONA_ITEM_TAG, i), *label = persona_model_tag_label(rep->model, i);
-    render_chart_point(c, label ? label : name, rep->ok ? pct(rep->tag_counts[i], rep->ok) : 0);
+  for (guint i = 0; i < n; i++) {
+    const char *name = persona_model_item_name(rep->model, kind, i), *label = persona_model_item_label(rep->model, kind, i);
+    render_chart_point(c, label ? label : name, rep->ok ? pct(counts[i], rep->ok) : 0);
     RenderCell row[] = {render_text_cell(name), render_text_cell(label ? label : ""),
-                        render_int_cell((gint64)rep->tag_counts[i]), pct_cell(rep->tag_counts[i], rep->ok)};
+                        render_int_cell((gint64)counts[i]), pct_cell(counts[i], rep->ok)};
     render_table_row(t, row);
   }
 }
@@ -306,7 +314,8 @@ RenderDoc *report_document(const Report *rep, const char *source) {
   overview(rep, doc);
   funnels(rep, doc);
   scores(rep, doc);
-  tags(rep, doc);
+  prevalence(rep, doc, PERSONA_ITEM_TAG);
+  prevalence(rep, doc, PERSONA_ITEM_SEGMENT);
   for (guint i = 0; i < rep->n_journeys; i++) journey(rep, i, doc);
   quality(rep, doc);
   return doc;

@@ -36,6 +36,8 @@ struct Report {
   GHashTable *error_kinds;   /* error code (static) -> guint64 * count */
   guint n_tags, n_scores, n_lifecycles, n_journeys, n_fields;
   guint64 *tag_counts;
+  guint n_segments;
+  guint64 *segment_counts; /* profiles in each segment */
   GArray **score_values;     /* per score: double */
   LifecycleCounts *lifecycles;
   JourneyCounts *journeys;

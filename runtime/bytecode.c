@@ -115,10 +115,30 @@ static bool pbc_has_pii_calls(const PModel *m) {
 }
 static bool pbc_needs_v4(const PModel *m) { return (m->input_tz && *m->input_tz) || pbc_has_pii_calls(m); }
 
+/* Format version 5 added segment outputs (kind 2) and `time ms` fields
+ * (type kind 8). A model with neither is written as version 4 or 3. */
+static bool type_has_time_ms(const PDecodeType *t) {
+  for (int depth = 0; t && depth <= PBC_MAX_TYPE_DEPTH; depth++, t = t->kind == PDT_LIST ? t->elem : NULL)
+    if (t->kind == PDT_TIME_MS) return true;
+  return false;
+}
+static bool pbc_needs_v5(const PModel *m) {
+  for (uint32_t i = 0; i < m->n_outputs; i++)
+    if (m->outputs[i].kind == POUT_SEGMENT) return true;
+  for (uint32_t p = 0; p < m->n_plans; p++)
+    for (uint32_t f = 0; f < m->plans[p].n_fields; f++)
+      if (type_has_time_ms(&m->plans[p].fields[f].type)) return true;
+  return false;
+}
+static uint32_t pbc_write_version(const PModel *m) {
+  if (pbc_needs_v5(m)) return 5u;
+  return pbc_needs_v4(m) ? 4u : 3u;
+}
+
 static void write_meta(Writer *w, const PModel *m) {
   put_str(w, m->name);
   put_str(w, m->version);
-  if (pbc_needs_v4(m)) put_str(w, m->input_tz ? m->input_tz : ""); /* format version 4 */
+  if (pbc_write_version(m) >= 4) put_str(w, m->input_tz ? m->input_tz : ""); /* format version 4 */
   put_u8(w, m->has_source_hash ? 1 : 0);
   put_bytes(w, m->source_hash, 32);
   put_u32(w, m->n_files);
@@ -370,7 +390,7 @@ GBytes *pbc_write(const PModel *m, GError **error) {
 
   GByteArray *file = w.out = g_byte_array_new();
   put_bytes(&w, PBC_MAGIC, PBC_MAGIC_LEN);
-  put_u32(&w, pbc_needs_v4(m) ? PBC_VERSION : 3u);
+  put_u32(&w, pbc_write_version(m));
   put_u32(&w, 0); /* flags */
   put_u64(&w, 0); /* file length, patched below */
   append_section(file, "STRS", strs);
@@ -596,7 +616,7 @@ static void read_globals(Reader *r) {
 static void rd_type(Reader *r, PDecodeType *t, int depth) {
   uint8_t kind = rd_u8(r);
   if (r->err) return;
-  if (kind > PDT_RECORD) {
+  if (kind > PDT_TIME_MS || (kind == PDT_TIME_MS && r->version < 5)) {
     rd_fail(r, "unknown field type %u", kind);
     return;
   }
@@ -763,7 +783,8 @@ static void read_outputs(Reader *r) {
   m->n_outputs = n;
   for (uint32_t i = 0; i < n && !r->err; i++) {
     uint8_t kind = rd_u8(r);
-    if (kind > POUT_SCORE) rd_fail(r, "output %u: unknown kind %u", i, kind);
+    if (kind > POUT_SEGMENT || (kind == POUT_SEGMENT && r->version < 5))
+      rd_fail(r, "output %u: unknown kind %u", i, kind);
     m->outputs[i].kind = (POutputKind)kind;
     m->outputs[i].name = rd_str(r);
     m->outputs[i].label = rd_opt_str(r);

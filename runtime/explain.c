@@ -202,19 +202,22 @@ static bool rule_pii(const PModel *m, uint32_t score, uint32_t rule) {
 
 /* ---- text ----------------------------------------------------------------------------------- */
 
-static void text_tags(Explain *x, GString *out) {
+/* Tags, or segments (kind POUT_SEGMENT; the section is left out for a
+ * model without segments). */
+static void text_tags(Explain *x, GString *out, POutputKind kind) {
   const PModel *m = x->m;
   guint total = 0, holding = 0;
+  if (kind == POUT_SEGMENT && !m->has_segments) return;
   for (uint32_t i = 0; i < m->n_outputs; i++) {
-    if (m->outputs[i].kind != POUT_TAG) continue;
+    if (m->outputs[i].kind != kind) continue;
     total++;
     PValue v = x->st->globals[m->outputs[i].slot];
     holding += v.kind == PV_BOOL && v.u.b;
   }
-  g_string_append_printf(out, "\nTags: %u of %u hold\n", holding, total);
+  g_string_append_printf(out, "\n%s: %u of %u hold\n", kind == POUT_SEGMENT ? "Segments" : "Tags", holding, total);
   for (uint32_t i = 0; i < m->n_outputs; i++) {
     const POutput *o = &m->outputs[i];
-    if (o->kind != POUT_TAG) continue;
+    if (o->kind != kind) continue;
     PValue v = x->st->globals[o->slot];
     bool holds = v.kind == PV_BOOL && v.u.b;
     g_string_append_printf(out, "  %s %s", holds ? "yes" : "no ", o->name);
@@ -417,7 +420,8 @@ static void explain_text(Explain *x, PValue key, GString *out) {
   g_string_append(out, " as of ");
   time_text(out, x->st->now_us);
   g_string_append_c(out, '\n');
-  text_tags(x, out);
+  text_tags(x, out, POUT_TAG);
+  text_tags(x, out, POUT_SEGMENT);
   text_scores(x, out);
   text_lifecycles(x, out);
   text_journeys(x, out);
@@ -426,13 +430,15 @@ static void explain_text(Explain *x, PValue key, GString *out) {
 
 /* ---- JSON ------------------------------------------------------------------------------------ */
 
-static void json_tags(Explain *x, GString *out) {
+/* "tags", or "segments" (only for a model that declares some). */
+static void json_tags(Explain *x, GString *out, POutputKind kind) {
   const PModel *m = x->m;
-  g_string_append(out, ",\"tags\":[");
+  if (kind == POUT_SEGMENT && !m->has_segments) return;
+  g_string_append(out, kind == POUT_SEGMENT ? ",\"segments\":[" : ",\"tags\":[");
   bool first = true;
   for (uint32_t i = 0; i < m->n_outputs; i++) {
     const POutput *o = &m->outputs[i];
-    if (o->kind != POUT_TAG) continue;
+    if (o->kind != kind) continue;
     PValue v = x->st->globals[o->slot];
     if (!first) g_string_append_c(out, ',');
     first = false;
@@ -568,7 +574,8 @@ static void explain_json(Explain *x, PValue key, GString *out) {
   write_value(out, key);
   g_string_append(out, ",\"now\":");
   pjw_time(out, x->st->now_us);
-  json_tags(x, out);
+  json_tags(x, out, POUT_TAG);
+  json_tags(x, out, POUT_SEGMENT);
   json_scores(x, out);
   json_lifecycles(x, out);
   g_string_append(out, ",\"result\":");

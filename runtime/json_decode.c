@@ -135,7 +135,7 @@ static void prepare_fast_path(const PDecodePlan *plan, PdecLookup *lk) {
       lk->actions[f] = PDEC_ACT_SKIP;
     else if (fd->type.kind == PDT_STRING)
       lk->actions[f] = PDEC_ACT_STRING;
-    else if (fd->type.kind == PDT_TIME)
+    else if (fd->type.kind == PDT_TIME) /* not PDT_TIME_MS: its numbers are not seconds */
       lk->actions[f] = PDEC_ACT_TIME;
     else
       lk->actions[f] = PDEC_ACT_VALUE;
@@ -761,6 +761,7 @@ static const char *expected_text(PDecodeKind k) {
   case PDT_NUMBER: return "expected a number";
   case PDT_STRING: return "expected a string";
   case PDT_TIME: return "expected a time (RFC 3339 text, a date, or Unix seconds)";
+  case PDT_TIME_MS: return "expected a time (RFC 3339 text, a date, or Unix milliseconds)";
   case PDT_DURATION: return "expected a duration (text like \"7d\", or a number of seconds)";
   case PDT_LIST: return "expected a list";
   case PDT_RECORD: return "expected an object";
@@ -861,7 +862,7 @@ static bool decode_instant(Dec *d, PDecodeKind k, bool pii, PValue *out) {
     const char *s;
     size_t len;
     if (!read_string(d, &s, &len, &tok)) return false;
-    if (k == PDT_TIME) {
+    if (k == PDT_TIME || k == PDT_TIME_MS) {
       PTimeStatus ts = ptime_parse_status(s, len, &us);
       /* Only a time without an offset gets here with a zone to try. */
       if (ts == PTIME_BAD && d->input_tz) ts = ptime_parse_local(s, len, d->input_tz, &us);
@@ -890,8 +891,24 @@ static bool decode_instant(Dec *d, PDecodeKind k, bool pii, PValue *out) {
     DblResult r = num_to_double(d, &n, &secs);
     if (r == DBL_FATAL) return false;
     ok = r == DBL_OK;
-    if (ok && k == PDT_TIME) {
+    if (ok && k == PDT_TIME_MS) {
+      ok = ptime_from_unix_seconds(secs / 1000.0, &us);
+      if (!ok) {
+        char what[QUOTE_MAX + 16];
+        describe(tok, d->p, pii, what, sizeof what);
+        return fail_path(d, ERR_VALUE, "out_of_range",
+                         "%s is outside the years 0001 to 9999 in UTC as Unix milliseconds", what);
+      }
+    } else if (ok && k == PDT_TIME) {
       ok = ptime_from_unix_seconds(secs, &us);
+      if (!ok && ptime_from_unix_seconds(secs / 1000.0, &us)) {
+        /* The usual mistake: an app's epoch milliseconds in a seconds field. */
+        char what[QUOTE_MAX + 16];
+        describe(tok, d->p, pii, what, sizeof what);
+        return fail_path(d, ERR_VALUE, "out_of_range",
+                         "%s is outside the years 0001 to 9999 as Unix seconds; for epoch milliseconds "
+                         "declare the field 'time ms'", what);
+      }
     } else if (ok) {
       double x = secs * 1e6;
       ok = x > -9.2e18 && x < 9.2e18;
@@ -899,7 +916,7 @@ static bool decode_instant(Dec *d, PDecodeKind k, bool pii, PValue *out) {
     }
   }
   if (!ok) return fail_type(d, k, pii, tok, d->p);
-  *out = k == PDT_TIME ? pv_time(us) : pv_duration(us);
+  *out = k == PDT_DURATION ? pv_duration(us) : pv_time(us);
   return true;
 }
 
@@ -1024,6 +1041,7 @@ static bool decode_value(Dec *d, const PDecodeType *t, bool pii, PValue *out) {
     }
     break;
   case PDT_TIME:
+  case PDT_TIME_MS:
   case PDT_DURATION:
     if (c == '"' || c == '-' || is_digit(c)) return decode_instant(d, t->kind, pii, out);
     break;

@@ -65,6 +65,7 @@
 typedef enum {
   PDT_BOOL, PDT_INT, PDT_NUMBER, PDT_STRING, PDT_TIME, PDT_DURATION,
   PDT_LIST, PDT_RECORD,
+  PDT_TIME_MS, /* a time (`at: time ms`) whose numbers are epoch milliseconds; text as PDT_TIME */
 } PDecodeKind;
 
 struct PDecodePlan;

@@ -209,6 +209,7 @@ static const char *read_scalar(const PDecodeType *t, const char *p, const char *
   case PDT_STRING: return read_string(p, end, out);
   case PDT_TIME:
   case PDT_DURATION: return read_instant(p, end, t->kind, out);
+  case PDT_TIME_MS: return read_instant(p, end, PDT_TIME, out); /* text only: a number is the general decoder's */
   case PDT_INT: return *p == '-' || is_digit(*p) ? read_int(p, end, out) : NULL;
   case PDT_NUMBER: return *p == '-' || is_digit(*p) ? read_number(p, end, out) : NULL;
   case PDT_BOOL:

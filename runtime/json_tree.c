@@ -14,12 +14,14 @@
 #include <glib.h>
 
 #include "ptime.h"
+#include "ptime_zone.h"
 
 typedef struct {
   const PersonaTreeReader *r;
   void *ctx;
   PArena *arena;
   int64_t now_us;
+  GTimeZone *input_tz; /* times without an offset are read in it, or NULL (borrowed) */
 } Tree;
 
 static bool tree_value(Tree *t, const PDecodeType *type, const void *node, PValue *out);
@@ -46,8 +48,15 @@ static bool tree_instant(Tree *t, PDecodeKind kind, PersonaNodeKind nk, const vo
   size_t len;
   int64_t us;
   if (nk != PERSONA_NODE_STRING || !tree_string(t, node, &s, &len)) return false;
-  if (!(kind == PDT_TIME ? ptime_parse(s, len, &us) : pduration_parse(s, len, &us))) return false;
-  *out = kind == PDT_TIME ? pv_time(us) : pv_duration(us);
+  if (kind == PDT_TIME || kind == PDT_TIME_MS) {
+    /* As the text decoder: a time without an offset in the input zone. */
+    PTimeStatus ts = ptime_parse_status(s, len, &us);
+    if (ts == PTIME_BAD && t->input_tz) ts = ptime_parse_local(s, len, t->input_tz, &us);
+    if (ts != PTIME_OK) return false;
+  } else if (!pduration_parse(s, len, &us)) {
+    return false;
+  }
+  *out = kind == PDT_DURATION ? pv_duration(us) : pv_time(us);
   return true;
 }
 
@@ -127,6 +136,7 @@ static bool tree_value(Tree *t, const PDecodeType *type, const void *node, PValu
     return true;
   }
   case PDT_TIME:
+  case PDT_TIME_MS:
   case PDT_DURATION:
     return tree_instant(t, type->kind, nk, node, out);
   case PDT_LIST:
@@ -138,8 +148,9 @@ static bool tree_value(Tree *t, const PDecodeType *type, const void *node, PValu
 }
 
 bool pdec_decode_tree(const PDecodePlan *plan, const PersonaTreeReader *reader, void *ctx,
-                      const void *root, int64_t now_us, PArena *arena, PDecodeResult *out) {
-  Tree t = {reader, ctx, arena, now_us};
+                      const void *root, int64_t now_us, GTimeZone *input_tz, PArena *arena,
+                      PDecodeResult *out) {
+  Tree t = {reader, ctx, arena, now_us, input_tz};
   out->key = pv_null();
   out->error[0] = '\0';
   out->error_code = NULL;

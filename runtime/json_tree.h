@@ -24,10 +24,12 @@
 #include "json_decode.h"
 #include "persona.h"
 
-/* Decodes the object `root` with `plan`, as pdec_decode() decodes its text.
- * False: declined (out->error is empty; nothing is to be kept but arena
- * memory). */
+/* Decodes the object `root` with `plan`, as pdec_decode_tz() decodes its
+ * text: times without an offset are read in `input_tz` (borrowed; NULL:
+ * such a time is declined). False: declined (out->error is empty; nothing
+ * is to be kept but arena memory). */
 bool pdec_decode_tree(const PDecodePlan *plan, const PersonaTreeReader *reader, void *ctx,
-                      const void *root, int64_t now_us, PArena *arena, PDecodeResult *out);
+                      const void *root, int64_t now_us, GTimeZone *input_tz, PArena *arena,
+                      PDecodeResult *out);
 
 #endif

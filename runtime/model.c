@@ -41,7 +41,11 @@ static void shape_finish(POutShape *s) {
 
 void pmodel_finish(PModel *m) {
   for (uint32_t i = 0; i < m->n_plans; i++) pdec_plan_prepare(&m->plans[i]);
-  for (uint32_t i = 0; i < m->n_outputs; i++) m->outputs[i].json_name = json_text(m->outputs[i].name);
+  m->has_segments = false;
+  for (uint32_t i = 0; i < m->n_outputs; i++) {
+    m->outputs[i].json_name = json_text(m->outputs[i].name);
+    if (m->outputs[i].kind == POUT_SEGMENT) m->has_segments = true;
+  }
   for (uint32_t i = 0; i < m->n_lifecycles; i++) {
     PLifecycleCode *lc = &m->lifecycles[i];
     lc->json_name = json_text(lc->name);
@@ -165,6 +169,7 @@ void pmodel_unref(PModel *m) {
   if (!m || !g_atomic_int_dec_and_test(&m->refcount)) return;
   pmodel_free_tables(m);
   pidentity_free(m->identity);
+  g_free(m->column_slots);
   g_free(m->consts);
   g_free(m->units);
   g_free(m->global_init);

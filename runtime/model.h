@@ -168,7 +168,9 @@ typedef struct PTracePoint {
   bool pii;            /* PTRACE_EVENT: the list is pii: show no record, time or decay */
 } PTracePoint;
 
-typedef enum { POUT_TAG, POUT_SCORE } POutputKind;
+/* A segment (`segment NAME when C`) is a tag that results report under
+ * "segments"; its value is a boolean like a tag's. */
+typedef enum { POUT_TAG, POUT_SCORE, POUT_SEGMENT } POutputKind;
 
 /* The field names of the `output` record, and of the record literals and
  * lists of record literals nested in it, for writing it as JSON. */
@@ -218,8 +220,9 @@ typedef struct PModel {
   uint32_t n_globals;
   PValue *global_init;     /* initial globals: consts set, others null */
 
-  POutput *outputs;        /* tags then scores, each in declaration order */
+  POutput *outputs;        /* tags and segments, then scores, each in declaration order */
   uint32_t n_outputs;
+  bool has_segments;       /* some output is a segment: results carry "segments" (pmodel_finish) */
   PLifecycleCode *lifecycles;
   uint32_t n_lifecycles;
   PJourneyCode *journeys;
@@ -257,6 +260,11 @@ typedef struct PModel {
    * bytecode files. */
   bool has_where;
   uint32_t where_slot;
+  /* `persona eval --select` of lets and fields: the global slot of each
+   * selected column's value (PCompileOptions.columns, in order). Not
+   * stored in bytecode files. */
+  uint32_t n_columns;
+  uint32_t *column_slots;
 
   /* `identity { }` and `source { }` (identity.h), or NULL. Not stored in
    * bytecode files: `persona unify` reads a model from its source. */

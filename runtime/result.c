@@ -12,14 +12,16 @@ static void write_key(GString *out, PValue key) {
   else pjw_lit(out, "null");
 }
 
-static void write_tags(GString *out, const PVMState *st) {
+/* `,"tags":[…]` or `,"segments":[…]`: the names of those of `kind` that hold. */
+static void write_held(GString *out, const PVMState *st, POutputKind kind) {
   const PModel *m = st->model;
-  pjw_lit(out, ",\"tags\":[");
+  if (kind == POUT_SEGMENT) pjw_lit(out, ",\"segments\":[");
+  else pjw_lit(out, ",\"tags\":[");
   bool first = true;
   for (uint32_t i = 0; i < m->n_outputs; i++) {
     const POutput *o = &m->outputs[i];
     PValue v = st->globals[o->slot];
-    if (o->kind != POUT_TAG || v.kind != PV_BOOL || !v.u.b) continue;
+    if (o->kind != kind || v.kind != PV_BOOL || !v.u.b) continue;
     if (!first) pjw_byte(out, ',');
     pjw_raw(out, o->json_name->str, o->json_name->len);
     first = false;
@@ -27,15 +29,17 @@ static void write_tags(GString *out, const PVMState *st) {
   pjw_byte(out, ']');
 }
 
-/* The labels of the tags that hold and have one, as {"tag":"label",…}. */
-static void write_tag_labels(GString *out, const PVMState *st) {
+/* The labels of the tags (segments) that hold and have one, as
+ * {"tag":"label",…}. */
+static void write_labels(GString *out, const PVMState *st, POutputKind kind) {
   const PModel *m = st->model;
-  pjw_lit(out, ",\"tag_labels\":{");
+  if (kind == POUT_SEGMENT) pjw_lit(out, ",\"segment_labels\":{");
+  else pjw_lit(out, ",\"tag_labels\":{");
   bool first = true;
   for (uint32_t i = 0; i < m->n_outputs; i++) {
     const POutput *o = &m->outputs[i];
     PValue v = st->globals[o->slot];
-    if (o->kind != POUT_TAG || !o->label || v.kind != PV_BOOL || !v.u.b) continue;
+    if (o->kind != kind || !o->label || v.kind != PV_BOOL || !v.u.b) continue;
     if (!first) pjw_byte(out, ',');
     pjw_raw(out, o->json_name->str, o->json_name->len);
     pjw_byte(out, ':');
@@ -208,8 +212,14 @@ void presult_write_opts(GString *out, const PVMState *st, PValue key, unsigned o
     pjw_byte(out, ',');
     write_model(out, st->model);
   }
-  write_tags(out, st);
-  if (options & PRESULT_TAG_LABELS) write_tag_labels(out, st);
+  write_held(out, st, POUT_TAG);
+  if (options & PRESULT_TAG_LABELS) write_labels(out, st, POUT_TAG);
+  /* Only a model that declares segments has the key: results of every
+   * other model stay as they were. */
+  if (st->model->has_segments) {
+    write_held(out, st, POUT_SEGMENT);
+    if (options & PRESULT_TAG_LABELS) write_labels(out, st, POUT_SEGMENT);
+  }
   write_scores(out, st);
   write_stages(out, st);
   write_transitions(out, st);

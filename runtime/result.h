@@ -1,7 +1,7 @@
 /* result.h - writing one evaluation's result as JSON (spec section 6).
  *
- * Keys in a fixed order: id, tags, scores, stages, transitions, actions,
- * next_wake, state. Error
+ * Keys in a fixed order: id, tags, segments (only when the model declares
+ * one), scores, stages, transitions, actions, next_wake, state. Error
  * objects: {"id":…,"line":N,"error":"…","code":"…","field":"…"}.
  *
  * Ownership: results are appended to a GString the caller owns; the VM

@@ -606,7 +606,8 @@ static bool check_plan_fields(Verifier *v, const PDecodePlan *p) {
     PDecodeKind k = p->fields[p->key_field].type.kind;
     if (k != PDT_STRING && k != PDT_INT) return vfail(v, "record type %s: the key is not a string or int", p->name);
   }
-  if (p->at_field >= 0 && p->fields[p->at_field].type.kind != PDT_TIME)
+  if (p->at_field >= 0 && p->fields[p->at_field].type.kind != PDT_TIME &&
+      p->fields[p->at_field].type.kind != PDT_TIME_MS)
     return vfail(v, "record type %s: the at field is not a time", p->name);
   return true;
 }

@@ -41,6 +41,8 @@ int pcli_cmd_explain(int argc, char **argv, gboolean do_help);
 int pcli_cmd_backtest(int argc, char **argv, gboolean do_help);
 /* `persona report` (cmd_report.c): the report component, rendered. */
 int pcli_cmd_report(int argc, char **argv, gboolean do_help);
+/* `persona segments` (cmd_segments.c): segment sizes and overlap, rendered. */
+int pcli_cmd_segments(int argc, char **argv, gboolean do_help);
 /* `persona unify` (cmd_unify.c over unify/unify.h). */
 int pcli_cmd_unify(int argc, char **argv, gboolean do_help);
 /* `persona diff` (cmd_diff.c over diff/diff.h). */
@@ -69,6 +71,11 @@ gboolean pcli_row_format_parse(const char *name, PcliRowFormat *out);
 /* `select` NULL: every column (the key, each tag, score and lifecycle).
  * `labels`: a tag's column is headed by its label when it has one. NULL
  * with a message naming the unknown column. */
+/* The names of --select (or --group-by) other than `id`, stripped, in
+ * order: what the model is compiled with as columns
+ * (PersonaCompileOptions.columns), so that lets and fields can be
+ * selected. NULL for NULL; caller frees (g_strfreev). */
+char **pcli_column_names(const char *select);
 PcliColumns *pcli_columns_new(PersonaModel *model, const char *select, PcliRowFormat format, gboolean labels,
                               GError **error);
 void pcli_columns_free(PcliColumns *c);

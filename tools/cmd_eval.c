@@ -355,11 +355,14 @@ int pcli_cmd_eval(int argc, char **argv, gboolean do_help) {
     now_us = persona_time_now();
   }
 
+  if (group_by && strchr(group_by, ',')) return pcli_usage_error("eval", "--group-by takes one name");
+  g_auto(GStrv) column_names = pcli_column_names(group_by ? group_by : select);
   PersonaCompileOptions opts = {
       .include_dirs = (const char *const *)include,
       .use_persona_path = TRUE,
       .allow_native = allow_native,
       .where = where,
+      .columns = (const char *const *)column_names,
   };
   g_autoptr(PersonaModel) model = pcli_load_model(args[0], &opts, NULL);
   if (!model) return PCLI_EXIT_FAIL;
@@ -385,11 +388,6 @@ int pcli_cmd_eval(int argc, char **argv, gboolean do_help) {
     eval_columns = pcli_columns_new(model, group_by ? group_by : select, row_format, labels, &error);
     if (!eval_columns) return pcli_usage_error("eval", "%s", error->message);
     if (group_by) {
-      if (strchr(group_by, ',')) {
-        pcli_columns_free(eval_columns);
-        eval_columns = NULL;
-        return pcli_usage_error("eval", "--group-by takes one name");
-      }
       eval_groups = pcli_groups_new(eval_columns); /* owns the columns */
       eval_columns = NULL;
     }

@@ -1,16 +1,18 @@
 /* eval_columns.c - `persona eval --select` and `--format jsonl|csv|tsv`:
- * chosen columns of each result — the key, tags, scores and lifecycle
+ * chosen columns of each result — the key, tags, segments, scores and lifecycle
  * stages, read through the result accessors — as JSON Lines, CSV (RFC
  * 4180) or TSV. */
 #include "cli.h"
 
 #include <string.h>
 
-typedef enum { COL_ID, COL_TAG, COL_SCORE, COL_STAGE } ColumnKind;
+/* COL_VALUE: a let or field (any expression), computed by the model as
+ * column `index` (PersonaCompileOptions.columns). */
+typedef enum { COL_ID, COL_TAG, COL_SEGMENT, COL_SCORE, COL_STAGE, COL_VALUE } ColumnKind;
 
 typedef struct {
   ColumnKind kind;
-  guint index;        /* among the model's tags, scores or lifecycles */
+  guint index;        /* among the model's tags, segments, scores or lifecycles */
   const char *name;   /* the model's (borrowed) */
   const char *header; /* the name, or the tag's label with --labels */
 } Column;
@@ -39,19 +41,35 @@ static void add(PcliColumns *c, ColumnKind kind, guint index, const char *name, 
   g_array_append_val(c->cols, col);
 }
 
-/* Every column: the key, each tag, each score, each lifecycle. */
+/* Every column: the key, each tag, each segment, each score, each lifecycle. */
 static void add_all(PcliColumns *c, gboolean labels) {
   PersonaModel *m = c->model;
   add(c, COL_ID, 0, "id", NULL);
   for (guint i = 0; i < persona_model_n_items(m, PERSONA_ITEM_TAG); i++)
     add(c, COL_TAG, i, persona_model_item_name(m, PERSONA_ITEM_TAG, i), labels ? persona_model_tag_label(m, i) : NULL);
+  for (guint i = 0; i < persona_model_n_items(m, PERSONA_ITEM_SEGMENT); i++)
+    add(c, COL_SEGMENT, i, persona_model_item_name(m, PERSONA_ITEM_SEGMENT, i),
+        labels ? persona_model_item_label(m, PERSONA_ITEM_SEGMENT, i) : NULL);
   for (guint i = 0; i < persona_model_n_items(m, PERSONA_ITEM_SCORE); i++) add(c, COL_SCORE, i, persona_model_item_name(m, PERSONA_ITEM_SCORE, i), NULL);
   for (guint i = 0; i < persona_model_n_items(m, PERSONA_ITEM_LIFECYCLE); i++)
     add(c, COL_STAGE, i, persona_model_item_name(m, PERSONA_ITEM_LIFECYCLE, i), NULL);
 }
 
-/* One name of --select: the key, a tag, a score or a lifecycle. */
-static gboolean add_named(PcliColumns *c, const char *name, gboolean labels, GError **error) {
+char **pcli_column_names(const char *select) {
+  if (!select) return NULL;
+  g_auto(GStrv) names = g_strsplit(select, ",", -1);
+  GPtrArray *out = g_ptr_array_new();
+  for (guint i = 0; names[i]; i++) {
+    g_strstrip(names[i]);
+    if (strcmp(names[i], "id") != 0) g_ptr_array_add(out, g_strdup(names[i]));
+  }
+  g_ptr_array_add(out, NULL);
+  return (char **)g_ptr_array_free(out, FALSE);
+}
+
+/* One name of --select: the key, a tag, a segment, a score, a lifecycle,
+ * or else the model's column `value_index` (a let or a field). */
+static gboolean add_named(PcliColumns *c, const char *name, guint value_index, gboolean labels, GError **error) {
   PersonaModel *m = c->model;
   if (strcmp(name, "id") == 0) {
     add(c, COL_ID, 0, "id", NULL);
@@ -60,6 +78,12 @@ static gboolean add_named(PcliColumns *c, const char *name, gboolean labels, GEr
   for (guint i = 0; i < persona_model_n_items(m, PERSONA_ITEM_TAG); i++)
     if (strcmp(name, persona_model_item_name(m, PERSONA_ITEM_TAG, i)) == 0) {
       add(c, COL_TAG, i, persona_model_item_name(m, PERSONA_ITEM_TAG, i), labels ? persona_model_tag_label(m, i) : NULL);
+      return TRUE;
+    }
+  for (guint i = 0; i < persona_model_n_items(m, PERSONA_ITEM_SEGMENT); i++)
+    if (strcmp(name, persona_model_item_name(m, PERSONA_ITEM_SEGMENT, i)) == 0) {
+      add(c, COL_SEGMENT, i, persona_model_item_name(m, PERSONA_ITEM_SEGMENT, i),
+          labels ? persona_model_item_label(m, PERSONA_ITEM_SEGMENT, i) : NULL);
       return TRUE;
     }
   for (guint i = 0; i < persona_model_n_items(m, PERSONA_ITEM_SCORE); i++)
@@ -72,8 +96,13 @@ static gboolean add_named(PcliColumns *c, const char *name, gboolean labels, GEr
       add(c, COL_STAGE, i, persona_model_item_name(m, PERSONA_ITEM_LIFECYCLE, i), NULL);
       return TRUE;
     }
+  if (value_index < persona_model_n_columns(m)) {
+    add(c, COL_VALUE, value_index, g_intern_string(name), NULL); /* the name outlives --select's text */
+    return TRUE;
+  }
   g_set_error(error, PERSONA_ERROR, PERSONA_ERROR_INVALID,
-              "--select: '%s' is not a column: name id, a tag, a score or a lifecycle of the model", name);
+              "--select: '%s' is not a column: name id, a tag, a segment, a score, a lifecycle, a let or a field "
+              "of the model (lets and fields need the model's source, not bytecode)", name);
   return FALSE;
 }
 
@@ -88,12 +117,15 @@ PcliColumns *pcli_columns_new(PersonaModel *model, const char *select, PcliRowFo
     return c;
   }
   g_auto(GStrv) names = g_strsplit(select, ",", -1);
+  guint value_index = 0; /* the position among the names other than id, as pcli_column_names() */
   for (guint i = 0; names[i]; i++) {
     g_strstrip(names[i]);
-    if (!add_named(c, names[i], labels, error)) {
+    gboolean is_id = strcmp(names[i], "id") == 0;
+    if (!add_named(c, names[i], value_index, labels, error)) {
       pcli_columns_free(c);
       return NULL;
     }
+    if (!is_id) value_index++;
   }
   return c;
 }
@@ -158,6 +190,20 @@ static void key_text(const PersonaResult *r, GString *out) {
   g_string_free(json, TRUE);
 }
 
+/* A JSON value as a CSV/TSV cell: a string without its quotes and escapes,
+ * null as an empty cell, anything else (numbers, booleans, lists) as
+ * written. */
+static void json_as_text(const GString *json, GString *out) {
+  if (strcmp(json->str, "null") == 0) return;
+  if (json->len >= 2 && json->str[0] == '"') {
+    g_autofree char *raw = g_strcompress(json->str + 1);
+    raw[strlen(raw) - 1] = '\0'; /* the closing quote */
+    g_string_append(out, raw);
+    return;
+  }
+  g_string_append_len(out, json->str, (gssize)json->len);
+}
+
 static const char *stage_of(const PersonaResult *r, guint lifecycle) {
   return persona_result_stage(r, lifecycle);
 }
@@ -172,10 +218,23 @@ static void value(const PcliColumns *c, const Column *col, const PersonaResult *
     else key_text(r, text);
     break;
   case COL_TAG: g_string_append(json ? out : text, persona_result_has_tag(r, col->name) ? "true" : "false"); break;
+  case COL_SEGMENT:
+    g_string_append(json ? out : text, persona_result_has_segment(r, col->name) ? "true" : "false");
+    break;
   case COL_SCORE: persona_json_append_number(json ? out : text, persona_result_score_value(r, col->index)); break;
   case COL_STAGE:
     if (json) persona_json_append_string(out, stage_of(r, col->index), -1);
     else g_string_append(text, stage_of(r, col->index));
+    break;
+  case COL_VALUE:
+    if (json) {
+      persona_result_column_json(r, col->index, out);
+    } else {
+      GString *v = g_string_new(NULL);
+      persona_result_column_json(r, col->index, v);
+      json_as_text(v, text);
+      g_string_free(v, TRUE);
+    }
     break;
   }
   if (!json) field(c, out, text->str, text->len);

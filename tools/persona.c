@@ -36,6 +36,7 @@ static const PcliCommand commands[] = {
     {"explain", "Explain one profile's result", pcli_cmd_explain},
     {"backtest", "Check scores and tags against later outcomes", pcli_cmd_backtest},
     {"report", "Summarise the results of many profiles (HTML, JSON, Markdown)", pcli_cmd_report},
+    {"segments", "Count the profiles in each segment and the overlap between segments", pcli_cmd_segments},
     {"diff", "Show what a model change does to real profiles", pcli_cmd_diff},
     {"fmt", "Rewrite models in the canonical layout", pcli_cmd_fmt},
     {"help", "Show the help of a command", NULL},

@@ -10,7 +10,7 @@
    (ALLOWED below). A header that does not resolve in the repository
    (GLib, SQLite, PostgreSQL, generated parser.h) is outside the rules.
 2. Symbols (with BUILD_DIR). The objects of the components above the
-   library (runner, renderer, report, backtest, unify, CLI) may use only the library's public functions:
+   library (runner, renderer, report, segments, backtest, unify, CLI) may use only the library's public functions:
    every symbol they take from libpersona.a starts with persona_. The
    objects of runtime/, stdlib/ and compiler/ call no public function (the
    facade is above them); they may only name the error domain.
@@ -39,10 +39,11 @@ ALLOWED = {
     # shared renderer and include/ only.
     "render": {"render", "include"},
     "report": {"report", "render", "include"},
+    "segments": {"segments", "render", "include"},
     "backtest": {"backtest", "render", "include"},
     "unify": {"unify", "include"},
     "diff": {"diff", "render", "include"},
-    "tools": {"tools", "runner", "render", "report", "backtest", "unify", "diff", "include"},
+    "tools": {"tools", "runner", "render", "report", "segments", "backtest", "unify", "diff", "include"},
     "pg": {"pg", "include"},
     "examples": {"examples", "include"},
 }
@@ -132,7 +133,8 @@ def check_symbols(root, build):
              + objects(root, build, "persona_backtest", "backtest")
              + objects(root, build, "persona_render", "render") + objects(root, build, "persona_report", "report")
              + objects(root, build, "persona_unify", "unify")
-             + objects(root, build, "persona_diff", "diff"))
+             + objects(root, build, "persona_diff", "diff")
+             + objects(root, build, "persona_segments", "segments"))
     if not above:
         return [f"{build}: no objects of the CLI or runner found (build first)"]
     for obj in above:

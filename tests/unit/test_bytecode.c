@@ -300,9 +300,9 @@ static void test_header_errors(void) {
    * as 3 (test_version3_when_plain). */
   guint8 written = data[8];
   g_assert_cmpuint(written, ==, 4);
-  data[8] = 5; /* format version 5, checksum not fixed: the version is checked first */
+  data[8] = 6; /* format version 6, checksum not fixed: the version is checked first */
   g_autofree char *e2 = load_error(data, len);
-  g_assert_cmpstr(e2, ==, "bytecode format version 5 is newer than this persona supports (4): "
+  g_assert_cmpstr(e2, ==, "bytecode format version 6 is newer than this persona supports (5): "
                           "recompile the model with this persona");
   data[8] = written;
 

@@ -395,11 +395,107 @@ static void test_only_read_fields(void) {
   node_free(narrow);
 }
 
+/* Local times (no offset) read in the model's zone, and in a zone the host
+ * sets, the same way from the tree as from the text: across the
+ * daylight-saving changes of America/New_York (a skipped and a repeated
+ * hour) and in Asia/Shanghai. Each is read from the tree, none declined. */
+static void test_local_times(void) {
+  static const char src[] = "model tz version \"1\" timezone \"America/New_York\"\n"
+                            "schema {\n  id: string key\n  seen: time\n  events: list<ev> = []\n}\n"
+                            "record ev {\n  at: time\n  kind: string\n}\n"
+                            "output { who: id, seen: seen, n: count(events), last: max(at of events) }\n";
+  static const char *const records[] = {
+      "{\"id\":\"winter\",\"seen\":\"2026-01-31 10:00:00\"}",
+      "{\"id\":\"slash\",\"seen\":\"2026/01/31 10:00\"}",
+      "{\"id\":\"t\",\"seen\":\"2026-01-31T10:00:00\"}",
+      "{\"id\":\"before-spring\",\"seen\":\"2026-03-08 01:59:59\"}",
+      "{\"id\":\"skipped\",\"seen\":\"2026-03-08 02:30:00\"}",
+      "{\"id\":\"after-spring\",\"seen\":\"2026-03-08 03:00:00\"}",
+      "{\"id\":\"repeated\",\"seen\":\"2025-11-02 01:30:00\"}",
+      "{\"id\":\"after-fall\",\"seen\":\"2025-11-02 02:00:00\"}",
+      "{\"id\":\"offset\",\"seen\":\"2026-01-31T10:00:00+08:00\"}",
+      "{\"id\":\"ev\",\"seen\":\"2026-01-01 00:00\",\"events\":[{\"at\":\"2026-01-30 23:00:00\",\"kind\":\"a\"},"
+      "{\"at\":\"2026-01-31 08:00:00\",\"kind\":\"b\"}]}",
+  };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PersonaModel) pm = persona_compile_source("tz.persona", src, sizeof src - 1, NULL, NULL, &error);
+  g_assert_no_error(error);
+  const char *zones[] = {NULL /* the model's */, "Asia/Shanghai", "America/New_York"};
+  for (guint z = 0; z < G_N_ELEMENTS(zones); z++) {
+    g_autoptr(PersonaVM) vm = persona_vm_new(pm);
+    if (zones[z]) g_assert_true(persona_vm_set_input_timezone(vm, zones[z], &error));
+    Tally t = {0};
+    for (guint i = 0; i < G_N_ELEMENTS(records); i++) {
+      Node *tree = parse(records[i]);
+      g_assert_nonnull(tree);
+      compare(vm, tree, &t);
+      node_free(tree);
+    }
+    g_assert_cmpuint(t.declined, ==, 0);
+    g_assert_cmpuint(t.same, ==, G_N_ELEMENTS(records));
+  }
+  /* One value checked by hand: 10:00 in Shanghai (UTC+8, no DST) is 02:00Z. */
+  g_autoptr(PersonaVM) vm = persona_vm_new(pm);
+  g_assert_true(persona_vm_set_input_timezone(vm, "Asia/Shanghai", &error));
+  Node *tree = parse(records[0]);
+  const PersonaResult *r = NULL;
+  g_assert_cmpint(persona_vm_eval_tree(vm, &reader, NULL, tree, NULL, 0, NOW_US, &r), ==, PERSONA_EVAL_OK);
+  g_autoptr(GString) json = g_string_new(NULL);
+  persona_result_to_json(r, json);
+  g_assert_nonnull(strstr(json->str, "\"seen\":\"2026-01-31T02:00:00Z\""));
+  node_free(tree);
+}
+
+/* `time ms` fields: numbers are epoch milliseconds from the tree as from
+ * the text, text times unchanged; out-of-range values are record errors
+ * (declined by the tree, refused by the text). */
+static void test_epoch_ms(void) {
+  static const char src[] = "model ms version \"1\"\n"
+                            "schema {\n  id: string key\n  signup: time ms\n  legacy: time\n  events: list<ev> = []\n}\n"
+                            "record ev {\n  at: time ms\n  kind: string\n}\n"
+                            "output { who: id, signup: signup, legacy: legacy, first: min(at of events) }\n";
+  static const struct {
+    const char *json;
+    bool from_tree;
+  } cases[] = {
+      {"{\"id\":\"a\",\"signup\":1769904000123,\"legacy\":1769904000}", true},
+      {"{\"id\":\"b\",\"signup\":\"2026-01-31T10:00:00Z\",\"legacy\":\"2026-01-31\"}", true},
+      {"{\"id\":\"c\",\"signup\":-62135596800000,\"legacy\":0}", true},
+      {"{\"id\":\"d\",\"signup\":1769904000000.5,\"legacy\":0}", true},
+      {"{\"id\":\"e\",\"signup\":0,\"legacy\":0,\"events\":[{\"at\":1769900000000,\"kind\":\"x\"},"
+       "{\"at\":1769999999999,\"kind\":\"future\"}]}", true},
+      {"{\"id\":\"f\",\"signup\":253402300800000,\"legacy\":0}", false},
+      {"{\"id\":\"g\",\"signup\":0,\"legacy\":1769904000123}", false},
+  };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PersonaModel) pm = persona_compile_source("ms.persona", src, sizeof src - 1, NULL, NULL, &error);
+  g_assert_no_error(error);
+  g_autoptr(PersonaVM) vm = persona_vm_new(pm);
+  for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+    Node *tree = parse(cases[i].json);
+    g_assert_nonnull(tree);
+    Tally c = {0};
+    compare(vm, tree, &c);
+    if (c.declined != !cases[i].from_tree) g_error("case %u (%s): declined %u", i, cases[i].json, c.declined);
+    node_free(tree);
+  }
+  /* By hand: 1769904000123 ms is 2026-02-01T00:00:00.123Z. */
+  Node *tree = parse(cases[0].json);
+  const PersonaResult *r = NULL;
+  g_assert_cmpint(persona_vm_eval_tree(vm, &reader, NULL, tree, NULL, 0, NOW_US, &r), ==, PERSONA_EVAL_OK);
+  g_autoptr(GString) json = g_string_new(NULL);
+  persona_result_to_json(r, json);
+  g_assert_nonnull(strstr(json->str, "\"signup\":\"2026-02-01T00:00:00.123Z\""));
+  node_free(tree);
+}
+
 int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/runtime/json_tree/profiles", test_profiles);
   g_test_add_func("/runtime/json_tree/edge-cases", test_edge_cases);
   g_test_add_func("/runtime/json_tree/mutations", test_mutations);
   g_test_add_func("/runtime/json_tree/only-read-fields", test_only_read_fields);
+  g_test_add_func("/runtime/json_tree/local-times", test_local_times);
+  g_test_add_func("/runtime/json_tree/epoch-ms", test_epoch_ms);
   return g_test_run();
 }

@@ -136,10 +136,68 @@ static void test_lookups(void) {
   g_assert_cmpstr(t.to, ==, "lead");
 }
 
+/* Segments are items of their own kind (never tags) and are read apart;
+ * selected columns give the values of lets and fields; a pii column is a
+ * compile error. */
+static void test_segments_and_columns(void) {
+  static const char src[] = "model s version \"1\"\n"
+                            "schema {\n  id: string key\n  region: string\n  employees: int\n  phone: string? pii\n}\n"
+                            "let east = region in [\"上海\", \"江苏\"]\n"
+                            "tag large \"大型企业\" when employees >= 500\n"
+                            "segment big_east \"华东大客户\" when large and east\n"
+                            "segment reachable when phone != null\n";
+  const char *const columns[] = {"east", "region", "employees * 2", NULL};
+  PersonaCompileOptions opts = {.columns = columns};
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PersonaModel) m = persona_compile_source("s.persona", src, sizeof src - 1, &opts, NULL, &error);
+  g_assert_no_error(error);
+  g_assert_cmpuint(persona_model_n_items(m, PERSONA_ITEM_TAG), ==, 1);
+  g_assert_cmpuint(persona_model_n_items(m, PERSONA_ITEM_SEGMENT), ==, 2);
+  g_assert_cmpstr(persona_model_item_name(m, PERSONA_ITEM_SEGMENT, 0), ==, "big_east");
+  g_assert_cmpstr(persona_model_item_label(m, PERSONA_ITEM_SEGMENT, 0), ==, "华东大客户");
+  g_assert_null(persona_model_item_label(m, PERSONA_ITEM_SEGMENT, 1));
+  g_assert_cmpstr(persona_model_item_label(m, PERSONA_ITEM_TAG, 0), ==, "大型企业");
+  g_assert_cmpuint(persona_model_n_columns(m), ==, 3);
+
+  g_autoptr(PersonaVM) vm = persona_vm_new(m);
+  const char *p = "{\"id\":\"a\",\"region\":\"上海\",\"employees\":900,\"phone\":\"555-0100\"}";
+  const PersonaResult *r = NULL;
+  g_assert_cmpint(persona_vm_eval(vm, p, strlen(p), NULL, 0, 0, &r), ==, PERSONA_EVAL_OK);
+  g_assert_cmpuint(persona_result_n_tags(r), ==, 1);
+  g_assert_cmpuint(persona_result_n_segments(r), ==, 2);
+  g_assert_cmpstr(persona_result_segment(r, 1), ==, "reachable");
+  g_assert_true(persona_result_has_segment(r, "big_east"));
+  g_assert_false(persona_result_has_tag(r, "big_east"));
+  g_assert_false(persona_result_has_segment(r, "large"));
+  g_autoptr(GString) v = g_string_new(NULL);
+  for (guint i = 0; i < 3; i++) {
+    g_assert_true(persona_result_column_json(r, i, v));
+    g_string_append_c(v, ' ');
+  }
+  g_assert_false(persona_result_column_json(r, 3, v));
+  g_assert_cmpstr(v->str, ==, "true \"上海\" 1800 ");
+  g_autoptr(GString) json = g_string_new(NULL);
+  persona_result_to_json(r, json);
+  g_assert_nonnull(strstr(json->str, "\"tags\":[\"large\"],\"segments\":[\"big_east\",\"reachable\"],\"scores\""));
+  g_assert_null(strstr(json->str, "555"));
+
+  const char *const pii_columns[] = {"phone", NULL};
+  PersonaCompileOptions pii_opts = {.columns = pii_columns};
+  g_autoptr(GError) pii_error = NULL;
+  PersonaDiagnostics *diags = NULL;
+  PersonaModel *none = persona_compile_source("s.persona", src, sizeof src - 1, &pii_opts, &diags, &pii_error);
+  g_assert_null(none);
+  g_assert_error(pii_error, PERSONA_ERROR, PERSONA_ERROR_COMPILE);
+  g_autofree char *text = persona_diagnostics_to_text(diags, FALSE);
+  g_assert_nonnull(strstr(text, "'phone' is pii"));
+  persona_diagnostics_free(diags);
+}
+
 int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/api/result/matches-json", test_matches_json);
   g_test_add_func("/api/result/error", test_error);
   g_test_add_func("/api/result/lookups", test_lookups);
+  g_test_add_func("/api/result/segments-and-columns", test_segments_and_columns);
   return g_test_run();
 }
