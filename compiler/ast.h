@@ -153,7 +153,8 @@ typedef enum {
   PSTEP_WAIT,    /* wait D                   -> duration */
   PSTEP_WAIT_UNTIL, /* wait until C for D    -> cond, duration */
   PSTEP_IF,      /* if C BLOCK [else BLOCK | else if …] -> cond, body, else_body (else-if is an else body of one PSTEP_IF) */
-  PSTEP_SPLIT,   /* split { W: STEP … }     -> arms (PSplitArm*) */
+  PSTEP_SPLIT,   /* split { W: STEP … }     -> arms (PSplitArm*);
+                    split EXP { ARM: STEP … } -> experiment, arms (named) */
   PSTEP_BLOCK,   /* { STEP … }              -> body */
 } PStepKind;
 
@@ -169,6 +170,8 @@ typedef struct PStep {
   GPtrArray *body;        /* PStep* */
   GPtrArray *else_body;   /* PStep* or NULL */
   GPtrArray *arms;        /* PSplitArm* */
+  const char *experiment; /* PSTEP_SPLIT by an experiment: its name, else NULL */
+  PLoc experiment_loc;
   PLoc else_loc;          /* PSTEP_IF: `else` to the end, or empty at the end of the body */
   /* checker: */
   char *id;               /* stable step id (spec 4.6), owned by the PAst */
@@ -176,8 +179,11 @@ typedef struct PStep {
 
 typedef struct PSplitArm {
   PLoc loc;
-  PExpr *weight;          /* a percentage literal (PE_NUMBER) */
-  PStep *step;
+  PExpr *weight;          /* a percentage literal (PE_NUMBER); NULL for a named arm */
+  const char *name;       /* `story: STEP` in `split EXP { … }`, and the arms of an
+                             experiment; else NULL */
+  PLoc name_loc;
+  PStep *step;            /* NULL in an experiment's `arms` list */
 } PSplitArm;
 
 typedef enum { PENTER_NONE, PENTER_ON, PENTER_WHEN } PEnterKind;
@@ -248,6 +254,9 @@ typedef enum {
   PD_OUTPUT,    /* output { key: expr, … }       -> expr (a record literal): the result's shape */
   PD_IDENTITY,  /* identity { clauses }          -> items */
   PD_SOURCE,    /* source NAME { clauses }       -> name, items */
+  PD_EXPERIMENT, /* experiment NAME ["label"] { arms … salt "s" metric C within D [control A] }
+                    -> name, text (label), arms (PSplitArm*, named), salt, expr (metric),
+                       metric_window, control */
 } PDeclKind;
 
 typedef struct PDecl {
@@ -297,6 +306,16 @@ typedef struct PDecl {
 
   /* identity, source */
   GPtrArray *items;  /* PUnifyItem* */
+
+  /* experiment (docs/experiment.md); `arms` as in a split, with names */
+  GPtrArray *arms;             /* PSplitArm*: name and weight, no step */
+  const char *salt;            /* or NULL */
+  uint32_t salt_len;
+  PLoc salt_loc;
+  PExpr *metric_window;        /* the duration after `within`, or NULL */
+  const char *control;         /* `control ARM`, or NULL (the holdout) */
+  PLoc control_loc;
+  PLoc arms_loc, metric_loc;   /* the clauses' words */
 
   /* checker: */
   PSym *sym;

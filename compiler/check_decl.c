@@ -103,6 +103,11 @@ static void check_step(PCheck *c, PStep *st) {
     if (st->else_body) check_steps(c, st->else_body);
     break;
   case PSTEP_SPLIT: {
+    if (st->experiment) {
+      pcheck_experiment_split(c, st);
+      for (guint i = 0; i < st->arms->len; i++) check_step(c, ((PSplitArm *)g_ptr_array_index(st->arms, i))->step);
+      break;
+    }
     double total = 0;
     gboolean weights_read = TRUE;
     for (guint i = 0; i < st->arms->len; i++) {
@@ -193,7 +198,7 @@ static void assign_id(PCheck *c, const char *journey, PStep *st, const char *pre
   } else if (st->kind == PSTEP_SPLIT) {
     for (guint i = 0; i < st->arms->len; i++) {
       PSplitArm *arm = g_ptr_array_index(st->arms, i);
-      char *p = g_strdup_printf("%s/arm%u", st->id, i + 1);
+      char *p = arm->name ? g_strdup_printf("%s/%s", st->id, arm->name) : g_strdup_printf("%s/arm%u", st->id, i + 1);
       GHashTable *arm_counts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
       assign_id(c, journey, arm->step, p, arm_counts, labels);
       g_hash_table_unref(arm_counts);

@@ -150,6 +150,7 @@ typedef enum {
   PERSONA_ITEM_SCORE,
   PERSONA_ITEM_LIFECYCLE,
   PERSONA_ITEM_JOURNEY,
+  PERSONA_ITEM_EXPERIMENT, /* parts: its arms, in the order written */
 } PersonaItemKind;
 
 /* How many items of `kind` the model declares. */
@@ -504,6 +505,44 @@ typedef struct PersonaJourneyPosition {
   gint64 run;
 } PersonaJourneyPosition;
 PERSONA_API gboolean persona_result_journey(const PersonaResult *r, guint i, PersonaJourneyPosition *out);
+
+/* ---- experiments (docs/experiment.md) ---------------------------------------------
+ *
+ * Experiment i (PERSONA_ITEM_EXPERIMENT): its label (or NULL), the arm the
+ * lifts are measured against, the holdout arm (-1 when none), the metric's
+ * window. Strings are borrowed from the model. FALSE for no such experiment. */
+typedef struct PersonaExperimentInfo {
+  const char *name;
+  const char *label;
+  guint n_arms;
+  guint control;
+  gint holdout;
+  gint64 window_us;
+} PersonaExperimentInfo;
+PERSONA_API gboolean persona_model_experiment(const PersonaModel *model, guint i, PersonaExperimentInfo *out);
+/* Arm a of experiment i: its name and planned share (a fraction); NULL for none. */
+PERSONA_API const char *persona_model_experiment_arm(const PersonaModel *model, guint i, guint a, double *share);
+
+/* The profile's arm in experiment i after the last evaluation: the arm's
+ * index and name, when it was assigned, and what this evaluation did —
+ * "new" (no arm in the state), "kept", "moved" (new weights gave its
+ * bucket to another arm) or "reshuffled" (the salt changed). FALSE after a
+ * failed evaluation or for no such experiment. */
+typedef struct PersonaAssignment {
+  guint arm;
+  const char *arm_name;
+  gint64 assigned_us;
+  const char *change;
+} PersonaAssignment;
+PERSONA_API gboolean persona_result_experiment(const PersonaResult *r, guint i, PersonaAssignment *out);
+
+/* Experiment i's metric for one profile as of `as_of_us` (the profile's
+ * data as an evaluation at that time sees it), with `assigned` at
+ * `assigned_us`. PERSONA_EVAL_OK with *converted set, or the status of
+ * the failure (persona_result_error on persona_vm_last_result says why). */
+PERSONA_API PersonaEvalStatus persona_vm_experiment_metric(PersonaVM *vm, const char *json, gsize len, guint i,
+                                                           gint64 assigned_us, gint64 as_of_us,
+                                                           gboolean *converted);
 
 /* ---- more of what a model declares (beside the introspection above) ------------
  *

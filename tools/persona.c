@@ -37,6 +37,7 @@ static const PcliCommand commands[] = {
     {"backtest", "Check scores and tags against later outcomes", pcli_cmd_backtest},
     {"report", "Summarise the results of many profiles (HTML, JSON, Markdown)", pcli_cmd_report},
     {"diff", "Show what a model change does to real profiles", pcli_cmd_diff},
+    {"experiment", "Measure experiments: arms, conversions, lift, significance", pcli_cmd_experiment},
     {"fmt", "Rewrite models in the canonical layout", pcli_cmd_fmt},
     {"help", "Show the help of a command", NULL},
 };

@@ -42,7 +42,8 @@ ALLOWED = {
     "backtest": {"backtest", "render", "include"},
     "unify": {"unify", "include"},
     "diff": {"diff", "render", "include"},
-    "tools": {"tools", "runner", "render", "report", "backtest", "unify", "diff", "include"},
+    "experiment": {"experiment", "render", "include"},
+    "tools": {"tools", "runner", "render", "report", "backtest", "unify", "diff", "experiment", "include"},
     "pg": {"pg", "include"},
     "examples": {"examples", "include"},
 }
@@ -132,7 +133,8 @@ def check_symbols(root, build):
              + objects(root, build, "persona_backtest", "backtest")
              + objects(root, build, "persona_render", "render") + objects(root, build, "persona_report", "report")
              + objects(root, build, "persona_unify", "unify")
-             + objects(root, build, "persona_diff", "diff"))
+             + objects(root, build, "persona_diff", "diff")
+             + objects(root, build, "persona_experiment", "experiment"))
     if not above:
         return [f"{build}: no objects of the CLI or runner found (build first)"]
     for obj in above:
