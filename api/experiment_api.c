@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "api_internal.h"
+#include "runtime/expstats.h"
 
 static const PModel *model_of(const PersonaModel *model) { return (const PModel *)model; }
 
@@ -65,3 +66,21 @@ PersonaEvalStatus persona_vm_experiment_metric(PersonaVM *vm, const char *json, 
   *converted = c;
   return PERSONA_EVAL_OK;
 }
+
+/* ---- the statistics (runtime/expstats.c) -------------------------------------- */
+
+void persona_stats_wilson(gint64 x, gint64 n, double *low, double *high) {
+  pstat_wilson(x, n, PERSONA_STATS_Z_975, low, high);
+}
+double persona_stats_two_prop_p(gint64 x1, gint64 n1, gint64 x2, gint64 n2) {
+  return pstat_two_prop_p(x1, n1, x2, n2);
+}
+double persona_stats_chi2_arms(const gint64 *x, const gint64 *n, guint k, double *chi2) {
+  return pstat_chi2_arms(x, n, k, chi2);
+}
+double persona_stats_srm_p(const gint64 *n, const double *share, guint k, double *chi2) {
+  return pstat_srm_p(n, share, k, chi2);
+}
+double persona_stats_mde(double p, gint64 n1, gint64 n2) { return pstat_mde(p, n1, n2); }
+double persona_stats_power(double p1, gint64 n1, double p2, gint64 n2) { return pstat_power(p1, n1, p2, n2); }
+double persona_stats_gamma_q(double a, double x) { return pstat_gamma_q(a, x); }

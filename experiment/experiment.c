@@ -5,7 +5,6 @@
 #include <math.h>
 #include <string.h>
 
-#include "stats.h"
 
 struct Experiments {
   PersonaModel *model;
@@ -97,21 +96,21 @@ void exp_summary_compute(ExpSummary *s) {
     all[a] = arm->n + arm->pending;
     share[a] = arm->planned_share;
     arm->rate = arm->n ? (double)arm->conversions / (double)arm->n : NAN;
-    exp_wilson(arm->conversions, arm->n, EXP_Z_975, &arm->rate_low, &arm->rate_high);
+    persona_stats_wilson(arm->conversions, arm->n, &arm->rate_low, &arm->rate_high);
     if (a == s->control) {
       arm->lift = arm->lift_abs = arm->p_value = arm->mde = NAN;
       continue;
     }
     arm->lift_abs = arm->rate - c_rate;
     arm->lift = c_rate > 0 ? arm->lift_abs / c_rate : NAN;
-    arm->p_value = exp_two_prop_p(arm->conversions, arm->n, c->conversions, c->n);
+    arm->p_value = persona_stats_two_prop_p(arm->conversions, arm->n, c->conversions, c->n);
     /* At the control's rate when it has one, else at the pooled rate. */
-    arm->mde = exp_mde(c->n ? c_rate : pooled, arm->n, c->n);
+    arm->mde = persona_stats_mde(c->n ? c_rate : pooled, arm->n, c->n);
     if (!isnan(arm->mde) && (isnan(s->mde) || arm->mde > s->mde)) s->mde = arm->mde;
   }
-  s->chi2_p_value = exp_chi2_arms(x, n, s->n_arms, &s->chi2);
-  s->srm_p_value = exp_srm_p(all, share, s->n_arms, &s->srm_chi2);
-  s->srm = !isnan(s->srm_p_value) && s->srm_p_value < EXP_SRM_ALPHA;
+  s->chi2_p_value = persona_stats_chi2_arms(x, n, s->n_arms, &s->chi2);
+  s->srm_p_value = persona_stats_srm_p(all, share, s->n_arms, &s->srm_chi2);
+  s->srm = !isnan(s->srm_p_value) && s->srm_p_value < PERSONA_STATS_SRM_ALPHA;
   g_free(x);
   g_free(n);
   g_free(all);

@@ -5,7 +5,8 @@
  * one) to learn its arm and when it was assigned. A profile whose window
  * has passed (assigned + window <= now) is counted: its conversion is the
  * experiment's metric evaluated as of assigned + window. One still inside
- * its window is pending and not counted. The statistics (stats.h) compare
+ * its window is pending and not counted. The statistics (persona_stats_*
+ * in persona.h, runtime/expstats.c) compare
  * each arm with the control.
  *
  * Nothing here reads a profile's values beyond what the model's metric
@@ -46,7 +47,7 @@ typedef struct ExpSummary {
   gint64 moved, reshuffled; /* assignments this run changed (see docs) */
   double chi2, chi2_p_value;
   double srm_chi2, srm_p_value;
-  gboolean srm;        /* srm_p_value < EXP_SRM_ALPHA */
+  gboolean srm;        /* srm_p_value < PERSONA_STATS_SRM_ALPHA */
   double mde;          /* the largest arm MDE: what every arm can detect */
 } ExpSummary;
 

@@ -4,7 +4,6 @@
 
 #include <math.h>
 
-#include "stats.h"
 
 /* A number, or null when it does not exist. */
 static void json_num(GString *out, const char *key, double v) {

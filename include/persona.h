@@ -544,6 +544,29 @@ PERSONA_API PersonaEvalStatus persona_vm_experiment_metric(PersonaVM *vm, const 
                                                            gint64 assigned_us, gint64 as_of_us,
                                                            gboolean *converted);
 
+/* ---- the statistics of experiments (docs/experiment.md, "The statistics") -------
+ *
+ * The formulas persona experiment and test blocks use, for hosts that
+ * report on their own. Counts in, a number out; NaN where the number does
+ * not exist (an empty group). */
+#define PERSONA_STATS_Z_975 1.959963984540054   /* two-sided alpha 0.05 */
+#define PERSONA_STATS_Z_80 0.8416212335729143   /* power 0.8 */
+#define PERSONA_STATS_SRM_ALPHA 0.001           /* a sample-ratio mismatch below this */
+/* The Wilson 95 % interval of x conversions in n. */
+PERSONA_API void persona_stats_wilson(gint64 x, gint64 n, double *low, double *high);
+/* Two-sided p of the pooled two-proportion z-test of x1/n1 against x2/n2. */
+PERSONA_API double persona_stats_two_prop_p(gint64 x1, gint64 n1, gint64 x2, gint64 n2);
+/* Pearson's chi-square test of arm × converted over k arms: the p-value, *chi2 the statistic. */
+PERSONA_API double persona_stats_chi2_arms(const gint64 *x, const gint64 *n, guint k, double *chi2);
+/* Sample-ratio check: goodness of fit of the arms' sizes to the planned shares. */
+PERSONA_API double persona_stats_srm_p(const gint64 *n, const double *share, guint k, double *chi2);
+/* The minimum detectable difference of rates (alpha 0.05, power 0.8) at base rate p. */
+PERSONA_API double persona_stats_mde(double p, gint64 n1, gint64 n2);
+/* The power of the two-sided z-test at alpha 0.05 for true rates p1 and p2. */
+PERSONA_API double persona_stats_power(double p1, gint64 n1, double p2, gint64 n2);
+/* Q(a, x), the regularised upper incomplete gamma function (chi-square: Q(df/2, x/2)). */
+PERSONA_API double persona_stats_gamma_q(double a, double x);
+
 /* ---- more of what a model declares (beside the introspection above) ------------
  *
  * For tools that describe a model's results (persona report). Strings are

@@ -3,7 +3,7 @@
  * "Honest numbers"):
  *  - A/A: two arms with the same true rate, 2 000 seeds: the z-test at
  *    alpha 0.05 fires in 3-7 % of them, and so does the chi-square;
- *  - a planted 20 % relative lift is found about as often as exp_power()
+ *  - a planted 20 % relative lift is found about as often as persona_stats_power()
  *    says (within 4 points over 2 000 seeds);
  *  - at the reported MDE the power is 0.8 by construction: a planted
  *    effect of exactly the MDE is found in 75-85 % of the seeds;
@@ -17,7 +17,6 @@
 #include <math.h>
 
 #include "experiment/experiment.h"
-#include "experiment/stats.h"
 
 #define SEEDS 2000
 
@@ -73,7 +72,7 @@ static double found_share(gint64 n, double pt, double pc, guint32 seed0) {
 static void test_planted_lift_power(void) {
   const gint64 n = 3000;
   const double pc = 0.10, pt = 0.12; /* a 20 % relative lift */
-  double power = exp_power(pt, n, pc, n);
+  double power = persona_stats_power(pt, n, pc, n);
   double found = found_share(n, pt, pc, 100000);
   g_test_message("planted 20%% lift: found in %.2f%% of seeds, power says %.2f%%", found * 100, power * 100);
   g_assert_cmpfloat(fabs(found - power), <=, 0.04);
@@ -82,7 +81,7 @@ static void test_planted_lift_power(void) {
 static void test_mde_means_power_80(void) {
   const gint64 n = 2000;
   const double pc = 0.2;
-  double mde = exp_mde(pc, n, n);
+  double mde = persona_stats_mde(pc, n, n);
   double found = found_share(n, pc + mde, pc, 200000);
   g_test_message("effect = MDE %.4f: found in %.2f%% of seeds", mde, found * 100);
   g_assert_cmpfloat(found, >=, 0.75);
@@ -101,7 +100,7 @@ static void test_srm(void) {
       n[u < 0.45 ? 0 : u < 0.90 ? 1 : 2]++;
     }
     double chi2;
-    fired += exp_srm_p(n, share, 3, &chi2) < EXP_SRM_ALPHA;
+    fired += persona_stats_srm_p(n, share, 3, &chi2) < PERSONA_STATS_SRM_ALPHA;
     g_rand_free(r);
   }
   g_test_message("SRM on fair assignments: %d of %d seeds", fired, SEEDS);
@@ -109,22 +108,22 @@ static void test_srm(void) {
   /* Skewed: the holdout lost a third of its profiles (a logging bug). */
   gint64 skewed[3] = {1350, 1350, 200};
   double chi2;
-  g_assert_cmpfloat(exp_srm_p(skewed, share, 3, &chi2), <, EXP_SRM_ALPHA);
+  g_assert_cmpfloat(persona_stats_srm_p(skewed, share, 3, &chi2), <, PERSONA_STATS_SRM_ALPHA);
 }
 
 /* Known values, worked by hand (also in check_experiment.py). */
 static void test_known_values(void) {
   double lo, hi;
-  exp_wilson(0, 10, EXP_Z_975, &lo, &hi);
+  persona_stats_wilson(0, 10, &lo, &hi);
   g_assert_cmpfloat(lo, ==, 0.0);
   g_assert_cmpfloat(fabs(hi - 0.27753279986288), <, 1e-9);
   /* chi-square with 2 degrees of freedom: Q(1, x/2) = exp(-x/2). */
-  g_assert_cmpfloat(fabs(exp_gamma_q(1.0, 3.0) - exp(-3.0)), <, 1e-12);
+  g_assert_cmpfloat(fabs(persona_stats_gamma_q(1.0, 3.0) - exp(-3.0)), <, 1e-12);
   /* 1 degree of freedom: Q(1/2, x/2) = erfc(sqrt(x/2)). */
-  g_assert_cmpfloat(fabs(exp_gamma_q(0.5, 1.9) - erfc(sqrt(1.9))), <, 1e-12);
-  g_assert_cmpfloat(fabs(exp_gamma_q(0.5, 40.0) - erfc(sqrt(40.0))), <, 1e-20);
-  g_assert_true(isnan(exp_two_prop_p(1, 0, 1, 10)));
-  g_assert_cmpfloat(exp_two_prop_p(0, 10, 0, 10), ==, 1.0);
+  g_assert_cmpfloat(fabs(persona_stats_gamma_q(0.5, 1.9) - erfc(sqrt(1.9))), <, 1e-12);
+  g_assert_cmpfloat(fabs(persona_stats_gamma_q(0.5, 40.0) - erfc(sqrt(40.0))), <, 1e-20);
+  g_assert_true(isnan(persona_stats_two_prop_p(1, 0, 1, 10)));
+  g_assert_cmpfloat(persona_stats_two_prop_p(0, 10, 0, 10), ==, 1.0);
 }
 
 int main(int argc, char **argv) {

@@ -1,11 +1,11 @@
-/* stats.c - see stats.h; every formula is the one written there. */
-#include "stats.h"
+/* expstats.c - see expstats.h; every formula is the one written there. */
+#include "expstats.h"
 
 #include <math.h>
 
-double exp_normal_cdf(double x) { return 0.5 * erfc(-x / G_SQRT2); }
+double pstat_normal_cdf(double x) { return 0.5 * erfc(-x / G_SQRT2); }
 
-void exp_wilson(gint64 x, gint64 n, double z, double *low, double *high) {
+void pstat_wilson(gint64 x, gint64 n, double z, double *low, double *high) {
   if (n <= 0) {
     *low = *high = NAN;
     return;
@@ -19,7 +19,7 @@ void exp_wilson(gint64 x, gint64 n, double z, double *low, double *high) {
   *high = x == n ? 1.0 : MIN(1.0, centre + half);
 }
 
-double exp_two_prop_p(gint64 x1, gint64 n1, gint64 x2, gint64 n2) {
+double pstat_two_prop_p(gint64 x1, gint64 n1, gint64 x2, gint64 n2) {
   if (n1 <= 0 || n2 <= 0) return NAN;
   double p1 = (double)x1 / (double)n1, p2 = (double)x2 / (double)n2;
   double p = (double)(x1 + x2) / (double)(n1 + n2);
@@ -59,13 +59,13 @@ static double gamma_q_fraction(double a, double x) {
   return exp(-x + a * log(x) - lgamma(a)) * h;
 }
 
-double exp_gamma_q(double a, double x) {
+double pstat_gamma_q(double a, double x) {
   if (x <= 0) return 1.0;
   if (x < a + 1) return 1.0 - gamma_p_series(a, x);
   return gamma_q_fraction(a, x);
 }
 
-double exp_chi2_arms(const gint64 *x, const gint64 *n, guint k, double *chi2) {
+double pstat_chi2_arms(const gint64 *x, const gint64 *n, guint k, double *chi2) {
   gint64 total = 0, conv = 0;
   guint arms = 0;
   for (guint i = 0; i < k; i++) {
@@ -84,10 +84,10 @@ double exp_chi2_arms(const gint64 *x, const gint64 *n, guint k, double *chi2) {
     sum += (o1 - e1) * (o1 - e1) / e1 + (o0 - e0) * (o0 - e0) / e0;
   }
   *chi2 = sum;
-  return exp_gamma_q((arms - 1) / 2.0, sum / 2);
+  return pstat_gamma_q((arms - 1) / 2.0, sum / 2);
 }
 
-double exp_srm_p(const gint64 *n, const double *share, guint k, double *chi2) {
+double pstat_srm_p(const gint64 *n, const double *share, guint k, double *chi2) {
   gint64 total = 0;
   for (guint i = 0; i < k; i++) total += n[i];
   *chi2 = NAN;
@@ -98,20 +98,20 @@ double exp_srm_p(const gint64 *n, const double *share, guint k, double *chi2) {
     if (e > 0) sum += ((double)n[i] - e) * ((double)n[i] - e) / e;
   }
   *chi2 = sum;
-  return exp_gamma_q((k - 1) / 2.0, sum / 2);
+  return pstat_gamma_q((k - 1) / 2.0, sum / 2);
 }
 
-double exp_mde(double p, gint64 n1, gint64 n2) {
+double pstat_mde(double p, gint64 n1, gint64 n2) {
   if (n1 <= 0 || n2 <= 0 || isnan(p) || p <= 0 || p >= 1) return NAN;
   return (EXP_Z_975 + EXP_Z_80) * sqrt(p * (1 - p) * (1.0 / (double)n1 + 1.0 / (double)n2));
 }
 
-double exp_power(double p1, gint64 n1, double p2, gint64 n2) {
+double pstat_power(double p1, gint64 n1, double p2, gint64 n2) {
   if (n1 <= 0 || n2 <= 0) return NAN;
   double a = 1.0 / (double)n1, b = 1.0 / (double)n2;
   double p = (p1 * (double)n1 + p2 * (double)n2) / (double)(n1 + n2);
   double s0 = sqrt(p * (1 - p) * (a + b));
   double s1 = sqrt(p1 * (1 - p1) * a + p2 * (1 - p2) * b);
   if (s1 <= 0) return NAN;
-  return exp_normal_cdf((fabs(p1 - p2) - EXP_Z_975 * s0) / s1);
+  return pstat_normal_cdf((fabs(p1 - p2) - EXP_Z_975 * s0) / s1);
 }
