@@ -195,6 +195,7 @@ typedef enum {
   PTSTEP_EXPECT,    /* expect C               -> value */
   PTSTEP_EXPECT_ACTION,    /* expect action KIND ARGS [at T] -> kind_name, args, at */
   PTSTEP_EXPECT_NO_ACTION, /* expect no action */
+  PTSTEP_PROFILES,  /* profile from "FILE.jsonl" -> value (a string: the file, beside the model) */
 } PTestStepKind;
 
 typedef struct PTestStep {
@@ -204,6 +205,12 @@ typedef struct PTestStep {
   const char *kind_name;  /* send / task / notify / webhook */
   GPtrArray *args;        /* PExpr*: identifiers (PE_NAME) and strings */
   PExpr *at;              /* or NULL */
+  /* checker: */
+  const char *profiles_text; /* PTSTEP_PROFILES: the file's text, owned by the PAst */
+  uint32_t profiles_len;
+  int experiment_expect;  /* PTSTEP_EXPECT over an experiment: 1 lift(…) OP X, 2 significant(…),
+                             3 not significant(…); else 0 */
+  PSym *experiment;       /* … its experiment */
 } PTestStep;
 
 /* ---- identity and source declarations (docs/unify.md) --------------------

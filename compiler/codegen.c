@@ -1843,6 +1843,28 @@ static void cg_expect(PGen *g, PTestStep *ts, PTestStepCode *sc) {
   explain_cond(g, ts->value, &sc->why);
 }
 
+static double literal_number(const PExpr *e) { return e->kind == PE_INT ? (double)e->ival : e->nval; }
+
+/* lift(EXP, "A", "B") OP X and significant(EXP, ALPHA): the experiment,
+ * the arms in args, the comparison and the number. */
+static void cg_experiment_expect(PGen *g, PTestStep *ts, PTestStepCode *sc) {
+  sc->experiment = experiment_index(g->c, ts->experiment);
+  const PExpr *e = ts->value;
+  if (ts->experiment_expect >= 2) {
+    if (ts->experiment_expect == 3) e = e->left; /* not significant(…) */
+    sc->kind = PT_EXPECT_SIGNIFICANT;
+    sc->op = ts->experiment_expect == 3; /* 1: expect it NOT to be significant */
+    sc->threshold = literal_number(g_ptr_array_index(e->items, 1));
+    return;
+  }
+  sc->kind = PT_EXPECT_LIFT;
+  sc->op = e->op == POP_GE ? 0 : e->op == POP_GT ? 1 : e->op == POP_LE ? 2 : 3;
+  sc->threshold = literal_number(e->right);
+  sc->n_args = 2;
+  sc->args = g_new0(char *, 3);
+  for (int i = 0; i < 2; i++) sc->args[i] = g_strdup(((PExpr *)g_ptr_array_index(e->left->items, i + 1))->sval);
+}
+
 static void cg_test_step(PGen *g, PTestStep *ts, PTestStepCode *sc) {
   sc->loc = (PInsnLoc){ts->loc.file, ts->loc.line, ts->loc.col};
   sc->text = source_text(g, &ts->loc);
@@ -1858,7 +1880,15 @@ static void cg_test_step(PGen *g, PTestStep *ts, PTestStepCode *sc) {
     sc->kind = PT_AT;
     ptime_parse(ts->value->sval, ts->value->slen, &sc->at_us);
     break;
+  case PTSTEP_PROFILES:
+    sc->kind = PT_PROFILES;
+    sc->profile_json = g_strndup(ts->profiles_text ? ts->profiles_text : "", ts->profiles_len);
+    break;
   case PTSTEP_EXPECT:
+    if (ts->experiment_expect) {
+      cg_experiment_expect(g, ts, sc);
+      break;
+    }
     sc->kind = PT_EXPECT;
     cg_expect(g, ts, sc);
     break;

@@ -1015,6 +1015,10 @@ static void fmt_test_step(Fmt *f, const PTestStep *t) {
     }
     break;
   case PTSTEP_EXPECT_NO_ACTION: fmt_put(f, "expect no action"); break;
+  case PTSTEP_PROFILES:
+    fmt_put(f, "profile from ");
+    fmt_string(f, t->value->sval, t->value->slen);
+    break;
   }
   fmt_end(f, t->loc.end_line);
 }

@@ -441,6 +441,11 @@ static void pdump_test_step(GString *out, const PTestStep *t) {
     g_string_append_c(out, ')');
     break;
   case PTSTEP_EXPECT_NO_ACTION: g_string_append(out, " (expect-no-action)"); break;
+  case PTSTEP_PROFILES:
+    g_string_append(out, " (profile-from ");
+    pdump_string(out, t->value->sval, t->value->slen);
+    g_string_append_c(out, ')');
+    break;
   }
 }
 

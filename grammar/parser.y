@@ -825,6 +825,12 @@ test_step:
       $$ = past_new_node(pc->ast, PTestStep);
       $$->kind = PTSTEP_EXPECT_NO_ACTION; $$->loc = @$;
     }
+  | PROFILE FROM STRING {
+      /* Many profiles from a JSON Lines file beside the model (docs/experiment.md). */
+      $$ = past_new_node(pc->ast, PTestStep);
+      $$->kind = PTSTEP_PROFILES; $$->loc = @$;
+      $$->value = past_expr(pc->ast, PE_STRING, &@3); $$->value->sval = $3.s; $$->value->slen = $3.len;
+    }
   ;
 
 action_kind: SEND | TASK | NOTIFY | WEBHOOK ;

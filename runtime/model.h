@@ -156,7 +156,12 @@ typedef struct PExperimentCode {
 
 /* ---- test blocks (spec 7) -------------------------------------------------- */
 
-typedef enum { PT_PROFILE, PT_AT, PT_EXPECT, PT_EXPECT_ACTION, PT_EXPECT_NO_ACTION } PTestOp;
+typedef enum {
+  PT_PROFILE, PT_AT, PT_EXPECT, PT_EXPECT_ACTION, PT_EXPECT_NO_ACTION,
+  PT_PROFILES,           /* profile from "FILE": profile_json holds the file's JSON Lines */
+  PT_EXPECT_LIFT,        /* lift(EXP, args[0], args[1]) OP threshold */
+  PT_EXPECT_SIGNIFICANT, /* significant(EXP, threshold) */
+} PTestOp;
 
 typedef struct PTestStepCode {
   uint8_t kind;
@@ -168,6 +173,9 @@ typedef struct PTestStepCode {
   uint32_t block;        /* PT_EXPECT: the condition */
   PExplainCond why;      /* PT_EXPECT: operands whose values explain a failure */
   char *action_kind;     /* PT_EXPECT_ACTION: send task notify webhook */
+  uint32_t experiment;   /* PT_EXPECT_LIFT, PT_EXPECT_SIGNIFICANT */
+  uint8_t op;            /* PT_EXPECT_LIFT: 0 >=, 1 >, 2 <=, 3 <; PT_EXPECT_SIGNIFICANT: 1 for `not` */
+  double threshold;      /* the lift (a fraction) or the significance level */
   uint32_t n_args;
   char **args;
 } PTestStepCode;
