@@ -50,10 +50,13 @@ static void print_raw_stderr(const char *s) {
   fputs(s, stderr);
 }
 
+/* The names in a column as wide as the longest and two spaces. */
 static void list_commands(FILE *f) {
+  int width = 0;
+  for (gsize i = 0; i < G_N_ELEMENTS(commands); i++) width = MAX(width, (int)strlen(commands[i].name));
   fputs("Commands:\n", f);
   for (gsize i = 0; i < G_N_ELEMENTS(commands); i++)
-    fprintf(f, "  %-10s%s\n", commands[i].name, commands[i].summary);
+    fprintf(f, "  %-*s  %s\n", width, commands[i].name, commands[i].summary);
 }
 
 static void usage(FILE *f) {
