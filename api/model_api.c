@@ -37,6 +37,7 @@ guint persona_model_n_items(const PersonaModel *model, PersonaItemKind kind) {
   case PERSONA_ITEM_SCORE: return count_outputs(m, POUT_SCORE);
   case PERSONA_ITEM_LIFECYCLE: return m->n_lifecycles;
   case PERSONA_ITEM_JOURNEY: return m->n_journeys;
+  case PERSONA_ITEM_EXPERIMENT: return m->n_experiments;
   }
   return 0;
 }
@@ -53,6 +54,7 @@ const char *persona_model_item_name(const PersonaModel *model, PersonaItemKind k
     return o ? o->name : NULL;
   case PERSONA_ITEM_LIFECYCLE: return i < m->n_lifecycles ? m->lifecycles[i].name : NULL;
   case PERSONA_ITEM_JOURNEY: return i < m->n_journeys ? m->journeys[i].name : NULL;
+  case PERSONA_ITEM_EXPERIMENT: return i < m->n_experiments ? m->experiments[i].name : NULL;
   }
   return NULL;
 }
@@ -75,6 +77,7 @@ guint persona_model_item_n_parts(const PersonaModel *model, PersonaItemKind kind
   const PModel *m = pm(model);
   if (kind == PERSONA_ITEM_LIFECYCLE && i < m->n_lifecycles) return m->lifecycles[i].n_stages;
   if (kind == PERSONA_ITEM_JOURNEY && i < m->n_journeys) return m->journeys[i].n_steps;
+  if (kind == PERSONA_ITEM_EXPERIMENT && i < m->n_experiments) return m->experiments[i].n_arms;
   return 0;
 }
 
@@ -102,6 +105,7 @@ const char *persona_model_item_part(const PersonaModel *model, PersonaItemKind k
   if (k >= persona_model_item_n_parts(model, kind, i)) return NULL;
   const PModel *m = pm(model);
   if (kind == PERSONA_ITEM_LIFECYCLE) return m->lifecycles[i].stages[k];
+  if (kind == PERSONA_ITEM_EXPERIMENT) return m->experiments[i].arms[k];
   const PJStep *step = step_in_source_order(&m->journeys[i], k);
   return step ? step->id : NULL;
 }

@@ -6,9 +6,11 @@
  * expectations hold; a failure reports the place, the expectation as
  * written, and the values of its operands ("fit was 50").
  */
+#include <math.h>
 #include <string.h>
 
 #include "persona.h"
+#include "runtime/expstats.h"
 #include "runtime/explain.h"
 #include "runtime/json_decode.h"
 #include "runtime/json_write.h"
@@ -38,6 +40,12 @@ typedef struct TestRun {
   GString *failures;        /* this test's failure text */
   guint n_failures;
   Coverage *cov;            /* or NULL */
+  /* `profile from "FILE"` (docs/experiment.md): many profiles, each with its
+   * own state, and per experiment and arm what the last `at` counted. */
+  GPtrArray *many;          /* char* lines (borrowed from the model), or NULL */
+  GPtrArray *many_states;   /* GString* per line */
+  gint64 **n, **x;          /* per experiment: per arm, counted and converted */
+  bool measured;            /* the last `at` over many profiles succeeded */
 } TestRun;
 
 static void cov_init(Coverage *c, const PModel *m) {
@@ -133,6 +141,129 @@ static void step_at(TestRun *r, const PTestStepCode *sc) {
   if (r->cov) cov_evaluated(r->cov, st);
 }
 
+/* ---- many profiles: experiments measured over a list ----------------------------- */
+
+static void gstring_free_all(gpointer s) { g_string_free(s, TRUE); }
+
+static void many_clear(TestRun *r) {
+  if (r->many) g_ptr_array_unref(r->many);
+  if (r->many_states) g_ptr_array_unref(r->many_states);
+  for (uint32_t e = 0; r->n && e < r->m->n_experiments; e++) {
+    g_free(r->n[e]);
+    g_free(r->x[e]);
+  }
+  g_free(r->n);
+  g_free(r->x);
+  r->many = r->many_states = NULL;
+  r->n = r->x = NULL;
+}
+
+static void step_profiles(TestRun *r, const PTestStepCode *sc) {
+  many_clear(r);
+  r->many = g_ptr_array_new_with_free_func(g_free);
+  r->many_states = g_ptr_array_new_with_free_func(gstring_free_all);
+  g_auto(GStrv) lines = g_strsplit(sc->profile_json, "\n", -1);
+  for (char **l = lines; *l; l++) {
+    if (!**l || g_strstrip(*l)[0] == '\0') continue;
+    g_ptr_array_add(r->many, g_strdup(*l));
+    g_ptr_array_add(r->many_states, g_string_new(NULL));
+  }
+  r->n = g_new0(gint64 *, r->m->n_experiments + 1);
+  r->x = g_new0(gint64 *, r->m->n_experiments + 1);
+  for (uint32_t e = 0; e < r->m->n_experiments; e++) {
+    r->n[e] = g_new0(gint64, r->m->experiments[e].n_arms + 1);
+    r->x[e] = g_new0(gint64, r->m->experiments[e].n_arms + 1);
+  }
+  r->profile = NULL;
+  r->evaluated = false;
+}
+
+/* One profile of the list at `at`: its evaluation from its state, then
+ * each experiment's metric for a profile whose window has passed. */
+static bool measure_one(TestRun *r, const PTestStepCode *sc, guint i) {
+  PVMState *st = r->st;
+  const char *line = g_ptr_array_index(r->many, i);
+  GString *state = g_ptr_array_index(r->many_states, i);
+  PDecodeResult dr;
+  if (!pvm_begin_record(st, line, strlen(line), sc->at_us, &dr)) {
+    fail_step(r, sc, "profile %u of the file could not be decoded: %s", i + 1, dr.error);
+    return false;
+  }
+  if (!pstate_decode(st, state->str, state->len, st->error, sizeof st->error) || !pvm_eval_record(st)) {
+    fail_step(r, sc, "the evaluation of profile %u failed: %s", i + 1, st->error);
+    return false;
+  }
+  g_string_truncate(state, 0);
+  pstate_encode(st, state);
+  uint32_t ne = r->m->n_experiments;
+  g_autofree PExpState *exps = g_memdup2(st->exps, sizeof(PExpState) * (ne + 1));
+  for (uint32_t e = 0; e < ne; e++) {
+    int64_t until = exps[e].assigned + r->m->experiments[e].window_us;
+    if (until > sc->at_us) continue;
+    bool converted = false;
+    if (!pvm_begin_record(st, line, strlen(line), until, &dr) ||
+        !pvm_experiment_metric(st, e, exps[e].assigned, &converted)) {
+      fail_step(r, sc, "the metric of %s failed on profile %u: %s", r->m->experiments[e].name, i + 1,
+                st->error[0] ? st->error : dr.error);
+      return false;
+    }
+    r->n[e][exps[e].arm]++;
+    r->x[e][exps[e].arm] += converted;
+  }
+  return true;
+}
+
+static void step_at_many(TestRun *r, const PTestStepCode *sc) {
+  r->measured = false;
+  for (uint32_t e = 0; e < r->m->n_experiments; e++) {
+    memset(r->n[e], 0, sizeof(gint64) * r->m->experiments[e].n_arms);
+    memset(r->x[e], 0, sizeof(gint64) * r->m->experiments[e].n_arms);
+  }
+  for (guint i = 0; i < r->many->len; i++)
+    if (!measure_one(r, sc, i)) return;
+  r->measured = true;
+}
+
+static int arm_index(const PExperimentCode *x, const char *arm) {
+  for (uint32_t a = 0; a < x->n_arms; a++)
+    if (strcmp(x->arms[a], arm) == 0) return (int)a;
+  return -1;
+}
+
+static void step_expect_lift(TestRun *r, const PTestStepCode *sc) {
+  const PExperimentCode *x = &r->m->experiments[sc->experiment];
+  int a = arm_index(x, sc->args[0]), b = arm_index(x, sc->args[1]);
+  gint64 na = r->n[sc->experiment][a], nb = r->n[sc->experiment][b];
+  gint64 xa = r->x[sc->experiment][a], xb = r->x[sc->experiment][b];
+  if (na == 0 || nb == 0 || xb == 0) {
+    fail_step(r, sc, "no lift to compare: %s has %" G_GINT64_FORMAT " of %" G_GINT64_FORMAT
+                     " converted, %s %" G_GINT64_FORMAT " of %" G_GINT64_FORMAT " (profiles inside the window "
+                     "are not counted)",
+              x->arms[a], xa, na, x->arms[b], xb, nb);
+    return;
+  }
+  double ra = (double)xa / (double)na, rb = (double)xb / (double)nb, lift = (ra - rb) / rb;
+  static const char *const ops[] = {">=", ">", "<=", "<"};
+  bool ok = sc->op == 0 ? lift >= sc->threshold : sc->op == 1 ? lift > sc->threshold
+          : sc->op == 2 ? lift <= sc->threshold : lift < sc->threshold;
+  if (!ok)
+    fail_step(r, sc, "the lift of %s over %s was %.1f%% (%.2f%% of %" G_GINT64_FORMAT " against %.2f%% of %" G_GINT64_FORMAT
+                     "), not %s %g%%",
+              x->arms[a], x->arms[b], lift * 100, ra * 100, na, rb * 100, nb, ops[sc->op & 3], sc->threshold * 100);
+}
+
+static void step_expect_significant(TestRun *r, const PTestStepCode *sc) {
+  const PExperimentCode *x = &r->m->experiments[sc->experiment];
+  double chi2;
+  double p = pstat_chi2_arms(r->x[sc->experiment], r->n[sc->experiment], x->n_arms, &chi2);
+  bool significant = p < sc->threshold; /* false for an undefined p */
+  if (significant != (sc->op == 1)) return;
+  char text[64] = "undefined (too few counted profiles or conversions)";
+  if (!isnan(p)) g_snprintf(text, sizeof text, "%.4g", p);
+  fail_step(r, sc, "the chi-square p of %s across its arms was %s, %s %g", x->name, text,
+            significant ? "below" : "not below", sc->threshold);
+}
+
 /* ---- expect C ------------------------------------------------------------------- */
 
 static void step_expect(TestRun *r, const PTestStepCode *sc) {
@@ -221,8 +352,22 @@ static void run_test(TestRun *r, const PTestCode *t) {
   for (uint32_t k = 0; k < t->n_steps; k++) {
     const PTestStepCode *sc = &t->steps[k];
     switch ((PTestOp)sc->kind) {
-    case PT_PROFILE: r->profile = sc->profile_json; break;
-    case PT_AT: step_at(r, sc); break;
+    case PT_PROFILE:
+      many_clear(r);
+      r->profile = sc->profile_json;
+      break;
+    case PT_PROFILES: step_profiles(r, sc); break;
+    case PT_AT:
+      if (r->many) step_at_many(r, sc);
+      else step_at(r, sc);
+      break;
+    case PT_EXPECT_LIFT:
+    case PT_EXPECT_SIGNIFICANT:
+      if (!r->many) fail_step(r, sc, "not checked: it needs a list of profiles (profile from \"FILE.jsonl\")");
+      else if (!r->measured) fail_step(r, sc, "not checked: the evaluation before it failed");
+      else if (sc->kind == PT_EXPECT_LIFT) step_expect_lift(r, sc);
+      else step_expect_significant(r, sc);
+      break;
     case PT_EXPECT:
     case PT_EXPECT_ACTION:
     case PT_EXPECT_NO_ACTION:
@@ -332,6 +477,7 @@ void persona_model_run_tests_full(PersonaModel *model, GString *report, GString 
     TestRun r = {.st = &st, .m = m, .state = g_string_new(NULL), .failures = g_string_new(NULL),
                  .cov = coverage ? &cov : NULL};
     run_test(&r, t);
+    many_clear(&r);
     const char *file = file_of(m, t->loc.file);
     bool ok = r.n_failures == 0;
     g_string_append_printf(report, "%s %s:%u: test \"%s\"\n", ok ? "ok  " : "FAIL", file, t->loc.line, t->name);

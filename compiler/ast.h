@@ -158,7 +158,8 @@ typedef enum {
   PSTEP_WAIT,    /* wait D                   -> duration */
   PSTEP_WAIT_UNTIL, /* wait until C for D    -> cond, duration */
   PSTEP_IF,      /* if C BLOCK [else BLOCK | else if …] -> cond, body, else_body (else-if is an else body of one PSTEP_IF) */
-  PSTEP_SPLIT,   /* split { W: STEP … }     -> arms (PSplitArm*) */
+  PSTEP_SPLIT,   /* split { W: STEP … }     -> arms (PSplitArm*);
+                    split EXP { ARM: STEP … } -> experiment, arms (named) */
   PSTEP_BLOCK,   /* { STEP … }              -> body */
 } PStepKind;
 
@@ -174,6 +175,8 @@ typedef struct PStep {
   GPtrArray *body;        /* PStep* */
   GPtrArray *else_body;   /* PStep* or NULL */
   GPtrArray *arms;        /* PSplitArm* */
+  const char *experiment; /* PSTEP_SPLIT by an experiment: its name, else NULL */
+  PLoc experiment_loc;
   PLoc else_loc;          /* PSTEP_IF: `else` to the end, or empty at the end of the body */
   /* checker: */
   char *id;               /* stable step id (spec 4.6), owned by the PAst */
@@ -181,8 +184,11 @@ typedef struct PStep {
 
 typedef struct PSplitArm {
   PLoc loc;
-  PExpr *weight;          /* a percentage literal (PE_NUMBER) */
-  PStep *step;
+  PExpr *weight;          /* a percentage literal (PE_NUMBER); NULL for a named arm */
+  const char *name;       /* `story: STEP` in `split EXP { … }`, and the arms of an
+                             experiment; else NULL */
+  PLoc name_loc;
+  PStep *step;            /* NULL in an experiment's `arms` list */
 } PSplitArm;
 
 typedef enum { PENTER_NONE, PENTER_ON, PENTER_WHEN } PEnterKind;
@@ -194,6 +200,7 @@ typedef enum {
   PTSTEP_EXPECT,    /* expect C               -> value */
   PTSTEP_EXPECT_ACTION,    /* expect action KIND ARGS [at T] -> kind_name, args, at */
   PTSTEP_EXPECT_NO_ACTION, /* expect no action */
+  PTSTEP_PROFILES,  /* profile from "FILE.jsonl" -> value (a string: the file, beside the model) */
 } PTestStepKind;
 
 typedef struct PTestStep {
@@ -203,6 +210,12 @@ typedef struct PTestStep {
   const char *kind_name;  /* send / task / notify / webhook */
   GPtrArray *args;        /* PExpr*: identifiers (PE_NAME) and strings */
   PExpr *at;              /* or NULL */
+  /* checker: */
+  const char *profiles_text; /* PTSTEP_PROFILES: the file's text, owned by the PAst */
+  uint32_t profiles_len;
+  int experiment_expect;  /* PTSTEP_EXPECT over an experiment: 1 lift(…) OP X, 2 significant(…),
+                             3 not significant(…); else 0 */
+  PSym *experiment;       /* … its experiment */
 } PTestStep;
 
 /* ---- identity and source declarations (docs/unify.md) --------------------
@@ -254,6 +267,9 @@ typedef enum {
   PD_OUTPUT,    /* output { key: expr, … }       -> expr (a record literal): the result's shape */
   PD_IDENTITY,  /* identity { clauses }          -> items */
   PD_SOURCE,    /* source NAME { clauses }       -> name, items */
+  PD_EXPERIMENT, /* experiment NAME ["label"] { arms … salt "s" metric C within D [control A] }
+                    -> name, text (label), arms (PSplitArm*, named), salt, expr (metric),
+                       metric_window, control */
 } PDeclKind;
 
 typedef struct PDecl {
@@ -304,6 +320,16 @@ typedef struct PDecl {
 
   /* identity, source */
   GPtrArray *items;  /* PUnifyItem* */
+
+  /* experiment (docs/experiment.md); `arms` as in a split, with names */
+  GPtrArray *arms;             /* PSplitArm*: name and weight, no step */
+  const char *salt;            /* or NULL */
+  uint32_t salt_len;
+  PLoc salt_loc;
+  PExpr *metric_window;        /* the duration after `within`, or NULL */
+  const char *control;         /* `control ARM`, or NULL (the holdout) */
+  PLoc control_loc;
+  PLoc arms_loc, metric_loc;   /* the clauses' words */
 
   /* checker: */
   PSym *sym;

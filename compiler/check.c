@@ -33,6 +33,7 @@ PCheck *pcheck_new(PAst *ast, const PSourceSet *src, PDiagList *diags) {
   c->tags = g_ptr_array_new();
   c->scores = g_ptr_array_new();
   c->journeys = g_ptr_array_new();
+  c->experiments = g_ptr_array_new();
   c->tests = g_ptr_array_new();
   c->columns = g_ptr_array_new();
   c->test_syms = g_ptr_array_new();
@@ -53,6 +54,7 @@ void pcheck_free(PCheck *c) {
   g_ptr_array_unref(c->tags);
   g_ptr_array_unref(c->scores);
   g_ptr_array_unref(c->journeys);
+  g_ptr_array_unref(c->experiments);
   g_ptr_array_unref(c->tests);
   g_ptr_array_unref(c->columns);
   g_ptr_array_unref(c->test_syms);
@@ -100,6 +102,7 @@ static const char *psym_kind_word(PSymKind k) {
   case PSYM_EXTERN: return "extern fn";
   case PSYM_TEST: return "test";
   case PSYM_OUTPUT: return "output";
+  case PSYM_EXPERIMENT: return "experiment";
   }
   return "name";
 }
@@ -364,6 +367,11 @@ static void pcheck_collect(PCheck *c, PFileAst *fa, bool root) {
     case PD_EXTERN: psym_add(c, PSYM_EXTERN, d->name, &d->name_loc, d); break;
     case PD_IDENTITY:
     case PD_SOURCE: break; /* check_identity.c reads them from the tree */
+    case PD_EXPERIMENT: {
+      PSym *s = psym_add(c, PSYM_EXPERIMENT, d->name, &d->name_loc, d);
+      if (s) { s->type = c->tt->t_string; g_ptr_array_add(c->experiments, s); }
+      break;
+    }
     }
   }
 }
@@ -499,6 +507,14 @@ static void pcheck_order(PCheck *c) {
     if (s->kind == PSYM_TAG || s->kind == PSYM_SCORE || s->kind == PSYM_LIFECYCLE)
       pcheck_visit(c, s, stack);
   }
+  /* Experiments: the arm and the assignment time are set before any unit
+   * (so tags may read arm()); the metric reads values like a journey. */
+  for (guint i = 0; i < c->experiments->len; i++) {
+    PSym *e = g_ptr_array_index(c->experiments, i);
+    for (guint k = 0; k < e->deps->len; k++) pcheck_visit(c, g_ptr_array_index(e->deps, k), stack);
+    e->index = c->n_globals++;
+    e->slot_entered = c->n_globals++;
+  }
   /* Selected columns are reported too: computed like a tag. */
   for (guint i = 0; i < c->columns->len; i++) pcheck_visit(c, g_ptr_array_index(c->columns, i), stack);
   /* Journeys and tests read values too: make sure what they read is
@@ -590,6 +606,7 @@ gboolean pcheck_run(PCheck *c) {
     case PSYM_LIFECYCLE: pcheck_value_decl(c, s); break;
     case PSYM_JOURNEY: pcheck_journey(c, s); break;
     case PSYM_EXTERN: pcheck_extern(c, s); break;
+    case PSYM_EXPERIMENT: pcheck_experiment(c, s); break;
     default: break;
     }
   }

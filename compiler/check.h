@@ -32,6 +32,7 @@ typedef enum {
   PSYM_EXTERN,
   PSYM_TEST,      /* a test block: not a name, only a holder of dependencies */
   PSYM_OUTPUT,    /* the output declaration: likewise */
+  PSYM_EXPERIMENT,/* index: global slot of the arm; slot_entered: of `assigned` */
 } PSymKind;
 
 typedef enum {
@@ -75,6 +76,7 @@ typedef struct PCheck {
   GPtrArray *tags, *scores;/* PSym* in declaration order */
   GPtrArray *columns;      /* PSym*: the hidden lets of PCompileOptions.columns, in order */
   GPtrArray *journeys;     /* PSym* */
+  GPtrArray *experiments;  /* PSym* (PSYM_EXPERIMENT) in declaration order */
   GPtrArray *tests;        /* PDecl* of the root file */
   GPtrArray *test_syms;    /* PSym* (PSYM_TEST), one per test, same order */
   PDecl *output_decl;      /* `output { … }` of the root file, or NULL */
@@ -92,6 +94,7 @@ typedef struct PCheck {
   /* while checking */
   PSym *current;           /* the declaration whose expression is checked */
   PDecl *current_journey;
+  PDecl *current_experiment; /* checking its metric: `assigned` is a time */
   GArray *scope;           /* PScopeEntry, innermost last */
   int n_locals;            /* locals live in the block's registers: count */
   bool const_context;

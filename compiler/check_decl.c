@@ -103,6 +103,11 @@ static void check_step(PCheck *c, PStep *st) {
     if (st->else_body) check_steps(c, st->else_body);
     break;
   case PSTEP_SPLIT: {
+    if (st->experiment) {
+      pcheck_experiment_split(c, st);
+      for (guint i = 0; i < st->arms->len; i++) check_step(c, ((PSplitArm *)g_ptr_array_index(st->arms, i))->step);
+      break;
+    }
     double total = 0;
     gboolean weights_read = TRUE;
     for (guint i = 0; i < st->arms->len; i++) {
@@ -193,7 +198,7 @@ static void assign_id(PCheck *c, const char *journey, PStep *st, const char *pre
   } else if (st->kind == PSTEP_SPLIT) {
     for (guint i = 0; i < st->arms->len; i++) {
       PSplitArm *arm = g_ptr_array_index(st->arms, i);
-      char *p = g_strdup_printf("%s/arm%u", st->id, i + 1);
+      char *p = arm->name ? g_strdup_printf("%s/%s", st->id, arm->name) : g_strdup_printf("%s/arm%u", st->id, i + 1);
       GHashTable *arm_counts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
       assign_id(c, journey, arm->step, p, arm_counts, labels);
       g_hash_table_unref(arm_counts);
@@ -278,6 +283,74 @@ static void check_test_time(PCheck *c, PExpr *e) {
             "'at' takes a time as a string literal");
 }
 
+/* `profile from "FILE.jsonl"`: the file beside the model that declares the
+ * test, read now (a test is reproducible from the sources). */
+static void check_test_profiles(PCheck *c, PTestStep *ts) {
+  const PSourceFile *f = psrc_file(c->src, ts->loc.file);
+  g_autofree char *dir = g_path_get_dirname(f && f->name ? f->name : ".");
+  g_autofree char *name = g_strndup(ts->value->sval, ts->value->slen);
+  g_autofree char *path = g_path_is_absolute(name) ? g_strdup(name) : g_build_filename(dir, name, NULL);
+  g_autofree char *text = NULL;
+  gsize len = 0;
+  g_autoptr(GError) error = NULL;
+  if (!g_file_get_contents(path, &text, &len, &error)) {
+    pdiag_error(c->diags, &ts->value->loc, "cannot read the profiles of this test: %s", error->message);
+    return;
+  }
+  ts->profiles_text = past_strndup(c->ast, text, len);
+  ts->profiles_len = (uint32_t)len;
+}
+
+static bool is_number_literal(const PExpr *e) { return e && (e->kind == PE_NUMBER || e->kind == PE_INT); }
+
+/* `expect lift(EXP, "A", "B") OP X` and `expect significant(EXP, ALPHA)`:
+ * checks over the whole list of profiles (docs/experiment.md), not an
+ * expression of one. False when `e` is neither. */
+static bool check_experiment_expect(PCheck *c, PTestStep *ts) {
+  PExpr *e = ts->value, *call = e;
+  bool lift = false, negated = false;
+  if (e->kind == PE_UNARY && e->op == POP_NOT && e->left->kind == PE_CALL && strcmp(e->left->name, "significant") == 0) {
+    call = e = e->left;
+    negated = true;
+  }
+  if (e->kind == PE_BINARY && (e->op == POP_GE || e->op == POP_GT || e->op == POP_LE || e->op == POP_LT) &&
+      e->left->kind == PE_CALL && strcmp(e->left->name, "lift") == 0) {
+    call = e->left;
+    lift = true;
+  } else if (!(e->kind == PE_CALL && strcmp(e->name, "significant") == 0)) {
+    return false;
+  }
+  const char *usage = lift ? "write: expect lift(content_test, \"story\", \"holdout\") >= 15%"
+                           : "write: expect significant(content_test, 0.05)";
+  guint want = lift ? 3 : 2;
+  PExpr *x = call->items && call->items->len == want ? g_ptr_array_index(call->items, 0) : NULL;
+  if (!x || x->kind != PE_NAME || (lift && !is_number_literal(e->right))) {
+    pdiag_add(c->diags, PDIAG_ERROR, &e->loc, usage, "malformed experiment expectation");
+    return true;
+  }
+  PSym *s = pcheck_experiment_sym(c, x->name);
+  if (!s) {
+    pdiag_error(c->diags, &x->loc, "unknown experiment '%s'", x->name);
+    return true;
+  }
+  ts->experiment = s;
+  ts->experiment_expect = lift ? 1 : negated ? 3 : 2;
+  if (lift) {
+    for (guint i = 1; i < 3; i++) {
+      PExpr *a = g_ptr_array_index(call->items, i);
+      if (a->kind != PE_STRING) pdiag_add(c->diags, PDIAG_ERROR, &a->loc, usage, "an arm is a string literal");
+      else if (s->decl->arms && pcheck_experiment_arm(s->decl, a->sval) < 0)
+        pdiag_error(c->diags, &a->loc, "experiment %s has no arm '%s'", s->name, a->sval);
+    }
+  } else {
+    PExpr *a = g_ptr_array_index(call->items, 1);
+    double alpha = a->kind == PE_NUMBER ? a->nval : a->kind == PE_INT ? (double)a->ival : -1;
+    if (alpha <= 0 || alpha >= 1)
+      pdiag_add(c->diags, PDIAG_ERROR, &a->loc, usage, "the significance level is a number between 0 and 1");
+  }
+  return true;
+}
+
 void pcheck_test(PCheck *c, PDecl *d) {
   bool have_profile = false, have_at = false;
   for (guint i = 0; i < d->test_steps->len; i++) {
@@ -293,7 +366,15 @@ void pcheck_test(PCheck *c, PDecl *d) {
         pdiag_error(c->diags, &ts->loc, "'at' evaluates the profile: give it with 'profile {…}' first");
       have_at = true;
       break;
+    case PTSTEP_PROFILES:
+      check_test_profiles(c, ts);
+      have_profile = true;
+      break;
     case PTSTEP_EXPECT:
+      if (check_experiment_expect(c, ts)) {
+        if (!have_at) pdiag_error(c->diags, &ts->loc, "'expect' checks an evaluation: write 'at TIME' first");
+        break;
+      }
       pcheck_cond(c, ts->value, "an expectation");
       if (!have_at) pdiag_error(c->diags, &ts->loc, "'expect' checks an evaluation: write 'at TIME' first");
       break;

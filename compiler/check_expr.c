@@ -145,6 +145,12 @@ static PType *check_sym_ref(PCheck *c, PExpr *e, PSym *s) {
     if (c->const_context) break;
     pcheck_depend(c, s);
     return set_type(e, s->type);
+  case PSYM_EXPERIMENT:
+    {
+      g_autofree char *hint = g_strdup_printf("write arm(%s) for the profile's arm", e->name);
+      pdiag_add(c->diags, PDIAG_ERROR, &e->loc, hint, "experiment '%s' is not a value", e->name);
+    }
+    return set_type(e, c->tt->t_error);
   case PSYM_JOURNEY:
   case PSYM_EXTERN:
   case PSYM_TEST:
@@ -184,6 +190,8 @@ static PType *check_name(PCheck *c, PExpr *e) {
     return set_type(e, c->tt->t_time);
   }
   if (strcmp(e->name, "entered") == 0 && c->current_journey)
+    return set_type(e, c->tt->t_time);
+  if (strcmp(e->name, "assigned") == 0 && c->current_experiment)
     return set_type(e, c->tt->t_time);
   if (strcmp(e->name, "profile") == 0) {
     pdiag_add(c->diags, PDIAG_ERROR, &e->loc, "write profile.FIELD",
@@ -887,6 +895,7 @@ static PType *check_call(PCheck *c, PExpr *e) {
     return set_type(e, c->tt->t_time);
   }
   if (strcmp(e->name, "entered") == 0) return check_entered(c, e);
+  if (strcmp(e->name, "arm") == 0 && !c->const_context) return pcheck_arm_call(c, e);
   if (strcmp(e->name, "tags") == 0 && e->items->len == 0) {
     /* The tags that hold, in declaration order: it reads every tag, so it
      * belongs where nothing else can depend on it. */

@@ -59,6 +59,17 @@ void pcheck_test(PCheck *c, PDecl *d);
 void pcheck_output(PCheck *c);
 void pcheck_extern(PCheck *c, PSym *s);
 
+/* Experiments (check_experiment.c). */
+void pcheck_experiment(PCheck *c, PSym *s);
+/* `split EXP { ARM: … }`: the experiment exists and has these arms. */
+void pcheck_experiment_split(PCheck *c, PStep *st);
+/* arm(EXP): the name of the profile's arm, a string. */
+PType *pcheck_arm_call(PCheck *c, PExpr *e);
+/* The experiment symbol called `name`, or NULL. */
+PSym *pcheck_experiment_sym(PCheck *c, const char *name);
+/* Index of arm `arm` in experiment declaration `d`, or -1. */
+int pcheck_experiment_arm(const PDecl *d, const char *arm);
+
 /* identity { } and source NAME { } (check_identity.c): builds c->identity. */
 void pcheck_identity(PCheck *c);
 

@@ -33,6 +33,7 @@ typedef struct PGen {
   uint32_t top, max_regs;
   PLoc loc;             /* source of the instructions being emitted */
   int journey_slot;     /* `entered` inside a journey: its global slot, else -1 */
+  int assigned_slot;    /* `assigned` inside an experiment's metric: its global slot, else -1 */
   bool trace;           /* emit TRACE points and explanations (explain, coverage) */
   GArray *traces;       /* PTracePoint */
   uint32_t score_output;/* while compiling a score: its output index */
@@ -261,6 +262,11 @@ static void cg_name(PGen *g, PExpr *e, uint32_t dst) {
   }
   if (strcmp(e->name, "now") == 0) {
     emit(g, OP_NOW, (uint16_t)dst, 0, 0);
+    return;
+  }
+  /* `assigned` inside an experiment's metric: the assignment time. */
+  if (g->assigned_slot >= 0 && strcmp(e->name, "assigned") == 0) {
+    emit_bx(g, OP_GETG, (uint16_t)dst, (uint32_t)g->assigned_slot);
     return;
   }
   /* `entered` inside a journey: the journey's entry time. */
@@ -848,6 +854,10 @@ static void cg_call(PGen *g, PExpr *e, uint32_t dst) {
   }
   if (strcmp(e->name, "entered") == 0 && e->builtin < 0) {
     emit_bx(g, OP_GETG, (uint16_t)dst, (uint32_t)e->sym->slot_entered);
+    return;
+  }
+  if (e->sym && e->sym->kind == PSYM_EXPERIMENT && e->builtin < 0 && e->native < 0) {
+    emit_bx(g, OP_GETG, (uint16_t)dst, (uint32_t)e->sym->index); /* arm(EXP) */
     return;
   }
   if (e->native >= 0) {
@@ -1518,6 +1528,12 @@ static uint32_t block_or_none(PGen *g, PExpr *e, bool cond, const char *what, co
   return cg_expr_block(g, e, cond, g_strdup_printf("%s %s", what, id));
 }
 
+static uint32_t experiment_index(PCheck *c, const PSym *x) {
+  for (guint i = 0; i < c->experiments->len; i++)
+    if (g_ptr_array_index(c->experiments, i) == x) return i;
+  return 0;
+}
+
 static uint32_t flatten_step(PGen *g, GArray *steps, PStep *st, uint32_t cont) {
   if (st->kind == PSTEP_BLOCK) return flatten_list(g, steps, st->body, cont);
   PJStep js = {.id = g_strdup(st->id), .next = cont, .cond = PJ_NO_BLOCK, .duration = PJ_NO_BLOCK,
@@ -1539,6 +1555,23 @@ static uint32_t flatten_step(PGen *g, GArray *steps, PStep *st, uint32_t cont) {
     uint32_t else_step = st->else_body ? flatten_list(g, steps, st->else_body, cont) : cont;
     g_array_index(steps, PJStep, idx).then_step = then_step;
     g_array_index(steps, PJStep, idx).else_step = else_step;
+  } else if (st->kind == PSTEP_SPLIT && st->experiment) {
+    /* One entry per arm of the experiment; an arm the split does not list
+     * goes on after it. */
+    PSym *x = pcheck_experiment_sym(g->c, st->experiment);
+    uint32_t n = x->decl->arms->len;
+    uint32_t *arm_step = g_new0(uint32_t, n ? n : 1);
+    for (uint32_t i = 0; i < n; i++) arm_step[i] = cont;
+    for (guint i = 0; i < st->arms->len; i++) {
+      PSplitArm *arm = g_ptr_array_index(st->arms, i);
+      arm_step[pcheck_experiment_arm(x->decl, arm->name)] = flatten_step(g, steps, arm->step, cont);
+    }
+    PJStep *p = &g_array_index(steps, PJStep, idx);
+    p->by_experiment = true;
+    p->experiment = experiment_index(g->c, x);
+    p->n_arms = n;
+    p->arm_step = arm_step;
+    p->arm_weight = g_new0(double, n ? n : 1);
   } else if (st->kind == PSTEP_SPLIT) {
     uint32_t n = st->arms->len;
     uint32_t *arm_step = g_new0(uint32_t, n ? n : 1);
@@ -1586,6 +1619,54 @@ static void cg_journey(PGen *g, PSym *s, PJourneyCode *jc) {
   jc->n_steps = steps->len;
   jc->steps = (PJStep *)g_array_free(steps, FALSE);
   g->journey_slot = -1;
+  /* The experiments this journey splits on, once each: their holdouts
+   * never enter it. */
+  jc->holdouts = g_new0(uint32_t, jc->n_steps ? jc->n_steps : 1);
+  for (uint32_t k = 0; k < jc->n_steps; k++) {
+    const PJStep *st = &jc->steps[k];
+    if (!st->by_experiment || g->m->experiments[st->experiment].holdout < 0) continue;
+    bool seen = false;
+    for (uint32_t h = 0; h < jc->n_holdouts; h++) seen |= jc->holdouts[h] == st->experiment;
+    if (!seen) jc->holdouts[jc->n_holdouts++] = st->experiment;
+  }
+}
+
+/* ---- experiments ------------------------------------------------------------------------- */
+
+static void cg_experiment(PGen *g, PSym *s, PExperimentCode *x) {
+  PDecl *d = s->decl;
+  x->name = g_strdup(d->name);
+  x->label = d->text ? g_strndup(d->text, d->text_len) : NULL;
+  x->salt = g_strndup(d->salt, d->salt_len);
+  x->salt_len = d->salt_len;
+  g_autofree char *hex = g_compute_checksum_for_data(G_CHECKSUM_SHA256, (const guchar *)d->salt, d->salt_len);
+  g_strlcpy(x->salt_id, hex, sizeof x->salt_id);
+  x->n_arms = d->arms->len;
+  x->arms = g_new0(char *, x->n_arms + 1);
+  x->arm_buckets = g_new0(uint32_t, x->n_arms ? x->n_arms : 1);
+  x->holdout = -1;
+  for (uint32_t i = 0; i < x->n_arms; i++) {
+    PSplitArm *a = g_ptr_array_index(d->arms, i);
+    x->arms[i] = g_strdup(a->name);
+    x->arm_buckets[i] = (uint32_t)lround(a->weight->nval * PEXP_BUCKETS);
+    if (strcmp(a->name, "holdout") == 0) x->holdout = (int32_t)i;
+  }
+  x->control = (uint32_t)pcheck_experiment_arm(d, d->control ? d->control : "holdout");
+  x->slot_arm = (uint32_t)s->index;
+  x->slot_assigned = (uint32_t)s->slot_entered;
+  x->window_us = d->metric_window->ival;
+  x->loc = (PInsnLoc){d->loc.file, d->loc.line, d->loc.col};
+  g->assigned_slot = s->slot_entered;
+  x->metric = cg_expr_block(g, d->expr, true, g_strdup_printf("metric of experiment %s", d->name));
+  g->assigned_slot = -1;
+}
+
+static void cg_experiments(PGen *g) {
+  PCheck *c = g->c;
+  g->m->n_experiments = c->experiments->len;
+  g->m->experiments = g_new0(PExperimentCode, c->experiments->len ? c->experiments->len : 1);
+  for (guint i = 0; i < c->experiments->len; i++)
+    cg_experiment(g, g_ptr_array_index(c->experiments, i), &g->m->experiments[i]);
 }
 
 static void cg_journeys(PGen *g) {
@@ -1763,6 +1844,28 @@ static void cg_expect(PGen *g, PTestStep *ts, PTestStepCode *sc) {
   explain_cond(g, ts->value, &sc->why);
 }
 
+static double literal_number(const PExpr *e) { return e->kind == PE_INT ? (double)e->ival : e->nval; }
+
+/* lift(EXP, "A", "B") OP X and significant(EXP, ALPHA): the experiment,
+ * the arms in args, the comparison and the number. */
+static void cg_experiment_expect(PGen *g, PTestStep *ts, PTestStepCode *sc) {
+  sc->experiment = experiment_index(g->c, ts->experiment);
+  const PExpr *e = ts->value;
+  if (ts->experiment_expect >= 2) {
+    if (ts->experiment_expect == 3) e = e->left; /* not significant(…) */
+    sc->kind = PT_EXPECT_SIGNIFICANT;
+    sc->op = ts->experiment_expect == 3; /* 1: expect it NOT to be significant */
+    sc->threshold = literal_number(g_ptr_array_index(e->items, 1));
+    return;
+  }
+  sc->kind = PT_EXPECT_LIFT;
+  sc->op = e->op == POP_GE ? 0 : e->op == POP_GT ? 1 : e->op == POP_LE ? 2 : 3;
+  sc->threshold = literal_number(e->right);
+  sc->n_args = 2;
+  sc->args = g_new0(char *, 3);
+  for (int i = 0; i < 2; i++) sc->args[i] = g_strdup(((PExpr *)g_ptr_array_index(e->left->items, i + 1))->sval);
+}
+
 static void cg_test_step(PGen *g, PTestStep *ts, PTestStepCode *sc) {
   sc->loc = (PInsnLoc){ts->loc.file, ts->loc.line, ts->loc.col};
   sc->text = source_text(g, &ts->loc);
@@ -1778,7 +1881,15 @@ static void cg_test_step(PGen *g, PTestStep *ts, PTestStepCode *sc) {
     sc->kind = PT_AT;
     ptime_parse(ts->value->sval, ts->value->slen, &sc->at_us);
     break;
+  case PTSTEP_PROFILES:
+    sc->kind = PT_PROFILES;
+    sc->profile_json = g_strndup(ts->profiles_text ? ts->profiles_text : "", ts->profiles_len);
+    break;
   case PTSTEP_EXPECT:
+    if (ts->experiment_expect) {
+      cg_experiment_expect(g, ts, sc);
+      break;
+    }
     sc->kind = PT_EXPECT;
     cg_expect(g, ts, sc);
     break;
@@ -1898,7 +2009,7 @@ static void cg_identity(PGen *g) {
 }
 
 PModel *pcodegen_model(PCheck *c, bool trace) {
-  PGen g = {.c = c, .journey_slot = -1, .trace = trace, .fused_elem = -1};
+  PGen g = {.c = c, .journey_slot = -1, .assigned_slot = -1, .trace = trace, .fused_elem = -1};
   g.traces = g_array_new(FALSE, TRUE, sizeof(PTracePoint));
   g.m = pmodel_new();
   g.blocks = g_array_new(FALSE, TRUE, sizeof(PBlock));
@@ -1918,6 +2029,7 @@ PModel *pcodegen_model(PCheck *c, bool trace) {
   cg_consts(&g);
   cg_plans(&g);
   cg_units(&g, fused);
+  cg_experiments(&g); /* before the journeys: they read each holdout */
   cg_journeys(&g);
   cg_output(&g);
   cg_tests(&g);

@@ -873,6 +873,10 @@ static void fmt_text_step(Fmt *f, const char *kind, const PStep *s) {
 
 static void fmt_split(Fmt *f, const PStep *s) {
   fmt_put(f, "split");
+  if (s->experiment) {
+    fmt_put(f, " ");
+    fmt_put(f, s->experiment);
+  }
   if (s->arms->len == 0 && !fmt_comment_before(f, s->loc.end_offset)) {
     fmt_put(f, " {}");
     return;
@@ -881,7 +885,8 @@ static void fmt_split(Fmt *f, const PStep *s) {
   for (guint i = 0; i < s->arms->len; i++) {
     const PSplitArm *a = g_ptr_array_index(s->arms, i);
     fmt_begin(f, &a->loc, FG_NONE);
-    fmt_expr(f, a->weight, PR_POSTFIX, false);
+    if (a->name) fmt_put(f, a->name);
+    else fmt_expr(f, a->weight, PR_POSTFIX, false);
     fmt_put(f, ": ");
     fmt_step(f, a->step, true);
     fmt_end(f, a->loc.end_line);
@@ -1012,6 +1017,10 @@ static void fmt_test_step(Fmt *f, const PTestStep *t) {
     }
     break;
   case PTSTEP_EXPECT_NO_ACTION: fmt_put(f, "expect no action"); break;
+  case PTSTEP_PROFILES:
+    fmt_put(f, "profile from ");
+    fmt_string(f, t->value->sval, t->value->slen);
+    break;
   }
   fmt_end(f, t->loc.end_line);
 }
@@ -1041,6 +1050,75 @@ static void fmt_extern(Fmt *f, const PDecl *d) {
   fmt_type(f, d->ret_type);
   fmt_put(f, " from ");
   fmt_string(f, d->text, d->text_len);
+}
+
+/* ---- experiments (docs/experiment.md): the clauses in the order written --------------- */
+
+typedef struct {
+  PLoc loc;
+  int kind; /* 0 arms, 1 salt, 2 metric, 3 control */
+} FmtExpClause;
+
+static int fmt_exp_clause_cmp(const void *a, const void *b) {
+  const FmtExpClause *x = a, *y = b;
+  return x->loc.offset < y->loc.offset ? -1 : x->loc.offset > y->loc.offset;
+}
+
+static void fmt_exp_clause(Fmt *f, const PDecl *d, const FmtExpClause *c) {
+  fmt_begin(f, &c->loc, FG_NONE);
+  switch (c->kind) {
+  case 0:
+    fmt_put(f, "arms ");
+    for (guint i = 0; i < d->arms->len; i++) {
+      const PSplitArm *a = g_ptr_array_index(d->arms, i);
+      if (i) fmt_put(f, ", ");
+      fmt_put(f, a->name);
+      fmt_put(f, " ");
+      fmt_expr(f, a->weight, PR_POSTFIX, false);
+    }
+    break;
+  case 1:
+    fmt_put(f, "salt ");
+    fmt_string(f, d->salt, d->salt_len);
+    break;
+  case 2:
+    fmt_put(f, "metric ");
+    fmt_top(f, d->expr);
+    fmt_put(f, " within ");
+    fmt_top(f, d->metric_window);
+    break;
+  default:
+    fmt_put(f, "control ");
+    fmt_put(f, d->control);
+    break;
+  }
+  fmt_end(f, c->loc.end_line);
+}
+
+static void fmt_experiment(Fmt *f, const PDecl *d) {
+  fmt_put(f, "experiment ");
+  fmt_put(f, d->name);
+  if (d->text) {
+    fmt_put(f, " ");
+    fmt_string(f, d->text, d->text_len);
+  }
+  FmtExpClause cs[4];
+  int n = 0;
+  if (d->arms) {
+    const PSplitArm *last = g_ptr_array_index(d->arms, d->arms->len - 1);
+    cs[n++] = (FmtExpClause){ploc_span(&d->arms_loc, &last->loc), 0};
+  }
+  if (d->salt) cs[n++] = (FmtExpClause){ploc_span(&d->salt_loc, &d->salt_loc), 1};
+  if (d->expr) cs[n++] = (FmtExpClause){ploc_span(&d->metric_loc, &d->metric_window->loc), 2};
+  if (d->control) cs[n++] = (FmtExpClause){d->control_loc, 3};
+  if (n == 0 && !fmt_comment_before(f, d->loc.end_offset - 1)) {
+    fmt_put(f, " {}");
+    return;
+  }
+  qsort(cs, (size_t)n, sizeof cs[0], fmt_exp_clause_cmp);
+  fmt_open_block(f, d->loc.line);
+  for (int i = 0; i < n; i++) fmt_exp_clause(f, d, &cs[i]);
+  fmt_close_block(f, d->loc.end_offset - 1, d->loc.end_line);
 }
 
 static FGroup fmt_decl_group(const PDecl *d) {
@@ -1107,6 +1185,7 @@ static void fmt_decl(Fmt *f, const PDecl *d) {
     break;
   case PD_IDENTITY:
   case PD_SOURCE: fmt_unify_block(f, d); break;
+  case PD_EXPERIMENT: fmt_experiment(f, d); break;
   }
   if (f->cur) fmt_end(f, d->loc.end_line);
 }

@@ -484,6 +484,8 @@ static void walk_expr(PLint *l, PExpr *e) {
 static void walk_steps(PLint *l, GPtrArray *steps);
 
 static void walk_step(PLint *l, PStep *st) {
+  PSym *x = st->experiment ? g_hash_table_lookup(l->c->globals, st->experiment) : NULL;
+  if (x && x->kind == PSYM_EXPERIMENT) g_hash_table_add(l->used, x);
   walk_expr(l, st->cond);
   walk_expr(l, st->duration);
   walk_steps(l, st->body);
@@ -704,6 +706,9 @@ static void lint_unused(PLint *l, PFileAst *root) {
     if (word)
       lint_warn(l, &d->name_loc, "nothing in the model reads it: remove it, or use it",
                 "%s '%s' is never used", word, d->name);
+    if (d->kind == PD_EXPERIMENT && d->sym && !g_hash_table_contains(l->used, d->sym))
+      lint_warn(l, &d->name_loc, "split a journey on it (split EXP { ARM: … }) or read arm(EXP) in a condition",
+                "experiment '%s' changes nothing: its arms get the same treatment", d->name);
   }
 }
 

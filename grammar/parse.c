@@ -442,6 +442,11 @@ static void pdump_test_step(GString *out, const PTestStep *t) {
     g_string_append_c(out, ')');
     break;
   case PTSTEP_EXPECT_NO_ACTION: g_string_append(out, " (expect-no-action)"); break;
+  case PTSTEP_PROFILES:
+    g_string_append(out, " (profile-from ");
+    pdump_string(out, t->value->sval, t->value->slen);
+    g_string_append_c(out, ')');
+    break;
   }
 }
 
@@ -546,6 +551,26 @@ static void pdump_decl(GString *out, const PDecl *d) {
   case PD_JOURNEY:
     g_string_append_printf(out, "(journey %s", d->name);
     pdump_journey(out, d);
+    break;
+  case PD_EXPERIMENT:
+    g_string_append_printf(out, "(experiment %s", d->name);
+    for (guint i = 0; d->arms && i < d->arms->len; i++) {
+      const PSplitArm *a = g_ptr_array_index(d->arms, i);
+      g_string_append_printf(out, " (arm %s %g)", a->name, a->weight->nval);
+    }
+    if (d->salt) {
+      g_string_append(out, " (salt ");
+      pdump_string(out, d->salt, d->salt_len);
+      g_string_append_c(out, ')');
+    }
+    if (d->expr) {
+      g_string_append(out, " (metric ");
+      pdump_expr(out, d->expr);
+      g_string_append_c(out, ' ');
+      pdump_expr(out, d->metric_window);
+      g_string_append_c(out, ')');
+    }
+    if (d->control) g_string_append_printf(out, " (control %s)", d->control);
     break;
   case PD_TEST:
     g_string_append(out, "(test ");

@@ -172,6 +172,7 @@ static PStep *mk_text_step(PParseCtx *pc, const PLoc *loc, PStepKind kind,
   ACTION "'action'" NO "'no'" ON "'on'" KEY "'key'" PII "'pii'"
   ANY "'any'" ALL "'all'" EXTERN "'extern'" FN "'fn'" FROM "'from'"
   OUTPUT "'output'"
+%token <name> EXPERIMENT "'experiment'"
 
 /* Loosest first (spec 5.1). QUANT: the body of `any x in L: C` extends as
  * far right as possible. */
@@ -210,6 +211,9 @@ static PStep *mk_text_step(PParseCtx *pc, const PLoc *loc, PStepKind kind,
 %type <ptr> unify_item sub_item
 %type <list> unify_items sub_items name_list
 %type <name> rule_word src_field unify_word
+%type <decl> exp_clauses
+%type <list> exp_arms named_arms
+%type <arm> named_arm
 
 %%
 
@@ -324,6 +328,11 @@ decl:
                                                        : "'identity' has no name: 'identity { … }'");
       $$ = past_decl(pc->ast, PD_SOURCE, &@$);
       $$->name = $2; $$->name_loc = @2; $$->items = $4;
+    }
+  | EXPERIMENT IDENT opt_label '{' exp_clauses '}' {
+      $$ = $5; $$->loc = @$;
+      $$->name = $2; $$->name_loc = @2;
+      $$->text = $3.s; $$->text_len = $3.len;
     }
   | EXTERN FN IDENT '(' params ')' ARROW type FROM STRING {
       $$ = past_decl(pc->ast, PD_EXTERN, &@$);
@@ -580,6 +589,10 @@ bare_step:
   | SPLIT '{' arms '}' {
       $$ = past_step(pc->ast, PSTEP_SPLIT, &@$); $$->arms = $3;
     }
+  | SPLIT IDENT '{' named_arms '}' {
+      $$ = past_step(pc->ast, PSTEP_SPLIT, &@$); $$->arms = $4;
+      $$->experiment = $2; $$->experiment_loc = @2;
+    }
   | block {
       $$ = past_step(pc->ast, PSTEP_BLOCK, &@$); $$->body = $1;
     }
@@ -611,6 +624,70 @@ arm:
       $$->loc = @$;
       $$->weight = past_expr(pc->ast, PE_NUMBER, &@1); $$->weight->nval = $1;
       $$->step = $3;
+    }
+  ;
+
+/* `split EXP { ARM: STEP … }`: the arms of an experiment by name (a
+ * `name:` is a LABEL); an arm not listed takes no step. */
+named_arms:
+    %empty              { $$ = past_list(pc->ast); }
+  | named_arms named_arm { g_ptr_array_add($1, $2); $$ = $1; }
+  | named_arms error    { $$ = $1; if (pdiag_full(pc->diags)) YYABORT; }
+  ;
+
+named_arm:
+    LABEL ':' step {
+      $$ = past_new_node(pc->ast, PSplitArm);
+      $$->loc = @$; $$->name = $1; $$->name_loc = @1; $$->step = $3;
+    }
+  ;
+
+/* ---- experiments (docs/experiment.md) -----------------------------------------
+ * The clause words (arms, salt, metric, control) are identifiers, not
+ * keywords; the checker (check_experiment.c) knows which is which:
+ *   arms NAME P%, NAME P%, …     salt "text"
+ *   metric CONDITION within D     control NAME */
+exp_clauses:
+    %empty  { $$ = past_decl(pc->ast, PD_EXPERIMENT, &@$); }
+  | exp_clauses IDENT exp_arms {
+      if (strcmp($2, "arms") != 0) perr(pc, &@2, "unknown experiment clause '%s' (arms, salt, metric, control)", $2);
+      else if ($1->arms) perr(pc, &@2, "duplicate 'arms' clause");
+      else { $1->arms = $3; $1->arms_loc = @2; }
+      $$ = $1;
+    }
+  | exp_clauses IDENT STRING {
+      if (strcmp($2, "salt") != 0) perr(pc, &@2, "unknown experiment clause '%s' (arms, salt, metric, control)", $2);
+      else if ($1->salt) perr(pc, &@2, "duplicate 'salt' clause");
+      else { $1->salt = $3.s; $1->salt_len = $3.len; $1->salt_loc = @3; }
+      $$ = $1;
+    }
+  | exp_clauses IDENT expr WITHIN expr {
+      if (strcmp($2, "metric") != 0) perr(pc, &@2, "unknown experiment clause '%s' (arms, salt, metric, control)", $2);
+      else if ($1->expr) perr(pc, &@2, "duplicate 'metric' clause");
+      else { $1->expr = $3; $1->metric_window = $5; $1->metric_loc = @2; }
+      $$ = $1;
+    }
+  | exp_clauses IDENT IDENT {
+      if (strcmp($2, "control") != 0) perr(pc, &@2, "unknown experiment clause '%s' (arms, salt, metric, control)", $2);
+      else if ($1->control) perr(pc, &@2, "duplicate 'control' clause");
+      else { $1->control = $3; $1->control_loc = @3; }
+      $$ = $1;
+    }
+  | exp_clauses error { $$ = $1; if (pdiag_full(pc->diags)) YYABORT; }
+  ;
+
+exp_arms:
+    IDENT PERCENT {
+      PSplitArm *a = past_new_node(pc->ast, PSplitArm);
+      a->loc = @$; a->name = $1; a->name_loc = @1;
+      a->weight = past_expr(pc->ast, PE_NUMBER, &@2); a->weight->nval = $2;
+      $$ = mk_list(pc, a);
+    }
+  | exp_arms ',' IDENT PERCENT {
+      PSplitArm *a = past_new_node(pc->ast, PSplitArm);
+      a->loc = ploc_span(&@3, &@4); a->name = $3; a->name_loc = @3;
+      a->weight = past_expr(pc->ast, PE_NUMBER, &@4); a->weight->nval = $4;
+      g_ptr_array_add($1, a); $$ = $1;
     }
   ;
 
@@ -780,6 +857,12 @@ test_step:
   | EXPECT NO ACTION {
       $$ = past_new_node(pc->ast, PTestStep);
       $$->kind = PTSTEP_EXPECT_NO_ACTION; $$->loc = @$;
+    }
+  | PROFILE FROM STRING {
+      /* Many profiles from a JSON Lines file beside the model (docs/experiment.md). */
+      $$ = past_new_node(pc->ast, PTestStep);
+      $$->kind = PTSTEP_PROFILES; $$->loc = @$;
+      $$->value = past_expr(pc->ast, PE_STRING, &@3); $$->value->sval = $3.s; $$->value->slen = $3.len;
     }
   ;
 

@@ -160,6 +160,7 @@ typedef enum {
   PERSONA_ITEM_LIFECYCLE,
   PERSONA_ITEM_JOURNEY,
   PERSONA_ITEM_SEGMENT,
+  PERSONA_ITEM_EXPERIMENT, /* parts: its arms, in the order written */
 } PersonaItemKind;
 
 /* How many items of `kind` the model declares. */
@@ -528,6 +529,67 @@ typedef struct PersonaJourneyPosition {
   gint64 run;
 } PersonaJourneyPosition;
 PERSONA_API gboolean persona_result_journey(const PersonaResult *r, guint i, PersonaJourneyPosition *out);
+
+/* ---- experiments (docs/experiment.md) ---------------------------------------------
+ *
+ * Experiment i (PERSONA_ITEM_EXPERIMENT): its label (or NULL), the arm the
+ * lifts are measured against, the holdout arm (-1 when none), the metric's
+ * window. Strings are borrowed from the model. FALSE for no such experiment. */
+typedef struct PersonaExperimentInfo {
+  const char *name;
+  const char *label;
+  guint n_arms;
+  guint control;
+  gint holdout;
+  gint64 window_us;
+} PersonaExperimentInfo;
+PERSONA_API gboolean persona_model_experiment(const PersonaModel *model, guint i, PersonaExperimentInfo *out);
+/* Arm a of experiment i: its name and planned share (a fraction); NULL for none. */
+PERSONA_API const char *persona_model_experiment_arm(const PersonaModel *model, guint i, guint a, double *share);
+
+/* The profile's arm in experiment i after the last evaluation: the arm's
+ * index and name, when it was assigned, and what this evaluation did —
+ * "new" (no arm in the state), "kept", "moved" (new weights gave its
+ * bucket to another arm) or "reshuffled" (the salt changed). FALSE after a
+ * failed evaluation or for no such experiment. */
+typedef struct PersonaAssignment {
+  guint arm;
+  const char *arm_name;
+  gint64 assigned_us;
+  const char *change;
+} PersonaAssignment;
+PERSONA_API gboolean persona_result_experiment(const PersonaResult *r, guint i, PersonaAssignment *out);
+
+/* Experiment i's metric for one profile as of `as_of_us` (the profile's
+ * data as an evaluation at that time sees it), with `assigned` at
+ * `assigned_us`. PERSONA_EVAL_OK with *converted set, or the status of
+ * the failure (persona_result_error on persona_vm_last_result says why). */
+PERSONA_API PersonaEvalStatus persona_vm_experiment_metric(PersonaVM *vm, const char *json, gsize len, guint i,
+                                                           gint64 assigned_us, gint64 as_of_us,
+                                                           gboolean *converted);
+
+/* ---- the statistics of experiments (docs/experiment.md, "The statistics") -------
+ *
+ * The formulas persona experiment and test blocks use, for hosts that
+ * report on their own. Counts in, a number out; NaN where the number does
+ * not exist (an empty group). */
+#define PERSONA_STATS_Z_975 1.959963984540054   /* two-sided alpha 0.05 */
+#define PERSONA_STATS_Z_80 0.8416212335729143   /* power 0.8 */
+#define PERSONA_STATS_SRM_ALPHA 0.001           /* a sample-ratio mismatch below this */
+/* The Wilson 95 % interval of x conversions in n. */
+PERSONA_API void persona_stats_wilson(gint64 x, gint64 n, double *low, double *high);
+/* Two-sided p of the pooled two-proportion z-test of x1/n1 against x2/n2. */
+PERSONA_API double persona_stats_two_prop_p(gint64 x1, gint64 n1, gint64 x2, gint64 n2);
+/* Pearson's chi-square test of arm × converted over k arms: the p-value, *chi2 the statistic. */
+PERSONA_API double persona_stats_chi2_arms(const gint64 *x, const gint64 *n, guint k, double *chi2);
+/* Sample-ratio check: goodness of fit of the arms' sizes to the planned shares. */
+PERSONA_API double persona_stats_srm_p(const gint64 *n, const double *share, guint k, double *chi2);
+/* The minimum detectable difference of rates (alpha 0.05, power 0.8) at base rate p. */
+PERSONA_API double persona_stats_mde(double p, gint64 n1, gint64 n2);
+/* The power of the two-sided z-test at alpha 0.05 for true rates p1 and p2. */
+PERSONA_API double persona_stats_power(double p1, gint64 n1, double p2, gint64 n2);
+/* Q(a, x), the regularised upper incomplete gamma function (chi-square: Q(df/2, x/2)). */
+PERSONA_API double persona_stats_gamma_q(double a, double x);
 
 /* ---- more of what a model declares (beside the introspection above) ------------
  *

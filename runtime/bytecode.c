@@ -359,6 +359,11 @@ static void append_section(GByteArray *file, const char *tag, const GByteArray *
 }
 
 GBytes *pbc_write(const PModel *m, GError **error) {
+  if (m->n_experiments > 0) {
+    g_set_error(error, PERSONA_ERROR, PERSONA_ERROR_BYTECODE,
+                "a model with experiments cannot be written as bytecode yet: run it from its source");
+    return NULL;
+  }
   if (m->n_traces > 0) {
     g_set_error(error, PERSONA_ERROR, PERSONA_ERROR_BYTECODE,
                 "a model compiled with trace points (for explain or coverage) cannot be "

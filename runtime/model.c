@@ -132,8 +132,18 @@ static void pmodel_free_tables(PModel *m) {
     }
     g_free(j->steps);
     g_free(j->name);
+    g_free(j->holdouts);
   }
   g_free(m->journeys);
+  for (uint32_t i = 0; i < m->n_experiments; i++) {
+    PExperimentCode *x = &m->experiments[i];
+    g_free(x->name);
+    g_free(x->label);
+    g_free(x->salt);
+    g_strfreev(x->arms);
+    g_free(x->arm_buckets);
+  }
+  g_free(m->experiments);
   for (uint32_t i = 0; i < m->n_tests; i++) {
     PTestCode *t = &m->tests[i];
     for (uint32_t k = 0; k < t->n_steps; k++) {

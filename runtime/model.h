@@ -96,6 +96,8 @@ typedef enum {
 
 typedef struct PJStep {
   uint8_t kind;
+  bool by_experiment;  /* split EXP { … }: arm_step is indexed by the experiment's arms */
+  uint32_t experiment; /* … of this experiment */
   PInsnLoc loc;
   char *id;            /* stable step id, e.g. "welcome/if#1/else/send:email:welcome-2" */
   char *channel;       /* send/notify channel, task queue */
@@ -124,11 +126,42 @@ typedef struct PJourneyCode {
   uint32_t first;          /* first step or PJ_END */
   uint32_t n_steps;
   PJStep *steps;
+  uint32_t n_holdouts;     /* experiments split on in this journey: a profile in */
+  uint32_t *holdouts;      /* the holdout of one of them never enters it */
 } PJourneyCode;
+
+/* ---- experiments (docs/experiment.md) ------------------------------------------ */
+
+/* A keyed hash puts every profile in one of PEXP_BUCKETS buckets; the arms
+ * take consecutive ranges of buckets in the order written. */
+#define PEXP_BUCKETS 10000
+
+typedef struct PExperimentCode {
+  char *name;
+  char *label;            /* or NULL */
+  char *salt;             /* the HMAC key */
+  uint32_t salt_len;
+  char salt_id[17];       /* the first 16 hex digits of SHA-256(salt): kept in the state */
+  uint32_t n_arms;
+  char **arms;            /* names, in the order written */
+  uint32_t *arm_buckets;  /* each arm's share, in buckets */
+  int32_t holdout;        /* the arm named `holdout`, or -1 */
+  uint32_t control;       /* the arm lifts are measured against */
+  uint32_t slot_arm;      /* global: the arm's name */
+  uint32_t slot_assigned; /* global: when the profile got its arm */
+  uint32_t metric;        /* block: the conversion condition */
+  int64_t window_us;      /* the metric is read at assigned + window */
+  PInsnLoc loc;
+} PExperimentCode;
 
 /* ---- test blocks (spec 7) -------------------------------------------------- */
 
-typedef enum { PT_PROFILE, PT_AT, PT_EXPECT, PT_EXPECT_ACTION, PT_EXPECT_NO_ACTION } PTestOp;
+typedef enum {
+  PT_PROFILE, PT_AT, PT_EXPECT, PT_EXPECT_ACTION, PT_EXPECT_NO_ACTION,
+  PT_PROFILES,           /* profile from "FILE": profile_json holds the file's JSON Lines */
+  PT_EXPECT_LIFT,        /* lift(EXP, args[0], args[1]) OP threshold */
+  PT_EXPECT_SIGNIFICANT, /* significant(EXP, threshold) */
+} PTestOp;
 
 typedef struct PTestStepCode {
   uint8_t kind;
@@ -140,6 +173,9 @@ typedef struct PTestStepCode {
   uint32_t block;        /* PT_EXPECT: the condition */
   PExplainCond why;      /* PT_EXPECT: operands whose values explain a failure */
   char *action_kind;     /* PT_EXPECT_ACTION: send task notify webhook */
+  uint32_t experiment;   /* PT_EXPECT_LIFT, PT_EXPECT_SIGNIFICANT */
+  uint8_t op;            /* PT_EXPECT_LIFT: 0 >=, 1 >, 2 <=, 3 <; PT_EXPECT_SIGNIFICANT: 1 for `not` */
+  double threshold;      /* the lift (a fraction) or the significance level */
   uint32_t n_args;
   char **args;
 } PTestStepCode;
@@ -227,6 +263,10 @@ typedef struct PModel {
   uint32_t n_lifecycles;
   PJourneyCode *journeys;
   uint32_t n_journeys;
+  /* Not stored in bytecode files: a model with experiments is not written
+   * as bytecode (pbc_write says so). */
+  PExperimentCode *experiments;
+  uint32_t n_experiments;
   PTestCode *tests;
   uint32_t n_tests;
   uint32_t output_block;   /* `output { … }`: its block, or PJ_NO_BLOCK for the standard result */

@@ -25,6 +25,13 @@ static PDecodeField j_fields[] = {
 };
 enum { J_NAME, J_STATUS, J_RUN, J_ENTERED, J_STEP, J_SINCE, J_WAKE, J_ENDED };
 
+static PDecodeField x_fields[] = {F("name", PDT_STRING), F("salt_id", PDT_STRING), F("arm", PDT_STRING),
+                                   F("assigned", PDT_TIME)};
+enum { X_NAME, X_SALT_ID, X_ARM, X_ASSIGNED };
+static PDecodePlan x_plan = {.name = "experiment state", .n_fields = 4, .fields = x_fields,
+                             .key_field = -1, .at_field = -1};
+static const PDecodeType x_type = {.kind = PDT_RECORD, .record = &x_plan};
+
 static PDecodePlan lc_plan = {.name = "lifecycle state", .n_fields = 3, .fields = lc_fields,
                               .key_field = -1, .at_field = -1};
 static PDecodePlan j_plan = {.name = "journey state", .n_fields = 8, .fields = j_fields,
@@ -38,9 +45,11 @@ static PDecodeField state_fields[] = {
    .default_value = {.kind = PV_LIST}, .used = true},
   {.name = "journeys", .name_len = 8, .type = {.kind = PDT_LIST, .elem = &j_type}, .has_default = true,
    .default_value = {.kind = PV_LIST}, .used = true},
+  {.name = "experiments", .name_len = 11, .type = {.kind = PDT_LIST, .elem = &x_type}, .has_default = true,
+   .default_value = {.kind = PV_LIST}, .used = true},
 };
-enum { S_V, S_LIFECYCLES, S_JOURNEYS };
-static PDecodePlan state_plan = {.name = "state", .n_fields = 3, .fields = state_fields,
+enum { S_V, S_LIFECYCLES, S_JOURNEYS, S_EXPERIMENTS };
+static PDecodePlan state_plan = {.name = "state", .n_fields = 4, .fields = state_fields,
                                  .key_field = -1, .at_field = -1};
 /* The version alone: every other key is skipped. */
 static PDecodePlan version_plan = {.name = "state", .n_fields = 1, .fields = state_fields,
@@ -51,6 +60,7 @@ static void prepare_plans(void) {
   if (g_once_init_enter(&done)) {
     pdec_plan_prepare(&lc_plan);
     pdec_plan_prepare(&j_plan);
+    pdec_plan_prepare(&x_plan);
     pdec_plan_prepare(&state_plan);
     pdec_plan_prepare(&version_plan);
     g_once_init_leave(&done, 1);
@@ -147,6 +157,21 @@ static bool read_journey(PVMState *st, const PValue *f, char *err, size_t size) 
   return true; /* a journey the model no longer has: dropped */
 }
 
+/* An experiment's arm and assignment time; a salt other than the model's
+ * makes pvm_assign_experiments reshuffle. */
+static void read_experiment(PVMState *st, const PValue *f) {
+  const PModel *m = st->model;
+  for (uint32_t i = 0; i < m->n_experiments; i++) {
+    const PExperimentCode *x = &m->experiments[i];
+    if (!str_is(f[X_NAME], x->name)) continue;
+    st->exps[i] = (PExpState){.present = true, .same_salt = str_is(f[X_SALT_ID], x->salt_id),
+                              .stored_arm = find_name(f[X_ARM], x->arms, x->n_arms),
+                              .stored_assigned = f[X_ASSIGNED].u.i};
+    return;
+  }
+  /* an experiment the model no longer has: dropped */
+}
+
 static size_t skip_blanks(const char *s, size_t i, size_t len) {
   while (i < len && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r')) i++;
   return i;
@@ -183,6 +208,8 @@ bool pstate_decode(PVMState *st, const char *json, size_t len, char *err, size_t
     if (!read_lifecycle(st, lcs.u.items[i].u.items, err, size)) return false;
   for (uint32_t i = 0; i < js.len; i++)
     if (!read_journey(st, js.u.items[i].u.items, err, size)) return false;
+  PValue xs = r.fields[S_EXPERIMENTS];
+  for (uint32_t i = 0; i < xs.len; i++) read_experiment(st, xs.u.items[i].u.items);
   return true;
 }
 
@@ -245,5 +272,25 @@ void pstate_encode(const PVMState *st, GString *out) {
     first = false;
     write_journey(out, &m->journeys[i], &st->journeys[i]);
   }
-  g_string_append(out, "]}");
+  g_string_append_c(out, ']');
+  /* Only a model with experiments writes the key: every other state keeps
+   * its bytes. */
+  if (m->n_experiments) {
+    g_string_append(out, ",\"experiments\":[");
+    for (uint32_t i = 0; i < m->n_experiments; i++) {
+      const PExperimentCode *x = &m->experiments[i];
+      if (i) g_string_append_c(out, ',');
+      g_string_append(out, "{\"name\":");
+      pjw_cstring(out, x->name);
+      g_string_append(out, ",\"salt_id\":");
+      pjw_cstring(out, x->salt_id);
+      g_string_append(out, ",\"arm\":");
+      pjw_cstring(out, x->arms[st->exps[i].arm]);
+      g_string_append(out, ",\"assigned\":");
+      pjw_time(out, st->exps[i].assigned);
+      g_string_append_c(out, '}');
+    }
+    g_string_append_c(out, ']');
+  }
+  g_string_append_c(out, '}');
 }

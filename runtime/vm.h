@@ -55,6 +55,26 @@ typedef struct PJState {
   int64_t ended;       /* end of the last run */
 } PJState;
 
+/* One profile's arm in one experiment (docs/experiment.md). */
+typedef enum {
+  PEXP_NEW = 0,     /* no arm in the state: assigned now */
+  PEXP_KEPT,        /* the state's arm, still this bucket's */
+  PEXP_MOVED,       /* new weights gave the bucket another arm: assigned now */
+  PEXP_RESHUFFLED,  /* the salt changed: a new bucket, assigned now */
+} PExpChange;
+
+typedef struct PExpState {
+  bool present;        /* the state had this experiment */
+  bool same_salt;      /* … under the model's salt */
+  int32_t stored_arm;  /* … and this arm of the model (-1: an arm it no longer has) */
+  int64_t stored_assigned;
+  /* after the assignment: */
+  uint32_t bucket;
+  uint32_t arm;
+  int64_t assigned;
+  uint8_t change;      /* PExpChange */
+} PExpState;
+
 typedef struct PActionRec {
   uint32_t journey;
   int64_t run;
@@ -79,6 +99,7 @@ typedef struct PVMState {
   GArray *transitions;     /* PTransitionRec of the current record */
   PLcState *lc;            /* per lifecycle: stored state in, final stage out */
   PJState *journeys;       /* per journey: stored state in, new state out */
+  PExpState *exps;         /* per experiment: stored state in, the assignment out */
   GArray *actions;         /* PActionRec of the current record */
   PValue key;              /* the profile's key (split hashing) */
   PTraceFn trace;          /* or NULL */
@@ -142,6 +163,20 @@ void pvm_state_reset_profile(PVMState *st);
  * st->journeys (set them with pstate_decode or pvm_state_reset_profile);
  * leaves the new state there. */
 bool pvm_eval_record(PVMState *st);
+
+/* Experiments (vm_experiment.c): every profile gets an arm before the
+ * units run (so tags may read arm()); sets each experiment's globals. */
+void pvm_assign_experiments(PVMState *st);
+/* The bucket of a profile key in experiment x: HMAC-SHA256 keyed by the
+ * salt over "NAME" NUL "KEY", first 8 bytes big-endian, mod PEXP_BUCKETS. */
+uint32_t pexp_bucket(const PExperimentCode *x, PValue key);
+/* The arm whose range holds `bucket` (arms take consecutive ranges in
+ * the order written). */
+uint32_t pexp_arm_of(const PExperimentCode *x, uint32_t bucket);
+/* Runs the units for the profile in st (as pvm_eval_record, without the
+ * journeys and ignoring any stored state), then experiment x's metric
+ * with `assigned` set to assigned_us; false on a runtime error. */
+bool pvm_experiment_metric(PVMState *st, uint32_t x, int64_t assigned_us, bool *converted);
 
 /* Journeys (vm_journey.c): run after every unit. */
 bool pvm_run_journeys(PVMState *st);

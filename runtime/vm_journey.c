@@ -96,7 +96,10 @@ static bool run_from(PVMState *st, uint32_t ji, uint32_t p, int64_t t) {
       p = holds ? s->then_step : s->else_step;
       break;
     }
-    case PJS_SPLIT: p = s->n_arms ? s->arm_step[split_arm(st, j, s)] : s->next; break;
+    case PJS_SPLIT:
+      if (s->by_experiment) p = s->arm_step[st->exps[s->experiment].arm];
+      else p = s->n_arms ? s->arm_step[split_arm(st, j, s)] : s->next;
+      break;
     case PJS_WAIT: {
       int64_t d;
       if (!duration_of(st, s->duration, &d)) return false;
@@ -172,6 +175,16 @@ static bool may_enter(PVMState *st, const PJourneyCode *j, const PJState *js, bo
   return true;
 }
 
+/* A profile in the holdout of an experiment this journey splits on never
+ * enters it: the holdout gets no actions from it. */
+static bool in_holdout(const PVMState *st, const PJourneyCode *j) {
+  for (uint32_t h = 0; h < j->n_holdouts; h++) {
+    const PExperimentCode *x = &st->model->experiments[j->holdouts[h]];
+    if ((int32_t)st->exps[j->holdouts[h]].arm == x->holdout) return true;
+  }
+  return false;
+}
+
 static bool run_journey(PVMState *st, uint32_t ji) {
   const PJourneyCode *j = &st->model->journeys[ji];
   PJState *js = &st->journeys[ji];
@@ -191,7 +204,7 @@ static bool run_journey(PVMState *st, uint32_t ji) {
   st->globals[j->slot_entered] = pv_time(st->now_us);
   if (j->enter_kind == PJ_ENTER_ON) triggered = moved_into(st, j->enter_lifecycle, j->enter_stage);
   else if (!cond_holds(st, j->enter_cond, &triggered)) return false;
-  if (!triggered) return true;
+  if (!triggered || in_holdout(st, j)) return true;
   if (!may_enter(st, j, js, &allowed)) return false;
   if (!allowed) return true;
   if (j->exit_cond != PJ_NO_BLOCK && !cond_holds(st, j->exit_cond, &exits)) return false;

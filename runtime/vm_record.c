@@ -21,6 +21,7 @@ void pvm_state_init(PVMState *st, const PModel *model) {
   st->actions = g_array_new(FALSE, FALSE, sizeof(PActionRec));
   st->lc = g_new0(PLcState, model->n_lifecycles + 1);
   st->journeys = g_new0(PJState, model->n_journeys + 1);
+  st->exps = g_new0(PExpState, model->n_experiments + 1);
   pvm_state_fit(st);
 }
 
@@ -40,6 +41,7 @@ bool pvm_begin_record(PVMState *st, const char *json, size_t len, int64_t now_us
 void pvm_state_reset_profile(PVMState *st) {
   memset(st->lc, 0, sizeof(PLcState) * st->model->n_lifecycles);
   memset(st->journeys, 0, sizeof(PJState) * st->model->n_journeys);
+  memset(st->exps, 0, sizeof(PExpState) * st->model->n_experiments);
 }
 
 void pvm_state_clear(PVMState *st) {
@@ -51,6 +53,7 @@ void pvm_state_clear(PVMState *st) {
   if (st->actions) g_array_unref(st->actions);
   g_free(st->lc);
   g_free(st->journeys);
+  g_free(st->exps);
   memset(st, 0, sizeof *st);
 }
 
@@ -122,7 +125,29 @@ static bool vm_lifecycle(PVMState *st, uint32_t index) {
   }
 }
 
+static bool run_units(PVMState *st);
+
 bool pvm_eval_record(PVMState *st) {
+  if (!run_units(st)) return false;
+  const PModel *m = st->model;
+  if (!pvm_run_journeys(st)) return false;
+  if (m->output_block != PJ_NO_BLOCK) return pvm_exec(st, m->output_block, &st->output);
+  return true;
+}
+
+bool pvm_experiment_metric(PVMState *st, uint32_t x, int64_t assigned_us, bool *converted) {
+  const PExperimentCode *xc = &st->model->experiments[x];
+  pvm_state_reset_profile(st);
+  if (!run_units(st)) return false;
+  st->globals[xc->slot_assigned] = pv_time(assigned_us);
+  PValue v;
+  if (!pvm_exec(st, xc->metric, &v)) return false;
+  *converted = v.kind == PV_BOOL && v.u.b;
+  return true;
+}
+
+/* The experiments' assignment, then every unit in dependency order. */
+static bool run_units(PVMState *st) {
   const PModel *m = st->model;
   /* Nothing of an earlier record survives into this one: its values point
    * into the arena, reset since. A block that reads a global before this
@@ -132,6 +157,7 @@ bool pvm_eval_record(PVMState *st) {
   g_array_set_size(st->actions, 0);
   st->call.now_us = st->now_us;
   pvm_budget_start(st);
+  pvm_assign_experiments(st);
   for (uint32_t u = 0; u < m->n_units; u++) {
     const PUnit *unit = &m->units[u];
     if (unit->kind == PUNIT_LIFECYCLE) {
@@ -146,7 +172,5 @@ bool pvm_eval_record(PVMState *st) {
       return false;
     }
   }
-  if (!pvm_run_journeys(st)) return false;
-  if (m->output_block != PJ_NO_BLOCK) return pvm_exec(st, m->output_block, &st->output);
   return true;
 }

@@ -3,7 +3,8 @@
 # unify the four sources of examples/sources/ into one profile per person,
 # score the profiles with the B2B lead model as of 2026-02-01 and show a
 # summary, run the journeys over three dates, backtest the weights, and
-# write the report of the set (build/example-report.html).
+# write the report of the set (build/example-report.html), and measure the
+# content experiment (build/example-experiment.html).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -73,3 +74,18 @@ report=build/example-report.html
   --now 2026-02-20T00:00:00Z --state "$state" -o build/example-report.json
 echo "== the report: file://$(pwd)/$report (also build/example-report.md and .json) =="
 sed -n '/^## Funnel/,/^## Scores/p' build/example-report.md | head -n 20
+
+# An experiment with a holdout (examples/b2b_experiment.persona): which
+# first email makes new leads buy? Every contact gets its arm on its first
+# evaluation (kept in its state); seven weeks later persona experiment
+# counts the contacts whose 30-day window has passed, their deals won, and
+# whether the arms differ more than chance would (docs/experiment.md).
+exp_state=build/example-experiment-state.jsonl
+rm -f "$exp_state"
+./build/persona eval examples/b2b_experiment.persona examples/experiment_profiles.jsonl \
+  --now 2026-02-01T00:00:00Z --state "$exp_state" -o /dev/null
+echo "== experiment content_test as of 2026-03-20 (also build/example-experiment.html) =="
+./build/persona experiment examples/b2b_experiment.persona examples/experiment_profiles.jsonl \
+  --now 2026-03-20T00:00:00Z --state "$exp_state"
+./build/persona experiment examples/b2b_experiment.persona examples/experiment_profiles.jsonl \
+  --now 2026-03-20T00:00:00Z --state "$exp_state" --format html -o build/example-experiment.html

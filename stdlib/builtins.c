@@ -1017,6 +1017,7 @@ const PBuiltinForm pbuiltin_forms[] = {
    "when the profile entered the journey"},
   {"tags", "tags()", "list<string>",
    "the names of the tags that hold, in declaration order; only in `output`"},
+  {"arm", "arm(EXPERIMENT)", "string", "the profile's arm in the experiment (see [Experiments](#experiments))"},
   {"count", "count(LIST [where C] [within D | since T])", "int",
    "how many records are selected (an aggregate, see below)"},
   {"exists", "exists(LIST [where C] …)", "bool", "whether any record is selected (an aggregate)"},

@@ -47,6 +47,8 @@ int pcli_cmd_segments(int argc, char **argv, gboolean do_help);
 int pcli_cmd_unify(int argc, char **argv, gboolean do_help);
 /* `persona diff` (cmd_diff.c over diff/diff.h). */
 int pcli_cmd_diff(int argc, char **argv, gboolean do_help);
+/* `persona experiment` (cmd_experiment.c over experiment/experiment.h). */
+int pcli_cmd_experiment(int argc, char **argv, gboolean do_help);
 /* `persona run` (cmd_run.c, run_*.c): the durable journey runtime. */
 int pcli_cmd_run(int argc, char **argv, gboolean do_help);
 

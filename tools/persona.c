@@ -38,6 +38,7 @@ static const PcliCommand commands[] = {
     {"report", "Summarise the results of many profiles (HTML, JSON, Markdown)", pcli_cmd_report},
     {"segments", "Count the profiles in each segment and the overlap between segments", pcli_cmd_segments},
     {"diff", "Show what a model change does to real profiles", pcli_cmd_diff},
+    {"experiment", "Measure experiments: arms, conversions, lift, significance", pcli_cmd_experiment},
     {"fmt", "Rewrite models in the canonical layout", pcli_cmd_fmt},
     {"help", "Show the help of a command", NULL},
 };
@@ -50,10 +51,13 @@ static void print_raw_stderr(const char *s) {
   fputs(s, stderr);
 }
 
+/* The names in a column as wide as the longest and two spaces. */
 static void list_commands(FILE *f) {
+  int width = 0;
+  for (gsize i = 0; i < G_N_ELEMENTS(commands); i++) width = MAX(width, (int)strlen(commands[i].name));
   fputs("Commands:\n", f);
   for (gsize i = 0; i < G_N_ELEMENTS(commands); i++)
-    fprintf(f, "  %-10s%s\n", commands[i].name, commands[i].summary);
+    fprintf(f, "  %-*s  %s\n", width, commands[i].name, commands[i].summary);
 }
 
 static void usage(FILE *f) {

@@ -43,7 +43,8 @@ ALLOWED = {
     "backtest": {"backtest", "render", "include"},
     "unify": {"unify", "include"},
     "diff": {"diff", "render", "include"},
-    "tools": {"tools", "runner", "render", "report", "segments", "backtest", "unify", "diff", "include"},
+    "experiment": {"experiment", "render", "include"},
+    "tools": {"tools", "runner", "render", "report", "segments", "backtest", "unify", "diff", "experiment", "include"},
     "pg": {"pg", "include"},
     "examples": {"examples", "include"},
 }
@@ -134,7 +135,8 @@ def check_symbols(root, build):
              + objects(root, build, "persona_render", "render") + objects(root, build, "persona_report", "report")
              + objects(root, build, "persona_unify", "unify")
              + objects(root, build, "persona_diff", "diff")
-             + objects(root, build, "persona_segments", "segments"))
+             + objects(root, build, "persona_segments", "segments")
+             + objects(root, build, "persona_experiment", "experiment"))
     if not above:
         return [f"{build}: no objects of the CLI or runner found (build first)"]
     for obj in above:

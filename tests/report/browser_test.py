@@ -15,7 +15,9 @@ in headless Chromium from its file:// URL:
     JSON's, and every chart with data has bars of non-zero size;
   - Chinese labels are in the page, and a CJK font is installed so they
     render (fc-list :lang=zh);
-  - a screenshot is kept in WORK_DIR/report.png (a PNG of the page's size).
+  - a screenshot is kept in WORK_DIR/report.png (a PNG of the page's size);
+  - persona experiment's page of the shipped experiment loads cleanly too,
+    and its arms table and rate chart equal its --format json.
 
 Exit 77 (skipped) when chromium is not installed: scripts/test.sh installs
 it (scripts/deps.sh chromium fonts-noto-cjk).
@@ -167,11 +169,53 @@ def main():
         if f.read(8) != b"\x89PNG\r\n\x1a\n":
             errors.append("no screenshot written")
 
+    errors += experiment_page(persona, src, work, chromium)
     for e in errors:
         print(e)
     if not errors:
         print(f"ok: {n_tables} tables and {n_charts} charts in the page equal the JSON; screenshot {shot}")
     return 1 if errors else 0
+
+
+def experiment_page(persona, src, work, chromium):
+    """persona experiment's HTML page (the shared renderer) for the shipped
+    experiment: loads without console messages or outside requests, and its
+    arms table and rate chart hold the numbers of --format json."""
+    errors = []
+    model = os.path.join(src, "examples", "b2b_experiment.persona")
+    profiles = os.path.join(src, "examples", "experiment_profiles.jsonl")
+    state = os.path.join(work, "experiment-state.jsonl")
+    if os.path.exists(state):
+        os.remove(state)
+    subprocess.run([persona, "eval", model, profiles, "--now", "2026-02-01T00:00:00Z", "--state", state,
+                    "-o", os.devnull], check=True)
+    args = [persona, "experiment", model, profiles, "--now", "2026-03-20T00:00:00Z", "--state", state]
+    html = os.path.join(work, "experiment.html")
+    subprocess.run(args + ["--format", "html", "-o", html], check=True)
+    data = json.loads(subprocess.run(args + ["--format", "json"], check=True, capture_output=True,
+                                     text=True).stdout)
+    dom = subprocess.run([chromium, *CHROMIUM_FLAGS, "--dump-dom", "file://" + os.path.abspath(html)],
+                         capture_output=True, text=True, timeout=120)
+    if dom.returncode != 0 or "</html>" not in dom.stdout:
+        return [f"experiment page: chromium --dump-dom failed ({dom.returncode})"]
+    for line in dom.stderr.splitlines():
+        if ":CONSOLE" in line or "Uncaught" in line or "Not allowed to load" in line:
+            errors.append(f"experiment page console: {line}")
+    page = Page()
+    page.feed(dom.stdout)
+    errors += [f"the experiment page refers to something outside it: {e}" for e in page.external]
+    for x in data["experiments"]:
+        rows = page.tables.get(x["name"] + "-arms", [])
+        got = [(number(r.get("n")), number(r.get("conversions")), number(r.get("rate"))) for r in rows]
+        want = [(a["n"], a["conversions"], round(a["rate"] * 100, 2)) for a in x["arms"]]
+        if got != want:
+            errors.append(f"experiment {x['name']}: page arms {got}, JSON {want}")
+        bars = page.charts.get(x["name"] + "-rates", [])
+        if [l for l, _, _, _ in bars] != [a["name"] for a in x["arms"]] or not all(w > 0 for _, _, w, _ in bars):
+            errors.append(f"experiment {x['name']}: rate chart {bars}")
+    if "内容实验" not in "".join(page.text):
+        errors.append("the experiment's label 内容实验 is not in the page")
+    return errors
 
 
 if __name__ == "__main__":
