@@ -63,7 +63,7 @@ gboolean pcli_check_timezone(const char *command, const char *zone);
 
 /* ---- chosen columns of results (eval_columns.c) ----------------------------- */
 
-/* `persona eval --select a,b --format jsonl|csv|tsv [--labels]`: the key
+/* `persona eval --select a,b --format jsonl|csv|tsv [--with-labels]`: the key
  * ("id"), tags (true/false), scores and lifecycle stages of each result.
  * Ownership: the columns hold a reference to the model. */
 typedef enum { PCLI_ROWS_JSONL, PCLI_ROWS_CSV, PCLI_ROWS_TSV } PcliRowFormat;

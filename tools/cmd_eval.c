@@ -278,7 +278,8 @@ int pcli_cmd_eval(int argc, char **argv, gboolean do_help) {
        "Write only these columns: id, tags, scores, lifecycles (comma-separated)", "A,B,…"},
       {"format", 0, 0, G_OPTION_ARG_STRING, &format,
        "'jsonl' (default), 'csv' (RFC 4180) or 'tsv'; csv and tsv have a header row", "FORMAT"},
-      {"labels", 0, 0, G_OPTION_ARG_NONE, &labels, "Head a tag's column with its label", NULL},
+      /* The name of an earlier release, kept working: one option says "labels". */
+      {"labels", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_NONE, &labels, "The same as --with-labels", NULL},
       {"where", 0, 0, G_OPTION_ARG_FILENAME, &where, /* bytes as given: no locale conversion */
        "Keep only the profiles for which EXPR holds (a Persona expression)", "EXPR"},
       {"count", 0, 0, G_OPTION_ARG_NONE, &count, "Print only the number of results (kept by --where)", NULL},
@@ -289,7 +290,7 @@ int pcli_cmd_eval(int argc, char **argv, gboolean do_help) {
       {"with-model", 0, 0, G_OPTION_ARG_NONE, &with_model,
        "Put the model's name and version into each result (\"model\")", NULL},
       {"with-labels", 0, 0, G_OPTION_ARG_NONE, &with_labels,
-       "Put the display labels of the tags that hold into each result (\"tag_labels\")", NULL},
+       "Labels of tags and segments: into each result (\"tag_labels\"), or as the column headers of --select/--format", NULL},
       {"jobs", 'j', 0, G_OPTION_ARG_INT, &jobs,
        "Evaluate on N threads (output in input order; without --state)", "N"},
       {"now", 0, 0, G_OPTION_ARG_STRING, &now_text,
@@ -331,11 +332,12 @@ int pcli_cmd_eval(int argc, char **argv, gboolean do_help) {
   PcliRowFormat row_format = PCLI_ROWS_JSONL;
   if (format && !pcli_row_format_parse(format, &row_format))
     return pcli_usage_error("eval", "unknown format '%s' (expected 'jsonl', 'csv' or 'tsv')", format);
-  gboolean columns = select || format || labels || group_by;
+  with_labels = with_labels || labels;
+  gboolean columns = select || format || group_by;
   if (group_by && (select || count))
     return pcli_usage_error("eval", "--group-by counts one column: leave out --select and --count");
   if (columns && jobs > 1)
-    return pcli_usage_error("eval", "--select, --format and --labels run on one thread: leave out --jobs");
+    return pcli_usage_error("eval", "--select, --format and --group-by run on one thread: leave out --jobs");
   eval_where = where != NULL;
   eval_count = count;
   eval_budget = (guint64)budget;
@@ -385,7 +387,7 @@ int pcli_cmd_eval(int argc, char **argv, gboolean do_help) {
                               eval_input_tz, eval_max_line, (guint)jobs);
   if (columns) {
     g_autoptr(GError) error = NULL;
-    eval_columns = pcli_columns_new(model, group_by ? group_by : select, row_format, labels, &error);
+    eval_columns = pcli_columns_new(model, group_by ? group_by : select, row_format, with_labels, &error);
     if (!eval_columns) return pcli_usage_error("eval", "%s", error->message);
     if (group_by) {
       eval_groups = pcli_groups_new(eval_columns); /* owns the columns */

@@ -14,7 +14,7 @@ typedef struct {
   ColumnKind kind;
   guint index;        /* among the model's tags, segments, scores or lifecycles */
   const char *name;   /* the model's (borrowed) */
-  const char *header; /* the name, or the tag's label with --labels */
+  const char *header; /* the name, or the tag's label with --with-labels */
 } Column;
 
 struct PcliColumns {
