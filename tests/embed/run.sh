@@ -30,7 +30,7 @@ for f in include/persona.h lib/libpersona.a lib/libpersona.so lib/pkgconfig/pers
   [ -e "$prefix/$f" ] || fail "not installed: $f"
 done
 soname=$(objdump -p "$prefix/lib/libpersona.so" | awk '$1 == "SONAME" {print $2}')
-[ "$soname" = libpersona.so.0 ] || fail "SONAME is '$soname', expected libpersona.so.0"
+[ "$soname" = libpersona.so.0.2 ] || fail "SONAME is '$soname', expected libpersona.so.0.2"
 [ -e "$prefix/lib/$soname" ] || fail "not installed: lib/$soname"
 
 # The shared library exports exactly the functions persona.h declares with
@@ -67,8 +67,8 @@ mkdir "$tmp/make"
 PKG_CONFIG_PATH=$prefix/lib/pkgconfig make -s -C "$tmp/make" -f "$src/examples/embed/Makefile" \
   CC="$cc" CFLAGS="-O1 -g -Wall -Wextra -Werror $flags" LDFLAGS="$flags" >/dev/null
 # pkg-config may give the prefix as .../lib/pkgconfig/../..: compare real paths.
-loaded=$(ldd "$tmp/make/embed" | awk '/libpersona\.so\.0 =>/ {print $3}')
-[ -n "$loaded" ] && [ "$(realpath "$loaded")" = "$(realpath "$prefix/lib/libpersona.so.0")" ] \
+loaded=$(ldd "$tmp/make/embed" | awk '/libpersona\.so\.0\.2 =>/ {print $3}')
+[ -n "$loaded" ] && [ "$(realpath "$loaded")" = "$(realpath "$prefix/lib/libpersona.so.0.2")" ] \
   || fail "the Makefile's embed does not load the installed libpersona.so: $(ldd "$tmp/make/embed" | grep persona)"
 run make-embed "$tmp/make/embed"
 
