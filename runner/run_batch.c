@@ -58,6 +58,7 @@ void prun_runner_clear(PrunRunner *r) {
   if (r->buf) g_string_free(r->buf, TRUE);
   if (r->doc) g_string_free(r->doc, TRUE);
   r->key = r->payload = r->state = r->buf = r->doc = NULL;
+  prun_seal_clear(&r->seal);
 }
 
 gboolean prun_runner_set_now(PrunRunner *r, gint64 wanted, gboolean *clamped, gint64 *last, GError **error) {
@@ -140,7 +141,7 @@ static gboolean ingest_line(gpointer user, const char *source, guint64 line_no, 
   sqlite3_stmt *st = prun_prepare(r->db, upsert_sql, error);
   if (!st) return FALSE;
   sqlite3_bind_text(st, 1, r->key->str, (int)r->key->len, SQLITE_STATIC);
-  sqlite3_bind_text(st, 2, r->doc->str, (int)r->doc->len, SQLITE_STATIC);
+  prun_seal_bind(&r->seal, st, 2, r->key->str, r->doc->str);
   sqlite3_bind_int64(st, 3, r->now);
   sqlite3_bind_int64(st, 4, g_get_real_time());
   return prun_step_done(r->db, st, "cannot store a profile", error);
@@ -150,7 +151,9 @@ static gboolean ingest_line(gpointer user, const char *source, guint64 line_no, 
 
 typedef struct {
   gint64 id;
-  char *key, *doc, *pending, *state;
+  char *key, *state;
+  char *doc_stored, *pending_stored; /* as in the row: sealed, or clear (run_seal.c) */
+  char *doc, *pending;               /* opened */
   gboolean has_pending_at, has_last_eval;
   gint64 pending_at, next_wake, last_eval;
 } DueRow;
@@ -158,8 +161,10 @@ typedef struct {
 static void due_row_clear(gpointer p) {
   DueRow *d = p;
   g_free(d->key);
-  g_free(d->doc);
-  g_free(d->pending);
+  g_free(d->doc_stored);
+  g_free(d->pending_stored);
+  prun_seal_free_text(d->doc);
+  prun_seal_free_text(d->pending);
   g_free(d->state);
 }
 
@@ -186,8 +191,8 @@ static GArray *select_due(PrunRunner *r, GError **error) {
     DueRow d = {
         .id = sqlite3_column_int64(st, 0),
         .key = column_dup(st, 1),
-        .doc = column_dup(st, 2),
-        .pending = column_dup(st, 3),
+        .doc_stored = column_dup(st, 2),
+        .pending_stored = column_dup(st, 3),
         .has_pending_at = sqlite3_column_type(st, 4) != SQLITE_NULL,
         .pending_at = sqlite3_column_int64(st, 4),
         .state = column_dup(st, 5),
@@ -202,6 +207,14 @@ static GArray *select_due(PrunRunner *r, GError **error) {
     g_array_unref(rows);
     prun_db_fail(r->db, rc, "cannot read the due profiles", error);
     return NULL;
+  }
+  for (guint i = 0; i < rows->len; i++) {
+    DueRow *d = &g_array_index(rows, DueRow, i);
+    if (!prun_seal_open(&r->seal, d->key, d->doc_stored, &d->doc, error) ||
+        !prun_seal_open(&r->seal, d->key, d->pending_stored, &d->pending, error)) {
+      g_array_unref(rows);
+      return NULL;
+    }
   }
   return rows;
 }
@@ -322,16 +335,20 @@ static gboolean evaluate_one(PrunRunner *r, DueRow *d, GError **error) {
   if (d->has_last_eval && d->last_eval > at) at = d->last_eval;
   if (at > r->now) at = r->now;
   const char *doc = d->doc;
+  /* The row keeps the record as stored: a sealed record is not sealed
+   * again (the pending one becomes the doc as it is, same profile). */
+  const char *doc_stored = d->doc_stored;
   gboolean consumed = FALSE;
   if (d->pending && d->has_pending_at && d->pending_at <= at) {
     doc = d->pending;
+    doc_stored = d->pending_stored;
     consumed = TRUE;
   }
   gboolean still_pending = d->pending && !consumed;
   if (!doc) {
     /* Nothing to evaluate yet (cannot happen: a profile without a record
      * is never due); wait for the pending record. */
-    doc = "";
+    doc = doc_stored = "";
   }
   const PersonaResult *res = NULL;
   PersonaEvalStatus status =
@@ -347,8 +364,8 @@ static gboolean evaluate_one(PrunRunner *r, DueRow *d, GError **error) {
     st = prun_prepare(r->db, update_failed_sql, error);
     if (!st) return FALSE;
     sqlite3_bind_int64(st, 1, d->id);
-    sqlite3_bind_text(st, 2, doc, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, still_pending ? d->pending : NULL, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, doc_stored, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, still_pending ? d->pending_stored : NULL, -1, SQLITE_STATIC);
     bind_opt_int(st, 4, still_pending, d->pending_at); /* due again only for that record */
     sqlite3_bind_int64(st, 5, at);
     sqlite3_bind_int64(st, 6, wall);
@@ -371,8 +388,8 @@ static gboolean evaluate_one(PrunRunner *r, DueRow *d, GError **error) {
     st = prun_prepare(r->db, update_ok_sql, error);
     if (!st) return FALSE;
     sqlite3_bind_int64(st, 1, d->id);
-    sqlite3_bind_text(st, 2, doc, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, still_pending ? d->pending : NULL, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, doc_stored, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, still_pending ? d->pending_stored : NULL, -1, SQLITE_STATIC);
     bind_opt_int(st, 4, still_pending, d->pending_at);
     sqlite3_bind_text(st, 5, r->state->str, (int)r->state->len, SQLITE_STATIC);
     sqlite3_bind_text(st, 6, r->model_hash, -1, SQLITE_STATIC);
@@ -481,7 +498,7 @@ static const char journeys_sql[] =
     " WHERE p.state IS NOT NULL AND json_valid(p.state) AND json_extract(j.value, '$.status') = 'active'"
     " GROUP BY 1, 2 ORDER BY 1, 2";
 static const char journey_sample_sql[] =
-    "SELECT coalesce(p.doc, p.pending), p.last_eval, j.value FROM profile p, json_each(p.state, '$.journeys') j"
+    "SELECT coalesce(p.doc, p.pending), p.last_eval, j.value, p.key FROM profile p, json_each(p.state, '$.journeys') j"
     " WHERE p.id = ?1 AND json_extract(j.value, '$.status') = 'active' AND json_extract(j.value, '$.name') IS ?2"
     " AND json_extract(j.value, '$.step') IS ?3 LIMIT 1";
 static const char lifecycles_sql[] =
@@ -489,7 +506,7 @@ static const char lifecycles_sql[] =
     " FROM profile p, json_each(p.state, '$.lifecycles') l"
     " WHERE p.state IS NOT NULL AND json_valid(p.state) GROUP BY 1, 2 ORDER BY 1, 2";
 static const char lifecycle_sample_sql[] =
-    "SELECT coalesce(p.doc, p.pending), p.last_eval, l.value FROM profile p, json_each(p.state, '$.lifecycles') l"
+    "SELECT coalesce(p.doc, p.pending), p.last_eval, l.value, p.key FROM profile p, json_each(p.state, '$.lifecycles') l"
     " WHERE p.id = ?1 AND json_extract(l.value, '$.name') IS ?2 AND json_extract(l.value, '$.stage') IS ?3 LIMIT 1";
 
 /* Does the new model accept this one piece of stored state? The sample
@@ -533,11 +550,15 @@ static gboolean find_problems(PrunRunner *r, gboolean journeys, GArray *problems
     sqlite3_bind_text(st, 3, p->where, -1, SQLITE_STATIC);
     rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
-      g_autofree char *doc = column_dup(st, 0);
+      g_autofree char *stored = column_dup(st, 0);
       gint64 at = sqlite3_column_type(st, 1) == SQLITE_NULL ? r->now : sqlite3_column_int64(st, 1);
       g_autofree char *piece = column_dup(st, 2);
+      g_autofree char *key = column_dup(st, 3);
       sqlite3_reset(st);
+      char *doc = NULL;
+      if (!prun_seal_open(&r->seal, key, stored, &doc, error)) return FALSE;
       p->message = try_piece(r, doc, at, piece, journeys);
+      prun_seal_free_text(doc);
     } else {
       sqlite3_reset(st);
       if (rc != SQLITE_DONE) return prun_db_fail(r->db, rc, "cannot read the stored states", error);

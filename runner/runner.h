@@ -51,6 +51,7 @@ typedef enum {
   PRUN_ERROR_MIGRATE, /* the model changed and journeys wait at missing steps */
   PRUN_ERROR_SINK,    /* a sink failed */
   PRUN_ERROR_INPUT,   /* an input could not be read */
+  PRUN_ERROR_KEY,     /* the store key is missing, too short or not the database's */
 } PrunErrorCode;
 
 /* ---- fault injection (tests only) -------------------------------------------
@@ -119,6 +120,38 @@ gboolean prun_meta_set_text(PrunDb *d, const char *key, const char *value, GErro
  * at least PRUN_TIME_BUF bytes. */
 #define PRUN_TIME_BUF 40
 void prun_format_time(gint64 us, char *buf);
+
+/* ---- records at rest (run_seal.c) ---------------------------------------------
+ *
+ * The records kept in profile.doc and .pending are sealed (encrypted and
+ * authenticated) when the model reads a pii field or a key is given, and
+ * from then on in that database. docs/runtime.md, "What is stored". */
+
+#define PRUN_STORE_KEY_ENV "PERSONA_STORE_KEY"
+#define PRUN_STORE_KEY_FILE_ENV "PERSONA_STORE_KEY_FILE"
+
+typedef struct PrunSeal {
+  gboolean on;       /* records are sealed */
+  guint8 key[32];    /* derived from the operator's secret */
+} PrunSeal;
+
+/* Reads the key from the environment and decides: a model that reads a
+ * pii field, or a database that holds a key check, needs a key
+ * (PRUN_ERROR_KEY names the variables); a wrong key is refused. A
+ * database that gets its key now has its clear records sealed. */
+gboolean prun_seal_setup(PrunSeal *s, PrunDb *d, PersonaModel *model, GError **error);
+/* Forgets the key (overwritten). */
+void prun_seal_clear(PrunSeal *s);
+/* Binds `text` (a record, borrowed; NULL binds NULL) to parameter i,
+ * sealed for the profile `profile_key` when sealing is on. */
+void prun_seal_bind(const PrunSeal *s, sqlite3_stmt *st, int i, const char *profile_key, const char *text);
+/* The record as stored (`stored`, borrowed, may be NULL) opened: *text is
+ * newly allocated (free with prun_seal_free_text), NULL for NULL. A sealed
+ * record that does not open is PRUN_ERROR_DAMAGED. */
+gboolean prun_seal_open(const PrunSeal *s, const char *profile_key, const char *stored, char **text,
+                        GError **error);
+/* Overwrites and frees a record opened by prun_seal_open. */
+void prun_seal_free_text(char *text);
 
 /* ---- inputs (run_input.c) ------------------------------------------------------ */
 
@@ -211,6 +244,7 @@ typedef struct PrunRunner {
   PrunStats stats;
   GString *key, *payload, *state, *buf;
   GString *doc;    /* an ingested record reduced to the fields the model reads */
+  PrunSeal seal;   /* how records are stored (prun_seal_setup before the first batch) */
   gboolean backoff; /* --watch: wait between failed deliveries */
   gint64 retry_at;  /* when a backed-off delivery may be tried again (wall clock) */
   char *sink_error; /* the last delivery failure of this run */

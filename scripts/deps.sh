@@ -6,7 +6,7 @@
 set -euo pipefail
 
 PACKAGES=(build-essential cmake pkg-config flex bison libglib2.0-dev libffi-dev
-          libsqlite3-dev libpcre2-dev sqlite3 python3 valgrind "$@")
+          libsqlite3-dev libsodium-dev libpcre2-dev sqlite3 python3 valgrind "$@")
 
 missing=()
 for p in "${PACKAGES[@]}"; do

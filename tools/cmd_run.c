@@ -224,6 +224,7 @@ static int run_runtime(RunOptions *o, PersonaModel *model, gint64 wanted_now, Pr
     pcli_error("--now %s is before the last run's time %s: time never goes backwards, using %s", o->now_text, buf,
                buf);
   }
+  if (!prun_seal_setup(&r.seal, &d, model, &error)) goto out;
   if (!prun_runner_check_model(&r, migrate, &error)) goto out;
   log_start(&r, o);
   if (o->retry_errors) {
