@@ -37,6 +37,33 @@ static GPtrArray *import_dirs(const char *importer, const PCompileOptions *opts)
   return dirs;
 }
 
+/* The directories imports may be read from (resolved): the root model's
+ * directory, the -I directories and those of $PERSONA_PATH — the ones a
+ * person chose. A file elsewhere (an absolute path, "../..", a symbolic
+ * link out) is refused before it is opened: a diagnostic quotes the lines
+ * of a file that does not parse, so reading /etc/shadow as a model would
+ * print it. docs/language.md, "Imports". */
+static GPtrArray *import_roots(const PSourceSet *src, const PCompileOptions *opts) {
+  g_autoptr(GPtrArray) dirs = import_dirs(psrc_file(src, 0)->name, opts);
+  GPtrArray *roots = g_ptr_array_new_with_free_func(g_free);
+  for (guint i = 0; i < dirs->len; i++) {
+    char *r = realpath(g_ptr_array_index(dirs, i), NULL);
+    if (!r) continue;
+    g_ptr_array_add(roots, g_strdup(r));
+    free(r);
+  }
+  return roots;
+}
+
+static bool inside_roots(const GPtrArray *roots, const char *real) {
+  for (guint i = 0; i < roots->len; i++) {
+    const char *root = g_ptr_array_index(roots, i);
+    size_t n = strlen(root);
+    if (strncmp(real, root, n) == 0 && (real[n] == '/' || (n > 0 && root[n - 1] == '/'))) return true;
+  }
+  return false;
+}
+
 static bool read_source(const char *path, char **text, gsize *len, char **why) {
   GError *err = NULL;
   /* Checked while reading: a huge or endless import never fills memory. */
@@ -69,6 +96,13 @@ static void load_import(PAst *ast, PSourceSet *src, PDiagList *diags, const PCom
       continue;
     }
     g_autofree char *real = resolved_path(cand);
+    g_autoptr(GPtrArray) roots = import_roots(src, opts);
+    if (!inside_roots(roots, real)) {
+      pdiag_add(diags, PDIAG_ERROR, &d->loc, "to allow it, give its directory with -I DIR",
+                "import '%s' is outside the model's directory and the -I directories; it was not read", d->text);
+      g_string_free(searched, TRUE);
+      return;
+    }
     if (psrc_find_path(src, real) >= 0) {
       g_string_free(searched, TRUE);
       return;

@@ -76,7 +76,10 @@ PERSONA_API gboolean persona_natives_add(PersonaNatives *natives, const char *na
 
 typedef struct PersonaCompileOptions {
   /* Directories searched for `import "x"` after the importing file's own
-   * directory, in order; NULL-terminated, borrowed for the call. */
+   * directory, in order; NULL-terminated, borrowed for the call. An import
+   * is read only from the root model's directory (and below), these and
+   * $PERSONA_PATH's (when use_persona_path): a file elsewhere is a compile
+   * error, not opened (docs/language.md, "Imports"). */
   const char *const *include_dirs;
   /* Also search the directories of $PERSONA_PATH (colon-separated) after
    * include_dirs. */
