@@ -105,7 +105,11 @@ static PersonaModel *compile_common(const char *name, const char *text, gsize le
     copts.imports_refused_hint = opts->imports_refused_hint;
     copts.where = opts->where;
     copts.columns = opts->columns;
+    copts.interrupt = opts->interrupt;
+    copts.interrupt_data = opts->interrupt_data;
   }
+  bool interrupted = false;
+  copts.interrupted = &interrupted;
   PModel *m = NULL;
   if (len > PCOMPILE_MAX_SOURCE)
     pdiag_add(list, PDIAG_ERROR, NULL, NULL, "%s: the model is larger than %zu MiB", name,
@@ -114,7 +118,9 @@ static PersonaModel *compile_common(const char *name, const char *text, gsize le
     m = pcompile(name, text, len, &copts, src, list);
   if (m) hash_sources(m, src);
   if (m && opts && opts->where) take_where(m);
-  if (!m) set_compile_error(error, name, list, src);
+  if (!m && interrupted)
+    g_set_error(error, PERSONA_ERROR, PERSONA_ERROR_INTERRUPTED, "%s: " PCOMPILE_INTERRUPTED, name);
+  else if (!m) set_compile_error(error, name, list, src);
   papi_give_diagnostics(list, src, diags);
   return (PersonaModel *)m;
 }

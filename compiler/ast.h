@@ -355,7 +355,15 @@ typedef struct PAst {
   GPtrArray *owned;   /* every node, freed with g_free */
   GPtrArray *lists;   /* every list, freed with g_ptr_array_unref */
   GStringChunk *strings;
+  /* The host's interrupt hook (PCompileOptions.interrupt), or NULL: the
+   * parser polls it every PAST_POLL_TOKENS tokens and, when it says stop,
+   * sets `interrupted` and ends the file there. */
+  gboolean (*interrupt)(gpointer data);
+  gpointer interrupt_data;
+  bool interrupted;
 } PAst;
+
+#define PAST_POLL_TOKENS 4096u
 
 PAst *past_new(void);
 void past_free(PAst *ast);

@@ -574,6 +574,11 @@ static void pcheck_columns(PCheck *c) {
   }
 }
 
+bool pcheck_poll(PCheck *c) {
+  if (!c->interrupted && c->interrupt && c->interrupt(c->interrupt_data)) c->interrupted = true;
+  return c->interrupted;
+}
+
 gboolean pcheck_run(PCheck *c) {
   for (guint i = 0; i < c->ast->files->len; i++)
     pcheck_collect(c, g_ptr_array_index(c->ast->files, i), i == 0);
@@ -597,7 +602,7 @@ gboolean pcheck_run(PCheck *c) {
 
   for (guint i = 0; i < c->syms->len; i++) {
     PSym *s = g_ptr_array_index(c->syms, i);
-    if (pdiag_full(c->diags)) break;
+    if (pdiag_full(c->diags) || pcheck_poll(c)) break;
     switch (s->kind) {
     case PSYM_CONST: pcheck_const_sym(c, s); break;
     case PSYM_LET: pcheck_let_sym(c, s); break;

@@ -85,6 +85,12 @@ typedef struct PCheck {
   /* host functions */
   const struct PersonaNatives *registry; /* registered by the embedder, or NULL */
   bool allow_native;       /* extern fn may dlopen its library */
+  /* The host's interrupt hook (PCompileOptions.interrupt), or NULL; code
+   * generation polls it while constants are computed and sets interrupted
+   * when it said stop. */
+  gboolean (*interrupt)(gpointer data);
+  gpointer interrupt_data;
+  bool interrupted;
   GPtrArray *natives;      /* PNative* the model calls (owned), index = PExpr.native */
   GPtrArray *dl_handles;   /* dlopen handles of extern libraries (owned until codegen takes them) */
   struct PIdentity *identity; /* identity and sources (runtime/identity.h), or NULL; owned until codegen takes it */
@@ -102,6 +108,10 @@ typedef struct PCheck {
 } PCheck;
 
 PCheck *pcheck_new(PAst *ast, const PSourceSet *src, PDiagList *diags);
+/* Polls the host's interrupt hook: true (and c->interrupted) when it said
+ * stop, now or before. The checker calls it per declaration and code
+ * generation per unit and constant. */
+bool pcheck_poll(PCheck *c);
 void pcheck_free(PCheck *c);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PCheck, pcheck_free)
 

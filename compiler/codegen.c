@@ -119,6 +119,15 @@ static uint32_t reg_alloc(PGen *g, uint32_t n) {
 
 /* ---- constants ----------------------------------------------------------------- */
 
+/* The model's constants are copied into its arena: when the memory is not
+ * there, the compilation fails with an error, never a crash (the model is
+ * thrown away: there is an error). */
+static void out_of_memory(PGen *g, const char *what) {
+  if (g->failed) return;
+  pdiag_error(g->c->diags, &g->loc, "out of memory while storing %s", what);
+  g->failed = true;
+}
+
 /* Scalars are pooled by kind and bytes (GBytes keys: values may hold
  * NUL bytes); lists and records are never shared. */
 static uint32_t const_add(PGen *g, PValue v) {
@@ -137,7 +146,8 @@ static uint32_t const_add(PGen *g, PValue v) {
     g_bytes_unref(bytes);
     return GPOINTER_TO_UINT(found) - 1;
   }
-  PValue copy = pvalue_deep_copy(&g->m->const_arena, v);
+  PValue copy;
+  if (!pvalue_deep_copy(&g->m->const_arena, v, &copy)) out_of_memory(g, "a constant");
   g_array_append_val(g->consts, copy);
   g_hash_table_insert(g->const_index, bytes, GUINT_TO_POINTER(g->consts->len));
   return g->consts->len - 1;
@@ -216,11 +226,18 @@ static bool const_list_value(PGen *g, PExpr *e, PValue *out) {
   if (e->kind != PE_LIST) return false;
   bool as_number = e->type && e->type->elem && e->type->elem->kind == PTY_NUMBER;
   PValue *items = pa_alloc(&g->m->const_arena, sizeof(PValue) * (e->items->len ? e->items->len : 1));
+  if (!items) {
+    out_of_memory(g, "a list constant");
+    return false;
+  }
   for (guint i = 0; i < e->items->len; i++) {
     if (!literal_value(g_ptr_array_index(e->items, i), &items[i])) return false;
     if (as_number && items[i].kind == PV_INT) items[i] = pv_number((double)items[i].u.i);
     /* The tree's strings die with the tree; the model's live on. */
-    items[i] = pvalue_deep_copy(&g->m->const_arena, items[i]);
+    if (!pvalue_deep_copy(&g->m->const_arena, items[i], &items[i])) {
+      out_of_memory(g, "a list constant");
+      return false;
+    }
   }
   *out = pv_list(items, e->items->len);
   return true;
@@ -1337,16 +1354,25 @@ static uint64_t value_bytes(PValue v, uint64_t limit) {
 }
 
 static bool fold_block(PGen *g, uint32_t block, const PLoc *loc, PValue *out) {
+  /* The host may stop a compilation (persona.compile of a cancelled
+   * query): polled before each constant and while it is computed. Once
+   * stopped, nothing more is computed; compile.c reports it. */
+  if (pcheck_poll(g->c)) return false;
   PVMState st;
   pvm_state_init(&st, g->m);
   st.now_us = 0;
+  st.interrupt = g->c->interrupt;
+  st.interrupt_data = g->c->interrupt_data;
+  pvm_budget_start(&st);
   /* A hostile model (nested replace() of replace()) once built a 100 MB
    * constant twenty times: 8 GB and 81 s for a 1.3 KB file. */
   st.arena.limit = PCODEGEN_FOLD_MEMORY;
   bool ok = pvm_state_fit(&st) && pvm_exec(&st, block, out);
   /* A constant is stored in the model and in bytecode files, whose reader
    * stops at PBC_MAX_VALUE_DEPTH: refuse what could not be loaded again. */
-  if (ok && !fits_depth(*out, PBC_MAX_VALUE_DEPTH)) {
+  if (!ok && st.interrupted) {
+    g->c->interrupted = true;
+  } else if (ok && !fits_depth(*out, PBC_MAX_VALUE_DEPTH)) {
     pdiag_error(g->c->diags, loc, "constant nested too deeply (more than %d levels of lists and records)",
                 PBC_MAX_VALUE_DEPTH);
     ok = false;
@@ -1354,7 +1380,10 @@ static bool fold_block(PGen *g, uint32_t block, const PLoc *loc, PValue *out) {
     pdiag_error(g->c->diags, loc, "constant larger than %u MiB", PCODEGEN_MAX_CONST >> 20);
     ok = false;
   } else if (ok) {
-    *out = pvalue_deep_copy(&g->m->const_arena, *out);
+    if (!pvalue_deep_copy(&g->m->const_arena, *out, out)) {
+      out_of_memory(g, "a constant");
+      ok = false;
+    }
   } else if (strstr(st.error, "out of memory")) {
     pdiag_error(g->c->diags, loc, "constant needs more than %u MiB of memory to compute", PCODEGEN_FOLD_MEMORY >> 20);
   } else {
@@ -1490,6 +1519,7 @@ static void cg_units(PGen *g, GPtrArray *fused) {
     m->units[i].block = m->n_blocks - 1;
   }
   for (guint i = 0; i < c->units->len; i++) {
+    if (pcheck_poll(c)) break; /* the model is thrown away */
     PSym *s = g_ptr_array_index(c->units, i);
     PUnit *u = &m->units[n_fused + i];
     u->slot = (uint32_t)s->index;

@@ -140,14 +140,45 @@ static void verify_generated(const PModel *m) {
 #endif
 }
 
+/* Whether to stop: `already` (a phase saw the hook say stop) or the
+ * host's interrupt hook says so now. The error is reported once; after it
+ * *stopped stays true. */
+static bool stop_here(const PCompileOptions *opts, bool *stopped, PDiagList *diags, bool already) {
+  if (*stopped) return true;
+  if (!already && !(opts && opts->interrupt && opts->interrupt(opts->interrupt_data))) return false;
+  *stopped = true;
+  pdiag_add(diags, PDIAG_ERROR, NULL, NULL, PCOMPILE_INTERRUPTED);
+  return true;
+}
+
+static PModel *compile_tree(const char *name, const char *text, size_t len, const PCompileOptions *opts,
+                            PSourceSet *src, PDiagList *diags, bool *stopped);
+
 PModel *pcompile(const char *name, const char *text, size_t len, const PCompileOptions *opts,
                  PSourceSet *src, PDiagList *diags) {
+  bool stopped = false;
+  PModel *m = compile_tree(name, text, len, opts, src, diags, &stopped);
+  if (opts && opts->interrupted) *opts->interrupted = stopped;
+  pdiag_sort(diags);
+  return m;
+}
+
+/* The phases, each polling the host's interrupt hook (PCompileOptions):
+ * the parser every few thousand tokens, the checker per declaration, code
+ * generation per unit and constant, and this function between them. */
+static PModel *compile_tree(const char *name, const char *text, size_t len, const PCompileOptions *opts,
+                            PSourceSet *src, PDiagList *diags, bool *stopped) {
   g_autoptr(PAst) ast = past_new();
+  if (opts) {
+    ast->interrupt = opts->interrupt;
+    ast->interrupt_data = opts->interrupt_data;
+  }
   g_autofree char *real = resolved_path(name);
   uint32_t root = psrc_add(src, name, real, text, len);
   pparse_file(ast, src, root, diags);
   /* ast->files grows as imports are parsed: walk it until it stops. */
   for (guint fi = 0; fi < ast->files->len; fi++) {
+    if (stop_here(opts, stopped, diags, ast->interrupted)) return NULL;
     PFileAst *fa = g_ptr_array_index(ast->files, fi);
     for (guint k = 0; k < fa->decls->len; k++) {
       PDecl *d = g_ptr_array_index(fa->decls, k);
@@ -166,23 +197,27 @@ PModel *pcompile(const char *name, const char *text, size_t len, const PCompileO
     uint32_t f = psrc_add(src, "--select", "", column, strlen(column));
     pparse_file(ast, src, f, diags);
   }
+  if (stop_here(opts, stopped, diags, ast->interrupted)) return NULL;
   /* Names and types of a tree with syntax errors would only add cascades
    * (a declaration that did not parse is "unknown" everywhere). */
-  PModel *m = NULL;
-  if (diags->n_errors == 0) {
-    g_autoptr(PCheck) c = pcheck_new(ast, src, diags);
-    if (opts) {
-      c->registry = opts->natives;
-      c->allow_native = opts->allow_native;
-    }
-    /* Lints need a tree without errors: names resolved, every node
-     * typed. */
-    if (pcheck_run(c)) {
-      plint_run(c);
-      m = pcodegen_model(c, opts && opts->trace);
-    }
+  if (diags->n_errors > 0) return NULL;
+  g_autoptr(PCheck) c = pcheck_new(ast, src, diags);
+  if (opts) {
+    c->registry = opts->natives;
+    c->allow_native = opts->allow_native;
+    c->interrupt = opts->interrupt;
+    c->interrupt_data = opts->interrupt_data;
+  }
+  /* Lints need a tree without errors: names resolved, every node
+   * typed. */
+  bool checked = pcheck_run(c);
+  if (stop_here(opts, stopped, diags, c->interrupted) || !checked) return NULL;
+  plint_run(c);
+  PModel *m = pcodegen_model(c, opts && opts->trace);
+  if (stop_here(opts, stopped, diags, c->interrupted)) {
+    if (m) pmodel_unref(m);
+    return NULL;
   }
   if (m) verify_generated(m);
-  pdiag_sort(diags);
   return m;
 }

@@ -35,7 +35,15 @@ typedef struct PCompileOptions {
    * PCOMPILE_COLUMN_PREFIX N in a source of its own named "--select" (the
    * expression on its line 2), always computed; a pii value is an error. */
   const char *const *columns;
+  /* Not NULL: polled (with interrupt_data) for each file, between phases
+   * and while constants are computed; true stops the compilation with the
+   * error PCOMPILE_INTERRUPTED and sets *interrupted (when not NULL). */
+  gboolean (*interrupt)(gpointer data);
+  gpointer interrupt_data;
+  bool *interrupted;
 } PCompileOptions;
+
+#define PCOMPILE_INTERRUPTED "compilation interrupted"
 
 #define PCOMPILE_WHERE_TAG "__persona_where"
 #define PCOMPILE_COLUMN_PREFIX "__persona_column_"

@@ -71,6 +71,7 @@ typedef struct PParseCtx {
   /* scanner position: next byte to read */
   uint32_t line, col, offset;
   uint32_t prev_line;     /* line of the last token returned; 0 at the start */
+  uint32_t tokens;        /* returned since the interrupt hook was last polled */
 } PParseCtx;
 }
 

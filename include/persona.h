@@ -39,6 +39,7 @@ typedef enum {
   PERSONA_ERROR_STATE,    /* a state file is damaged or of an unknown version */
   PERSONA_ERROR_BYTECODE, /* a bytecode file is damaged, hostile, or of a newer format */
   PERSONA_ERROR_LOCKED,   /* another process holds the lock on a file */
+  PERSONA_ERROR_INTERRUPTED, /* the host's interrupt hook stopped the work (compilation) */
 } PersonaErrorCode;
 
 typedef struct PersonaModel PersonaModel;
@@ -115,6 +116,16 @@ typedef struct PersonaCompileOptions {
    * leave unmasked. Read them with persona_result_column_json(). Not
    * stored in bytecode. Borrowed for the call. */
   const char *const *columns;
+  /* Lets the host stop a long compilation (a PostgreSQL backend whose
+   * query was cancelled): `interrupt(interrupt_data)` is polled for each
+   * file read, between the compiler's phases, before each constant is
+   * computed and every few thousand instructions while one is; when it
+   * returns TRUE the compilation stops and returns NULL with
+   * PERSONA_ERROR_INTERRUPTED ("compilation interrupted"). The same rules
+   * as persona_vm_set_interrupt: cheap, on the compiling thread, must not
+   * call into the library. NULL: never polled. */
+  gboolean (*interrupt)(gpointer data);
+  gpointer interrupt_data;
 } PersonaCompileOptions;
 
 /* Compiles the model in `path` and its imports. Returns a new model (free
@@ -696,9 +707,17 @@ PERSONA_API void persona_model_run_tests_full(PersonaModel *model, GString *repo
  * allocated with its length in *out_len (may be NULL). NULL when the text
  * has syntax errors: they are returned in *diags (when diags is not NULL;
  * the caller owns it), and nothing should be written. Imports are not
- * followed: a file is formatted alone. */
+ * followed: a file is formatted alone. A text larger than a model may be
+ * (16 MiB, as for persona_compile_source) is an error, not formatted. */
 PERSONA_API char *persona_format_source(const char *name, const char *text, gsize len, gsize *out_len,
                                         PersonaDiagnostics **diags);
+/* Reads a model source file the way persona_compile_file does before
+ * compiling it: a regular file only (a device or FIFO is refused before a
+ * byte is read), at most 16 MiB, checked before and while reading. *text
+ * is NUL-terminated (g_free it). FALSE with PERSONA_ERROR_IO: "“x” is
+ * larger than 16 MiB", "“x” is not a regular file", or why it cannot be
+ * read. */
+PERSONA_API gboolean persona_read_source(const char *path, char **text, gsize *len, GError **error);
 
 /* ---- identity resolution (persona unify, docs/unify.md) -------------------------
  *

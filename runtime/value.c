@@ -63,20 +63,25 @@ uint64_t pvalue_hash(PValue v) {
   }
 }
 
-PValue pvalue_deep_copy(PArena *arena, PValue v) {
+bool pvalue_deep_copy(PArena *arena, PValue v, PValue *out) {
+  *out = pv_null();
   switch (v.kind) {
   case PV_STRING: {
     char *s = pa_strndup(arena, v.u.s ? v.u.s : "", v.len);
-    return pv_string(s, v.len);
+    if (!s) return false;
+    *out = pv_string(s, v.len);
+    return true;
   }
   case PV_LIST:
   case PV_RECORD: {
     PValue *items = pa_alloc(arena, sizeof(PValue) * (v.len ? v.len : 1));
-    for (uint32_t i = 0; i < v.len; i++) items[i] = pvalue_deep_copy(arena, v.u.items[i]);
-    PValue c = v;
-    c.u.items = items;
-    return c;
+    if (!items) return false;
+    for (uint32_t i = 0; i < v.len; i++)
+      if (!pvalue_deep_copy(arena, v.u.items[i], &items[i])) return false;
+    *out = v;
+    out->u.items = items;
+    return true;
   }
-  default: return v;
+  default: *out = v; return true;
   }
 }

@@ -92,7 +92,10 @@ bool pvalue_equal(PValue a, PValue b);
 /* Hash of a scalar value, consistent with pvalue_equal for same-kind
  * values (and for an int and the equal number). */
 uint64_t pvalue_hash(PValue v);
-/* Copies a value and everything it points to into `arena`. */
-PValue pvalue_deep_copy(PArena *arena, PValue v);
+/* Copies a value and everything it points to into `arena`, into *out.
+ * False when the arena cannot give the memory (its limit, or the system's
+ * memory is exhausted): *out is then null and what was copied stays in the
+ * arena until it is freed. */
+bool pvalue_deep_copy(PArena *arena, PValue v, PValue *out);
 
 #endif

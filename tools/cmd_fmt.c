@@ -48,6 +48,10 @@ static char *format_text(FmtRun *run, const char *name, const char *text, gsize 
   return out;
 }
 
+/* What a model may be (the compiler's limit): more on standard input is
+ * refused while reading, not after. */
+#define FMT_MAX_STDIN (16u << 20)
+
 static gboolean read_stdin(GString *buf, GError **error) {
   char block[65536];
   for (;;) {
@@ -59,6 +63,11 @@ static gboolean read_stdin(GString *buf, GError **error) {
       return FALSE;
     }
     if (n == 0) return TRUE;
+    if (buf->len + (gsize)n > FMT_MAX_STDIN) {
+      g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "standard input is larger than %u MiB: not a model",
+                  FMT_MAX_STDIN >> 20);
+      return FALSE;
+    }
     g_string_append_len(buf, block, n);
   }
 }
@@ -104,7 +113,9 @@ static void fmt_path(FmtRun *run, const char *path) {
   g_autoptr(GError) error = NULL;
   g_autofree char *text = NULL;
   gsize len = 0;
-  if (!pcli_check_readable(path, &error) || !g_file_get_contents(path, &text, &len, &error)) {
+  /* Bounded like every model read: /dev/zero or a 20 GB file as FILE is
+   * refused at once, not read until memory runs out. */
+  if (!persona_read_source(path, &text, &len, &error)) {
     pcli_error("%s", error->message);
     run->failed = TRUE;
     return;

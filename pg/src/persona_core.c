@@ -81,10 +81,12 @@ static char *chomp_dup(const char *text) {
 }
 
 bool pgc_compile(const char *text, size_t len, char **out, size_t *out_len, char **warnings,
-                 char **message, char **detail) {
+                 char **message, char **detail, bool *interrupted) {
   *out = NULL;
   *out_len = 0;
   *warnings = *message = *detail = NULL;
+  *interrupted = false;
+  interrupt_flag.fired = FALSE;
   g_autoptr(PersonaDiagnostics) diags = NULL;
   g_autoptr(GError) error = NULL;
   /* No include dirs, no $PERSONA_PATH, no native code, and no import at
@@ -96,8 +98,15 @@ bool pgc_compile(const char *text, size_t len, char **out, size_t *out_len, char
                          "readable from SQL)",
       .imports_refused_hint = "put the imported declarations into this source, or compile outside the "
                               "database with `persona compile` and pass the bytecode",
+      .interrupt = vm_interrupt,
+      .interrupt_data = &interrupt_flag,
   };
   g_autoptr(PersonaModel) model = persona_compile_source(PGC_SOURCE_NAME, text, len, &opts, &diags, &error);
+  if (!model && g_error_matches(error, PERSONA_ERROR, PERSONA_ERROR_INTERRUPTED)) {
+    stats.interrupts++;
+    *interrupted = true;
+    return false;
+  }
   g_autofree char *report = diags ? persona_diagnostics_to_text(diags, FALSE) : NULL;
   if (!model) {
     if (report && report[0]) {

@@ -59,7 +59,7 @@ typedef struct {
   uint64_t cache_hits;  /* found in the per-process cache by hash */
   uint64_t evictions;   /* models dropped from the full cache */
   uint64_t evaluations; /* records evaluated (ok or not) */
-  uint64_t interrupts;  /* evaluations stopped by the interrupt check */
+  uint64_t interrupts;  /* evaluations and compilations stopped by the interrupt check */
   uint32_t cached;      /* models in the cache now */
 } PgcStats;
 
@@ -75,9 +75,11 @@ PGC_INTERNAL void pgc_free(void *p);
  * any warnings as text in *warnings (or NULL). False with the first
  * diagnostic line ("source:3:14: error: …") in *message and the rest of
  * the report (its source line and caret, the other diagnostics) in
- * *detail, or NULL when there is no more. */
+ * *detail, or NULL when there is no more. The interrupt check is polled
+ * while compiling (a 16 MiB source takes seconds): when it said stop,
+ * false with *interrupted and no message (the caller raises the cancel). */
 PGC_INTERNAL bool pgc_compile(const char *text, size_t len, char **out, size_t *out_len, char **warnings,
-                 char **message, char **detail);
+                 char **message, char **detail, bool *interrupted);
 
 /* The model for this bytecode: from the per-process cache (keyed by the
  * SHA-256 of the bytes), or verified, loaded and cached. Returns a new

@@ -421,12 +421,26 @@ pgpersona_compile(PG_FUNCTION_ARGS)
 			   *detail = NULL;
 	size_t		code_len = 0;
 	bytea	   *result;
+	bool		interrupted;
 
-	if (!pgc_compile(VARDATA_ANY(source), VARSIZE_ANY_EXHDR(source), &code, &code_len, &warnings,
-					 &message, &detail))
+	/*
+	 * An interrupted compilation has unwound and holds nothing: raise the
+	 * interrupt now (statement_timeout, pg_cancel_backend). When
+	 * ProcessInterrupts had nothing to raise, compile again.
+	 */
+	while (!pgc_compile(VARDATA_ANY(source), VARSIZE_ANY_EXHDR(source), &code, &code_len, &warnings,
+						&message, &detail, &interrupted))
 	{
-		char	   *msg = pstrdup(message);
-		char	   *det = detail ? pstrdup(detail) : NULL;
+		char	   *msg,
+				   *det;
+
+		if (interrupted)
+		{
+			CHECK_FOR_INTERRUPTS();
+			continue;
+		}
+		msg = pstrdup(message);
+		det = detail ? pstrdup(detail) : NULL;
 
 		pgc_free(message);
 		pgc_free(detail);

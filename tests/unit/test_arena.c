@@ -6,6 +6,7 @@
 #include <glib.h>
 
 #include "runtime/arena.h"
+#include "runtime/value.h"
 
 static void test_reset_gives_back(void) {
   PArena a;
@@ -38,9 +39,46 @@ static void test_limit(void) {
   pa_free(&a);
 }
 
+
+/* pvalue_deep_copy checks every allocation: an arena whose limit runs out
+ * part way through a nested value gives false and a null, never a crash
+ * (it once wrote through NULL under `ulimit -v`); with room, the copy is
+ * equal and shares nothing with the original. */
+static void test_deep_copy_checked(void) {
+  char text[64];
+  PValue leaves[8], inner[2], outer;
+  for (int i = 0; i < 8; i++) {
+    g_snprintf(text, sizeof text, "leaf-%d-%s", i, "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx");
+    leaves[i] = pv_string(g_strdup(text), (uint32_t)strlen(text));
+  }
+  inner[0] = pv_list(leaves, 4);
+  inner[1] = pv_list(leaves + 4, 4);
+  outer = pv_list(inner, 2);
+  size_t enough = 0;
+  for (size_t limit = 16; limit <= 4096; limit += 16) {
+    PArena a;
+    pa_init(&a, limit);
+    PValue copy;
+    bool ok = pvalue_deep_copy(&a, outer, &copy);
+    if (!ok) {
+      g_assert_true(copy.kind == PV_NULL);
+    } else {
+      if (!enough) enough = limit;
+      g_assert_true(pvalue_equal(copy, outer));
+      g_assert_true(copy.u.items != outer.u.items);
+      g_assert_true(copy.u.items[1].u.items[3].u.s != leaves[7].u.s);
+    }
+    pa_free(&a);
+  }
+  /* Some limits were too small and the larger ones all worked. */
+  g_assert_cmpuint(enough, >, 16);
+  for (int i = 0; i < 8; i++) g_free((char *)leaves[i].u.s);
+}
+
 int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/arena/reset-gives-back", test_reset_gives_back);
   g_test_add_func("/arena/limit", test_limit);
+  g_test_add_func("/arena/deep-copy-checked", test_deep_copy_checked);
   return g_test_run();
 }

@@ -236,6 +236,63 @@ static void test_regex_work_limit(void) {
                   "in tag hit (re.persona:6:14)");
 }
 
+
+/* ---- compilation (PersonaCompileOptions.interrupt) ---------------------------- */
+
+/* A model long enough that every phase polls many times: `n` tags, each a
+ * few dozen tokens, and constants that are computed. */
+static GString *long_model(guint n) {
+  GString *s = g_string_new("model long version \"1\"\nschema {\n  id: string key\n  n: int = 0\n}\n"
+                            "const a = \"x,x,x,x\"\n");
+  for (guint i = 0; i < n; i++) {
+    g_string_append_printf(s, "const c%u = replace(a, \"x\", \"%u\")\n", i, i);
+    g_string_append_printf(s, "tag t%u when n > %u and n < %u + 5 or len(c%u) == %u\n", i, i, i, i, i);
+  }
+  return s;
+}
+
+static GBytes *compile_bytes(const GString *text, Poll *poll, GError **error) {
+  PersonaCompileOptions opts = {0};
+  if (poll) {
+    opts.interrupt = poll_check;
+    opts.interrupt_data = poll;
+  }
+  g_autoptr(PersonaModel) m = persona_compile_source("long.persona", text->str, text->len, &opts, NULL, error);
+  return m ? persona_model_to_bytecode(m, error) : NULL;
+}
+
+/* A hook that never stops changes nothing; one that stops at its k-th
+ * poll, for k across the whole compilation (parser, checker, constants,
+ * code generation), always gives NULL and PERSONA_ERROR_INTERRUPTED. */
+static void test_compile_interrupted(void) {
+  g_autoptr(GString) text = long_model(2000);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) plain = compile_bytes(text, NULL, &error);
+  g_assert_no_error(error);
+  Poll never = {0};
+  g_autoptr(GBytes) hooked = compile_bytes(text, &never, &error);
+  g_assert_no_error(error);
+  g_assert_true(g_bytes_equal(plain, hooked));
+  /* 2000 constants and 2000 units are polled one by one, the parser every
+   * 4096 of its ~70 000 tokens. */
+  g_assert_cmpuint(never.calls, >, 2 * 2000);
+  guint total = never.calls;
+  for (guint k = 1; k <= total; k += total / 37 + 1) {
+    Poll stop = {.stop_at = k};
+    g_autoptr(GError) err = NULL;
+    g_autoptr(GBytes) none = compile_bytes(text, &stop, &err);
+    g_assert_null(none);
+    g_assert_error(err, PERSONA_ERROR, PERSONA_ERROR_INTERRUPTED);
+    g_assert_cmpstr(err->message, ==, "long.persona: compilation interrupted");
+    /* It stops at once: no poll after the one that said stop. */
+    g_assert_cmpuint(stop.calls, ==, k);
+  }
+  Poll last = {.stop_at = total};
+  g_autoptr(GBytes) none = compile_bytes(text, &last, &error);
+  g_assert_null(none);
+  g_assert_error(error, PERSONA_ERROR, PERSONA_ERROR_INTERRUPTED);
+}
+
 int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/runtime/interrupt/regex-interrupted", test_regex_interrupted);
@@ -245,5 +302,6 @@ int main(int argc, char **argv) {
   g_test_add_func("/runtime/interrupt/results-unchanged", test_results_unchanged);
   g_test_add_func("/runtime/interrupt/next-record-and-removal", test_next_record_and_removal);
   g_test_add_func("/runtime/interrupt/budget-unchanged", test_budget_unchanged);
+  g_test_add_func("/runtime/interrupt/compile-interrupted", test_compile_interrupted);
   return g_test_run();
 }

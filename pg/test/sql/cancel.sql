@@ -37,3 +37,20 @@ SELECT interrupts - :before_interrupts AS interrupted_in_vm FROM persona.cache_s
 -- Same model, small profile: the VM that was interrupted evaluates normally.
 SELECT persona.eval(s.code, '{"id":"small","events":[{"type":"a","at":"2026-01-01T00:00:00Z"}]}', '2026-02-01T00:00:00Z')
 FROM spin s;
+
+-- A long compilation stops too: 150 000 tags (about 8 MB of source) take
+-- many seconds to compile; the compiler polls the same hook (parser,
+-- checker, constants, code generation) and the cancel comes at once.
+CREATE TEMP TABLE huge AS
+  SELECT E'model huge version "1"\nschema {\n  id: string key\n  n: int = 0\n}\n' ||
+         string_agg(format('tag t%s when n > %s and n < %s + 5 or n == %s', g, g, g, g), E'\n') AS source
+  FROM generate_series(1, 150000) g;
+SELECT interrupts AS before_compile FROM persona.cache_stats() \gset
+SET statement_timeout = '300ms';
+SELECT length(persona.compile(source)) FROM huge;
+RESET statement_timeout;
+SELECT interrupts - :before_compile AS interrupted_in_compile FROM persona.cache_stats();
+-- The backend compiles the next model normally.
+SELECT length(persona.compile('model small version "1"
+schema { id: string key }
+tag t when true')) > 0 AS compiles;
