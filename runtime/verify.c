@@ -23,6 +23,8 @@
  *    bodies nest, are entered only through their head, and never write
  *    their own list or index register, so every loop runs at most once
  *    per element of a list that cannot change: evaluation terminates;
+ *  - globals: each has one writer (a unit, a lifecycle, a journey, or the
+ *    one fused pass that fills it with SETG); SETG only in a unit's block;
  *  - data flow (a forward "must" analysis to a fixpoint): every register
  *    is written before it is read on every path, so no value left over
  *    from an earlier block or record (pointing into memory since reused)
@@ -650,6 +652,70 @@ static bool check_plans(Verifier *v) {
   return ok;
 }
 
+/* ---- who writes each global ------------------------------------------------------------------- */
+
+/* Each global has one writer, as the compiler makes them: the VM writes
+ * a unit's result into its slot, a lifecycle's stage and entered time
+ * into its two, a journey's entered time into its own; a fused pass (a
+ * unit's block) writes the query results it computes with SETG, into
+ * slots nothing else writes. A crafted file that gives a slot two writers,
+ * or writes with SETG outside a unit's block or into a slot the VM fills,
+ * is refused: a global then holds only what its one writer computed in
+ * this evaluation (globals start every record from their initial values,
+ * vm.c). */
+static bool claim_global(Verifier *v, const char **writer, uint32_t slot, const char *what) {
+  if (writer[slot]) return vfail(v, "global %u is written by both %s and %s", slot, writer[slot], what);
+  writer[slot] = what;
+  return true;
+}
+
+static bool check_global_writes(Verifier *v) {
+  const PModel *m = v->m;
+  const char **writer = g_new0(const char *, m->n_globals + 1);
+  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+  uint8_t *unit_block = g_new0(uint8_t, m->n_blocks + 1);
+  bool ok = true;
+  for (uint32_t u = 0; u < m->n_units && ok; u++) {
+    if (m->units[u].kind == PUNIT_LIFECYCLE) continue;
+    char *what = g_strdup_printf("unit %u", u);
+    g_ptr_array_add(names, what);
+    ok = claim_global(v, writer, m->units[u].slot, what);
+    unit_block[m->units[u].block] = 1;
+  }
+  for (uint32_t i = 0; i < m->n_lifecycles && ok; i++) {
+    char *what = g_strdup_printf("lifecycle %s", m->lifecycles[i].name);
+    g_ptr_array_add(names, what);
+    ok = claim_global(v, writer, m->lifecycles[i].slot_stage, what) &&
+         claim_global(v, writer, m->lifecycles[i].slot_entered, what);
+  }
+  for (uint32_t i = 0; i < m->n_journeys && ok; i++) {
+    char *what = g_strdup_printf("journey %s", m->journeys[i].name);
+    g_ptr_array_add(names, what);
+    ok = claim_global(v, writer, m->journeys[i].slot_entered, what);
+  }
+  /* Written with SETG: the slot is taken by the first block that writes
+   * it; the same block may write it again, no other block may. */
+  for (uint32_t bi = 0; bi < m->n_blocks && ok; bi++) {
+    const PBlock *b = &m->blocks[bi];
+    for (uint32_t pc = 0; pc < b->n_code && ok; pc++) {
+      if (b->code[pc].op != OP_SETG) continue;
+      uint32_t slot = b->code[pc].bx;
+      if (!unit_block[bi]) {
+        ok = vfail(v, "block %u (%s), instruction %u (SETG): writes global %u outside a unit's block", bi,
+                   b->name ? b->name : "?", pc, slot);
+        break;
+      }
+      char *what = g_strdup_printf("block %u (%s)", bi, b->name ? b->name : "?");
+      g_ptr_array_add(names, what);
+      if (writer[slot] && strcmp(writer[slot], what) == 0) continue;
+      ok = claim_global(v, writer, slot, what);
+    }
+  }
+  g_free(writer);
+  g_free(unit_block);
+  return ok;
+}
+
 /* ---- the model ------------------------------------------------------------------------------ */
 
 static bool verify_model(Verifier *v) {
@@ -665,7 +731,7 @@ static bool verify_model(Verifier *v) {
         v->max_fields = m->blocks[bi].code[pc].c;
   for (uint32_t bi = 0; bi < m->n_blocks; bi++)
     if (!check_block(v, bi)) return false;
-  return check_units(v) && check_lifecycles(v) && check_journeys(v);
+  return check_units(v) && check_lifecycles(v) && check_journeys(v) && check_global_writes(v);
 }
 
 bool pbc_verify(const PModel *m, GError **error) {

@@ -386,6 +386,24 @@ static void dmg_step_cycle(PModel *m) {
 }
 static void dmg_slot(PModel *m) { m->units[0].slot = 5000; }
 static void dmg_stage(PModel *m) { m->lifecycles[0].initial = 9; }
+/* Globals with two writers, or written where nothing may write them. */
+static uint32_t unit_of_block(const PModel *m, const char *name) {
+  uint32_t b = block_named(m, name);
+  for (uint32_t u = 0; u < m->n_units; u++)
+    if (m->units[u].kind != PUNIT_LIFECYCLE && m->units[u].block == b) return u;
+  g_assert_not_reached();
+  return 0;
+}
+static void dmg_setg_unit_slot(PModel *m) {
+  find_op(m, FUSED, OP_SETG)->bx = m->units[unit_of_block(m, "let greeting")].slot;
+}
+static void dmg_setg_outside_unit(PModel *m) {
+  m->units[unit_of_block(m, FUSED)].block = block_named(m, "tag big");
+}
+static void dmg_two_units_one_slot(PModel *m) {
+  m->units[unit_of_block(m, "tag big")].slot = m->units[unit_of_block(m, "tag adult")].slot;
+}
+static void dmg_setg_lifecycle_slot(PModel *m) { find_op(m, FUSED, OP_SETG)->bx = m->lifecycles[0].slot_stage; }
 
 /* Files of older versions are still read, unless they hold an opcode of a
  * later one: JNESK and JLTI came with version 2, UNPACK with 3. */
@@ -460,6 +478,10 @@ static void test_verifier_errors(void) {
       {dmg_step_cycle, "journey j: steps 3 and 0 form a cycle"},
       {dmg_slot, "unit 0: global 5000 out of range (23 globals)"},
       {dmg_stage, "lifecycle st: initial stage 9 of 2"},
+      {dmg_setg_unit_slot, "global 9 is written by both unit 8 and block 6 (fused pass over profile.evs)"},
+      {dmg_setg_outside_unit, "block 6 (fused pass over profile.evs), instruction 43 (SETG): writes global 17 outside a unit's block"},
+      {dmg_two_units_one_slot, "global 3 is written by both unit 2 and unit 5"},
+      {dmg_setg_lifecycle_slot, "global 14 is written by both lifecycle st and block 6 (fused pass over profile.evs)"},
   };
   for (gsize k = 0; k < G_N_ELEMENTS(cases); k++) {
     g_autoptr(PersonaModel) m = compile_text(mini_source);
