@@ -72,11 +72,15 @@ gboolean prun_runner_set_now(PrunRunner *r, gint64 wanted, gboolean *clamped, gi
 
 /* ---- errors as data ------------------------------------------------------------- */
 
-static const char error_sql[] = "INSERT INTO eval_error(kind, profile_key, source, at, logged_at, model_hash, message)"
-                                " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+static const char error_sql[] =
+    "INSERT INTO eval_error(kind, profile_key, source, at, logged_at, model_hash, message, code, field)"
+    " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
 
+/* `code` is the error's stable code (persona_result_error_code), `field`
+ * the path of the field it is about, or NULL. */
 static gboolean record_error(PrunRunner *r, const char *kind, const char *profile_key, const char *source,
-                             gint64 at, const char *message, GError **error) {
+                             gint64 at, const char *message, const char *code, const char *field,
+                             GError **error) {
   sqlite3_stmt *st = prun_prepare(r->db, error_sql, error);
   if (!st) return FALSE;
   sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
@@ -86,6 +90,8 @@ static gboolean record_error(PrunRunner *r, const char *kind, const char *profil
   sqlite3_bind_int64(st, 5, g_get_real_time());
   sqlite3_bind_text(st, 6, r->model_hash, -1, SQLITE_STATIC);
   sqlite3_bind_text(st, 7, message, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 8, code ? code : "runtime", -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 9, field, -1, SQLITE_TRANSIENT);
   return prun_step_done(r->db, st, "cannot record an error", error);
 }
 
@@ -104,20 +110,26 @@ static const char upsert_sql[] =
 
 /* Why a line has no usable key: the evaluator's own message when it has
  * one. */
-static void line_error_message(PrunRunner *r, const char *line, gsize len, gboolean too_long, GString *out) {
+static void line_error_message(PrunRunner *r, const char *line, gsize len, gboolean too_long, GString *out,
+                               const char **code, char **field) {
   g_string_truncate(out, 0);
+  *field = NULL;
   if (too_long) {
     g_string_append(out, "line is too long");
+    *code = "too_large";
     return;
   }
   if (len == 0) {
     g_string_append(out, "empty line");
+    *code = "bad_json";
     return;
   }
   const PersonaResult *res = NULL;
   PersonaEvalStatus st = persona_vm_eval(r->vm, line, len, NULL, 0, r->now, &res);
   const char *msg = st != PERSONA_EVAL_OK ? persona_result_error(res) : NULL;
   g_string_append(out, msg ? msg : "the record has no usable key");
+  *code = msg ? persona_result_error_code(res) : "missing_field";
+  *field = msg ? g_strdup(persona_result_error_field(res)) : NULL;
 }
 
 /* Only the fields the model reads are stored (docs/runtime.md, "What is
@@ -133,10 +145,12 @@ static gboolean ingest_line(gpointer user, const char *source, guint64 line_no, 
   g_string_truncate(r->doc, 0);
   if (too_long || len == 0 || !persona_vm_profile_key(r->vm, line, len, r->key) ||
       !persona_model_reduce_record(r->model, line, len, r->doc, NULL)) {
-    line_error_message(r, line, len, too_long, r->buf);
+    const char *code = NULL;
+    g_autofree char *field = NULL;
+    line_error_message(r, line, len, too_long, r->buf, &code, &field);
     g_autofree char *where = g_strdup_printf("%s:%" G_GUINT64_FORMAT, source, line_no);
     r->stats.input_errors++;
-    return record_error(r, "input", NULL, where, r->now, r->buf->str, error);
+    return record_error(r, "input", NULL, where, r->now, r->buf->str, code, field, error);
   }
   sqlite3_stmt *st = prun_prepare(r->db, upsert_sql, error);
   if (!st) return FALSE;
@@ -358,7 +372,9 @@ static gboolean evaluate_one(PrunRunner *r, DueRow *d, GError **error) {
   if (status != PERSONA_EVAL_OK) {
     r->stats.failed++;
     const char *msg = persona_result_error(res);
-    if (!record_error(r, "eval", d->key, NULL, at, msg ? msg : "evaluation failed", error)) return FALSE;
+    if (!record_error(r, "eval", d->key, NULL, at, msg ? msg : "evaluation failed", persona_result_error_code(res),
+                      persona_result_error_field(res), error))
+      return FALSE;
     /* Not due again until something changes: a new record, a new model
      * (prun_runner_check_model), or --retry-errors. The state is kept. */
     st = prun_prepare(r->db, update_failed_sql, error);
@@ -573,8 +589,8 @@ static gboolean find_problems(PrunRunner *r, gboolean journeys, GArray *problems
 }
 
 static const char migrate_log_sql[] =
-    "INSERT INTO eval_error(kind, profile_key, source, at, logged_at, model_hash, message)"
-    " SELECT 'migrate', p.key, NULL, ?3, ?4, ?5, ?6 FROM profile p, json_each(p.state, '$.journeys') j"
+    "INSERT INTO eval_error(kind, profile_key, source, at, logged_at, model_hash, message, code)"
+    " SELECT 'migrate', p.key, NULL, ?3, ?4, ?5, ?6, 'bad_state' FROM profile p, json_each(p.state, '$.journeys') j"
     " WHERE p.state IS NOT NULL AND json_valid(p.state) AND json_extract(j.value, '$.status') = 'active'"
     " AND json_extract(j.value, '$.name') IS ?1 AND json_extract(j.value, '$.step') IS ?2";
 /* The journey's entry becomes what an exit leaves: status "exited", no
@@ -654,8 +670,8 @@ static gboolean find_gone(PrunRunner *r, gboolean journeys, GArray *problems, GE
 }
 
 static const char drop_log_sql[] =
-    "INSERT INTO eval_error(kind, profile_key, source, at, logged_at, model_hash, message)"
-    " SELECT 'migrate', p.key, NULL, ?2, ?3, ?4, ?5 FROM profile p"
+    "INSERT INTO eval_error(kind, profile_key, source, at, logged_at, model_hash, message, code)"
+    " SELECT 'migrate', p.key, NULL, ?2, ?3, ?4, ?5, 'bad_state' FROM profile p"
     " WHERE p.state IS NOT NULL AND json_valid(p.state) AND EXISTS (SELECT 1 FROM json_each(p.state, ?6) j"
     "   WHERE json_extract(j.value, '$.name') IS ?1)";
 static const char drop_sql[] =

@@ -273,6 +273,13 @@ static const char schema_v1[] =
     ") STRICT;\n"
     "CREATE INDEX eval_error_profile ON eval_error(profile_key);\n";
 
+/* Version 2: each error's stable code (persona_result_error_code) and the
+ * path of the field it is about. Rows of version 1 get the code
+ * "unknown". */
+static const char schema_v2_step[] =
+    "ALTER TABLE eval_error ADD COLUMN code TEXT NOT NULL DEFAULT 'unknown';\n"
+    "ALTER TABLE eval_error ADD COLUMN field TEXT;\n";
+
 static const char *const schema_tables[] = {"meta", "profile", "outbox", "input_cursor", "eval_error"};
 
 static gboolean pragma_int(PrunDb *d, const char *sql, gint64 *out, GError **error) {
@@ -300,7 +307,8 @@ static gboolean create_schema(PrunDb *d, GError **error) {
   if (n == 0) {
     g_autofree char *pragmas = g_strdup_printf("PRAGMA application_id = %d; PRAGMA user_version = %d;",
                                                PRUN_APPLICATION_ID, PRUN_SCHEMA_VERSION);
-    if (!prun_exec(d, schema_v1, error) || !prun_exec(d, pragmas, error)) goto fail;
+    if (!prun_exec(d, schema_v1, error) || !prun_exec(d, schema_v2_step, error) || !prun_exec(d, pragmas, error))
+      goto fail;
     g_autofree char *created_by = g_strconcat("persona ", persona_version(), NULL);
     if (!prun_meta_set_text(d, "created_by", created_by, error)) goto fail;
     if (!prun_meta_set_int(d, "created_at", g_get_real_time(), error)) goto fail;
@@ -311,8 +319,9 @@ fail:
   return FALSE;
 }
 
-/* The file is ours, of a version we understand, with every table. */
-static gboolean check_identity(PrunDb *d, gboolean may_create, GError **error) {
+/* The file is ours, of a version we understand, with every table; an
+ * older version is migrated when `may_migrate` (a runner, not a view). */
+static gboolean check_identity(PrunDb *d, gboolean may_create, gboolean may_migrate, GError **error) {
   gint64 app_id = 0, version = 0, n_objects = 0;
   if (!pragma_int(d, "PRAGMA application_id", &app_id, error) ||
       !pragma_int(d, "PRAGMA user_version", &version, error) ||
@@ -326,7 +335,7 @@ static gboolean check_identity(PrunDb *d, gboolean may_create, GError **error) {
     }
     /* WAL before the schema, so that even the first transaction is one. */
     if (!prun_exec(d, "PRAGMA journal_mode = WAL", error) || !create_schema(d, error)) return FALSE;
-    return check_identity(d, FALSE, error);
+    return check_identity(d, FALSE, FALSE, error);
   }
   if (app_id != PRUN_APPLICATION_ID) {
     g_set_error(error, PRUN_ERROR, PRUN_ERROR_FOREIGN,
@@ -347,8 +356,16 @@ static gboolean check_identity(PrunDb *d, gboolean may_create, GError **error) {
                 d->path, version);
     return FALSE;
   }
-  /* Version 1 is the first: an older schema would be migrated here, one
-   * version at a time, each step in its own transaction. */
+  /* An older schema is migrated here, one version at a time, each step in
+   * its own transaction (a read-only open reads it as it is). */
+  if (version < 2 && may_migrate) {
+    if (!prun_begin(d, error)) return FALSE;
+    if (!prun_exec(d, schema_v2_step, error) || !prun_exec(d, "PRAGMA user_version = 2", error) ||
+        !prun_commit(d, error)) {
+      prun_rollback(d);
+      return FALSE;
+    }
+  }
   for (gsize i = 0; i < G_N_ELEMENTS(schema_tables); i++) {
     g_autofree char *sql =
         g_strdup_printf("SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = '%s'", schema_tables[i]);
@@ -488,7 +505,7 @@ gboolean prun_db_open(PrunDb *d, const char *path, PrunDurability durability, GE
   if (!open_connection(d, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, error)) return FALSE;
   /* Nothing is written before the file is known to be ours (or new): not
    * even the journal mode of someone else's database. */
-  if (!check_identity(d, TRUE, error)) return FALSE;
+  if (!check_identity(d, TRUE, TRUE, error)) return FALSE;
   if (!prun_exec(d, "PRAGMA journal_mode = WAL", error)) return FALSE;
   const char *sync = durability == PRUN_DURABILITY_FULL ? "PRAGMA synchronous = FULL"
                                                         : "PRAGMA synchronous = NORMAL";
@@ -518,7 +535,7 @@ gboolean prun_db_open_readonly(PrunDb *d, const char *path, GError **error) {
   } else if (!open_connection(d, SQLITE_OPEN_READONLY, error)) {
     return FALSE;
   }
-  return check_identity(d, FALSE, error);
+  return check_identity(d, FALSE, FALSE, error);
 }
 
 void prun_db_close(PrunDb *d) {

@@ -66,8 +66,19 @@ gboolean prun_show_status(PrunDb *d, PrunFormat format, GError **error) {
 
 /* One JSON object per recorded error, oldest first. */
 gboolean prun_show_errors(PrunDb *d, GError **error) {
+  /* A database of schema 1 (not migrated yet: views do not write) has no
+   * codes: "unknown", as the migration gives its rows. */
+  gint64 version = 0;
+  sqlite3_stmt *vs = prun_prepare(d, "PRAGMA user_version", error);
+  if (!vs) return FALSE;
+  if (sqlite3_step(vs) == SQLITE_ROW) version = sqlite3_column_int64(vs, 0);
+  sqlite3_reset(vs);
   sqlite3_stmt *st = prun_prepare(
-      d, "SELECT kind, profile_key, source, at, model_hash, message FROM eval_error ORDER BY id", error);
+      d,
+      version >= 2 ? "SELECT kind, profile_key, source, at, model_hash, message, code, field FROM eval_error ORDER BY id"
+                   : "SELECT kind, profile_key, source, at, model_hash, message, 'unknown', NULL FROM eval_error"
+                     " ORDER BY id",
+      error);
   if (!st) return FALSE;
   g_autoptr(GString) out = g_string_new(NULL);
   int rc;
@@ -87,6 +98,12 @@ gboolean prun_show_errors(PrunDb *d, GError **error) {
     g_string_append_printf(out, ",\"at\":\"%s\"", at);
     if (sqlite3_column_type(st, 4) != SQLITE_NULL)
       g_string_append_printf(out, ",\"model\":\"%.12s\"", sqlite3_column_text(st, 4));
+    g_string_append(out, ",\"code\":");
+    persona_json_append_string(out, (const char *)sqlite3_column_text(st, 6), -1);
+    if (sqlite3_column_type(st, 7) != SQLITE_NULL) {
+      g_string_append(out, ",\"field\":");
+      persona_json_append_string(out, (const char *)sqlite3_column_text(st, 7), -1);
+    }
     g_string_append(out, ",\"error\":");
     persona_json_append_string(out, (const char *)sqlite3_column_text(st, 5), -1);
     g_string_append(out, "}\n");

@@ -37,7 +37,7 @@
 /* 'PRSN' in the database header, so that `file` and persona know the file. */
 #define PRUN_APPLICATION_ID 0x5052534E
 /* The schema version in PRAGMA user_version; docs/runtime.md. */
-#define PRUN_SCHEMA_VERSION 1
+#define PRUN_SCHEMA_VERSION 2
 
 #define PRUN_ERROR (prun_error_quark())
 GQuark prun_error_quark(void);
