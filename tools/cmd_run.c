@@ -209,11 +209,16 @@ static int run_runtime(RunOptions *o, PersonaModel *model, gint64 wanted_now, Pr
   memset(&r, 0, sizeof r);
   int status = PCLI_EXIT_FAIL;
   PrunInputs *inputs = NULL;
+  PcliRunUnify *unify = NULL;
   if (!prun_db_open(&d, o->db, durability, &error)) goto out;
   inputs = prun_inputs_new((const char *const *)(o->args ? o->args + 1 : NULL), (gsize)o->max_line);
   prun_inputs_set_blocking(inputs, o->once);
   prun_runner_init(&r, &d, model, hash, inputs, sink, (guint)o->batch, (guint)o->sink_batch, (guint64)o->budget);
   r.metrics_path = g_strdup(o->metrics);
+  if (persona_model_has_identity(model)) {
+    unify = pcli_run_unify_new(model, &error);
+    if (!unify || !prun_runner_set_unify(&r, pcli_run_unify_hooks(unify), &error)) goto out;
+  }
   if (o->input_tz && !persona_vm_set_input_timezone(r.vm, o->input_tz, &error)) goto out;
   gboolean clamped;
   gint64 last;
@@ -244,6 +249,7 @@ out:
   }
   g_clear_pointer(&r.metrics_path, g_free);
   prun_runner_clear(&r);
+  pcli_run_unify_free(unify);
   prun_inputs_free(inputs);
   prun_db_close(&d);
   return status;

@@ -349,7 +349,10 @@ static void problem(Reader *r, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
   g_string_append_printf(r->u->problems, "%s:%u: ", r->file->path, r->line);
+  gsize from = r->u->problems->len;
   g_string_append_vprintf(r->u->problems, fmt, ap);
+  if (r->u->problem_fn)
+    r->u->problem_fn(r->u->problem_user, r->u->files->len - 1, r->line, r->u->problems->str + from);
   g_string_append_c(r->u->problems, '\n');
   va_end(ap);
 }
@@ -571,24 +574,11 @@ static gboolean load_file(const char *path, char **data, gsize *len, gboolean *m
   return ok;
 }
 
-gboolean pu_add_file(PuUnifier *u, guint source, const char *path, GError **error) {
-  g_return_val_if_fail(!u->resolved && source < u->n_sources, FALSE);
-  char *data;
-  gsize len;
-  gboolean mapped;
-  if (!load_file(path, &data, &len, &mapped, error)) return FALSE;
-  if (!u->rule_counts) u->rule_counts = g_new0(guint64, u->rule_names->len + 1);
-  reserve(u, len);
-  PuFile *f = g_new0(PuFile, 1);
-  f->path = g_strdup(path);
-  f->data = data;
-  f->len = len;
-  f->mapped = mapped;
-  f->source = source;
-  g_ptr_array_add(u->files, f);
+/* Reads every line of `f` (already in u->files) as a record of its source. */
+static void read_lines(PuUnifier *u, PuFile *f) {
   Reader r = {.u = u, .file = f, .members = g_array_new(FALSE, FALSE, sizeof(PuMember)),
               .scratch = g_string_new(NULL), .value = g_string_new(NULL)};
-  const char *p = data, *end = data + len;
+  const char *p = f->data, *end = f->data + f->len;
   while (p && p < end) {
     const char *nl = memchr(p, '\n', (gsize)(end - p));
     const char *stop = nl ? nl : end;
@@ -607,7 +597,39 @@ gboolean pu_add_file(PuUnifier *u, guint source, const char *path, GError **erro
   g_array_unref(r.members);
   g_string_free(r.scratch, TRUE);
   g_string_free(r.value, TRUE);
+}
+
+static PuFile *add_input(PuUnifier *u, guint source, const char *path, char *data, gsize len, gboolean mapped) {
+  if (!u->rule_counts) u->rule_counts = g_new0(guint64, u->rule_names->len + 1);
+  reserve(u, len);
+  PuFile *f = g_new0(PuFile, 1);
+  f->path = g_strdup(path);
+  f->data = data;
+  f->len = len;
+  f->mapped = mapped;
+  f->source = source;
+  g_ptr_array_add(u->files, f);
+  return f;
+}
+
+gboolean pu_add_file(PuUnifier *u, guint source, const char *path, GError **error) {
+  g_return_val_if_fail(!u->resolved && source < u->n_sources, FALSE);
+  char *data;
+  gsize len;
+  gboolean mapped;
+  if (!load_file(path, &data, &len, &mapped, error)) return FALSE;
+  read_lines(u, add_input(u, source, path, data, len, mapped));
   return TRUE;
+}
+
+void pu_add_data(PuUnifier *u, guint source, const char *name, char *data, gsize len) {
+  g_return_if_fail(!u->resolved && source < u->n_sources);
+  read_lines(u, add_input(u, source, name, data, len, FALSE));
+}
+
+void pu_set_problem_func(PuUnifier *u, PuProblemFunc fn, gpointer user) {
+  u->problem_fn = fn;
+  u->problem_user = user;
 }
 
 /* ---- joining ------------------------------------------------------------------------- */

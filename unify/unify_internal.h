@@ -92,6 +92,8 @@ struct PuUnifier {
   guint64 *slots;             /* open addressing: hash tag and ident id (unify.c) */
   guint32 n_slots;
   GString *problems;
+  PuProblemFunc problem_fn;   /* told of each problem too (pu_set_problem_func), or NULL */
+  gpointer problem_user;
   guint64 n_bad, n_left_out, n_lines;
   guint64 *per_source;        /* records read per source */
 

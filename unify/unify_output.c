@@ -250,12 +250,26 @@ static void write_profile(Merge *mg, guint32 c, GString *out) {
   g_string_append(out, "}\n");
 }
 
+static void merge_init(Merge *mg, PuUnifier *u) {
+  *mg = (Merge){.u = u, .members = g_array_new(FALSE, FALSE, sizeof(PuMember)), .events = g_string_new(NULL),
+                .acc = g_new0(Acc, u->n_fields + 1), .scratch = g_string_new(NULL)};
+  mg->ev = g_new0(GArray *, u->n_fields + 1);
+  for (guint f = 0; f < u->n_fields; f++) mg->ev[f] = g_array_new(FALSE, FALSE, sizeof(Ev));
+}
+
+static void merge_clear(Merge *mg) {
+  for (guint f = 0; f < mg->u->n_fields; f++) g_array_unref(mg->ev[f]);
+  g_free(mg->ev);
+  g_free(mg->acc);
+  g_array_unref(mg->members);
+  g_string_free(mg->events, TRUE);
+  g_string_free(mg->scratch, TRUE);
+}
+
 gboolean pu_write_profiles(PuUnifier *u, PersonaOutputFile *out, GError **error) {
   g_return_val_if_fail(u->resolved, FALSE);
-  Merge mg = {.u = u, .members = g_array_new(FALSE, FALSE, sizeof(PuMember)), .events = g_string_new(NULL),
-              .acc = g_new0(Acc, u->n_fields + 1), .scratch = g_string_new(NULL)};
-  mg.ev = g_new0(GArray *, u->n_fields + 1);
-  for (guint f = 0; f < u->n_fields; f++) mg.ev[f] = g_array_new(FALSE, FALSE, sizeof(Ev));
+  Merge mg;
+  merge_init(&mg, u);
   GString *buf = g_string_sized_new(1 << 20);
   gboolean ok = TRUE;
   for (guint32 c = 0; ok && c < u->n_clusters; c++) {
@@ -266,13 +280,30 @@ gboolean pu_write_profiles(PuUnifier *u, PersonaOutputFile *out, GError **error)
     }
   }
   g_string_free(buf, TRUE);
-  for (guint f = 0; f < u->n_fields; f++) g_array_unref(mg.ev[f]);
-  g_free(mg.ev);
-  g_free(mg.acc);
-  g_array_unref(mg.members);
-  g_string_free(mg.events, TRUE);
-  g_string_free(mg.scratch, TRUE);
+  merge_clear(&mg);
   return ok;
+}
+
+void pu_foreach_profile(PuUnifier *u, PuProfileFunc fn, gpointer user) {
+  g_return_if_fail(u->resolved);
+  Merge mg;
+  merge_init(&mg, u);
+  GString *buf = g_string_new(NULL);
+  GArray *places = g_array_new(FALSE, FALSE, sizeof(guint32));
+  for (guint32 c = 0; c < u->n_clusters; c++) {
+    g_string_truncate(buf, 0);
+    write_profile(&mg, c, buf);
+    g_array_set_size(places, 0);
+    for (guint32 i = u->cluster_first[c]; i < u->cluster_first[c + 1]; i++) {
+      const PuRec *rec = &g_array_index(u->recs, PuRec, u->by_cluster[i]);
+      g_array_append_val(places, rec->file);
+      g_array_append_val(places, rec->line);
+    }
+    fn(user, u->cluster_ids[c].text, buf->str, buf->len - 1, (const guint32 *)places->data, places->len / 2);
+  }
+  g_array_unref(places);
+  g_string_free(buf, TRUE);
+  merge_clear(&mg);
 }
 
 /* ---- sizes and the report ---------------------------------------------------------- */
