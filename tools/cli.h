@@ -57,6 +57,9 @@ int pcli_cmd_run(int argc, char **argv, gboolean do_help);
  * runner/runner.h). NULL with *error when the model's identity cannot be
  * used (pu_new). The hooks belong to the PcliRunUnify. */
 typedef struct PcliRunUnify PcliRunUnify;
+/* The warning of `persona unify` and `persona run` when profile ids are
+ * not keyed (no pseudonym key configured): one line on stderr. */
+void pcli_warn_unkeyed_ids(void);
 PcliRunUnify *pcli_run_unify_new(PersonaModel *model, GError **error);
 struct PrunUnifyHooks;
 const struct PrunUnifyHooks *pcli_run_unify_hooks(PcliRunUnify *ru);

@@ -94,9 +94,15 @@ static gboolean hook_resolve(gpointer user, guint n, const int *sources, const c
   return TRUE;
 }
 
+void pcli_warn_unkeyed_ids(void) {
+  pcli_error("warning: no pseudonym key (PERSONA_PSEUDONYM_KEY or PERSONA_PSEUDONYM_KEY_FILE): profile ids are "
+             "unkeyed hashes that anyone can recompute from an identifier (docs/unify.md, \"Profile ids\")");
+}
+
 PcliRunUnify *pcli_run_unify_new(PersonaModel *model, GError **error) {
   PuUnifier *names = pu_new(model, error);
   if (!names) return NULL;
+  if (!pu_ids_keyed(names)) pcli_warn_unkeyed_ids();
   struct PcliRunUnify *ru = g_new0(struct PcliRunUnify, 1);
   ru->model = persona_model_ref(model);
   ru->names = names;

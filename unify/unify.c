@@ -135,6 +135,18 @@ PuUnifier *pu_new(PersonaModel *model, GError **error) {
   memset(u->slots, 0xff, sizeof(guint64) * u->n_slots);
   u->problems = g_string_new(NULL);
   u->per_source = g_new0(guint64, u->n_sources + 1);
+  GError *key_error = NULL;
+  GBytes *key = ok ? persona_pseudonym_key(&key_error) : NULL;
+  if (key) {
+    gsize klen;
+    const guchar *k = g_bytes_get_data(key, &klen);
+    u->id_hmac = g_hmac_new(G_CHECKSUM_SHA256, k, klen);
+    g_bytes_unref(key);
+  } else if (key_error) {
+    g_set_error(error, PERSONA_ERROR, PERSONA_ERROR_INVALID, "the profile ids' key: %s", key_error->message);
+    g_error_free(key_error);
+    ok = FALSE;
+  }
   if (!ok) {
     pu_free(u);
     return NULL;
@@ -180,6 +192,7 @@ void pu_free(PuUnifier *u) {
   g_free(u->cluster_root);
   g_free(u->by_cluster);
   g_free(u->cluster_ids);
+  if (u->id_hmac) g_hmac_unref(u->id_hmac);
   persona_model_unref(u->model);
   g_free(u);
 }
@@ -202,6 +215,7 @@ const char **pu_source_list(const PuUnifier *u) {
   return names;
 }
 
+gboolean pu_ids_keyed(const PuUnifier *u) { return u->id_hmac != NULL; }
 const char *pu_problems(const PuUnifier *u) { return u->problems->str; }
 guint64 pu_n_bad(const PuUnifier *u) { return u->n_bad; }
 
@@ -833,8 +847,39 @@ static void group_records(PuUnifier *u) {
   g_free(start);
 }
 
-/* "p-" and 16 hex digits of a 64-bit hash of the kind and value of the
- * profile's first identifier in canonical order, for every profile
+/* The unkeyed id: FNV-1a over the kind, a 0x1f and the value, then
+ * splitmix64's finaliser (every input bit reaches every output bit). */
+static guint64 plain_id(const char *kind, const PuIdent *id) {
+  guint64 h = 0x9e3779b97f4a7c15ULL;
+  for (const char *p = kind; *p; p++) h = (h ^ (guchar)*p) * 0x100000001b3ULL;
+  h = (h ^ 0x1f) * 0x100000001b3ULL;
+  for (guint32 i = 0; i < id->len; i++) h = (h ^ (guchar)id->value[i]) * 0x100000001b3ULL;
+  h ^= h >> 30;
+  h *= 0xbf58476d1ce4e5b9ULL;
+  h ^= h >> 27;
+  h *= 0x94d049bb133111ebULL;
+  h ^= h >> 31;
+  return h;
+}
+
+/* The keyed id: the first 8 bytes of HMAC-SHA-256(key, kind 0x1f value),
+ * from a copy of the keyed HMAC (the key's blocks are hashed once). */
+static guint64 keyed_id(GHmac *keyed, const char *kind, const PuIdent *id) {
+  GHmac *h = g_hmac_copy(keyed);
+  g_hmac_update(h, (const guchar *)kind, (gssize)strlen(kind));
+  g_hmac_update(h, (const guchar *)"\x1f", 1);
+  g_hmac_update(h, (const guchar *)id->value, id->len);
+  guint8 digest[32];
+  gsize len = sizeof digest;
+  g_hmac_get_digest(h, digest, &len);
+  g_hmac_unref(h);
+  guint64 v = 0;
+  for (int i = 0; i < 8; i++) v = v << 8 | digest[i];
+  return v;
+}
+
+/* "p-" and 16 hex digits of the kind and value of the profile's first
+ * identifier in canonical order, keyed when a pseudonym key is configured
  * (docs/unify.md, "Profile ids"). */
 static void name_profiles(PuUnifier *u) {
   static const char hex[] = "0123456789abcdef";
@@ -842,16 +887,7 @@ static void name_profiles(PuUnifier *u) {
   for (guint32 c = 0; c < u->n_clusters; c++) {
     const PuIdent *id = &g_array_index(u->idents, PuIdent, u->order[u->cluster_root[c]]);
     const char *kind = u->keys[id->kind].kind;
-    guint64 h = 0x9e3779b97f4a7c15ULL;
-    for (const char *p = kind; *p; p++) h = (h ^ (guchar)*p) * 0x100000001b3ULL;
-    h = (h ^ 0x1f) * 0x100000001b3ULL;
-    for (guint32 i = 0; i < id->len; i++) h = (h ^ (guchar)id->value[i]) * 0x100000001b3ULL;
-    /* splitmix64's finaliser: every input bit reaches every output bit */
-    h ^= h >> 30;
-    h *= 0xbf58476d1ce4e5b9ULL;
-    h ^= h >> 27;
-    h *= 0x94d049bb133111ebULL;
-    h ^= h >> 31;
+    guint64 h = u->id_hmac ? keyed_id(u->id_hmac, kind, id) : plain_id(kind, id);
     char *t = u->cluster_ids[c].text;
     t[0] = 'p', t[1] = '-';
     for (int k = 0; k < 16; k++) t[2 + k] = hex[(h >> (60 - 4 * k)) & 15];

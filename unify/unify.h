@@ -28,9 +28,14 @@
 
 typedef struct PuUnifier PuUnifier;
 
-/* NULL with PERSONA_ERROR_INVALID when the model declares no identity or
- * one of its `never join` values does not normalise. */
+/* NULL with PERSONA_ERROR_INVALID when the model declares no identity,
+ * one of its `never join` values does not normalise, or a pseudonym key
+ * is configured but cannot be read (persona_pseudonym_key). */
 PuUnifier *pu_new(PersonaModel *model, GError **error);
+/* TRUE when profile ids are keyed with the pseudonym key; FALSE: no key
+ * is configured and ids are unkeyed hashes anyone can recompute from an
+ * identifier (docs/unify.md, "Profile ids"). */
+gboolean pu_ids_keyed(const PuUnifier *u);
 void pu_free(PuUnifier *u);
 
 /* The index of source `name`, or -1. */

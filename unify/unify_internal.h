@@ -106,6 +106,7 @@ struct PuUnifier {
   guint32 *cluster_root;      /* per profile: its root position */
   guint32 n_clusters;
   guint32 *by_cluster;        /* record indexes grouped by profile */
+  GHmac *id_hmac;             /* keyed with the pseudonym key, or NULL: unkeyed ids */
   PuProfileId *cluster_ids;   /* per profile: its id (docs/unify.md, "Profile ids") */
 };
 
