@@ -330,8 +330,7 @@ static guint32 dropped_by(PuUnifier *u, guint32 kind, const char *s, gsize len) 
   return PU_NONE;
 }
 
-static guint32 intern(PuUnifier *u, guint32 kind, const char *s, gsize len, guint32 rec) {
-  guint64 h = hash_value(kind, s, len);
+static guint32 intern(PuUnifier *u, guint32 kind, const char *s, gsize len, guint32 rec, guint64 h) {
   guint32 mask = u->n_slots - 1, j = (guint32)h & mask;
   for (; u->slots[j] != SLOT_EMPTY; j = (j + 1) & mask) {
     if (u->slots[j] >> 32 != h >> 32) continue;
@@ -350,12 +349,23 @@ static guint32 intern(PuUnifier *u, guint32 kind, const char *s, gsize len, guin
 
 /* ---- reading records ---------------------------------------------------------------- */
 
+/* An identifier of the record being read, normalised, not yet interned:
+ * all of a record's identifiers are normalised first and their hash slots
+ * asked for from memory, then interned, so that their cache misses
+ * overlap instead of following one another. */
+typedef struct {
+  guint32 kind, off, len;
+  guint64 hash;
+} Pending;
+
 typedef struct {
   PuUnifier *u;
   const PuFile *file;
   guint32 line;
   GArray *members;
   GString *scratch, *value;
+  GArray *pending;  /* Pending, of the current record */
+  GString *held;    /* their values, one after the other */
 } Reader;
 
 static void problem(Reader *r, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
@@ -424,18 +434,35 @@ static gboolean read_identifier(Reader *r, const PersonaSourceMap *map, guint32 
     *bad = TRUE;
     return FALSE;
   }
-  guint32 id = intern(u, map->target, r->value->str, r->value->len, rec);
-  guint32 dropped = g_array_index(u->idents, PuIdent, id).dropped;
-  if (dropped != PU_NONE) {
-    u->rule_counts[dropped]++;
-    *ruled = TRUE;
-    return FALSE;
-  }
-  /* The same identifier twice in one record joins nothing new. */
-  for (guint32 i = g_array_index(u->recs, PuRec, rec).first_ident; i < u->rec_idents->len; i++)
-    if (g_array_index(u->rec_idents, guint32, i) == id) return FALSE;
-  g_array_append_val(u->rec_idents, id);
+  (void)rec;
+  Pending p = {.kind = map->target, .off = (guint32)r->held->len, .len = (guint32)r->value->len,
+               .hash = hash_value(map->target, r->value->str, r->value->len)};
+  __builtin_prefetch(&u->slots[(guint32)p.hash & (u->n_slots - 1)]);
+  pu_append(r->held, r->value->str, r->value->len);
+  g_array_append_val(r->pending, p);
   return TRUE;
+}
+
+/* Interns the record's pending identifiers (their values in r->held):
+ * a dropped one (block, never join) only counts; the same identifier
+ * twice in one record joins nothing new. */
+static void place_identifiers(Reader *r, guint32 rec, gboolean *ruled) {
+  PuUnifier *u = r->u;
+  guint32 first = g_array_index(u->recs, PuRec, rec).first_ident;
+  for (guint k = 0; k < r->pending->len; k++) {
+    const Pending *p = &g_array_index(r->pending, Pending, k);
+    guint32 id = intern(u, p->kind, r->held->str + p->off, p->len, rec, p->hash);
+    guint32 dropped = g_array_index(u->idents, PuIdent, id).dropped;
+    if (dropped != PU_NONE) {
+      u->rule_counts[dropped]++;
+      *ruled = TRUE;
+      continue;
+    }
+    gboolean again = FALSE;
+    for (guint32 i = first; i < u->rec_idents->len && !again; i++)
+      again = g_array_index(u->rec_idents, guint32, i) == id;
+    if (!again) g_array_append_val(u->rec_idents, id);
+  }
 }
 
 /* The values the record's field and event maps read. A value a `sum`
@@ -482,8 +509,11 @@ static void read_record(Reader *r, const char *text, gsize len) {
   if (bad) rec.time = G_MININT64;
   guint32 index = u->recs->len;
   g_array_append_val(u->recs, rec);
+  g_array_set_size(r->pending, 0);
+  g_string_truncate(r->held, 0);
   for (guint j = 0; j < s->src.n_maps; j++)
     if (s->maps[j].kind == PERSONA_MAP_KEY) read_identifier(r, &s->maps[j], index, &bad, &ruled, &present);
+  place_identifiers(r, index, &ruled);
   PuRec *stored = &g_array_index(u->recs, PuRec, index);
   stored->n_idents = u->rec_idents->len - stored->first_ident;
   if (stored->n_idents > 0) keep_spans(r, s, stored, r->members, &bad);
@@ -591,7 +621,8 @@ static gboolean load_file(const char *path, char **data, gsize *len, gboolean *m
 /* Reads every line of `f` (already in u->files) as a record of its source. */
 static void read_lines(PuUnifier *u, PuFile *f) {
   Reader r = {.u = u, .file = f, .members = g_array_new(FALSE, FALSE, sizeof(PuMember)),
-              .scratch = g_string_new(NULL), .value = g_string_new(NULL)};
+              .scratch = g_string_new(NULL), .value = g_string_new(NULL),
+              .pending = g_array_new(FALSE, FALSE, sizeof(Pending)), .held = g_string_new(NULL)};
   const char *p = f->data, *end = f->data + f->len;
   while (p && p < end) {
     const char *nl = memchr(p, '\n', (gsize)(end - p));
@@ -611,6 +642,8 @@ static void read_lines(PuUnifier *u, PuFile *f) {
   g_array_unref(r.members);
   g_string_free(r.scratch, TRUE);
   g_string_free(r.value, TRUE);
+  g_array_unref(r.pending);
+  g_string_free(r.held, TRUE);
 }
 
 static PuFile *add_input(PuUnifier *u, guint source, const char *path, char *data, gsize len, gboolean mapped) {
