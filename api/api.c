@@ -9,6 +9,7 @@
 
 #include "compiler/compile.h"
 #include "runtime/bytecode.h"
+#include "stdlib/builtins.h"
 #include "runtime/disasm.h"
 #include "runtime/file_target.h"
 #include "runtime/json_decode.h"
@@ -537,6 +538,16 @@ gboolean persona_time_parse(const char *text, gint64 *out_us) {
 }
 
 gint64 persona_time_now(void) { return g_get_real_time(); }
+
+GBytes *persona_pseudonym_key(GError **error) {
+  bool configured;
+  const char *why;
+  size_t len;
+  const void *key = pbuiltin_pseudonym_key(&len, &configured, &why);
+  if (key) return g_bytes_new(key, len);
+  if (configured) g_set_error(error, PERSONA_ERROR, PERSONA_ERROR_INVALID, "%s", why);
+  return NULL;
+}
 
 gsize persona_time_format(gint64 us, char buf[PERSONA_TIME_BUF]) {
   G_STATIC_ASSERT(PERSONA_TIME_BUF >= PTIME_BUF);

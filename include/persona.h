@@ -803,6 +803,15 @@ PERSONA_API void persona_model_identity_source(const PersonaModel *model, guint 
 PERSONA_API void persona_model_identity_source_map(const PersonaModel *model, guint source, guint j,
                                                    PersonaSourceMap *out);
 
+/* The key of pseudonym() (docs/language.md): $PERSONA_PSEUDONYM_KEY, or
+ * the contents of the file named by $PERSONA_PSEUDONYM_KEY_FILE, read once
+ * per process. A new reference (caller unrefs). NULL without *error when
+ * no key is configured; NULL with PERSONA_ERROR_INVALID when one is
+ * configured but cannot be used (an unreadable or empty file). For hosts
+ * that derive other pseudonyms with the same key (persona unify's profile
+ * ids). */
+PERSONA_API GBytes *persona_pseudonym_key(GError **error);
+
 /* ---- output files that appear whole ----------------------------------------- */
 
 /* Output written to a temporary file beside the target (".NAME.XXXXXX",

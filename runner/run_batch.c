@@ -76,11 +76,10 @@ static const char error_sql[] =
     "INSERT INTO eval_error(kind, profile_key, source, at, logged_at, model_hash, message, code, field)"
     " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
 
-/* `code` is the error's stable code (persona_result_error_code), `field`
- * the path of the field it is about, or NULL. */
-static gboolean record_error(PrunRunner *r, const char *kind, const char *profile_key, const char *source,
-                             gint64 at, const char *message, const char *code, const char *field,
-                             GError **error) {
+/* `code` is the error's stable code (persona_result_error_code, or the
+ * runner's own `unify`), `field` the path of the field it is about, or NULL. */
+gboolean prun_record_error(PrunRunner *r, const char *kind, const char *profile_key, const char *source, gint64 at,
+                           const char *message, const char *code, const char *field, GError **error) {
   sqlite3_stmt *st = prun_prepare(r->db, error_sql, error);
   if (!st) return FALSE;
   sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
@@ -141,6 +140,7 @@ static gboolean ingest_line(gpointer user, const char *source, guint64 line_no, 
                             gboolean too_long, GError **error) {
   PrunRunner *r = user;
   r->stats.ingested++;
+  if (r->unify && !too_long && len > 0) return prun_unify_keep(r, source, line_no, line, len, error);
   g_string_truncate(r->key, 0);
   g_string_truncate(r->doc, 0);
   if (too_long || len == 0 || !persona_vm_profile_key(r->vm, line, len, r->key) ||
@@ -150,12 +150,16 @@ static gboolean ingest_line(gpointer user, const char *source, guint64 line_no, 
     line_error_message(r, line, len, too_long, r->buf, &code, &field);
     g_autofree char *where = g_strdup_printf("%s:%" G_GUINT64_FORMAT, source, line_no);
     r->stats.input_errors++;
-    return record_error(r, "input", NULL, where, r->now, r->buf->str, code, field, error);
+    return prun_record_error(r, "input", NULL, where, r->now, r->buf->str, code, field, error);
   }
+  return prun_upsert_record(r, r->key->str, r->doc->str, error);
+}
+
+gboolean prun_upsert_record(PrunRunner *r, const char *key, const char *doc, GError **error) {
   sqlite3_stmt *st = prun_prepare(r->db, upsert_sql, error);
   if (!st) return FALSE;
-  sqlite3_bind_text(st, 1, r->key->str, (int)r->key->len, SQLITE_STATIC);
-  prun_seal_bind(&r->seal, st, 2, r->key->str, r->doc->str);
+  sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+  prun_seal_bind(&r->seal, st, 2, key, doc);
   sqlite3_bind_int64(st, 3, r->now);
   sqlite3_bind_int64(st, 4, g_get_real_time());
   return prun_step_done(r->db, st, "cannot store a profile", error);
@@ -372,8 +376,8 @@ static gboolean evaluate_one(PrunRunner *r, DueRow *d, GError **error) {
   if (status != PERSONA_EVAL_OK) {
     r->stats.failed++;
     const char *msg = persona_result_error(res);
-    if (!record_error(r, "eval", d->key, NULL, at, msg ? msg : "evaluation failed", persona_result_error_code(res),
-                      persona_result_error_field(res), error))
+    if (!prun_record_error(r, "eval", d->key, NULL, at, msg ? msg : "evaluation failed", persona_result_error_code(res),
+                           persona_result_error_field(res), error))
       return FALSE;
     /* Not due again until something changes: a new record, a new model
      * (prun_runner_check_model), or --retry-errors. The state is kept. */
@@ -441,10 +445,15 @@ gboolean prun_runner_batch(PrunRunner *r, gboolean *did_work, GError **error) {
   if (!prun_begin(r->db, error)) return FALSE;
   guint n_in = 0;
   g_autoptr(GArray) due = NULL;
-  if (r->inputs && !prun_inputs_ingest(r->inputs, r->db, r->batch_size, ingest_line, r, &n_in, error)) goto fail;
+  /* Unifying joins every kept record again after new ones came: it reads
+   * all new lines at once, to join once. */
+  guint max_in = r->unify ? G_MAXUINT : r->batch_size;
+  r->unify_new = 0;
+  if (r->inputs && !prun_inputs_ingest(r->inputs, r->db, max_in, ingest_line, r, &n_in, error)) goto fail;
+  if ((r->unify_new || r->unify_stale) && !prun_unify_apply(r, error)) goto fail;
   due = select_due(r, error);
   if (!due) goto fail;
-  if (n_in == 0 && due->len == 0) {
+  if (n_in == 0 && due->len == 0 && !r->unify_stale) {
     prun_rollback(r->db); /* nothing to write: no commit, no fsync */
     return TRUE;
   }
@@ -457,6 +466,7 @@ gboolean prun_runner_batch(PrunRunner *r, gboolean *did_work, GError **error) {
   prun_crash_point("before-commit");
   if (!prun_commit(r->db, error)) goto fail;
   if (r->inputs) prun_inputs_committed(r->inputs);
+  r->unify_stale = FALSE;
   r->stats.batches++;
   r->stats.last_batch_us = g_get_monotonic_time() - started;
   log_batch(r, &before, due->len, r->stats.last_batch_us);

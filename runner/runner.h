@@ -17,6 +17,9 @@
  *   run_status.c the counts of --status (one read transaction), as text
  *                or JSON, and the Prometheus metrics file (--metrics)
  *   run_log.c    messages to the operator (stderr): text, or JSON lines
+ *   run_unify.c  with a model that declares identity { }: input lines are
+ *                source records, kept in the database and joined into
+ *                profiles as they arrive; merged profiles' states merged
  * The guarantees and the schema are described in docs/runtime.md.
  *
  * Only include/persona.h is used from the library, and nothing of the CLI. Times are microseconds
@@ -231,6 +234,42 @@ typedef struct PrunStats {
   gint64 last_batch_us, last_delivery_us; /* how long the last of each took */
 } PrunStats;
 
+/* ---- unifying source records (run_unify.c) ------------------------------------------
+ *
+ * With a model that declares `identity { }`, input lines are source
+ * records (docs/unify.md), not whole profiles. The runner keeps each in
+ * its database (unify_record) and, after a batch read new ones, joins
+ * every kept record into profiles again; a profile whose records changed
+ * gets its new merged record, and when profiles merge (or one is split by
+ * an exclusion) their states are merged by the rules of docs/runtime.md,
+ * "Unifying sources as they arrive". How records join is not the
+ * runner's business: the caller hands it the joining as these hooks (the
+ * CLI wires the unify component in), so that the runner still uses only
+ * the public API. */
+
+/* What the joining reports, to the runner: each profile (its id, its
+ * record as JSON, and the indexes of its records in the list given to
+ * `resolve`), and each problem of a record (its index; the message names
+ * no input value). Strings are borrowed for the call. */
+typedef void (*PrunProfileFunc)(gpointer user, const char *id, const char *json, gsize len, const guint *records,
+                                guint n);
+typedef void (*PrunProblemFunc)(gpointer user, guint record, const char *message);
+
+typedef struct PrunUnifyHooks {
+  gpointer user;
+  /* The source a file holds, from its name: -1 when the model has none by
+   * that name (its lines are then input errors). */
+  int (*source_of)(gpointer user, const char *file_name);
+  /* The model's source names, comma-separated, for messages (static or
+   * owned by the hooks). */
+  const char *(*source_names)(gpointer user);
+  /* Joins n records (the source of each, its text and length): calls
+   * `profile` for every profile and `problem` for every bad record, with
+   * `sink`. FALSE (and *error) only when it cannot run at all. */
+  gboolean (*resolve)(gpointer user, guint n, const int *sources, const char *const *texts, const gsize *lens,
+                      PrunProfileFunc profile, PrunProblemFunc problem, gpointer sink, GError **error);
+} PrunUnifyHooks;
+
 typedef struct PrunRunner {
   PrunDb *db;
   PersonaModel *model;
@@ -251,11 +290,33 @@ typedef struct PrunRunner {
   gboolean carry_unknown; /* --migrate keep left states of undeclared journeys or lifecycles: keep them */
   char *metrics_path;     /* --metrics FILE, or NULL (owned) */
   gint64 metrics_at;      /* when the metrics file was last written (monotonic) */
+  const PrunUnifyHooks *unify; /* borrowed; NULL: input lines are whole profiles */
+  guint64 unify_new;      /* source records ingested in this batch */
+  gboolean unify_stale;   /* the model changed since the last join: join again even without new records */
+  guint64 merged, split;  /* profiles merged into another, profiles split, by this process */
 } PrunRunner;
 
 void prun_runner_init(PrunRunner *r, PrunDb *db, PersonaModel *model, const char *model_hash,
                       PrunInputs *inputs, PrunSink *sink, guint batch_size, guint sink_batch, guint64 budget);
 void prun_runner_clear(PrunRunner *r);
+
+/* Input lines become source records, joined by `hooks` (borrowed; see
+ * PrunUnifyHooks). Creates the tables the joining needs when missing. */
+gboolean prun_runner_set_unify(PrunRunner *r, const PrunUnifyHooks *hooks, GError **error);
+/* In the open transaction, with r->unify set: keeps one ingested source
+ * record (run_batch.c's line handler calls it). */
+gboolean prun_unify_keep(PrunRunner *r, const char *file, guint64 line_no, const char *line, gsize len,
+                         GError **error);
+/* In the open transaction: joins every kept record again and applies the
+ * changed profiles (new records, merges, splits) to the profile table. */
+gboolean prun_unify_apply(PrunRunner *r, GError **error);
+/* Stores `doc` as profile `key`'s pending record, due now (run_batch.c):
+ * what an ingested whole-profile line does. */
+gboolean prun_upsert_record(PrunRunner *r, const char *key, const char *doc, GError **error);
+/* Records an error of kind `kind` in eval_error (run_batch.c), with its
+ * stable `code` and the `field` it is about (NULL: none). */
+gboolean prun_record_error(PrunRunner *r, const char *kind, const char *profile_key, const char *source, gint64 at,
+                           const char *message, const char *code, const char *field, GError **error);
 
 /* The logical now for a run: max(wanted, stored last_now). *clamped is
  * TRUE when `wanted` was earlier (time never goes backwards). */

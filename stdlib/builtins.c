@@ -862,17 +862,30 @@ static void pseudonym_key_load(void) {
   pseudonym_key = g_bytes_new_take(text, len);
 }
 
+static void pseudonym_key_once(void) {
+  static gsize loaded = 0;
+  if (g_once_init_enter(&loaded)) {
+    pseudonym_key_load();
+    g_once_init_leave(&loaded, 1);
+  }
+}
+
+const void *pbuiltin_pseudonym_key(size_t *len, bool *configured, const char **error) {
+  pseudonym_key_once();
+  const char *k = g_getenv(PBUILTIN_PSEUDONYM_KEY_ENV), *f = g_getenv(PBUILTIN_PSEUDONYM_KEY_FILE_ENV);
+  *configured = (k && *k) || (f && *f);
+  *error = pseudonym_key_error;
+  *len = 0;
+  return pseudonym_key ? g_bytes_get_data(pseudonym_key, len) : NULL;
+}
+
 /* pseudonym(s): HMAC-SHA-256 of s under the configured key, as 64
  * lowercase hex digits: the same text gives the same pseudonym on every
  * run and machine that has the same key, and it cannot be computed (or
  * reversed by trying candidates) without the key. */
 static bool bi_pseudonym(PCallCtx *ctx, const PValue *a, uint32_t n,
                          const void *aux, PValue *out) {
-  static gsize loaded = 0;
-  if (g_once_init_enter(&loaded)) {
-    pseudonym_key_load();
-    g_once_init_leave(&loaded, 1);
-  }
+  pseudonym_key_once();
   if (!pseudonym_key) return fail(ctx, "%s", pseudonym_key_error);
   gsize klen = 0;
   const guchar *key = g_bytes_get_data(pseudonym_key, &klen);

@@ -124,5 +124,9 @@ const char *pbuiltin_regex_pattern(const void *regex);
  * process: the key itself, or the path of a file that holds it. */
 #define PBUILTIN_PSEUDONYM_KEY_ENV "PERSONA_PSEUDONYM_KEY"
 #define PBUILTIN_PSEUDONYM_KEY_FILE_ENV "PERSONA_PSEUDONYM_KEY_FILE"
+/* The key pseudonym() uses (borrowed, for the process's life; *len
+ * bytes), or NULL: then *configured says whether one was set at all, and
+ * *error why it cannot be used (static). Read once per process. */
+const void *pbuiltin_pseudonym_key(size_t *len, bool *configured, const char **error);
 
 #endif

@@ -52,6 +52,19 @@ int pcli_cmd_experiment(int argc, char **argv, gboolean do_help);
 /* `persona run` (cmd_run.c, run_*.c): the durable journey runtime. */
 int pcli_cmd_run(int argc, char **argv, gboolean do_help);
 
+/* `persona run` with a model that declares identity { } (run_unify_hooks.c):
+ * the unify component as the runner's joining hooks (PrunUnifyHooks in
+ * runner/runner.h). NULL with *error when the model's identity cannot be
+ * used (pu_new). The hooks belong to the PcliRunUnify. */
+typedef struct PcliRunUnify PcliRunUnify;
+/* The warning of `persona unify` and `persona run` when profile ids are
+ * not keyed (no pseudonym key configured): one line on stderr. */
+void pcli_warn_unkeyed_ids(void);
+PcliRunUnify *pcli_run_unify_new(PersonaModel *model, GError **error);
+struct PrunUnifyHooks;
+const struct PrunUnifyHooks *pcli_run_unify_hooks(PcliRunUnify *ru);
+void pcli_run_unify_free(PcliRunUnify *ru);
+
 /* `persona eval -j N` (cmd_eval_jobs.c): N worker threads, the same output
  * bytes as one thread. */
 int pcli_eval_parallel(PersonaModel *model, const char *in_path, const char *out_path, gint64 now_us,

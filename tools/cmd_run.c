@@ -47,6 +47,11 @@ static const char run_description[] =
     "model that no longer declares a journey or lifecycle some profile has\n"
     "state in, is refused as well until --migrate.\n"
     "\n"
+    "With a model that declares identity { }, INPUT files hold source records\n"
+    "(crm.jsonl: source crm), joined into profiles as they arrive, as\n"
+    "persona unify would; profiles that turn out to be one person merge their\n"
+    "states (the further stage, the further journey position: no step twice).\n"
+    "\n"
     "--log json writes every batch, delivery, retry and error as a JSON line\n"
     "on standard error; --metrics FILE keeps a Prometheus text file.\n"
     "\n"
@@ -209,11 +214,16 @@ static int run_runtime(RunOptions *o, PersonaModel *model, gint64 wanted_now, Pr
   memset(&r, 0, sizeof r);
   int status = PCLI_EXIT_FAIL;
   PrunInputs *inputs = NULL;
+  PcliRunUnify *unify = NULL;
   if (!prun_db_open(&d, o->db, durability, &error)) goto out;
   inputs = prun_inputs_new((const char *const *)(o->args ? o->args + 1 : NULL), (gsize)o->max_line);
   prun_inputs_set_blocking(inputs, o->once);
   prun_runner_init(&r, &d, model, hash, inputs, sink, (guint)o->batch, (guint)o->sink_batch, (guint64)o->budget);
   r.metrics_path = g_strdup(o->metrics);
+  if (persona_model_has_identity(model)) {
+    unify = pcli_run_unify_new(model, &error);
+    if (!unify || !prun_runner_set_unify(&r, pcli_run_unify_hooks(unify), &error)) goto out;
+  }
   if (o->input_tz && !persona_vm_set_input_timezone(r.vm, o->input_tz, &error)) goto out;
   gboolean clamped;
   gint64 last;
@@ -245,6 +255,7 @@ out:
   }
   g_clear_pointer(&r.metrics_path, g_free);
   prun_runner_clear(&r);
+  pcli_run_unify_free(unify);
   prun_inputs_free(inputs);
   prun_db_close(&d);
   return status;

@@ -199,6 +199,7 @@ int pcli_cmd_unify(int argc, char **argv, gboolean do_help) {
     pcli_error("%s: %s", args[0], error->message);
     return PCLI_EXIT_FAIL;
   }
+  if (!pu_ids_keyed(u)) pcli_warn_unkeyed_ids();
   if (!store) return unify_run(u, args + 1, excludes, output, report, explain, max_cluster);
   int status = PCLI_EXIT_OK;
   g_autoptr(GPtrArray) stored = store_inputs(u, store, args + 1, &status);

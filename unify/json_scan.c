@@ -128,9 +128,16 @@ static gboolean scan_value(Scan *sc, int depth, PuJsonType *type) {
   }
 }
 
+/* Members are written in place: the array is grown ahead (doubling) and
+ * cut to its length at the end, not appended to one by one. */
+static inline PuMember *next_member(GArray *members, guint *n) {
+  if (*n >= members->len) g_array_set_size(members, MAX(16, members->len * 2));
+  return &g_array_index(members, PuMember, (*n)++);
+}
+
 gboolean pu_json_object(const char *s, gsize len, GArray *members, const char **why, gsize *at) {
   Scan sc = {.s = s, .len = len};
-  g_array_set_size(members, 0);
+  guint n = 0;
   skip_ws(&sc);
   gboolean ok = TRUE;
   if (sc.i >= len || s[sc.i] != '{') {
@@ -155,7 +162,7 @@ gboolean pu_json_object(const char *s, gsize len, GArray *members, const char **
       m.val = s + sc.i;
       if (!scan_value(&sc, 1, &m.type)) { ok = FALSE; goto out; }
       m.val_len = (gsize)(s + sc.i - m.val);
-      g_array_append_val(members, m);
+      *next_member(members, &n) = m;
       skip_ws(&sc);
       if (sc.i >= len) { ok = fail(&sc, "unexpected end of text, expected ',' or '}'"); goto out; }
       if (s[sc.i] == '}') { sc.i++; break; }
@@ -166,6 +173,7 @@ gboolean pu_json_object(const char *s, gsize len, GArray *members, const char **
   skip_ws(&sc);
   if (sc.i < len) ok = fail(&sc, "unexpected text after the object");
 out:
+  g_array_set_size(members, n);
   if (!ok) {
     *why = sc.why;
     *at = sc.i + 1;
@@ -196,12 +204,19 @@ static int hex4(const char *p) {
 }
 
 gboolean pu_json_decode_string(const char *val, gsize len, GString *out) {
+  /* Most values are plain ASCII: nothing to decode, nothing to validate. */
+  guint8 any = 0;
+  for (gsize i = 1; i + 1 < len; i++) any |= (guint8)((guint8)val[i] >= 0x80 || val[i] == '\\');
+  if (!any) {
+    pu_append(out, val + 1, len - 2);
+    return TRUE;
+  }
   gsize start = out->len;
   const char *p = val + 1, *end = val + len - 1;
   while (p < end) {
     const char *q = p;
     while (q < end && *q != '\\') q++;
-    g_string_append_len(out, p, q - p);
+    pu_append(out, p, (gsize)(q - p));
     if (q >= end) break;
     char e = q[1];
     p = q + 2;

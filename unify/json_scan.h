@@ -12,6 +12,7 @@
 #define PERSONA_UNIFY_JSON_SCAN_H
 
 #include <glib.h>
+#include <string.h>
 
 typedef enum { PU_JSTRING, PU_JNUMBER, PU_JTRUE, PU_JFALSE, PU_JNULL, PU_JOBJECT, PU_JARRAY } PuJsonType;
 
@@ -22,6 +23,18 @@ typedef struct PuMember {
   gsize val_len;
   PuJsonType type;
 } PuMember;
+
+/* g_string_append_len without the call when there is room (GLib before
+ * 2.76 does not inline it, and unify appends millions of short pieces). */
+static inline void pu_append(GString *out, const char *p, gsize n) {
+  if (G_UNLIKELY(out->len + n + 1 > out->allocated_len)) {
+    g_string_append_len(out, p, (gssize)n);
+    return;
+  }
+  memcpy(out->str + out->len, p, n);
+  out->len += n;
+  out->str[out->len] = '\0';
+}
 
 /* Reads the object in `s` (`len` bytes, surrounding blanks allowed) into
  * `members` (a GArray of PuMember, cleared first). FALSE with a static

@@ -1,6 +1,8 @@
 /* normalize.c - identifier normalisers; see normalize.h. */
 #include "normalize.h"
 
+#include "json_scan.h"
+
 #include <string.h>
 
 static void trim(const char **s, gsize *len) {
@@ -67,8 +69,11 @@ static PuNormStatus norm_email(const char *s, gsize len, GString *out) {
   for (gsize i = 0; i < len && ascii; i++) ascii = (guchar)s[i] < 0x80;
   if (ascii) { /* the common case, without an allocation */
     gsize at0 = out->len;
-    g_string_append_len(out, s, (gssize)len);
-    for (gsize i = at0; i < out->len; i++) out->str[i] = g_ascii_tolower(out->str[i]);
+    pu_append(out, s, len);
+    for (gsize i = at0; i < out->len; i++) {
+      char c = out->str[i];
+      if (c >= 'A' && c <= 'Z') out->str[i] = (char)(c + ('a' - 'A'));
+    }
     return PU_NORM_OK;
   }
   char *lower = g_utf8_strdown(s, (gssize)len);
@@ -85,6 +90,6 @@ PuNormStatus pu_normalize(const PersonaIdentityKey *key, const char *text, gsize
   case PERSONA_NORMALIZE_EMAIL: return norm_email(text, len, out);
   case PERSONA_NORMALIZE_STRING: break;
   }
-  g_string_append_len(out, text, (gssize)len);
+  pu_append(out, text, len);
   return PU_NORM_OK;
 }

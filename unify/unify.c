@@ -135,6 +135,18 @@ PuUnifier *pu_new(PersonaModel *model, GError **error) {
   memset(u->slots, 0xff, sizeof(guint64) * u->n_slots);
   u->problems = g_string_new(NULL);
   u->per_source = g_new0(guint64, u->n_sources + 1);
+  GError *key_error = NULL;
+  GBytes *key = ok ? persona_pseudonym_key(&key_error) : NULL;
+  if (key) {
+    gsize klen;
+    const guchar *k = g_bytes_get_data(key, &klen);
+    u->id_hmac = g_hmac_new(G_CHECKSUM_SHA256, k, klen);
+    g_bytes_unref(key);
+  } else if (key_error) {
+    g_set_error(error, PERSONA_ERROR, PERSONA_ERROR_INVALID, "the profile ids' key: %s", key_error->message);
+    g_error_free(key_error);
+    ok = FALSE;
+  }
   if (!ok) {
     pu_free(u);
     return NULL;
@@ -180,6 +192,7 @@ void pu_free(PuUnifier *u) {
   g_free(u->cluster_root);
   g_free(u->by_cluster);
   g_free(u->cluster_ids);
+  if (u->id_hmac) g_hmac_unref(u->id_hmac);
   persona_model_unref(u->model);
   g_free(u);
 }
@@ -202,6 +215,7 @@ const char **pu_source_list(const PuUnifier *u) {
   return names;
 }
 
+gboolean pu_ids_keyed(const PuUnifier *u) { return u->id_hmac != NULL; }
 const char *pu_problems(const PuUnifier *u) { return u->problems->str; }
 guint64 pu_n_bad(const PuUnifier *u) { return u->n_bad; }
 
@@ -316,8 +330,7 @@ static guint32 dropped_by(PuUnifier *u, guint32 kind, const char *s, gsize len) 
   return PU_NONE;
 }
 
-static guint32 intern(PuUnifier *u, guint32 kind, const char *s, gsize len, guint32 rec) {
-  guint64 h = hash_value(kind, s, len);
+static guint32 intern(PuUnifier *u, guint32 kind, const char *s, gsize len, guint32 rec, guint64 h) {
   guint32 mask = u->n_slots - 1, j = (guint32)h & mask;
   for (; u->slots[j] != SLOT_EMPTY; j = (j + 1) & mask) {
     if (u->slots[j] >> 32 != h >> 32) continue;
@@ -336,12 +349,23 @@ static guint32 intern(PuUnifier *u, guint32 kind, const char *s, gsize len, guin
 
 /* ---- reading records ---------------------------------------------------------------- */
 
+/* An identifier of the record being read, normalised, not yet interned:
+ * all of a record's identifiers are normalised first and their hash slots
+ * asked for from memory, then interned, so that their cache misses
+ * overlap instead of following one another. */
+typedef struct {
+  guint32 kind, off, len;
+  guint64 hash;
+} Pending;
+
 typedef struct {
   PuUnifier *u;
   const PuFile *file;
   guint32 line;
   GArray *members;
   GString *scratch, *value;
+  GArray *pending;  /* Pending, of the current record */
+  GString *held;    /* their values, one after the other */
 } Reader;
 
 static void problem(Reader *r, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
@@ -349,7 +373,10 @@ static void problem(Reader *r, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
   g_string_append_printf(r->u->problems, "%s:%u: ", r->file->path, r->line);
+  gsize from = r->u->problems->len;
   g_string_append_vprintf(r->u->problems, fmt, ap);
+  if (r->u->problem_fn)
+    r->u->problem_fn(r->u->problem_user, r->u->files->len - 1, r->line, r->u->problems->str + from);
   g_string_append_c(r->u->problems, '\n');
   va_end(ap);
 }
@@ -407,18 +434,35 @@ static gboolean read_identifier(Reader *r, const PersonaSourceMap *map, guint32 
     *bad = TRUE;
     return FALSE;
   }
-  guint32 id = intern(u, map->target, r->value->str, r->value->len, rec);
-  guint32 dropped = g_array_index(u->idents, PuIdent, id).dropped;
-  if (dropped != PU_NONE) {
-    u->rule_counts[dropped]++;
-    *ruled = TRUE;
-    return FALSE;
-  }
-  /* The same identifier twice in one record joins nothing new. */
-  for (guint32 i = g_array_index(u->recs, PuRec, rec).first_ident; i < u->rec_idents->len; i++)
-    if (g_array_index(u->rec_idents, guint32, i) == id) return FALSE;
-  g_array_append_val(u->rec_idents, id);
+  (void)rec;
+  Pending p = {.kind = map->target, .off = (guint32)r->held->len, .len = (guint32)r->value->len,
+               .hash = hash_value(map->target, r->value->str, r->value->len)};
+  __builtin_prefetch(&u->slots[(guint32)p.hash & (u->n_slots - 1)]);
+  pu_append(r->held, r->value->str, r->value->len);
+  g_array_append_val(r->pending, p);
   return TRUE;
+}
+
+/* Interns the record's pending identifiers (their values in r->held):
+ * a dropped one (block, never join) only counts; the same identifier
+ * twice in one record joins nothing new. */
+static void place_identifiers(Reader *r, guint32 rec, gboolean *ruled) {
+  PuUnifier *u = r->u;
+  guint32 first = g_array_index(u->recs, PuRec, rec).first_ident;
+  for (guint k = 0; k < r->pending->len; k++) {
+    const Pending *p = &g_array_index(r->pending, Pending, k);
+    guint32 id = intern(u, p->kind, r->held->str + p->off, p->len, rec, p->hash);
+    guint32 dropped = g_array_index(u->idents, PuIdent, id).dropped;
+    if (dropped != PU_NONE) {
+      u->rule_counts[dropped]++;
+      *ruled = TRUE;
+      continue;
+    }
+    gboolean again = FALSE;
+    for (guint32 i = first; i < u->rec_idents->len && !again; i++)
+      again = g_array_index(u->rec_idents, guint32, i) == id;
+    if (!again) g_array_append_val(u->rec_idents, id);
+  }
 }
 
 /* The values the record's field and event maps read. A value a `sum`
@@ -465,8 +509,11 @@ static void read_record(Reader *r, const char *text, gsize len) {
   if (bad) rec.time = G_MININT64;
   guint32 index = u->recs->len;
   g_array_append_val(u->recs, rec);
+  g_array_set_size(r->pending, 0);
+  g_string_truncate(r->held, 0);
   for (guint j = 0; j < s->src.n_maps; j++)
     if (s->maps[j].kind == PERSONA_MAP_KEY) read_identifier(r, &s->maps[j], index, &bad, &ruled, &present);
+  place_identifiers(r, index, &ruled);
   PuRec *stored = &g_array_index(u->recs, PuRec, index);
   stored->n_idents = u->rec_idents->len - stored->first_ident;
   if (stored->n_idents > 0) keep_spans(r, s, stored, r->members, &bad);
@@ -571,24 +618,12 @@ static gboolean load_file(const char *path, char **data, gsize *len, gboolean *m
   return ok;
 }
 
-gboolean pu_add_file(PuUnifier *u, guint source, const char *path, GError **error) {
-  g_return_val_if_fail(!u->resolved && source < u->n_sources, FALSE);
-  char *data;
-  gsize len;
-  gboolean mapped;
-  if (!load_file(path, &data, &len, &mapped, error)) return FALSE;
-  if (!u->rule_counts) u->rule_counts = g_new0(guint64, u->rule_names->len + 1);
-  reserve(u, len);
-  PuFile *f = g_new0(PuFile, 1);
-  f->path = g_strdup(path);
-  f->data = data;
-  f->len = len;
-  f->mapped = mapped;
-  f->source = source;
-  g_ptr_array_add(u->files, f);
+/* Reads every line of `f` (already in u->files) as a record of its source. */
+static void read_lines(PuUnifier *u, PuFile *f) {
   Reader r = {.u = u, .file = f, .members = g_array_new(FALSE, FALSE, sizeof(PuMember)),
-              .scratch = g_string_new(NULL), .value = g_string_new(NULL)};
-  const char *p = data, *end = data + len;
+              .scratch = g_string_new(NULL), .value = g_string_new(NULL),
+              .pending = g_array_new(FALSE, FALSE, sizeof(Pending)), .held = g_string_new(NULL)};
+  const char *p = f->data, *end = f->data + f->len;
   while (p && p < end) {
     const char *nl = memchr(p, '\n', (gsize)(end - p));
     const char *stop = nl ? nl : end;
@@ -607,7 +642,41 @@ gboolean pu_add_file(PuUnifier *u, guint source, const char *path, GError **erro
   g_array_unref(r.members);
   g_string_free(r.scratch, TRUE);
   g_string_free(r.value, TRUE);
+  g_array_unref(r.pending);
+  g_string_free(r.held, TRUE);
+}
+
+static PuFile *add_input(PuUnifier *u, guint source, const char *path, char *data, gsize len, gboolean mapped) {
+  if (!u->rule_counts) u->rule_counts = g_new0(guint64, u->rule_names->len + 1);
+  reserve(u, len);
+  PuFile *f = g_new0(PuFile, 1);
+  f->path = g_strdup(path);
+  f->data = data;
+  f->len = len;
+  f->mapped = mapped;
+  f->source = source;
+  g_ptr_array_add(u->files, f);
+  return f;
+}
+
+gboolean pu_add_file(PuUnifier *u, guint source, const char *path, GError **error) {
+  g_return_val_if_fail(!u->resolved && source < u->n_sources, FALSE);
+  char *data;
+  gsize len;
+  gboolean mapped;
+  if (!load_file(path, &data, &len, &mapped, error)) return FALSE;
+  read_lines(u, add_input(u, source, path, data, len, mapped));
   return TRUE;
+}
+
+void pu_add_data(PuUnifier *u, guint source, const char *name, char *data, gsize len) {
+  g_return_if_fail(!u->resolved && source < u->n_sources);
+  read_lines(u, add_input(u, source, name, data, len, FALSE));
+}
+
+void pu_set_problem_func(PuUnifier *u, PuProblemFunc fn, gpointer user) {
+  u->problem_fn = fn;
+  u->problem_user = user;
 }
 
 /* ---- joining ------------------------------------------------------------------------- */
@@ -811,8 +880,39 @@ static void group_records(PuUnifier *u) {
   g_free(start);
 }
 
-/* "p-" and 16 hex digits of a 64-bit hash of the kind and value of the
- * profile's first identifier in canonical order, for every profile
+/* The unkeyed id: FNV-1a over the kind, a 0x1f and the value, then
+ * splitmix64's finaliser (every input bit reaches every output bit). */
+static guint64 plain_id(const char *kind, const PuIdent *id) {
+  guint64 h = 0x9e3779b97f4a7c15ULL;
+  for (const char *p = kind; *p; p++) h = (h ^ (guchar)*p) * 0x100000001b3ULL;
+  h = (h ^ 0x1f) * 0x100000001b3ULL;
+  for (guint32 i = 0; i < id->len; i++) h = (h ^ (guchar)id->value[i]) * 0x100000001b3ULL;
+  h ^= h >> 30;
+  h *= 0xbf58476d1ce4e5b9ULL;
+  h ^= h >> 27;
+  h *= 0x94d049bb133111ebULL;
+  h ^= h >> 31;
+  return h;
+}
+
+/* The keyed id: the first 8 bytes of HMAC-SHA-256(key, kind 0x1f value),
+ * from a copy of the keyed HMAC (the key's blocks are hashed once). */
+static guint64 keyed_id(GHmac *keyed, const char *kind, const PuIdent *id) {
+  GHmac *h = g_hmac_copy(keyed);
+  g_hmac_update(h, (const guchar *)kind, (gssize)strlen(kind));
+  g_hmac_update(h, (const guchar *)"\x1f", 1);
+  g_hmac_update(h, (const guchar *)id->value, id->len);
+  guint8 digest[32];
+  gsize len = sizeof digest;
+  g_hmac_get_digest(h, digest, &len);
+  g_hmac_unref(h);
+  guint64 v = 0;
+  for (int i = 0; i < 8; i++) v = v << 8 | digest[i];
+  return v;
+}
+
+/* "p-" and 16 hex digits of the kind and value of the profile's first
+ * identifier in canonical order, keyed when a pseudonym key is configured
  * (docs/unify.md, "Profile ids"). */
 static void name_profiles(PuUnifier *u) {
   static const char hex[] = "0123456789abcdef";
@@ -820,16 +920,7 @@ static void name_profiles(PuUnifier *u) {
   for (guint32 c = 0; c < u->n_clusters; c++) {
     const PuIdent *id = &g_array_index(u->idents, PuIdent, u->order[u->cluster_root[c]]);
     const char *kind = u->keys[id->kind].kind;
-    guint64 h = 0x9e3779b97f4a7c15ULL;
-    for (const char *p = kind; *p; p++) h = (h ^ (guchar)*p) * 0x100000001b3ULL;
-    h = (h ^ 0x1f) * 0x100000001b3ULL;
-    for (guint32 i = 0; i < id->len; i++) h = (h ^ (guchar)id->value[i]) * 0x100000001b3ULL;
-    /* splitmix64's finaliser: every input bit reaches every output bit */
-    h ^= h >> 30;
-    h *= 0xbf58476d1ce4e5b9ULL;
-    h ^= h >> 27;
-    h *= 0x94d049bb133111ebULL;
-    h ^= h >> 31;
+    guint64 h = u->id_hmac ? keyed_id(u->id_hmac, kind, id) : plain_id(kind, id);
     char *t = u->cluster_ids[c].text;
     t[0] = 'p', t[1] = '-';
     for (int k = 0; k < 16; k++) t[2 + k] = hex[(h >> (60 - 4 * k)) & 15];

@@ -28,9 +28,14 @@
 
 typedef struct PuUnifier PuUnifier;
 
-/* NULL with PERSONA_ERROR_INVALID when the model declares no identity or
- * one of its `never join` values does not normalise. */
+/* NULL with PERSONA_ERROR_INVALID when the model declares no identity,
+ * one of its `never join` values does not normalise, or a pseudonym key
+ * is configured but cannot be read (persona_pseudonym_key). */
 PuUnifier *pu_new(PersonaModel *model, GError **error);
+/* TRUE when profile ids are keyed with the pseudonym key; FALSE: no key
+ * is configured and ids are unkeyed hashes anyone can recompute from an
+ * identifier (docs/unify.md, "Profile ids"). */
+gboolean pu_ids_keyed(const PuUnifier *u);
 void pu_free(PuUnifier *u);
 
 /* The index of source `name`, or -1. */
@@ -51,6 +56,19 @@ gboolean pu_add_exclusions(PuUnifier *u, const char *path, GError **error);
  * the file cannot be read (PERSONA_ERROR_IO); bad records are problems. */
 gboolean pu_add_file(PuUnifier *u, guint source, const char *path, GError **error);
 
+/* Reads the records of `data` (JSON Lines, `len` bytes) as source number
+ * `source`, named `name` in problems, like a file. Takes ownership of
+ * `data` (g_malloc'd). For a host that keeps the records itself (persona
+ * run keeps them in its database). */
+void pu_add_data(PuUnifier *u, guint source, const char *name, char *data, gsize len);
+
+/* Also told of each problem as it is found: the input's number (the order
+ * of pu_add_file / pu_add_data calls, from 0), the line in it, and the
+ * message without the "FILE:LINE: " prefix (borrowed for the call). Set it
+ * before the inputs. */
+typedef void (*PuProblemFunc)(gpointer user, guint input, guint line, const char *message);
+void pu_set_problem_func(PuUnifier *u, PuProblemFunc fn, gpointer user);
+
 /* Joins the records into profiles. Call once, after the last input. */
 void pu_resolve(PuUnifier *u);
 
@@ -66,6 +84,13 @@ guint64 pu_largest_profile(const PuUnifier *u, GString *id);
 /* After pu_resolve: every profile as one JSON object per line, in a fixed
  * order, to `out`. FALSE on a write error. */
 gboolean pu_write_profiles(PuUnifier *u, PersonaOutputFile *out, GError **error);
+
+/* After pu_resolve: each profile in the order pu_write_profiles writes
+ * them, with its id, its JSON object (without a newline; borrowed for the
+ * call) and its records as pairs (input number, line), n of them. */
+typedef void (*PuProfileFunc)(gpointer user, const char *id, const char *json, gsize len, const guint32 *places,
+                              guint n);
+void pu_foreach_profile(PuUnifier *u, PuProfileFunc fn, gpointer user);
 
 /* After pu_resolve: the report (docs/unify.md) as one JSON object and a
  * newline, appended. */

@@ -92,6 +92,8 @@ struct PuUnifier {
   guint64 *slots;             /* open addressing: hash tag and ident id (unify.c) */
   guint32 n_slots;
   GString *problems;
+  PuProblemFunc problem_fn;   /* told of each problem too (pu_set_problem_func), or NULL */
+  gpointer problem_user;
   guint64 n_bad, n_left_out, n_lines;
   guint64 *per_source;        /* records read per source */
 
@@ -104,6 +106,7 @@ struct PuUnifier {
   guint32 *cluster_root;      /* per profile: its root position */
   guint32 n_clusters;
   guint32 *by_cluster;        /* record indexes grouped by profile */
+  GHmac *id_hmac;             /* keyed with the pseudonym key, or NULL: unkeyed ids */
   PuProfileId *cluster_ids;   /* per profile: its id (docs/unify.md, "Profile ids") */
 };
 

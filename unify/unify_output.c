@@ -89,7 +89,7 @@ static gboolean order_value(Merge *mg, const char *val, gsize len, double *out) 
     *out = (double)t;
     return TRUE;
   }
-  g_string_append_len(mg->scratch, val, (gssize)len);
+  pu_append(mg->scratch, val, len);
   char *end = NULL;
   *out = g_ascii_strtod(mg->scratch->str, &end);
   return end && *end == 0;
@@ -136,6 +136,14 @@ static void merge_field(Merge *mg, const PuRec *rec, guint f, const PuMember *m)
   }
 }
 
+/* `"NAME":` for a field name of the model: an identifier, so nothing in
+ * it needs escaping (no quote, backslash or control character). */
+static inline void append_name(GString *out, const char *name) {
+  g_string_append_c(out, '"');
+  pu_append(out, name, strlen(name));
+  pu_append(out, "\":", 2);
+}
+
 /* The record's event for list field `f` (the maps of one `event` clause). */
 static void add_event(Merge *mg, const PuSourceInfo *s, guint f) {
   Ev ev = {.at = G_MININT64, .off = mg->events->len};
@@ -148,10 +156,9 @@ static void add_event(Merge *mg, const PuSourceInfo *s, guint f) {
     if (map->from && (!m || m->type == PU_JNULL)) continue;
     if (!first) g_string_append_c(mg->events, ',');
     first = FALSE;
-    persona_json_append_string(mg->events, map->sub, -1);
-    g_string_append_c(mg->events, ':');
+    append_name(mg->events, map->sub);
     if (m) {
-      g_string_append_len(mg->events, m->val, (gssize)m->val_len);
+      pu_append(mg->events, m->val, m->val_len);
       double t;
       if (strcmp(map->sub, "at") == 0 && order_value(mg, m->val, m->val_len, &t)) {
         if (m->type == PU_JNUMBER) t *= 1e6; /* Unix seconds */
@@ -221,16 +228,15 @@ static void write_profile(Merge *mg, guint32 c, GString *out) {
 
   g_string_append_c(out, '{');
   persona_json_append_string(out, u->key_field ? u->key_field : "id", -1);
-  g_string_append(out, ":\"");
-  g_string_append(out, u->cluster_ids[c].text);
+  pu_append(out, ":\"", 2);
+  pu_append(out, u->cluster_ids[c].text, 18);
   g_string_append_c(out, '"');
   for (guint f = 0; f < u->n_fields; f++) {
     const Acc *a = &mg->acc[f];
     gboolean events = u->fields[f].merge == PERSONA_MERGE_EVENTS;
     if (!events && !a->val && !a->any) continue;
     g_string_append_c(out, ',');
-    persona_json_append_string(out, u->fields[f].name, -1);
-    g_string_append_c(out, ':');
+    append_name(out, u->fields[f].name);
     if (events) {
       GArray *ev = mg->ev[f];
       sort_small(ev->data, ev->len, sizeof(Ev), cmp_ev, mg->events->str);
@@ -238,27 +244,60 @@ static void write_profile(Merge *mg, guint32 c, GString *out) {
       for (guint i = 0; i < ev->len; i++) {
         const Ev *e = &g_array_index(ev, Ev, i);
         if (i) g_string_append_c(out, ',');
-        g_string_append_len(out, mg->events->str + e->off, (gssize)e->len);
+        pu_append(out, mg->events->str + e->off, e->len);
       }
       g_string_append_c(out, ']');
     } else if (u->fields[f].merge == PERSONA_MERGE_SUM) {
       write_number(out, a);
     } else {
-      g_string_append_len(out, a->val, (gssize)a->len);
+      pu_append(out, a->val, a->len);
     }
   }
-  g_string_append(out, "}\n");
+  pu_append(out, "}\n", 2);
+}
+
+/* A profile's records lie anywhere in the input: waiting for each one's
+ * line (and its entry and spans) to come from memory is most of the time
+ * writing takes on a large input. So the entries of the records four
+ * profiles ahead are asked for, and the lines and spans of those two
+ * ahead (whose entries have arrived by then). */
+static inline void prefetch_ahead(const PuUnifier *u, guint32 c) {
+  if (c + 4 < u->n_clusters)
+    for (guint32 i = u->cluster_first[c + 4]; i < u->cluster_first[c + 5]; i++)
+      __builtin_prefetch(&g_array_index(u->recs, PuRec, u->by_cluster[i]));
+  if (c + 2 < u->n_clusters)
+    for (guint32 i = u->cluster_first[c + 2]; i < u->cluster_first[c + 3]; i++) {
+      const PuRec *rec = &g_array_index(u->recs, PuRec, u->by_cluster[i]);
+      __builtin_prefetch(rec->text);
+      __builtin_prefetch(rec->text + 64);
+      __builtin_prefetch(&g_array_index(u->spans, PuSpan, rec->first_span));
+    }
+}
+
+static void merge_init(Merge *mg, PuUnifier *u) {
+  *mg = (Merge){.u = u, .members = g_array_new(FALSE, FALSE, sizeof(PuMember)), .events = g_string_new(NULL),
+                .acc = g_new0(Acc, u->n_fields + 1), .scratch = g_string_new(NULL)};
+  mg->ev = g_new0(GArray *, u->n_fields + 1);
+  for (guint f = 0; f < u->n_fields; f++) mg->ev[f] = g_array_new(FALSE, FALSE, sizeof(Ev));
+}
+
+static void merge_clear(Merge *mg) {
+  for (guint f = 0; f < mg->u->n_fields; f++) g_array_unref(mg->ev[f]);
+  g_free(mg->ev);
+  g_free(mg->acc);
+  g_array_unref(mg->members);
+  g_string_free(mg->events, TRUE);
+  g_string_free(mg->scratch, TRUE);
 }
 
 gboolean pu_write_profiles(PuUnifier *u, PersonaOutputFile *out, GError **error) {
   g_return_val_if_fail(u->resolved, FALSE);
-  Merge mg = {.u = u, .members = g_array_new(FALSE, FALSE, sizeof(PuMember)), .events = g_string_new(NULL),
-              .acc = g_new0(Acc, u->n_fields + 1), .scratch = g_string_new(NULL)};
-  mg.ev = g_new0(GArray *, u->n_fields + 1);
-  for (guint f = 0; f < u->n_fields; f++) mg.ev[f] = g_array_new(FALSE, FALSE, sizeof(Ev));
+  Merge mg;
+  merge_init(&mg, u);
   GString *buf = g_string_sized_new(1 << 20);
   gboolean ok = TRUE;
   for (guint32 c = 0; ok && c < u->n_clusters; c++) {
+    prefetch_ahead(u, c);
     write_profile(&mg, c, buf);
     if (buf->len >= (1 << 20) || c + 1 == u->n_clusters) {
       ok = persona_output_file_write(out, buf->str, buf->len, error);
@@ -266,13 +305,30 @@ gboolean pu_write_profiles(PuUnifier *u, PersonaOutputFile *out, GError **error)
     }
   }
   g_string_free(buf, TRUE);
-  for (guint f = 0; f < u->n_fields; f++) g_array_unref(mg.ev[f]);
-  g_free(mg.ev);
-  g_free(mg.acc);
-  g_array_unref(mg.members);
-  g_string_free(mg.events, TRUE);
-  g_string_free(mg.scratch, TRUE);
+  merge_clear(&mg);
   return ok;
+}
+
+void pu_foreach_profile(PuUnifier *u, PuProfileFunc fn, gpointer user) {
+  g_return_if_fail(u->resolved);
+  Merge mg;
+  merge_init(&mg, u);
+  GString *buf = g_string_new(NULL);
+  GArray *places = g_array_new(FALSE, FALSE, sizeof(guint32));
+  for (guint32 c = 0; c < u->n_clusters; c++) {
+    g_string_truncate(buf, 0);
+    write_profile(&mg, c, buf);
+    g_array_set_size(places, 0);
+    for (guint32 i = u->cluster_first[c]; i < u->cluster_first[c + 1]; i++) {
+      const PuRec *rec = &g_array_index(u->recs, PuRec, u->by_cluster[i]);
+      g_array_append_val(places, rec->file);
+      g_array_append_val(places, rec->line);
+    }
+    fn(user, u->cluster_ids[c].text, buf->str, buf->len - 1, (const guint32 *)places->data, places->len / 2);
+  }
+  g_array_unref(places);
+  g_string_free(buf, TRUE);
+  merge_clear(&mg);
 }
 
 /* ---- sizes and the report ---------------------------------------------------------- */
