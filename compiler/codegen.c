@@ -1991,6 +1991,11 @@ static void score_explanations(PGen *g, PDecl *d, POutput *o) {
     ri->text = source_text(g, &r->loc);
     ri->loc = (PInsnLoc){r->loc.file, r->loc.line, r->loc.col};
     ri->per = r->kind == PRULE_PER;
+    ri->weight = NAN;
+    if (r->weight->kind == PE_NUMBER || r->weight->kind == PE_INT) {
+      double w = r->weight->kind == PE_INT ? (double)r->weight->ival : r->weight->nval;
+      ri->weight = r->negative ? -w : w;
+    }
     if (r->kind == PRULE_WHEN) explain_cond(g, r->cond, &ri->cond);
   }
 }

@@ -600,12 +600,15 @@ PersonaEvalStatus pexplain_record(PVMState *st, const char *json, size_t len, co
   }
   Explain x;
   explain_init(&x, st);
+  /* The host's own trace (persona_vm_record_rules) is put back after. */
+  PTraceFn host_trace = st->trace;
+  void *host_user = st->trace_user;
   st->trace = on_trace;
   st->trace_user = &x;
   bool ok = pstate_decode(st, state_json, state_json ? state_len : 0, st->error, sizeof st->error) &&
             pvm_eval_record(st);
-  st->trace = NULL;
-  st->trace_user = NULL;
+  st->trace = host_trace;
+  st->trace_user = host_user;
   if (!ok) {
     presult_write_error(out, dr.key, line_no, st->error, st->error_code ? st->error_code : "bad_state", NULL);
     explain_clear(&x);
