@@ -99,6 +99,7 @@ static PersonaModel *compile_common(const char *name, const char *text, gsize le
     copts.include_dirs = opts->include_dirs;
     copts.use_persona_path = opts->use_persona_path;
     copts.trace = opts->trace;
+    copts.score_rules = opts->score_rules;
     copts.natives = opts->natives;
     copts.allow_native = opts->allow_native;
     copts.imports_refused = opts->imports_refused;

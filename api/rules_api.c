@@ -41,7 +41,9 @@ gboolean persona_model_score_rule(const PersonaModel *model, guint score, guint 
 
 /* TRACE callback: a rule's points (after its cap) and whether it fired. A
  * `when` rule reports its points only when its condition held; a `per`
- * rule always reports them, and each record it counts. */
+ * rule always reports them, and its points before the cap, which are not
+ * 0 once it counted a record (unless its weight is 0). The points come
+ * from RULE and RULE_RAW, the two kinds a `score_rules` build has. */
 static void on_rule_trace(void *user, uint32_t point, PValue v) {
   PersonaVM *vm = user;
   const PModel *m = vm->st.model;
@@ -55,8 +57,10 @@ static void on_rule_trace(void *user, uint32_t point, PValue v) {
     r->points[at] = v.kind == PV_NUMBER ? v.u.n : 0;
     if (!m->outputs[p->score].rules[p->rule].per) r->fired[at] = 1;
     break;
-  case PTRACE_EVENT: r->fired[at] = 1; break;
-  case PTRACE_RULE_RAW:
+  case PTRACE_RULE_RAW: /* a `per` rule counted a record: W × count (or Σ decay) is not 0 */
+    if (m->outputs[p->score].rules[p->rule].per && v.kind == PV_NUMBER && v.u.n != 0) r->fired[at] = 1;
+    break;
+  case PTRACE_EVENT:
   case PTRACE_FACTOR: break;
   }
 }

@@ -192,7 +192,7 @@ static PersonaModel *compile_outcome(const BtOptions *o, gint64 cutoff_us) {
                                           text, cutoff, o->outcome);
   PersonaDiagnostics *diags = NULL;
   PersonaCompileOptions plain = *o->compile;
-  plain.trace = FALSE; /* the outcome needs no rule record: the faster code */
+  plain.score_rules = FALSE; /* the outcome needs no rule record */
   PersonaModel *m = persona_compile_source(o->model_path, full, strlen(full), &plain, &diags, &error);
   if (!m) {
     g_printerr("persona: the outcome '%s' does not compile with the model (it is appended to %s as "
@@ -507,6 +507,19 @@ static void psi_stats(const BtOptions *o, const ModelItems *it, Sample **samples
     }
 }
 
+/* One origin is the pooled sample: its statistics are the pooled ones
+ * (without bands, capture and rules), not computed again. */
+static void copy_origin(const BtOriginStats *pooled, gint64 as_of_us, guint n_scores, BtOriginStats *out) {
+  *out = (BtOriginStats){.as_of_us = as_of_us, .n = pooled->n, .positives = pooled->positives,
+                         .skipped = pooled->skipped};
+  out->scores = g_new0(BtScoreStats, n_scores + 1);
+  for (guint i = 0; i < n_scores; i++) {
+    const BtScoreStats *from = &pooled->scores[i];
+    out->scores[i] = (BtScoreStats){.name = g_strdup(from->name), .ok = from->ok, .error = g_strdup(from->error),
+                                    .d = from->d};
+  }
+}
+
 /* ---- gates ---------------------------------------------------------------- */
 
 static gboolean gate(BtReport *r, const char *name, const char *score, double value, double threshold) {
@@ -618,7 +631,9 @@ int bt_run(const BtOptions *o, GString *out) {
   }
   if (status == 0) {
     r.origins = g_new0(BtOriginStats, o->n_as_of);
-    for (guint t = 0; t < o->n_as_of; t++) origin_stats(o, &it, samples[t], FALSE, &r.origins[t]);
+    if (o->n_as_of == 1) copy_origin(&r.pooled, o->as_of_us[0], it.n_scores, &r.origins[0]);
+    else
+      for (guint t = 0; t < o->n_as_of; t++) origin_stats(o, &it, samples[t], FALSE, &r.origins[t]);
     tag_and_stage_stats(o, &it, pooled, &r);
     psi_stats(o, &it, samples, &r);
     if (check_gates(o, pooled, &r) > 0) status = 1;

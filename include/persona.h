@@ -126,6 +126,10 @@ typedef struct PersonaCompileOptions {
    * call into the library. NULL: never polled. */
   gboolean (*interrupt)(gpointer data);
   gpointer interrupt_data;
+  /* Record the score rules only (persona_vm_record_rules): the trace points
+   * of `trace` for each rule's points, keeping every optimisation of an
+   * ordinary build; no explanations, no coverage. `trace` includes it. */
+  gboolean score_rules;
 } PersonaCompileOptions;
 
 /* Compiles the model in `path` and its imports. Returns a new model (free
@@ -685,8 +689,8 @@ PERSONA_API PersonaEvalStatus persona_vm_explain(PersonaVM *vm, const char *json
  *
  * A score's rules as written and, after an evaluation, which of them fired
  * and what each contributed: for a host that checks rules against
- * outcomes. Only a model compiled with `trace` knows its rules (a model
- * without it, or from bytecode, reports 0 rules). Strings are borrowed
+ * outcomes. Only a model compiled with `score_rules` (or `trace`) knows
+ * its rules (a model without, or from bytecode, reports 0 rules). Strings are borrowed
  * from the model. */
 
 typedef struct PersonaScoreRule {
@@ -707,12 +711,13 @@ PERSONA_API gboolean persona_model_score_rule(const PersonaModel *model, guint s
 
 /* From the next evaluation on, the VM records what every score rule
  * contributed (persona_result_rule). FALSE, and nothing recorded, when the
- * model was not compiled with `trace`. Costs a little per rule; off again
+ * model was not compiled with `score_rules` or `trace`. Costs a little per rule; off again
  * with on = FALSE. persona_vm_explain may be used meanwhile. */
 PERSONA_API gboolean persona_vm_record_rules(PersonaVM *vm, gboolean on);
 /* After a successful evaluation with recording on: TRUE when rule `rule`
  * of score `score` fired — a `when` rule whose condition held, a `per` rule
- * that counted at least one record — and in *contribution (may be NULL)
+ * that counted at least one record (its points before the cap are not 0)
+ * — and in *contribution (may be NULL)
  * its points after its cap (0 when it did not fire). Before the score's
  * `max`/`min` clamp: the contributions add up to the unclamped score.
  * FALSE and 0 otherwise (not recording, the evaluation failed, out of

@@ -589,7 +589,9 @@ PersonaEvalStatus pexplain_record(PVMState *st, const char *json, size_t len, co
                                   size_t state_len, int64_t now_us, uint64_t line_no, bool as_json,
                                   GString *out) {
   const PModel *m = st->model;
-  if (m->n_traces == 0 && m->n_outputs > 0 && !m->outputs[0].why.text && !m->outputs[0].header) {
+  /* A traced model explains each tag (why) and score (header); one built
+   * for the score rules only (score_rules) has neither. */
+  if (m->n_outputs > 0 && !m->outputs[0].why.text && !m->outputs[0].header) {
     g_string_append(out, "this model was not compiled for explanations (compile it with tracing)\n");
     return PERSONA_EVAL_RECORD_ERROR;
   }

@@ -158,7 +158,7 @@ int pcli_cmd_backtest(int argc, char **argv, gboolean do_help) {
       .include_dirs = (const char *const *)include,
       .use_persona_path = TRUE,
       .allow_native = allow_native,
-      .trace = TRUE, /* the score rules: which fired (persona_vm_record_rules) */
+      .score_rules = TRUE, /* which rules fired (persona_vm_record_rules) */
   };
   g_autoptr(PersonaModel) model = pcli_load_model(args[0], &copts, NULL);
   if (!model) return PCLI_EXIT_FAIL;
