@@ -638,6 +638,7 @@ int bt_run(const BtOptions *o, GString *out) {
     psi_stats(o, &it, samples, &r);
     if (check_gates(o, pooled, &r) > 0) status = 1;
     if (o->format == BT_FORMAT_JSON) bt_report_json(&r, out);
+    else if (o->format == BT_FORMAT_HTML) bt_report_html(&r, out);
     else bt_report_text(&r, out);
   }
   bt_report_free(&r);

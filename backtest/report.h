@@ -98,5 +98,7 @@ typedef struct {
 void bt_report_free(BtReport *r);
 void bt_report_text(const BtReport *r, GString *out);
 void bt_report_json(const BtReport *r, GString *out);
+/* One self-contained HTML page through the shared renderer (report_html.c). */
+void bt_report_html(const BtReport *r, GString *out);
 
 #endif
