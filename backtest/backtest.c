@@ -169,9 +169,54 @@ static void warn_outcome_leak(const char *source, const char *outcome) {
   }
 }
 
+/* Declarations the outcome model can do without when the outcome does not
+ * name them: evaluating them at T + D is most of its cost. */
+static gboolean droppable(const char *line) {
+  static const char *const kinds[] = {"tag", "score", "lifecycle", "journey", "output", "test", "identity",
+                                      "source"};
+  for (gsize i = 0; i < G_N_ELEMENTS(kinds); i++) {
+    gsize n = strlen(kinds[i]);
+    if (strncmp(line, kinds[i], n) == 0 && (line[n] == ' ' || line[n] == '{' || line[n] == '\0')) return TRUE;
+  }
+  return FALSE;
+}
+
+/* The model's text in the canonical layout (persona fmt) without its tags,
+ * scores, lifecycles, journeys, output, tests and identity blocks: the
+ * schema, records, constants, lets and functions the outcome may read.
+ * In that layout a declaration starts at column 0 with its keyword and
+ * every line after it is indented, a closing brace or a comment. NULL when
+ * the text does not format. */
+static char *slim_source(const char *name, const char *text, gsize len) {
+  gsize out_len = 0;
+  g_autofree char *formatted = persona_format_source(name, text, len, &out_len, NULL);
+  if (!formatted) return NULL;
+  g_auto(GStrv) lines = g_strsplit(formatted, "\n", -1);
+  GString *out = g_string_new(NULL);
+  gboolean keep = TRUE;
+  for (guint i = 0; lines[i]; i++) {
+    if (g_ascii_isalpha(lines[i][0])) keep = !droppable(lines[i]);
+    if (keep) g_string_append_printf(out, "%s\n", lines[i]);
+  }
+  return g_string_free(out, FALSE);
+}
+
+static PersonaModel *compile_with_outcome(const BtOptions *o, const char *source, const char *cutoff,
+                                          PersonaDiagnostics **diags, GError **error) {
+  g_autofree char *full = g_strdup_printf("%s\n# persona backtest --outcome\nconst cutoff = date(\"%s\")\n"
+                                          "tag " OUTCOME_TAG " when (%s)\n",
+                                          source, cutoff, o->outcome);
+  PersonaCompileOptions plain = *o->compile;
+  plain.score_rules = FALSE; /* the outcome needs no rule record */
+  return persona_compile_source(o->model_path, full, strlen(full), &plain, diags, error);
+}
+
 /* The model's source with `const cutoff = date(T)` and the outcome as a
  * hidden tag appended: the outcome may use everything the model declares.
- * NULL after printing why. */
+ * First without the declarations it may not need (slim_source): when the
+ * outcome reads only fields, lets and constants that model is much faster
+ * to evaluate; when it names a tag or score (or a let does), that does not
+ * compile and the whole model is used. NULL after printing why. */
 static PersonaModel *compile_outcome(const BtOptions *o, gint64 cutoff_us) {
   g_autoptr(GError) error = NULL;
   g_autofree char *text = NULL;
@@ -187,13 +232,13 @@ static PersonaModel *compile_outcome(const BtOptions *o, gint64 cutoff_us) {
   }
   if (cutoff_us == o->as_of_us[0]) warn_outcome_leak(text, o->outcome);
   g_autofree char *cutoff = format_time(cutoff_us);
-  g_autofree char *full = g_strdup_printf("%s\n# persona backtest --outcome\nconst cutoff = date(\"%s\")\n"
-                                          "tag " OUTCOME_TAG " when (%s)\n",
-                                          text, cutoff, o->outcome);
+  g_autofree char *slim = slim_source(o->model_path, text, len);
+  if (slim) {
+    PersonaModel *m = compile_with_outcome(o, slim, cutoff, NULL, NULL);
+    if (m) return m;
+  }
   PersonaDiagnostics *diags = NULL;
-  PersonaCompileOptions plain = *o->compile;
-  plain.score_rules = FALSE; /* the outcome needs no rule record */
-  PersonaModel *m = persona_compile_source(o->model_path, full, strlen(full), &plain, &diags, &error);
+  PersonaModel *m = compile_with_outcome(o, text, cutoff, &diags, &error);
   if (!m) {
     g_printerr("persona: the outcome '%s' does not compile with the model (it is appended to %s as "
                "`tag " OUTCOME_TAG " when (EXPR)`, with `const cutoff`):\n",
@@ -595,13 +640,16 @@ int bt_run(const BtOptions *o, GString *out) {
     return 1;
   }
   Sample **samples = g_new0(Sample *, o->n_as_of);
-  Sample *pooled = sample_new(&it, 0);
+  /* One origin is its own pooled sample: no copy (half the memory). */
+  Sample *pooled = o->n_as_of > 1 ? sample_new(&it, 0) : NULL;
   int status = 0;
   for (guint t = 0; t < o->n_as_of && status == 0; t++) {
     samples[t] = collect(o, &it, o->as_of_us[t]);
     if (!samples[t]) status = 1;
-    else sample_append(pooled, samples[t], &it);
+    else if (pooled) sample_append(pooled, samples[t], &it);
   }
+  Sample *own_pooled = pooled;
+  if (!pooled) pooled = samples[0];
   BtReport r = {0};
   if (status == 0) {
     r.model_name = g_strdup(persona_model_name(o->model));
@@ -644,7 +692,7 @@ int bt_run(const BtOptions *o, GString *out) {
   bt_report_free(&r);
   for (guint t = 0; t < o->n_as_of; t++) sample_free(samples[t], &it);
   g_free(samples);
-  sample_free(pooled, &it);
+  sample_free(own_pooled, &it);
   model_items_clear(&it);
   return status;
 }

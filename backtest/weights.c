@@ -41,22 +41,70 @@ static double logistic(double eta) {
   return e / (1 + e);
 }
 
-/* One Newton step: H·Δ = −g with g and H of the penalised objective. */
-static gboolean newton_step(const double *x, const guint8 *y, const guint8 *use, gsize n, guint k, double lambda,
-                            const double *coef, double *h, double *step) {
+/* The rows used, with equal rows merged: each distinct row once, with how
+ * many rows it stands for and how many of them are positive. Scores made
+ * of `when` rules have few distinct rows, so each Newton step is cheap. */
+typedef struct {
+  double *z;          /* n_rows × (k + 1): 1, then the row */
+  double *count, *positives;
+  gsize n_rows;
+} Rows;
+
+static guint64 row_hash(const double *row, guint k) {
+  guint64 h = 14695981039346656037ull;
+  const guchar *b = (const guchar *)row;
+  for (gsize i = 0; i < k * sizeof(double); i++) h = (h ^ b[i]) * 1099511628211ull;
+  return h;
+}
+
+static void rows_merge(const double *x, const guint8 *y, const guint8 *use, gsize n, guint k, Rows *out) {
   guint m = k + 1;
-  memset(h, 0, sizeof(double) * m * m);
-  memset(step, 0, sizeof(double) * m);
+  gsize size = 16;
+  while (size < 2 * n) size *= 2;
+  gsize *slot = g_new(gsize, size); /* index + 1 of the distinct row, 0 when free */
+  memset(slot, 0, size * sizeof *slot);
+  out->z = g_new(double, (n + 1) * m);
+  out->count = g_new0(double, n + 1);
+  out->positives = g_new0(double, n + 1);
+  out->n_rows = 0;
   for (gsize i = 0; i < n; i++) {
     if (use && !use[i]) continue;
     const double *row = x + i * k;
-    double eta = coef[0];
-    for (guint j = 0; j < k; j++) eta += coef[j + 1] * row[j];
-    double p = logistic(eta), w = p * (1 - p), r = p - (double)y[i];
+    gsize at = row_hash(row, k) & (size - 1);
+    while (slot[at] && memcmp(out->z + (slot[at] - 1) * m + 1, row, k * sizeof(double)) != 0)
+      at = (at + 1) & (size - 1);
+    if (!slot[at]) {
+      slot[at] = ++out->n_rows;
+      double *z = out->z + (out->n_rows - 1) * m;
+      z[0] = 1;
+      memcpy(z + 1, row, k * sizeof(double));
+    }
+    out->count[slot[at] - 1] += 1;
+    out->positives[slot[at] - 1] += y[i];
+  }
+  g_free(slot);
+}
+
+static void rows_clear(Rows *r) {
+  g_free(r->z);
+  g_free(r->count);
+  g_free(r->positives);
+}
+
+/* One Newton step: H·Δ = −g with g and H of the penalised objective. */
+static gboolean newton_step(const Rows *rows, guint k, double lambda, const double *coef, double *h, double *step) {
+  guint m = k + 1;
+  memset(h, 0, sizeof(double) * m * m);
+  memset(step, 0, sizeof(double) * m);
+  for (gsize i = 0; i < rows->n_rows; i++) {
+    const double *z = rows->z + i * m;
+    double eta = 0;
+    for (guint j = 0; j < m; j++) eta += coef[j] * z[j];
+    double p = logistic(eta), w = rows->count[i] * p * (1 - p), r = rows->count[i] * p - rows->positives[i];
     for (guint a = 0; a < m; a++) {
-      double xa = a ? row[a - 1] : 1;
-      step[a] -= r * xa;
-      for (guint b = 0; b <= a; b++) h[a * m + b] += w * xa * (b ? row[b - 1] : 1);
+      double wa = w * z[a];
+      step[a] -= r * z[a];
+      for (guint b = 0; b <= a; b++) h[a * m + b] += wa * z[b];
     }
   }
   for (guint a = 1; a < m; a++) {
@@ -84,10 +132,13 @@ gboolean bt_logistic_fit(const double *x, const guint8 *y, const guint8 *use, gs
   memset(coef, 0, sizeof(double) * m);
   g_autofree double *h = g_new(double, (gsize)m * m);
   g_autofree double *step = g_new(double, m);
+  Rows rows;
+  rows_merge(x, y, use, n, k, &rows);
   guint s = 0;
   while (s < BT_LOGIT_MAX_STEPS) {
-    if (!newton_step(x, y, use, n, k, lambda, coef, h, step)) {
+    if (!newton_step(&rows, k, lambda, coef, h, step)) {
       g_set_error(error, PERSONA_ERROR, PERSONA_ERROR_INVALID, "the regression's system is singular");
+      rows_clear(&rows);
       return FALSE;
     }
     s++;
@@ -98,6 +149,7 @@ gboolean bt_logistic_fit(const double *x, const guint8 *y, const guint8 *use, gs
     }
     if (moved <= BT_LOGIT_TOLERANCE) break;
   }
+  rows_clear(&rows);
   if (steps) *steps = s;
   return TRUE;
 }
