@@ -100,6 +100,7 @@ static PersonaModel *compile_common(const char *name, const char *text, gsize le
     copts.include_dirs = opts->include_dirs;
     copts.use_persona_path = opts->use_persona_path;
     copts.trace = opts->trace;
+    copts.score_rules = opts->score_rules;
     copts.natives = opts->natives;
     copts.allow_native = opts->allow_native;
     copts.imports_refused = opts->imports_refused;
@@ -348,6 +349,7 @@ void persona_vm_set_interrupt(PersonaVM *vm, gboolean (*check)(gpointer data), g
 void persona_vm_free(PersonaVM *vm) {
   if (!vm) return;
   pvm_state_clear(&vm->st);
+  papi_rules_free(vm->rules);
   if (vm->input_tz) g_time_zone_unref(vm->input_tz);
   persona_model_unref(vm->model);
   g_free(vm);
@@ -396,6 +398,7 @@ static PersonaEvalStatus eval_decoded(PersonaVM *vm, PValue key, const char *sta
                                       guint64 line_no, GString *out, GString *state_out) {
   PVMState *st = &vm->st;
   vm->last_key = key;
+  papi_rules_reset(vm);
   bool state_ok = pstate_decode(st, state_json, state_json ? state_len : 0, st->error, sizeof st->error);
   if (!state_ok || !pvm_eval_record(st)) {
     g_strlcpy(vm->last_error, st->error, sizeof vm->last_error);

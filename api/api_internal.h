@@ -14,6 +14,24 @@
 #include "compiler/source.h"
 #include "runtime/vm.h"
 
+/* What persona_vm_record_rules keeps (api/rules_api.c): per score (index
+ * in declaration order) its output and the first of its rules in the flat
+ * arrays, which hold each rule's points and whether it fired in the last
+ * evaluation. */
+typedef struct PRuleRecord {
+  guint n_scores;
+  uint32_t *output;   /* n_scores: the score's index in PModel.outputs */
+  uint32_t *first;    /* n_scores + 1: its first rule; first[n_scores] = all rules */
+  uint32_t *flat_of;  /* per output: its first rule, for the trace callback */
+  double *points;
+  guint8 *fired;
+} PRuleRecord;
+
+/* Clears the rules' record before an evaluation (no-op when not recording). */
+void papi_rules_reset(PersonaVM *vm);
+/* Frees the record (persona_vm_free). */
+void papi_rules_free(PRuleRecord *r);
+
 struct PersonaVM {
   PersonaModel *model;
   PVMState st;
@@ -26,6 +44,7 @@ struct PersonaVM {
   char last_error[384];
   const char *last_code;  /* static: the error's stable code */
   char last_field[192];   /* the error's field path, empty when none */
+  PRuleRecord *rules;     /* owned: persona_vm_record_rules is on; else NULL */
 };
 
 struct PersonaDiagnostics {

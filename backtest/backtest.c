@@ -10,6 +10,7 @@
 
 #include "backtest/report.h"
 #include "backtest/stats.h"
+#include "backtest/weights.h"
 
 /* The hidden tag the outcome expression becomes. Starts with "__" so no
  * model's own tag can be called the same (docs/backtest.md). */
@@ -23,12 +24,18 @@ typedef struct {
   GArray **scores;  /* n_scores × double */
   GArray **tags;    /* n_tags × guint8 */
   GArray **stages;  /* n_lifecycles × guint16: index of the stage, G_MAXUINT16 for none */
+  GArray **points;  /* n_rules × double: each score rule's points (after its cap) */
+  GArray **fired;   /* n_rules × guint8 */
+  GArray *holdout;  /* guint8: the profile is in the held-out part (hash of its key) */
 } Sample;
 
 /* The names a backtest reads from the model, in declaration order. */
 typedef struct {
   guint n_scores, n_tags, n_lifecycles;
   const char **scores, **tags, **lifecycles;
+  guint *rule_first;        /* n_scores + 1: score i's rules are rule_first[i] … rule_first[i + 1] − 1 */
+  PersonaScoreRule *rules;  /* all scores' rules, flat */
+  guint n_rules;
 } ModelItems;
 
 static void model_items(PersonaModel *m, ModelItems *it) {
@@ -46,12 +53,22 @@ static void model_items(PersonaModel *m, ModelItems *it) {
                                    : persona_model_item_name(m, PERSONA_ITEM_SEGMENT, i - n_plain_tags);
   for (guint i = 0; i < it->n_lifecycles; i++)
     it->lifecycles[i] = persona_model_item_name(m, PERSONA_ITEM_LIFECYCLE, i);
+  it->rule_first = g_new0(guint, it->n_scores + 1);
+  for (guint i = 0; i < it->n_scores; i++)
+    it->rule_first[i + 1] = it->rule_first[i] + persona_model_score_n_rules(m, i);
+  it->n_rules = it->rule_first[it->n_scores];
+  it->rules = g_new0(PersonaScoreRule, it->n_rules + 1);
+  for (guint i = 0; i < it->n_scores; i++)
+    for (guint j = it->rule_first[i]; j < it->rule_first[i + 1]; j++)
+      persona_model_score_rule(m, i, j - it->rule_first[i], &it->rules[j]);
 }
 
 static void model_items_clear(ModelItems *it) {
   g_free(it->scores);
   g_free(it->tags);
   g_free(it->lifecycles);
+  g_free(it->rule_first);
+  g_free(it->rules);
 }
 
 static Sample *sample_new(const ModelItems *it, gint64 as_of_us) {
@@ -64,6 +81,13 @@ static Sample *sample_new(const ModelItems *it, gint64 as_of_us) {
   for (guint i = 0; i < it->n_scores; i++) s->scores[i] = g_array_new(FALSE, FALSE, sizeof(double));
   for (guint i = 0; i < it->n_tags; i++) s->tags[i] = g_array_new(FALSE, FALSE, sizeof(guint8));
   for (guint i = 0; i < it->n_lifecycles; i++) s->stages[i] = g_array_new(FALSE, FALSE, sizeof(guint16));
+  s->points = g_new0(GArray *, it->n_rules + 1);
+  s->fired = g_new0(GArray *, it->n_rules + 1);
+  for (guint j = 0; j < it->n_rules; j++) {
+    s->points[j] = g_array_new(FALSE, FALSE, sizeof(double));
+    s->fired[j] = g_array_new(FALSE, FALSE, sizeof(guint8));
+  }
+  s->holdout = g_array_new(FALSE, FALSE, sizeof(guint8));
   return s;
 }
 
@@ -73,6 +97,13 @@ static void sample_free(Sample *s, const ModelItems *it) {
   for (guint i = 0; i < it->n_scores; i++) g_array_unref(s->scores[i]);
   for (guint i = 0; i < it->n_tags; i++) g_array_unref(s->tags[i]);
   for (guint i = 0; i < it->n_lifecycles; i++) g_array_unref(s->stages[i]);
+  for (guint j = 0; j < it->n_rules; j++) {
+    g_array_unref(s->points[j]);
+    g_array_unref(s->fired[j]);
+  }
+  g_free(s->points);
+  g_free(s->fired);
+  g_array_unref(s->holdout);
   g_free(s->scores);
   g_free(s->tags);
   g_free(s->stages);
@@ -138,9 +169,54 @@ static void warn_outcome_leak(const char *source, const char *outcome) {
   }
 }
 
+/* Declarations the outcome model can do without when the outcome does not
+ * name them: evaluating them at T + D is most of its cost. */
+static gboolean droppable(const char *line) {
+  static const char *const kinds[] = {"tag", "score", "lifecycle", "journey", "output", "test", "identity",
+                                      "source"};
+  for (gsize i = 0; i < G_N_ELEMENTS(kinds); i++) {
+    gsize n = strlen(kinds[i]);
+    if (strncmp(line, kinds[i], n) == 0 && (line[n] == ' ' || line[n] == '{' || line[n] == '\0')) return TRUE;
+  }
+  return FALSE;
+}
+
+/* The model's text in the canonical layout (persona fmt) without its tags,
+ * scores, lifecycles, journeys, output, tests and identity blocks: the
+ * schema, records, constants, lets and functions the outcome may read.
+ * In that layout a declaration starts at column 0 with its keyword and
+ * every line after it is indented, a closing brace or a comment. NULL when
+ * the text does not format. */
+static char *slim_source(const char *name, const char *text, gsize len) {
+  gsize out_len = 0;
+  g_autofree char *formatted = persona_format_source(name, text, len, &out_len, NULL);
+  if (!formatted) return NULL;
+  g_auto(GStrv) lines = g_strsplit(formatted, "\n", -1);
+  GString *out = g_string_new(NULL);
+  gboolean keep = TRUE;
+  for (guint i = 0; lines[i]; i++) {
+    if (g_ascii_isalpha(lines[i][0])) keep = !droppable(lines[i]);
+    if (keep) g_string_append_printf(out, "%s\n", lines[i]);
+  }
+  return g_string_free(out, FALSE);
+}
+
+static PersonaModel *compile_with_outcome(const BtOptions *o, const char *source, const char *cutoff,
+                                          PersonaDiagnostics **diags, GError **error) {
+  g_autofree char *full = g_strdup_printf("%s\n# persona backtest --outcome\nconst cutoff = date(\"%s\")\n"
+                                          "tag " OUTCOME_TAG " when (%s)\n",
+                                          source, cutoff, o->outcome);
+  PersonaCompileOptions plain = *o->compile;
+  plain.score_rules = FALSE; /* the outcome needs no rule record */
+  return persona_compile_source(o->model_path, full, strlen(full), &plain, diags, error);
+}
+
 /* The model's source with `const cutoff = date(T)` and the outcome as a
  * hidden tag appended: the outcome may use everything the model declares.
- * NULL after printing why. */
+ * First without the declarations it may not need (slim_source): when the
+ * outcome reads only fields, lets and constants that model is much faster
+ * to evaluate; when it names a tag or score (or a let does), that does not
+ * compile and the whole model is used. NULL after printing why. */
 static PersonaModel *compile_outcome(const BtOptions *o, gint64 cutoff_us) {
   g_autoptr(GError) error = NULL;
   g_autofree char *text = NULL;
@@ -156,11 +232,13 @@ static PersonaModel *compile_outcome(const BtOptions *o, gint64 cutoff_us) {
   }
   if (cutoff_us == o->as_of_us[0]) warn_outcome_leak(text, o->outcome);
   g_autofree char *cutoff = format_time(cutoff_us);
-  g_autofree char *full = g_strdup_printf("%s\n# persona backtest --outcome\nconst cutoff = date(\"%s\")\n"
-                                          "tag " OUTCOME_TAG " when (%s)\n",
-                                          text, cutoff, o->outcome);
+  g_autofree char *slim = slim_source(o->model_path, text, len);
+  if (slim) {
+    PersonaModel *m = compile_with_outcome(o, slim, cutoff, NULL, NULL);
+    if (m) return m;
+  }
   PersonaDiagnostics *diags = NULL;
-  PersonaModel *m = persona_compile_source(o->model_path, full, strlen(full), o->compile, &diags, &error);
+  PersonaModel *m = compile_with_outcome(o, text, cutoff, &diags, &error);
   if (!m) {
     g_printerr("persona: the outcome '%s' does not compile with the model (it is appended to %s as "
                "`tag " OUTCOME_TAG " when (EXPR)`, with `const cutoff`):\n",
@@ -186,10 +264,36 @@ static guint16 stage_index(PersonaModel *m, guint lifecycle, const char *stage) 
   return G_MAXUINT16;
 }
 
+/* FNV-1a, 64 bits: the fixed hash of a profile's key that puts it in the
+ * held-out part (docs/backtest.md). */
+static guint64 fnv1a(const char *text, gsize len) {
+  guint64 h = 14695981039346656037ull;
+  for (gsize i = 0; i < len; i++) {
+    h ^= (guchar)text[i];
+    h *= 1099511628211ull;
+  }
+  return h;
+}
+
+static void keep_rules(const ModelItems *it, Sample *s, const PersonaResult *r, GString *key) {
+  for (guint i = 0; i < it->n_scores; i++)
+    for (guint j = it->rule_first[i]; j < it->rule_first[i + 1]; j++) {
+      double points = 0;
+      guint8 fired = persona_result_rule(r, i, j - it->rule_first[i], &points) ? 1 : 0;
+      g_array_append_val(s->points[j], points);
+      g_array_append_val(s->fired[j], fired);
+    }
+  g_string_truncate(key, 0);
+  persona_result_id_json(r, key);
+  guint8 held_out = fnv1a(key->str, key->len) % 10 < BT_HOLDOUT_TENTHS;
+  g_array_append_val(s->holdout, held_out);
+}
+
 static void keep_result(const BtOptions *o, const ModelItems *it, Sample *s, const PersonaResult *r,
-                        gboolean outcome) {
+                        gboolean outcome, GString *key) {
   guint8 y = outcome ? 1 : 0;
   g_array_append_val(s->outcome, y);
+  keep_rules(it, s, r, key);
   for (guint i = 0; i < it->n_scores; i++) {
     double v = NAN;
     persona_result_score(r, it->scores[i], &v);
@@ -222,6 +326,8 @@ static Sample *collect(const BtOptions *o, const ModelItems *it, gint64 as_of_us
   }
   g_autoptr(PersonaVM) vm = persona_vm_new(o->model);
   g_autoptr(PersonaVM) vm_outcome = persona_vm_new(outcome_model);
+  persona_vm_record_rules(vm, it->n_rules > 0);
+  g_autoptr(GString) key = g_string_new(NULL);
   Sample *s = sample_new(it, as_of_us);
   char *line = NULL;
   size_t cap = 0;
@@ -244,7 +350,7 @@ static Sample *collect(const BtOptions *o, const ModelItems *it, gint64 as_of_us
                    line_no, bad && persona_result_error_code(bad) ? persona_result_error_code(bad) : "error");
       continue;
     }
-    keep_result(o, it, s, r, outcome);
+    keep_result(o, it, s, r, outcome, key);
   }
   gboolean read_error = ferror(f);
   free(line);
@@ -267,6 +373,11 @@ static void sample_append(Sample *to, const Sample *from, const ModelItems *it) 
   for (guint i = 0; i < it->n_tags; i++) g_array_append_vals(to->tags[i], from->tags[i]->data, from->tags[i]->len);
   for (guint i = 0; i < it->n_lifecycles; i++)
     g_array_append_vals(to->stages[i], from->stages[i]->data, from->stages[i]->len);
+  for (guint j = 0; j < it->n_rules; j++) {
+    g_array_append_vals(to->points[j], from->points[j]->data, from->points[j]->len);
+    g_array_append_vals(to->fired[j], from->fired[j]->data, from->fired[j]->len);
+  }
+  g_array_append_vals(to->holdout, from->holdout->data, from->holdout->len);
   to->skipped += from->skipped;
 }
 
@@ -284,6 +395,116 @@ static void score_stats(const BtOptions *o, const Sample *s, guint i, const char
     out->error = g_strdup(error->message);
     g_error_free(error);
   }
+}
+
+/* ---- score rules and suggested weights ------------------------------------------ */
+
+/* Rule j's value in the regression: its points over its written weight (1
+ * when fired for a `when` rule, the (decayed, capped) count of a `per`
+ * rule), or its points when the weight is an expression. */
+static double rule_unit(const PersonaScoreRule *rule) {
+  return isfinite(rule->weight) && rule->weight != 0 ? rule->weight : 1;
+}
+
+static void rule_stats(const ModelItems *it, const Sample *s, guint i, BtScoreStats *out) {
+  const guint8 *y = (const guint8 *)s->outcome->data;
+  gsize n = s->outcome->len;
+  out->n_rules = it->rule_first[i + 1] - it->rule_first[i];
+  out->rules = g_new0(BtRuleStats, out->n_rules + 1);
+  for (guint r = 0; r < out->n_rules; r++) {
+    guint j = it->rule_first[i] + r;
+    BtRuleStats *rs = &out->rules[r];
+    rs->text = g_strdup(it->rules[j].text);
+    rs->file = g_strdup(it->rules[j].file);
+    rs->line = it->rules[j].line;
+    rs->per = it->rules[j].per;
+    rs->weight = it->rules[j].weight;
+    rs->coefficient = rs->suggested = NAN;
+    bt_feature((const guint8 *)s->fired[j]->data, y, n, &rs->f, NULL);
+    double sum = 0;
+    for (gsize p = 0; p < n; p++) sum += g_array_index(s->points[j], double, p);
+    rs->mean_points = sum / (double)n;
+  }
+}
+
+/* The AUC of `score` over the held-out profiles; NaN with one class. */
+static double holdout_auc(const double *score, const Sample *s, gsize n_holdout) {
+  g_autofree double *v = g_new(double, n_holdout + 1);
+  g_autofree guint8 *y = g_new(guint8, n_holdout + 1);
+  gsize m = 0;
+  for (gsize p = 0; p < s->outcome->len; p++)
+    if (g_array_index(s->holdout, guint8, p)) {
+      v[m] = score[p];
+      y[m++] = g_array_index(s->outcome, guint8, p);
+    }
+  BtDiscrimination d;
+  return bt_discrimination(v, y, m, &d, NULL) ? d.auc : NAN;
+}
+
+/* Whole points when every written weight of the score is whole. */
+static guint weight_digits(const BtScoreStats *out) {
+  for (guint r = 0; r < out->n_rules; r++)
+    if (isfinite(out->rules[r].weight) && out->rules[r].weight != floor(out->rules[r].weight)) return 2;
+  return 0;
+}
+
+static double round_to(double v, guint digits) { return digits ? round(v * 100) / 100 : round(v); }
+
+/* The regression on the training part, its coefficients scaled so that the
+ * suggested weights span as many points as the written ones, and both
+ * compared on the held-out part. */
+static void suggest_weights(const ModelItems *it, const Sample *s, guint i, BtScoreStats *out) {
+  guint k = out->n_rules;
+  BtSuggestion *sg = &out->suggestion;
+  if (k == 0) return;
+  gsize n = s->outcome->len;
+  const guint8 *y = (const guint8 *)s->outcome->data;
+  g_autofree double *x = g_new(double, n * k + 1);
+  g_autofree guint8 *train = g_new(guint8, n + 1);
+  for (gsize p = 0; p < n; p++) {
+    train[p] = !g_array_index(s->holdout, guint8, p);
+    sg->n_train += train[p];
+    for (guint r = 0; r < k; r++) {
+      guint j = it->rule_first[i] + r;
+      x[p * k + r] = g_array_index(s->points[j], double, p) / rule_unit(&it->rules[j]);
+    }
+  }
+  sg->n_holdout = n - sg->n_train;
+  g_autofree double *coef = g_new(double, k + 1);
+  GError *error = NULL;
+  if (!bt_logistic_fit(x, y, train, n, k, BT_LOGIT_LAMBDA, coef, &sg->steps, &error)) {
+    sg->error = g_strdup(error->message);
+    g_error_free(error);
+    return;
+  }
+  sg->ok = TRUE;
+  sg->intercept = coef[0];
+  /* The largest value each rule took in training: the points it can give. */
+  double written = 0, fitted = 0;
+  g_autofree double *largest = g_new0(double, k + 1);
+  for (gsize p = 0; p < n; p++)
+    for (guint r = 0; train[p] && r < k; r++) largest[r] = MAX(largest[r], fabs(x[p * k + r]));
+  for (guint r = 0; r < k; r++) {
+    written += fabs(rule_unit(&it->rules[it->rule_first[i] + r])) * largest[r];
+    fitted += fabs(coef[r + 1]) * largest[r];
+  }
+  sg->scale = fitted > 0 ? written / fitted : NAN;
+  guint digits = weight_digits(out);
+  g_autofree double *suggested = g_new0(double, n + 1);
+  for (guint r = 0; r < k; r++) {
+    BtRuleStats *rs = &out->rules[r];
+    rs->coefficient = coef[r + 1];
+    double unit = rule_unit(&it->rules[it->rule_first[i] + r]);
+    double w = unit;  /* a rule that never fired in training keeps its weight */
+    if (largest[r] > 0 && isfinite(sg->scale)) {
+      rs->suggested = round_to(sg->scale * coef[r + 1], isfinite(rs->weight) ? digits : 2);
+      rs->suggested_text = bt_rule_with_weight(rs->text, rs->weight, rs->suggested, digits);
+      w = rs->suggested;
+    }
+    for (gsize p = 0; p < n; p++) suggested[p] += w * x[p * k + r];
+  }
+  sg->auc_current = holdout_auc((const double *)(void *)s->scores[i]->data, s, sg->n_holdout);
+  sg->auc_suggested = holdout_auc(suggested, s, sg->n_holdout);
 }
 
 static void origin_stats(const BtOptions *o, const ModelItems *it, const Sample *s, gboolean full,
@@ -329,6 +550,19 @@ static void psi_stats(const BtOptions *o, const ModelItems *it, Sample **samples
              NULL);
       g_array_append_val(r->psi, p);
     }
+}
+
+/* One origin is the pooled sample: its statistics are the pooled ones
+ * (without bands, capture and rules), not computed again. */
+static void copy_origin(const BtOriginStats *pooled, gint64 as_of_us, guint n_scores, BtOriginStats *out) {
+  *out = (BtOriginStats){.as_of_us = as_of_us, .n = pooled->n, .positives = pooled->positives,
+                         .skipped = pooled->skipped};
+  out->scores = g_new0(BtScoreStats, n_scores + 1);
+  for (guint i = 0; i < n_scores; i++) {
+    const BtScoreStats *from = &pooled->scores[i];
+    out->scores[i] = (BtScoreStats){.name = g_strdup(from->name), .ok = from->ok, .error = g_strdup(from->error),
+                                    .d = from->d};
+  }
 }
 
 /* ---- gates ---------------------------------------------------------------- */
@@ -406,13 +640,16 @@ int bt_run(const BtOptions *o, GString *out) {
     return 1;
   }
   Sample **samples = g_new0(Sample *, o->n_as_of);
-  Sample *pooled = sample_new(&it, 0);
+  /* One origin is its own pooled sample: no copy (half the memory). */
+  Sample *pooled = o->n_as_of > 1 ? sample_new(&it, 0) : NULL;
   int status = 0;
   for (guint t = 0; t < o->n_as_of && status == 0; t++) {
     samples[t] = collect(o, &it, o->as_of_us[t]);
     if (!samples[t]) status = 1;
-    else sample_append(pooled, samples[t], &it);
+    else if (pooled) sample_append(pooled, samples[t], &it);
   }
+  Sample *own_pooled = pooled;
+  if (!pooled) pooled = samples[0];
   BtReport r = {0};
   if (status == 0) {
     r.model_name = g_strdup(persona_model_name(o->model));
@@ -426,6 +663,10 @@ int bt_run(const BtOptions *o, GString *out) {
     r.psi = g_array_new(FALSE, TRUE, sizeof(BtPsi));
     r.gates = g_array_new(FALSE, TRUE, sizeof(BtGateResult));
     origin_stats(o, &it, pooled, TRUE, &r.pooled);
+    for (guint i = 0; i < it.n_scores; i++) {
+      rule_stats(&it, pooled, i, &r.pooled.scores[i]);
+      if (r.pooled.positives > 0 && r.pooled.positives < r.pooled.n) suggest_weights(&it, pooled, i, &r.pooled.scores[i]);
+    }
     if (r.pooled.n == 0) {
       g_printerr("persona: no profile could be evaluated: nothing to backtest\n");
       status = 1;
@@ -438,17 +679,20 @@ int bt_run(const BtOptions *o, GString *out) {
   }
   if (status == 0) {
     r.origins = g_new0(BtOriginStats, o->n_as_of);
-    for (guint t = 0; t < o->n_as_of; t++) origin_stats(o, &it, samples[t], FALSE, &r.origins[t]);
+    if (o->n_as_of == 1) copy_origin(&r.pooled, o->as_of_us[0], it.n_scores, &r.origins[0]);
+    else
+      for (guint t = 0; t < o->n_as_of; t++) origin_stats(o, &it, samples[t], FALSE, &r.origins[t]);
     tag_and_stage_stats(o, &it, pooled, &r);
     psi_stats(o, &it, samples, &r);
     if (check_gates(o, pooled, &r) > 0) status = 1;
     if (o->format == BT_FORMAT_JSON) bt_report_json(&r, out);
+    else if (o->format == BT_FORMAT_HTML) bt_report_html(&r, out);
     else bt_report_text(&r, out);
   }
   bt_report_free(&r);
   for (guint t = 0; t < o->n_as_of; t++) sample_free(samples[t], &it);
   g_free(samples);
-  sample_free(pooled, &it);
+  sample_free(own_pooled, &it);
   model_items_clear(&it);
   return status;
 }

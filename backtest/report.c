@@ -13,6 +13,13 @@ static void free_scores(BtOriginStats *o, guint n_scores) {
     g_free(o->scores[i].name);
     g_free(o->scores[i].error);
     g_free(o->scores[i].bands);
+    for (guint j = 0; j < o->scores[i].n_rules; j++) {
+      g_free(o->scores[i].rules[j].text);
+      g_free(o->scores[i].rules[j].file);
+      g_free(o->scores[i].rules[j].suggested_text);
+    }
+    g_free(o->scores[i].rules);
+    g_free(o->scores[i].suggestion.error);
   }
   g_free(o->scores);
 }
@@ -96,6 +103,61 @@ static void json_bands(GString *out, const BtBand *b, guint n) {
   json_end(out, ']');
 }
 
+static void json_string_field(GString *out, const char *key, const char *value) {
+  json_key(out, key);
+  if (value) persona_json_append_string(out, value, -1);
+  else g_string_append(out, "null");
+  g_string_append_c(out, ',');
+}
+
+static void json_rules(GString *out, const BtScoreStats *s) {
+  json_key(out, "rules");
+  g_string_append_c(out, '[');
+  for (guint j = 0; j < s->n_rules; j++) {
+    const BtRuleStats *rs = &s->rules[j];
+    const BtFeature *f = &rs->f;
+    g_string_append_c(out, '{');
+    json_string_field(out, "rule", rs->text);
+    json_count(out, "line", rs->line);
+    json_string_field(out, "kind", rs->per ? "per" : "when");
+    json_field(out, "weight", rs->weight);
+    json_count(out, "fired", f->held);
+    json_count(out, "positives_fired", f->positives_held);
+    json_field(out, "fired_share", (double)f->held / (double)f->n);
+    json_field(out, "rate_fired", f->rate_held);
+    json_field(out, "rate_not", f->rate_not);
+    json_field(out, "difference", f->rate_held - f->rate_not);
+    json_field(out, "lift", f->lift);
+    json_field(out, "iv", f->iv);
+    json_field(out, "mean_points", rs->mean_points);
+    json_field(out, "coefficient", rs->coefficient);
+    json_field(out, "suggested", rs->suggested);
+    json_string_field(out, "suggested_rule", rs->suggested_text);
+    json_end(out, '}');
+    g_string_append_c(out, ',');
+  }
+  json_end(out, ']');
+  g_string_append_c(out, ',');
+}
+
+static void json_suggestion(GString *out, const BtSuggestion *sg) {
+  json_key(out, "suggestion");
+  g_string_append_c(out, '{');
+  if (!sg->ok) {
+    json_string_field(out, "error", sg->error);
+  } else {
+    json_count(out, "train", sg->n_train);
+    json_count(out, "holdout", sg->n_holdout);
+    json_field(out, "intercept", sg->intercept);
+    json_field(out, "scale", sg->scale);
+    json_count(out, "steps", sg->steps);
+    json_field(out, "auc_current", sg->auc_current);
+    json_field(out, "auc_suggested", sg->auc_suggested);
+  }
+  json_end(out, '}');
+  g_string_append_c(out, ',');
+}
+
 static void json_score(GString *out, const BtScoreStats *s, const BtReport *r, gboolean full) {
   g_string_append_c(out, '{');
   if (!s->ok) {
@@ -119,6 +181,10 @@ static void json_score(GString *out, const BtScoreStats *s, const BtReport *r, g
     json_field(out, "held", s->capture);
     json_end(out, '}');
     g_string_append_c(out, ',');
+    if (s->n_rules) {
+      json_rules(out, s);
+      json_suggestion(out, &s->suggestion);
+    }
     json_key(out, "bands");
     json_bands(out, s->bands, r->n_bands);
   }
@@ -288,6 +354,56 @@ static void text_percent(GString *out, double x) {
   else g_string_append(out, "      –  ");
 }
 
+static void text_rules(GString *out, const BtScoreStats *s) {
+  if (!s->n_rules) return;
+  g_string_append(out, "  line  rule                                        fired   rate fired   rate not   lift\n");
+  for (guint j = 0; j < s->n_rules; j++) {
+    const BtRuleStats *rs = &s->rules[j];
+    g_string_append_printf(out, "  %4u  %-40.40s ", rs->line, rs->text);
+    text_percent(out, (double)rs->f.held / (double)rs->f.n);
+    g_string_append(out, "    ");
+    text_percent(out, rs->f.rate_held);
+    g_string_append(out, "  ");
+    text_percent(out, rs->f.rate_not);
+    if (isfinite(rs->f.lift)) g_string_append_printf(out, " %6.2f\n", rs->f.lift);
+    else g_string_append(out, "      –\n");
+  }
+}
+
+static void text_auc(GString *out, double auc) {
+  if (isfinite(auc)) g_string_append_printf(out, "%.3f", auc);
+  else g_string_append(out, "– (one class)");
+}
+
+static void text_suggestion(GString *out, const BtScoreStats *s) {
+  const BtSuggestion *sg = &s->suggestion;
+  if (!s->n_rules) return;
+  if (!sg->ok) {
+    g_string_append_printf(out, "  suggested weights: none (%s)\n", sg->error);
+    return;
+  }
+  g_string_append_printf(out, "  suggested weights (a suggestion, not a verdict: an L2 logistic regression on %"
+                              G_GSIZE_FORMAT " profiles; check it before adopting it)\n",
+                         sg->n_train);
+  g_string_append_printf(out, "  held-out AUC (%" G_GSIZE_FORMAT " profiles): written ", sg->n_holdout);
+  text_auc(out, sg->auc_current);
+  g_string_append(out, ", suggested ");
+  text_auc(out, sg->auc_suggested);
+  g_string_append_c(out, '\n');
+  for (guint j = 0; j < s->n_rules; j++) {
+    const BtRuleStats *rs = &s->rules[j];
+    if (!rs->suggested_text) {
+      g_string_append_printf(out, "    %s:%u: %s   (never fired in training: kept)\n", rs->file ? rs->file : "",
+                             rs->line, rs->text);
+    } else if (g_strcmp0(rs->suggested_text, rs->text) == 0) {
+      g_string_append_printf(out, "    %s:%u: %s   (unchanged)\n", rs->file ? rs->file : "", rs->line, rs->text);
+    } else {
+      g_string_append_printf(out, "    %s:%u:\n    - %s\n    + %s\n", rs->file ? rs->file : "", rs->line, rs->text,
+                             rs->suggested_text);
+    }
+  }
+}
+
 static void text_score(GString *out, const BtScoreStats *s, const BtReport *r) {
   if (!s->ok) {
     g_string_append_printf(out, "score %s: no statistics: %s\n\n", s->name, s->error);
@@ -311,6 +427,8 @@ static void text_score(GString *out, const BtScoreStats *s, const BtReport *r) {
     text_percent(out, b->capture);
     g_string_append_c(out, '\n');
   }
+  text_rules(out, s);
+  text_suggestion(out, s);
   g_string_append_c(out, '\n');
 }
 

@@ -12,6 +12,33 @@
 
 #include "backtest/stats.h"
 
+/* Tenths of the profiles held out of the regression (by a hash of their key). */
+#define BT_HOLDOUT_TENTHS 3
+
+/* One rule of a score (pooled sample): how often it fired and the
+ * conversion it marks, and its suggested weight. */
+typedef struct {
+  char *text, *file;
+  guint line;
+  gboolean per;
+  double weight;         /* the written weight, NaN for an expression */
+  BtFeature f;           /* "held" = fired */
+  double mean_points;    /* over every profile */
+  double coefficient;    /* of the regression, NaN without a fit */
+  double suggested;      /* the suggested weight (points), NaN: none */
+  char *suggested_text;  /* the rule rewritten with it, or NULL */
+} BtRuleStats;
+
+/* The suggestion for one score's weights (docs/backtest.md). */
+typedef struct {
+  gboolean ok;           /* FALSE: `error` says why (NULL: the score has no rules) */
+  char *error;
+  gsize n_train, n_holdout;
+  double intercept, scale;
+  guint steps;
+  double auc_current, auc_suggested; /* on the held-out part; NaN when it has one class */
+} BtSuggestion;
+
 typedef struct {
   char *name;
   gboolean ok;           /* FALSE: `error` says why there are no statistics */
@@ -19,6 +46,9 @@ typedef struct {
   BtDiscrimination d;
   BtBand *bands;         /* n_bands, pooled only */
   double capture;        /* of the top `top_share`, pooled only */
+  BtRuleStats *rules;    /* n_rules, pooled only */
+  guint n_rules;
+  BtSuggestion suggestion; /* pooled only */
 } BtScoreStats;
 
 typedef struct {
@@ -68,5 +98,7 @@ typedef struct {
 void bt_report_free(BtReport *r);
 void bt_report_text(const BtReport *r, GString *out);
 void bt_report_json(const BtReport *r, GString *out);
+/* One self-contained HTML page through the shared renderer (report_html.c). */
+void bt_report_html(const BtReport *r, GString *out);
 
 #endif

@@ -35,6 +35,7 @@ typedef struct PGen {
   int journey_slot;     /* `entered` inside a journey: its global slot, else -1 */
   int assigned_slot;    /* `assigned` inside an experiment's metric: its global slot, else -1 */
   bool trace;           /* emit TRACE points and explanations (explain, coverage) */
+  bool score_rules;     /* emit only the rules' RULE and RULE_RAW points, keep every optimisation */
   GArray *traces;       /* PTracePoint */
   uint32_t score_output;/* while compiling a score: its output index */
   uint32_t rule_index;  /* ... and the rule's index */
@@ -88,7 +89,7 @@ static void emit_jump_back(PGen *g, uint8_t op, uint16_t a, uint32_t target) {
 }
 
 static void emit_trace(PGen *g, uint32_t reg, PTraceKind kind, uint32_t plan) {
-  if (!g->trace) return;
+  if (!g->trace && !(g->score_rules && (kind == PTRACE_RULE || kind == PTRACE_RULE_RAW))) return;
   PTracePoint p = {.kind = (uint8_t)kind, .score = g->score_output, .rule = g->rule_index, .plan = plan};
   g_array_append_val(g->traces, p);
   emit(g, OP_TRACE, (uint16_t)reg, (uint16_t)(g->traces->len - 1), 0);
@@ -1980,8 +1981,10 @@ static char *score_header(PGen *g, PDecl *d) {
   return g_strstrip(h);
 }
 
+/* The rules of a score as written (persona_model_score_rule) and, for
+ * explain (`trace` only), its header and each condition's operands. */
 static void score_explanations(PGen *g, PDecl *d, POutput *o) {
-  o->header = score_header(g, d);
+  if (g->trace) o->header = score_header(g, d);
   if (!d->rules) return;
   o->n_rules = d->rules->len;
   o->rules = g_new0(PRuleInfo, o->n_rules ? o->n_rules : 1);
@@ -1991,7 +1994,12 @@ static void score_explanations(PGen *g, PDecl *d, POutput *o) {
     ri->text = source_text(g, &r->loc);
     ri->loc = (PInsnLoc){r->loc.file, r->loc.line, r->loc.col};
     ri->per = r->kind == PRULE_PER;
-    if (r->kind == PRULE_WHEN) explain_cond(g, r->cond, &ri->cond);
+    ri->weight = NAN;
+    if (r->weight->kind == PE_NUMBER || r->weight->kind == PE_INT) {
+      double w = r->weight->kind == PE_INT ? (double)r->weight->ival : r->weight->nval;
+      ri->weight = r->negative ? -w : w;
+    }
+    if (r->kind == PRULE_WHEN && g->trace) explain_cond(g, r->cond, &ri->cond);
   }
 }
 
@@ -2014,7 +2022,7 @@ static void cg_outputs(PGen *g) {
     POutput *o = &m->outputs[n++];
     *o = (POutput){.kind = POUT_SCORE, .name = g_strdup(s->name), .slot = (uint32_t)s->index};
     o->loc = (PInsnLoc){s->decl->loc.file, s->decl->loc.line, s->decl->loc.col};
-    if (g->trace) score_explanations(g, s->decl, o);
+    if (g->trace || g->score_rules) score_explanations(g, s->decl, o);
   }
 }
 
@@ -2038,8 +2046,8 @@ static void cg_identity(PGen *g) {
   for (uint32_t i = 0; i < m->n_files; i++) m->file_names[i] = g_strdup(psrc_file(c->src, i)->name);
 }
 
-PModel *pcodegen_model(PCheck *c, bool trace) {
-  PGen g = {.c = c, .journey_slot = -1, .assigned_slot = -1, .trace = trace, .fused_elem = -1};
+PModel *pcodegen_model(PCheck *c, bool trace, bool score_rules) {
+  PGen g = {.c = c, .journey_slot = -1, .assigned_slot = -1, .trace = trace, .score_rules = score_rules, .fused_elem = -1};
   g.traces = g_array_new(FALSE, TRUE, sizeof(PTracePoint));
   g.m = pmodel_new();
   g.blocks = g_array_new(FALSE, TRUE, sizeof(PBlock));

@@ -25,6 +25,6 @@
 /* NULL when errors were reported (in c->diags). With `trace`, the model
  * also carries TRACE points and the explanations that `persona explain`
  * and test coverage read (slower to run; never needed to evaluate). */
-PModel *pcodegen_model(PCheck *c, bool trace);
+PModel *pcodegen_model(PCheck *c, bool trace, bool score_rules);
 
 #endif

@@ -213,7 +213,7 @@ static PModel *compile_tree(const char *name, const char *text, size_t len, cons
   bool checked = pcheck_run(c);
   if (stop_here(opts, stopped, diags, c->interrupted) || !checked) return NULL;
   plint_run(c);
-  PModel *m = pcodegen_model(c, opts && opts->trace);
+  PModel *m = pcodegen_model(c, opts && opts->trace, opts && opts->score_rules);
   if (stop_here(opts, stopped, diags, c->interrupted)) {
     if (m) pmodel_unref(m);
     return NULL;

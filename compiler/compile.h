@@ -20,6 +20,7 @@ typedef struct PCompileOptions {
   const char *const *include_dirs; /* NULL-terminated, or NULL */
   bool use_persona_path;           /* also search $PERSONA_PATH */
   bool trace;                      /* a model for explain and coverage */
+  bool score_rules;                /* only the score rules' trace points (PersonaCompileOptions) */
   const struct PersonaNatives *natives; /* host functions registered by the embedder */
   bool allow_native;               /* extern fn may load its library */
   /* Not NULL: no import is read; each is an error with this message and

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes synthetic B2B contact profiles for examples/b2b_lead.persona.
 
-    python3 examples/gen_profiles.py [-n N] [--seed S] [-o FILE]
+    python3 examples/gen_profiles.py [-n N] [--seed S] [--history] [-o FILE]
 
 N profiles (default 3000) as JSON Lines, to FILE or stdout. Python 3
 standard library only. The bytes written depend only on N and the seed:
@@ -21,10 +21,21 @@ The data is shaped to exercise the model and the language:
     events out of time order;
   - times mostly as "YYYY-MM-DDTHH:MM:SSZ", some with a "+08:00" offset,
     a few as Unix seconds.
+
+--history writes the same profiles with a planted history of won deals,
+for `persona backtest` (scripts/example.sh): the random deals are removed,
+and at each origin of HISTORY_ORIGINS a profile wins a deal within the
+next 60 days with the probability PLANTED gives it from what it showed up
+to that origin — so a backtest can tell which of the model's signals
+really drive conversion (budget and pricing interest much more than the
+model's weights say, company size much less, the region not at all). The
+planting draws from a second random.Random(seed + 1): the profiles are
+the same as without --history.
 """
 import argparse
 import datetime
 import json
+import math
 import random
 import sys
 
@@ -187,10 +198,54 @@ def profile(rng, i):
     return p
 
 
+# --history: the origins and the log-odds of a deal within 60 days of one.
+HISTORY_ORIGINS = [NOW - 92 * DAY, NOW - 62 * DAY]   # 2025-11-01, 2025-12-01
+HORIZON = 60 * DAY
+PLANTED = {"base": -4.4, "budget_confirmed": 1.6, "pricing_view_30d": 0.35, "offline_90d": 0.5,
+           "decision_maker": 0.9, "enterprise": 0.4, "unsubscribed": -0.8}
+DECISION_PREFIXES = ("CEO", "CTO", "CIO", "CFO", "VP", "Director", "总经理", "总裁")
+
+
+def seconds(at):
+    """An event time of this file (Unix seconds or RFC 3339) in seconds."""
+    if isinstance(at, int):
+        return at
+    return int(datetime.datetime.fromisoformat(at.replace("Z", "+00:00")).timestamp())
+
+
+def deal_odds(p, origin):
+    """The planted log-odds of a deal within HORIZON of `origin`, from
+    what the profile showed up to it."""
+    seen = [(e["type"], seconds(e["at"]), e.get("url") or "") for e in p["events"]]
+    seen = [(t, s, u) for t, s, u in seen if s <= origin]
+    pricing = sum(1 for t, s, u in seen if t == "page_view" and "/pricing" in u and s > origin - 30 * DAY)
+    offline = sum(1 for t, s, _ in seen if t == "offline_event" and s > origin - 90 * DAY)
+    title = p.get("title", "")
+    x = PLANTED["base"] + PLANTED["budget_confirmed"] * p["budget_confirmed"]
+    x += PLANTED["pricing_view_30d"] * min(pricing, 5) + PLANTED["offline_90d"] * min(offline, 3)
+    x += PLANTED["decision_maker"] * (title.startswith(DECISION_PREFIXES) or "总监" in title)
+    x += PLANTED["enterprise"] * (p.get("employees", 0) >= 500)
+    x += PLANTED["unsubscribed"] * bool(p.get("unsubscribed"))
+    return x
+
+
+def plant_deals(rng, p):
+    """Replaces the profile's deals with planted ones: at most one, at the
+    first origin whose draw wins, 1 to 60 days after it."""
+    p["events"] = [e for e in p["events"] if e["type"] != "deal_won"]
+    for origin in HISTORY_ORIGINS:
+        if rng.random() < 1 / (1 + math.exp(-deal_odds(p, origin))):
+            at = origin + DAY + rng.randrange(HORIZON - DAY)
+            p["events"].append({"type": "deal_won", "at": format_time(rng, at), "amount": rng.randint(6, 400) * 5000})
+            break
+    return p
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("-n", type=int, default=3000, help="number of profiles (default 3000)")
     ap.add_argument("--seed", type=int, default=20260201, help="random seed (default 20260201)")
+    ap.add_argument("--history", action="store_true", help="plant the won deals a backtest finds (see above)")
     ap.add_argument("-o", metavar="FILE", help="output file (default stdout)")
     args = ap.parse_args()
     if args.n < 0:
@@ -198,7 +253,9 @@ def main():
 
     rng = random.Random(args.seed)
     encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-    lines = [encode(profile(rng, i)) + "\n" for i in range(1, args.n + 1)]
+    planter = random.Random(args.seed + 1)
+    lines = [encode(plant_deals(planter, profile(rng, i)) if args.history else profile(rng, i)) + "\n"
+             for i in range(1, args.n + 1)]
     data = "".join(lines).encode("utf-8")
     if args.o:
         with open(args.o, "wb") as f:

@@ -126,6 +126,10 @@ typedef struct PersonaCompileOptions {
    * call into the library. NULL: never polled. */
   gboolean (*interrupt)(gpointer data);
   gpointer interrupt_data;
+  /* Record the score rules only (persona_vm_record_rules): the trace points
+   * of `trace` for each rule's points, keeping every optimisation of an
+   * ordinary build; no explanations, no coverage. `trace` includes it. */
+  gboolean score_rules;
 } PersonaCompileOptions;
 
 /* Compiles the model in `path` and its imports. Returns a new model (free
@@ -680,6 +684,45 @@ PERSONA_API gboolean persona_vm_profile_key(PersonaVM *vm, const char *json, gsi
 PERSONA_API PersonaEvalStatus persona_vm_explain(PersonaVM *vm, const char *json, gsize len,
                                                  const char *state_json, gsize state_len, gint64 now_us,
                                                  guint64 line_no, gboolean as_json, GString *out);
+
+/* ---- score rules (persona backtest, docs/embedding.md) --------------------------
+ *
+ * A score's rules as written and, after an evaluation, which of them fired
+ * and what each contributed: for a host that checks rules against
+ * outcomes. Only a model compiled with `score_rules` (or `trace`) knows
+ * its rules (a model without, or from bytecode, reports 0 rules). Strings are borrowed
+ * from the model. */
+
+typedef struct PersonaScoreRule {
+  const char *text;     /* the rule as written: "+30 when enterprise" */
+  const char *file;     /* where it is written */
+  guint line, col;
+  gboolean per;         /* `+W per QUERY`; else `+W when C` */
+  double weight;        /* the signed weight when it is a number literal (30, -20), else NaN */
+} PersonaScoreRule;
+
+/* How many rules score `score` (PERSONA_ITEM_SCORE index) has: 0 for a
+ * derived score (`score s = EXPR`), out of range, or a model compiled
+ * without `trace`. */
+PERSONA_API guint persona_model_score_n_rules(const PersonaModel *model, guint score);
+/* Rule `rule` of score `score`; FALSE when out of range. */
+PERSONA_API gboolean persona_model_score_rule(const PersonaModel *model, guint score, guint rule,
+                                              PersonaScoreRule *out);
+
+/* From the next evaluation on, the VM records what every score rule
+ * contributed (persona_result_rule). FALSE, and nothing recorded, when the
+ * model was not compiled with `score_rules` or `trace`. Costs a little per rule; off again
+ * with on = FALSE. persona_vm_explain may be used meanwhile. */
+PERSONA_API gboolean persona_vm_record_rules(PersonaVM *vm, gboolean on);
+/* After a successful evaluation with recording on: TRUE when rule `rule`
+ * of score `score` fired — a `when` rule whose condition held, a `per` rule
+ * that counted at least one record (its points before the cap are not 0)
+ * — and in *contribution (may be NULL)
+ * its points after its cap (0 when it did not fire). Before the score's
+ * `max`/`min` clamp: the contributions add up to the unclamped score.
+ * FALSE and 0 otherwise (not recording, the evaluation failed, out of
+ * range). */
+PERSONA_API gboolean persona_result_rule(const PersonaResult *r, guint score, guint rule, double *contribution);
 
 /* ---- tests written in the language (spec section 7) ----------------------- */
 

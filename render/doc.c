@@ -51,6 +51,7 @@ const char *render_chart_kind_name(RenderChartKind kind) {
   switch (kind) {
   case RENDER_CHART_HISTOGRAM: return "histogram";
   case RENDER_CHART_FUNNEL: return "funnel";
+  case RENDER_CHART_LINE: return "line";
   default: return "bar";
   }
 }

@@ -22,7 +22,7 @@
  *     {"type":"paragraph","text":…},
  *     {"type":"table","id":…,"title":…,"columns":[{"key":…,"label":…,"unit":…}],
  *      "rows":[{KEY:VALUE,…}]},
- *     {"type":"chart","id":…,"kind":"bar"|"histogram"|"funnel","title":…,
+ *     {"type":"chart","id":…,"kind":"bar"|"histogram"|"funnel"|"line","title":…,
  *      "label_name":…,"value_name":…,"unit":…,
  *      "points":[{"label":…,"value":…}]}]}]}
  * Text values are strings, numbers are JSON numbers printed with the
@@ -88,11 +88,12 @@ void render_table_column(RenderTable *t, const char *key, const char *label, con
 void render_table_row(RenderTable *t, const RenderCell *cells);
 
 /* A chart of labelled non-negative values: horizontal bars, a histogram
- * (vertical bars over bins, in order) or a funnel (bars centred, in stage
- * order). `label_name` and `value_name` head the two columns where a
+ * (vertical bars over bins, in order), a funnel (bars centred, in stage
+ * order) or a line (points in order joined, from 0 at the bottom: a gain or
+ * lift curve; each point a small square marker). `label_name` and `value_name` head the two columns where a
  * chart is written as a table (Markdown, text); values are shown with
  * `decimals` digits and `unit`. */
-typedef enum { RENDER_CHART_BAR, RENDER_CHART_HISTOGRAM, RENDER_CHART_FUNNEL } RenderChartKind;
+typedef enum { RENDER_CHART_BAR, RENDER_CHART_HISTOGRAM, RENDER_CHART_FUNNEL, RENDER_CHART_LINE } RenderChartKind;
 RenderChart *render_chart_add(RenderSection *s, RenderChartKind kind, const char *id, const char *title,
                               const char *label_name, const char *value_name, const char *unit, int decimals);
 void render_chart_point(RenderChart *c, const char *label, double value);

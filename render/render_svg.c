@@ -1,6 +1,6 @@
 /* render_svg.c - charts as inline SVG: horizontal bars, a histogram
- * (vertical bars over bins, in order) and a funnel (bars centred on one
- * axis, in stage order). Coordinates are printed with one decimal through
+ * (vertical bars over bins, in order), a funnel (bars centred on one
+ * axis, in stage order) and a line (points in order, joined). Coordinates are printed with one decimal through
  * g_ascii_formatd, so the bytes do not depend on the locale. Each bar is a
  * <rect> with data-label and data-value (the value as the JSON prints it)
  * and a <title> tooltip. */
@@ -135,9 +135,47 @@ static void histogram(const RenderChart *c, GString *out) {
   g_string_append(out, "\" stroke=\"#829ab1\"/>\n</svg>\n");
 }
 
+/* Points in order, evenly spaced, joined by a polyline; each point is a
+ * small square <rect> (data-label, data-value) so it reads like a bar. */
+static void line_chart(const RenderChart *c, GString *out) {
+  double max = max_value(c), plot_h = HIST_H - HIST_TOP - HIST_BOTTOM;
+  guint n = c->points->len;
+  double slot = (WIDTH - 2 * HIST_LEFT) / (n ? n : 1);
+  open_svg(out, c, HIST_H);
+  g_string_append(out, "<polyline fill=\"none\" stroke=\"#2f6f9f\" stroke-width=\"2\" points=\"");
+  for (guint i = 0; i < n; i++) {
+    const RenderPoint *p = &g_array_index(c->points, RenderPoint, i);
+    if (i) g_string_append_c(out, ' ');
+    num(out, HIST_LEFT + (i + 0.5) * slot);
+    g_string_append_c(out, ',');
+    num(out, HIST_TOP + plot_h - (max > 0 ? p->value / max * plot_h : 0));
+  }
+  g_string_append(out, "\"/>\n");
+  for (guint i = 0; i < n; i++) {
+    const RenderPoint *p = &g_array_index(c->points, RenderPoint, i);
+    double x = HIST_LEFT + (i + 0.5) * slot, y = HIST_TOP + plot_h - (max > 0 ? p->value / max * plot_h : 0);
+    rect(out, "point", c, p, x - 3, y - 3, 6, 6);
+    GString *v = g_string_new(NULL);
+    value_text(v, c, p->value);
+    text_at(out, x, y - 8, "middle", v->str, NULL);
+    g_string_free(v, TRUE);
+    text_at(out, x, HIST_TOP + plot_h + 16 + (i % 2) * 14, "middle", NULL, p->label);
+  }
+  g_string_append(out, "<line x1=\"");
+  num(out, HIST_LEFT);
+  g_string_append(out, "\" x2=\"");
+  num(out, WIDTH - HIST_LEFT);
+  g_string_append(out, "\" y1=\"");
+  num(out, HIST_TOP + plot_h);
+  g_string_append(out, "\" y2=\"");
+  num(out, HIST_TOP + plot_h);
+  g_string_append(out, "\" stroke=\"#829ab1\"/>\n</svg>\n");
+}
+
 void render_svg_chart(const RenderChart *c, GString *out) {
   switch (c->kind) {
   case RENDER_CHART_HISTOGRAM: histogram(c, out); break;
+  case RENDER_CHART_LINE: line_chart(c, out); break;
   case RENDER_CHART_FUNNEL: rows_chart(c, out, TRUE); break;
   default: rows_chart(c, out, FALSE); break;
   }

@@ -589,7 +589,9 @@ PersonaEvalStatus pexplain_record(PVMState *st, const char *json, size_t len, co
                                   size_t state_len, int64_t now_us, uint64_t line_no, bool as_json,
                                   GString *out) {
   const PModel *m = st->model;
-  if (m->n_traces == 0 && m->n_outputs > 0 && !m->outputs[0].why.text && !m->outputs[0].header) {
+  /* A traced model explains each tag (why) and score (header); one built
+   * for the score rules only (score_rules) has neither. */
+  if (m->n_outputs > 0 && !m->outputs[0].why.text && !m->outputs[0].header) {
     g_string_append(out, "this model was not compiled for explanations (compile it with tracing)\n");
     return PERSONA_EVAL_RECORD_ERROR;
   }
@@ -600,12 +602,15 @@ PersonaEvalStatus pexplain_record(PVMState *st, const char *json, size_t len, co
   }
   Explain x;
   explain_init(&x, st);
+  /* The host's own trace (persona_vm_record_rules) is put back after. */
+  PTraceFn host_trace = st->trace;
+  void *host_user = st->trace_user;
   st->trace = on_trace;
   st->trace_user = &x;
   bool ok = pstate_decode(st, state_json, state_json ? state_len : 0, st->error, sizeof st->error) &&
             pvm_eval_record(st);
-  st->trace = NULL;
-  st->trace_user = NULL;
+  st->trace = host_trace;
+  st->trace_user = host_user;
   if (!ok) {
     presult_write_error(out, dr.key, line_no, st->error, st->error_code ? st->error_code : "bad_state", NULL);
     explain_clear(&x);

@@ -60,6 +60,7 @@ typedef struct PRuleInfo {
   char *text;               /* the rule as written: "+15 per events where …" */
   PInsnLoc loc;
   bool per;
+  double weight;            /* the signed weight when a number literal (30, -20), else NAN */
   PExplainCond cond;        /* `when` rules */
 } PRuleInfo;
 

@@ -54,13 +54,21 @@ for now in 2026-02-01T00:00:00Z 2026-02-04T00:00:00Z 2026-02-20T00:00:00Z; do
 done
 echo "== profile states after the last run: $state ($(wc -l < "$state") profiles)"
 
-# Do the weights predict conversion? Score every profile as of two monthly
-# origins (the model sees no later event) and check who won a deal within
-# 60 days of each (docs/backtest.md).
+# Do the weights predict conversion? The example's profiles with a planted
+# history of won deals (examples/gen_profiles.py --history: budget and
+# pricing interest drive deals, company size barely, the region not at
+# all). Score every profile as of two monthly origins (the model sees no
+# later event), check who won a deal within 60 days of each, and see which
+# rules earn their weight and what weights the history suggests
+# (docs/backtest.md); also as a page, build/example-backtest.html.
+history=build/example-history.jsonl
+python3 examples/gen_profiles.py --history -o "$history"
+backtest=(./build/persona backtest examples/b2b_lead.persona "$history"
+  --as-of 2025-11-01 --as-of 2025-12-01 --horizon 60d
+  --outcome 'exists(events where type == "deal_won" and at > cutoff)')
 echo "== backtest: deals won within 60 days of 2025-11-01 and 2025-12-01 =="
-./build/persona backtest examples/b2b_lead.persona examples/profiles.jsonl \
-  --as-of 2025-11-01 --as-of 2025-12-01 --horizon 60d \
-  --outcome 'exists(events where type == "deal_won" and at > cutoff)'
+"${backtest[@]}"
+"${backtest[@]}" --format html > build/example-backtest.html
 # One report of the whole set, for people: the funnel, time in stage, score
 # distributions, tag prevalence, journeys and data quality, as one HTML file
 # that opens in any browser (no network needed), and the same numbers as

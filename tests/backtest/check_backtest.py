@@ -255,6 +255,156 @@ def check_as_of(binary, work):
     close(got["scores"]["visits"]["auc"], discrimination([1, 0, 1, 0], [1, 0, 0, 1])["auc"], "as-of: auc")
 
 
+RULES_MODEL = """model bt_rules version "1"
+record event {
+  type: string
+  at: time
+}
+schema {
+  id: string key
+  a: bool
+  b: bool
+  c: bool
+  conv: bool
+  events: list<event> = []
+}
+score fit max 40 {
+  +30 when a
+  +10 when b
+  -5 when c
+  +2 per events where type == "v" cap 6
+}
+score twice = fit * 2
+"""
+
+# The planted signal, in log-odds: a drives conversion most, then b, each
+# counted visit a little, c lowers it. The model's written weights put b
+# below a by more than the data do, and c too low.
+PLANT = {"a": 1.6, "b": 0.9, "c": -0.8, "v": 0.25}
+
+
+def logistic_fit(x, y, lam=1.0):
+    """Newton's method on the L2-penalised log-likelihood (intercept not
+    penalised), solved by Gaussian elimination with partial pivoting."""
+    k = len(x[0])
+    beta = [0.0] * (k + 1)
+    for _ in range(100):
+        g = [0.0] * (k + 1)
+        h = [[0.0] * (k + 1) for _ in range(k + 1)]
+        for row, yi in zip(x, y):
+            z = [1.0] + row
+            eta = sum(b * v for b, v in zip(beta, z))
+            p = 1 / (1 + math.exp(-eta))
+            for a in range(k + 1):
+                g[a] += (p - yi) * z[a]
+                for b in range(k + 1):
+                    h[a][b] += p * (1 - p) * z[a] * z[b]
+        for a in range(1, k + 1):
+            g[a] += lam * beta[a]
+            h[a][a] += lam
+        m = [h[a] + [-g[a]] for a in range(k + 1)]
+        for col in range(k + 1):
+            piv = max(range(col, k + 1), key=lambda r: abs(m[r][col]))
+            m[col], m[piv] = m[piv], m[col]
+            for r in range(k + 1):
+                if r != col:
+                    f = m[r][col] / m[col][col]
+                    m[r] = [u - f * v for u, v in zip(m[r], m[col])]
+        step = [m[a][k + 1] / m[a][a] for a in range(k + 1)]
+        beta = [b + d for b, d in zip(beta, step)]
+        if max(abs(d) for d in step) <= 1e-12:
+            break
+    return beta
+
+
+def held_out(key_json):
+    h = 14695981039346656037
+    for byte in key_json.encode():
+        h = ((h ^ byte) * 1099511628211) % 2 ** 64
+    return h % 10 < 3
+
+
+def check_rules(binary, work):
+    """Per-rule statistics and the suggested weights against this file's
+    own reading of the rules and its own regression."""
+    path = os.path.join(work, "rules.persona")
+    with open(path, "w") as fh:
+        fh.write(RULES_MODEL)
+    rnd = random.Random(7)
+    rows = []
+    for i in range(1500):
+        a, b, c = rnd.random() < 0.4, rnd.random() < 0.5, rnd.random() < 0.3
+        visits = rnd.randrange(6)
+        eta = -2.0 + PLANT["a"] * a + PLANT["b"] * b + PLANT["c"] * c + PLANT["v"] * min(visits, 3)
+        conv = rnd.random() < 1 / (1 + math.exp(-eta))
+        events = [{"type": "v", "at": f"2025-12-{d + 1:02d}T00:00:00Z"} for d in range(visits)]
+        events.append({"type": "other", "at": "2025-12-20T00:00:00Z"})
+        rows.append({"id": f"r{i}", "a": a, "b": b, "c": c, "conv": conv, "events": events})
+    data = os.path.join(work, "rules.jsonl")
+    with open(data, "w") as fh:
+        for r in rows:
+            fh.write(json.dumps(r) + "\n")
+    p = run(binary, [path, data, "--as-of", "2026-01-01", "--horizon", "30d", "--outcome", "conv",
+                     "--format", "json"])
+    check(p.returncode == 0, f"rules: exit {p.returncode} {p.stderr}")
+    if p.returncode:
+        return
+    got = json.loads(p.stdout)["scores"]
+    y = [1 if r["conv"] else 0 for r in rows]
+    # Each rule's value in points, read from the data by this file.
+    written = [30, 10, -5, 2]
+    points = [[30 if r["a"] else 0, 10 if r["b"] else 0, -5 if r["c"] else 0,
+               min(2 * sum(1 for e in r["events"] if e["type"] == "v"), 6)] for r in rows]
+    fired = [[1 if a else 0, 1 if b else 0, 1 if c else 0, 1 if v else 0] for a, b, c, v in points]
+    rules = got["fit"]["rules"]
+    check(len(rules) == 4 and "rules" not in got["twice"], f"rules: {len(rules)} rules, derived {got['twice'].keys()}")
+    check([r["rule"] for r in rules] == ["+30 when a", "+10 when b", "-5 when c",
+                                         '+2 per events where type == "v" cap 6'], f"rules: texts {rules}")
+    for j, rule in enumerate(rules):
+        f = feature([row[j] for row in fired], y)
+        close(rule["fired"], f["held"], f"rules[{j}].fired")
+        close(rule["positives_fired"], f["positives_held"], f"rules[{j}].positives_fired")
+        for key, ref in (("rate_fired", f["rate_held"]), ("rate_not", f["rate_not"]), ("lift", f["lift"]),
+                         ("iv", f["iv"]), ("difference", f["rate_held"] - f["rate_not"]),
+                         ("mean_points", sum(row[j] for row in points) / len(rows)),
+                         ("weight", written[j])):
+            close(rule[key], ref, f"rules[{j}].{key}")
+    # The regression on the rows not held out, its values in rule units.
+    hold = [held_out(json.dumps(r["id"])) for r in rows]
+    units = [[v / w for v, w in zip(row, written)] for row in points]
+    train_x = [u for u, h in zip(units, hold) if not h]
+    train_y = [v for v, h in zip(y, hold) if not h]
+    beta = logistic_fit(train_x, train_y)
+    sug = got["fit"]["suggestion"]
+    check(sug["train"] == len(train_x) and sug["holdout"] == len(rows) - len(train_x),
+          f"rules: split {sug['train']}/{sug['holdout']}, expected {len(train_x)}")
+    check(abs(sug["intercept"] - beta[0]) <= 1e-7, f"rules: intercept {sug['intercept']} vs {beta[0]}")
+    for j, rule in enumerate(rules):
+        check(abs(rule["coefficient"] - beta[j + 1]) <= 1e-7,
+              f"rules[{j}].coefficient {rule['coefficient']} vs {beta[j + 1]}")
+    largest = [max(abs(u[j]) for u in train_x) for j in range(4)]
+    scale = sum(abs(w) * m for w, m in zip(written, largest)) / sum(abs(b) * m for b, m in zip(beta[1:], largest))
+    close(sug["scale"], scale, "rules: scale")
+    suggested = [float(round(scale * b)) for b in beta[1:]]
+    check([r["suggested"] for r in rules] == suggested, f"rules: suggested {[r['suggested'] for r in rules]} "
+          f"vs {suggested}")
+    # The planted order comes back: a above b above 0 above c.
+    s = suggested
+    check(s[0] > s[1] > 0 > s[2], f"rules: planted order not recovered: {s}")
+    check(rules[0]["suggested_rule"] == f"+{s[0]:g} when a", f"rules: patch {rules[0]['suggested_rule']}")
+    check(rules[2]["suggested_rule"] == f"-{-s[2]:g} when c", f"rules: patch {rules[2]['suggested_rule']}")
+    cap = abs(s[3] / 2) * 6
+    check(rules[3]["suggested_rule"] == f'+{s[3]:g} per events where type == "v" cap {round(cap):g}',
+          f"rules: patch {rules[3]['suggested_rule']}")
+    ho = [i for i in range(len(rows)) if hold[i]]
+    current = [min(sum(points[i]), 40) for i in ho]
+    proposed = [sum(w * u for w, u in zip(suggested, units[i])) for i in ho]
+    close(sug["auc_current"], discrimination(current, [y[i] for i in ho])["auc"], "rules: auc_current")
+    close(sug["auc_suggested"], discrimination(proposed, [y[i] for i in ho])["auc"], "rules: auc_suggested")
+    p = run(binary, [path, data, "--as-of", "2026-01-01", "--horizon", "30d", "--outcome", "conv"])
+    check("a suggestion" in p.stdout and f"+ +{s[0]:g} when a" in p.stdout, f"rules: text report {p.stdout}")
+
+
 def main():
     binary, work = sys.argv[1], sys.argv[2]
     os.makedirs(work, exist_ok=True)
@@ -294,6 +444,7 @@ def main():
     check(p.returncode == 1 and "gate --min-lift failed" in p.stderr, f"lift gate: {p.stderr}")
 
     check_as_of(binary, work)
+    check_rules(binary, work)
 
     # The model reads g: an outcome of g is a leak and is warned about; conv is not.
     p = run(binary, base + ["--outcome", "g"])

@@ -17,7 +17,10 @@ in headless Chromium from its file:// URL:
     render (fc-list :lang=zh);
   - a screenshot is kept in WORK_DIR/report.png (a PNG of the page's size);
   - persona experiment's page of the shipped experiment loads cleanly too,
-    and its arms table and rate chart equal its --format json.
+    and its arms table and rate chart equal its --format json;
+  - `persona backtest --format html` (same renderer) of the golden backtest
+    data: its band tables and its gain, lift and calibration points equal
+    the backtest's own JSON at the page's decimals.
 
 Exit 77 (skipped) when chromium is not installed: scripts/test.sh installs
 it (scripts/deps.sh chromium fonts-noto-cjk).
@@ -95,6 +98,70 @@ def number(v):
     return None if v is None or v == "" else float(v)
 
 
+def check_backtest(persona, src, work, chromium):
+    """persona backtest --format html: the same renderer; its bands, gain,
+    lift and calibration points and rule rows equal the backtest's own JSON
+    (--format json), at the page's decimals."""
+    errors = []
+    golden = os.path.join(src, "tests", "golden", "backtest_text")
+    args = [persona, "backtest", os.path.join(golden, "model.persona"), os.path.join(golden, "profiles.jsonl"),
+            "--as-of", "2025-12-01", "--as-of", "2026-01-01", "--horizon", "30d", "--bands", "4",
+            "--outcome", 'exists(events where type == "deal_won" and at > cutoff)']
+    html = os.path.join(work, "backtest.html")
+    with open(html, "w") as fh:
+        subprocess.run(args + ["--format", "html"], check=True, stdout=fh)
+    data = json.loads(subprocess.run(args + ["--format", "json"], check=True, capture_output=True,
+                                     text=True).stdout)
+    dom = subprocess.run([chromium, *CHROMIUM_FLAGS, "--dump-dom", "file://" + os.path.abspath(html)],
+                         capture_output=True, text=True, timeout=120)
+    if dom.returncode != 0 or "</html>" not in dom.stdout:
+        return [f"backtest: chromium --dump-dom failed ({dom.returncode})"]
+    for line in dom.stderr.splitlines():
+        if ":CONSOLE" in line or "Uncaught" in line:
+            errors.append(f"backtest console: {line}")
+    page = Page()
+    page.feed(dom.stdout)
+    errors += [f"backtest page refers outside: {e}" for e in page.external]
+
+    def near(got, want, decimals, what):
+        if want is None:
+            ok = got is None
+        else:
+            ok = got is not None and abs(got - want) <= 0.5 * 10 ** -decimals + 1e-9
+        if not ok:
+            errors.append(f"backtest {what}: page {got}, JSON {want}")
+
+    for name, score in data["scores"].items():
+        rows = page.tables.get(f"bands.{name}", [])
+        if len(rows) != len(score["bands"]):
+            errors.append(f"backtest bands.{name}: {len(rows)} rows, JSON {len(score['bands'])}")
+            continue
+        for row, band in zip(rows, score["bands"]):
+            near(number(row["n"]), band["n"], 0, f"bands.{name} n")
+            near(number(row["positives"]), band["positives"], 0, f"bands.{name} positives")
+            near(number(row.get("rate")), band["rate"] and 100 * band["rate"], 1, f"bands.{name} rate")
+            near(number(row.get("capture")), 100 * band["capture"], 1, f"bands.{name} capture")
+        gain = page.charts.get(f"gain.{name}", [])
+        near(float(len(gain)), float(len(score["bands"])), 0, f"gain.{name} points")
+        for (label, value, w, h), band in zip(gain, score["bands"]):
+            near(number(value), 100 * band["capture"], 1, f"gain.{name} band {label}")
+            if not (w > 0 and h > 0):
+                errors.append(f"backtest gain.{name}: point {label} not drawn")
+        filled = [b for b in score["bands"] if b["n"]]
+        for chart, key, scale, decimals in (("lift", "lift", 1, 3), ("calibration", "rate", 100, 1)):
+            points = page.charts.get(f"{chart}.{name}", [])
+            near(float(len(points)), float(len(filled)), 0, f"{chart}.{name} points")
+            for (label, value, _, _), band in zip(points, filled):
+                near(number(value), scale * band[key], decimals, f"{chart}.{name} band {label}")
+        for row, rule in zip(page.tables.get(f"rules.{name}", []), score.get("rules", [])):
+            near(number(row["fired_share"]), 100 * rule["fired_share"], 1, f"rules.{name} fired")
+        if len(page.tables.get(f"rules.{name}", [])) != len(score.get("rules", [])):
+            errors.append(f"backtest rules.{name}: rows differ from the JSON's rules")
+    if "a suggestion" not in "".join(page.text):
+        errors.append("backtest: the page does not say the weights are a suggestion")
+    return errors
+
+
 def main():
     persona, src, work = sys.argv[1:4]
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -170,6 +237,7 @@ def main():
             errors.append("no screenshot written")
 
     errors += experiment_page(persona, src, work, chromium)
+    errors += check_backtest(persona, src, work, chromium)
     for e in errors:
         print(e)
     if not errors:
