@@ -367,9 +367,6 @@ static PersonaEvalStatus usage_error(PersonaVM *vm, GString *out, guint64 line_n
   return PERSONA_EVAL_USAGE_ERROR;
 }
 
-static PersonaEvalStatus eval_decoded(PersonaVM *vm, PValue key, const char *state_json, gsize state_len,
-                                      guint64 line_no, GString *out, GString *state_out);
-
 /* Decodes the profile, reads its state, evaluates; writes the result or
  * the error object. */
 static PersonaEvalStatus eval_one(PersonaVM *vm, const char *json, gsize len, const char *state_json,
@@ -390,12 +387,11 @@ static PersonaEvalStatus eval_one(PersonaVM *vm, const char *json, gsize len, co
     if (out) presult_write_error(out, dr.key, line_no, dr.error, vm->last_code, vm->last_field);
     return PERSONA_EVAL_RECORD_ERROR;
   }
-  return eval_decoded(vm, dr.key, state_json, state_len, line_no, out, state_out);
+  return papi_eval_decoded(vm, dr.key, state_json, state_len, line_no, out, state_out);
 }
 
-/* The profile is decoded (its key is `key`): reads its state, evaluates. */
-static PersonaEvalStatus eval_decoded(PersonaVM *vm, PValue key, const char *state_json, gsize state_len,
-                                      guint64 line_no, GString *out, GString *state_out) {
+PersonaEvalStatus papi_eval_decoded(PersonaVM *vm, PValue key, const char *state_json, gsize state_len,
+                                    guint64 line_no, GString *out, GString *state_out) {
   PVMState *st = &vm->st;
   vm->last_key = key;
   papi_rules_reset(vm);
@@ -436,7 +432,7 @@ PersonaEvalStatus persona_vm_eval_tree(PersonaVM *vm, const PersonaTreeReader *r
   }
   st->profile = dr.fields;
   st->key = dr.key;
-  return eval_decoded(vm, dr.key, state_json, state_len, 0, NULL, NULL);
+  return papi_eval_decoded(vm, dr.key, state_json, state_len, 0, NULL, NULL);
 }
 
 PersonaEvalStatus persona_vm_eval(PersonaVM *vm, const char *json, gsize len, const char *state_json,

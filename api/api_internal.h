@@ -47,6 +47,13 @@ struct PersonaVM {
   PRuleRecord *rules;     /* owned: persona_vm_record_rules is on; else NULL */
 };
 
+/* The profile is decoded and set in vm->st (st->profile, st->key, the
+ * arena reset, now set): reads its state, evaluates, and writes the result
+ * or the error object to `out` and the new state to `state_out` (either may
+ * be NULL). api.c; persona_vm_eval_record (record_api.c) shares it. */
+PersonaEvalStatus papi_eval_decoded(PersonaVM *vm, PValue key, const char *state_json, gsize state_len,
+                                    guint64 line_no, GString *out, GString *state_out);
+
 struct PersonaDiagnostics {
   PDiagList *list;
   PSourceSet *src;

@@ -59,6 +59,22 @@ const char *persona_model_item_name(const PersonaModel *model, PersonaItemKind k
   return NULL;
 }
 
+guint persona_model_score_n_thresholds(const PersonaModel *model, guint i) {
+  g_return_val_if_fail(model, 0);
+  const POutput *o = nth_output(pm(model), POUT_SCORE, i);
+  return o ? o->n_thresholds : 0;
+}
+
+gboolean persona_model_score_threshold(const PersonaModel *model, guint i, guint k, const char **op,
+                                       double *value) {
+  g_return_val_if_fail(model, FALSE);
+  const POutput *o = nth_output(pm(model), POUT_SCORE, i);
+  if (!o || k >= o->n_thresholds) return FALSE;
+  if (op) *op = o->thresholds[k].op;
+  if (value) *value = o->thresholds[k].value;
+  return TRUE;
+}
+
 const char *persona_model_tag_label(const PersonaModel *model, guint i) {
   g_return_val_if_fail(model, NULL);
   const POutput *o = nth_output(pm(model), POUT_TAG, i);

@@ -108,6 +108,16 @@ gboolean persona_result_column_json(const PersonaResult *r, guint i, GString *ou
   return TRUE;
 }
 
+gboolean persona_result_tag_holds(const PersonaResult *r, guint i) {
+  const POutput *o = nth_output(r, POUT_TAG, i);
+  return o && vm_of(r)->last_ok && tag_holds(r, o);
+}
+
+gboolean persona_result_segment_holds(const PersonaResult *r, guint i) {
+  const POutput *o = nth_output(r, POUT_SEGMENT, i);
+  return o && vm_of(r)->last_ok && tag_holds(r, o);
+}
+
 guint persona_result_n_scores(const PersonaResult *r) {
   const PModel *m = model_of(r);
   guint n = 0;
@@ -145,6 +155,11 @@ guint persona_result_n_stages(const PersonaResult *r) {
 
 const char *persona_result_stage_lifecycle(const PersonaResult *r, guint i) {
   return i < model_of(r)->n_lifecycles ? model_of(r)->lifecycles[i].name : NULL;
+}
+
+gint persona_result_stage_index(const PersonaResult *r, guint i) {
+  if (!vm_of(r)->last_ok || i >= model_of(r)->n_lifecycles) return -1;
+  return (gint)st_of(r)->lc[i].stage;
 }
 
 const char *persona_result_stage(const PersonaResult *r, guint i) {

@@ -15,6 +15,7 @@ static void psym_free(gpointer p) {
   PSym *s = p;
   if (s->deps) g_ptr_array_unref(s->deps);
   if (s->stages) g_ptr_array_unref(s->stages);
+  if (s->thresholds) g_array_unref(s->thresholds);
   g_free(s);
 }
 

@@ -51,6 +51,8 @@ struct PSym {
   int lifecycle;         /* lifecycles: index among lifecycles */
   GPtrArray *stages;     /* lifecycles: const char* stage names */
   GPtrArray *deps;       /* PSym*: values this one reads */
+  GArray *thresholds;    /* scores: PThreshold, the constants the model compares it
+                            with (lint.c), in source order, each once; or NULL */
   int mark;              /* topological sort: 0 new, 1 on stack, 2 done */
   bool reachable;        /* computed per record (lets only when used) */
   bool checked;

@@ -2022,6 +2022,10 @@ static void cg_outputs(PGen *g) {
     POutput *o = &m->outputs[n++];
     *o = (POutput){.kind = POUT_SCORE, .name = g_strdup(s->name), .slot = (uint32_t)s->index};
     o->loc = (PInsnLoc){s->decl->loc.file, s->decl->loc.line, s->decl->loc.col};
+    if (s->thresholds && s->thresholds->len) {
+      o->n_thresholds = s->thresholds->len;
+      o->thresholds = g_memdup2(s->thresholds->data, sizeof(PThreshold) * s->thresholds->len);
+    }
     if (g->trace || g->score_rules) score_explanations(g, s->decl, o);
   }
 }

@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <string.h>
 
+#include "../runtime/model.h"
 #include "../runtime/numfmt.h"
 
 /* Consts refer to consts and lets to lets; a chain longer than this is not
@@ -440,9 +441,34 @@ static void lint_comparison(PLint *l, PExpr *e) {
 
 static void walk_expr(PLint *l, PExpr *e);
 
+static bool is_score(const PExpr *e) {
+  return e->kind == PE_NAME && e->local < 0 && e->sym && e->sym->kind == PSYM_SCORE;
+}
+
+/* `score OP constant` (or turned round): remembered on the score, each
+ * (op, value) once, for persona_model_score_threshold (persona diff counts
+ * the profiles that cross it). */
+static void note_threshold(PLint *l, PExpr *e) {
+  static const char *const ops[] = {[POP_LT] = "<", [POP_LE] = "<=", [POP_GT] = ">", [POP_GE] = ">="};
+  static const char *const turned[] = {[POP_LT] = ">", [POP_LE] = ">=", [POP_GT] = "<", [POP_GE] = "<="};
+  if (e->kind != PE_BINARY || e->op < POP_LT || e->op > POP_GE || !e->left || !e->right) return;
+  PExpr *score = is_score(e->left) ? e->left : is_score(e->right) ? e->right : NULL;
+  double v = 0;
+  if (!score || !fold_num(l, score == e->left ? e->right : e->left, &v, 0) || !isfinite(v)) return;
+  PThreshold t = {score == e->left ? ops[e->op] : turned[e->op], v};
+  PSym *s = score->sym;
+  if (!s->thresholds) s->thresholds = g_array_new(FALSE, FALSE, sizeof(PThreshold));
+  for (guint i = 0; i < s->thresholds->len; i++) {
+    const PThreshold *o = &g_array_index(s->thresholds, PThreshold, i);
+    if (o->op == t.op && o->value == t.value) return;
+  }
+  g_array_append_val(s->thresholds, t);
+}
+
 static void visit_expr(PLint *l, PExpr *e) {
   if (e->kind == PE_NAME && e->local < 0 && e->sym) g_hash_table_add(l->used, e->sym);
   lint_comparison(l, e);
+  note_threshold(l, e);
 }
 
 static void walk_query(PLint *l, PQuery *q) {

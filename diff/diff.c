@@ -10,6 +10,7 @@
 
 #include "diff/decls.h"
 #include "diff/report.h"
+#include "diff/stats.h"
 
 /* ---- reading and compiling the two models ------------------------------------ */
 
@@ -114,50 +115,101 @@ static gboolean model_has(PersonaModel *m, PersonaItemKind kind, const char *nam
   return FALSE;
 }
 
-/* Segments (`segment NAME when …`) are compared like tags: a name is one
- * or the other, never both. */
-static gboolean has_tag_like(PersonaModel *m, const char *name) {
-  return model_has(m, PERSONA_ITEM_TAG, name, NULL) || model_has(m, PERSONA_ITEM_SEGMENT, name, NULL);
+/* The index of each of lifecycle `i`'s stages in model m among `stages`
+ * (caller frees). */
+static guint *stage_map(PersonaModel *m, guint i, GPtrArray *stages) {
+  guint n = persona_model_item_n_parts(m, PERSONA_ITEM_LIFECYCLE, i);
+  guint *map = g_new0(guint, n + 1);
+  for (guint k = 0; k < n; k++)
+    g_ptr_array_find_with_equal_func(stages, persona_model_item_part(m, PERSONA_ITEM_LIFECYCLE, i, k), g_str_equal,
+                                     &map[k]);
+  return map;
 }
 
-static gboolean holds_tag_like(const PersonaResult *r, const char *name) {
-  return persona_result_has_tag(r, name) || persona_result_has_segment(r, name);
+/* The constants model m compares score i with, those not listed yet. */
+static void add_thresholds(GArray *list, PersonaModel *m, guint i) {
+  for (guint k = 0; k < persona_model_score_n_thresholds(m, i); k++) {
+    PdThreshold t = {0};
+    persona_model_score_threshold(m, i, k, &t.op, &t.value);
+    gboolean seen = FALSE;
+    for (guint j = 0; j < list->len && !seen; j++) {
+      const PdThreshold *o = &g_array_index(list, PdThreshold, j);
+      seen = strcmp(o->op, t.op) == 0 && o->value == t.value;
+    }
+    if (!seen) g_array_append_val(list, t);
+  }
+}
+
+/* Whether `x OP value` holds. */
+static gboolean threshold_holds(const PdThreshold *t, double x) {
+  if (t->op[0] == '<') return t->op[1] == '=' ? x <= t->value : x < t->value;
+  return t->op[1] == '=' ? x >= t->value : x > t->value;
+}
+
+/* Segments (`segment NAME when …`) are compared like tags: a name is one
+ * or the other, never both. Finds `name` among model m's tags, then its
+ * segments: its kind and index. */
+static gboolean find_tag_like(PersonaModel *m, const char *name, PersonaItemKind *kind, guint *index) {
+  const PersonaItemKind kinds[] = {PERSONA_ITEM_TAG, PERSONA_ITEM_SEGMENT};
+  for (guint k = 0; k < G_N_ELEMENTS(kinds); k++)
+    if (model_has(m, kinds[k], name, index)) {
+      *kind = kinds[k];
+      return TRUE;
+    }
+  return FALSE;
 }
 
 /* Tags, then segments, of either model (old order, then the new model's
- * others); scores and lifecycles of both. */
+ * others); scores, journeys and lifecycles of both. Each with its index in
+ * each model, so that a profile is compared without comparing names. */
 static void plan(PersonaModel *a, PersonaModel *b, PdReport *r) {
   const PersonaItemKind kinds[] = {PERSONA_ITEM_TAG, PERSONA_ITEM_SEGMENT};
   for (guint k = 0; k < G_N_ELEMENTS(kinds); k++)
     for (guint i = 0; i < persona_model_n_items(a, kinds[k]); i++) {
       const char *name = persona_model_item_name(a, kinds[k], i);
-      PdTagDiff t = {g_strdup(name), TRUE, has_tag_like(b, name), 0, 0, 0, 0};
+      PdTagDiff t = {.name = g_strdup(name), .in_old = TRUE, .old_kind = kinds[k], .old_index = i};
+      t.in_new = find_tag_like(b, name, &t.new_kind, &t.new_index);
       g_array_append_val(r->tags, t);
     }
   for (guint k = 0; k < G_N_ELEMENTS(kinds); k++)
     for (guint i = 0; i < persona_model_n_items(b, kinds[k]); i++) {
       const char *name = persona_model_item_name(b, kinds[k], i);
-      if (has_tag_like(a, name)) continue;
-      PdTagDiff t = {g_strdup(name), FALSE, TRUE, 0, 0, 0, 0};
+      PersonaItemKind kind;
+      guint j;
+      if (find_tag_like(a, name, &kind, &j)) continue;
+      PdTagDiff t = {.name = g_strdup(name), .in_new = TRUE, .new_kind = kinds[k], .new_index = i};
       g_array_append_val(r->tags, t);
     }
   for (guint i = 0; i < persona_model_n_items(a, PERSONA_ITEM_SCORE); i++) {
     const char *name = persona_model_item_name(a, PERSONA_ITEM_SCORE, i);
-    if (!model_has(b, PERSONA_ITEM_SCORE, name, NULL)) continue;
-    PdScoreDiff s = {.name = g_strdup(name)};
+    PdScoreDiff s = {.old_index = i};
+    if (!model_has(b, PERSONA_ITEM_SCORE, name, &s.new_index)) continue;
+    s.name = g_strdup(name);
+    s.thresholds = g_array_new(FALSE, FALSE, sizeof(PdThreshold));
+    add_thresholds(s.thresholds, a, i);
+    add_thresholds(s.thresholds, b, s.new_index);
     g_array_append_val(r->scores, s);
+  }
+  for (guint i = 0; i < persona_model_n_items(a, PERSONA_ITEM_JOURNEY); i++) {
+    const char *name = persona_model_item_name(a, PERSONA_ITEM_JOURNEY, i);
+    PdJourneyDiff j = {.old_index = i};
+    if (!model_has(b, PERSONA_ITEM_JOURNEY, name, &j.new_index)) continue;
+    j.name = g_strdup(name);
+    g_array_append_val(r->journeys, j);
   }
   for (guint i = 0; i < persona_model_n_items(a, PERSONA_ITEM_LIFECYCLE); i++) {
     const char *name = persona_model_item_name(a, PERSONA_ITEM_LIFECYCLE, i);
     guint j = 0;
     if (!model_has(b, PERSONA_ITEM_LIFECYCLE, name, &j)) continue;
-    PdLifecycleDiff l = {g_strdup(name), g_ptr_array_new_with_free_func(g_free), NULL, 0};
+    PdLifecycleDiff l = {g_strdup(name), g_ptr_array_new_with_free_func(g_free), NULL, 0, i, j, NULL, NULL};
     for (guint k = 0; k < persona_model_item_n_parts(a, PERSONA_ITEM_LIFECYCLE, i); k++)
       g_ptr_array_add(l.stages, g_strdup(persona_model_item_part(a, PERSONA_ITEM_LIFECYCLE, i, k)));
     for (guint k = 0; k < persona_model_item_n_parts(b, PERSONA_ITEM_LIFECYCLE, j); k++) {
       const char *st = persona_model_item_part(b, PERSONA_ITEM_LIFECYCLE, j, k);
       if (!g_ptr_array_find_with_equal_func(l.stages, st, g_str_equal, NULL)) g_ptr_array_add(l.stages, g_strdup(st));
     }
+    l.old_stage = stage_map(a, i, l.stages);
+    l.new_stage = stage_map(b, j, l.stages);
     l.matrix = g_new0(guint64, (gsize)l.stages->len * l.stages->len);
     g_array_append_val(r->lifecycles, l);
   }
@@ -165,16 +217,26 @@ static void plan(PersonaModel *a, PersonaModel *b, PdReport *r) {
 
 /* ---- one profile ---------------------------------------------------------------- */
 
-static const char *result_stage(const PersonaResult *res, const char *lifecycle) {
-  for (guint j = 0; j < persona_result_n_stages(res); j++)
-    if (strcmp(persona_result_stage_lifecycle(res, j), lifecycle) == 0) return persona_result_stage(res, j);
-  return NULL;
+static gboolean holds(const PersonaResult *res, PersonaItemKind kind, guint i) {
+  return kind == PERSONA_ITEM_SEGMENT ? persona_result_segment_holds(res, i) : persona_result_tag_holds(res, i);
 }
 
-static guint stage_index(const PdLifecycleDiff *l, const char *stage) {
-  guint k = 0;
-  if (stage && g_ptr_array_find_with_equal_func(l->stages, stage, g_str_equal, &k)) return k;
-  return 0; /* a stage outside the declared ones cannot occur: results only name declared stages */
+static gboolean old_tag(const PdTagDiff *t, const PersonaResult *ra) {
+  return t->in_old && holds(ra, t->old_kind, t->old_index);
+}
+
+static gboolean new_tag(const PdTagDiff *t, const PersonaResult *rb) {
+  return t->in_new && holds(rb, t->new_kind, t->new_index);
+}
+
+/* A lifecycle's stage in each result as an index into l->stages (every
+ * successful result has a stage in every lifecycle). */
+static guint old_stage(const PdLifecycleDiff *l, const PersonaResult *ra) {
+  return l->old_stage[persona_result_stage_index(ra, l->old_index)];
+}
+
+static guint new_stage(const PdLifecycleDiff *l, const PersonaResult *rb) {
+  return l->new_stage[persona_result_stage_index(rb, l->new_index)];
 }
 
 /* The most changed profiles, a short sorted array (r->top, at most `top`). */
@@ -198,24 +260,43 @@ static char *describe(const PdReport *r, const PersonaResult *ra, const PersonaR
   GString *s = g_string_new(NULL);
   for (guint i = 0; i < r->tags->len; i++) {
     const PdTagDiff *t = &g_array_index(r->tags, PdTagDiff, i);
-    gboolean a = t->in_old && holds_tag_like(ra, t->name);
-    gboolean b = t->in_new && holds_tag_like(rb, t->name);
+    gboolean a = old_tag(t, ra), b = new_tag(t, rb);
     if (a != b) g_string_append_printf(s, "%stag %s %s", s->len ? "; " : "", t->name, b ? "gained" : "lost");
   }
   for (guint i = 0; i < r->lifecycles->len; i++) {
     const PdLifecycleDiff *l = &g_array_index(r->lifecycles, PdLifecycleDiff, i);
-    const char *a = result_stage(ra, l->name), *b = result_stage(rb, l->name);
-    if (g_strcmp0(a, b) != 0)
-      g_string_append_printf(s, "%s%s: %s → %s", s->len ? "; " : "", l->name, a ? a : "–", b ? b : "–");
+    guint a = old_stage(l, ra), b = new_stage(l, rb);
+    if (a != b)
+      g_string_append_printf(s, "%s%s: %s → %s", s->len ? "; " : "", l->name, (const char *)l->stages->pdata[a],
+                             (const char *)l->stages->pdata[b]);
   }
   for (guint i = 0; i < r->scores->len; i++) {
-    const char *name = g_array_index(r->scores, PdScoreDiff, i).name;
-    double a = NAN, b = NAN;
-    persona_result_score(ra, name, &a);
-    persona_result_score(rb, name, &b);
-    if (a != b) g_string_append_printf(s, "%s%s %+.4g", s->len ? "; " : "", name, b - a);
+    const PdScoreDiff *sd = &g_array_index(r->scores, PdScoreDiff, i);
+    double a = persona_result_score_value(ra, sd->old_index), b = persona_result_score_value(rb, sd->new_index);
+    if (a != b) g_string_append_printf(s, "%s%s %+.4g", s->len ? "; " : "", sd->name, b - a);
   }
   return g_string_free(s, FALSE);
+}
+
+/* Whether the profile is in journey i (entered, now or before) and has
+ * exited it. */
+static void journey_status(const PersonaResult *res, guint i, gboolean *in, gboolean *exited) {
+  PersonaJourneyPosition pos = {0};
+  gboolean ok = persona_result_journey(res, i, &pos);
+  *in = ok && strcmp(pos.status, "idle") != 0;
+  *exited = ok && strcmp(pos.status, "exited") == 0;
+}
+
+static void compare_journey(PdJourneyDiff *j, const PersonaResult *ra, const PersonaResult *rb) {
+  gboolean in_a, in_b, out_a, out_b;
+  journey_status(ra, j->old_index, &in_a, &out_a);
+  journey_status(rb, j->new_index, &in_b, &out_b);
+  j->in_old += in_a;
+  j->in_new += in_b;
+  j->enter_only_new += in_b && !in_a;
+  j->enter_only_old += in_a && !in_b;
+  j->exit_only_new += out_b && !out_a;
+  j->exit_only_old += out_a && !out_b;
 }
 
 typedef struct {
@@ -229,8 +310,7 @@ static void compare_profile(Pass *p, const PersonaResult *ra, const PersonaResul
   PdProfileChange c = {.line = line_no};
   for (guint i = 0; i < r->tags->len; i++) {
     PdTagDiff *t = &g_array_index(r->tags, PdTagDiff, i);
-    gboolean a = t->in_old && holds_tag_like(ra, t->name);
-    gboolean b = t->in_new && holds_tag_like(rb, t->name);
+    gboolean a = old_tag(t, ra), b = new_tag(t, rb);
     t->held_old += a;
     t->held_new += b;
     t->gained += b && !a;
@@ -240,22 +320,27 @@ static void compare_profile(Pass *p, const PersonaResult *ra, const PersonaResul
   gboolean stage_changed = FALSE;
   for (guint i = 0; i < r->lifecycles->len; i++) {
     PdLifecycleDiff *l = &g_array_index(r->lifecycles, PdLifecycleDiff, i);
-    const char *a = result_stage(ra, l->name), *b = result_stage(rb, l->name);
-    l->matrix[stage_index(l, a) * l->stages->len + stage_index(l, b)]++;
-    if (g_strcmp0(a, b) != 0) {
+    guint a = old_stage(l, ra), b = new_stage(l, rb);
+    l->matrix[a * l->stages->len + b]++;
+    if (a != b) {
       l->changed++;
       c.changes++;
       stage_changed = TRUE;
     }
   }
   r->stage_changed += stage_changed;
+  for (guint i = 0; i < r->journeys->len; i++) compare_journey(&g_array_index(r->journeys, PdJourneyDiff, i), ra, rb);
   for (guint i = 0; i < r->scores->len; i++) {
     PdScoreDiff *s = &g_array_index(r->scores, PdScoreDiff, i);
-    double a = NAN, b = NAN;
-    persona_result_score(ra, s->name, &a);
-    persona_result_score(rb, s->name, &b);
+    double a = persona_result_score_value(ra, s->old_index), b = persona_result_score_value(rb, s->new_index);
     double d = b - a;
     g_array_append_val(p->deltas[i], d);
+    for (guint k = 0; a != b && k < s->thresholds->len; k++) {
+      PdThreshold *t = &g_array_index(s->thresholds, PdThreshold, k);
+      gboolean ha = threshold_holds(t, a), hb = threshold_holds(t, b);
+      t->up += hb && !ha;
+      t->down += ha && !hb;
+    }
     if (a != b) {
       s->changed++;
       c.score_moved += fabs(d);
@@ -279,66 +364,60 @@ static void compare_profile(Pass *p, const PersonaResult *ra, const PersonaResul
 
 /* ---- the pass ------------------------------------------------------------------- */
 
+/* Names the first record skipped (a later one is only counted): the
+ * error code and the model that rejected it, or (which NULL) a line too
+ * long to read. */
+static void note_skipped(Pass *p, guint64 line_no, const char *code, const char *which) {
+  if (p->r->skipped++ > 0) return;
+  g_autofree char *why = which ? g_strdup_printf("%s in the %s model", code ? code : "error", which)
+                               : persona_line_too_long_message(PERSONA_MAX_LINE_DEFAULT);
+  g_printerr("persona: line %" G_GUINT64_FORMAT " skipped (%s); later skipped lines are only counted\n", line_no,
+             why);
+}
+
 static gboolean evaluate_all(Pass *p, PersonaModel *a, PersonaModel *b, PersonaStateStore *store) {
   const PdOptions *o = p->o;
-  gboolean from_stdin = !o->profiles_path || strcmp(o->profiles_path, "-") == 0;
-  FILE *f = from_stdin ? stdin : fopen(o->profiles_path, "r");
-  if (!f) {
-    g_printerr("persona: cannot open '%s': %s\n", o->profiles_path, g_strerror(errno));
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PersonaLineReader) in = persona_line_reader_open(o->profiles_path, &error);
+  if (!in) {
+    g_printerr("persona: %s\n", error->message);
     return FALSE;
   }
   g_autoptr(PersonaVM) vm_a = persona_vm_new(a);
   g_autoptr(PersonaVM) vm_b = persona_vm_new(b);
   g_autoptr(GString) key = g_string_new(NULL);
-  char *line = NULL;
-  size_t cap = 0;
-  ssize_t len;
-  guint64 line_no = 0;
-  while ((len = getline(&line, &cap, f)) >= 0) {
-    line_no++;
-    while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r')) len--;
+  g_autoptr(PersonaRecord) rec = persona_record_new(NULL, 0);
+  const char *line;
+  gsize len;
+  while (persona_line_reader_next(in, &line, &len, &error)) {
+    guint64 line_no = persona_line_reader_line_no(in);
+    if (persona_line_reader_too_long(in, NULL)) {
+      note_skipped(p, line_no, "too_large", NULL);
+      continue;
+    }
+    while (len > 0 && line[len - 1] == '\r') len--;
     if (len == 0) continue;
+    persona_record_set(rec, line, len);
     const char *state = NULL;
     g_string_truncate(key, 0);
-    if (store && persona_vm_profile_key(vm_a, line, (gsize)len, key)) state = persona_state_store_get(store, key->str);
+    if (store && persona_vm_profile_key(vm_a, line, len, key)) state = persona_state_store_get(store, key->str);
     gsize state_len = state ? strlen(state) : 0;
     const PersonaResult *ra = NULL, *rb = NULL;
-    PersonaEvalStatus st = persona_vm_eval(vm_a, line, (gsize)len, state, state_len, o->now_us, &ra);
-    if (st == PERSONA_EVAL_OK) st = persona_vm_eval(vm_b, line, (gsize)len, state, state_len, o->now_us, &rb);
+    PersonaEvalStatus st = persona_vm_eval_record(vm_a, rec, state, state_len, o->now_us, &ra);
+    if (st == PERSONA_EVAL_OK) st = persona_vm_eval_record(vm_b, rec, state, state_len, o->now_us, &rb);
     if (st != PERSONA_EVAL_OK) {
       const PersonaResult *bad = rb ? rb : ra;
-      if (p->r->skipped++ == 0)
-        g_printerr("persona: line %" G_GUINT64_FORMAT " skipped (%s in the %s model); later skipped lines are "
-                   "only counted\n",
-                   line_no, bad && persona_result_error_code(bad) ? persona_result_error_code(bad) : "error",
-                   rb ? "new" : "old");
+      note_skipped(p, line_no, bad ? persona_result_error_code(bad) : NULL, rb ? "new" : "old");
       continue;
     }
     p->r->n++;
     compare_profile(p, ra, rb, line_no);
   }
-  gboolean read_error = ferror(f);
-  free(line);
-  if (!from_stdin) fclose(f);
-  if (read_error) g_printerr("persona: cannot read '%s'\n", from_stdin ? "standard input" : o->profiles_path);
-  return !read_error;
+  if (error) g_printerr("persona: %s\n", error->message);
+  return error == NULL;
 }
 
 /* ---- statistics of the score changes -------------------------------------------------- */
-
-static int cmp_double(const void *x, const void *y) {
-  double a = *(const double *)x, b = *(const double *)y;
-  return (a > b) - (a < b);
-}
-
-/* The q-quantile of sorted v by linear interpolation between order
- * statistics (h = (n − 1)q; "type 7", numpy's default). */
-static double quantile(const double *v, gsize n, double q) {
-  double h = (double)(n - 1) * q;
-  gsize lo = (gsize)floor(h);
-  if (lo + 1 >= n) return v[n - 1];
-  return v[lo] + (h - (double)lo) * (v[lo + 1] - v[lo]);
-}
 
 static void score_stats(PdScoreDiff *s, GArray *deltas) {
   gsize n = deltas->len;
@@ -347,15 +426,25 @@ static void score_stats(PdScoreDiff *s, GArray *deltas) {
     s->mean = s->p10 = s->p50 = s->p90 = s->min = s->max = NAN;
     return;
   }
-  qsort(v, n, sizeof(double), cmp_double);
-  double sum = 0;
-  for (gsize k = 0; k < n; k++) sum += v[k];
+  double sum = 0, min = v[0], max = v[0];
+  for (gsize k = 0; k < n; k++) {
+    sum += v[k];
+    min = fmin(min, v[k]);
+    max = fmax(max, v[k]);
+  }
   s->mean = sum / (double)n;
-  s->p10 = quantile(v, n, 0.1);
-  s->p50 = quantile(v, n, 0.5);
-  s->p90 = quantile(v, n, 0.9);
-  s->min = v[0];
-  s->max = v[n - 1];
+  s->min = min;
+  s->max = max;
+  /* The histogram before the quantiles reorder v (the order does not
+   * matter to it). */
+  s->n_bins = max > min ? PD_HIST_BINS : 1;
+  for (gsize k = 0; k < n; k++) {
+    guint bin = max > min ? (guint)floor((v[k] - min) / (max - min) * PD_HIST_BINS) : 0;
+    s->hist[MIN(bin, s->n_bins - 1)]++;
+  }
+  s->p10 = pd_quantile(v, n, 0.1);
+  s->p50 = pd_quantile(v, n, 0.5);
+  s->p90 = pd_quantile(v, n, 0.9);
 }
 
 /* ---- gates -------------------------------------------------------------------- */
@@ -428,6 +517,7 @@ int pd_run(const PdOptions *o, GString *out) {
       .tags = g_array_new(FALSE, FALSE, sizeof(PdTagDiff)),
       .lifecycles = g_array_new(FALSE, FALSE, sizeof(PdLifecycleDiff)),
       .scores = g_array_new(FALSE, FALSE, sizeof(PdScoreDiff)),
+      .journeys = g_array_new(FALSE, FALSE, sizeof(PdJourneyDiff)),
       .top = g_array_new(FALSE, FALSE, sizeof(PdProfileChange)),
       .gate_lines = g_ptr_array_new_with_free_func(g_free),
   };

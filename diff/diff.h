@@ -4,9 +4,10 @@
  * and calls pd_run.
  *
  * Both models are evaluated on every profile in one pass over the file
- * (each line is read once and given to both VMs; the public API decodes
- * the JSON once per model). Only what the report needs is kept per
- * profile: a stage index per lifecycle, a bit per tag, a double per score.
+ * (each line is read once into a PersonaRecord that both VMs evaluate, so
+ * it is decoded once when the two schemas read it the same way). Only
+ * what the report needs is kept per profile: a stage index per lifecycle,
+ * a bit per tag, a double per score.
  *
  * Ownership: PdOptions and everything it points to are borrowed for the
  * call; pd_run appends the report to `out` (the caller's GString).

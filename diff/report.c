@@ -17,8 +17,13 @@ void pd_report_clear(PdReport *r) {
     g_free(l->name);
     g_ptr_array_unref(l->stages);
     g_free(l->matrix);
+    g_free(l->old_stage);
+    g_free(l->new_stage);
   }
-  for (guint i = 0; i < r->scores->len; i++) g_free(g_array_index(r->scores, PdScoreDiff, i).name);
+  for (guint i = 0; i < r->scores->len; i++) {
+    g_free(g_array_index(r->scores, PdScoreDiff, i).name);
+    g_array_unref(g_array_index(r->scores, PdScoreDiff, i).thresholds);
+  }
   for (guint i = 0; i < r->top->len; i++) {
     g_free(g_array_index(r->top, PdProfileChange, i).id_json);
     g_free(g_array_index(r->top, PdProfileChange, i).what);
@@ -27,6 +32,8 @@ void pd_report_clear(PdReport *r) {
   g_array_unref(r->tags);
   g_array_unref(r->lifecycles);
   g_array_unref(r->scores);
+  for (guint i = 0; i < r->journeys->len; i++) g_free(g_array_index(r->journeys, PdJourneyDiff, i).name);
+  g_array_unref(r->journeys);
   g_array_unref(r->top);
   g_ptr_array_unref(r->gate_lines);
   g_free(r->old_label);
@@ -99,6 +106,28 @@ void pd_report_text(const PdReport *r, GString *out) {
     g_string_append_printf(out, "%-24s %9" G_GUINT64_FORMAT " %9.4g %9.4g %9.4g %9.4g %9.4g %9.4g\n", s->name,
                            s->changed, s->mean, s->p10, s->p50, s->p90, s->min, s->max);
   }
+  for (guint i = 0; i < r->scores->len; i++) {
+    const PdScoreDiff *s = &g_array_index(r->scores, PdScoreDiff, i);
+    if (s->changed == 0) continue;
+    g_string_append_printf(out, "\nscore %s: change in %u bins from %.4g to %.4g:", s->name, s->n_bins, s->min, s->max);
+    for (guint b = 0; b < s->n_bins; b++) g_string_append_printf(out, " %" G_GUINT64_FORMAT, s->hist[b]);
+    g_string_append_c(out, '\n');
+    for (guint k = 0; k < s->thresholds->len; k++) {
+      const PdThreshold *t = &g_array_index(s->thresholds, PdThreshold, k);
+      g_string_append_printf(out, "  %s %s %.6g: %" G_GUINT64_FORMAT " profiles now hold it, %" G_GUINT64_FORMAT
+                                  " no longer\n",
+                             s->name, t->op, t->value, t->up, t->down);
+    }
+  }
+  for (guint i = 0; i < r->journeys->len; i++) {
+    const PdJourneyDiff *j = &g_array_index(r->journeys, PdJourneyDiff, i);
+    g_string_append_printf(out,
+                           "%sjourney %s: %" G_GUINT64_FORMAT " profiles in it under OLD, %" G_GUINT64_FORMAT
+                           " under NEW; enter only under NEW %" G_GUINT64_FORMAT ", only under OLD %" G_GUINT64_FORMAT
+                           "; exit only under NEW %" G_GUINT64_FORMAT ", only under OLD %" G_GUINT64_FORMAT "\n",
+                           i ? "" : "\n", j->name, j->in_old, j->in_new, j->enter_only_new, j->enter_only_old,
+                           j->exit_only_new, j->exit_only_old);
+  }
   if (r->top->len) g_string_append(out, "\nmost changed profiles\n");
   for (guint i = 0; i < r->top->len; i++) {
     const PdProfileChange *c = &g_array_index(r->top, PdProfileChange, i);
@@ -152,6 +181,29 @@ void pd_report_md(const PdReport *r, GString *out) {
     const PdScoreDiff *s = &g_array_index(r->scores, PdScoreDiff, i);
     g_string_append_printf(out, "| `%s` | %" G_GUINT64_FORMAT " | %.4g | %.4g | %.4g | %.4g |\n", s->name, s->changed,
                            s->mean, s->p10, s->p50, s->p90);
+  }
+  gboolean crossed = FALSE;
+  for (guint i = 0; i < r->scores->len; i++) {
+    const PdScoreDiff *s = &g_array_index(r->scores, PdScoreDiff, i);
+    for (guint k = 0; k < s->thresholds->len; k++) {
+      const PdThreshold *t = &g_array_index(s->thresholds, PdThreshold, k);
+      if (t->up == 0 && t->down == 0) continue;
+      if (!crossed) g_string_append(out, "\n| threshold | now hold | no longer |\n|---|---:|---:|\n");
+      crossed = TRUE;
+      g_string_append_printf(out, "| `%s %s %.6g` | %" G_GUINT64_FORMAT " | %" G_GUINT64_FORMAT " |\n", s->name, t->op,
+                             t->value, t->up, t->down);
+    }
+  }
+  if (r->journeys->len)
+    g_string_append(out, "\n| journey | in it (old → new) | enter only new | enter only old | exit only new | exit only "
+                         "old |\n|---|---:|---:|---:|---:|---:|\n");
+  for (guint i = 0; i < r->journeys->len; i++) {
+    const PdJourneyDiff *j = &g_array_index(r->journeys, PdJourneyDiff, i);
+    g_string_append_printf(out,
+                           "| `%s` | %" G_GUINT64_FORMAT " → %" G_GUINT64_FORMAT " | %" G_GUINT64_FORMAT " | %" G_GUINT64_FORMAT
+                           " | %" G_GUINT64_FORMAT " | %" G_GUINT64_FORMAT " |\n",
+                           j->name, j->in_old, j->in_new, j->enter_only_new, j->enter_only_old, j->exit_only_new,
+                           j->exit_only_old);
   }
   if (r->top->len) g_string_append(out, "\n<details><summary>most changed profiles</summary>\n\n");
   for (guint i = 0; i < r->top->len; i++) {
@@ -249,7 +301,30 @@ void pd_report_json(const PdReport *r, GString *out) {
       json_key(out, keys[k]);
       json_number(out, vals[k]);
     }
-    g_string_append_c(out, '}');
+    g_string_append(out, ",\"histogram\":[");
+    for (guint b = 0; b < s->n_bins; b++)
+      g_string_append_printf(out, "%s%" G_GUINT64_FORMAT, b ? "," : "", s->hist[b]);
+    g_string_append(out, "],\"thresholds\":[");
+    for (guint k = 0; k < s->thresholds->len; k++) {
+      const PdThreshold *t = &g_array_index(s->thresholds, PdThreshold, k);
+      g_string_append_printf(out, "%s{\"op\":\"%s\",\"value\":", k ? "," : "", t->op);
+      json_number(out, t->value);
+      g_string_append_printf(out, ",\"up\":%" G_GUINT64_FORMAT ",\"down\":%" G_GUINT64_FORMAT "}", t->up, t->down);
+    }
+    g_string_append(out, "]}");
+  }
+  g_string_append(out, "],\"journeys\":[");
+  for (guint i = 0; i < r->journeys->len; i++) {
+    const PdJourneyDiff *j = &g_array_index(r->journeys, PdJourneyDiff, i);
+    g_string_append(out, i ? ",{" : "{");
+    json_key(out, "name");
+    persona_json_append_string(out, j->name, -1);
+    g_string_append_printf(out,
+                           ",\"in_old\":%" G_GUINT64_FORMAT ",\"in_new\":%" G_GUINT64_FORMAT
+                           ",\"enter_only_new\":%" G_GUINT64_FORMAT ",\"enter_only_old\":%" G_GUINT64_FORMAT
+                           ",\"exit_only_new\":%" G_GUINT64_FORMAT ",\"exit_only_old\":%" G_GUINT64_FORMAT "}",
+                           j->in_old, j->in_new, j->enter_only_new, j->enter_only_old, j->exit_only_new,
+                           j->exit_only_old);
   }
   g_string_append(out, "],\"most_changed\":[");
   for (guint i = 0; i < r->top->len; i++) {

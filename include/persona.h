@@ -185,6 +185,16 @@ typedef enum {
 PERSONA_API guint persona_model_n_items(const PersonaModel *model, PersonaItemKind kind);
 /* The name of the i-th item of `kind`; NULL when i is out of range. */
 PERSONA_API const char *persona_model_item_name(const PersonaModel *model, PersonaItemKind kind, guint i);
+/* The constants the model compares score i (PERSONA_ITEM_SCORE) with,
+ * anywhere (`total >= 60` in a transition, `fit > 50` in a tag, a `const`
+ * or constant expression on the other side), in source order, each (op,
+ * value) once, read as `score OP value`: op is "<", "<=", ">" or ">="
+ * (static; `60 <= total` reads `total >= 60`). Equality and comparisons
+ * with anything not constant are not listed. A model loaded from bytecode
+ * has none (they are not stored). FALSE for no such threshold. */
+PERSONA_API guint persona_model_score_n_thresholds(const PersonaModel *model, guint i);
+PERSONA_API gboolean persona_model_score_threshold(const PersonaModel *model, guint i, guint k, const char **op,
+                                                   double *value);
 /* The i-th tag's label (`tag vip "Very important"`), or NULL when it has none. */
 PERSONA_API const char *persona_model_tag_label(const PersonaModel *model, guint i);
 /* The label of the i-th tag or segment (kind PERSONA_ITEM_TAG or
@@ -472,6 +482,54 @@ PERSONA_API PersonaEvalStatus persona_vm_eval_tree(PersonaVM *vm, const PersonaT
                                                    const char *state_json, gsize state_len,
                                                    gint64 now_us, const PersonaResult **result);
 
+/* ---- one record, several models ---------------------------------------------
+ *
+ * A host that evaluates each profile with several models (persona diff
+ * compares two versions of a model) can have the record decoded once:
+ *
+ *   PersonaRecord *rec = persona_record_new(NULL, 0);
+ *   for each line:
+ *     persona_record_set(rec, line, len);
+ *     persona_vm_eval_record(vm_old, rec, NULL, 0, now_us, &ra);
+ *     persona_vm_eval_record(vm_new, rec, NULL, 0, now_us, &rb);   // ra and rb both valid here
+ *   persona_record_free(rec);
+ *
+ * The first VM that evaluates a record decodes it, every field of its
+ * model's schema, into the record. A later VM uses that decoding when its
+ * model's schema reads profiles the same way (the same record types, in
+ * the same order, with the same fields, types, defaults and flags; which
+ * fields each model reads does not matter), as of the same `now_us`, in
+ * the same input time zone. Otherwise — a changed schema, another `now`, a
+ * record whose complete decoding failed (say in a field one model does not
+ * read) — the VM decodes the text itself. Either way the result and any
+ * error are exactly those of persona_vm_eval on the record's text.
+ *
+ * Ownership: a record owns a copy of its text and the decoded values; it
+ * keeps a reference on the models it met. A result obtained with a record
+ * is valid until the VM's next evaluation, or until the record is set
+ * again or freed, whichever comes first. A record belongs to one thread at
+ * a time (an evaluation writes into it).
+ */
+typedef struct PersonaRecord PersonaRecord;
+
+/* A record holding a copy of `json` (`len` bytes; NULL and 0 for an empty
+ * holder to set later). Free with persona_record_free. */
+PERSONA_API PersonaRecord *persona_record_new(const char *json, gsize len);
+/* Replaces the record's text with a copy of `json` and forgets its
+ * decoding (memory is kept for the next text): one record for a whole
+ * file, set line by line. */
+PERSONA_API void persona_record_set(PersonaRecord *rec, const char *json, gsize len);
+/* The record's text (borrowed, NUL-terminated) and its length. */
+PERSONA_API const char *persona_record_text(const PersonaRecord *rec, gsize *len);
+/* NULL is ignored. */
+PERSONA_API void persona_record_free(PersonaRecord *rec);
+
+/* Evaluates the record like persona_vm_eval evaluates its text, sharing
+ * its decoding with the other VMs that evaluate it (above). */
+PERSONA_API PersonaEvalStatus persona_vm_eval_record(PersonaVM *vm, PersonaRecord *rec, const char *state_json,
+                                                     gsize state_len, gint64 now_us,
+                                                     const PersonaResult **result);
+
 /* NULL after a successful evaluation, else the record's error message. */
 PERSONA_API const char *persona_result_error(const PersonaResult *r);
 /* NULL after a successful evaluation, else the error's stable code, one of
@@ -502,6 +560,13 @@ PERSONA_API guint persona_model_n_columns(const PersonaModel *model);
  * range (nothing appended). */
 PERSONA_API gboolean persona_result_column_json(const PersonaResult *r, guint i, GString *out);
 
+/* Whether the model's i-th tag (PERSONA_ITEM_TAG order) holds: the same as
+ * persona_result_has_tag with its name, without comparing names (for a
+ * host that reads many results). FALSE out of range. */
+PERSONA_API gboolean persona_result_tag_holds(const PersonaResult *r, guint i);
+/* The same for the i-th segment (PERSONA_ITEM_SEGMENT order). */
+PERSONA_API gboolean persona_result_segment_holds(const PersonaResult *r, guint i);
+
 /* Every score, in declaration order. */
 PERSONA_API guint persona_result_n_scores(const PersonaResult *r);
 PERSONA_API const char *persona_result_score_name(const PersonaResult *r, guint i);
@@ -513,6 +578,11 @@ PERSONA_API gboolean persona_result_score(const PersonaResult *r, const char *na
 PERSONA_API guint persona_result_n_stages(const PersonaResult *r);
 PERSONA_API const char *persona_result_stage_lifecycle(const PersonaResult *r, guint i);
 PERSONA_API const char *persona_result_stage(const PersonaResult *r, guint i);
+
+/* Lifecycle i's stage as its index among the lifecycle's stages
+ * (persona_model_item_part(model, PERSONA_ITEM_LIFECYCLE, i, k)); -1 after
+ * a failed evaluation or out of range. */
+PERSONA_API gint persona_result_stage_index(const PersonaResult *r, guint i);
 
 PERSONA_API guint persona_result_n_transitions(const PersonaResult *r);
 PERSONA_API void persona_result_transition(const PersonaResult *r, guint i, PersonaTransition *out);
@@ -894,6 +964,52 @@ PERSONA_API void persona_file_lock_free(PersonaFileLock *lock);
  * the errno of the write that failed (the caller words the message). */
 PERSONA_API int persona_write_fd(int fd, const char *data, gsize len);
 
+/* ---- reading JSON Lines ------------------------------------------------------
+ *
+ * The reader of `persona eval` and of every command that reads profiles:
+ * a file or the standard input read in 1 MiB blocks and split at "\n",
+ * with no system call and no allocation per line. A line may be longer
+ * than a block (the buffer grows) up to the reader's limit, max_line
+ * (PERSONA_MAX_LINE_DEFAULT unless set); a longer line is read through
+ * without being kept (memory stays bounded whatever the input) and comes
+ * back empty and flagged, so a caller that ignores the flag sees an empty
+ * record, never a partial one. A last line without "\n" is a line; a
+ * file that ends with "\n" has no empty line after it. "\r" is not
+ * removed.
+ *
+ * Ownership: the caller frees the reader (persona_line_reader_free); a
+ * line returned is borrowed until the next call. One thread at a time.
+ */
+typedef struct PersonaLineReader PersonaLineReader;
+
+/* 64 MiB. */
+#define PERSONA_MAX_LINE_DEFAULT ((gsize)64 << 20)
+
+/* Opens `path` (NULL or "-": the standard input, never closed). NULL with
+ * PERSONA_ERROR_IO ("cannot open 'x': No such file or directory", "cannot
+ * read 'd': Is a directory"). */
+PERSONA_API PersonaLineReader *persona_line_reader_open(const char *path, GError **error);
+PERSONA_API void persona_line_reader_set_max_line(PersonaLineReader *r, gsize max_line);
+PERSONA_API gsize persona_line_reader_max_line(const PersonaLineReader *r);
+/* TRUE with the next line (without its "\n"); FALSE at the end, or on a
+ * read error with *error set (PERSONA_ERROR_IO). */
+PERSONA_API gboolean persona_line_reader_next(PersonaLineReader *r, const char **line, gsize *len,
+                                              GError **error);
+/* TRUE when the line just returned was longer than max_line (it came back
+ * empty); *real_len (may be NULL) gets its length. */
+PERSONA_API gboolean persona_line_reader_too_long(const PersonaLineReader *r, guint64 *real_len);
+/* The number of the line just returned (1 for the first, blank lines
+ * counted), and the bytes consumed so far (for progress). */
+PERSONA_API guint64 persona_line_reader_line_no(const PersonaLineReader *r);
+PERSONA_API guint64 persona_line_reader_bytes(const PersonaLineReader *r);
+/* NULL is ignored. */
+PERSONA_API void persona_line_reader_free(PersonaLineReader *r);
+/* The message for a line longer than `max_line`: "line is longer than 64
+ * MiB" (caller frees); the error of such a record (code "too_large"). */
+PERSONA_API char *persona_line_too_long_message(gsize max_line);
+/* A size for messages: "64 MiB", "4 KiB", "1000 bytes" (caller frees). */
+PERSONA_API char *persona_format_size(guint64 bytes);
+
 /* ---- JSON text ------------------------------------------------------------------ */
 
 /* Appends `s` (`len` bytes, or up to its NUL when len < 0) as a JSON
@@ -927,6 +1043,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(PersonaStateStore, persona_state_store_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PersonaNatives, persona_natives_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PersonaOutputFile, persona_output_file_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PersonaFileLock, persona_file_lock_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(PersonaRecord, persona_record_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(PersonaLineReader, persona_line_reader_free)
 
 G_END_DECLS
 

@@ -129,6 +129,28 @@ bool pdec_decode(const PDecodePlan *plan, const char *json, size_t len,
 bool pdec_decode_tz(const PDecodePlan *plan, const char *json, size_t len, int64_t now_us,
                     GTimeZone *input_tz, PArena *arena, PDecodeResult *out);
 
+/* ---- plans for sharing one decoding ---------------------------------------
+ *
+ * Two models whose schemas read a profile the same way can share one
+ * decoding of it (persona_vm_eval_record). Each model keeps, beside its
+ * plans, a copy that reads every field (`used` true throughout): what one
+ * decodes with it, any model with the same schema can use, whichever of
+ * the fields each reads. (A record whose complete decoding fails, say in a
+ * field one model never reads, is decoded again by each model's own plan,
+ * which alone words errors.) */
+
+/* A copy of the n plans `plans` in which every field is used, prepared;
+ * list element types go into `arena` (which must outlive the copy). NULL
+ * when the arena is out of memory. Free with pdec_plans_free(). */
+PDecodePlan *pdec_plans_reading_all(const PDecodePlan *plans, uint32_t n, PArena *arena);
+void pdec_plans_free(PDecodePlan *plans, uint32_t n);
+/* True when the two sets of plans (each with the index of its profile
+ * plan) decode every text to the same values or fail alike: the same
+ * record types in the same order, with the same fields, types, defaults
+ * and flags. */
+bool pdec_plans_same_reading(const PDecodePlan *a, uint32_t na, uint32_t root_a, const PDecodePlan *b,
+                             uint32_t nb, uint32_t root_b);
+
 /* ---- generic access, for JSON that has no schema (state files) ---------- */
 
 /* Where the value of one top-level key sits in an object's text. */

@@ -41,6 +41,7 @@ static void shape_finish(POutShape *s) {
 
 void pmodel_finish(PModel *m) {
   for (uint32_t i = 0; i < m->n_plans; i++) pdec_plan_prepare(&m->plans[i]);
+  m->plans_all = pdec_plans_reading_all(m->plans, m->n_plans, &m->const_arena);
   m->has_segments = false;
   for (uint32_t i = 0; i < m->n_outputs; i++) {
     m->outputs[i].json_name = json_text(m->outputs[i].name);
@@ -82,6 +83,7 @@ static void output_clear(POutput *o) {
     pexplain_cond_clear(&o->rules[r].cond);
   }
   g_free(o->rules);
+  g_free(o->thresholds);
 }
 
 void pmodel_remove_output(PModel *m, uint32_t i) {
@@ -173,6 +175,7 @@ static void pmodel_free_tables(PModel *m) {
   g_free(m->sets);
   for (uint32_t i = 0; i < m->n_plans; i++) pdec_plan_release(&m->plans[i]);
   g_free(m->plans);
+  pdec_plans_free(m->plans_all, m->n_plans);
 }
 
 void pmodel_unref(PModel *m) {

@@ -219,6 +219,14 @@ typedef struct POutShape {
   bool is_list;
 } POutShape;
 
+/* A constant a score is compared with, read `score OP value` (a comparison
+ * written the other way round is turned: `60 <= total` is `total >= 60`).
+ * op is "<", "<=", ">" or ">=" (static). */
+typedef struct PThreshold {
+  const char *op;
+  double value;
+} PThreshold;
+
 typedef struct POutput {
   POutputKind kind;
   char *name;
@@ -231,6 +239,10 @@ typedef struct POutput {
   char *header;        /* scores: the first line as written ("score fit max 100 {") */
   uint32_t n_rules;    /* scores: the rules, in order */
   PRuleInfo *rules;
+  /* Scores compiled from source (not stored in bytecode): the constants
+   * the model compares the score with, in source order, each once. */
+  uint32_t n_thresholds;
+  PThreshold *thresholds;
 } POutput;
 
 typedef struct PCallSite {
@@ -289,6 +301,10 @@ typedef struct PModel {
   PDecodePlan *plans;      /* one per record type (and the schema) */
   uint32_t profile_plan;   /* index of the schema's plan */
   uint32_t n_plans;
+  /* The same plans reading every field (pdec_plans_reading_all), built by
+   * pmodel_finish: a decoding any model of the same schema can share
+   * (persona_vm_eval_record). NULL when memory ran out. */
+  PDecodePlan *plans_all;
   char **profile_field_names; /* for messages and debugging */
 
   /* SHA-256 of the source texts (root file, then imports in order; see

@@ -158,48 +158,14 @@ PersonaModel *pcli_load_model(const char *path, const PersonaCompileOptions *opt
 
 /* ---- reading lines ------------------------------------------------------- */
 
-/* The longest input line `persona eval` reads by default: 64 MiB. A
- * longer line is one record that gives an error object; it is skipped
- * without being held in memory. `--max-line-bytes` changes it. */
-#define PCLI_MAX_LINE_DEFAULT ((gsize)64 << 20)
+/* Lines are read with the library's PersonaLineReader (persona.h): the
+ * longest line kept is PERSONA_MAX_LINE_DEFAULT (64 MiB) unless
+ * `--max-line-bytes` says otherwise; a longer line is one record that
+ * gives an error object. */
 
-/* Reads a file (or stdin) as lines in large blocks: no syscall and no
- * allocation per line; a line may be longer than the block (the buffer
- * grows, up to max_line + 1 bytes). The line returned lives until the next
- * call. */
-typedef struct PcliLineReader {
-  int fd;
-  gboolean own_fd;
-  const char *name; /* for messages, borrowed; NULL for stdin */
-  char *buf;
-  gsize cap, start, end, scan;
-  gboolean eof;
-  guint64 bytes; /* consumed so far, for progress */
-  gsize max_line; /* longest line returned as it is; PCLI_MAX_LINE_DEFAULT after open */
-  gboolean skipping; /* inside a line longer than max_line: discarding it */
-  guint64 skipped;   /* bytes of that line discarded so far */
-  /* Set by pcli_reader_next for the line just returned: it was longer
-   * than max_line, so its bytes were discarded; the line comes back empty
-   * (len 0) and too_long_len holds its real length. */
-  gboolean too_long;
-  guint64 too_long_len;
-} PcliLineReader;
-
-/* `path` NULL or "-": stdin. */
-gboolean pcli_reader_open(PcliLineReader *r, const char *path, GError **error);
-/* TRUE with the next line (without its "\n"); FALSE at the end or on an
- * error (then *error is set). A last line without "\n" is a line; a file
- * that ends with "\n" has no empty line after it. A line longer than
- * max_line is still one line, returned empty with r->too_long set: a
- * caller that ignores the flag sees an empty record, never a partial one. */
-gboolean pcli_reader_next(PcliLineReader *r, const char **line, gsize *len,
-                          GError **error);
-void pcli_reader_close(PcliLineReader *r);
 /* Appends the error object of a line that was too long:
  * {"id":null,"line":N,"error":"line is longer than 64 MiB"}. */
 void pcli_line_too_long(GString *out, guint64 line_no, gsize max_line);
-/* "64 MiB", "4 KiB" or "1000 bytes", for messages about sizes. */
-char *pcli_format_size(guint64 bytes);
 
 /* ---- writing output ------------------------------------------------------ */
 
@@ -234,12 +200,12 @@ static inline gboolean pcli_writer_maybe_flush(PcliWriter *w, GError **error) {
 /* Opens the input (lines of at most `max_line` bytes) and the output of
  * an evaluation; on failure prints the message, closes what was opened
  * and returns FALSE. */
-gboolean pcli_open_eval_io(PcliLineReader *r, const char *in_path, gsize max_line, PcliWriter *w,
+gboolean pcli_open_eval_io(PersonaLineReader **r, const char *in_path, gsize max_line, PcliWriter *w,
                            const char *out_path);
 /* The end of an evaluation: commits the output when `ok` (else reports
  * the error), closes both, and returns the exit status for `failed` of
  * `records` records. */
-int pcli_finish_eval(PcliLineReader *r, PcliWriter *w, gboolean ok, GError *error, guint64 failed,
+int pcli_finish_eval(PersonaLineReader *r, PcliWriter *w, gboolean ok, GError *error, guint64 failed,
                      guint64 records);
 
 #endif

@@ -70,22 +70,22 @@ static void scan_record(const PersonaModel *model, Scan *s, const char *line, gs
 }
 
 static gboolean scan_file(const PersonaModel *model, Scan *s, const char *path) {
-  PcliLineReader r;
+  PersonaLineReader *r = NULL;
   g_autoptr(GError) error = NULL;
-  if (!pcli_reader_open(&r, path, &error)) {
+  if (!(r = persona_line_reader_open(path, &error))) {
     pcli_error("%s", error->message);
     return FALSE;
   }
   const char *line;
   gsize len;
-  while (pcli_reader_next(&r, &line, &len, &error)) {
-    if (r.too_long || len == 0) {
+  while (persona_line_reader_next(r, &line, &len, &error)) {
+    if (persona_line_reader_too_long(r, NULL) || len == 0) {
       s->not_objects++;
       continue;
     }
     scan_record(model, s, line, len);
   }
-  pcli_reader_close(&r);
+  persona_line_reader_free(r);
   if (error) {
     pcli_error("%s", error->message);
     return FALSE;

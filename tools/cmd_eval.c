@@ -105,7 +105,7 @@ static guint eval_result_options;
 /* --input-tz: the zone of times written without an offset, or NULL. */
 static const char *eval_input_tz;
 /* --max-line-bytes: longer input lines are records that give an error. */
-static gsize eval_max_line = PCLI_MAX_LINE_DEFAULT;
+static gsize eval_max_line = PERSONA_MAX_LINE_DEFAULT;
 /* --where: keep only the results for which the model's where expression
  * holds (records with an error keep their error object). */
 static gboolean eval_where;
@@ -144,7 +144,7 @@ static void shape_record(PersonaVM *vm, PersonaEvalStatus rc, GString *buf, gsiz
 static int run_eval(PersonaModel *model, const char *in_path, const char *out_path,
                     PersonaStateStore *store, gint64 now_us) {
   g_autoptr(GError) error = NULL;
-  PcliLineReader r;
+  PersonaLineReader *r = NULL;
   PcliWriter w;
   if (!pcli_open_eval_io(&r, in_path, eval_max_line, &w, out_path)) return PCLI_EXIT_FAIL;
 
@@ -162,13 +162,13 @@ static int run_eval(PersonaModel *model, const char *in_path, const char *out_pa
   gsize len;
   gboolean ok = TRUE;
   if (eval_columns && !eval_count && !eval_groups) pcli_columns_header(eval_columns, w.buf);
-  while (pcli_reader_next(&r, &line, &len, &error)) {
+  while (persona_line_reader_next(r, &line, &len, &error)) {
     line_no++;
     PersonaEvalStatus rc;
     gsize mark = w.buf->len;
-    if (r.too_long) {
+    if (persona_line_reader_too_long(r, NULL)) {
       /* Its bytes are gone; it keeps its state, like any failed record. */
-      pcli_line_too_long(w.buf, line_no, r.max_line);
+      pcli_line_too_long(w.buf, line_no, persona_line_reader_max_line(r));
       rc = PERSONA_EVAL_RECORD_ERROR;
     } else {
       rc = store ? persona_vm_eval_json_store(vm, line, len, store, now_us, line_no, w.buf)
@@ -182,14 +182,14 @@ static int run_eval(PersonaModel *model, const char *in_path, const char *out_pa
     }
     /* The clock is read every 1024 records (or per long record), not per
      * record. */
-    if (progress.enabled && ((line_no & 1023) == 0 || len >= PCLI_WRITE_CHUNK || r.too_long))
-      progress_tick(&progress, line_no, r.bytes);
+    if (progress.enabled && ((line_no & 1023) == 0 || len >= PCLI_WRITE_CHUNK || persona_line_reader_too_long(r, NULL)))
+      progress_tick(&progress, line_no, persona_line_reader_bytes(r));
   }
   if (error) ok = FALSE;
   if (eval_count) g_string_append_printf(w.buf, "%" G_GUINT64_FORMAT "\n", kept);
   else if (eval_groups) pcli_groups_write(eval_groups, w.buf);
   progress_clear(&progress);
-  return pcli_finish_eval(&r, &w, ok, error, failed, line_no);
+  return pcli_finish_eval(r, &w, ok, error, failed, line_no);
 }
 
 /* The absolute path of `path` with its directory's links resolved (the
@@ -265,7 +265,7 @@ int pcli_cmd_eval(int argc, char **argv, gboolean do_help) {
   g_autofree char *state = NULL;
   gboolean dump = FALSE;
   gint64 budget = 0;
-  gint64 max_line = (gint64)PCLI_MAX_LINE_DEFAULT;
+  gint64 max_line = (gint64)PERSONA_MAX_LINE_DEFAULT;
   gint jobs = 1;
   gboolean allow_native = FALSE, count = FALSE, labels = FALSE;
   g_autofree char *where = NULL, *select = NULL, *format = NULL, *group_by = NULL;

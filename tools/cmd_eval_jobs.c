@@ -109,7 +109,7 @@ int pcli_eval_parallel(PersonaModel *model, const char *in_path, const char *out
                        guint64 budget, guint result_options, const char *input_tz, gsize max_line,
                        guint jobs) {
   g_autoptr(GError) error = NULL;
-  PcliLineReader r;
+  PersonaLineReader *r = NULL;
   PcliWriter w;
   if (!pcli_open_eval_io(&r, in_path, max_line, &w, out_path)) return PCLI_EXIT_FAIL;
   Pool p = {.model = model,
@@ -132,11 +132,11 @@ int pcli_eval_parallel(PersonaModel *model, const char *in_path, const char *out
   while (ok && more) {
     Batch *b = batch_new(line_no + 1);
     while (b->in->len < BATCH_BYTES && b->spans->len < BATCH_LINES) {
-      if (!pcli_reader_next(&r, &line, &len, &error)) {
+      if (!persona_line_reader_next(r, &line, &len, &error)) {
         more = FALSE;
         break;
       }
-      batch_add(b, line, len, r.too_long);
+      batch_add(b, line, len, persona_line_reader_too_long(r, NULL));
       line_no++;
     }
     if (b->spans->len == 0) {
@@ -158,5 +158,5 @@ int pcli_eval_parallel(PersonaModel *model, const char *in_path, const char *out
   g_mutex_clear(&p.lock);
   g_cond_clear(&p.done_cond);
 
-  return pcli_finish_eval(&r, &w, ok, error, failed, line_no);
+  return pcli_finish_eval(r, &w, ok, error, failed, line_no);
 }

@@ -57,8 +57,8 @@ static gboolean parse_fraction(const char *text, double *out) {
 static gboolean add_records(Experiments *ex, PersonaModel *model, const char *in_path,
                             const PersonaStateStore *store) {
   g_autoptr(GError) error = NULL;
-  PcliLineReader r;
-  if (!pcli_reader_open(&r, in_path, &error)) {
+  PersonaLineReader *r = NULL;
+  if (!(r = persona_line_reader_open(in_path, &error))) {
     pcli_error("%s", error->message);
     return FALSE;
   }
@@ -66,7 +66,7 @@ static gboolean add_records(Experiments *ex, PersonaModel *model, const char *in
   GString *key = g_string_new(NULL);
   const char *line;
   gsize len;
-  while (pcli_reader_next(&r, &line, &len, &error)) {
+  while (persona_line_reader_next(r, &line, &len, &error)) {
     const char *state = NULL;
     if (store) {
       g_string_truncate(key, 0);
@@ -75,7 +75,7 @@ static gboolean add_records(Experiments *ex, PersonaModel *model, const char *in
     experiments_add(ex, vm, line, len, state);
   }
   g_string_free(key, TRUE);
-  pcli_reader_close(&r);
+  persona_line_reader_free(r);
   if (error) {
     pcli_error("%s", error->message);
     return FALSE;

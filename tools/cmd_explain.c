@@ -46,8 +46,8 @@ static int explain_found(PersonaVM *vm, const char *line, gsize len, guint64 lin
 static int explain_search(PersonaModel *model, const char *in_path, const char *id, PersonaStateStore *store,
                           gint64 now_us, gboolean json, const char *input_tz) {
   g_autoptr(GError) error = NULL;
-  PcliLineReader r;
-  if (!pcli_reader_open(&r, in_path, &error)) {
+  PersonaLineReader *r = NULL;
+  if (!(r = persona_line_reader_open(in_path, &error))) {
     pcli_error("%s", error->message);
     return PCLI_EXIT_FAIL;
   }
@@ -58,13 +58,13 @@ static int explain_search(PersonaModel *model, const char *in_path, const char *
   gsize len;
   int status = -1;
   guint64 line_no = 0;
-  while (status < 0 && pcli_reader_next(&r, &line, &len, &error)) {
+  while (status < 0 && persona_line_reader_next(r, &line, &len, &error)) {
     line_no++;
     g_string_truncate(key, 0);
     if (persona_vm_profile_key(vm, line, len, key) && key_matches(key, id))
       status = explain_found(vm, line, len, line_no, key, store, now_us, json);
   }
-  pcli_reader_close(&r);
+  persona_line_reader_free(r);
   if (error) {
     pcli_error("%s", error->message);
     return PCLI_EXIT_FAIL;

@@ -51,8 +51,8 @@ static RenderFormat format_for(const char *output) {
 static gboolean report_records(Report *rep, PersonaModel *model, const char *in_path,
                                const PersonaStateStore *store, gint64 now_us) {
   g_autoptr(GError) error = NULL;
-  PcliLineReader r;
-  if (!pcli_reader_open(&r, in_path, &error)) {
+  PersonaLineReader *r = NULL;
+  if (!(r = persona_line_reader_open(in_path, &error))) {
     pcli_error("%s", error->message);
     return FALSE;
   }
@@ -60,8 +60,8 @@ static gboolean report_records(Report *rep, PersonaModel *model, const char *in_
   GString *key = g_string_new(NULL);
   const char *line;
   gsize len;
-  while (pcli_reader_next(&r, &line, &len, &error)) {
-    if (r.too_long) {
+  while (persona_line_reader_next(r, &line, &len, &error)) {
+    if (persona_line_reader_too_long(r, NULL)) {
       report_add_error(rep, "too_large"); /* the code persona eval gives such a line */
       continue;
     }
@@ -76,7 +76,7 @@ static gboolean report_records(Report *rep, PersonaModel *model, const char *in_
     report_add(rep, line, len, st, result);
   }
   g_string_free(key, TRUE);
-  pcli_reader_close(&r);
+  persona_line_reader_free(r);
   if (error) {
     pcli_error("%s", error->message);
     return FALSE;

@@ -335,7 +335,7 @@ static int run_with_model(RunOptions *o, gint64 now, PrunDurability durability, 
 
 int pcli_cmd_run(int argc, char **argv, gboolean do_help) {
   RunOptions o = {.batch = 1000, .sink_batch = 500, .sink_timeout = 30, .poll_ms = 1000,
-                  .max_line = (gint64)PCLI_MAX_LINE_DEFAULT};
+                  .max_line = (gint64)PERSONA_MAX_LINE_DEFAULT};
   const GOptionEntry entries[] = {
       {"db", 0, 0, G_OPTION_ARG_FILENAME, &o.db, "The database (created when missing)", "FILE"},
       {"once", 0, 0, G_OPTION_ARG_NONE, &o.once, "Evaluate everything due, deliver, and exit", NULL},

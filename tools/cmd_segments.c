@@ -40,16 +40,16 @@ static gboolean count_records(Segments *seg, PersonaModel *model, const char *in
     pcli_error("%s", error->message);
     return FALSE;
   }
-  PcliLineReader r;
-  if (!pcli_reader_open(&r, in_path, &error)) {
+  PersonaLineReader *r = NULL;
+  if (!(r = persona_line_reader_open(in_path, &error))) {
     pcli_error("%s", error->message);
     return FALSE;
   }
   GString *key = g_string_new(NULL);
   const char *line;
   gsize len;
-  while (pcli_reader_next(&r, &line, &len, &error)) {
-    if (r.too_long) {
+  while (persona_line_reader_next(r, &line, &len, &error)) {
+    if (persona_line_reader_too_long(r, NULL)) {
       segments_add_error(seg);
       continue;
     }
@@ -63,7 +63,7 @@ static gboolean count_records(Segments *seg, PersonaModel *model, const char *in
     segments_add(seg, st, result);
   }
   g_string_free(key, TRUE);
-  pcli_reader_close(&r);
+  persona_line_reader_free(r);
   if (error) {
     pcli_error("%s", error->message);
     return FALSE;

@@ -2,7 +2,10 @@
 """persona diff against an independent computation from two `persona eval`
 runs: tags held, gained and lost; the stage matrix; stage_changed; per
 score the changed count, mean, p10/p50/p90 (linear interpolation, numpy's
-default), min and max; the --max-changed gate. On the example model and a
+default), min, max and the histogram; the profiles that cross each
+threshold a score is compared with; the --max-changed gate; and, on the
+journeys model and a changed copy, per journey the profiles that enter
+and exit it under each model. On the example model and a
 changed copy (a lower threshold, a removed tag, a changed score rule).
 
 usage: check_diff.py PERSONA SOURCE_DIR WORK_DIR
@@ -29,6 +32,47 @@ def quantile(v, q):
 
 def close(a, b):
     return abs(a - b) <= 1e-9 * max(1.0, abs(a), abs(b))
+
+
+def journey_status(result, name):
+    for j in result.get("state", {}).get("journeys", []):
+        if j["name"] == name:
+            return j["status"]
+    return "idle"
+
+
+def check_journeys(persona, src, work, check, failures):
+    """The journeys model and a copy whose nurture journey starts at sql:
+    per journey, the profiles in it (status not idle) and those that
+    exited, under each model, from the states of two eval runs."""
+    import shutil
+    shutil.copy(os.path.join(src, "examples", "b2b_lead.persona"), work)  # the import, beside the copy
+    old = os.path.join(src, "examples", "b2b_journeys.persona")
+    text = open(old, encoding="utf-8").read()
+    changed = text.replace('enter on funnel -> "mql"', 'enter on funnel -> "sql"')
+    assert changed != text
+    new = os.path.join(work, "journeys_new.persona")
+    open(new, "w", encoding="utf-8").write(changed)
+    profiles = os.path.join(src, "examples", "profiles.jsonl")
+    a, b = evaluate(persona, old, profiles), evaluate(persona, new, profiles)
+    pairs = [(x, y) for x, y in zip(a, b) if "error" not in x and "error" not in y]
+    run = subprocess.run([persona, "diff", old, new, profiles, "--now", NOW, "--format", "json"], capture_output=True)
+    got = json.loads(run.stdout)
+    check("journeys", ["welcome", "nurture"], [j["name"] for j in got["journeys"]])
+    for j in got["journeys"]:
+        st = [(journey_status(x, j["name"]), journey_status(y, j["name"])) for x, y in pairs]
+        check(f"journey {j['name']} in_old", sum(1 for p, _ in st if p != "idle"), j["in_old"])
+        check(f"journey {j['name']} in_new", sum(1 for _, q in st if q != "idle"), j["in_new"])
+        check(f"journey {j['name']} enter_only_new", sum(1 for p, q in st if q != "idle" and p == "idle"),
+              j["enter_only_new"])
+        check(f"journey {j['name']} enter_only_old", sum(1 for p, q in st if p != "idle" and q == "idle"),
+              j["enter_only_old"])
+        check(f"journey {j['name']} exit_only_new", sum(1 for p, q in st if q == "exited" and p != "exited"),
+              j["exit_only_new"])
+        check(f"journey {j['name']} exit_only_old", sum(1 for p, q in st if p == "exited" and q != "exited"),
+              j["exit_only_old"])
+    if not any(j["enter_only_old"] or j["enter_only_new"] for j in got["journeys"]):
+        failures.append("no profile enters a journey differently: the journey counts are untested")
 
 
 def main():
@@ -81,11 +125,34 @@ def main():
             check(f"score {s['name']} {key}", float(quantile(d, q)), float(s[key]))
         check(f"score {s['name']} min", float(d[0]), float(s["min"]))
         check(f"score {s['name']} max", float(d[-1]), float(s["max"]))
+        # the histogram: equal bins from min to max, the last one closed
+        lo, hi = d[0], d[-1]
+        bins = 10 if hi > lo else 1
+        hist = [0] * bins
+        for v in d:
+            hist[min(bins - 1, int(math.floor((v - lo) / (hi - lo) * bins)) if hi > lo else 0)] += 1
+        check(f"score {s['name']} histogram", hist, s["histogram"])
+        # thresholds: the profiles for which `score OP value` starts or stops holding
+        ops = {">=": lambda x, t: x >= t, ">": lambda x, t: x > t, "<=": lambda x, t: x <= t, "<": lambda x, t: x < t}
+        for t in s["thresholds"]:
+            holds = ops[t["op"]]
+            old_v = [x["scores"][s["name"]] for x, _ in pairs]
+            new_v = [y["scores"][s["name"]] for _, y in pairs]
+            up = sum(1 for p, q in zip(old_v, new_v) if holds(q, t["value"]) and not holds(p, t["value"]))
+            down = sum(1 for p, q in zip(old_v, new_v) if holds(p, t["value"]) and not holds(q, t["value"]))
+            check(f"threshold {s['name']} {t['op']} {t['value']} up", up, t["up"])
+            check(f"threshold {s['name']} {t['op']} {t['value']} down", down, t["down"])
+    # the model compares total with 60 and 30 (its lifecycle): both listed
+    total = next(s for s in got["scores"] if s["name"] == "total")
+    check("total thresholds", [(">=", 60), ("<", 30)], [(t["op"], t["value"]) for t in total["thresholds"]])
+    if not any(t["up"] or t["down"] for s in got["scores"] for t in s["thresholds"]):
+        failures.append("no profile crosses a threshold: the threshold counts are untested")
     gate_fails = stage_changed / len(pairs) > 0.05
     check("exit status", 1 if gate_fails else 0, run.returncode)
     check("gate_failed", gate_fails, got["gate_failed"])
     if not any(t["gained"] or t["lost"] for t in got["tags"]) or stage_changed == 0:
         failures.append("the changed model changes nothing: the test would prove nothing")
+    check_journeys(persona, src, work, check, failures)
     for f in failures:
         print("FAIL", f)
     print(f"{len(pairs)} profiles, {stage_changed} change stage, {len(failures)} failures")
