@@ -318,10 +318,12 @@ static void keep_result(const BtOptions *o, const ModelItems *it, Sample *s, con
 static Sample *collect(const BtOptions *o, const ModelItems *it, gint64 as_of_us) {
   g_autoptr(PersonaModel) outcome_model = compile_outcome(o, as_of_us);
   if (!outcome_model) return NULL;
-  gboolean from_stdin = !o->profiles_path || strcmp(o->profiles_path, "-") == 0;
-  FILE *f = from_stdin ? stdin : fopen(o->profiles_path, "r");
-  if (!f) {
-    g_printerr("persona: cannot open '%s': %s\n", o->profiles_path, g_strerror(errno));
+  g_autoptr(GError) error = NULL;
+  /* The library's reader (1 MiB blocks, the 64 MiB line limit): getline on
+   * stdio read 4 KiB per system call. */
+  PersonaLineReader *lines = persona_line_reader_open(o->profiles_path, &error);
+  if (!lines) {
+    g_printerr("persona: %s\n", error->message);
     return NULL;
   }
   g_autoptr(PersonaVM) vm = persona_vm_new(o->model);
@@ -329,20 +331,23 @@ static Sample *collect(const BtOptions *o, const ModelItems *it, gint64 as_of_us
   persona_vm_record_rules(vm, it->n_rules > 0);
   g_autoptr(GString) key = g_string_new(NULL);
   Sample *s = sample_new(it, as_of_us);
-  char *line = NULL;
-  size_t cap = 0;
-  ssize_t len;
-  guint64 line_no = 0;
-  while ((len = getline(&line, &cap, f)) >= 0) {
-    line_no++;
-    while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r')) len--;
+  const char *line;
+  gsize len;
+  while (persona_line_reader_next(lines, &line, &len, &error)) {
+    guint64 line_no = persona_line_reader_line_no(lines);
+    if (persona_line_reader_too_long(lines, NULL)) {
+      if (s->skipped++ == 0)
+        g_printerr("persona: line %" G_GUINT64_FORMAT " skipped (too_large); later skipped lines are only counted\n",
+                   line_no);
+      continue;
+    }
+    while (len > 0 && line[len - 1] == '\r') len--;
     if (len == 0) continue;
     const PersonaResult *later = NULL, *r = NULL;
     /* The outcome first: the model's result must stay valid while kept. */
-    PersonaEvalStatus st = persona_vm_eval(vm_outcome, line, (gsize)len, NULL, 0, as_of_us + o->horizon_us,
-                                           &later);
+    PersonaEvalStatus st = persona_vm_eval(vm_outcome, line, len, NULL, 0, as_of_us + o->horizon_us, &later);
     gboolean outcome = st == PERSONA_EVAL_OK && persona_result_has_tag(later, OUTCOME_TAG);
-    if (st == PERSONA_EVAL_OK) st = persona_vm_eval(vm, line, (gsize)len, NULL, 0, as_of_us, &r);
+    if (st == PERSONA_EVAL_OK) st = persona_vm_eval(vm, line, len, NULL, 0, as_of_us, &r);
     if (st != PERSONA_EVAL_OK) {
       const PersonaResult *bad = r ? r : later;
       if (s->skipped++ == 0)
@@ -352,11 +357,9 @@ static Sample *collect(const BtOptions *o, const ModelItems *it, gint64 as_of_us
     }
     keep_result(o, it, s, r, outcome, key);
   }
-  gboolean read_error = ferror(f);
-  free(line);
-  if (!from_stdin) fclose(f);
-  if (read_error) {
-    g_printerr("persona: cannot read '%s'\n", from_stdin ? "standard input" : o->profiles_path);
+  persona_line_reader_free(lines);
+  if (error) {
+    g_printerr("persona: %s\n", error->message);
     sample_free(s, it);
     return NULL;
   }
