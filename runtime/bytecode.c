@@ -130,7 +130,11 @@ static bool pbc_needs_v5(const PModel *m) {
       if (type_has_time_ms(&m->plans[p].fields[f].type)) return true;
   return false;
 }
+/* Format version 6 added experiments (section EXPS) and the links of
+ * journeys to them. A model without experiments is written as 5 or older. */
+static bool pbc_needs_v6(const PModel *m) { return m->n_experiments > 0; }
 static uint32_t pbc_write_version(const PModel *m) {
+  if (pbc_needs_v6(m)) return 6u;
   if (pbc_needs_v5(m)) return 5u;
   return pbc_needs_v4(m) ? 4u : 3u;
 }
@@ -278,7 +282,14 @@ static void write_step(Writer *w, const PJStep *s) {
   }
 }
 
+/* Format version 6: whether a split follows an experiment's arms. */
+static void write_step_experiment(Writer *w, const PJStep *s) {
+  put_u8(w, s->by_experiment ? 1 : 0);
+  put_u32(w, s->experiment);
+}
+
 static void write_journeys(Writer *w, const PModel *m) {
+  bool v6 = pbc_write_version(m) >= 6;
   put_u32(w, m->n_journeys);
   for (uint32_t i = 0; i < m->n_journeys; i++) {
     const PJourneyCode *j = &m->journeys[i];
@@ -292,7 +303,38 @@ static void write_journeys(Writer *w, const PModel *m) {
     put_u32(w, j->reenter_after);
     put_u32(w, j->first);
     put_u32(w, j->n_steps);
-    for (uint32_t s = 0; s < j->n_steps; s++) write_step(w, &j->steps[s]);
+    for (uint32_t s = 0; s < j->n_steps; s++) {
+      write_step(w, &j->steps[s]);
+      if (v6) write_step_experiment(w, &j->steps[s]);
+    }
+    if (!v6) continue;
+    put_u32(w, j->n_holdouts);
+    for (uint32_t h = 0; h < j->n_holdouts; h++) put_u32(w, j->holdouts[h]);
+  }
+}
+
+/* Format version 6. The salt is stored: the VM needs it to compute the
+ * buckets, and the file is as sensitive as the source it was compiled
+ * from (docs/bytecode.md). Its digest (salt_id) is recomputed at load. */
+static void write_experiments(Writer *w, const PModel *m) {
+  put_u32(w, m->n_experiments);
+  for (uint32_t i = 0; i < m->n_experiments; i++) {
+    const PExperimentCode *x = &m->experiments[i];
+    put_str(w, x->name);
+    put_opt_str(w, x->label);
+    put_u32(w, intern(w, x->salt, x->salt_len));
+    put_u32(w, x->n_arms);
+    for (uint32_t a = 0; a < x->n_arms; a++) {
+      put_str(w, x->arms[a]);
+      put_u32(w, x->arm_buckets[a]);
+    }
+    put_i32(w, x->holdout);
+    put_u32(w, x->control);
+    put_u32(w, x->slot_arm);
+    put_u32(w, x->slot_assigned);
+    put_u32(w, x->metric);
+    put_u64(w, (uint64_t)x->window_us);
+    put_loc(w, &x->loc);
   }
 }
 
@@ -339,15 +381,16 @@ typedef void (*SectionFn)(Writer *w, const PModel *m);
 typedef struct Section {
   char tag[5];
   SectionFn write;
+  uint32_t since;  /* the first format version that has it */
 } Section;
 
 /* In file order; STRS comes first but is written last (it is complete
  * only when every other section has interned its strings). */
 static const Section sections[] = {
-    {"META", write_meta},   {"CNST", write_consts},   {"GLOB", write_globals},
-    {"PLAN", write_plans},  {"BLKS", write_blocks},   {"UNIT", write_units},
-    {"OUTS", write_outputs}, {"LIFE", write_lifecycles}, {"JRNY", write_journeys},
-    {"CALL", write_calls},  {"SETS", write_sets},
+    {"META", write_meta, 1},   {"CNST", write_consts, 1},   {"GLOB", write_globals, 1},
+    {"PLAN", write_plans, 1},  {"BLKS", write_blocks, 1},   {"UNIT", write_units, 1},
+    {"OUTS", write_outputs, 1}, {"LIFE", write_lifecycles, 1}, {"EXPS", write_experiments, 6},
+    {"JRNY", write_journeys, 1}, {"CALL", write_calls, 1},  {"SETS", write_sets, 1},
 };
 
 static void append_section(GByteArray *file, const char *tag, const GByteArray *payload) {
@@ -359,11 +402,6 @@ static void append_section(GByteArray *file, const char *tag, const GByteArray *
 }
 
 GBytes *pbc_write(const PModel *m, GError **error) {
-  if (m->n_experiments > 0) {
-    g_set_error(error, PERSONA_ERROR, PERSONA_ERROR_BYTECODE,
-                "a model with experiments cannot be written as bytecode yet: run it from its source");
-    return NULL;
-  }
   if (m->n_traces > 0) {
     g_set_error(error, PERSONA_ERROR, PERSONA_ERROR_BYTECODE,
                 "a model compiled with trace points (for explain or coverage) cannot be "
@@ -380,10 +418,11 @@ GBytes *pbc_write(const PModel *m, GError **error) {
   }
   Writer w = {.strings = g_ptr_array_new(),
               .string_index = g_hash_table_new((GHashFunc)g_string_hash, (GEqualFunc)g_string_equal)};
+  uint32_t version = pbc_write_version(m);
   GByteArray *payloads[G_N_ELEMENTS(sections)];
   for (size_t i = 0; i < G_N_ELEMENTS(sections); i++) {
     w.out = payloads[i] = g_byte_array_new();
-    sections[i].write(&w, m);
+    if (version >= sections[i].since) sections[i].write(&w, m);
   }
   GByteArray *strs = w.out = g_byte_array_new();
   put_u32(&w, w.strings->len);
@@ -395,12 +434,12 @@ GBytes *pbc_write(const PModel *m, GError **error) {
 
   GByteArray *file = w.out = g_byte_array_new();
   put_bytes(&w, PBC_MAGIC, PBC_MAGIC_LEN);
-  put_u32(&w, pbc_write_version(m));
+  put_u32(&w, version);
   put_u32(&w, 0); /* flags */
   put_u64(&w, 0); /* file length, patched below */
   append_section(file, "STRS", strs);
   for (size_t i = 0; i < G_N_ELEMENTS(sections); i++) {
-    append_section(file, sections[i].tag, payloads[i]);
+    if (version >= sections[i].since) append_section(file, sections[i].tag, payloads[i]);
     g_byte_array_free(payloads[i], TRUE);
   }
   uint64_t total = (uint64_t)file->len + PBC_TRAILER_LEN;
@@ -849,6 +888,13 @@ static void read_step(Reader *r, PJStep *s) {
   }
 }
 
+static void read_step_experiment(Reader *r, PJStep *s) {
+  uint8_t by = rd_u8(r);
+  if (by > 1) rd_fail(r, "bad experiment flag %u", by);
+  s->by_experiment = by == 1;
+  s->experiment = rd_u32(r);
+}
+
 static void read_journeys(Reader *r) {
   PModel *m = r->m;
   uint32_t n = rd_count(r, 37, "journeys");
@@ -868,8 +914,48 @@ static void read_journeys(Reader *r) {
     uint32_t ns = rd_count(r, 49, "steps");
     j->steps = g_new0(PJStep, ns ? ns : 1);
     j->n_steps = ns;
-    for (uint32_t s = 0; s < ns && !r->err; s++) read_step(r, &j->steps[s]);
+    for (uint32_t s = 0; s < ns && !r->err; s++) {
+      read_step(r, &j->steps[s]);
+      if (r->version >= 6) read_step_experiment(r, &j->steps[s]);
+    }
+    uint32_t nh = r->version >= 6 ? rd_count(r, 4, "holdouts") : 0;
+    j->holdouts = g_new0(uint32_t, nh ? nh : 1);
+    j->n_holdouts = nh;
+    for (uint32_t h = 0; h < nh; h++) j->holdouts[h] = rd_u32(r);
   }
+}
+
+static void read_experiment(Reader *r, PExperimentCode *x) {
+  x->name = rd_str(r);
+  x->label = rd_opt_str(r);
+  const TStr *salt = rd_tstr(r, false);
+  x->salt = salt ? g_strndup(salt->s, salt->len) : g_strdup("");
+  x->salt_len = salt ? salt->len : 0;
+  g_autofree char *hex = g_compute_checksum_for_data(G_CHECKSUM_SHA256, (const guchar *)x->salt, x->salt_len);
+  g_strlcpy(x->salt_id, hex, sizeof x->salt_id);
+  uint32_t na = rd_count(r, 8, "experiment arms");
+  x->arms = g_new0(char *, na + 1);
+  x->arm_buckets = g_new0(uint32_t, na ? na : 1);
+  x->n_arms = na;
+  for (uint32_t a = 0; a < na; a++) {
+    x->arms[a] = rd_str(r);
+    x->arm_buckets[a] = rd_u32(r);
+  }
+  x->holdout = (int32_t)rd_u32(r);
+  x->control = rd_u32(r);
+  x->slot_arm = rd_u32(r);
+  x->slot_assigned = rd_u32(r);
+  x->metric = rd_u32(r);
+  x->window_us = (int64_t)rd_u64(r);
+  x->loc = rd_loc(r);
+}
+
+static void read_experiments(Reader *r) {
+  PModel *m = r->m;
+  uint32_t n = rd_count(r, 56, "experiments");
+  m->experiments = g_new0(PExperimentCode, n ? n : 1);
+  m->n_experiments = n;
+  for (uint32_t i = 0; i < n && !r->err; i++) read_experiment(r, &m->experiments[i]);
 }
 
 /* The builtin with this name and exactly this signature, or -1. */
@@ -958,11 +1044,12 @@ typedef void (*ReadFn)(Reader *r);
 static const struct {
   char tag[5];
   ReadFn read;
+  uint32_t since;  /* the first format version that has it */
 } readers[] = {
-    {"META", read_meta},   {"CNST", read_consts},   {"GLOB", read_globals},
-    {"PLAN", read_plans},  {"BLKS", read_blocks},   {"UNIT", read_units},
-    {"OUTS", read_outputs}, {"LIFE", read_lifecycles}, {"JRNY", read_journeys},
-    {"CALL", read_calls},  {"SETS", read_sets},
+    {"META", read_meta, 1},   {"CNST", read_consts, 1},   {"GLOB", read_globals, 1},
+    {"PLAN", read_plans, 1},  {"BLKS", read_blocks, 1},   {"UNIT", read_units, 1},
+    {"OUTS", read_outputs, 1}, {"LIFE", read_lifecycles, 1}, {"EXPS", read_experiments, 6},
+    {"JRNY", read_journeys, 1}, {"CALL", read_calls, 1},  {"SETS", read_sets, 1},
 };
 
 /* Reads one section: its tag must be `tag`, and its payload must be read
@@ -1047,7 +1134,7 @@ PModel *pbc_read(const guint8 *data, gsize len, GError **error) {
   r.m = pmodel_new();
   read_section(&r, "STRS", NULL, true);
   for (size_t i = 0; i < G_N_ELEMENTS(readers) && !r.err; i++)
-    read_section(&r, readers[i].tag, readers[i].read, false);
+    if (version >= readers[i].since) read_section(&r, readers[i].tag, readers[i].read, false);
   if (!r.err && r.p != r.end) rd_fail(&r, "%td bytes after the last section", r.end - r.p);
   g_free(r.strs);
   if (r.err) {

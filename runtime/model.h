@@ -276,9 +276,7 @@ typedef struct PModel {
   uint32_t n_lifecycles;
   PJourneyCode *journeys;
   uint32_t n_journeys;
-  /* Not stored in bytecode files: a model with experiments is not written
-   * as bytecode (pbc_write says so). */
-  PExperimentCode *experiments;
+  PExperimentCode *experiments; /* section EXPS of bytecode format 6 */
   uint32_t n_experiments;
   PTestCode *tests;
   uint32_t n_tests;

@@ -530,6 +530,11 @@ static bool check_step(Verifier *v, const PJourneyCode *j, uint32_t k, const cha
   bool needs_duration = s->kind == PJS_WAIT || s->kind == PJS_WAIT_UNTIL;
   if (!check_block_ref(v, s->cond, !needs_cond, what) || !check_block_ref(v, s->duration, !needs_duration, what))
     return false;
+  if (s->by_experiment &&
+      (s->kind != PJS_SPLIT || s->experiment >= v->m->n_experiments ||
+       s->n_arms != v->m->experiments[s->experiment].n_arms))
+    return vfail(v, "%s: step %u: split on experiment %u, which is not there or has other arms", what, k,
+                 s->experiment);
   for (uint32_t l = 0; l < step_n_links(s); l++)
     if (!step_ref_ok(j, step_link(s, l)))
       return vfail(v, "%s: step %u links to a step out of range (%u steps)", what, k, j->n_steps);
@@ -589,7 +594,37 @@ static bool check_journeys(Verifier *v) {
     for (uint32_t k = 0; k < j->n_steps; k++)
       if (!check_step(v, j, k, what)) return false;
     if (!check_step_graph(v, j, what)) return false;
+    for (uint32_t h = 0; h < j->n_holdouts; h++)
+      if (j->holdouts[h] >= m->n_experiments || m->experiments[j->holdouts[h]].holdout < 0)
+        return vfail(v, "%s: holdout of experiment %u, which is not there or has none", what, j->holdouts[h]);
   }
+  return true;
+}
+
+/* The arms take every one of the PEXP_BUCKETS buckets, in ranges that
+ * pexp_arm_of finds; the slots and the metric block are in range. */
+static bool check_experiment(Verifier *v, const PExperimentCode *x) {
+  g_autofree char *what = g_strdup_printf("experiment %s", x->name);
+  if (x->salt_len == 0) return vfail(v, "%s: empty salt", what);
+  if (x->n_arms == 0) return vfail(v, "%s: no arms", what);
+  uint64_t total = 0;
+  for (uint32_t a = 0; a < x->n_arms; a++) {
+    if (x->arm_buckets[a] == 0) return vfail(v, "%s: arm %s has no buckets", what, x->arms[a]);
+    total += x->arm_buckets[a];
+  }
+  if (total != PEXP_BUCKETS) return vfail(v, "%s: the arms take %" G_GUINT64_FORMAT " buckets, not %u", what, total, PEXP_BUCKETS);
+  if (x->holdout < -1 || x->holdout >= (int64_t)x->n_arms ||
+      (x->holdout >= 0 && strcmp(x->arms[x->holdout], "holdout") != 0))
+    return vfail(v, "%s: holdout arm %d is not the arm named holdout", what, x->holdout);
+  if (x->control >= x->n_arms) return vfail(v, "%s: control arm %u of %u", what, x->control, x->n_arms);
+  if (x->window_us <= 0) return vfail(v, "%s: the metric's window is not positive", what);
+  return check_slot(v, x->slot_arm, what) && check_slot(v, x->slot_assigned, what) &&
+         check_block_ref(v, x->metric, false, what);
+}
+
+static bool check_experiments(Verifier *v) {
+  for (uint32_t i = 0; i < v->m->n_experiments; i++)
+    if (!check_experiment(v, &v->m->experiments[i])) return false;
   return true;
 }
 
@@ -656,7 +691,8 @@ static bool check_plans(Verifier *v) {
 
 /* Each global has one writer, as the compiler makes them: the VM writes
  * a unit's result into its slot, a lifecycle's stage and entered time
- * into its two, a journey's entered time into its own; a fused pass (a
+ * into its two, a journey's entered time into its own, an experiment's
+ * arm and assigned time into its two; a fused pass (a
  * unit's block) writes the query results it computes with SETG, into
  * slots nothing else writes. A crafted file that gives a slot two writers,
  * or writes with SETG outside a unit's block or into a slot the VM fills,
@@ -692,6 +728,12 @@ static bool check_global_writes(Verifier *v) {
     char *what = g_strdup_printf("journey %s", m->journeys[i].name);
     g_ptr_array_add(names, what);
     ok = claim_global(v, writer, m->journeys[i].slot_entered, what);
+  }
+  for (uint32_t i = 0; i < m->n_experiments && ok; i++) {
+    char *what = g_strdup_printf("experiment %s", m->experiments[i].name);
+    g_ptr_array_add(names, what);
+    ok = claim_global(v, writer, m->experiments[i].slot_arm, what) &&
+         claim_global(v, writer, m->experiments[i].slot_assigned, what);
   }
   /* Written with SETG: the slot is taken by the first block that writes
    * it; the same block may write it again, no other block may. */
@@ -731,7 +773,8 @@ static bool verify_model(Verifier *v) {
         v->max_fields = m->blocks[bi].code[pc].c;
   for (uint32_t bi = 0; bi < m->n_blocks; bi++)
     if (!check_block(v, bi)) return false;
-  return check_units(v) && check_lifecycles(v) && check_journeys(v) && check_global_writes(v);
+  return check_units(v) && check_lifecycles(v) && check_experiments(v) && check_journeys(v) &&
+         check_global_writes(v);
 }
 
 bool pbc_verify(const PModel *m, GError **error) {

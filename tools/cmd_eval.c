@@ -141,6 +141,32 @@ static void shape_record(PersonaVM *vm, PersonaEvalStatus rc, GString *buf, gsiz
   g_string_append_c(buf, '\n');
 }
 
+/* Per experiment, the profiles whose arm this run reshuffled (the salt
+ * changed since their state was written): one warning each at the end,
+ * as persona experiment gives. Only with --state. */
+typedef struct Reshuffles {
+  guint n;
+  gint64 *counts;
+} Reshuffles;
+
+static void reshuffles_add(Reshuffles *rs, PersonaVM *vm) {
+  const PersonaResult *r = persona_vm_last_result(vm);
+  for (guint i = 0; i < rs->n; i++) {
+    PersonaAssignment as;
+    if (persona_result_experiment(r, i, &as) && strcmp(as.change, "reshuffled") == 0) rs->counts[i]++;
+  }
+}
+
+static void reshuffles_warn(const Reshuffles *rs, PersonaModel *model) {
+  for (guint i = 0; i < rs->n; i++) {
+    PersonaExperimentInfo info;
+    if (rs->counts[i] && persona_model_experiment(model, i, &info))
+      pcli_error("warning: %s: %" G_GINT64_FORMAT " profiles reshuffled: the salt changed since their state "
+                 "was written",
+                 info.name, rs->counts[i]);
+  }
+}
+
 static int run_eval(PersonaModel *model, const char *in_path, const char *out_path,
                     PersonaStateStore *store, gint64 now_us) {
   g_autoptr(GError) error = NULL;
@@ -162,6 +188,8 @@ static int run_eval(PersonaModel *model, const char *in_path, const char *out_pa
   gsize len;
   gboolean ok = TRUE;
   if (eval_columns && !eval_count && !eval_groups) pcli_columns_header(eval_columns, w.buf);
+  Reshuffles rs = {.n = store ? persona_model_n_items(model, PERSONA_ITEM_EXPERIMENT) : 0};
+  g_autofree gint64 *counts = rs.counts = g_new0(gint64, rs.n + 1);
   while (persona_line_reader_next(r, &line, &len, &error)) {
     line_no++;
     PersonaEvalStatus rc;
@@ -175,6 +203,7 @@ static int run_eval(PersonaModel *model, const char *in_path, const char *out_pa
                  : persona_vm_eval_json(vm, line, len, now_us, line_no, w.buf);
     }
     if (rc != PERSONA_EVAL_OK) failed++;
+    else if (rs.n) reshuffles_add(&rs, vm);
     shape_record(vm, rc, w.buf, mark, &kept);
     if (!pcli_writer_maybe_flush(&w, &error)) {
       ok = FALSE;
@@ -189,6 +218,7 @@ static int run_eval(PersonaModel *model, const char *in_path, const char *out_pa
   if (eval_count) g_string_append_printf(w.buf, "%" G_GUINT64_FORMAT "\n", kept);
   else if (eval_groups) pcli_groups_write(eval_groups, w.buf);
   progress_clear(&progress);
+  reshuffles_warn(&rs, model);
   return pcli_finish_eval(r, &w, ok, error, failed, line_no);
 }
 

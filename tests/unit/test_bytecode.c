@@ -300,9 +300,9 @@ static void test_header_errors(void) {
    * as 3 (test_version3_when_plain). */
   guint8 written = data[8];
   g_assert_cmpuint(written, ==, 4);
-  data[8] = 6; /* format version 6, checksum not fixed: the version is checked first */
+  data[8] = 7; /* format version 7, checksum not fixed: the version is checked first */
   g_autofree char *e2 = load_error(data, len);
-  g_assert_cmpstr(e2, ==, "bytecode format version 6 is newer than this persona supports (5): "
+  g_assert_cmpstr(e2, ==, "bytecode format version 7 is newer than this persona supports (6): "
                           "recompile the model with this persona");
   data[8] = written;
 
@@ -764,6 +764,54 @@ static void test_corpus_flips(void) {
   g_free(copy);
 }
 
+/* The mini model with an experiment (format version 6: section EXPS and
+ * the journeys' links to it): every byte flipped, as above. */
+static const char exp_extra[] =
+    "experiment ex \"实验\" {\n"
+    "  arms a 50%, b 30%, holdout 20%\n"
+    "  salt \"s1\"\n"
+    "  metric big within 14d\n"
+    "}\n"
+    "tag in_a when arm(ex) == \"a\"\n"
+    "journey k {\n"
+    "  enter when adult\n"
+    "  split ex {\n"
+    "    a: send email \"x\"\n"
+    "    b: notify slack \"y\"\n"
+    "  }\n"
+    "}\n";
+
+static void test_corpus_flips_experiment(void) {
+  g_autofree char *text = g_strconcat(mini_source, exp_extra, NULL);
+  g_autoptr(PersonaModel) m = compile_text(text);
+  g_autoptr(GBytes) b = to_bytes(m);
+  gsize len;
+  const guint8 *data = g_bytes_get_data(b, &len);
+  g_assert_cmpuint(data[8], ==, 6);
+  guint8 *copy = g_malloc(len);
+  Corpus c = {.messages = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL)};
+  for (gsize pos = 0; pos < len - PBC_TRAILER_LEN; pos++) {
+    memcpy(copy, data, len);
+    copy[pos] ^= (guint8)(1u << (pos % 8));
+    fix_image(copy, len);
+    try_mutant(&c, copy, len);
+  }
+  /* A flip in a bucket count breaks the sum of 10 000: the verifier says so. */
+  gboolean bucket_refusal = FALSE;
+  GHashTableIter it;
+  gpointer key;
+  g_hash_table_iter_init(&it, c.messages);
+  while (g_hash_table_iter_next(&it, &key, NULL))
+    bucket_refusal |= strstr(key, "experiment ex: the arms take") != NULL;
+  g_test_message("%u flips refused (%u distinct messages), %u loaded", c.refused, g_hash_table_size(c.messages),
+                 c.loaded);
+  g_assert_true(bucket_refusal);
+  g_assert_cmpuint(c.refused, >, len / 4);
+  g_assert_cmpuint(c.loaded, >, len / 20);
+  g_hash_table_unref(c.messages);
+  g_free(copy);
+}
+
 /* Several random bytes changed, inserted or deleted, on a large model. */
 static void test_corpus_random(void) {
   g_autoptr(PersonaModel) src = compile_example("b2b_journeys.persona");
@@ -823,5 +871,6 @@ int main(int argc, char **argv) {
   g_test_add_func("/runtime/bytecode/corpus/truncations", test_corpus_truncations);
   g_test_add_func("/runtime/bytecode/corpus/flips", test_corpus_flips);
   g_test_add_func("/runtime/bytecode/corpus/random", test_corpus_random);
+  g_test_add_func("/runtime/bytecode/corpus/flips-experiment", test_corpus_flips_experiment);
   return g_test_run();
 }
