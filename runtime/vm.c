@@ -230,6 +230,14 @@ bool pvm_charge(PCallCtx *ctx, uint64_t units) {
 
 /* The index of the running instruction, for messages. */
 #define HERE ((uint32_t)(i - code))
+/* Arithmetic reads u.i/u.n of whatever is there (docs/bytecode.md, "Type
+ * confusion"); of a string, list or record that would be the bits of a
+ * pointer, an address that a crafted file could bring into the output.
+ * Such an operand stops the record: one predictable branch per operation. */
+#define PVM_POINTER_KINDS ((1u << PV_STRING) | (1u << PV_LIST) | (1u << PV_RECORD))
+#define SCALAR_OPERANDS(x, y)                                                               \
+  if (G_UNLIKELY((((1u << (x).kind) | (1u << (y).kind)) & PVM_POINTER_KINDS) != 0))          \
+  return vm_fail(st, b, HERE, "an operand of arithmetic is not a number")
 
 bool pvm_exec(PVMState *st, uint32_t block, PValue *out) {
   const PModel *m = st->model;
@@ -288,6 +296,7 @@ bool pvm_exec(PVMState *st, uint32_t block, PValue *out) {
     }
     CASE(NOW): R[i->a] = pv_time(st->now_us); NEXT;
     CASE(ADDI): {
+      SCALAR_OPERANDS(R[i->b], R[i->c]);
       int64_t v;
       if (__builtin_add_overflow(R[i->b].u.i, R[i->c].u.i, &v))
         return vm_fail(st, b, HERE, "integer overflow in '+'");
@@ -296,6 +305,7 @@ bool pvm_exec(PVMState *st, uint32_t block, PValue *out) {
       NEXT;
     }
     CASE(SUBI): {
+      SCALAR_OPERANDS(R[i->b], R[i->c]);
       int64_t v;
       if (__builtin_sub_overflow(R[i->b].u.i, R[i->c].u.i, &v))
         return vm_fail(st, b, HERE, "integer overflow in '-'");
@@ -304,6 +314,7 @@ bool pvm_exec(PVMState *st, uint32_t block, PValue *out) {
       NEXT;
     }
     CASE(MULI): {
+      SCALAR_OPERANDS(R[i->b], R[i->c]);
       int64_t v;
       if (__builtin_mul_overflow(R[i->b].u.i, R[i->c].u.i, &v))
         return vm_fail(st, b, HERE, "integer overflow in '*'");
@@ -311,12 +322,14 @@ bool pvm_exec(PVMState *st, uint32_t block, PValue *out) {
       NEXT;
     }
     CASE(MODI): {
+      SCALAR_OPERANDS(R[i->b], R[i->c]);
       int64_t d = R[i->c].u.i;
       if (d == 0) return vm_fail(st, b, HERE, "remainder of division by zero");
       R[i->a] = pv_int(d == -1 ? 0 : R[i->b].u.i % d);
       NEXT;
     }
     CASE(NEGI): {
+      SCALAR_OPERANDS(R[i->b], R[i->b]);
       int64_t v = R[i->b].u.i;
       if (v == INT64_MIN) return vm_fail(st, b, HERE, "integer overflow in '-'");
       R[i->a].u.i = -v;
@@ -324,24 +337,28 @@ bool pvm_exec(PVMState *st, uint32_t block, PValue *out) {
       NEXT;
     }
     CASE(ADDN): {
+      SCALAR_OPERANDS(R[i->b], R[i->c]);
       double v = R[i->b].u.n + R[i->c].u.n;
       if (!vm_number_ok(v)) return vm_fail(st, b, HERE, "number out of range in '+'");
       R[i->a] = pv_number(v);
       NEXT;
     }
     CASE(SUBN): {
+      SCALAR_OPERANDS(R[i->b], R[i->c]);
       double v = R[i->b].u.n - R[i->c].u.n;
       if (!vm_number_ok(v)) return vm_fail(st, b, HERE, "number out of range in '-'");
       R[i->a] = pv_number(v);
       NEXT;
     }
     CASE(MULN): {
+      SCALAR_OPERANDS(R[i->b], R[i->c]);
       double v = R[i->b].u.n * R[i->c].u.n;
       if (!vm_number_ok(v)) return vm_fail(st, b, HERE, "number out of range in '*'");
       R[i->a] = pv_number(v);
       NEXT;
     }
     CASE(DIVN): {
+      SCALAR_OPERANDS(R[i->b], R[i->c]);
       double d = R[i->c].u.n;
       if (d == 0) return vm_fail(st, b, HERE, "division by zero");
       double v = R[i->b].u.n / d;
@@ -350,12 +367,17 @@ bool pvm_exec(PVMState *st, uint32_t block, PValue *out) {
       NEXT;
     }
     CASE(MODN): {
+      SCALAR_OPERANDS(R[i->b], R[i->c]);
       double d = R[i->c].u.n;
       if (d == 0) return vm_fail(st, b, HERE, "remainder of division by zero");
       R[i->a] = pv_number(fmod(R[i->b].u.n, d));
       NEXT;
     }
-    CASE(NEGN): R[i->a] = pv_number(-R[i->b].u.n); NEXT;
+    CASE(NEGN): {
+      SCALAR_OPERANDS(R[i->b], R[i->b]);
+      R[i->a] = pv_number(-R[i->b].u.n);
+      NEXT;
+    }
     CASE(I2N):
       if (R[i->b].kind == PV_INT) R[i->a] = pv_number((double)R[i->b].u.i);
       else R[i->a] = R[i->b];
