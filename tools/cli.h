@@ -195,6 +195,11 @@ static inline gboolean pcli_writer_maybe_flush(PcliWriter *w, GError **error) {
   return w->buf->len < PCLI_WRITE_CHUNK || pcli_writer_flush(w, error);
 }
 
+/* Writes `text` whole to `path` (NULL or "-": stdout; a file is replaced
+ * only when complete): the end of every command that renders a document.
+ * Prints the error; returns the exit status. */
+int pcli_write_text(const char *path, const GString *text);
+
 /* ---- evaluation runs (cmd_eval.c) ------------------------------------------- */
 
 /* Opens the input (lines of at most `max_line` bytes) and the output of

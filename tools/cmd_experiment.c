@@ -117,7 +117,6 @@ static gboolean check_gates(const Experiments *ex, gboolean has_min_lift, double
 }
 
 static int write_output(const Experiments *ex, RenderFormat format, gboolean json, const char *output) {
-  g_autoptr(GError) error = NULL;
   GString *text = g_string_new(NULL);
   if (json) {
     experiments_json(ex, text);
@@ -126,16 +125,9 @@ static int write_output(const Experiments *ex, RenderFormat format, gboolean jso
     render_doc(doc, format, text);
     render_doc_free(doc);
   }
-  PersonaOutputFile *f = persona_output_file_open(output, &error);
-  gboolean ok = f && persona_output_file_write(f, text->str, text->len, &error) &&
-                persona_output_file_commit(f, &error);
-  persona_output_file_free(f);
+  int status = pcli_write_text(output, text);
   g_string_free(text, TRUE);
-  if (!ok) {
-    pcli_error("%s", error->message);
-    return PCLI_EXIT_FAIL;
-  }
-  return PCLI_EXIT_OK;
+  return status;
 }
 
 int pcli_cmd_experiment(int argc, char **argv, gboolean do_help) {

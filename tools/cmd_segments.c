@@ -72,19 +72,11 @@ static gboolean count_records(Segments *seg, PersonaModel *model, const char *in
 }
 
 static int write_document(const RenderDoc *doc, RenderFormat format, const char *output) {
-  g_autoptr(GError) error = NULL;
   GString *text = g_string_new(NULL);
   render_doc(doc, format, text);
-  PersonaOutputFile *f = persona_output_file_open(output, &error);
-  gboolean ok = f && persona_output_file_write(f, text->str, text->len, &error) &&
-                persona_output_file_commit(f, &error);
-  persona_output_file_free(f);
+  int status = pcli_write_text(output, text);
   g_string_free(text, TRUE);
-  if (!ok) {
-    pcli_error("%s", error->message);
-    return PCLI_EXIT_FAIL;
-  }
-  return PCLI_EXIT_OK;
+  return status;
 }
 
 int pcli_cmd_segments(int argc, char **argv, gboolean do_help) {

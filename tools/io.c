@@ -124,3 +124,16 @@ int pcli_finish_eval(PersonaLineReader *r, PcliWriter *w, gboolean ok, GError *e
   }
   return PCLI_EXIT_OK;
 }
+
+int pcli_write_text(const char *path, const GString *text) {
+  g_autoptr(GError) error = NULL;
+  PersonaOutputFile *f = persona_output_file_open(path, &error);
+  gboolean ok = f && persona_output_file_write(f, text->str, text->len, &error) &&
+                persona_output_file_commit(f, &error);
+  persona_output_file_free(f);
+  if (!ok) {
+    pcli_error("%s", error->message);
+    return PCLI_EXIT_FAIL;
+  }
+  return PCLI_EXIT_OK;
+}
