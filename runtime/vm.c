@@ -383,12 +383,14 @@ bool pvm_exec(PVMState *st, uint32_t block, PValue *out) {
       else R[i->a] = R[i->b];
       NEXT;
     CASE(MULDN): {
+      SCALAR_OPERANDS(R[i->b], R[i->c]);
       double v = (double)R[i->b].u.i * R[i->c].u.n;
       if (!(v > -9.2e18 && v < 9.2e18)) return vm_fail(st, b, HERE, "duration out of range in '*'");
       R[i->a] = pv_duration(llround(v));
       NEXT;
     }
     CASE(DIVDN): {
+      SCALAR_OPERANDS(R[i->b], R[i->c]);
       double d = R[i->c].u.n;
       if (d == 0) return vm_fail(st, b, HERE, "division by zero");
       double v = (double)R[i->b].u.i / d;
@@ -397,6 +399,7 @@ bool pvm_exec(PVMState *st, uint32_t block, PValue *out) {
       NEXT;
     }
     CASE(DIVDD): {
+      SCALAR_OPERANDS(R[i->b], R[i->c]);
       int64_t d = R[i->c].u.i;
       if (d == 0) return vm_fail(st, b, HERE, "division by a zero duration");
       R[i->a] = pv_number((double)R[i->b].u.i / (double)d);
@@ -432,8 +435,16 @@ bool pvm_exec(PVMState *st, uint32_t block, PValue *out) {
     }
     /* The checker proved both sides are non-null 64-bit values of one kind;
      * a damaged file can only make this compare other bits, never crash. */
-    CASE(LTI): R[i->a] = pv_bool(R[i->b].u.i < R[i->c].u.i); NEXT;
-    CASE(LEI): R[i->a] = pv_bool(R[i->b].u.i <= R[i->c].u.i); NEXT;
+    CASE(LTI): {
+      SCALAR_OPERANDS(R[i->b], R[i->c]);
+      R[i->a] = pv_bool(R[i->b].u.i < R[i->c].u.i);
+      NEXT;
+    }
+    CASE(LEI): {
+      SCALAR_OPERANDS(R[i->b], R[i->c]);
+      R[i->a] = pv_bool(R[i->b].u.i <= R[i->c].u.i);
+      NEXT;
+    }
     CASE(IN): R[i->a] = pv_bool(vm_in_list(R[i->b], R[i->c])); NEXT;
     CASE(INSET): R[i->a] = pv_bool(pconstset_has(&m->sets[i->c], R[i->b])); NEXT;
     CASE(NOT): R[i->a] = pv_bool(!vm_truthy(R[i->b])); NEXT;
@@ -446,7 +457,11 @@ bool pvm_exec(PVMState *st, uint32_t block, PValue *out) {
     /* The JMP after these two is theirs (the verifier checks it): taking
      * it here saves its dispatch. */
     CASE(JNESK): ip += vm_str_eq(R[i->a], m->consts[i->b]) ? 1 : 1 + ip->sbx; NEXT;
-    CASE(JLTI): ip += R[i->a].u.i < R[i->b].u.i ? 1 + ip->sbx : 1; NEXT;
+    CASE(JLTI): {
+      SCALAR_OPERANDS(R[i->a], R[i->b]);
+      ip += R[i->a].u.i < R[i->b].u.i ? 1 + ip->sbx : 1;
+      NEXT;
+    }
     CASE(CALL): {
       const PCallSite *cs = &m->calls[i->bx];
       PValue res;
@@ -487,6 +502,7 @@ bool pvm_exec(PVMState *st, uint32_t block, PValue *out) {
       R[i->a].u.i++;
       NEXT;
     CASE(DECAY): {
+      SCALAR_OPERANDS(R[i->b], R[i->c]);
       int64_t age_us;
       /* A time of the wrong kind could be any 64 bits: no signed overflow. */
       if (__builtin_sub_overflow(st->now_us, R[i->b].u.i, &age_us))
@@ -495,8 +511,16 @@ bool pvm_exec(PVMState *st, uint32_t block, PValue *out) {
       R[i->a] = pv_number(pow(0.5, age / (double)R[i->c].u.i));
       NEXT;
     }
-    CASE(MINV): R[i->a] = pv_number(fmin(R[i->b].u.n, R[i->c].u.n)); NEXT;
-    CASE(MAXV): R[i->a] = pv_number(fmax(R[i->b].u.n, R[i->c].u.n)); NEXT;
+    CASE(MINV): {
+      SCALAR_OPERANDS(R[i->b], R[i->c]);
+      R[i->a] = pv_number(fmin(R[i->b].u.n, R[i->c].u.n));
+      NEXT;
+    }
+    CASE(MAXV): {
+      SCALAR_OPERANDS(R[i->b], R[i->c]);
+      R[i->a] = pv_number(fmax(R[i->b].u.n, R[i->c].u.n));
+      NEXT;
+    }
     CASE(AGGMIN): {
       PValue v = R[i->b];
       if (v.kind != PV_NULL && (R[i->a].kind == PV_NULL || vm_compare(v, R[i->a]) < 0)) R[i->a] = v;
