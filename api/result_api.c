@@ -211,6 +211,13 @@ gboolean persona_result_next_wake(const PersonaResult *r, gint64 *out_us) {
   return TRUE;
 }
 
+gboolean persona_result_next_change(const PersonaResult *r, gint64 *out_us) {
+  int64_t c;
+  if (!vm_of(r)->last_ok || !pvm_next_change(st_of(r), &c)) return FALSE;
+  if (out_us) *out_us = c;
+  return TRUE;
+}
+
 void persona_result_state_json(const PersonaResult *r, GString *out) {
   if (vm_of(r)->last_ok) pstate_encode(st_of(r), out);
 }

@@ -592,11 +592,14 @@ PERSONA_API void persona_result_action(const PersonaResult *r, guint i, PersonaA
 
 /* The earliest time an active journey waits for; FALSE when none (also
  * after a failed evaluation). The host evaluates the profile again then,
- * with the state, even if no new record came. (There is no "next change"
- * of tags and scores: a rule over a time window changes as `now` passes,
- * at times the library does not compute; a host that needs them fresh
- * evaluates on its own schedule.) */
+ * with the state, even if no new record came. */
 PERSONA_API gboolean persona_result_next_wake(const PersonaResult *r, gint64 *out_us);
+/* The earliest instant after `now` at which, with no new input, a tag,
+ * segment, lifecycle or journey condition, or a piecewise-constant value of
+ * the result could change; FALSE when none can (and after a failed
+ * evaluation). A host evaluates the profile again at the earlier of this
+ * and persona_result_next_wake. */
+PERSONA_API gboolean persona_result_next_change(const PersonaResult *r, gint64 *out_us);
 /* The new state, to store and pass to the next evaluation (appended). */
 PERSONA_API void persona_result_state_json(const PersonaResult *r, GString *out);
 /* The whole result as the JSON object of `persona eval` (appended). */

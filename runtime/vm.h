@@ -182,5 +182,11 @@ bool pvm_experiment_metric(PVMState *st, uint32_t x, int64_t assigned_us, bool *
 bool pvm_run_journeys(PVMState *st);
 /* The earliest wake time of an active journey, or false when none. */
 bool pvm_next_wake(const PVMState *st, int64_t *out);
+/* The earliest instant after now at which, with no new input, a tag,
+ * segment, transition or journey condition, or a piecewise-constant value
+ * of the result could change (issue 18; docs/language.md "When results
+ * change"); false when none can. Until the tracking lands this answers
+ * false, which the runner reads as "nothing changes by time alone". */
+bool pvm_next_change(const PVMState *st, int64_t *out);
 
 #endif
