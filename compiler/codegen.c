@@ -17,6 +17,7 @@
 #include "../runtime/vm.h"
 #include "../stdlib/builtins.h"
 #include "check_internal.h"
+#include "codegen_motion.h"
 
 typedef struct PGen {
   PCheck *c;
@@ -34,6 +35,7 @@ typedef struct PGen {
   PLoc loc;             /* source of the instructions being emitted */
   int journey_slot;     /* `entered` inside a journey: its global slot, else -1 */
   int assigned_slot;    /* `assigned` inside an experiment's metric: its global slot, else -1 */
+  int score_slot;       /* while compiling a score: its global slot, else -1 */
   bool trace;           /* emit TRACE points and explanations (explain, coverage) */
   bool score_rules;     /* emit only the rules' RULE and RULE_RAW points, keep every optimisation */
   GArray *traces;       /* PTracePoint */
@@ -415,6 +417,76 @@ static bool cg_compare_string_const(PGen *g, PExpr *e, uint32_t dst) {
   return true;
 }
 
+/* ---- next_change: notes after what moves with now (codegen_motion.h) ---------------------- */
+
+static void motion_of(PGen *g, const PExpr *e, PMotion *out) {
+  PMotionCtx ctx = {.in_journey = g->journey_slot >= 0, .in_metric = g->assigned_slot >= 0};
+  pmotion_of(&ctx, e, out);
+}
+
+/* The constant an NC comparison reads: [rate, slot, coef, …]. */
+static uint32_t motion_const(PGen *g, const PMotionAlt *m) {
+  PValue *items = pa_alloc(&g->m->const_arena, sizeof(PValue) * (1 + 2 * m->n));
+  items[0] = pv_number(m->rate);
+  for (uint32_t i = 0; i < m->n; i++) {
+    items[1 + 2 * i] = pv_number((double)m->slot[i]);
+    items[2 + 2 * i] = pv_number(m->coef[i]);
+  }
+  return const_add(g, pv_list(items, 1 + 2 * m->n));
+}
+
+/* Whether events selected from `q` are pii: a pii list, or a pii `at`. */
+static bool query_pii(PQuery *q) {
+  if (q->list->pii) return true;
+  PType *lt = q->list->type;
+  PRecordType *rt = lt && lt->elem && lt->elem->kind == PTY_RECORD ? lt->elem->rec : NULL;
+  if (!rt || rt->at_field < 0) return false;
+  const PRecordFieldType *at = &g_array_index(rt->fields, PRecordFieldType, rt->at_field);
+  return at->decl && at->decl->is_pii;
+}
+
+/* Whether a decay score counts pii events (its crossings are pii). */
+static bool score_slot_pii(PGen *g, int slot) {
+  for (guint i = 0; i < g->c->scores->len; i++) {
+    PSym *s = g_ptr_array_index(g->c->scores, i);
+    if (s->index != slot || !s->decl || !s->decl->rules) continue;
+    for (guint k = 0; k < s->decl->rules->len; k++) {
+      PScoreRule *r = g_ptr_array_index(s->decl->rules, k);
+      if (r->kind == PRULE_PER && query_pii(r->query)) return true;
+    }
+  }
+  return false;
+}
+
+static bool motion_pii(PGen *g, const PMotion *m) {
+  for (uint32_t i = 0; !m->other && i < m->n_alt; i++)
+    for (uint32_t k = 0; k < m->alt[i].n; k++)
+      if (score_slot_pii(g, m->alt[i].slot[k])) return true;
+  return false;
+}
+
+/* After `a OP b` (op: OP_NCLT, OP_NCLE or OP_NCEQ) when either side moves:
+ * one note per way their difference may move. An instant computed from a
+ * pii value is rounded at run time (x = 1). */
+static void emit_nc_compare(PGen *g, uint8_t op, const PExpr *ea, const PExpr *eb, uint32_t ra, uint32_t rb) {
+  PMotion ma, mb, d;
+  motion_of(g, ea, &ma);
+  motion_of(g, eb, &mb);
+  if (pmotion_fixed(&ma) && pmotion_fixed(&mb)) return;
+  pmotion_diff(&ma, &mb, &d);
+  if (d.other) {
+    emit(g, OP_NCNEXT, (uint16_t)ra, 0, 0);
+    return;
+  }
+  uint8_t pii = ea->pii || eb->pii || motion_pii(g, &d) ? 1 : 0;
+  for (uint32_t i = 0; i < d.n_alt; i++) {
+    if (pmotion_alt_fixed(&d.alt[i])) continue;
+    uint32_t k = motion_const(g, &d.alt[i]);
+    if (k > UINT16_MAX) emit(g, OP_NCNEXT, (uint16_t)ra, 0, 0);
+    else emit_x(g, op, pii, (uint16_t)ra, (uint16_t)rb, (uint16_t)k);
+  }
+}
+
 static bool is_int_like(const PExpr *e) {
   PTypeKind k = kind_of(e);
   return e->type && !e->type->optional && (k == PTY_INT || k == PTY_TIME || k == PTY_DURATION);
@@ -435,6 +507,14 @@ static void cg_compare(PGen *g, PExpr *e, uint32_t dst) {
   case POP_LE: emit(g, le, (uint16_t)dst, (uint16_t)ra, (uint16_t)rb); break;
   case POP_GT: emit(g, lt, (uint16_t)dst, (uint16_t)rb, (uint16_t)ra); break;
   case POP_GE: emit(g, le, (uint16_t)dst, (uint16_t)rb, (uint16_t)ra); break;
+  default: break;
+  }
+  switch (e->op) {
+  case POP_EQ: case POP_NE: emit_nc_compare(g, OP_NCEQ, e->left, e->right, ra, rb); break;
+  case POP_LT: emit_nc_compare(g, OP_NCLT, e->left, e->right, ra, rb); break;
+  case POP_LE: emit_nc_compare(g, OP_NCLE, e->left, e->right, ra, rb); break;
+  case POP_GT: emit_nc_compare(g, OP_NCLT, e->right, e->left, rb, ra); break;
+  case POP_GE: emit_nc_compare(g, OP_NCLE, e->right, e->left, rb, ra); break;
   default: break;
   }
   g->top = mark;
@@ -605,6 +685,19 @@ static void cg_query_filters(PGen *g, PQuery *q, PRecordType *rt, uint32_t elem,
     emit_skip(g, OP_JMP, 0, head);
   }
   if (q->where) cg_filter(g, q->where, t, head);
+  /* Selected: it stops being selected when it leaves a moving window. */
+  if (q->window != PWIN_NONE && rt && rt->at_field >= 0) {
+    PMotion mw;
+    motion_of(g, q->window_expr, &mw);
+    bool fixed = pmotion_fixed(&mw);
+    /* `within D`: lo = now − D moves at 1; `since T`: lo = T, fixed unless T
+     * is `now`-like. */
+    bool rate1 = q->window == PWIN_WITHIN ? fixed
+                                          : !mw.other && mw.n_alt == 1 && mw.alt[0].n == 0 && mw.alt[0].rate == 1;
+    if (rate1)
+      emit_x(g, OP_NCWIN, query_pii(q) ? 1 : 0, (uint16_t)elem_field(g, elem, rt->at_field, scratch), (uint16_t)lo, 0);
+    else if (q->window == PWIN_WITHIN || !fixed) emit(g, OP_NCNEXT, (uint16_t)lo, 0, 0);
+  }
   g->top = mark;
 }
 
@@ -900,6 +993,19 @@ static void cg_call(PGen *g, PExpr *e, uint32_t dst) {
   g_array_append_val(g->calls, site);
   uint32_t pc = emit_bx(g, OP_CALL, (uint16_t)base, g->calls->len - 1);
   g_array_index(g->code, PInsn, pc).x = call_pii_bits(e);
+  /* A step function (floor, hour, …) of a value moving linearly with now:
+   * its steps are not followed, it may change at any time. Of a decaying
+   * value it is continuous like the value (only comparisons count). */
+  if (b->motion == PBM_STEP) {
+    bool linear_arg = false;
+    for (uint32_t i = 0; i < n; i++) {
+      PMotion ma;
+      motion_of(g, g_ptr_array_index(e->items, i), &ma);
+      for (uint32_t k = 0; !ma.other && k < ma.n_alt; k++)
+        if (ma.alt[k].n == 0 && ma.alt[k].rate != 0) linear_arg = true;
+    }
+    if (linear_arg) emit(g, OP_NCNEXT, (uint16_t)base, 0, 0);
+  }
   if (base != dst) emit(g, OP_MOVE, (uint16_t)dst, (uint16_t)base, 0);
   g->top = mark;
 }
@@ -1279,10 +1385,18 @@ static void cg_per(PGen *g, PDecl *score, PScoreRule *r, uint32_t contrib) {
   g->top = mark;
 }
 
+/* The global slot of the decay score being compiled, else -1 (its `per`
+ * rules report their decaying contributions: NCDRULE). */
+static int decay_slot(PGen *g, PDecl *score) {
+  return score->decay && !score->expr ? g->score_slot : -1;
+}
+
 static void cg_rule(PGen *g, PDecl *score, PScoreRule *r, uint32_t sum) {
   g->loc = r->loc;
   uint32_t mark = g->top;
   uint32_t c = reg_alloc(g, 1);
+  int dslot = r->kind == PRULE_PER ? decay_slot(g, score) : -1;
+  uint32_t raw = dslot >= 0 ? reg_alloc(g, 1) : 0;
   uint32_t skip = UINT32_MAX;
   if (r->kind == PRULE_WHEN) {
     cg_cond(g, r->cond, c);
@@ -1293,6 +1407,7 @@ static void cg_rule(PGen *g, PDecl *score, PScoreRule *r, uint32_t sum) {
   }
   if (r->negative) emit(g, OP_NEGN, (uint16_t)c, (uint16_t)c, 0);
   emit_trace(g, c, PTRACE_RULE_RAW, 0);
+  if (dslot >= 0) emit(g, OP_MOVE, (uint16_t)raw, (uint16_t)c, 0);
   if (r->cap) {
     uint32_t t = reg_alloc(g, 1);
     cg_expr_num(g, r->cap, t, true);
@@ -1304,6 +1419,7 @@ static void cg_rule(PGen *g, PDecl *score, PScoreRule *r, uint32_t sum) {
     }
   }
   emit_trace(g, c, PTRACE_RULE, 0);
+  if (dslot >= 0) emit(g, OP_NCDRULE, (uint16_t)c, (uint16_t)raw, (uint16_t)dslot);
   emit(g, OP_ADDN, (uint16_t)sum, (uint16_t)sum, (uint16_t)c);
   if (skip != UINT32_MAX) patch_here(g, skip);
   g->top = mark;
@@ -1312,9 +1428,17 @@ static void cg_rule(PGen *g, PDecl *score, PScoreRule *r, uint32_t sum) {
 static uint32_t cg_score_block(PGen *g, PSym *s) {
   PDecl *d = s->decl;
   block_begin(g, &d->loc);
+  g->score_slot = s->index;
+  int dslot = decay_slot(g, d);
   if (d->expr) {
     cg_expr_num(g, d->expr, 0, true);
   } else {
+    if (dslot >= 0) {
+      uint32_t h = reg_alloc(g, 1);
+      cg_expr(g, d->decay, h);
+      emit(g, OP_NCDHALF, (uint16_t)h, (uint16_t)dslot, 0);
+      g->top--;
+    }
     emit_loadk(g, 0, pv_number(0));
     for (guint i = 0; d->rules && i < d->rules->len; i++) {
       g->rule_index = i;
@@ -1322,7 +1446,16 @@ static uint32_t cg_score_block(PGen *g, PSym *s) {
     }
   }
   g->loc = d->loc;
-  cg_clamp(g, 0, d->max, d->min);
+  if (dslot >= 0 && (d->max || d->min)) {
+    uint32_t before = reg_alloc(g, 1);
+    emit(g, OP_MOVE, (uint16_t)before, 0, 0);
+    cg_clamp(g, 0, d->max, d->min);
+    emit(g, OP_NCDCLAMP, 0, (uint16_t)before, (uint16_t)dslot);
+    g->top--;
+  } else {
+    cg_clamp(g, 0, d->max, d->min);
+  }
+  g->score_slot = -1;
   return block_end(g, g_strdup_printf("score %s", s->name));
 }
 
@@ -2051,9 +2184,10 @@ static void cg_identity(PGen *g) {
 }
 
 PModel *pcodegen_model(PCheck *c, bool trace, bool score_rules) {
-  PGen g = {.c = c, .journey_slot = -1, .assigned_slot = -1, .trace = trace, .score_rules = score_rules, .fused_elem = -1};
+  PGen g = {.c = c, .journey_slot = -1, .assigned_slot = -1, .score_slot = -1, .trace = trace, .score_rules = score_rules, .fused_elem = -1};
   g.traces = g_array_new(FALSE, TRUE, sizeof(PTracePoint));
   g.m = pmodel_new();
+  g.m->tracks_change = true;
   g.blocks = g_array_new(FALSE, TRUE, sizeof(PBlock));
   g.consts = g_array_new(FALSE, TRUE, sizeof(PValue));
   g.const_index = g_hash_table_new_full(g_bytes_hash, g_bytes_equal, (GDestroyNotify)g_bytes_unref, NULL);

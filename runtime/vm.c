@@ -563,6 +563,14 @@ bool pvm_exec(PVMState *st, uint32_t block, PValue *out) {
     CASE(TRACE):
       if (st->trace) st->trace(st->trace_user, i->b, R[i->a]);
       NEXT;
+    CASE(NCWIN): pvm_nc_window(st, R[i->a], R[i->b], i->x != 0); NEXT;
+    CASE(NCLT):
+    CASE(NCLE):
+    CASE(NCEQ): pvm_nc_compare(st, i->op, R[i->a], R[i->b], m->consts[i->c], i->x != 0); NEXT;
+    CASE(NCNEXT): pvm_nc_note(st, st->now_us < INT64_MAX ? st->now_us + 1 : st->now_us); NEXT;
+    CASE(NCDHALF): pvm_nc_decay_start(st, i->b, R[i->a]); NEXT;
+    CASE(NCDRULE): pvm_nc_decay_rule(st, i->c, R[i->a], R[i->b]); NEXT;
+    CASE(NCDCLAMP): pvm_nc_decay_clamp(st, i->c, R[i->a], R[i->b]); NEXT;
     CASE(RET): *out = R[i->a]; return true;
     default: return vm_fail(st, b, HERE, "bad instruction %u", i->op);
     }

@@ -969,19 +969,19 @@ const PBuiltin pbuiltins[] = {
   {"round", T1(PBT_INT), PBT_INT, false, F, bi_int_identity,
    "round(x: int) -> int: `x`"},
   {"round", T1(PBT_NUMBER), PBT_NUMBER, false, F, bi_round,
-   "round(x: number) -> number: nearest whole number, halves away from zero: `round(2.5)` is 3, `round(-2.5)` is −3"},
+   "round(x: number) -> number: nearest whole number, halves away from zero: `round(2.5)` is 3, `round(-2.5)` is −3", PBM_STEP},
   {"round", T2(PBT_NUMBER, PBT_INT), PBT_NUMBER, false, F, bi_round_digits,
    "round(x: number, digits: int) -> number: `x` rounded to `digits` decimals "
    "(−15 … 15; negative rounds to tens, hundreds …), halves away from zero; `round(1.005, 2)` "
-   "is 1 because 1.005 is stored as 1.00499999…"},
+   "is 1 because 1.005 is stored as 1.00499999…", PBM_STEP},
   {"floor", T1(PBT_INT), PBT_INT, false, F, bi_int_identity,
    "floor(x: int) -> int: `x`"},
   {"floor", T1(PBT_NUMBER), PBT_NUMBER, false, F, bi_floor,
-   "floor(x: number) -> number: largest whole number ≤ `x`"},
+   "floor(x: number) -> number: largest whole number ≤ `x`", PBM_STEP},
   {"ceil", T1(PBT_INT), PBT_INT, false, F, bi_int_identity,
    "ceil(x: int) -> int: `x`"},
   {"ceil", T1(PBT_NUMBER), PBT_NUMBER, false, F, bi_ceil,
-   "ceil(x: number) -> number: smallest whole number ≥ `x`"},
+   "ceil(x: number) -> number: smallest whole number ≥ `x`", PBM_STEP},
   {"sqrt", T1(PBT_NUMBER), PBT_NUMBER, false, F, bi_sqrt,
    "sqrt(x: number) -> number: square root; `x < 0` is a runtime error"},
   {"log", T1(PBT_NUMBER), PBT_NUMBER, false, F, bi_log,
@@ -1002,17 +1002,17 @@ const PBuiltin pbuiltins[] = {
   /* time */
   {"days_between", T2(PBT_TIME, PBT_TIME), PBT_NUMBER, false, F, bi_days_between,
    "days_between(a: time, b: time) -> number: days from `a` to `b`, fractional "
-   "(86400 s per day); negative when `b` is before `a`"},
+   "(86400 s per day); negative when `b` is before `a`", PBM_DAYS},
   {"hours_between", T2(PBT_TIME, PBT_TIME), PBT_NUMBER, false, F, bi_hours_between,
-   "hours_between(a: time, b: time) -> number: hours from `a` to `b`, fractional"},
+   "hours_between(a: time, b: time) -> number: hours from `a` to `b`, fractional", PBM_HOURS},
   {"date", T1(PBT_STRING), PBT_TIME, false, F, bi_date,
    "date(s: string) -> time: an RFC 3339 instant or `YYYY-MM-DD` (midnight UTC); "
    "text that is not a time is a runtime error of the record (a compile error for a "
    "constant argument)"},
   {"weekday", T1(PBT_TIME), PBT_INT, false, F, bi_weekday,
-   "weekday(t: time) -> int: day of the week in UTC, 1 = Monday … 7 = Sunday"},
+   "weekday(t: time) -> int: day of the week in UTC, 1 = Monday … 7 = Sunday", PBM_STEP},
   {"hour", T1(PBT_TIME), PBT_INT, false, F, bi_hour,
-   "hour(t: time) -> int: hour of the day in UTC, 0 … 23"},
+   "hour(t: time) -> int: hour of the day in UTC, 0 … 23", PBM_STEP},
 };
 
 #undef F

@@ -66,6 +66,16 @@ enum {
 
 #define PB_MAX_PARAMS 4
 
+/* How a builtin's result moves when an argument moves with `now`
+ * (compiler/codegen_motion.c; the "When results change" column of
+ * docs/language.md). */
+typedef enum {
+  PBM_UNTRACKED = 0, /* continuous, not followed: a comparison of it changes "at any time" */
+  PBM_STEP,          /* piecewise constant, steps not followed: changes "at any time" */
+  PBM_DAYS,          /* linear: (b − a) / 1 day, followed exactly */
+  PBM_HOURS,         /* linear: (b − a) / 1 hour, followed exactly */
+} PBuiltinMotion;
+
 typedef struct PBuiltin {
   const char *name;
   uint8_t nparams;
@@ -75,6 +85,7 @@ typedef struct PBuiltin {
   uint32_t flags;
   PBuiltinFn fn;
   const char *synopsis; /* "len(s: string) -> int: number of characters" */
+  uint8_t motion;       /* PBuiltinMotion */
 } PBuiltin;
 
 extern const PBuiltin pbuiltins[];
