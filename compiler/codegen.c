@@ -36,6 +36,8 @@ typedef struct PGen {
   int journey_slot;     /* `entered` inside a journey: its global slot, else -1 */
   int assigned_slot;    /* `assigned` inside an experiment's metric: its global slot, else -1 */
   int score_slot;       /* while compiling a score: its global slot, else -1 */
+  GHashTable *lsets;    /* PExpr* (an aggregate) -> its leave set + 1 (NCLADD) */
+  uint32_t n_lsets;
   bool trace;           /* emit TRACE points and explanations (explain, coverage) */
   bool score_rules;     /* emit only the rules' RULE and RULE_RAW points, keep every optimisation */
   GArray *traces;       /* PTracePoint */
@@ -424,6 +426,67 @@ static void motion_of(PGen *g, const PExpr *e, PMotion *out) {
   pmotion_of(&ctx, e, out);
 }
 
+/* ---- leave sets: exact instants for counts compared with a constant and
+ * for `exists` (runtime/vm_motion.c) ---------------------------------------------- */
+
+/* `AGG(LIST … within D)` with a fixed D over events with `at`. */
+static bool moving_window(PGen *g, const PExpr *e, PAgg agg) {
+  if (e->kind != PE_CALL || e->agg != (int)agg || !e->query || e->query->window != PWIN_WITHIN) return false;
+  PType *lt = e->query->list->type;
+  PRecordType *rt = lt && lt->elem && lt->elem->kind == PTY_RECORD ? lt->elem->rec : NULL;
+  if (!rt || rt->at_field < 0) return false;
+  PMotion m;
+  motion_of(g, e->query->window_expr, &m);
+  return pmotion_fixed(&m);
+}
+
+static int lset_of(PGen *g, const PExpr *agg) {
+  gpointer v = g->lsets ? g_hash_table_lookup(g->lsets, agg) : NULL;
+  return v ? GPOINTER_TO_INT(v) - 1 : -1;
+}
+
+static int lset_new(PGen *g, const PExpr *agg) {
+  int id = lset_of(g, agg);
+  if (id >= 0 || g->n_lsets > UINT16_MAX) return id;
+  if (!g->lsets) g->lsets = g_hash_table_new(NULL, NULL);
+  id = (int)g->n_lsets++;
+  g_hash_table_insert(g->lsets, (gpointer)agg, GINT_TO_POINTER(id + 1));
+  return id;
+}
+
+static bool is_comparison(const PExpr *e) {
+  return e->kind == PE_BINARY && (e->op == POP_EQ || e->op == POP_NE || e->op == POP_LT || e->op == POP_LE ||
+                                  e->op == POP_GT || e->op == POP_GE);
+}
+
+/* `count(… within D) OP K` with K fixed: the count's leave instants go to a
+ * set, and the comparison notes the one at which it flips (NCK*), not
+ * every one. Called before the count is compiled (fused or inline). */
+static void nc_mark_compare(PGen *g, const PExpr *e) {
+  if (!is_comparison(e)) return;
+  for (int side = 0; side < 2; side++) {
+    const PExpr *agg = side ? e->right : e->left, *other = side ? e->left : e->right;
+    if (!moving_window(g, agg, PAGG_COUNT)) continue;
+    PMotion m;
+    motion_of(g, other, &m);
+    if (pmotion_fixed(&m)) lset_new(g, agg);
+  }
+}
+
+/* After the comparison `ra OP rb` as emitted (swapped: the operands of
+ * e are the other way round): the count's flip instant. */
+static void emit_nc_count(PGen *g, const PExpr *e, uint8_t op, bool swapped, uint32_t ra, uint32_t rb) {
+  for (int side = 0; side < 2; side++) {
+    const PExpr *agg = side ? e->right : e->left;
+    int set = moving_window(g, agg, PAGG_COUNT) ? lset_of(g, agg) : -1;
+    if (set < 0) continue;
+    bool count_is_b = (side == 1) != swapped;
+    uint8_t flags = (uint8_t)((agg->query->list->pii ? 1 : 0) | (count_is_b ? 2 : 0));
+    emit_x(g, op, flags, (uint16_t)(swapped ? rb : ra), (uint16_t)(swapped ? ra : rb), (uint16_t)set);
+    return;
+  }
+}
+
 /* The constant an NC comparison reads: [rate, slot, coef, …]. */
 static uint32_t motion_const(PGen *g, const PMotionAlt *m) {
   PValue *items = pa_alloc(&g->m->const_arena, sizeof(PValue) * (1 + 2 * m->n));
@@ -499,6 +562,7 @@ static void cg_compare(PGen *g, PExpr *e, uint32_t dst) {
   cg_operands(g, e, ra, rb);
   /* Two non-null 64-bit values of one kind: compare the integers. */
   bool ints = is_int_like(e->left) && is_int_like(e->right) && kind_of(e->left) == kind_of(e->right);
+  nc_mark_compare(g, e);
   uint8_t lt = ints ? OP_LTI : OP_LT, le = ints ? OP_LEI : OP_LE;
   switch (e->op) {
   case POP_EQ: emit(g, OP_EQ, (uint16_t)dst, (uint16_t)ra, (uint16_t)rb); break;
@@ -507,6 +571,14 @@ static void cg_compare(PGen *g, PExpr *e, uint32_t dst) {
   case POP_LE: emit(g, le, (uint16_t)dst, (uint16_t)ra, (uint16_t)rb); break;
   case POP_GT: emit(g, lt, (uint16_t)dst, (uint16_t)rb, (uint16_t)ra); break;
   case POP_GE: emit(g, le, (uint16_t)dst, (uint16_t)rb, (uint16_t)ra); break;
+  default: break;
+  }
+  switch (e->op) {
+  case POP_EQ: case POP_NE: emit_nc_count(g, e, OP_NCKEQ, false, ra, rb); break;
+  case POP_LT: emit_nc_count(g, e, OP_NCKLT, false, ra, rb); break;
+  case POP_LE: emit_nc_count(g, e, OP_NCKLE, false, ra, rb); break;
+  case POP_GT: emit_nc_count(g, e, OP_NCKLT, true, ra, rb); break;
+  case POP_GE: emit_nc_count(g, e, OP_NCKLE, true, ra, rb); break;
   default: break;
   }
   switch (e->op) {
@@ -676,7 +748,7 @@ static void cg_filter(PGen *g, PExpr *e, uint32_t t, uint32_t head) {
  * failed filter jumps back to the loop head. `lo` holds the window's
  * lower bound (computed before the loop). */
 static void cg_query_filters(PGen *g, PQuery *q, PRecordType *rt, uint32_t elem, uint32_t lo,
-                             uint32_t head, bool window_checked) {
+                             uint32_t head, bool window_checked, int lset, int newest) {
   uint32_t mark = g->top;
   uint32_t t = reg_alloc(g, 1), scratch = reg_alloc(g, 1);
   if (q->window != PWIN_NONE && rt && rt->at_field >= 0 && !window_checked) {
@@ -694,8 +766,10 @@ static void cg_query_filters(PGen *g, PQuery *q, PRecordType *rt, uint32_t elem,
      * is `now`-like. */
     bool rate1 = q->window == PWIN_WITHIN ? fixed
                                           : !mw.other && mw.n_alt == 1 && mw.alt[0].n == 0 && mw.alt[0].rate == 1;
-    if (rate1)
-      emit_x(g, OP_NCWIN, query_pii(q) ? 1 : 0, (uint16_t)elem_field(g, elem, rt->at_field, scratch), (uint16_t)lo, 0);
+    uint32_t at = rate1 ? elem_field(g, elem, rt->at_field, scratch) : 0;
+    if (rate1 && newest >= 0) emit(g, OP_NCMAXAT, (uint16_t)newest, (uint16_t)at, 0);
+    else if (rate1 && lset >= 0) emit_x(g, OP_NCLADD, query_pii(q) ? 1 : 0, (uint16_t)at, (uint16_t)lo, (uint16_t)lset);
+    else if (rate1) emit_x(g, OP_NCWIN, query_pii(q) ? 1 : 0, (uint16_t)at, (uint16_t)lo, 0);
     else if (q->window == PWIN_WITHIN || !fixed) emit(g, OP_NCNEXT, (uint16_t)lo, 0, 0);
   }
   g->top = mark;
@@ -754,7 +828,7 @@ static void cg_agg_step(PGen *g, PExpr *e, PAgg agg, PRecordType *rt, uint32_t e
     emit(g, OP_LOADBOOL, (uint16_t)acc, 1, 0);
     /* Alone, the loop can stop here; in a fused loop, later elements skip
      * this part (JMPT at its start). */
-    if (!g->skips) *exists_exit = emit_jump(g, OP_JMP, 0);
+    if (!g->skips && exists_exit) *exists_exit = emit_jump(g, OP_JMP, 0);
     break;
   case PAGG_SUM:
     emit_skip(g, OP_JMPNULL, (uint16_t)v, head);
@@ -801,6 +875,9 @@ typedef struct LoopPart {
   PQuery *q;
   PExpr *decay;        /* `per` with decay: the half-life */
   gconstpointer key;   /* what reads the result: the aggregate, or the rule */
+  int lset;            /* its leave set (NCLADD), or -1 */
+  int newest;          /* an `exists` over a moving window: the register of the newest
+                          selected event's `at` (NCMAXAT), or -1 */
   uint32_t lo, acc, aux, v, h;
   int dset;
   uint32_t slot;       /* fused: the global slot of the result */
@@ -829,6 +906,14 @@ static void part_setup(PGen *g, LoopPart *p) {
   p->v = reg_alloc(g, 1);
   p->h = reg_alloc(g, 1);
   p->dset = -1;
+  p->lset = p->newest = -1;
+  if (p->agg_expr && moving_window(g, p->agg_expr, PAGG_EXISTS)) {
+    p->newest = (int)reg_alloc(g, 1);
+    emit(g, OP_LOADNULL, (uint16_t)p->newest, 0, 0);
+  } else if (p->agg_expr && moving_window(g, p->agg_expr, PAGG_COUNT)) {
+    p->lset = lset_of(g, p->agg_expr);
+  }
+  if (p->lset >= 0) emit(g, OP_NCLCLR, (uint16_t)p->lset, 0, 0);
   cg_window_bound(g, p->q, p->lo);
   if (!p->agg_expr) {
     if (part_decays(p)) {
@@ -852,10 +937,13 @@ static void part_body(PGen *g, LoopPart *p, uint32_t elem, uint32_t head, uint32
   PQuery *q = p->q;
   PRecordType *rt = query_record(q);
   g->local_reg[q->elem_local] = (int)elem;
-  if (p->agg_expr && p->agg_expr->agg == PAGG_EXISTS && g->skips)
+  /* An `exists` whose window moves sees every event: its next change is
+   * when the newest one it selects leaves. */
+  if (p->newest >= 0) exists_exit = NULL;
+  if (p->agg_expr && p->agg_expr->agg == PAGG_EXISTS && g->skips && p->newest < 0)
     emit_skip(g, OP_JMPT, (uint16_t)p->acc, head); /* found already */
   /* In a fused pass a guard before the part has tested a fixed window. */
-  cg_query_filters(g, q, rt, elem, p->lo, head, g->skips && fixed_window(p) >= 0);
+  cg_query_filters(g, q, rt, elem, p->lo, head, g->skips && fixed_window(p) >= 0, p->lset, p->newest);
   if (!p->agg_expr) {
     emit_trace(g, elem, PTRACE_EVENT, rt ? (uint32_t)rt->index : 0);
     if (g->trace) g_array_index(g->traces, PTracePoint, g->traces->len - 1).pii = q->list->pii;
@@ -879,6 +967,8 @@ static void part_body(PGen *g, LoopPart *p, uint32_t elem, uint32_t head, uint32
 
 /* After the loop: the result in p->acc (a number for `per`). */
 static void part_finish(PGen *g, LoopPart *p) {
+  if (p->newest >= 0)
+    emit_x(g, OP_NCWIN, query_pii(p->q) ? 1 : 0, (uint16_t)p->newest, (uint16_t)p->lo, 0);
   if (!p->agg_expr) {
     if (!part_decays(p)) emit(g, OP_I2N, (uint16_t)p->acc, (uint16_t)p->acc, 0);
     return;
@@ -1142,6 +1232,7 @@ static void fuse_add(Fuser *f, LoopPart *p, int field) {
 
 static void fuse_walk(Fuser *f, PExpr *e) {
   if (!e) return;
+  nc_mark_compare(f->g, e);
   if (e->kind == PE_CALL && e->agg && e->query) {
     int field = fusable_list(e->query);
     if (field >= 0 && (!f->total_only || !e->query->where)) {
@@ -2231,6 +2322,7 @@ PModel *pcodegen_model(PCheck *c, bool trace, bool score_rules) {
   g_hash_table_unref(g.const_index);
   g_free(g.local_reg);
   if (g.hoisted) g_hash_table_unref(g.hoisted);
+  if (g.lsets) g_hash_table_unref(g.lsets);
   if (c->diags->n_errors > 0) {
     pmodel_unref(g.m);
     return NULL;

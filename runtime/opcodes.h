@@ -87,7 +87,8 @@
   ROLE(COUNT, "a count (in x: at least 2)")                                                  \
   ROLE(KIND, "a result kind: int, time or duration")                                         \
   ROLE(PIIARGS, "which arguments are pii (bit k: argument k), for error messages only")                \
-  ROLE(PII, "1: the instant is computed from a pii value and is rounded (next_change), else 0")
+  ROLE(PII, "1: the instant is computed from a pii value and is rounded (next_change), else 0")      \
+  ROLE(NCFLAGS, "bit 0: pii, as PII; bit 1: the count is R[B], else R[A]")
 
 /*  OP(name,   format flow    A         B         C      x,
  *      synopsis)                                                             */
@@ -239,7 +240,19 @@
   OP(NCDRULE,  ABC,  NEXT,   R,        R,        I,     _, \
       "decay score C: add the capped decaying contribution R[A] (R[B] before the cap)") \
   OP(NCDCLAMP, ABC,  NEXT,   R,        R,        I,     _, \
-      "decay score C: clamped to R[A] from R[B]")
+      "decay score C: clamped to R[A] from R[B]") \
+  OP(NCLCLR,   A,    NEXT,   I,        _,        _,     _, \
+      "empty leave set A (the instants selected events leave a window)") \
+  OP(NCLADD,   ABC,  NEXT,   R,        R,        I,     PII, \
+      "add to leave set C the instant the event at time R[A] leaves the window whose lower bound R[B] moves with now") \
+  OP(NCKLT,    ABC,  NEXT,   R,        R,        I,     NCFLAGS, \
+      "next change: when R[A] < R[B] flips as the count loses one per instant of leave set C") \
+  OP(NCKLE,    ABC,  NEXT,   R,        R,        I,     NCFLAGS, \
+      "next change: when R[A] <= R[B] flips (count, leave set C)") \
+  OP(NCKEQ,    ABC,  NEXT,   R,        R,        I,     NCFLAGS, \
+      "next change: when R[A] == R[B] flips (count, leave set C)") \
+  OP(NCMAXAT,  AB,   NEXT,   RW,       R,        _,     _, \
+      "if R[B] is a time and (R[A] is null or R[B] > R[A]): R[A] := R[B]  (the newest event an `exists` selects)")
 
 #define PERSONA_OP_ENUM(name, ...) OP_##name,
 typedef enum { PERSONA_OPCODES(PERSONA_OP_ENUM) OP__COUNT } POpcode;

@@ -121,7 +121,7 @@ static bool operand_effects(Verifier *v, const PInsn *i, POpRole role, uint32_t 
   const PModel *m = v->m;
   switch (role) {
   case PROLE__: case PROLE_I: case PROLE_J: case PROLE_COUNT: case PROLE_KIND: case PROLE_PIIARGS: case PROLE_PII:
-  case PROLE__COUNT: return true;
+  case PROLE_NCFLAGS: case PROLE__COUNT: return true;
   case PROLE_R: rd(e, val); return true;
   case PROLE_W: wr(e, val); return true;
   case PROLE_RW: rd(e, val); wr(e, val); return true;
@@ -203,6 +203,9 @@ static bool check_operands(Verifier *v, const PBlock *b, uint32_t pc, const Effe
     break;
   case PROLE_PII: /* NC instructions: round the instant or not */
     if (i->x > 1) return vfail(v, "pii flag %u is not 0 or 1", i->x);
+    break;
+  case PROLE_NCFLAGS:
+    if (i->x > 3) return vfail(v, "next-change flags %u are not 0 … 3", i->x);
     break;
   default:
     if (i->x != 0) return vfail(v, "unused x byte is %u", i->x);

@@ -137,6 +137,8 @@ typedef struct PVMState {
    * first future event's `at`) when a record starts. */
   int64_t next_change;
   PDecayAmp *damp;         /* per global slot (decay scores only) */
+  struct PLeaveSet *lsets; /* NCLCLR/NCLADD: per leave set, grown on use */
+  uint32_t n_lsets;
   char error[384];         /* the last runtime error, with its place */
   const char *error_code;  /* its stable code (static): "runtime", "budget", "interrupted", "too_large" */
 } PVMState;
@@ -219,13 +221,24 @@ static inline void pvm_nc_note(PVMState *st, int64_t t) {
  * so that it does not reveal the value (docs/language.md, "When results
  * change": the delay from now, rounded down to a power of two µs). */
 void pvm_nc_note_pii(PVMState *st, int64_t t);
-/* NCWIN: the event at `at` is in the window [lo, now]; it leaves when lo
- * passes it. */
-void pvm_nc_window(PVMState *st, PValue at, PValue lo, bool pii);
 /* NCLT/NCLE/NCEQ: the comparison a OP b (op: OP_NCLT …) whose difference
  * b − a moves as `motion` says (a list: rate per µs, then pairs of a decay
  * score's slot and its coefficient). */
 void pvm_nc_compare(PVMState *st, uint8_t op, PValue a, PValue b, PValue motion, bool pii);
+/* Leave sets: the instants the events an aggregate selected leave its
+ * window, for an exact instant where the aggregate is compared with a
+ * constant (NCK*). */
+typedef struct PLeaveSet {
+  int64_t *t;
+  uint32_t n, cap;
+} PLeaveSet;
+void pvm_nc_leave_clear(PVMState *st, uint32_t set);
+/* The pii flag of the instants is the set's (NCLMAX / NCK* round them). */
+void pvm_nc_leave_add(PVMState *st, uint32_t set, PValue at, PValue lo, bool pii);
+/* NCKLT/NCKLE/NCKEQ: a OP b, one of them the set's count (flags bit 1:
+ * b), losing one per leave instant. */
+void pvm_nc_count(PVMState *st, uint8_t op, PValue a, PValue b, uint32_t set, uint8_t flags);
+void pvm_nc_free(PVMState *st);
 void pvm_nc_decay_start(PVMState *st, uint32_t slot, PValue half_life);
 void pvm_nc_decay_rule(PVMState *st, uint32_t slot, PValue contrib, PValue raw);
 void pvm_nc_decay_clamp(PVMState *st, uint32_t slot, PValue after, PValue before);

@@ -60,17 +60,6 @@ static void note_after(PVMState *st, double delta, bool pii) {
   else pvm_nc_note(st, st->now_us + d);
 }
 
-void pvm_nc_window(PVMState *st, PValue at, PValue lo, bool pii) {
-  if (at.kind != PV_TIME || lo.kind != PV_TIME) return;
-  /* In the window while at >= now' - D, i.e. until now' = at + D + 1µs,
-   * where D = now - lo. */
-  int64_t d, t;
-  if (__builtin_sub_overflow(at.u.i, lo.u.i, &d) || __builtin_add_overflow(d, st->now_us, &t) || t == INT64_MAX)
-    return;
-  if (pii) pvm_nc_note_pii(st, t + 1);
-  else pvm_nc_note(st, t + 1);
-}
-
 /* ---- decay scores ----------------------------------------------------------------- */
 
 void pvm_nc_decay_start(PVMState *st, uint32_t slot, PValue half_life) {
@@ -196,10 +185,11 @@ static double first_reach(const Motion *m, double (*g)(const Motion *, double), 
 static double abs_bound(const Motion *m, double delta) { return bound_at(m, delta); }
 
 /* Rounds a crossing computed in floating point down, so that it is never
- * late (docs: "to within a few microseconds early"). */
+ * late: by 2 µs and a part in 10¹² of the delay, far more than the
+ * rounding of the values compared (docs: "a few microseconds early"). */
 static void note_crossing(PVMState *st, double delta, bool pii) {
   if (delta >= (double)NC_FAR) return;
-  note_after(st, floor(delta * (1.0 - 1e-9)) - 2.0, pii);
+  note_after(st, floor(delta * (1.0 - 1e-12)) - 2.0, pii);
 }
 
 /* Integer operands moving at ±1 per µs: the exact instant. d0 = b − a. */
@@ -261,4 +251,80 @@ void pvm_nc_compare(PVMState *st, uint8_t op, PValue a, PValue b, PValue motion,
     delta = first_reach(&m, change_at, fabs(d0), dir > 0 ? 1 : -1);
   }
   note_crossing(st, delta, pii);
+}
+
+/* ---- leave sets: exact instants for counts compared ------------------------------------ */
+
+/* The set, grown to hold index `set` (C is 16 bits: at most 65 536 sets). */
+static PLeaveSet *leave_set(PVMState *st, uint32_t set) {
+  if (set >= st->n_lsets) {
+    uint32_t n = set + 1 > 2 * st->n_lsets ? set + 1 : 2 * st->n_lsets;
+    st->lsets = g_renew(PLeaveSet, st->lsets, n);
+    memset(st->lsets + st->n_lsets, 0, sizeof(PLeaveSet) * (n - st->n_lsets));
+    st->n_lsets = n;
+  }
+  return &st->lsets[set];
+}
+
+void pvm_nc_leave_clear(PVMState *st, uint32_t set) { leave_set(st, set)->n = 0; }
+
+void pvm_nc_leave_add(PVMState *st, uint32_t set, PValue at, PValue lo, bool pii) {
+  (void)pii; /* the instants stay inside the VM; what reads them rounds */
+  if (at.kind != PV_TIME || lo.kind != PV_TIME) return;
+  int64_t d, t;
+  if (__builtin_sub_overflow(at.u.i, lo.u.i, &d) || __builtin_add_overflow(d, st->now_us, &t) || t == INT64_MAX)
+    return;
+  PLeaveSet *s = leave_set(st, set);
+  if (s->n == s->cap) {
+    s->cap = s->cap ? 2 * s->cap : 16;
+    s->t = g_renew(int64_t, s->t, s->cap);
+  }
+  s->t[s->n++] = t + 1; /* still selected at t, gone 1 µs later */
+}
+
+static void note_maybe_pii(PVMState *st, int64_t t, bool pii) {
+  if (pii) pvm_nc_note_pii(st, t);
+  else pvm_nc_note(st, t);
+}
+
+static int cmp_i64(const void *x, const void *y) {
+  int64_t a = *(const int64_t *)x, b = *(const int64_t *)y;
+  return (a > b) - (a < b);
+}
+
+static bool count_truth(uint8_t op, double a, double b) {
+  return op == OP_NCKLT ? a < b : op == OP_NCKLE ? a <= b : a == b;
+}
+
+void pvm_nc_count(PVMState *st, uint8_t op, PValue a, PValue b, uint32_t set, uint8_t flags) {
+  bool count_is_b = (flags & 2) != 0, pii = (flags & 1) != 0;
+  PValue c = count_is_b ? b : a, k = count_is_b ? a : b;
+  if (c.kind != PV_INT || (k.kind != PV_INT && k.kind != PV_NUMBER)) return;
+  if (set >= st->n_lsets || st->lsets[set].n == 0) return;
+  PLeaveSet *s = &st->lsets[set];
+  double cv = (double)c.u.i, kv = k.kind == PV_INT ? (double)k.u.i : k.u.n;
+  bool now_truth = count_is_b ? count_truth(op, kv, cv) : count_truth(op, cv, kv);
+  /* The count loses one at each instant (a superset of the instants it
+   * really loses one at, when some selected events are not counted: so
+   * never late). The first j whose truth differs. */
+  if (op != OP_NCKEQ) { /* monotone in j: nothing changes unless at j = n */
+    double cn = cv - (double)s->n;
+    if ((count_is_b ? count_truth(op, kv, cn) : count_truth(op, cn, kv)) == now_truth) return;
+  }
+  uint32_t j = 1;
+  for (; j <= s->n; j++) {
+    double cj = cv - (double)j;
+    bool t = count_is_b ? count_truth(op, kv, cj) : count_truth(op, cj, kv);
+    if (t != now_truth) break;
+  }
+  if (j > s->n) return;
+  qsort(s->t, s->n, sizeof *s->t, cmp_i64);
+  note_maybe_pii(st, s->t[j - 1], pii);
+}
+
+void pvm_nc_free(PVMState *st) {
+  for (uint32_t k = 0; k < st->n_lsets; k++) g_free(st->lsets[k].t);
+  g_free(st->lsets);
+  st->lsets = NULL;
+  st->n_lsets = 0;
 }

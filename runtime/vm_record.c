@@ -58,6 +58,7 @@ void pvm_state_clear(PVMState *st) {
   g_free(st->journeys);
   g_free(st->exps);
   g_free(st->damp);
+  pvm_nc_free(st);
   memset(st, 0, sizeof *st);
 }
 
