@@ -542,11 +542,31 @@ static void emit_nc_compare(PGen *g, uint8_t op, const PExpr *ea, const PExpr *e
     return;
   }
   uint8_t pii = ea->pii || eb->pii || motion_pii(g, &d) ? 1 : 0;
-  for (uint32_t i = 0; i < d.n_alt; i++) {
-    if (pmotion_alt_fixed(&d.alt[i])) continue;
-    uint32_t k = motion_const(g, &d.alt[i]);
-    if (k > UINT16_MAX) emit(g, OP_NCNEXT, (uint16_t)ra, 0, 0);
-    else emit_x(g, op, pii, (uint16_t)ra, (uint16_t)rb, (uint16_t)k);
+  /* Alternatives of one `L ?? R` whose L is cheap to read again: note only
+   * the one the record took. */
+  const PExpr *c = d.coalesce;
+  bool guard = c && (c->left->kind == PE_NAME || c->left->kind == PE_FIELD) && !c->left->agg;
+  uint32_t skip = UINT32_MAX, done = UINT32_MAX, t = 0;
+  if (guard) {
+    t = reg_alloc(g, 1);
+    cg_expr(g, c->left, t);
+    skip = emit_jump(g, OP_JMPNULL, (uint16_t)t);
+  }
+  for (int pass = 0; pass < (guard ? 2 : 1); pass++) {
+    if (pass == 1) {
+      done = emit_jump(g, OP_JMP, 0);
+      patch_here(g, skip);
+    }
+    for (uint32_t i = 0; i < d.n_alt; i++) {
+      if (pmotion_alt_fixed(&d.alt[i]) || (guard && d.branch[i] != pass)) continue;
+      uint32_t k = motion_const(g, &d.alt[i]);
+      if (k > UINT16_MAX) emit(g, OP_NCNEXT, (uint16_t)ra, 0, 0);
+      else emit_x(g, op, pii, (uint16_t)ra, (uint16_t)rb, (uint16_t)k);
+    }
+  }
+  if (guard) {
+    patch_here(g, done);
+    g->top--;
   }
 }
 

@@ -63,25 +63,32 @@ static void combine(const PMotion *x, double a, const PMotion *y, double b, PMot
   PMotion r;
   fixed(&r);
   r.n_alt = 0;
+  /* The branch tags survive when only one side has them. */
+  r.coalesce = x->coalesce && y->coalesce ? NULL : x->coalesce ? x->coalesce : y->coalesce;
   for (uint32_t i = 0; i < x->n_alt; i++)
-    for (uint32_t j = 0; j < y->n_alt; j++)
+    for (uint32_t j = 0; j < y->n_alt; j++) {
+      r.branch[r.n_alt] = x->coalesce ? x->branch[i] : y->branch[j];
       if (!combine_alt(&x->alt[i], a, &y->alt[j], b, &r.alt[r.n_alt++])) {
         other(out);
         return;
       }
+    }
   *out = r;
 }
 
 void pmotion_diff(const PMotion *a, const PMotion *b, PMotion *out) { combine(b, 1, a, -1, out); }
 
 /* `a ?? b`: either's alternatives. */
-static void either(const PMotion *x, const PMotion *y, PMotion *out) {
+static void either(const PExpr *e, const PMotion *x, const PMotion *y, PMotion *out) {
   if (x->other || y->other || x->n_alt + y->n_alt > PMOTION_ALTS) {
     other(out);
     return;
   }
   PMotion r = *x;
   for (uint32_t j = 0; j < y->n_alt; j++) r.alt[r.n_alt++] = y->alt[j];
+  bool tagged = !x->coalesce && !y->coalesce;
+  r.coalesce = tagged ? e : NULL;
+  for (uint32_t k = 0; tagged && k < r.n_alt; k++) r.branch[k] = k < x->n_alt ? 0 : 1;
   *out = r;
 }
 
@@ -204,7 +211,7 @@ void pmotion_of(const PMotionCtx *ctx, const PExpr *e, PMotion *out) {
       PMotion l, r;
       pmotion_of(ctx, e->left, &l);
       pmotion_of(ctx, e->right, &r);
-      if (!pmotion_fixed(&l) || !pmotion_fixed(&r)) either(&l, &r, out);
+      if (!pmotion_fixed(&l) || !pmotion_fixed(&r)) either(e, &l, &r, out);
       return;
     }
     default: return; /* comparisons, and/or, in: booleans, fixed */

@@ -41,6 +41,11 @@ typedef struct PMotion {
   bool other;                /* moves in a way that is not followed */
   uint32_t n_alt;            /* 1 … PMOTION_ALTS (unless other) */
   PMotionAlt alt[PMOTION_ALTS];
+  /* When the alternatives come from one `L ?? R`: that expression, and for
+   * each alternative 0 (L was not null) or 1 (R was taken), so that the
+   * code can note only the one that applies; else NULL. */
+  const PExpr *coalesce;
+  uint8_t branch[PMOTION_ALTS];
 } PMotion;
 
 /* Where the expression is compiled: `entered` in a journey and `assigned`

@@ -99,10 +99,15 @@ typedef struct PBuiltinForm {
   const char *form;    /* how it is written: "count(LIST [where C] …)" */
   const char *result;  /* its type, in words */
   const char *meaning; /* Markdown */
+  const char *change;  /* when its value changes with no new input (next_change), Markdown */
 } PBuiltinForm;
 
 extern const PBuiltinForm pbuiltin_forms[];
 extern const uint32_t pbuiltin_forms_count;
+
+/* The "when it changes" cell of a builtin's row (docs/language.md, "When
+ * results change"), from its motion and parameter types. Static text. */
+const char *pbuiltin_change_rule(const PBuiltin *b);
 
 /* Index of the first entry named `name`, or -1. */
 int pbuiltin_find(const char *name);

@@ -458,6 +458,36 @@ static void test_older_versions(void) {
   g_assert_nonnull(strstr(refused6, "is not in format version 6"));
   g_free(data);
 
+  /* A model that reads `now` without comparing it has no NC instruction:
+   * as a version 6 file it loads, but its results cannot know when they
+   * change (an older compiler left the instructions out): next_change is
+   * null, where the version 7 file answers the future event's `at`. */
+  static const char now_only[] =
+      "model n version \"1\"\nrecord ev {\n  at: time\n}\n"
+      "schema {\n  id: string key\n  evs: list<ev> = []\n}\n"
+      "score age = count(evs) + (now - date(\"2026-01-01\")) / 1d\n";
+  const char *profile = "{\"id\":\"x\",\"evs\":[{\"at\":\"2026-03-01T00:00:00Z\"}]}";
+  g_autoptr(PersonaModel) mn = compile_text(now_only);
+  g_autoptr(GBytes) bn = to_bytes(mn);
+  image = g_bytes_get_data(bn, &len);
+  data = g_memdup2(image, len);
+  g_assert_cmpuint(data[8], ==, 7);
+  for (int v = 7; v >= 6; v--) {
+    data[8] = (guint8)v;
+    fix_image(data, len);
+    g_autoptr(GError) err = NULL;
+    g_autoptr(PersonaModel) loaded = persona_model_from_bytecode(data, len, &err);
+    g_assert_no_error(err);
+    g_autoptr(PersonaVM) vm = persona_vm_new(loaded);
+    const PersonaResult *res = NULL;
+    g_assert_cmpint(persona_vm_eval(vm, profile, strlen(profile), NULL, 0, G_GINT64_CONSTANT(1769904000000000), &res),
+                    ==, PERSONA_EVAL_OK);
+    gint64 nc = 0;
+    g_assert_cmpint(persona_result_next_change(res, &nc), ==, v == 7);
+    if (v == 7) g_assert_cmpint(nc, ==, G_GINT64_CONSTANT(1772323200000000)); /* 2026-03-01 */
+  }
+  g_free(data);
+
   /* Format 4: a CALL whose x byte marks pii arguments is written as
    * version 4 (whose META also holds the time zone, empty here) and loads. */
   static const char pii_source[] =
