@@ -74,10 +74,7 @@ static int check_options(RawOptions *raw, BtOptions *o, gint64 **as_of_us) {
   o->n_as_of = g_strv_length(raw->as_of);
   *as_of_us = g_new(gint64, o->n_as_of);
   for (guint i = 0; i < o->n_as_of; i++)
-    if (!persona_time_parse(raw->as_of[i], &(*as_of_us)[i]))
-      return usage("invalid --as-of '%s': expected an RFC 3339 time (2026-02-01T00:00:00Z), a date "
-                   "(2026-02-01) or Unix seconds",
-                   raw->as_of[i]);
+    if (!pcli_parse_time_option("backtest", "--as-of", raw->as_of[i], &(*as_of_us)[i])) return PCLI_EXIT_USAGE;
   o->as_of_us = *as_of_us;
   if (!bt_parse_duration(raw->horizon, &o->horizon_us))
     return usage("invalid --horizon '%s': expected a positive whole number and a unit, s m h d or w "
@@ -105,6 +102,16 @@ static int check_options(RawOptions *raw, BtOptions *o, gint64 **as_of_us) {
   return PCLI_EXIT_OK;
 }
 
+static const PcliStart backtest_start = {
+    .name = "backtest",
+    .params = "MODEL PROFILES.jsonl",
+    .summary = backtest_summary,
+    .description = backtest_description,
+    .min_operands = 1,
+    .max_operands = 2,
+    .missing = "no MODEL given",
+};
+
 int pcli_cmd_backtest(int argc, char **argv, gboolean do_help) {
   g_auto(GStrv) include = NULL;
   g_auto(GStrv) args = NULL;
@@ -128,22 +135,14 @@ int pcli_cmd_backtest(int argc, char **argv, gboolean do_help) {
        "Fail unless the top TOP of every score holds at least HELD of the positives", "TOP:HELD"},
       {"min-lift", 0, 0, G_OPTION_ARG_STRING, &min_lift,
        "Fail unless every score's top band converts SHARE above the base rate", "SHARE"},
-      {"include", 'I', 0, G_OPTION_ARG_FILENAME_ARRAY, &include, "Search DIR for imports (repeatable)", "DIR"},
-      {"allow-native", 0, 0, G_OPTION_ARG_NONE, &allow_native,
-       "Let extern fn load the shared libraries the model names (native code)", NULL},
-      {G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &args, NULL, NULL},
-      {NULL, 0, 0, 0, NULL, NULL, NULL},
+      PCLI_ENTRY_INCLUDE(&include),
+      PCLI_ENTRY_ALLOW_NATIVE(&allow_native),
+      PCLI_ENTRY_OPERANDS(&args),
+      PCLI_ENTRY_END,
   };
-  g_autoptr(GOptionContext) ctx =
-      pcli_context_new("MODEL PROFILES.jsonl", backtest_summary, backtest_description, entries);
-  if (do_help) {
-    pcli_print_help(ctx);
-    return PCLI_EXIT_OK;
-  }
-  if (!pcli_parse(ctx, "backtest", &argc, &argv)) return PCLI_EXIT_USAGE;
-  guint n_args = args ? g_strv_length(args) : 0;
-  if (n_args < 1) return pcli_usage_error("backtest", "no MODEL given");
-  if (n_args > 2) return pcli_usage_error("backtest", "too many arguments (expected MODEL PROFILES.jsonl)");
+  guint n_args;
+  int go = pcli_start(&backtest_start, entries, do_help, &argc, &argv, &args, &n_args);
+  if (go != PCLI_GO) return go;
 
   BtOptions o = {.top_share = 0.2, .gates = {.min_auc = -1, .min_lift = -1}};
   RawOptions raw = {as_of, horizon, outcome, format, top, min_auc, min_capture, min_lift, bands};

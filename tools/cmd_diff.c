@@ -62,6 +62,16 @@ static int parse_tag_gates(char **specs, PdTagGate **gates, guint *n) {
   return PCLI_EXIT_OK;
 }
 
+static const PcliStart diff_start = {
+    .name = "diff",
+    .params = "OLD NEW PROFILES.jsonl",
+    .summary = diff_summary,
+    .description = diff_description,
+    .min_operands = 2,
+    .max_operands = 3,
+    .missing = "expected OLD NEW PROFILES.jsonl",
+};
+
 int pcli_cmd_diff(int argc, char **argv, gboolean do_help) {
   g_auto(GStrv) include = NULL;
   g_auto(GStrv) args = NULL;
@@ -79,31 +89,19 @@ int pcli_cmd_diff(int argc, char **argv, gboolean do_help) {
        "Fail when more than SHARE of the profiles change stage", "SHARE"},
       {"max-changed-tag", 0, 0, G_OPTION_ARG_STRING_ARRAY, &tag_gates,
        "Fail when more than SHARE of the profiles gain or lose TAG (repeatable)", "TAG:SHARE"},
-      {"include", 'I', 0, G_OPTION_ARG_FILENAME_ARRAY, &include, "Search DIR for imports (repeatable)", "DIR"},
+      PCLI_ENTRY_INCLUDE(&include),
       {"allow-native", 0, 0, G_OPTION_ARG_NONE, &allow_native,
        "Let extern fn load the shared libraries the models name (native code)", NULL},
-      {G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &args, NULL, NULL},
-      {NULL, 0, 0, 0, NULL, NULL, NULL},
+      PCLI_ENTRY_OPERANDS(&args),
+      PCLI_ENTRY_END,
   };
-  g_autoptr(GOptionContext) ctx = pcli_context_new("OLD NEW PROFILES.jsonl", diff_summary, diff_description, entries);
-  if (do_help) {
-    pcli_print_help(ctx);
-    return PCLI_EXIT_OK;
-  }
-  if (!pcli_parse(ctx, "diff", &argc, &argv)) return PCLI_EXIT_USAGE;
-  guint n_args = args ? g_strv_length(args) : 0;
-  if (n_args < 2) return pcli_usage_error("diff", "expected OLD NEW PROFILES.jsonl");
-  if (n_args > 3) return pcli_usage_error("diff", "too many arguments (expected OLD NEW PROFILES.jsonl)");
+  guint n_args;
+  int go = pcli_start(&diff_start, entries, do_help, &argc, &argv, &args, &n_args);
+  if (go != PCLI_GO) return go;
 
   PdOptions o = {.old_spec = args[0], .new_spec = args[1], .profiles_path = n_args > 2 ? args[2] : NULL,
                  .state_path = state, .max_changed = -1};
-  if (now) {
-    if (!persona_time_parse(now, &o.now_us))
-      return pcli_usage_error("diff", "invalid --now '%s': expected an RFC 3339 time (2026-02-01T00:00:00Z), a date "
-                                      "(2026-02-01) or Unix seconds", now);
-  } else {
-    o.now_us = persona_time_now();
-  }
+  if (!pcli_parse_time_option("diff", "--now", now, &o.now_us)) return PCLI_EXIT_USAGE;
   if (!format || strcmp(format, "text") == 0) o.format = PD_FORMAT_TEXT;
   else if (strcmp(format, "json") == 0) o.format = PD_FORMAT_JSON;
   else if (strcmp(format, "md") == 0) o.format = PD_FORMAT_MD;
