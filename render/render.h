@@ -98,6 +98,20 @@ RenderChart *render_chart_add(RenderSection *s, RenderChartKind kind, const char
                               const char *label_name, const char *value_name, const char *unit, int decimals);
 void render_chart_point(RenderChart *c, const char *label, double value);
 
+/* How many of `whole` profiles hold each of `n` items (tags, segments):
+ * a bar chart of the shares in percent (each item by its label, else its
+ * name; 0 when `whole` is 0) and a table of name (column `item_key`,
+ * headed `item_label`), label, profiles and share (none when `whole` is
+ * 0). `labels[i]` may be NULL. Nothing passed in is kept. */
+typedef struct RenderPrevalence {
+  const char *chart_id, *chart_title;
+  const char *table_id, *table_title;
+  const char *item_key, *item_label; /* "segment", "Segment" */
+  int decimals;                      /* of the shares */
+} RenderPrevalence;
+void render_prevalence_add(RenderSection *s, const RenderPrevalence *p, guint n, const char *const *names,
+                           const char *const *labels, const guint64 *counts, guint64 whole);
+
 /* The whole document in `format`, appended to `out`. */
 void render_doc(const RenderDoc *doc, RenderFormat format, GString *out);
 

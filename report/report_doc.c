@@ -179,25 +179,25 @@ static void scores(const Report *rep, RenderDoc *doc) {
 static void prevalence(const Report *rep, RenderDoc *doc, PersonaItemKind kind) {
   gboolean seg = kind == PERSONA_ITEM_SEGMENT;
   guint n = seg ? rep->n_segments : rep->n_tags;
-  const guint64 *counts = seg ? rep->segment_counts : rep->tag_counts;
   if (n == 0) return;
-  RenderSection *s = render_section_add(doc, seg ? "segments" : "tags", seg ? "Segments" : "Tags");
-  RenderChart *c = render_chart_add(s, RENDER_CHART_BAR, seg ? "segments.prevalence" : "tags.prevalence",
-                                    seg ? "Share of profiles in each segment" : "Share of profiles with each tag",
-                                    seg ? "Segment" : "Tag", "Share", "%", PCT_DECIMALS);
-  RenderTable *t = render_table_add(s, seg ? "segments.counts" : "tags.counts",
-                                    seg ? "Profiles per segment" : "Profiles per tag");
-  render_table_column(t, seg ? "segment" : "tag", seg ? "Segment" : "Tag", NULL);
-  render_table_column(t, "label", "Label", NULL);
-  render_table_column(t, "profiles", "Profiles", NULL);
-  render_table_column(t, "share", "Share", "%");
+  const RenderPrevalence p = {
+      .chart_id = seg ? "segments.prevalence" : "tags.prevalence",
+      .chart_title = seg ? "Share of profiles in each segment" : "Share of profiles with each tag",
+      .table_id = seg ? "segments.counts" : "tags.counts",
+      .table_title = seg ? "Profiles per segment" : "Profiles per tag",
+      .item_key = seg ? "segment" : "tag",
+      .item_label = seg ? "Segment" : "Tag",
+      .decimals = PCT_DECIMALS,
+  };
+  const char **names = g_new(const char *, n), **labels = g_new(const char *, n);
   for (guint i = 0; i < n; i++) {
-    const char *name = persona_model_item_name(rep->model, kind, i), *label = persona_model_item_label(rep->model, kind, i);
-    render_chart_point(c, label ? label : name, rep->ok ? pct(counts[i], rep->ok) : 0);
-    RenderCell row[] = {render_text_cell(name), render_text_cell(label ? label : ""),
-                        render_int_cell((gint64)counts[i]), pct_cell(counts[i], rep->ok)};
-    render_table_row(t, row);
+    names[i] = persona_model_item_name(rep->model, kind, i);
+    labels[i] = persona_model_item_label(rep->model, kind, i);
   }
+  RenderSection *s = render_section_add(doc, seg ? "segments" : "tags", seg ? "Segments" : "Tags");
+  render_prevalence_add(s, &p, n, names, labels, seg ? rep->segment_counts : rep->tag_counts, rep->ok);
+  g_free(names);
+  g_free(labels);
 }
 
 /* ---- journeys ------------------------------------------------------------------- */
