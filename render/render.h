@@ -87,6 +87,21 @@ RenderTable *render_table_add(RenderSection *s, const char *id, const char *titl
 void render_table_column(RenderTable *t, const char *key, const char *label, const char *unit);
 void render_table_row(RenderTable *t, const RenderCell *cells);
 
+/* A table's columns, or key figures, given as one array each (a table
+ * of the facts instead of a call per column or figure). */
+typedef struct RenderColumnSpec {
+  const char *key, *label, *unit; /* unit may be NULL */
+} RenderColumnSpec;
+/* render_table_add, then render_table_column for each of the n columns. */
+RenderTable *render_table_add_columns(RenderSection *s, const char *id, const char *title,
+                                      const RenderColumnSpec *columns, guint n);
+typedef struct RenderFigureSpec {
+  const char *key, *label;
+  RenderCell value;
+} RenderFigureSpec;
+/* render_figure_add for each of the n figures, in order. */
+void render_figures_add(RenderSection *s, const RenderFigureSpec *figures, guint n);
+
 /* A chart of labelled non-negative values: horizontal bars, a histogram
  * (vertical bars over bins, in order), a funnel (bars centred, in stage
  * order) or a line (points in order joined, from 0 at the bottom: a gain or
