@@ -103,14 +103,7 @@ static int check_options(RawOptions *raw, BtOptions *o, gint64 **as_of_us) {
 }
 
 static const PcliStart backtest_start = {
-    .name = "backtest",
-    .params = "MODEL PROFILES.jsonl",
-    .summary = backtest_summary,
-    .description = backtest_description,
-    .min_operands = 1,
-    .max_operands = 2,
-    .missing = "no MODEL given",
-};
+    "backtest", "MODEL PROFILES.jsonl", backtest_summary, backtest_description, 1, 2, "no MODEL given"};
 
 int pcli_cmd_backtest(int argc, char **argv, gboolean do_help) {
   g_auto(GStrv) include = NULL;

@@ -63,14 +63,7 @@ static int parse_tag_gates(char **specs, PdTagGate **gates, guint *n) {
 }
 
 static const PcliStart diff_start = {
-    .name = "diff",
-    .params = "OLD NEW PROFILES.jsonl",
-    .summary = diff_summary,
-    .description = diff_description,
-    .min_operands = 2,
-    .max_operands = 3,
-    .missing = "expected OLD NEW PROFILES.jsonl",
-};
+    "diff", "OLD NEW PROFILES.jsonl", diff_summary, diff_description, 2, 3, "expected OLD NEW PROFILES.jsonl"};
 
 int pcli_cmd_diff(int argc, char **argv, gboolean do_help) {
   g_auto(GStrv) include = NULL;

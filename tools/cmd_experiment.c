@@ -107,14 +107,7 @@ static int write_output(const Experiments *ex, RenderFormat format, gboolean jso
 }
 
 static const PcliStart experiment_start = {
-    .name = "experiment",
-    .params = "MODEL [PROFILES.jsonl]",
-    .summary = experiment_summary,
-    .description = experiment_description,
-    .min_operands = 1,
-    .max_operands = 2,
-    .missing = "no MODEL given",
-};
+    "experiment", "MODEL [PROFILES.jsonl]", experiment_summary, experiment_description, 1, 2, "no MODEL given"};
 
 int pcli_cmd_experiment(int argc, char **argv, gboolean do_help) {
   g_auto(GStrv) include = NULL;

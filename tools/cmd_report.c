@@ -58,14 +58,7 @@ static void report_profile(void *rep, PersonaVM *vm, const char *line, gsize len
 }
 
 static const PcliStart report_start = {
-    .name = "report",
-    .params = "MODEL [PROFILES.jsonl]",
-    .summary = report_summary,
-    .description = report_description,
-    .min_operands = 1,
-    .max_operands = 2,
-    .missing = "no MODEL given",
-};
+    "report", "MODEL [PROFILES.jsonl]", report_summary, report_description, 1, 2, "no MODEL given"};
 
 int pcli_cmd_report(int argc, char **argv, gboolean do_help) {
   g_auto(GStrv) include = NULL;

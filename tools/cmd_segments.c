@@ -39,14 +39,7 @@ static void count_profile(void *seg, PersonaVM *vm, const char *line, gsize len,
 }
 
 static const PcliStart segments_start = {
-    .name = "segments",
-    .params = "MODEL [PROFILES.jsonl]",
-    .summary = segments_summary,
-    .description = segments_description,
-    .min_operands = 1,
-    .max_operands = 2,
-    .missing = "no MODEL given",
-};
+    "segments", "MODEL [PROFILES.jsonl]", segments_summary, segments_description, 1, 2, "no MODEL given"};
 
 int pcli_cmd_segments(int argc, char **argv, gboolean do_help) {
   g_auto(GStrv) include = NULL;
