@@ -39,3 +39,15 @@ void render_prevalence_add(RenderSection *s, const RenderPrevalence *p, guint n,
     render_table_row(t, row);
   }
 }
+
+RenderDoc *render_doc_new_for_profiles(const char *prefix, const char *name, const char *version,
+                                       guint64 records, const char *source, gint64 now_us) {
+  GDateTime *now = g_date_time_new_from_unix_utc(now_us / G_USEC_PER_SEC);
+  g_autofree char *when = now ? g_date_time_format(now, "%Y-%m-%dT%H:%M:%SZ") : g_strdup("?");
+  if (now) g_date_time_unref(now);
+  g_autofree char *title = g_strdup_printf("%s%s %s", prefix, name, version ? version : "");
+  g_strchomp(title);
+  g_autofree char *subtitle = g_strdup_printf("%" G_GUINT64_FORMAT " profiles from %s, evaluated as of %s", records,
+                                              source ? source : "standard input", when);
+  return render_doc_new(title, subtitle);
+}

@@ -71,6 +71,12 @@ static inline RenderCell render_none_cell(void) { return (RenderCell){.kind = RE
 void render_cell_append(GString *out, const RenderCell *cell);
 
 RenderDoc *render_doc_new(const char *title, const char *subtitle);
+/* The document of a model's evaluation of a set of profiles: titled
+ * "PREFIXNAME VERSION" (`version` may be NULL), subtitled "N profiles from
+ * SOURCE, evaluated as of 2026-02-01T00:00:00Z" (`source` NULL: "standard
+ * input"). */
+RenderDoc *render_doc_new_for_profiles(const char *prefix, const char *name, const char *version,
+                                       guint64 records, const char *source, gint64 now_us);
 void render_doc_free(RenderDoc *doc);
 
 /* A section; `id` is a stable identifier ([a-z0-9_-.]), used as the HTML

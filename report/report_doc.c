@@ -301,16 +301,8 @@ static void quality(const Report *rep, RenderDoc *doc) {
 /* ---- the document ---------------------------------------------------------------- */
 
 RenderDoc *report_document(const Report *rep, const char *source) {
-  GDateTime *now = g_date_time_new_from_unix_utc(rep->now_us / G_USEC_PER_SEC);
-  g_autofree char *when = now ? g_date_time_format(now, "%Y-%m-%dT%H:%M:%SZ") : g_strdup("?");
-  if (now) g_date_time_unref(now);
-  const char *version = persona_model_version(rep->model);
-  g_autofree char *title = g_strdup_printf("%s %s", persona_model_name(rep->model), version ? version : "");
-  g_strchomp(title);
-  g_autofree char *subtitle =
-      g_strdup_printf("%" G_GUINT64_FORMAT " profiles from %s, evaluated as of %s", rep->records,
-                      source ? source : "standard input", when);
-  RenderDoc *doc = render_doc_new(title, subtitle);
+  RenderDoc *doc = render_doc_new_for_profiles("", persona_model_name(rep->model), persona_model_version(rep->model),
+                                               rep->records, source, rep->now_us);
   overview(rep, doc);
   funnels(rep, doc);
   scores(rep, doc);

@@ -137,16 +137,8 @@ static void overlap(const Segments *seg, RenderDoc *doc) {
 }
 
 RenderDoc *segments_document(const Segments *seg, const char *source, gint64 now_us) {
-  GDateTime *now = g_date_time_new_from_unix_utc(now_us / G_USEC_PER_SEC);
-  g_autofree char *when = now ? g_date_time_format(now, "%Y-%m-%dT%H:%M:%SZ") : g_strdup("?");
-  if (now) g_date_time_unref(now);
-  const char *version = persona_model_version(seg->model);
-  g_autofree char *title = g_strdup_printf("Segments of %s %s", persona_model_name(seg->model), version ? version : "");
-  g_strchomp(title);
-  g_autofree char *subtitle =
-      g_strdup_printf("%" G_GUINT64_FORMAT " profiles from %s, evaluated as of %s", seg->records,
-                      source ? source : "standard input", when);
-  RenderDoc *doc = render_doc_new(title, subtitle);
+  RenderDoc *doc = render_doc_new_for_profiles("Segments of ", persona_model_name(seg->model),
+                                               persona_model_version(seg->model), seg->records, source, now_us);
   overview(seg, doc);
   sizes(seg, doc);
   overlap(seg, doc);

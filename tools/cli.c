@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,6 +79,20 @@ int pcli_start(const PcliStart *cmd, const GOptionEntry *entries, gboolean do_he
   if (*n_args > cmd->max_operands)
     return pcli_usage_error(cmd->name, "too many arguments (expected %s)", cmd->params);
   return PCLI_GO;
+}
+
+gboolean pcli_parse_share(const char *text, double max, double *out) {
+  if (!text || !*text) return FALSE;
+  char *end = NULL;
+  double x = g_ascii_strtod(text, &end);
+  if (end == text) return FALSE;
+  if (*end == '%') {
+    x /= 100;
+    end++;
+  }
+  if (*end != '\0' || !isfinite(x) || x < 0 || x > max) return FALSE;
+  *out = x;
+  return TRUE;
 }
 
 gboolean pcli_parse_time_option(const char *cmd, const char *option, const char *text, gint64 *out) {

@@ -152,6 +152,9 @@ typedef struct {
  * counted into *n_args: PCLI_GO, or PCLI_EXIT_USAGE after a usage error. */
 int pcli_start(const PcliStart *cmd, const GOptionEntry *entries, gboolean do_help, int *argc, char ***argv,
                char **const *args, guint *n_args);
+/* "20%" → 0.2, "0.2" → 0.2 (--top, --min-lift, --max-changed…): TRUE with
+ * *out; FALSE for anything else or outside [0, max]. */
+gboolean pcli_parse_share(const char *text, double max, double *out);
 /* `option` (--now, --as-of) given as `text`, NULL meaning the current
  * time: TRUE with *out; else FALSE after a usage error of `cmd`. */
 gboolean pcli_parse_time_option(const char *cmd, const char *option, const char *text, gint64 *out);
@@ -166,6 +169,10 @@ gboolean pcli_parse_time_option(const char *cmd, const char *option, const char 
 #define PCLI_ENTRY_INPUT_TZ(var)                                                                                      \
   {"input-tz", 0, 0, G_OPTION_ARG_STRING, (var), "Read times without an offset in ZONE (IANA, e.g. Asia/Shanghai)",  \
    "ZONE"}
+#define PCLI_ENTRY_NOW(var)                                                                                           \
+  {"now", 0, 0, G_OPTION_ARG_STRING, (var), "Evaluate as of TIME (default: the current time)", "TIME"}
+#define PCLI_ENTRY_STATE(var)                                                                                         \
+  {"state", 0, 0, G_OPTION_ARG_FILENAME, (var), "Start from the profiles' states in FILE (read only)", "FILE"}
 #define PCLI_ENTRY_OPERANDS(var) {G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, (var), NULL, NULL}
 #define PCLI_ENTRY_END {NULL, 0, 0, 0, NULL, NULL, NULL}
 

@@ -2,7 +2,6 @@
  * --outcome EXPR`: the options; the work is backtest/backtest.c. */
 #include "cli.h"
 
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -42,21 +41,6 @@ static const char backtest_description[] =
     "      --as-of 2025-10-01 --horizon 90d \\\n"
     "      --outcome 'exists(events where type == \"deal_won\" and at > cutoff)'\n";
 
-/* "20%" → 0.2, "0.2" → 0.2; FALSE for anything else or outside [0, max]. */
-static gboolean parse_share(const char *text, double max, double *out) {
-  if (!text || !*text) return FALSE;
-  char *end = NULL;
-  double x = g_ascii_strtod(text, &end);
-  if (end == text) return FALSE;
-  if (*end == '%') {
-    x /= 100;
-    end++;
-  }
-  if (*end != '\0' || !isfinite(x) || x < 0 || x > max) return FALSE;
-  *out = x;
-  return TRUE;
-}
-
 static int usage(const char *fmt, const char *arg) {
   return pcli_usage_error("backtest", fmt, arg);
 }
@@ -83,20 +67,20 @@ static int check_options(RawOptions *raw, BtOptions *o, gint64 **as_of_us) {
   o->outcome = raw->outcome;
   if (raw->bands < 1 || raw->bands > 1000) return pcli_usage_error("backtest", "--bands must be between 1 and 1000");
   o->bands = (guint)raw->bands;
-  if (raw->top && (!parse_share(raw->top, 1, &o->top_share) || o->top_share == 0))
+  if (raw->top && (!pcli_parse_share(raw->top, 1, &o->top_share) || o->top_share == 0))
     return usage("invalid --top '%s': expected a share above 0 and at most 100 %% (20%%)", raw->top);
   if (!raw->format || strcmp(raw->format, "text") == 0) o->format = BT_FORMAT_TEXT;
   else if (strcmp(raw->format, "json") == 0) o->format = BT_FORMAT_JSON;
   else if (strcmp(raw->format, "html") == 0) o->format = BT_FORMAT_HTML;
   else return usage("invalid --format '%s': expected text, json or html", raw->format);
-  if (raw->min_auc && !parse_share(raw->min_auc, 1, &o->gates.min_auc))
+  if (raw->min_auc && !pcli_parse_share(raw->min_auc, 1, &o->gates.min_auc))
     return usage("invalid --min-auc '%s': expected a number from 0 to 1", raw->min_auc);
-  if (raw->min_lift && !parse_share(raw->min_lift, 1e6, &o->gates.min_lift))
+  if (raw->min_lift && !pcli_parse_share(raw->min_lift, 1e6, &o->gates.min_lift))
     return usage("invalid --min-lift '%s': expected a percentage (15%%)", raw->min_lift);
   if (raw->min_capture) {
     g_auto(GStrv) parts = g_strsplit(raw->min_capture, ":", 2);
-    if (g_strv_length(parts) != 2 || !parse_share(parts[0], 1, &o->gates.capture_top) ||
-        o->gates.capture_top == 0 || !parse_share(parts[1], 1, &o->gates.capture_held))
+    if (g_strv_length(parts) != 2 || !pcli_parse_share(parts[0], 1, &o->gates.capture_top) ||
+        o->gates.capture_top == 0 || !pcli_parse_share(parts[1], 1, &o->gates.capture_held))
       return usage("invalid --min-capture '%s': expected TOP:HELD, e.g. 20%%:60%%", raw->min_capture);
   }
   return PCLI_EXIT_OK;

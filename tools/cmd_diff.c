@@ -2,7 +2,6 @@
  * diff/diff.c. */
 #include "cli.h"
 
-#include <math.h>
 #include <string.h>
 
 #include "diff/diff.h"
@@ -33,28 +32,13 @@ static const char diff_description[] =
     "  persona diff HEAD~1:examples/b2b_lead.persona examples/b2b_lead.persona \\\n"
     "      examples/profiles.jsonl --now 2026-02-01 --format md --max-changed 5%\n";
 
-/* "5%" → 0.05, "0.05" → 0.05; FALSE for anything else or outside [0, 1]. */
-static gboolean parse_share(const char *text, double *out) {
-  if (!text || !*text) return FALSE;
-  char *end = NULL;
-  double x = g_ascii_strtod(text, &end);
-  if (end == text) return FALSE;
-  if (*end == '%') {
-    x /= 100;
-    end++;
-  }
-  if (*end != '\0' || !isfinite(x) || x < 0 || x > 1) return FALSE;
-  *out = x;
-  return TRUE;
-}
-
 /* --max-changed-tag TAG:SHARE, repeatable; *gates owned by the caller. */
 static int parse_tag_gates(char **specs, PdTagGate **gates, guint *n) {
   *n = specs ? g_strv_length(specs) : 0;
   *gates = g_new0(PdTagGate, *n + 1);
   for (guint i = 0; i < *n; i++) {
     const char *colon = strrchr(specs[i], ':');
-    if (!colon || colon == specs[i] || !parse_share(colon + 1, &(*gates)[i].max_share))
+    if (!colon || colon == specs[i] || !pcli_parse_share(colon + 1, 1, &(*gates)[i].max_share))
       return pcli_usage_error("diff", "invalid --max-changed-tag '%s': expected TAG:SHARE, e.g. vip:2%%", specs[i]);
     specs[i][colon - specs[i]] = '\0';
     (*gates)[i].tag = specs[i];
@@ -73,7 +57,7 @@ int pcli_cmd_diff(int argc, char **argv, gboolean do_help) {
   gint top = 10;
   gboolean allow_native = FALSE;
   const GOptionEntry entries[] = {
-      {"now", 0, 0, G_OPTION_ARG_STRING, &now, "Evaluate as of TIME (default: the current time)", "TIME"},
+      PCLI_ENTRY_NOW(&now),
       {"state", 0, 0, G_OPTION_ARG_FILENAME, &state, "Start every profile from its state in FILE (read only)",
        "FILE"},
       {"format", 0, 0, G_OPTION_ARG_STRING, &format, "text (default), md or json", "FORMAT"},
@@ -101,7 +85,7 @@ int pcli_cmd_diff(int argc, char **argv, gboolean do_help) {
   else return pcli_usage_error("diff", "invalid --format '%s': expected text, md or json", format);
   if (top < 0 || top > 10000) return pcli_usage_error("diff", "--top must be between 0 and 10000");
   o.top = (guint)top;
-  if (max_changed && !parse_share(max_changed, &o.max_changed))
+  if (max_changed && !pcli_parse_share(max_changed, 1, &o.max_changed))
     return pcli_usage_error("diff", "invalid --max-changed '%s': expected a share from 0 to 100 %% (5%%)", max_changed);
   g_autofree PdTagGate *gates = NULL;
   int status = parse_tag_gates(tag_gates, &gates, &o.n_tag_gates);

@@ -67,9 +67,8 @@ int pcli_cmd_report(int argc, char **argv, gboolean do_help) {
   gboolean allow_native = FALSE;
   const GOptionEntry entries[] = {
       PCLI_ENTRY_ALLOW_NATIVE(&allow_native),
-      {"now", 0, 0, G_OPTION_ARG_STRING, &now_text, "Evaluate as of TIME (default: the current time)", "TIME"},
-      {"state", 0, 0, G_OPTION_ARG_FILENAME, &state_path, "Start from the profiles' states in FILE (read only)",
-       "FILE"},
+      PCLI_ENTRY_NOW(&now_text),
+      PCLI_ENTRY_STATE(&state_path),
       {"format", 0, 0, G_OPTION_ARG_STRING, &format_name, "'html', 'json', 'md' or 'text'", "FORMAT"},
       {"where", 0, 0, G_OPTION_ARG_FILENAME, &where, /* bytes as given: no locale conversion */
        "Report only the profiles for which EXPR holds (as for eval)", "EXPR"},

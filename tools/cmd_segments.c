@@ -48,9 +48,8 @@ int pcli_cmd_segments(int argc, char **argv, gboolean do_help) {
   gboolean allow_native = FALSE;
   const GOptionEntry entries[] = {
       PCLI_ENTRY_ALLOW_NATIVE(&allow_native),
-      {"now", 0, 0, G_OPTION_ARG_STRING, &now_text, "Evaluate as of TIME (default: the current time)", "TIME"},
-      {"state", 0, 0, G_OPTION_ARG_FILENAME, &state_path, "Start from the profiles' states in FILE (read only)",
-       "FILE"},
+      PCLI_ENTRY_NOW(&now_text),
+      PCLI_ENTRY_STATE(&state_path),
       PCLI_ENTRY_INPUT_TZ(&input_tz),
       {"format", 0, 0, G_OPTION_ARG_STRING, &format_name, "'text', 'md', 'json' or 'html'", "FORMAT"},
       {"output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "Write to FILE (replaced when complete)", "FILE"},
