@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "diff/decls.h"
+#include "diff/explain.h"
 #include "diff/report.h"
 #include "diff/stats.h"
 
@@ -74,6 +75,14 @@ static PersonaModel *load_model(const char *spec, const PersonaCompileOptions *c
   }
   if (diags) persona_diagnostics_free(diags);
   return m;
+}
+
+/* The model again with `trace`, for persona_vm_explain: only when some
+ * profile is to be explained (the pass does not need it). */
+static PersonaModel *compile_traced(const char *spec, const char *source, const PersonaCompileOptions *copts) {
+  PersonaCompileOptions traced = *copts;
+  traced.trace = TRUE;
+  return persona_compile_source(compile_name(spec), source, strlen(source), &traced, NULL, NULL);
 }
 
 /* ---- declarations ---------------------------------------------------------- */
@@ -303,6 +312,8 @@ typedef struct {
   const PdOptions *o;
   PdReport *r;
   GArray **deltas; /* per score: double new − old */
+  const char *line; /* the profile being compared, kept for a most changed one */
+  gsize line_len;
 } Pass;
 
 static void compare_profile(Pass *p, const PersonaResult *ra, const PersonaResult *rb, guint64 line_no) {
@@ -353,11 +364,11 @@ static void compare_profile(Pass *p, const PersonaResult *ra, const PersonaResul
   persona_result_id_json(rb, id);
   c.id_json = g_string_free(id, FALSE);
   c.what = describe(r, ra, rb);
+  c.record = g_strndup(p->line, p->line_len);
+  c.record_len = p->line_len;
   g_array_insert_val(r->top, pos, c);
   if (r->top->len > p->o->top) {
-    PdProfileChange *last = &g_array_index(r->top, PdProfileChange, r->top->len - 1);
-    g_free(last->id_json);
-    g_free(last->what);
+    pd_profile_change_clear(&g_array_index(r->top, PdProfileChange, r->top->len - 1));
     g_array_set_size(r->top, r->top->len - 1);
   }
 }
@@ -411,6 +422,8 @@ static gboolean evaluate_all(Pass *p, PersonaModel *a, PersonaModel *b, PersonaS
       continue;
     }
     p->r->n++;
+    p->line = line;
+    p->line_len = len;
     compare_profile(p, ra, rb, line_no);
   }
   if (error) g_printerr("persona: %s\n", error->message);
@@ -532,6 +545,12 @@ int pd_run(const PdOptions *o, GString *out) {
   }
   g_free(p.deltas);
   int status = 1;
+  if (ok && r.top->len) {
+    g_autoptr(PersonaModel) ta = compile_traced(o->old_spec, old_src, o->compile);
+    g_autoptr(PersonaModel) tb = compile_traced(o->new_spec, new_src, o->compile);
+    PdExplainInput in = {ta, tb, old_src, new_src, store, o->now_us};
+    if (ta && tb) pd_explain_top(&r, &in);
+  }
   if (ok) {
     gates(o, &r);
     if (o->format == PD_FORMAT_JSON) pd_report_json(&r, out);
