@@ -555,6 +555,7 @@ int pd_run(const PdOptions *o, GString *out) {
     gates(o, &r);
     if (o->format == PD_FORMAT_JSON) pd_report_json(&r, out);
     else if (o->format == PD_FORMAT_MD) pd_report_md(&r, out);
+    else if (o->format == PD_FORMAT_HTML) pd_report_html(&r, out);
     else pd_report_text(&r, out);
     status = r.gate_failed ? 1 : 0;
   }

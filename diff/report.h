@@ -96,5 +96,7 @@ void pd_report_clear(PdReport *r);
 void pd_report_text(const PdReport *r, GString *out);
 void pd_report_md(const PdReport *r, GString *out);
 void pd_report_json(const PdReport *r, GString *out);
+/* One self-contained page through the shared renderer (report_html.c). */
+void pd_report_html(const PdReport *r, GString *out);
 
 #endif
