@@ -294,7 +294,9 @@ static PdJson *explain_record(PersonaVM *vm, const PdProfileChange *c, const PdE
   if (persona_vm_explain(vm, c->record, c->record_len, state, state ? strlen(state) : 0, in->now_us, c->line, TRUE,
                          out) != PERSONA_EVAL_OK)
     return NULL;
-  return pd_json_parse(out->str, out->len);
+  /* Not read here: the records a `per` rule counted, the result. */
+  static const char *const skip[] = {"counted", "result", "label", NULL};
+  return pd_json_parse(out->str, out->len, skip);
 }
 
 void pd_explain_top(PdReport *r, const PdExplainInput *in) {

@@ -9,6 +9,7 @@
 typedef struct {
   const char *s;
   gsize len, i;
+  const char *const *skip;
 } Parser;
 
 static void skip_ws(Parser *p) {
@@ -53,8 +54,18 @@ static gboolean unicode_escape(Parser *p, GString *out) {
 }
 
 static char *parse_string(Parser *p) {
-  GString *out = g_string_new(NULL);
   p->i++; /* the opening quote */
+  /* Most strings have no escape: copied at once. */
+  gsize end = p->i;
+  while (end < p->len && p->s[end] != '"' && p->s[end] != '\\' && (unsigned char)p->s[end] >= 0x20) end++;
+  if (end < p->len && p->s[end] == '"') {
+    if (!g_utf8_validate(p->s + p->i, (gssize)(end - p->i), NULL)) return NULL;
+    char *plain = g_strndup(p->s + p->i, end - p->i);
+    p->i = end + 1;
+    return plain;
+  }
+  GString *out = g_string_new_len(p->s + p->i, (gssize)(end - p->i));
+  p->i = end;
   while (p->i < p->len) {
     unsigned char c = (unsigned char)p->s[p->i++];
     if (c == '"') {
@@ -102,6 +113,63 @@ static gboolean parse_number(Parser *p, double *out) {
 
 static PdJson *parse_value(Parser *p, int depth);
 
+static gboolean skipped(const Parser *p, const char *key) {
+  for (const char *const *k = p->skip; k && *k; k++)
+    if (strcmp(*k, key) == 0) return TRUE;
+  return FALSE;
+}
+
+/* Passes over a value without building it: strings and the nesting of
+ * brackets are followed, scalars run to the next delimiter. */
+static gboolean skip_value(Parser *p) {
+  skip_ws(p);
+  int depth = 0;
+  do {
+    if (p->i >= p->len) return FALSE;
+    char c = p->s[p->i];
+    if (c == '"') {
+      for (p->i++; p->i < p->len && p->s[p->i] != '"'; p->i++)
+        if (p->s[p->i] == '\\') p->i++;
+      if (p->i >= p->len) return FALSE;
+      p->i++;
+    } else if (c == '{' || c == '[') {
+      depth++;
+      p->i++;
+    } else if (c == '}' || c == ']') {
+      if (--depth < 0) return FALSE;
+      p->i++;
+    } else if (depth > 0) {
+      p->i++; /* ',', ':', white space, scalars inside */
+    } else {
+      gsize start = p->i;
+      while (p->i < p->len && !strchr(",}] \t\r\n", p->s[p->i])) p->i++;
+      if (p->i == start) return FALSE;
+    }
+  } while (depth > 0);
+  return TRUE;
+}
+
+/* One value into the container's items. */
+static gboolean add_value(Parser *p, PdJson *j, int depth) {
+  PdJson *v = parse_value(p, depth + 1);
+  if (v) g_ptr_array_add(j->items, v);
+  return v != NULL;
+}
+
+/* One member of an object: its key and value, or nothing when the key is
+ * to be skipped. */
+static gboolean add_member(Parser *p, PdJson *j, int depth) {
+  if (p->i >= p->len || p->s[p->i] != '"') return FALSE;
+  g_autofree char *key = parse_string(p);
+  if (!key) return FALSE;
+  skip_ws(p);
+  if (p->i >= p->len || p->s[p->i++] != ':') return FALSE;
+  if (skipped(p, key)) return skip_value(p);
+  if (!add_value(p, j, depth)) return FALSE;
+  g_ptr_array_add(j->keys, g_steal_pointer(&key));
+  return TRUE;
+}
+
 /* The elements of an array or the members of an object, after its
  * opening bracket. */
 static gboolean parse_container(Parser *p, PdJson *j, int depth) {
@@ -114,17 +182,7 @@ static gboolean parse_container(Parser *p, PdJson *j, int depth) {
   }
   for (;;) {
     skip_ws(p);
-    if (j->kind == PD_JSON_OBJECT) {
-      if (p->i >= p->len || p->s[p->i] != '"') return FALSE;
-      char *key = parse_string(p);
-      if (!key) return FALSE;
-      g_ptr_array_add(j->keys, key);
-      skip_ws(p);
-      if (p->i >= p->len || p->s[p->i++] != ':') return FALSE;
-    }
-    PdJson *v = parse_value(p, depth + 1);
-    if (!v) return FALSE;
-    g_ptr_array_add(j->items, v);
+    if (!(j->kind == PD_JSON_OBJECT ? add_member(p, j, depth) : add_value(p, j, depth))) return FALSE;
     skip_ws(p);
     if (p->i >= p->len) return FALSE;
     char c = p->s[p->i++];
@@ -164,8 +222,8 @@ static PdJson *parse_value(Parser *p, int depth) {
   return j;
 }
 
-PdJson *pd_json_parse(const char *text, gsize len) {
-  Parser p = {text, len, 0};
+PdJson *pd_json_parse(const char *text, gsize len, const char *const *skip) {
+  Parser p = {text, len, 0, skip};
   PdJson *j = parse_value(&p, 1);
   skip_ws(&p);
   if (j && p.i != p.len) {

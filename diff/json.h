@@ -25,8 +25,11 @@ typedef struct PdJson {
   GPtrArray *keys;  /* OBJECT: char*, one per value */
 } PdJson;
 
-/* The tree of `text`, or NULL when it is not one well-formed JSON value. */
-PdJson *pd_json_parse(const char *text, gsize len);
+/* The tree of `text`, or NULL when it is not one well-formed JSON value.
+ * Object members named in `skip` (NULL-terminated; may be NULL) are left
+ * out of the tree: only their brackets and strings are checked (an
+ * explanation's counted records and result are large and not needed). */
+PdJson *pd_json_parse(const char *text, gsize len, const char *const *skip);
 void pd_json_free(PdJson *j);
 
 /* Member `key` of an object (the last when repeated), or NULL. */
