@@ -122,6 +122,11 @@ typedef struct PDecodeResult {
   /* The same for events read from a pii field (or with a pii `at`): the
    * VM rounds it so that the result does not reveal it. */
   int64_t next_visible_pii;
+  /* Optional, set by the caller (else NULL): the same per field of the
+   * record's own plan (the list a future event was in, at any depth),
+   * each n_fields long and filled with INT64_MAX by the caller; for a
+   * decoding shared by models that read different fields. */
+  int64_t *nv_field, *nv_field_pii;
 } PDecodeResult;
 
 /* Decodes one record. `now_us` drives the as-of filter. Returns false with
