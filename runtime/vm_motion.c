@@ -269,11 +269,12 @@ void pvm_nc_compare(PVMState *st, uint8_t op, PValue a, PValue b, PValue motion,
   }
   double d0 = (ib ? (double)b.u.i : b.u.n) - (ia ? (double)a.u.i : a.u.n);
   if (isnan(d0)) return;
-  if (d0 == 0) { /* on the boundary: moving makes it differ at once */
-    note_after(st, 1, false);
+  int dir = direction(&m);
+  if (d0 == 0) { /* on the boundary: moving the right way makes it differ at once */
+    bool up = dir > 0 || dir == 2, down = dir < 0 || dir == 2;
+    if (op == OP_NCEQ ? dir != 0 : op == OP_NCLT ? up : down) note_after(st, 1, false);
     return;
   }
-  int dir = direction(&m);
   if (dir == 0) return;
   if (dir == 2 || !m.exact) { /* the bound: no crossing before |change| can reach |d0| */
     note_crossing(st, first_reach(&m, abs_bound, fabs(d0), 1), pii);
