@@ -70,6 +70,7 @@ static int vm_compare(PValue a, PValue b) {
     if (c) return c;
     return a.len < b.len ? -1 : a.len > b.len ? 1 : 0;
   }
+  case PV_LIST: case PV_RECORD: return 0; /* not ordered: never by their addresses */
   default: return a.u.i < b.u.i ? -1 : a.u.i > b.u.i ? 1 : 0;
   }
 }
@@ -155,6 +156,12 @@ static bool vm_args_ok(const PCallSite *cs, const PValue *args) {
     PBuiltinType t = bi->params[k < bi->nparams ? k : (uint32_t)bi->nparams - 1];
     uint8_t kind = args[k].kind;
     if (kind >= 32 || !(accepts[t] >> kind & 1)) return false;
+    /* sort() reads its elements as strings: an int's bits (and a length
+     * left over in the register) would be a pointer. The verifier proves
+     * the elements' kind wherever it knows them; this covers the rest. */
+    if (t == PBT_LIST_STRING && kind == PV_LIST)
+      for (uint32_t e = 0; e < args[k].len; e++)
+        if (args[k].u.items[e].kind != PV_STRING && args[k].u.items[e].kind != PV_NULL) return false;
   }
   return true;
 }

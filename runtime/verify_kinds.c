@@ -1,0 +1,557 @@
+/* verify_kinds.c - the verifier's kind analysis: which kinds of value each
+ * register may hold at each instruction, and the refusal of any
+ * instruction that could read an operand of a kind it does not accept
+ * (bytecode.h, pbc_verify_kinds; docs/bytecode.md, "Kinds").
+ *
+ * Runs after verify.c has proved indexes in range and every register
+ * written before it is read. An abstract value is a set of kinds (a bit
+ * per PValueKind), for a list also the kinds of its elements, and for a
+ * record (or a list of records) the record type whose fields it has:
+ *
+ *  - constants, the profile's fields (the schema's types), a record's
+ *    fields, a built-in's or host function's result (their signatures),
+ *    and every result column of the opcode table (opcodes.h) give kinds;
+ *  - a global holds its initial value or what its one writer stores (a
+ *    unit's block's result, a fused pass's SETG, what the VM writes for a
+ *    lifecycle, journey or experiment): the blocks are analysed again
+ *    until no global's kinds grow (a few passes; bounded);
+ *  - at a merge point the kinds are joined (a forward "may" analysis to a
+ *    fixpoint, like the "must" analysis of verify.c).
+ *
+ * Fields of a record built by MKREC and elements of a list a built-in
+ * returns as list<T> for any T have no static kind: they are "unknown",
+ * and an instruction that reads an unknown value relies on the VM's own
+ * guard for that instruction (vm.c) instead of the proof. Everything
+ * else is proved: an operand that may hold a kind its instruction does
+ * not accept (the kinds column of opcodes.h, the built-in's parameter
+ * types) is refused, naming the block, the instruction, the register and
+ * the kinds.
+ *
+ * Ownership: all memory is freed before returning.
+ */
+#include <string.h>
+
+#include "../include/persona.h"
+#include "../stdlib/builtins.h"
+#include "bytecode.h"
+#include "natives.h"
+
+/* ---- abstract values ------------------------------------------------------------ */
+
+/* bits 0..8: the kinds it may be; bit 9: unknown (any kind, unproved);
+ * bits 16..25: the same for a list's elements; bits 32..47: 1 + the record
+ * type of the record or of the list's records, 0 for none, ANON for
+ * records whose fields are not known. 0 is "not written". */
+typedef uint64_t AVal;
+
+#define K(kind) (1u << (kind))
+#define K_UNKNOWN (1u << 9)
+#define K_ALL 0x1ffu
+#define ANON 0xffffu
+
+static inline uint32_t av_kinds(AVal v) { return (uint32_t)(v & 0x3ff); }
+static inline uint32_t av_elems(AVal v) { return (uint32_t)((v >> 16) & 0x3ff); }
+static inline uint32_t av_plan(AVal v) { return (uint32_t)((v >> 32) & 0xffff); }
+static inline AVal av_make(uint32_t kinds, uint32_t elems, uint32_t plan) {
+  return (AVal)kinds | (AVal)elems << 16 | (AVal)plan << 32;
+}
+static const AVal AV_UNKNOWN = K_ALL | K_UNKNOWN | (AVal)(K_ALL | K_UNKNOWN) << 16 | (AVal)ANON << 32;
+
+static AVal av_join(AVal a, AVal b) {
+  uint32_t pa = av_plan(a), pb = av_plan(b);
+  uint32_t plan = pa == 0 ? pb : pb == 0 || pa == pb ? pa : ANON;
+  return av_make(av_kinds(a) | av_kinds(b), av_elems(a) | av_elems(b), plan);
+}
+
+/* ---- the model's sources of kinds ---------------------------------------------- */
+
+typedef struct Kinds {
+  const PModel *m;
+  GError **error;
+  AVal *globals;     /* per slot */
+  AVal *setg;        /* per slot: what SETG stores there (this pass) */
+  AVal *ret;         /* per block: what it returns (this pass) */
+  bool grew;         /* a global's kinds grew in this pass */
+} Kinds;
+
+static uint32_t plan_id(const PModel *m, const PDecodePlan *p) { return (uint32_t)(p - m->plans) + 1; }
+
+static AVal av_of_decode(const PModel *m, const PDecodeType *t) {
+  switch (t->kind) {
+  case PDT_BOOL: return K(PV_BOOL);
+  case PDT_INT: return K(PV_INT);
+  case PDT_NUMBER: return K(PV_NUMBER);
+  case PDT_STRING: return K(PV_STRING);
+  case PDT_TIME: case PDT_TIME_MS: return K(PV_TIME);
+  case PDT_DURATION: return K(PV_DURATION);
+  case PDT_RECORD: return av_make(K(PV_RECORD), 0, plan_id(m, t->record));
+  case PDT_LIST: {
+    AVal e = av_of_decode(m, t->elem);
+    return av_make(K(PV_LIST), av_kinds(e), av_plan(e));
+  }
+  }
+  return AV_UNKNOWN;
+}
+
+/* A field of a record of type `plan` (1-based, ANON for unknown fields),
+ * or null when the record is null or shorter. */
+static AVal av_field(const PModel *m, uint32_t plan, uint32_t field) {
+  if (plan == 0 || plan == ANON || plan > m->n_plans) return AV_UNKNOWN;
+  const PDecodePlan *p = &m->plans[plan - 1];
+  if (field >= p->n_fields) return K(PV_NULL);
+  return av_join(K(PV_NULL), av_of_decode(m, &p->fields[field].type));
+}
+
+static AVal av_of_value(PValue v, int depth) {
+  if (v.kind > PV_RECORD) return AV_UNKNOWN;
+  if (v.kind == PV_RECORD) return av_make(K(PV_RECORD), 0, ANON);
+  if (v.kind != PV_LIST) return K(v.kind);
+  AVal e = 0;
+  for (uint32_t i = 0; i < v.len && depth < 8; i++) e = av_join(e, av_of_value(v.u.items[i], depth + 1));
+  if (depth >= 8 && v.len) e = AV_UNKNOWN;
+  return av_make(K(PV_LIST), av_kinds(e), av_plan(e));
+}
+
+static AVal av_of_builtin_type(PBuiltinType t) {
+  switch (t) {
+  case PBT_BOOL: return K(PV_BOOL);
+  case PBT_INT: return K(PV_INT);
+  case PBT_NUMBER: return K(PV_NUMBER);
+  case PBT_STRING: return K(PV_STRING);
+  case PBT_TIME: return K(PV_TIME);
+  case PBT_DURATION: return K(PV_DURATION);
+  case PBT_LIST_STRING: return av_make(K(PV_LIST), K(PV_STRING) | K(PV_NULL), 0);
+  case PBT_LIST_ANY: return av_make(K(PV_LIST), K_ALL | K_UNKNOWN, ANON);
+  }
+  return AV_UNKNOWN;
+}
+
+/* What a parameter of a built-in accepts (vm_args_ok agrees): null, and
+ * an int where a number is expected; the elements of a list<string>. */
+static uint32_t builtin_accepts(PBuiltinType t, uint32_t *elems) {
+  *elems = K_ALL | K_UNKNOWN;
+  switch (t) {
+  case PBT_BOOL: return K(PV_NULL) | K(PV_BOOL);
+  case PBT_INT: return K(PV_NULL) | K(PV_INT);
+  case PBT_NUMBER: return K(PV_NULL) | K(PV_NUMBER) | K(PV_INT);
+  case PBT_STRING: return K(PV_NULL) | K(PV_STRING);
+  case PBT_TIME: return K(PV_NULL) | K(PV_TIME);
+  case PBT_DURATION: return K(PV_NULL) | K(PV_DURATION);
+  case PBT_LIST_STRING: *elems = K(PV_NULL) | K(PV_STRING) | K_UNKNOWN; return K(PV_NULL) | K(PV_LIST);
+  case PBT_LIST_ANY: return K(PV_NULL) | K(PV_LIST);
+  }
+  return 0;
+}
+
+/* The VM kind of a host function's parameter or result type. */
+static uint32_t native_kind(uint8_t t) {
+  switch ((PNativeType)t) {
+  case PNT_BOOL: return K(PV_BOOL);
+  case PNT_INT: return K(PV_INT);
+  case PNT_NUMBER: return K(PV_NUMBER);
+  case PNT_STRING: return K(PV_STRING);
+  }
+  return 0;
+}
+
+/* ---- messages -------------------------------------------------------------------- */
+
+static const char *const kind_names[] = {"null", "bool", "int", "number", "string",
+                                         "time", "duration", "list", "record"};
+
+/* "a string or a record", "an int, a time or a duration"; plural: "ints
+ * or strings" (a list's elements). */
+static void kinds_text(GString *s, uint32_t kinds, bool plural) {
+  uint32_t n = 0, total = (uint32_t)__builtin_popcount(kinds & K_ALL);
+  for (int k = 0; k <= PV_RECORD; k++) {
+    if (!(kinds & K(k))) continue;
+    if (n) g_string_append(s, n + 1 == total ? " or " : ", ");
+    if (!plural) g_string_append(s, k == PV_INT ? "an " : "a ");
+    g_string_append(s, kind_names[k]);
+    if (plural) g_string_append_c(s, 's');
+    n++;
+  }
+}
+
+/* ---- one block ---------------------------------------------------------------------- */
+
+typedef struct Block {
+  Kinds *k;
+  uint32_t bi;
+  const PBlock *b;
+  bool check;           /* the last pass: refuse wrong kinds */
+  AVal *cur;            /* n_regs: the state before the instruction */
+  AVal *saved;          /* n_targets × n_regs: the state at each jump target */
+  bool *saved_seen;
+  int32_t *target_slot; /* pc -> index into saved, or -1 */
+} Block;
+
+/* "block 3 (score fit), instruction 7 (DIVN): register 2 may hold a
+ * record, but DIVN reads a number" */
+static bool kind_fail(Block *kb, uint32_t pc, uint32_t reg, const char *holds, const char *needs) {
+  g_set_error(kb->k->error, PERSONA_ERROR, PERSONA_ERROR_BYTECODE,
+              "block %u (%s), instruction %u (%s): register %u may hold %s, but %s", kb->bi, kb->b->name, pc,
+              popcode_info[kb->b->code[pc].op].name, reg, holds, needs);
+  return false;
+}
+
+/* R[reg] must hold only kinds in `accepts` (its elements only `elems`,
+ * when it is a list); an unknown value is left to the VM's guards. */
+static bool check_reg(Block *kb, uint32_t pc, uint32_t reg, uint32_t accepts, uint32_t elems, const char *what) {
+  AVal v = kb->cur[reg];
+  uint32_t kinds = av_kinds(v);
+  if (kinds & K_UNKNOWN) return true;
+  g_autoptr(GString) holds = g_string_new(NULL);
+  g_autoptr(GString) needs = g_string_new(NULL);
+  g_string_append_printf(needs, "%s reads ", what);
+  if (kinds & ~accepts) {
+    kinds_text(holds, kinds & ~accepts, false);
+    kinds_text(needs, accepts & ~K(PV_NULL), false);
+    return kind_fail(kb, pc, reg, holds->str, needs->str);
+  }
+  uint32_t e = av_elems(v);
+  if ((kinds & K(PV_LIST)) && !(e & K_UNKNOWN) && (e & ~elems)) {
+    g_string_append(holds, "a list of ");
+    kinds_text(holds, e & ~elems, true);
+    g_string_append(needs, "a list of ");
+    kinds_text(needs, elems & ~(K(PV_NULL) | K_UNKNOWN), true);
+    return kind_fail(kb, pc, reg, holds->str, needs->str);
+  }
+  return true;
+}
+
+static uint32_t class_mask(uint8_t cls) { return popkinds_mask[cls]; }
+
+/* The arguments of CALL or CALLN against the signature. */
+static bool check_args(Block *kb, uint32_t pc) {
+  const PModel *m = kb->k->m;
+  const PInsn *i = &kb->b->code[pc];
+  if (i->op == OP_CALL) {
+    const PCallSite *cs = &m->calls[i->bx];
+    const PBuiltin *bi = &pbuiltins[cs->builtin];
+    for (uint32_t a = 0; a < cs->nargs; a++) {
+      PBuiltinType t = bi->params[a < bi->nparams ? a : (uint32_t)bi->nparams - 1];
+      uint32_t elems;
+      uint32_t accepts = builtin_accepts(t, &elems);
+      g_autofree char *what = g_strdup_printf("argument %u of %s()", a + 1, bi->name);
+      if (!check_reg(kb, pc, i->a + a, accepts, elems, what)) return false;
+    }
+    return true;
+  }
+  const PNative *n = (const PNative *)m->natives[i->bx];
+  for (uint32_t a = 0; a < n->n_params; a++) {
+    uint32_t accepts = K(PV_NULL) | native_kind(n->params[a]) | (n->params[a] == PNT_NUMBER ? K(PV_INT) : 0);
+    g_autofree char *what = g_strdup_printf("argument %u of host function %s", a + 1, n->name);
+    if (!check_reg(kb, pc, i->a + a, accepts, K_ALL | K_UNKNOWN, what)) return false;
+  }
+  return true;
+}
+
+/* Every register read of the instruction at `pc` against the kinds
+ * column of the opcode table. */
+static bool check_reads(Block *kb, uint32_t pc) {
+  const PInsn *i = &kb->b->code[pc];
+  const POpInfo *info = &popcode_info[i->op];
+  const uint8_t roles[3] = {info->a, info->b, info->c};
+  const uint32_t vals[3] = {i->a, pinsn_b(i), i->c};
+  g_autofree char *what = g_strdup(info->name);
+  for (int k = 0; k < 3; k++) {
+    uint32_t accepts = class_mask(info->kinds[k]);
+    switch ((POpRole)roles[k]) {
+    case PROLE_R: case PROLE_RW:
+      if (!check_reg(kb, pc, vals[k], accepts, K_ALL | K_UNKNOWN, what)) return false;
+      break;
+    case PROLE_LOOP: /* the list, and the index */
+      if (!check_reg(kb, pc, vals[k], accepts, K_ALL | K_UNKNOWN, what) ||
+          !check_reg(kb, pc, vals[k] + 1, K(PV_INT), K_ALL | K_UNKNOWN, "the loop's index"))
+        return false;
+      break;
+    case PROLE_ARGS:
+      if (!check_args(kb, pc)) return false;
+      break;
+    default: break; /* RSPAN: any kind (MKLIST, MKREC) */
+    }
+  }
+  return true;
+}
+
+/* ---- what an instruction writes ---------------------------------------------------- */
+
+static AVal call_result(const PModel *m, const PInsn *i) {
+  if (i->op == OP_CALL) {
+    const PBuiltin *bi = &pbuiltins[m->calls[i->bx].builtin];
+    return av_join(K(PV_NULL), av_of_builtin_type(bi->ret));
+  }
+  const PNative *n = (const PNative *)m->natives[i->bx];
+  return K(PV_NULL) | native_kind(n->ret);
+}
+
+/* The state after `pc` on the fall-through edge (fall) or the jump edge. */
+static void transfer(Block *kb, uint32_t pc, AVal *s, bool fall) {
+  const Kinds *k = kb->k;
+  const PModel *m = k->m;
+  const PInsn *i = &kb->b->code[pc];
+  const POpInfo *info = &popcode_info[i->op];
+  AVal r = class_mask(info->kinds[3]);
+  switch ((POpcode)i->op) {
+  case OP_LOADK: r = av_of_value(m->consts[i->bx], 0); break;
+  case OP_MOVE: r = s[i->b]; break;
+  case OP_GETG: r = k->globals[i->bx]; break;
+  case OP_GETP: r = av_field(m, plan_id(m, &m->plans[m->profile_plan]), i->bx); break;
+  case OP_GETF: r = av_field(m, av_plan(s[i->b]), i->c); break;
+  case OP_ADDI: case OP_SUBI: case OP_NEGI: r = K(i->x); break;
+  case OP_I2N: r = K(PV_NUMBER) | (av_kinds(s[i->b]) & (K(PV_NULL) | K_UNKNOWN)); break;
+  case OP_CALL: case OP_CALLN: r = call_result(m, i); break;
+  case OP_AGGMIN: case OP_AGGMAX: r = av_join(s[i->a], s[i->b]); break;
+  case OP_TAGS: r = av_make(K(PV_LIST), K(PV_STRING), 0); break;
+  case OP_MKREC: r = av_make(K(PV_RECORD), 0, ANON); break;
+  case OP_MKLIST: {
+    AVal e = 0;
+    for (uint32_t j = 0; j < i->c; j++) e = av_join(e, s[i->b + j]);
+    r = av_make(K(PV_LIST), av_kinds(e), av_plan(e));
+    break;
+  }
+  case OP_UNPACK: {
+    uint32_t plan = av_plan(s[i->b]);
+    for (uint32_t j = 0; j < i->x; j++) s[i->a + j] = av_field(m, plan, i->c + j);
+    return;
+  }
+  case OP_FORPREP: s[i->a + 1] = K(PV_INT); return;
+  case OP_FORNEXT: {
+    AVal list = s[i->a];
+    s[i->a + 1] = K(PV_INT);
+    if (fall) {
+      uint32_t e = av_elems(list);
+      s[i->a + 2] = (e & K_UNKNOWN) ? AV_UNKNOWN : av_make(e, 0, av_plan(list)) ;
+      /* a list of lists: the inner elements are not tracked */
+      if (e & K(PV_LIST)) s[i->a + 2] = av_join(s[i->a + 2], av_make(0, K_ALL | K_UNKNOWN, ANON));
+    }
+    return;
+  }
+  default: break;
+  }
+  if (r == 0) return; /* writes no register */
+  s[i->a] = r;
+}
+
+/* ---- the fixpoint over one block ------------------------------------------------- */
+
+#define KINDS_MAX_STATES (1u << 22) /* jump targets × registers per block */
+#define KINDS_MAX_PASSES 64u
+
+static int64_t jump_target(const PBlock *b, uint32_t pc) {
+  const PInsn *i = &b->code[pc];
+  switch ((POpFlow)popcode_info[i->op].flow) {
+  case PFLOW_BRANCH: case PFLOW_GOTO: return (int64_t)pc + 1 + i->sbx;
+  case PFLOW_SKIP: return (int64_t)pc + 2;
+  default: return -1;
+  }
+}
+
+static bool falls_through(uint8_t op) {
+  return popcode_info[op].flow != PFLOW_GOTO && popcode_info[op].flow != PFLOW_RET;
+}
+
+/* Joins `s` into the saved state of `pc`; true when it changed. */
+static bool join_into(Block *kb, uint32_t pc, const AVal *s) {
+  uint32_t n = kb->b->n_regs;
+  AVal *t = &kb->saved[(size_t)kb->target_slot[pc] * n];
+  bool changed = !kb->saved_seen[pc];
+  kb->saved_seen[pc] = true;
+  for (uint32_t r = 0; r < n; r++) {
+    AVal j = av_join(t[r], s[r]);
+    changed = changed || j != t[r];
+    t[r] = j;
+  }
+  return changed;
+}
+
+/* One pass in instruction order; true when a backward edge changed a
+ * state (another pass is needed). With `check`, refuses wrong kinds. */
+static bool one_pass(Block *kb, bool *again) {
+  const PBlock *b = kb->b;
+  uint32_t n = b->n_regs;
+  AVal *out = g_new(AVal, n);
+  bool reach = true, ok = true;
+  *again = false;
+  memset(kb->cur, 0, n * sizeof(AVal));
+  for (uint32_t pc = 0; pc < b->n_code && ok; pc++) {
+    if (kb->target_slot[pc] >= 0) {
+      if (reach) join_into(kb, pc, kb->cur);
+      if (kb->saved_seen[pc]) {
+        memcpy(kb->cur, &kb->saved[(size_t)kb->target_slot[pc] * n], n * sizeof(AVal));
+        reach = true;
+      }
+    }
+    if (!reach) continue; /* never runs */
+    const PInsn *i = &b->code[pc];
+    if (kb->check) ok = check_reads(kb, pc);
+    if (i->op == OP_RET) kb->k->ret[kb->bi] = av_join(kb->k->ret[kb->bi], kb->cur[i->a]);
+    if (i->op == OP_SETG) kb->k->setg[i->bx] = av_join(kb->k->setg[i->bx], kb->cur[i->a]);
+    int64_t t = jump_target(b, pc);
+    if (t >= 0) {
+      memcpy(out, kb->cur, n * sizeof(AVal));
+      transfer(kb, pc, out, false);
+      if (join_into(kb, (uint32_t)t, out) && t <= pc) *again = true;
+    }
+    if (falls_through(i->op)) transfer(kb, pc, kb->cur, true);
+    else reach = false;
+  }
+  g_free(out);
+  return ok;
+}
+
+static bool analyse_block(Kinds *k, uint32_t bi, bool check) {
+  const PBlock *b = &k->m->blocks[bi];
+  Block kb = {.k = k, .bi = bi, .b = b};
+  kb.target_slot = g_new(int32_t, b->n_code);
+  memset(kb.target_slot, 0xff, b->n_code * sizeof(int32_t));
+  uint32_t n_targets = 0;
+  for (uint32_t pc = 0; pc < b->n_code; pc++) {
+    int64_t t = jump_target(b, pc);
+    if (t >= 0 && kb.target_slot[t] < 0) kb.target_slot[t] = (int32_t)n_targets++;
+  }
+  bool ok = true;
+  if ((uint64_t)n_targets * b->n_regs > KINDS_MAX_STATES) {
+    ok = false;
+    g_set_error(k->error, PERSONA_ERROR, PERSONA_ERROR_BYTECODE,
+                "block %u (%s): too large to verify (%u jump targets, %u registers)", bi, b->name, n_targets,
+                b->n_regs);
+  }
+  if (ok) {
+    kb.cur = g_new(AVal, b->n_regs);
+    kb.saved = g_new0(AVal, (size_t)n_targets * b->n_regs + 1);
+    kb.saved_seen = g_new0(bool, b->n_code);
+    bool again = true;
+    uint32_t passes = 0;
+    /* Loops are entered only through their heads (verify.c), so this
+     * settles in about one pass per level of nesting and kind lattice. */
+    while (ok && again && passes++ < KINDS_MAX_PASSES) ok = one_pass(&kb, &again);
+    if (ok && again) {
+      ok = false;
+      g_set_error(k->error, PERSONA_ERROR, PERSONA_ERROR_BYTECODE, "block %u (%s): too complex to verify", bi,
+                  b->name);
+    }
+    if (ok && check) {
+      kb.check = true;
+      ok = one_pass(&kb, &again);
+    }
+    g_free(kb.cur);
+    g_free(kb.saved);
+    g_free(kb.saved_seen);
+  }
+  g_free(kb.target_slot);
+  return ok;
+}
+
+/* ---- globals ---------------------------------------------------------------------- */
+
+static void grow(Kinds *k, uint32_t slot, AVal v) {
+  AVal j = av_join(k->globals[slot], v);
+  if (j != k->globals[slot]) k->grew = true;
+  k->globals[slot] = j;
+}
+
+/* What the VM itself stores (vm_record.c, vm_journey.c, vm_experiment.c)
+ * and the initial values. */
+static void fixed_globals(Kinds *k) {
+  const PModel *m = k->m;
+  for (uint32_t g = 0; g < m->n_globals; g++) k->globals[g] = av_of_value(m->global_init[g], 0);
+  for (uint32_t i = 0; i < m->n_lifecycles; i++) {
+    grow(k, m->lifecycles[i].slot_stage, K(PV_STRING));
+    grow(k, m->lifecycles[i].slot_entered, K(PV_TIME));
+  }
+  for (uint32_t i = 0; i < m->n_journeys; i++) grow(k, m->journeys[i].slot_entered, K(PV_TIME));
+  for (uint32_t i = 0; i < m->n_experiments; i++) {
+    grow(k, m->experiments[i].slot_arm, K(PV_STRING));
+    grow(k, m->experiments[i].slot_assigned, K(PV_TIME));
+  }
+}
+
+/* ---- what the VM does with a block's result --------------------------------------- */
+
+/* The block's result (or the global it fills) holds only `accepts`: a
+ * tag that is a bool, a score that is a number, a condition that is a
+ * bool, a wait that is a duration. The VM reads a result by its kind
+ * (a string where a score should be is written as 0), so this is the
+ * verifier's promise, not the VM's safety. */
+static bool check_result(Kinds *k, AVal v, uint32_t accepts, const char *what) {
+  if ((av_kinds(v) & K_UNKNOWN) || !(av_kinds(v) & ~accepts)) return true;
+  g_autoptr(GString) holds = g_string_new(NULL);
+  g_autoptr(GString) needs = g_string_new(NULL);
+  kinds_text(holds, av_kinds(v) & ~accepts, false);
+  kinds_text(needs, accepts & ~K(PV_NULL), false);
+  g_set_error(k->error, PERSONA_ERROR, PERSONA_ERROR_BYTECODE, "%s may be %s, not %s", what, holds->str,
+              needs->str);
+  return false;
+}
+
+static bool check_block_result(Kinds *k, uint32_t block, uint32_t accepts, const char *what) {
+  if (block == PJ_NO_BLOCK) return true;
+  g_autofree char *full = g_strdup_printf("%s (block %u, %s)", what, block, k->m->blocks[block].name);
+  return check_result(k, k->ret[block], accepts, full);
+}
+
+static bool check_results(Kinds *k) {
+  const PModel *m = k->m;
+  const uint32_t BOOLS = K(PV_NULL) | K(PV_BOOL), DURATIONS = K(PV_NULL) | K(PV_DURATION);
+  for (uint32_t o = 0; o < m->n_outputs; o++) {
+    const POutput *out = &m->outputs[o];
+    uint32_t accepts = out->kind == POUT_SCORE ? K(PV_NULL) | K(PV_NUMBER) : BOOLS;
+    g_autofree char *what = g_strdup_printf("%s %s", out->kind == POUT_SCORE ? "score" : "tag", out->name);
+    if (!check_result(k, k->globals[out->slot], accepts, what)) return false;
+  }
+  for (uint32_t i = 0; i < m->n_lifecycles; i++)
+    for (uint32_t t = 0; t < m->lifecycles[i].n_transitions; t++)
+      if (!check_block_result(k, m->lifecycles[i].transitions[t].block, BOOLS, "a transition's condition"))
+        return false;
+  for (uint32_t i = 0; i < m->n_journeys; i++) {
+    const PJourneyCode *j = &m->journeys[i];
+    if (!check_block_result(k, j->enter_kind == PJ_ENTER_WHEN ? j->enter_cond : PJ_NO_BLOCK, BOOLS,
+                            "a journey's entry condition") ||
+        !check_block_result(k, j->exit_cond, BOOLS, "a journey's exit condition") ||
+        !check_block_result(k, j->reenter_after, DURATIONS, "a journey's re-entry wait"))
+      return false;
+    for (uint32_t s = 0; s < j->n_steps; s++)
+      if (!check_block_result(k, j->steps[s].cond, BOOLS, "a step's condition") ||
+          !check_block_result(k, j->steps[s].duration, DURATIONS, "a step's wait"))
+        return false;
+  }
+  for (uint32_t i = 0; i < m->n_experiments; i++)
+    if (!check_block_result(k, m->experiments[i].metric, BOOLS, "an experiment's metric")) return false;
+  return true;
+}
+
+/* ---- the model ------------------------------------------------------------------------- */
+
+#define KINDS_MAX_MODEL_PASSES 64u
+
+bool pbc_verify_kinds(const PModel *m, GError **error) {
+  Kinds k = {.m = m, .error = error};
+  k.globals = g_new0(AVal, m->n_globals + 1);
+  k.setg = g_new0(AVal, m->n_globals + 1);
+  k.ret = g_new0(AVal, m->n_blocks + 1);
+  fixed_globals(&k);
+  bool ok = true;
+  uint32_t passes = 0;
+  /* Globals only grow; units run in order, so this settles in a few
+   * passes. */
+  do {
+    k.grew = false;
+    for (uint32_t bi = 0; bi < m->n_blocks && ok; bi++) ok = analyse_block(&k, bi, false);
+    for (uint32_t u = 0; u < m->n_units && ok; u++)
+      if (m->units[u].kind == PUNIT_VALUE) grow(&k, m->units[u].slot, k.ret[m->units[u].block]);
+    for (uint32_t g = 0; g < m->n_globals && ok; g++)
+      if (k.setg[g]) grow(&k, g, k.setg[g]);
+  } while (ok && k.grew && ++passes < KINDS_MAX_MODEL_PASSES);
+  if (ok && k.grew) {
+    ok = false;
+    g_set_error(error, PERSONA_ERROR, PERSONA_ERROR_BYTECODE, "the kinds of the globals do not settle");
+  }
+  for (uint32_t bi = 0; bi < m->n_blocks && ok; bi++) ok = analyse_block(&k, bi, true);
+  ok = ok && check_results(&k);
+  g_free(k.globals);
+  g_free(k.setg);
+  g_free(k.ret);
+  return ok;
+}
