@@ -8,8 +8,8 @@
  * per PValueKind), for a list also the kinds of its elements, and for a
  * record (or a list of records) the record type whose fields it has:
  *
- *  - constants, the profile's fields (the schema's types), a record's
- *    fields, a built-in's or host function's result (their signatures),
+ *  - constants, the profile's fields (the schema's types; a field's
+ *    default must be of its type), a record's fields, a built-in's or host function's result (their signatures),
  *    and every result column of the opcode table (opcodes.h) give kinds;
  *  - a global holds its initial value or what its one writer stores (a
  *    unit's block's result, a fused pass's SETG, what the VM writes for a
@@ -468,6 +468,44 @@ static void fixed_globals(Kinds *k) {
   }
 }
 
+/* ---- defaults: the decoder's values must have the schema's kinds ---------------------- */
+
+/* A field's default (a constant of the file) is what the decoder gives
+ * for an absent field, so GETP and GETF may read it where the analysis
+ * assumes the field's type: it must be of that type (or null). */
+static bool value_fits(const PModel *m, PValue v, const PDecodeType *t, int depth) {
+  if (v.kind == PV_NULL) return true;
+  if (depth > 64) return false;
+  switch (t->kind) {
+  case PDT_LIST:
+    if (v.kind != PV_LIST) return false;
+    for (uint32_t i = 0; i < v.len; i++)
+      if (!value_fits(m, v.u.items[i], t->elem, depth + 1)) return false;
+    return true;
+  case PDT_RECORD:
+    if (v.kind != PV_RECORD || v.len != t->record->n_fields) return false;
+    for (uint32_t i = 0; i < v.len; i++)
+      if (!value_fits(m, v.u.items[i], &t->record->fields[i].type, depth + 1)) return false;
+    return true;
+  default: return (av_of_decode(m, t) & K_ALL) == K(v.kind);
+  }
+}
+
+static bool check_defaults(const Kinds *k) {
+  const PModel *m = k->m;
+  for (uint32_t p = 0; p < m->n_plans; p++)
+    for (uint32_t f = 0; f < m->plans[p].n_fields; f++) {
+      const PDecodeField *fd = &m->plans[p].fields[f];
+      if (fd->has_default && !value_fits(m, fd->default_value, &fd->type, 0)) {
+        g_set_error(k->error, PERSONA_ERROR, PERSONA_ERROR_BYTECODE,
+                    "record type %s: the default of field %s is not of the field's type", m->plans[p].name,
+                    fd->name);
+        return false;
+      }
+    }
+  return true;
+}
+
 /* ---- what the VM does with a block's result --------------------------------------- */
 
 /* The block's result (or the global it fills) holds only `accepts`: a
@@ -532,7 +570,7 @@ bool pbc_verify_kinds(const PModel *m, GError **error) {
   k.setg = g_new0(AVal, m->n_globals + 1);
   k.ret = g_new0(AVal, m->n_blocks + 1);
   fixed_globals(&k);
-  bool ok = true;
+  bool ok = check_defaults(&k);
   uint32_t passes = 0;
   /* Globals only grow; units run in order, so this settles in a few
    * passes. */

@@ -330,6 +330,28 @@ static void test_result_kinds(void) {
   g_assert_cmpstr(error2->message, ==, "score s may be a string, not a number");
 }
 
+/* The default of `name: string` made an int: the decoder would give an
+ * int where the analysis assumes the schema's string. */
+static void test_default_kind(void) {
+  g_autoptr(PersonaModel) m = compile_text(kinds_source);
+  PModel *pm = (PModel *)m;
+  PDecodePlan *profile = &pm->plans[pm->profile_plan];
+  gboolean found = FALSE;
+  for (uint32_t f = 0; f < profile->n_fields; f++)
+    if (strcmp(profile->fields[f].name, "name") == 0) {
+      g_assert_true(profile->fields[f].has_default);
+      profile->fields[f].default_value = (PValue){.kind = PV_INT, .u.i = 7};
+      found = TRUE;
+    }
+  g_assert_true(found);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PersonaModel) loaded = round_trip(m, &error);
+  g_assert_null(loaded);
+  g_autofree char *want =
+      g_strdup_printf("record type %s: the default of field name is not of the field's type", profile->name);
+  g_assert_cmpstr(error->message, ==, want);
+}
+
 /* Fields of a record built by MKREC have no static kind: the file loads,
  * and the VM's guard stops the record instead. */
 static void c_unknown_divn(const PModel *m, Craft *c) {
@@ -401,6 +423,7 @@ int main(int argc, char **argv) {
   g_test_add_func("/runtime/bytecode-kinds/refusals", test_refusals);
   g_test_add_func("/runtime/bytecode-kinds/global-kinds", test_global_kinds);
   g_test_add_func("/runtime/bytecode-kinds/result-kinds", test_result_kinds);
+  g_test_add_func("/runtime/bytecode-kinds/default-kind", test_default_kind);
   g_test_add_func("/runtime/bytecode-kinds/unknown-kinds-guarded", test_unknown_kinds_guarded);
   return g_test_run();
 }
