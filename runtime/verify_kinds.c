@@ -5,27 +5,32 @@
  *
  * Runs after verify.c has proved indexes in range and every register
  * written before it is read. An abstract value is a set of kinds (a bit
- * per PValueKind), for a list also the kinds of its elements, and for a
- * record (or a list of records) the record type whose fields it has:
+ * per PValueKind) and, for a list or a record, a *shape*: the kinds of
+ * its elements or fields, shared by every value made at one place.
  *
  *  - constants, the profile's fields (the schema's types; a field's
- *    default must be of its type), a record's fields, a built-in's or host function's result (their signatures),
- *    and every result column of the opcode table (opcodes.h) give kinds;
+ *    default must be of its type), a record's fields, a built-in's or
+ *    host function's result (their signatures), and the result column of
+ *    the opcode table (opcodes.h) give kinds;
+ *  - each record type, list or record constant, and MKLIST or MKREC
+ *    instruction has a shape; MKLIST and MKREC grow theirs by what they
+ *    are given; where two shapes meet they become one (union-find, so a
+ *    shape only grows);
  *  - a global holds its initial value or what its one writer stores (a
  *    unit's block's result, a fused pass's SETG, what the VM writes for a
- *    lifecycle, journey or experiment): the blocks are analysed again
- *    until no global's kinds grow (a few passes; bounded);
+ *    lifecycle, journey or experiment);
  *  - at a merge point the kinds are joined (a forward "may" analysis to a
- *    fixpoint, like the "must" analysis of verify.c).
+ *    fixpoint, like the "must" analysis of verify.c), and the blocks are
+ *    analysed again until no global and no shape grows (bounded).
  *
- * Fields of a record built by MKREC and elements of a list a built-in
- * returns as list<T> for any T have no static kind: they are "unknown",
- * and an instruction that reads an unknown value relies on the VM's own
- * guard for that instruction (vm.c) instead of the proof. Everything
- * else is proved: an operand that may hold a kind its instruction does
- * not accept (the kinds column of opcodes.h, the built-in's parameter
- * types) is refused, naming the block, the instruction, the register and
- * the kinds.
+ * Then every register an instruction reads must hold only the kinds the
+ * kinds column of opcodes.h (or the built-in's or host function's
+ * signature) accepts; a failure names the block, the instruction, the
+ * register and the kinds. The VM relies on it: arithmetic reads u.i/u.n
+ * without looking at the kind (vm.c). A value of no known kind (a
+ * built-in returning any list, which none does; never in a compiled
+ * model) may only meet instructions that accept any kind, and CALL and
+ * CALLN, which check their arguments at run time.
  *
  * Ownership: all memory is freed before returning.
  */
@@ -39,44 +44,137 @@
 /* ---- abstract values ------------------------------------------------------------ */
 
 /* bits 0..8: the kinds it may be; bit 9: unknown (any kind, unproved);
- * bits 16..25: the same for a list's elements; bits 32..47: 1 + the record
- * type of the record or of the list's records, 0 for none, ANON for
- * records whose fields are not known. 0 is "not written". */
+ * bits 16..31: the shape of a list (its elements), bits 32..47: the shape
+ * of a record (its fields), as an index into Kinds.shapes, 0 for none.
+ * 0 is "not written". */
 typedef uint64_t AVal;
 
 #define K(kind) (1u << (kind))
 #define K_UNKNOWN (1u << 9)
 #define K_ALL 0x1ffu
-#define ANON 0xffffu
+#define SHAPES_MAX 0xffffu
 
 static inline uint32_t av_kinds(AVal v) { return (uint32_t)(v & 0x3ff); }
-static inline uint32_t av_elems(AVal v) { return (uint32_t)((v >> 16) & 0x3ff); }
-static inline uint32_t av_plan(AVal v) { return (uint32_t)((v >> 32) & 0xffff); }
-static inline AVal av_make(uint32_t kinds, uint32_t elems, uint32_t plan) {
-  return (AVal)kinds | (AVal)elems << 16 | (AVal)plan << 32;
+static inline uint32_t av_list(AVal v) { return (uint32_t)((v >> 16) & 0xffff); }
+static inline uint32_t av_rec(AVal v) { return (uint32_t)((v >> 32) & 0xffff); }
+static inline AVal av_make(uint32_t kinds, uint32_t list, uint32_t rec) {
+  return (AVal)kinds | (AVal)list << 16 | (AVal)rec << 32;
 }
-static const AVal AV_UNKNOWN = K_ALL | K_UNKNOWN | (AVal)(K_ALL | K_UNKNOWN) << 16 | (AVal)ANON << 32;
+static const AVal AV_UNKNOWN = K_ALL | K_UNKNOWN;
 
-static AVal av_join(AVal a, AVal b) {
-  uint32_t pa = av_plan(a), pb = av_plan(b);
-  uint32_t plan = pa == 0 ? pb : pb == 0 || pa == pb ? pa : ANON;
-  return av_make(av_kinds(a) | av_kinds(b), av_elems(a) | av_elems(b), plan);
-}
+/* A shape: the elements of a list (n = 1) or the fields of a record. Two
+ * shapes that meet (a register that may hold a record of either) become
+ * one, their fields joined: union-find, so a shape only grows. */
+typedef struct Shape {
+  uint32_t parent; /* itself when it is a root */
+  uint32_t n;
+  AVal *f;
+} Shape;
 
 /* ---- the model's sources of kinds ---------------------------------------------- */
 
 typedef struct Kinds {
   const PModel *m;
   GError **error;
-  AVal *globals;     /* per slot */
-  AVal *setg;        /* per slot: what SETG stores there (this pass) */
-  AVal *ret;         /* per block: what it returns (this pass) */
-  bool grew;         /* a global's kinds grew in this pass */
+  Shape *shapes;       /* [0] unused */
+  uint32_t n_shapes, cap_shapes;
+  bool full;           /* more shapes than SHAPES_MAX: refused */
+  AVal *consts;        /* per constant */
+  AVal *plan_rec;      /* per record type: its record AVal */
+  uint32_t *site;      /* per instruction of the model (block_base + pc): the shape MKLIST/MKREC builds */
+  uint32_t *block_base;
+  AVal strings;        /* a list of strings (TAGS, split, sort) */
+  AVal *globals;       /* per slot */
+  AVal *setg;          /* per slot: what SETG stores there */
+  AVal *ret;           /* per block: what it returns */
+  bool grew;           /* a global or a shape grew in this pass */
 } Kinds;
 
-static uint32_t plan_id(const PModel *m, const PDecodePlan *p) { return (uint32_t)(p - m->plans) + 1; }
+static uint32_t shape_new(Kinds *k, uint32_t n) {
+  if (k->n_shapes >= SHAPES_MAX) {
+    k->full = true;
+    return 0;
+  }
+  if (k->n_shapes == k->cap_shapes) {
+    k->cap_shapes = k->cap_shapes ? k->cap_shapes * 2 : 64;
+    k->shapes = g_renew(Shape, k->shapes, k->cap_shapes);
+  }
+  uint32_t id = k->n_shapes++;
+  k->shapes[id] = (Shape){.parent = id, .n = n, .f = g_new0(AVal, n ? n : 1)};
+  return id;
+}
 
-static AVal av_of_decode(const PModel *m, const PDecodeType *t) {
+static uint32_t shape_find(Kinds *k, uint32_t id) {
+  while (k->shapes[id].parent != id) {
+    k->shapes[id].parent = k->shapes[k->shapes[id].parent].parent;
+    id = k->shapes[id].parent;
+  }
+  return id;
+}
+
+static AVal av_join(Kinds *k, AVal a, AVal b);
+
+static void shape_grow(Kinds *k, uint32_t id, uint32_t i, AVal v);
+
+/* Shapes a and b become one (a 0 is no shape). b's fields are joined into
+ * the root field by field, each through shape_grow, which finds the root
+ * again: a join may itself merge shapes. */
+static uint32_t shape_union(Kinds *k, uint32_t a, uint32_t b) {
+  if (a == 0 || b == 0) return a ? shape_find(k, a) : b ? shape_find(k, b) : 0;
+  a = shape_find(k, a);
+  b = shape_find(k, b);
+  if (a == b) return a;
+  k->grew = true;
+  k->shapes[b].parent = a;
+  Shape *sa = &k->shapes[a];
+  uint32_t nb = k->shapes[b].n;
+  if (nb > sa->n) { /* a record with more fields: GETF of the shorter gives null */
+    sa->f = g_renew(AVal, sa->f, nb);
+    for (uint32_t i = sa->n; i < nb; i++) sa->f[i] = K(PV_NULL);
+    sa->n = nb;
+  } else {
+    for (uint32_t i = nb; i < sa->n; i++) shape_grow(k, a, i, K(PV_NULL));
+  }
+  for (uint32_t i = 0; i < nb; i++) shape_grow(k, a, i, k->shapes[b].f[i]);
+  return shape_find(k, a);
+}
+
+static AVal av_join(Kinds *k, AVal a, AVal b) {
+  uint32_t list = shape_union(k, av_list(a), av_list(b));
+  uint32_t rec = shape_union(k, av_rec(a), av_rec(b));
+  return av_make(av_kinds(a) | av_kinds(b), list, rec);
+}
+
+/* Field i of shape `id` grows by v. The join may merge shapes (even this
+ * one into another): read the root again, and join again when the field
+ * changed meanwhile. */
+static void shape_grow(Kinds *k, uint32_t id, uint32_t i, AVal v) {
+  for (;;) {
+    uint32_t r = shape_find(k, id);
+    if (i >= k->shapes[r].n) return; /* a root has the most fields: not reached */
+    AVal cur = k->shapes[r].f[i];
+    AVal j = av_join(k, cur, v);
+    r = shape_find(k, id);
+    if (k->shapes[r].f[i] == cur) {
+      if (j != cur) {
+        k->grew = true;
+        k->shapes[r].f[i] = j;
+      }
+      return;
+    }
+    v = j;
+  }
+}
+
+/* A list of `elem`s, a new shape. */
+static AVal av_list_of(Kinds *k, AVal elem) {
+  uint32_t id = shape_new(k, 1);
+  if (id) k->shapes[id].f[0] = elem;
+  return id ? av_make(K(PV_LIST), id, 0) : AV_UNKNOWN;
+}
+
+/* The kind the decoder gives a field of type t. */
+static uint32_t decode_kind(const PDecodeType *t) {
   switch (t->kind) {
   case PDT_BOOL: return K(PV_BOOL);
   case PDT_INT: return K(PV_INT);
@@ -84,35 +182,65 @@ static AVal av_of_decode(const PModel *m, const PDecodeType *t) {
   case PDT_STRING: return K(PV_STRING);
   case PDT_TIME: case PDT_TIME_MS: return K(PV_TIME);
   case PDT_DURATION: return K(PV_DURATION);
-  case PDT_RECORD: return av_make(K(PV_RECORD), 0, plan_id(m, t->record));
-  case PDT_LIST: {
-    AVal e = av_of_decode(m, t->elem);
-    return av_make(K(PV_LIST), av_kinds(e), av_plan(e));
+  case PDT_RECORD: return K(PV_RECORD);
+  case PDT_LIST: return K(PV_LIST);
   }
+  return 0;
+}
+
+/* A field's type (the profile's and every record type's, built once). */
+static AVal av_of_decode(Kinds *k, const PDecodeType *t) {
+  if (t->kind == PDT_RECORD) return k->plan_rec[t->record - k->m->plans];
+  if (t->kind == PDT_LIST) return av_list_of(k, av_of_decode(k, t->elem));
+  return decode_kind(t);
+}
+
+/* Record types in dependency order (a record type's fields may be of
+ * record types; they contain no cycle, verify.c). */
+static void build_plan(Kinds *k, uint32_t p, uint8_t *state) {
+  if (state[p]) return;
+  state[p] = 1;
+  const PDecodePlan *plan = &k->m->plans[p];
+  for (uint32_t f = 0; f < plan->n_fields; f++) {
+    const PDecodeType *t = &plan->fields[f].type;
+    while (t->kind == PDT_LIST) t = t->elem;
+    if (t->kind == PDT_RECORD) build_plan(k, (uint32_t)(t->record - k->m->plans), state);
   }
-  return AV_UNKNOWN;
+  uint32_t id = shape_new(k, plan->n_fields);
+  k->plan_rec[p] = id ? av_make(K(PV_RECORD), 0, id) : AV_UNKNOWN;
+  for (uint32_t f = 0; f < plan->n_fields && id; f++)
+    k->shapes[id].f[f] = K(PV_NULL) | av_of_decode(k, &plan->fields[f].type); /* absent: null */
 }
 
-/* A field of a record of type `plan` (1-based, ANON for unknown fields),
- * or null when the record is null or shorter. */
-static AVal av_field(const PModel *m, uint32_t plan, uint32_t field) {
-  if (plan == 0 || plan == ANON || plan > m->n_plans) return AV_UNKNOWN;
-  const PDecodePlan *p = &m->plans[plan - 1];
-  if (field >= p->n_fields) return K(PV_NULL);
-  return av_join(K(PV_NULL), av_of_decode(m, &p->fields[field].type));
+/* A field of a record (null when the record is null or shorter). */
+static AVal av_field(Kinds *k, AVal rec, uint32_t field) {
+  uint32_t id = av_rec(rec);
+  if (av_kinds(rec) & K_UNKNOWN) return AV_UNKNOWN;
+  if (id == 0) return K(PV_NULL);
+  id = shape_find(k, id);
+  return field < k->shapes[id].n ? K(PV_NULL) | k->shapes[id].f[field] : K(PV_NULL);
 }
 
-static AVal av_of_value(PValue v, int depth) {
-  if (v.kind > PV_RECORD) return AV_UNKNOWN;
-  if (v.kind == PV_RECORD) return av_make(K(PV_RECORD), 0, ANON);
-  if (v.kind != PV_LIST) return K(v.kind);
-  AVal e = 0;
-  for (uint32_t i = 0; i < v.len && depth < 8; i++) e = av_join(e, av_of_value(v.u.items[i], depth + 1));
-  if (depth >= 8 && v.len) e = AV_UNKNOWN;
-  return av_make(K(PV_LIST), av_kinds(e), av_plan(e));
+/* A constant (built once per constant: lists and records get shapes). */
+static AVal av_of_value(Kinds *k, PValue v, int depth) {
+  if (v.kind > PV_RECORD || depth > 64) return AV_UNKNOWN;
+  if (v.kind == PV_LIST) {
+    AVal e = 0;
+    for (uint32_t i = 0; i < v.len; i++) e = av_join(k, e, av_of_value(k, v.u.items[i], depth + 1));
+    return av_list_of(k, e);
+  }
+  if (v.kind == PV_RECORD) {
+    uint32_t id = shape_new(k, v.len);
+    for (uint32_t i = 0; i < v.len && id; i++) {
+      AVal f = av_of_value(k, v.u.items[i], depth + 1);
+      k->shapes[shape_find(k, id)].f[i] = f;
+    }
+    return id ? av_make(K(PV_RECORD), 0, id) : AV_UNKNOWN;
+  }
+  return K(v.kind);
 }
 
-static AVal av_of_builtin_type(PBuiltinType t) {
+static AVal av_of_builtin_type(Kinds *k, PBuiltinType t) {
   switch (t) {
   case PBT_BOOL: return K(PV_BOOL);
   case PBT_INT: return K(PV_INT);
@@ -120,8 +248,8 @@ static AVal av_of_builtin_type(PBuiltinType t) {
   case PBT_STRING: return K(PV_STRING);
   case PBT_TIME: return K(PV_TIME);
   case PBT_DURATION: return K(PV_DURATION);
-  case PBT_LIST_STRING: return av_make(K(PV_LIST), K(PV_STRING) | K(PV_NULL), 0);
-  case PBT_LIST_ANY: return av_make(K(PV_LIST), K_ALL | K_UNKNOWN, ANON);
+  case PBT_LIST_STRING: return k->strings;
+  case PBT_LIST_ANY: return AV_UNKNOWN;
   }
   return AV_UNKNOWN;
 }
@@ -195,29 +323,37 @@ static bool kind_fail(Block *kb, uint32_t pc, uint32_t reg, const char *holds, c
   return false;
 }
 
-/* R[reg] must hold only kinds in `accepts` (its elements only `elems`,
- * when it is a list); an unknown value is left to the VM's guards. */
-static bool check_reg(Block *kb, uint32_t pc, uint32_t reg, uint32_t accepts, uint32_t elems, const char *what) {
+/* R[reg] must hold only kinds in `accepts` (a list's elements only
+ * `elems`). A value without a static kind is refused too, unless
+ * `unknown_ok`: the arguments of CALL and CALLN, which the VM checks
+ * before the call (vm_args_ok, natives.c). */
+static bool check_reg(Block *kb, uint32_t pc, uint32_t reg, uint32_t accepts, uint32_t elems, bool unknown_ok,
+                      const char *what) {
   AVal v = kb->cur[reg];
   uint32_t kinds = av_kinds(v);
-  if (kinds & K_UNKNOWN) return true;
+  if (kinds & K_UNKNOWN) {
+    if (unknown_ok || accepts == K_ALL) return true;
+    g_autoptr(GString) needs = g_string_new(NULL);
+    g_string_append_printf(needs, "%s reads ", what);
+    kinds_text(needs, accepts & ~K(PV_NULL), false);
+    return kind_fail(kb, pc, reg, "a value of no known kind", needs->str);
+  }
+  uint32_t list = av_list(v);
+  uint32_t e = list ? av_kinds(kb->k->shapes[shape_find(kb->k, list)].f[0]) : 0;
+  if (!(kinds & ~accepts) && (!(kinds & K(PV_LIST)) || (e & K_UNKNOWN) || !(e & ~elems))) return true;
   g_autoptr(GString) holds = g_string_new(NULL);
   g_autoptr(GString) needs = g_string_new(NULL);
   g_string_append_printf(needs, "%s reads ", what);
   if (kinds & ~accepts) {
     kinds_text(holds, kinds & ~accepts, false);
     kinds_text(needs, accepts & ~K(PV_NULL), false);
-    return kind_fail(kb, pc, reg, holds->str, needs->str);
-  }
-  uint32_t e = av_elems(v);
-  if ((kinds & K(PV_LIST)) && !(e & K_UNKNOWN) && (e & ~elems)) {
+  } else {
     g_string_append(holds, "a list of ");
     kinds_text(holds, e & ~elems, true);
     g_string_append(needs, "a list of ");
     kinds_text(needs, elems & ~(K(PV_NULL) | K_UNKNOWN), true);
-    return kind_fail(kb, pc, reg, holds->str, needs->str);
   }
-  return true;
+  return kind_fail(kb, pc, reg, holds->str, needs->str);
 }
 
 static uint32_t class_mask(uint8_t cls) { return popkinds_mask[cls]; }
@@ -234,7 +370,7 @@ static bool check_args(Block *kb, uint32_t pc) {
       uint32_t elems;
       uint32_t accepts = builtin_accepts(t, &elems);
       g_autofree char *what = g_strdup_printf("argument %u of %s()", a + 1, bi->name);
-      if (!check_reg(kb, pc, i->a + a, accepts, elems, what)) return false;
+      if (!check_reg(kb, pc, i->a + a, accepts, elems, true, what)) return false;
     }
     return true;
   }
@@ -242,7 +378,7 @@ static bool check_args(Block *kb, uint32_t pc) {
   for (uint32_t a = 0; a < n->n_params; a++) {
     uint32_t accepts = K(PV_NULL) | native_kind(n->params[a]) | (n->params[a] == PNT_NUMBER ? K(PV_INT) : 0);
     g_autofree char *what = g_strdup_printf("argument %u of host function %s", a + 1, n->name);
-    if (!check_reg(kb, pc, i->a + a, accepts, K_ALL | K_UNKNOWN, what)) return false;
+    if (!check_reg(kb, pc, i->a + a, accepts, K_ALL | K_UNKNOWN, true, what)) return false;
   }
   return true;
 }
@@ -259,11 +395,11 @@ static bool check_reads(Block *kb, uint32_t pc) {
     uint32_t accepts = class_mask(info->kinds[k]);
     switch ((POpRole)roles[k]) {
     case PROLE_R: case PROLE_RW:
-      if (!check_reg(kb, pc, vals[k], accepts, K_ALL | K_UNKNOWN, what)) return false;
+      if (!check_reg(kb, pc, vals[k], accepts, K_ALL | K_UNKNOWN, false, what)) return false;
       break;
     case PROLE_LOOP: /* the list, and the index */
-      if (!check_reg(kb, pc, vals[k], accepts, K_ALL | K_UNKNOWN, what) ||
-          !check_reg(kb, pc, vals[k] + 1, K(PV_INT), K_ALL | K_UNKNOWN, "the loop's index"))
+      if (!check_reg(kb, pc, vals[k], accepts, K_ALL | K_UNKNOWN, false, what) ||
+          !check_reg(kb, pc, vals[k] + 1, K(PV_INT), K_ALL | K_UNKNOWN, false, "the loop's index"))
         return false;
       break;
     case PROLE_ARGS:
@@ -277,57 +413,60 @@ static bool check_reads(Block *kb, uint32_t pc) {
 
 /* ---- what an instruction writes ---------------------------------------------------- */
 
-static AVal call_result(const PModel *m, const PInsn *i) {
+static AVal call_result(Kinds *k, const PInsn *i) {
+  const PModel *m = k->m;
   if (i->op == OP_CALL) {
     const PBuiltin *bi = &pbuiltins[m->calls[i->bx].builtin];
-    return av_join(K(PV_NULL), av_of_builtin_type(bi->ret));
+    return K(PV_NULL) | av_of_builtin_type(k, bi->ret);
   }
   const PNative *n = (const PNative *)m->natives[i->bx];
   return K(PV_NULL) | native_kind(n->ret);
 }
 
+/* The elements of a list (unknown when the list's kind is). */
+static AVal av_elem(Kinds *k, AVal list) {
+  if (av_kinds(list) & K_UNKNOWN) return AV_UNKNOWN;
+  uint32_t id = av_list(list);
+  return id ? k->shapes[shape_find(k, id)].f[0] : 0;
+}
+
 /* The state after `pc` on the fall-through edge (fall) or the jump edge. */
 static void transfer(Block *kb, uint32_t pc, AVal *s, bool fall) {
-  const Kinds *k = kb->k;
+  Kinds *k = kb->k;
   const PModel *m = k->m;
   const PInsn *i = &kb->b->code[pc];
   const POpInfo *info = &popcode_info[i->op];
   AVal r = class_mask(info->kinds[3]);
   switch ((POpcode)i->op) {
-  case OP_LOADK: r = av_of_value(m->consts[i->bx], 0); break;
+  case OP_LOADK: r = k->consts[i->bx]; break;
   case OP_MOVE: r = s[i->b]; break;
   case OP_GETG: r = k->globals[i->bx]; break;
-  case OP_GETP: r = av_field(m, plan_id(m, &m->plans[m->profile_plan]), i->bx); break;
-  case OP_GETF: r = av_field(m, av_plan(s[i->b]), i->c); break;
+  case OP_GETP: r = av_field(k, k->plan_rec[m->profile_plan], i->bx); break;
+  case OP_GETF: r = av_field(k, s[i->b], i->c); break;
   case OP_ADDI: case OP_SUBI: case OP_NEGI: r = K(i->x); break;
   case OP_I2N: r = K(PV_NUMBER) | (av_kinds(s[i->b]) & (K(PV_NULL) | K_UNKNOWN)); break;
-  case OP_CALL: case OP_CALLN: r = call_result(m, i); break;
-  case OP_AGGMIN: case OP_AGGMAX: r = av_join(s[i->a], s[i->b]); break;
-  case OP_TAGS: r = av_make(K(PV_LIST), K(PV_STRING), 0); break;
-  case OP_MKREC: r = av_make(K(PV_RECORD), 0, ANON); break;
-  case OP_MKLIST: {
-    AVal e = 0;
-    for (uint32_t j = 0; j < i->c; j++) e = av_join(e, s[i->b + j]);
-    r = av_make(K(PV_LIST), av_kinds(e), av_plan(e));
+  case OP_CALL: case OP_CALLN: r = call_result(k, i); break;
+  case OP_AGGMIN: case OP_AGGMAX: r = av_join(k, s[i->a], s[i->b]); break;
+  case OP_TAGS: r = k->strings; break;
+  case OP_MKREC: case OP_MKLIST: {
+    /* One shape per instruction, grown by what it is given. */
+    uint32_t id = k->site[k->block_base[kb->bi] + pc];
+    for (uint32_t j = 0; j < i->c && id; j++)
+      shape_grow(k, id, i->op == OP_MKREC ? j : 0, s[i->b + j]);
+    id = id ? shape_find(k, id) : 0;
+    r = !id ? AV_UNKNOWN : i->op == OP_MKREC ? av_make(K(PV_RECORD), 0, id) : av_make(K(PV_LIST), id, 0);
     break;
   }
   case OP_UNPACK: {
-    uint32_t plan = av_plan(s[i->b]);
-    for (uint32_t j = 0; j < i->x; j++) s[i->a + j] = av_field(m, plan, i->c + j);
+    AVal rec = s[i->b];
+    for (uint32_t j = 0; j < i->x; j++) s[i->a + j] = av_field(k, rec, i->c + j);
     return;
   }
   case OP_FORPREP: s[i->a + 1] = K(PV_INT); return;
-  case OP_FORNEXT: {
-    AVal list = s[i->a];
+  case OP_FORNEXT:
     s[i->a + 1] = K(PV_INT);
-    if (fall) {
-      uint32_t e = av_elems(list);
-      s[i->a + 2] = (e & K_UNKNOWN) ? AV_UNKNOWN : av_make(e, 0, av_plan(list)) ;
-      /* a list of lists: the inner elements are not tracked */
-      if (e & K(PV_LIST)) s[i->a + 2] = av_join(s[i->a + 2], av_make(0, K_ALL | K_UNKNOWN, ANON));
-    }
+    if (fall) s[i->a + 2] = av_elem(k, s[i->a]);
     return;
-  }
   default: break;
   }
   if (r == 0) return; /* writes no register */
@@ -359,7 +498,7 @@ static bool join_into(Block *kb, uint32_t pc, const AVal *s) {
   bool changed = !kb->saved_seen[pc];
   kb->saved_seen[pc] = true;
   for (uint32_t r = 0; r < n; r++) {
-    AVal j = av_join(t[r], s[r]);
+    AVal j = av_join(kb->k, t[r], s[r]);
     changed = changed || j != t[r];
     t[r] = j;
   }
@@ -386,8 +525,8 @@ static bool one_pass(Block *kb, bool *again) {
     if (!reach) continue; /* never runs */
     const PInsn *i = &b->code[pc];
     if (kb->check) ok = check_reads(kb, pc);
-    if (i->op == OP_RET) kb->k->ret[kb->bi] = av_join(kb->k->ret[kb->bi], kb->cur[i->a]);
-    if (i->op == OP_SETG) kb->k->setg[i->bx] = av_join(kb->k->setg[i->bx], kb->cur[i->a]);
+    if (i->op == OP_RET) kb->k->ret[kb->bi] = av_join(kb->k, kb->k->ret[kb->bi], kb->cur[i->a]);
+    if (i->op == OP_SETG) kb->k->setg[i->bx] = av_join(kb->k, kb->k->setg[i->bx], kb->cur[i->a]);
     int64_t t = jump_target(b, pc);
     if (t >= 0) {
       memcpy(out, kb->cur, n * sizeof(AVal));
@@ -447,7 +586,7 @@ static bool analyse_block(Kinds *k, uint32_t bi, bool check) {
 /* ---- globals ---------------------------------------------------------------------- */
 
 static void grow(Kinds *k, uint32_t slot, AVal v) {
-  AVal j = av_join(k->globals[slot], v);
+  AVal j = av_join(k, k->globals[slot], v);
   if (j != k->globals[slot]) k->grew = true;
   k->globals[slot] = j;
 }
@@ -456,7 +595,7 @@ static void grow(Kinds *k, uint32_t slot, AVal v) {
  * and the initial values. */
 static void fixed_globals(Kinds *k) {
   const PModel *m = k->m;
-  for (uint32_t g = 0; g < m->n_globals; g++) k->globals[g] = av_of_value(m->global_init[g], 0);
+  for (uint32_t g = 0; g < m->n_globals; g++) k->globals[g] = av_of_value(k, m->global_init[g], 0);
   for (uint32_t i = 0; i < m->n_lifecycles; i++) {
     grow(k, m->lifecycles[i].slot_stage, K(PV_STRING));
     grow(k, m->lifecycles[i].slot_entered, K(PV_TIME));
@@ -487,7 +626,7 @@ static bool value_fits(const PModel *m, PValue v, const PDecodeType *t, int dept
     for (uint32_t i = 0; i < v.len; i++)
       if (!value_fits(m, v.u.items[i], &t->record->fields[i].type, depth + 1)) return false;
     return true;
-  default: return (av_of_decode(m, t) & K_ALL) == K(v.kind);
+  default: return decode_kind(t) == K(v.kind);
   }
 }
 
@@ -564,16 +703,44 @@ static bool check_results(Kinds *k) {
 
 #define KINDS_MAX_MODEL_PASSES 64u
 
+/* The shapes every analysis shares: lists of strings, the record types,
+ * the constants, one per MKLIST and MKREC instruction. */
+static void build_shapes(Kinds *k) {
+  const PModel *m = k->m;
+  shape_new(k, 0); /* 0: no shape */
+  k->strings = av_list_of(k, K(PV_STRING));
+  k->plan_rec = g_new0(AVal, m->n_plans + 1);
+  uint8_t *state = g_new0(uint8_t, m->n_plans + 1);
+  for (uint32_t p = 0; p < m->n_plans; p++) build_plan(k, p, state);
+  g_free(state);
+  k->consts = g_new0(AVal, m->n_consts + 1);
+  for (uint32_t c = 0; c < m->n_consts; c++) k->consts[c] = av_of_value(k, m->consts[c], 0);
+  k->block_base = g_new0(uint32_t, m->n_blocks + 1);
+  size_t total = 0;
+  for (uint32_t bi = 0; bi < m->n_blocks; bi++) {
+    k->block_base[bi] = (uint32_t)total;
+    total += m->blocks[bi].n_code;
+  }
+  k->site = g_new0(uint32_t, total + 1);
+  for (uint32_t bi = 0; bi < m->n_blocks; bi++)
+    for (uint32_t pc = 0; pc < m->blocks[bi].n_code; pc++) {
+      const PInsn *i = &m->blocks[bi].code[pc];
+      if (i->op == OP_MKREC || i->op == OP_MKLIST)
+        k->site[k->block_base[bi] + pc] = shape_new(k, i->op == OP_MKREC ? i->c : 1);
+    }
+}
+
 bool pbc_verify_kinds(const PModel *m, GError **error) {
   Kinds k = {.m = m, .error = error};
+  build_shapes(&k);
   k.globals = g_new0(AVal, m->n_globals + 1);
   k.setg = g_new0(AVal, m->n_globals + 1);
   k.ret = g_new0(AVal, m->n_blocks + 1);
   fixed_globals(&k);
   bool ok = check_defaults(&k);
   uint32_t passes = 0;
-  /* Globals only grow; units run in order, so this settles in a few
-   * passes. */
+  /* Globals and shapes only grow; units run in order, so this settles in
+   * a few passes. */
   do {
     k.grew = false;
     for (uint32_t bi = 0; bi < m->n_blocks && ok; bi++) ok = analyse_block(&k, bi, false);
@@ -581,13 +748,23 @@ bool pbc_verify_kinds(const PModel *m, GError **error) {
       if (m->units[u].kind == PUNIT_VALUE) grow(&k, m->units[u].slot, k.ret[m->units[u].block]);
     for (uint32_t g = 0; g < m->n_globals && ok; g++)
       if (k.setg[g]) grow(&k, g, k.setg[g]);
-  } while (ok && k.grew && ++passes < KINDS_MAX_MODEL_PASSES);
-  if (ok && k.grew) {
+  } while (ok && k.grew && !k.full && ++passes < KINDS_MAX_MODEL_PASSES);
+  if (ok && (k.grew || k.full)) {
     ok = false;
-    g_set_error(error, PERSONA_ERROR, PERSONA_ERROR_BYTECODE, "the kinds of the globals do not settle");
+    if (k.full)
+      g_set_error(error, PERSONA_ERROR, PERSONA_ERROR_BYTECODE, "more than %u list and record shapes to verify",
+                  SHAPES_MAX);
+    else
+      g_set_error(error, PERSONA_ERROR, PERSONA_ERROR_BYTECODE, "the kinds of the globals do not settle");
   }
   for (uint32_t bi = 0; bi < m->n_blocks && ok; bi++) ok = analyse_block(&k, bi, true);
   ok = ok && check_results(&k);
+  for (uint32_t i = 0; i < k.n_shapes; i++) g_free(k.shapes[i].f);
+  g_free(k.shapes);
+  g_free(k.consts);
+  g_free(k.plan_rec);
+  g_free(k.site);
+  g_free(k.block_base);
   g_free(k.globals);
   g_free(k.setg);
   g_free(k.ret);

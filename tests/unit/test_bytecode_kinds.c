@@ -1,9 +1,8 @@
 /* test_bytecode_kinds.c - the verifier's kind analysis (runtime/verify_kinds.c):
  * crafted blocks that read a register of the wrong kind, one per class of
  * instruction, each refused with the block, the instruction, the register
- * and the kinds named; and the values the analysis cannot know (fields of
- * a record built by MKREC), which load and are stopped by the VM's own
- * guards instead. */
+ * and the kinds named; the shapes of records and lists (what MKREC and
+ * MKLIST were given, constants, the schema), through merges and globals. */
 #include <string.h>
 
 #include <glib.h>
@@ -352,23 +351,24 @@ static void test_default_kind(void) {
   g_assert_cmpstr(error->message, ==, want);
 }
 
-/* Fields of a record built by MKREC have no static kind: the file loads,
- * and the VM's guard stops the record instead. */
-static void c_unknown_divn(const PModel *m, Craft *c) {
+/* The fields of a record built by MKREC, and the elements of a list built
+ * by MKLIST, have the kinds of what went in (one shape per instruction):
+ * the string in field 0 reaches DIVN, the ints in the list reach sort(). */
+static void c_record_field(const PModel *m, Craft *c) {
   PUT(c, .op = OP_LOADK, .a = 1, .bx = string_const(m));
   PUT(c, .op = OP_LOADINT, .a = 2, .sbx = 2);
   PUT(c, .op = OP_MKREC, .a = 0, .b = 1, .c = 2);
-  PUT(c, .op = OP_GETF, .a = 3, .b = 0, .c = 0); /* the string, of unknown kind */
+  PUT(c, .op = OP_GETF, .a = 3, .b = 0, .c = 0);
   PUT(c, .op = OP_DIVN, .a = 3, .b = 3, .c = 3);
   PUT(c, .op = OP_LOADBOOL, .a = 3, .b = 1);
   ret(c, 3);
 }
 
-static void c_unknown_sort(const PModel *m, Craft *c) {
+static void c_list_of_fields(const PModel *m, Craft *c) {
   PUT(c, .op = OP_LOADINT, .a = 1, .sbx = 7);
   PUT(c, .op = OP_LOADINT, .a = 2, .sbx = 8);
   PUT(c, .op = OP_MKREC, .a = 0, .b = 1, .c = 2);
-  PUT(c, .op = OP_GETF, .a = 1, .b = 0, .c = 0); /* ints, of unknown kind */
+  PUT(c, .op = OP_GETF, .a = 1, .b = 0, .c = 0);
   PUT(c, .op = OP_GETF, .a = 2, .b = 0, .c = 1);
   PUT(c, .op = OP_MKLIST, .a = 0, .b = 1, .c = 2);
   PUT(c, .op = OP_CALL, .a = 0, .bx = find_op(m, "let sorted", OP_CALL)->bx);
@@ -376,32 +376,85 @@ static void c_unknown_sort(const PModel *m, Craft *c) {
   ret(c, 0);
 }
 
-static void test_unknown_kinds_guarded(void) {
+/* Two record shapes meet at a merge: the shapes become one, and the
+ * string of one reaches ADDN through the other's field. */
+static void c_shapes_merge(const PModel *m, Craft *c) {
+  PUT(c, .op = OP_LOADBOOL, .a = 0, .b = 1);
+  PUT(c, .op = OP_LOADINT, .a = 3, .sbx = 0);
+  PUT(c, .op = OP_LOADINT, .a = 2, .sbx = 1);
+  PUT(c, .op = OP_I2N, .a = 2, .b = 2);
+  PUT(c, .op = OP_JMPF, .a = 0, .sbx = 2);
+  PUT(c, .op = OP_MKREC, .a = 1, .b = 2, .c = 2); /* (1.0, R3) */
+  PUT(c, .op = OP_JMP, .sbx = 2);
+  PUT(c, .op = OP_LOADK, .a = 2, .bx = string_const(m));
+  PUT(c, .op = OP_MKREC, .a = 1, .b = 2, .c = 2); /* ("…", R3) */
+  PUT(c, .op = OP_GETF, .a = 2, .b = 1, .c = 0);
+  PUT(c, .op = OP_ADDN, .a = 2, .b = 2, .c = 2);
+  ret(c, 0);
+}
+
+static void test_shapes(void) {
   static const struct {
     CraftFn craft;
-    const char *error;
+    const char *message;
   } cases[] = {
-      {c_unknown_divn, "\"error\":\"an operand of arithmetic is not a number in tag t1 (k.persona:"},
-      {c_unknown_sort, "\"error\":\"invalid bytecode: an argument of sort() has the wrong kind in tag t1 (k.persona:"},
+      {c_record_field, "instruction 4 (DIVN): register 3 may hold a string, but DIVN reads a number"},
+      {c_list_of_fields,
+       "instruction 6 (CALL): register 0 may hold a list of ints, but argument 1 of sort() reads a list of strings"},
+      {c_shapes_merge, "instruction 10 (ADDN): register 2 may hold a string, but ADDN reads a number"},
   };
   for (gsize k = 0; k < G_N_ELEMENTS(cases); k++) {
     g_autoptr(PersonaModel) m = compile_text(kinds_source);
+    PModel *pm = (PModel *)m;
     Craft c = {.n = 0};
-    cases[k].craft((PModel *)m, &c);
-    set_code((PModel *)m, "tag t1", c.code, c.n, 4);
+    cases[k].craft(pm, &c);
+    set_code(pm, "tag t1", c.code, c.n, 4);
     g_autoptr(GError) error = NULL;
     g_autoptr(PersonaModel) loaded = round_trip(m, &error);
-    g_assert_no_error(error);
-    g_autoptr(PersonaVM) vm = persona_vm_new(loaded);
-    GString *out = g_string_new(NULL);
-    for (guint i = 0; i < G_N_ELEMENTS(kinds_profiles); i++) {
-      persona_vm_eval_json_store(vm, kinds_profiles[i], strlen(kinds_profiles[i]), NULL, NOW, i + 1, out);
-      g_string_append_c(out, '\n');
-    }
-    g_test_message("case %" G_GSIZE_FORMAT ": %s", k, out->str);
-    g_assert_nonnull(strstr(out->str, cases[k].error));
-    g_string_free(out, TRUE);
+    g_assert_null(loaded);
+    g_autofree char *want = g_strdup_printf("block %u (tag t1), %s", block_named(pm, "tag t1"), cases[k].message);
+    g_test_message("case %" G_GSIZE_FORMAT ": %s", k, error->message);
+    g_assert_cmpstr(error->message, ==, want);
   }
+}
+
+/* Record literals, constant records and lists of lists in arithmetic:
+ * every kind is known, so the file verifies (the VM no longer checks
+ * the operands of arithmetic) and evaluates. */
+static const char shapes_source[] =
+    "model shapes version \"1\"\n"
+    "record ev {\n"
+    "  kind: string\n"
+    "  at: time\n"
+    "  amount: number = 0\n"
+    "}\n"
+    "schema {\n"
+    "  id: string key\n"
+    "  n: int = 0\n"
+    "  evs: list<ev> = []\n"
+    "  grid: list<list<int>> = []\n"
+    "}\n"
+    "const cfg = {a: 1, b: 2.5, c: [1, 2, 3]}\n"
+    "let x = cfg.a + n\n"
+    "let z = {p: n, r: {s: 2.0}}\n"
+    "let v = z.r.s * cfg.b + z.p\n"
+    "let total = sum(amount of evs where kind == \"buy\")\n"
+    "let cells = any g in grid: any c in g: c * 2 > 5\n"
+    "tag t when x > 1 and v > 5.0 and total > 4 and cells\n";
+
+static void test_shapes_compiled(void) {
+  g_autoptr(PersonaModel) m = compile_text(shapes_source);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PersonaModel) loaded = round_trip(m, &error);
+  g_assert_no_error(error);
+  g_autoptr(PersonaVM) vm = persona_vm_new(loaded);
+  GString *out = g_string_new(NULL);
+  const char *p = "{\"id\":\"a\",\"n\":3,\"grid\":[[1,2],[3]],"
+                  "\"evs\":[{\"kind\":\"buy\",\"at\":\"2026-01-01T00:00:00Z\",\"amount\":5}]}";
+  persona_vm_eval_json_store(vm, p, strlen(p), NULL, NOW, 1, out);
+  g_test_message("%s", out->str);
+  g_assert_nonnull(strstr(out->str, "\"tags\":[\"t\"]"));
+  g_string_free(out, TRUE);
 }
 
 /* The model as compiled verifies, and evaluates. */
@@ -424,6 +477,7 @@ int main(int argc, char **argv) {
   g_test_add_func("/runtime/bytecode-kinds/global-kinds", test_global_kinds);
   g_test_add_func("/runtime/bytecode-kinds/result-kinds", test_result_kinds);
   g_test_add_func("/runtime/bytecode-kinds/default-kind", test_default_kind);
-  g_test_add_func("/runtime/bytecode-kinds/unknown-kinds-guarded", test_unknown_kinds_guarded);
+  g_test_add_func("/runtime/bytecode-kinds/shapes", test_shapes);
+  g_test_add_func("/runtime/bytecode-kinds/shapes-compiled", test_shapes_compiled);
   return g_test_run();
 }
