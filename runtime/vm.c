@@ -132,10 +132,11 @@ static bool vm_number_ok(double d) { return isfinite(d); }
 
 /* Kind guard for CALL: builtins read their arguments as the kinds their
  * parameters say (a string's pointer, a list's items). The checker
- * guarantees that for compiled code; a bytecode file is verified for
- * indexes and registers but not kinds, so the kinds are checked here.
- * Null is let through: it is all zeros (no pointer, length 0), which
- * every builtin reads safely. */
+ * guarantees that for compiled code and the verifier for a file
+ * (verify_kinds.c) wherever a kind is known; it lets a value of no known
+ * kind reach CALL, so the kinds are checked here too (a few instructions
+ * per call). Null is let through: it is all zeros (no pointer, length
+ * 0), which every builtin reads safely. */
 static bool vm_args_ok(const PCallSite *cs, const PValue *args) {
 #define K(kind) (1u << (kind))
   /* Per parameter type, the kinds it accepts (null always): a bit test
