@@ -51,6 +51,9 @@ typedef uint64_t AVal;
 
 #define K(kind) (1u << (kind))
 #define K_UNKNOWN (1u << 9)
+_Static_assert(PV_NULL == 0 && PV_BOOL == 1 && PV_INT == 2 && PV_NUMBER == 3 && PV_STRING == 4 && PV_TIME == 5 &&
+                   PV_DURATION == 6 && PV_LIST == 7 && PV_RECORD == 8,
+               "the masks of PERSONA_OP_KINDS (opcodes.h) number the kinds so");
 #define K_ALL 0x1ffu
 #define SHAPES_MAX 0xffffu
 
