@@ -142,12 +142,11 @@ static void decode(PersonaRecord *rec, PersonaVM *vm, gint64 now_us) {
   rec->nv_field_pii = pa_alloc(&rec->arena, sizeof(gint64) * (n ? n : 1));
   if (rec->nv_field && rec->nv_field_pii) {
     for (guint i = 0; i < n; i++) rec->nv_field[i] = rec->nv_field_pii[i] = INT64_MAX;
-    dr.nv_field = rec->nv_field;
-    dr.nv_field_pii = rec->nv_field_pii;
     rec->n_fields = n;
   }
-  rec->ok = rec->n_fields == n && pdec_decode_tz(&m->plans_all[m->profile_plan], rec->text, rec->len, now_us, vm->st.input_tz,
-                           &rec->arena, &dr);
+  rec->ok = rec->n_fields == n &&
+            pdec_decode_tz_by_field(&m->plans_all[m->profile_plan], rec->text, rec->len, now_us, vm->st.input_tz,
+                                    &rec->arena, &dr, rec->nv_field, rec->nv_field_pii);
   rec->fields = dr.fields;
   rec->key = dr.key;
 }

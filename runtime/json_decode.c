@@ -274,6 +274,7 @@ typedef struct {
   PDecodeResult *out;
   GTimeZone *input_tz;      /* times without an offset are read in it, or NULL */
   int top_field;            /* the record's field being read (next_change), or -1 */
+  int64_t *nv_field, *nv_field_pii; /* pdec_decode_tz_by_field's, or NULL */
 } Dec;
 
 static int peek(const Dec *d) { return d->p < d->end ? (unsigned char)*d->p : -1; }
@@ -967,8 +968,8 @@ static bool in_future(Dec *d, const PDecodePlan *plan, PValue rec, bool pii) {
     bool p = pii || plan->fields[plan->at_field].pii;
     int64_t *nv = p ? &d->out->next_visible_pii : &d->out->next_visible;
     if (at.u.i < *nv) *nv = at.u.i;
-    if (d->out->nv_field && d->top_field >= 0) {
-      int64_t *fv = &(p ? d->out->nv_field_pii : d->out->nv_field)[d->top_field];
+    if (d->nv_field && d->top_field >= 0) {
+      int64_t *fv = &(p ? d->nv_field_pii : d->nv_field)[d->top_field];
       if (at.u.i < *fv) *fv = at.u.i;
     }
   }
@@ -1222,10 +1223,16 @@ bool pdec_decode(const PDecodePlan *plan, const char *json, size_t len, int64_t 
  * a local time fails there and is read again here, with the zone. */
 bool pdec_decode_tz(const PDecodePlan *plan, const char *json, size_t len, int64_t now_us,
                     GTimeZone *input_tz, PArena *arena, PDecodeResult *out) {
+  return pdec_decode_tz_by_field(plan, json, len, now_us, input_tz, arena, out, NULL, NULL);
+}
+
+bool pdec_decode_tz_by_field(const PDecodePlan *plan, const char *json, size_t len, int64_t now_us,
+                             GTimeZone *input_tz, PArena *arena, PDecodeResult *out, int64_t *nv_field,
+                             int64_t *nv_field_pii) {
   PArenaMark mark = pa_mark(arena);
-  if (pdec_decode_fast(plan, json, len, now_us, arena, out)) return true;
+  if (pdec_decode_fast_nv(plan, json, len, now_us, arena, out, nv_field, nv_field_pii)) return true;
   pa_rewind(arena, mark);
-  return pdec_decode_general_tz(plan, json, len, now_us, input_tz, arena, out);
+  return pdec_decode_general_nv(plan, json, len, now_us, input_tz, arena, out, nv_field, nv_field_pii);
 }
 
 bool pdec_decode_general(const PDecodePlan *plan, const char *json, size_t len, int64_t now_us,
@@ -1235,8 +1242,14 @@ bool pdec_decode_general(const PDecodePlan *plan, const char *json, size_t len, 
 
 bool pdec_decode_general_tz(const PDecodePlan *plan, const char *json, size_t len, int64_t now_us,
                             GTimeZone *input_tz, PArena *arena, PDecodeResult *out) {
+  return pdec_decode_general_nv(plan, json, len, now_us, input_tz, arena, out, NULL, NULL);
+}
+
+bool pdec_decode_general_nv(const PDecodePlan *plan, const char *json, size_t len, int64_t now_us,
+                            GTimeZone *input_tz, PArena *arena, PDecodeResult *out, int64_t *nv_field,
+                            int64_t *nv_field_pii) {
   Dec d = {.base = json, .p = json, .end = json + len, .arena = arena, .now_us = now_us, .out = out,
-           .input_tz = input_tz, .top_field = -1};
+           .input_tz = input_tz, .top_field = -1, .nv_field = nv_field, .nv_field_pii = nv_field_pii};
   out->key = pv_null();
   out->next_visible = out->next_visible_pii = INT64_MAX;
   out->error[0] = '\0';
@@ -1329,7 +1342,6 @@ static bool scan_spans(Dec *d, const char *const *keys, size_t n_keys, PDecodeSp
 bool pdec_object_spans(const char *json, size_t len, const char *const *keys, size_t n_keys,
                        PDecodeSpan *spans_out, char *error, size_t error_size) {
   PDecodeResult res;
-  res.nv_field = res.nv_field_pii = NULL;
   PArena arena; /* only for keys with escapes */
   res.error[0] = '\0';
   pa_init(&arena, 0);
@@ -1344,7 +1356,6 @@ bool pdec_object_spans(const char *json, size_t len, const char *const *keys, si
 bool pdec_object_keys(const char *json, size_t len, PDecodeKeyFn on_key, void *user, char *error,
                       size_t error_size) {
   PDecodeResult res;
-  res.nv_field = res.nv_field_pii = NULL;
   PArena arena; /* only for keys with escapes */
   res.error[0] = '\0';
   pa_init(&arena, 0);
@@ -1358,7 +1369,6 @@ bool pdec_object_keys(const char *json, size_t len, PDecodeKeyFn on_key, void *u
 bool pdec_scalar(const char *json, size_t len, PDecodeKind kind, PArena *arena, PValue *out,
                  char *error, size_t error_size) {
   PDecodeResult res;
-  res.nv_field = res.nv_field_pii = NULL;
   res.error[0] = '\0';
   Dec d = {.base = json, .p = json, .end = json + len, .arena = arena, .out = &res, .top_field = -1};
   const PDecodeType type = {kind, NULL, NULL};
@@ -1468,7 +1478,6 @@ bool pdec_reduce(const PDecodePlan *plan, const char *json, size_t len, GString 
   /* Validate the whole text first; the reduction then reads well-formed JSON. */
   if (!pdec_object_keys(json, len, NULL, NULL, error, error_size)) return false;
   PDecodeResult res;
-  res.nv_field = res.nv_field_pii = NULL;
   PArena arena; /* only for keys with escapes */
   res.error[0] = '\0';
   pa_init(&arena, 0);

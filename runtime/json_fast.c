@@ -460,9 +460,14 @@ static const char *read_value(Fast *f, const PDecodeType *t, const char *p, PVal
 
 bool pdec_decode_fast(const PDecodePlan *plan, const char *json, size_t len, int64_t now_us,
                       PArena *arena, PDecodeResult *out) {
+  return pdec_decode_fast_nv(plan, json, len, now_us, arena, out, NULL, NULL);
+}
+
+bool pdec_decode_fast_nv(const PDecodePlan *plan, const char *json, size_t len, int64_t now_us,
+                         PArena *arena, PDecodeResult *out, int64_t *nv_field, int64_t *nv_field_pii) {
   Fast f = {.end = json + len, .arena = arena, .now_us = now_us, .next_visible = INT64_MAX,
-            .next_visible_pii = INT64_MAX, .top_field = -1, .nv_field = out->nv_field,
-            .nv_field_pii = out->nv_field_pii};
+            .next_visible_pii = INT64_MAX, .top_field = -1, .nv_field = nv_field,
+            .nv_field_pii = nv_field_pii};
   const char *p = skip_ws(json, f.end);
   out->key = pv_null();
   out->error[0] = '\0';
