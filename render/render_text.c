@@ -66,7 +66,8 @@ static void preformatted(const char *text, gboolean md, GString *out) {
     return;
   }
   g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
-  for (guint i = 0; lines[i]; i++) g_string_append_printf(out, "    %s\n", lines[i]);
+  for (guint i = 0; lines[i]; i++) /* an empty line stays empty: no trailing blanks */
+    g_string_append_printf(out, "%s%s\n", lines[i][0] ? "    " : "", lines[i]);
   g_string_append_c(out, '\n');
 }
 

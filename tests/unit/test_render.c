@@ -19,6 +19,8 @@ static char *rendered(const char *text, RenderFormat format) {
 static void test_text(void) {
   g_autofree char *t = rendered("a.persona:18:\n- +30 when x\n+ +22 when x\n", RENDER_TEXT);
   g_assert_cmpstr(t, ==, "T\n\n== S ==\n\n    a.persona:18:\n    - +30 when x\n    + +22 when x\n");
+  g_autofree char *e = rendered("a\n\nb", RENDER_TEXT);
+  g_assert_cmpstr(e, ==, "T\n\n== S ==\n\n    a\n\n    b\n");
 }
 
 static void test_markdown(void) {
