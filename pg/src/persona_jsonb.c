@@ -28,6 +28,9 @@ typedef struct
 								 * JsonbValues */
 	uint32	   *ends;			/* a container's children's end offsets, or
 								 * NULL until needed */
+	PgcNodeKind kind;			/* what jsonb_kind answers, set when the node
+								 * is made: libpersona asks it twice of every
+								 * node it reads */
 } TreeNode;
 
 /* `size` bytes from the tree's current block, or from a new one. A
@@ -97,10 +100,14 @@ child_node(PgjTree *tree, JsonbContainer *c, uint32 n, const uint32 *ends, uint3
 	uint32		offset = i ? ends[i - 1] : 0;
 
 	if (JBE_ISNULL(e))
+	{
 		v->type = jbvNull;
+		node->kind = PGC_NODE_NULL;
+	}
 	else if (JBE_ISSTRING(e))
 	{
 		v->type = jbvString;
+		node->kind = PGC_NODE_STRING;
 		v->val.string.val = base + offset;
 		v->val.string.len = (int) (ends[i] - offset);
 	}
@@ -108,17 +115,20 @@ child_node(PgjTree *tree, JsonbContainer *c, uint32 n, const uint32 *ends, uint3
 	{
 		v->type = jbvNumeric;
 		v->val.numeric = (Numeric) (base + INTALIGN(offset));
+		node->kind = PGC_NODE_NUMBER;
 	}
 	else if (JBE_ISBOOL_TRUE(e) || JBE_ISBOOL_FALSE(e))
 	{
 		v->type = jbvBool;
 		v->val.boolean = JBE_ISBOOL_TRUE(e);
+		node->kind = PGC_NODE_BOOL;
 	}
 	else
 	{
 		v->type = jbvBinary;
 		v->val.binary.data = (JsonbContainer *) (base + INTALIGN(offset));
 		v->val.binary.len = (int) (ends[i] - INTALIGN(offset));
+		node->kind = JsonContainerIsObject(v->val.binary.data) ? PGC_NODE_OBJECT : PGC_NODE_ARRAY;
 	}
 	return node;
 }
@@ -126,23 +136,7 @@ child_node(PgjTree *tree, JsonbContainer *c, uint32 n, const uint32 *ends, uint3
 static PgcNodeKind
 jsonb_kind(void *ctx, const void *node)
 {
-	const JsonbValue *v = node;
-
-	switch (v->type)
-	{
-		case jbvNull:
-			return PGC_NODE_NULL;
-		case jbvBool:
-			return PGC_NODE_BOOL;
-		case jbvNumeric:
-			return PGC_NODE_NUMBER;
-		case jbvString:
-			return PGC_NODE_STRING;
-		case jbvBinary:
-			return JsonContainerIsObject(v->val.binary.data) ? PGC_NODE_OBJECT : PGC_NODE_ARRAY;
-		default:
-			return PGC_NODE_ARRAY;	/* jbvArray/jbvObject: never made here */
-	}
+	return ((const TreeNode *) node)->kind;
 }
 
 static bool
@@ -324,6 +318,7 @@ pgj_root(PgjTree *tree, Jsonb *jb)
 	root->v.type = jbvBinary;
 	root->v.val.binary.data = &jb->root;
 	root->v.val.binary.len = VARSIZE(jb) - VARHDRSZ;
+	root->kind = JsonContainerIsObject(&jb->root) ? PGC_NODE_OBJECT : PGC_NODE_ARRAY;
 	return root;
 }
 
