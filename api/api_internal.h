@@ -12,6 +12,7 @@
 #include "persona.h"
 #include "compiler/diag.h"
 #include "compiler/source.h"
+#include "runtime/json_tree.h"
 #include "runtime/vm.h"
 
 /* What persona_vm_record_rules keeps (api/rules_api.c): per score (index
@@ -45,6 +46,7 @@ struct PersonaVM {
   const char *last_code;  /* static: the error's stable code */
   char last_field[192];   /* the error's field path, empty when none */
   PRuleRecord *rules;     /* owned: persona_vm_record_rules is on; else NULL */
+  PTreeMemo tree_memo;    /* persona_vm_eval_tree_walk's, from record to record */
 };
 
 /* The profile is decoded and set in vm->st (st->profile, st->key, the

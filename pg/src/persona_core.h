@@ -52,6 +52,10 @@ typedef struct {
   const void *(*element)(void *ctx, const void *array, unsigned i);
   const void *(*member)(void *ctx, const void *object, const char *key, size_t key_len); /* NULL: absent */
   bool (*deeper_than)(void *ctx, const void *node, unsigned levels);
+  /* All members of an object in one walk (persona_vm_eval_tree_walk):
+   * visit each, stop with false when visit says false. NULL: `member`. */
+  bool (*members)(void *ctx, const void *object,
+                  bool (*visit)(void *walk, const char *key, size_t len, const void *value), void *walk);
 } PgcTreeReader;
 
 typedef struct {

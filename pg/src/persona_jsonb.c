@@ -54,14 +54,6 @@ tree_alloc(PgjTree *tree, size_t size)
 	return p;
 }
 
-static TreeNode *
-new_node(PgjTree *tree)
-{
-	TreeNode   *n = tree_alloc(tree, sizeof(TreeNode));
-
-	n->ends = NULL;
-	return n;
-}
 
 /* The end offsets of c's n children, from the start of its data area. */
 static pg_noinline uint32 *
@@ -89,16 +81,14 @@ node_ends(PgjTree *tree, TreeNode *node)
 	return node->ends;
 }
 
-/* Child i of c as a new node: what fillJsonbValue (jsonb_util.c) makes. */
-static TreeNode *
-child_node(PgjTree *tree, JsonbContainer *c, uint32 n, const uint32 *ends, uint32 i)
+/* The child with JEntry e whose data is base[offset, end) as `node`:
+ * what fillJsonbValue (jsonb_util.c) makes. */
+static void
+fill_node(TreeNode *node, JEntry e, char *base, uint32 offset, uint32 end)
 {
-	TreeNode   *node = new_node(tree);
 	JsonbValue *v = &node->v;
-	JEntry		e = c->children[i];
-	char	   *base = (char *) &c->children[n];
-	uint32		offset = i ? ends[i - 1] : 0;
 
+	node->ends = NULL;
 	if (JBE_ISNULL(e))
 	{
 		v->type = jbvNull;
@@ -109,7 +99,7 @@ child_node(PgjTree *tree, JsonbContainer *c, uint32 n, const uint32 *ends, uint3
 		v->type = jbvString;
 		node->kind = PGC_NODE_STRING;
 		v->val.string.val = base + offset;
-		v->val.string.len = (int) (ends[i] - offset);
+		v->val.string.len = (int) (end - offset);
 	}
 	else if (JBE_ISNUMERIC(e))
 	{
@@ -127,9 +117,18 @@ child_node(PgjTree *tree, JsonbContainer *c, uint32 n, const uint32 *ends, uint3
 	{
 		v->type = jbvBinary;
 		v->val.binary.data = (JsonbContainer *) (base + INTALIGN(offset));
-		v->val.binary.len = (int) (ends[i] - INTALIGN(offset));
+		v->val.binary.len = (int) (end - INTALIGN(offset));
 		node->kind = JsonContainerIsObject(v->val.binary.data) ? PGC_NODE_OBJECT : PGC_NODE_ARRAY;
 	}
+}
+
+/* Child i of c (n children, their ends known) as a new node. */
+static TreeNode *
+child_node(PgjTree *tree, JsonbContainer *c, uint32 n, const uint32 *ends, uint32 i)
+{
+	TreeNode   *node = tree_alloc(tree, sizeof(TreeNode));
+
+	fill_node(node, c->children[i], (char *) &c->children[n], i ? ends[i - 1] : 0, ends[i]);
 	return node;
 }
 
@@ -243,6 +242,41 @@ jsonb_member(void *ctx, const void *node, const char *key, size_t key_len)
 }
 
 /*
+ * All members of an object in one pass (persona_vm_eval_tree_walk): the
+ * keys come first in the JEntry array and the values after them, so two
+ * cursors walk the offsets, and the nodes of all values are carved at
+ * once. No ends array, no search: every key is looked at once.
+ */
+static bool
+jsonb_members(void *ctx, const void *node, bool (*visit) (void *walk, const char *key, size_t len, const void *value),
+			  void *walk)
+{
+	JsonbContainer *c = ((const TreeNode *) node)->v.val.binary.data;
+	uint32		count = JsonContainerSize(c);
+	char	   *base = (char *) &c->children[count * 2];
+	TreeNode   *nodes;
+	uint32		key_end = 0,
+				value_end;
+
+	if (count == 0)
+		return true;
+	nodes = tree_alloc(ctx, count * sizeof(TreeNode));
+	value_end = getJsonbOffset(c, count);
+	for (uint32 i = 0; i < count; i++)
+	{
+		uint32		key_start = key_end,
+					value_start = value_end;
+
+		JBE_ADVANCE_OFFSET(key_end, c->children[i]);
+		JBE_ADVANCE_OFFSET(value_end, c->children[count + i]);
+		fill_node(&nodes[i], c->children[count + i], base, value_start, value_end);
+		if (!visit(walk, base + key_start, key_end - key_start, &nodes[i]))
+			return false;
+	}
+	return true;
+}
+
+/*
  * The fewest bytes a container holding `n` levels of containers (itself
  * included) takes: each level a 4-byte header, and a 4-byte JEntry in the
  * level above. A smaller value cannot nest that deep, so most containers
@@ -301,7 +335,7 @@ jsonb_deeper_than(void *ctx, const void *node, unsigned levels)
 
 const PgcTreeReader pgj_reader = {
 	jsonb_kind, jsonb_boolean, jsonb_text, jsonb_length, jsonb_element, jsonb_member,
-	jsonb_deeper_than,
+	jsonb_deeper_than, jsonb_members,
 };
 
 bool
@@ -313,8 +347,9 @@ pgj_reader_usable(void)
 const void *
 pgj_root(PgjTree *tree, Jsonb *jb)
 {
-	TreeNode   *root = new_node(tree);
+	TreeNode   *root = tree_alloc(tree, sizeof(TreeNode));
 
+	root->ends = NULL;
 	root->v.type = jbvBinary;
 	root->v.val.binary.data = &jb->root;
 	root->v.val.binary.len = VARSIZE(jb) - VARHDRSZ;

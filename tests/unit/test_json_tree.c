@@ -211,6 +211,22 @@ static gboolean r_deeper_than(gpointer ctx, gconstpointer node, guint levels) {
 static const PersonaTreeReader reader = {r_kind, r_boolean, r_text, r_length,
                                          r_element, r_member, r_deeper_than};
 
+/* The walk of an object's members (persona_vm_eval_tree_walk), in the
+ * tree's order, or backwards when ctx is not NULL: a walk may hand the
+ * members over in any order. */
+static guint walk_calls;
+static gboolean r_members(gpointer ctx, gconstpointer node, PersonaTreeVisit visit, gpointer walk) {
+  const Node *n = node;
+  guint pairs = n->items->len / 2;
+  walk_calls++;
+  for (guint j = 0; j < pairs; j++) {
+    guint i = ctx ? pairs - 1 - j : j;
+    const Node *k = g_ptr_array_index(n->items, 2 * i);
+    if (!visit(walk, k->text, k->len, g_ptr_array_index(n->items, 2 * i + 1))) return FALSE;
+  }
+  return TRUE;
+}
+
 /* ---- the comparison ------------------------------------------------------------------ */
 
 typedef struct {
@@ -219,8 +235,28 @@ typedef struct {
 
 #define NOW_US G_GINT64_CONSTANT(1769904000000000) /* 2026-02-01T00:00:00Z */
 
+/* The same record walked, forwards and backwards (a VM remembers the
+ * order of the last walk: the second walk contradicts it): the status and
+ * the bytes of the lookups, and no lookup made. */
+static void compare_walks(PersonaVM *vm, const Node *tree, PersonaEvalStatus by_tree, const char *want) {
+  for (int backwards = 0; backwards < 2; backwards++) {
+    const PersonaResult *r = NULL;
+    guint members_before = member_calls, walks_before = walk_calls;
+    PersonaEvalStatus by_walk = persona_vm_eval_tree_walk(vm, &reader, r_members, backwards ? vm : NULL, tree,
+                                                          NULL, 0, NOW_US, &r);
+    g_assert_cmpuint(member_calls, ==, members_before);
+    if (by_walk != PERSONA_EVAL_DECLINED) g_assert_cmpuint(walk_calls, >, walks_before); /* decoded: walked */
+    g_autoptr(GString) got = g_string_new(NULL);
+    if (by_walk == PERSONA_EVAL_OK) persona_result_to_json(r, got);
+    else if (by_walk != PERSONA_EVAL_DECLINED) g_string_append(got, persona_result_error(r));
+    if (by_walk != by_tree || (by_walk != PERSONA_EVAL_DECLINED && !g_str_equal(got->str, want)))
+      g_error("walked %s, the walk gives status %d\n  %s\nthe lookups status %d\n  %s",
+              backwards ? "backwards" : "forwards", by_walk, got->str, by_tree, want);
+  }
+}
+
 /* One record both ways; the tree must agree or decline, and decline only
- * a record error. */
+ * a record error. The walk agrees with the lookups. */
 static void compare(PersonaVM *vm, const Node *tree, Tally *tally) {
   g_autoptr(GString) text = g_string_new(NULL);
   print(tree, text);
@@ -233,6 +269,7 @@ static void compare(PersonaVM *vm, const Node *tree, Tally *tally) {
   PersonaEvalStatus by_tree = persona_vm_eval_tree(vm, &reader, NULL, tree, NULL, 0, NOW_US, &r);
   if (by_tree == PERSONA_EVAL_DECLINED) {
     if (by_text != PERSONA_EVAL_RECORD_ERROR) g_error("declined, but its text evaluates: %s", text->str);
+    compare_walks(vm, tree, by_tree, "");
     tally->declined++;
     return;
   }
@@ -241,6 +278,7 @@ static void compare(PersonaVM *vm, const Node *tree, Tally *tally) {
   else g_string_append(got, persona_result_error(r));
   if (by_tree != by_text || !g_str_equal(got->str, want->str))
     g_error("the tree gives\n  %s\nthe text %s gives\n  %s", got->str, text->str, want->str);
+  compare_walks(vm, tree, by_tree, got->str);
   tally->same += by_tree == PERSONA_EVAL_OK;
   tally->errors += by_tree != PERSONA_EVAL_OK;
 }
