@@ -1,9 +1,9 @@
 /* persona_jsonb.c - the PgcTreeReader over jsonb; see persona_jsonb.h.
  *
- * Objects are searched by key (a binary search, since jsonb keeps keys
- * sorted), so libpersona visits only the fields the model reads. Numbers are handed over as numeric_out spells
- * them, which is what JsonbToCString writes for them: the text decoder
- * would have seen the same digits.
+ * Objects are walked, each member once (persona_vm_eval_tree_walk: no
+ * search per field); arrays are indexed. Numbers are handed over as
+ * numeric_out spells them, which is what JsonbToCString writes for them:
+ * the text decoder would have seen the same digits.
  */
 #include "persona_jsonb.h"
 
@@ -13,14 +13,12 @@
 #include "utils/numeric.h"
 
 /*
- * A node: a jsonb value, and for a container the end offsets of its
- * children, computed once when it is first searched or indexed. jsonb
- * stores a length in most JEntrys and an offset only in every 32nd, so
- * getKeyJsonValueFromContainer and getIthJsonbValueFromContainer sum
- * lengths back to the last offset for every probe; here each child's end
- * is found once per container, and a key lookup is a binary search over
- * them (jsonb keeps an object's keys sorted: shorter first, then by
- * bytes).
+ * A node: a jsonb value, and for an array the end offsets of its
+ * elements, computed once when it is first indexed. jsonb stores a length
+ * in most JEntrys and an offset only in every 32nd, so
+ * getIthJsonbValueFromContainer sums lengths back to the last offset for
+ * every probe; here each element's end is found once per array. Objects
+ * are not searched at all: jsonb_members walks them once.
  */
 typedef struct
 {
@@ -188,59 +186,6 @@ key_order(const char *a, uint32 a_len, const char *b, uint32 b_len)
 	return memcmp(a, b, a_len);
 }
 
-static PgjGuess *
-guess_for(PgjTree *tree, const char *key)
-{
-	uintptr_t	h = (uintptr_t) key;
-
-	return &tree->guesses[((h >> 3) ^ (h >> 9)) % PGJ_GUESSES];
-}
-
-static const void *
-jsonb_member(void *ctx, const void *node, const char *key, size_t key_len)
-{
-	PgjTree    *tree = ctx;
-	TreeNode   *object = (TreeNode *) node;
-	JsonbContainer *c = object->v.val.binary.data;
-	uint32		count = JsonContainerSize(c);
-	PgjGuess   *guess = guess_for(tree, key);
-	const uint32 *ends;
-	const char *base;
-	uint32		lo = 0,
-				hi = count;
-
-	if (count == 0 || key_len > JENTRY_OFFLENMASK)
-		return NULL;
-	ends = node_ends(tree, object);
-	base = (const char *) &c->children[count * 2];
-	if (guess->key == key && guess->index < count)
-	{
-		uint32		i = guess->index,
-					start = i ? ends[i - 1] : 0;
-
-		if (key_order(base + start, ends[i] - start, key, (uint32) key_len) == 0)
-			return child_node(tree, c, count * 2, ends, count + i);
-	}
-	while (lo < hi)
-	{
-		uint32		mid = lo + (hi - lo) / 2;
-		uint32		start = mid ? ends[mid - 1] : 0;
-		int			cmp = key_order(base + start, ends[mid] - start, key, (uint32) key_len);
-
-		if (cmp == 0)
-		{
-			guess->key = key;
-			guess->index = mid;
-			return child_node(tree, c, count * 2, ends, count + mid);
-		}
-		if (cmp < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
-}
-
 /*
  * All members of an object in one pass (persona_vm_eval_tree_walk): the
  * keys come first in the JEntry array and the values after them, so two
@@ -333,8 +278,9 @@ jsonb_deeper_than(void *ctx, const void *node, unsigned levels)
 		container_deeper(v->val.binary.data, (uint32) v->val.binary.len, 1, levels);
 }
 
+/* No `member`: libpersona walks each object (jsonb_members). */
 const PgcTreeReader pgj_reader = {
-	jsonb_kind, jsonb_boolean, jsonb_text, jsonb_length, jsonb_element, jsonb_member,
+	jsonb_kind, jsonb_boolean, jsonb_text, jsonb_length, jsonb_element, NULL,
 	jsonb_deeper_than, jsonb_members,
 };
 
