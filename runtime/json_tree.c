@@ -83,7 +83,7 @@ static bool always_decoded(const PDecodePlan *plan, uint32_t f) {
 static bool walk_record(Tree *t, const PDecodePlan *plan, const void *node, PValue *out, PValue *key);
 
 static bool tree_record(Tree *t, const PDecodePlan *plan, const void *node, PValue *out, PValue *key) {
-  if (t->members && plan->n_fields <= 64 && plan->n_fields < WALK_NONE) return walk_record(t, plan, node, out, key);
+  if (t->members) return walk_record(t, plan, node, out, key);
   PValue *fields = pa_alloc(t->arena, (plan->n_fields ? plan->n_fields : 1) * sizeof(PValue));
   if (!fields) return false;
   for (uint32_t f = 0; f < plan->n_fields; f++) {
@@ -113,7 +113,7 @@ typedef struct {
   const PDecodePlan *plan;
   PValue *fields;
   uint8_t *memo; /* the plan's PTreeMemoSlot.field */
-  uint64_t seen; /* bit f: field f had a member (plans of at most 64 fields) */
+  uint8_t *seen; /* seen[f]: field f had a member */
   uint32_t k;    /* members visited so far */
 } Walk;
 
@@ -132,12 +132,11 @@ static gboolean walk_visit(gpointer walk, const char *key, gsize len, gconstpoin
   } else {
     uint32_t hint = 0;
     f = pdec_find_field(plan, key, len, &hint);
-    if (k < PDEC_TREE_MEMO_KEYS) w->memo[k] = f < 0 ? WALK_NONE : (uint8_t)f;
+    if (k < PDEC_TREE_MEMO_KEYS) w->memo[k] = f < 0 || f >= WALK_NONE ? WALK_NONE : (uint8_t)f;
   }
-  if (f < 0) return TRUE; /* a key the model does not name */
-  uint64_t bit = UINT64_C(1) << f;
-  if (w->seen & bit) return FALSE; /* a key twice: the text decoder decides */
-  w->seen |= bit;
+  if (f < 0) return TRUE;      /* a key the model does not name */
+  if (w->seen[f]) return FALSE; /* a key twice: the text decoder decides */
+  w->seen[f] = 1;
   const PDecodeField *fd = &plan->fields[f];
   if (!fd->used && !always_decoded(plan, (uint32_t)f)) { /* never read, never checked: as tree_record */
     w->fields[f] = fd->has_default ? fd->default_value : pv_null();
@@ -164,12 +163,15 @@ static uint8_t *memo_for(PTreeMemo *memo, const PDecodePlan *plan) {
 /* tree_record with one walk of the object (t->members): the same values,
  * declined in the same cases. */
 static bool walk_record(Tree *t, const PDecodePlan *plan, const void *node, PValue *out, PValue *key) {
-  PValue *fields = pa_alloc(t->arena, (plan->n_fields ? plan->n_fields : 1) * sizeof(PValue));
-  if (!fields) return false;
-  Walk w = {t, plan, fields, memo_for(t->memo, plan), 0, 0};
+  uint32_t n = plan->n_fields ? plan->n_fields : 1;
+  PValue *fields = pa_alloc(t->arena, n * sizeof(PValue));
+  uint8_t *seen = pa_alloc(t->arena, n);
+  if (!fields || !seen) return false;
+  memset(seen, 0, n);
+  Walk w = {t, plan, fields, memo_for(t->memo, plan), seen, 0};
   if (!t->members(t->ctx, node, walk_visit, &w)) return false;
   for (uint32_t f = 0; f < plan->n_fields; f++) {
-    if (w.seen & (UINT64_C(1) << f)) continue;
+    if (seen[f]) continue;
     const PDecodeField *fd = &plan->fields[f];
     if ((fd->used || always_decoded(plan, f)) && !fd->has_default && !fd->optional) return false; /* required */
     fields[f] = fd->has_default ? fd->default_value : pv_null();

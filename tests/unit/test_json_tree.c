@@ -433,6 +433,43 @@ static void test_only_read_fields(void) {
   node_free(narrow);
 }
 
+/* A schema of 301 fields, more than a walk's memo holds (64 positions,
+ * field numbers up to 254): walked and looked up alike, forwards and
+ * backwards, with all fields, some absent, one of a wrong type. */
+static void test_wide_schema(void) {
+  g_autoptr(GString) src = g_string_new("model wide version \"1\"\nschema {\n  id: string key\n");
+  for (int k = 0; k < 300; k++) g_string_append_printf(src, "  f%d: int = %d\n", k, k);
+  g_string_append(src, "}\noutput { who: id, s: f0 + f63 + f64 + f200 + f254 + f299 }\n");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PersonaModel) pm = persona_compile_source("wide.persona", src->str, src->len, NULL, NULL, &error);
+  g_assert_no_error(error);
+  g_autoptr(PersonaVM) vm = persona_vm_new(pm);
+  Tally t = {0};
+  for (int variant = 0; variant < 3; variant++) {
+    g_autoptr(GString) json = g_string_new("{\"id\":\"w\"");
+    for (int k = 299; k >= 0; k--) {
+      if (variant == 1 && k % 3 == 0) continue; /* absent: the default */
+      if (variant == 2 && k == 299) g_string_append(json, ",\"f299\":\"x\""); /* declined */
+      else g_string_append_printf(json, ",\"f%d\":%d", k, 1000 + k);
+    }
+    g_string_append_c(json, '}');
+    Node *tree = parse(json->str);
+    compare(vm, tree, &t);
+    node_free(tree);
+  }
+  g_assert_cmpuint(t.same, ==, 2);
+  g_assert_cmpuint(t.declined, ==, 1);
+  /* One sum by hand: all six given (1000 + k each). */
+  Node *tree = parse("{\"id\":\"w\",\"f0\":1,\"f63\":2,\"f64\":3,\"f200\":4,\"f254\":5,\"f299\":6}");
+  const PersonaResult *r = NULL;
+  g_assert_cmpint(persona_vm_eval_tree_walk(vm, &reader, r_members, NULL, tree, NULL, 0, NOW_US, &r), ==,
+                  PERSONA_EVAL_OK);
+  g_autoptr(GString) got = g_string_new(NULL);
+  persona_result_to_json(r, got);
+  g_assert_cmpstr(got->str, ==, "{\"who\":\"w\",\"s\":21}");
+  node_free(tree);
+}
+
 /* Local times (no offset) read in the model's zone, and in a zone the host
  * sets, the same way from the tree as from the text: across the
  * daylight-saving changes of America/New_York (a skipped and a repeated
@@ -533,6 +570,7 @@ int main(int argc, char **argv) {
   g_test_add_func("/runtime/json_tree/edge-cases", test_edge_cases);
   g_test_add_func("/runtime/json_tree/mutations", test_mutations);
   g_test_add_func("/runtime/json_tree/only-read-fields", test_only_read_fields);
+  g_test_add_func("/runtime/json_tree/wide-schema", test_wide_schema);
   g_test_add_func("/runtime/json_tree/local-times", test_local_times);
   g_test_add_func("/runtime/json_tree/epoch-ms", test_epoch_ms);
   return g_test_run();
