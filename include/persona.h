@@ -273,6 +273,12 @@ typedef enum {
   /* "tag_labels":{"enterprise":"大型企业"} right after "tags": the display
    * label of each tag that holds and has one. */
   PERSONA_RESULT_TAG_LABELS = 1 << 1,
+  /* Do not run the model's `output { … }` block: results are the standard
+   * result, as for a model without one (JSON and accessors alike). For a
+   * host that reads results through the accessors only (persona diff):
+   * the block's work is saved, and an error only the block would raise
+   * does not fail the record. */
+  PERSONA_RESULT_NO_OUTPUT = 1 << 2,
 } PersonaResultOptions;
 PERSONA_API void persona_vm_set_result_options(PersonaVM *vm, guint options);
 

@@ -19,8 +19,9 @@ static const char diff_description[] =
     "per tag how many profiles hold it in each model, gain it and lose it;\n"
     "per lifecycle the old-stage × new-stage matrix; per score how many\n"
     "profiles' values change and the change's mean, p10, p50, p90, min and\n"
-    "max; the --top N most changed profiles and what changed for each.\n"
-    "docs/diff.md describes every part.\n"
+    "max; the --top N most changed profiles, what changed for each and the rule\n"
+    "behind each change (from explain). --format md is a summary for a pull\n"
+    "request, html one self-contained page. docs/diff.md describes every part.\n"
     "\n"
     "Gates for CI (exit 1 naming the gate that failed):\n"
     "  --max-changed 5%               at most 5 % of profiles change stage\n"
@@ -73,7 +74,7 @@ int pcli_cmd_diff(int argc, char **argv, gboolean do_help) {
       {"now", 0, 0, G_OPTION_ARG_STRING, &now, "Evaluate as of TIME (default: the current time)", "TIME"},
       {"state", 0, 0, G_OPTION_ARG_FILENAME, &state, "Start every profile from its state in FILE (read only)",
        "FILE"},
-      {"format", 0, 0, G_OPTION_ARG_STRING, &format, "text (default), md or json", "FORMAT"},
+      {"format", 0, 0, G_OPTION_ARG_STRING, &format, "text (default), md, json or html", "FORMAT"},
       {"top", 0, 0, G_OPTION_ARG_INT, &top, "List the N most changed profiles (default: 10)", "N"},
       {"max-changed", 0, 0, G_OPTION_ARG_STRING, &max_changed,
        "Fail when more than SHARE of the profiles change stage", "SHARE"},
@@ -107,7 +108,8 @@ int pcli_cmd_diff(int argc, char **argv, gboolean do_help) {
   if (!format || strcmp(format, "text") == 0) o.format = PD_FORMAT_TEXT;
   else if (strcmp(format, "json") == 0) o.format = PD_FORMAT_JSON;
   else if (strcmp(format, "md") == 0) o.format = PD_FORMAT_MD;
-  else return pcli_usage_error("diff", "invalid --format '%s': expected text, md or json", format);
+  else if (strcmp(format, "html") == 0) o.format = PD_FORMAT_HTML;
+  else return pcli_usage_error("diff", "invalid --format '%s': expected text, md, json or html", format);
   if (top < 0 || top > 10000) return pcli_usage_error("diff", "--top must be between 0 and 10000");
   o.top = (guint)top;
   if (max_changed && !parse_share(max_changed, &o.max_changed))
