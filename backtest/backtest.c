@@ -689,8 +689,11 @@ int bt_run(const BtOptions *o, GString *out) {
     psi_stats(o, &it, samples, &r);
     if (check_gates(o, pooled, &r) > 0) status = 1;
     if (o->format == BT_FORMAT_JSON) bt_report_json(&r, out);
-    else if (o->format == BT_FORMAT_HTML) bt_report_html(&r, out);
-    else bt_report_text(&r, out);
+    else
+      bt_report_render(&r, o->format == BT_FORMAT_HTML ? RENDER_HTML
+                           : o->format == BT_FORMAT_MD ? RENDER_MARKDOWN
+                                                       : RENDER_TEXT,
+                       out);
   }
   bt_report_free(&r);
   for (guint t = 0; t < o->n_as_of; t++) sample_free(samples[t], &it);

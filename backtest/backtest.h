@@ -20,7 +20,7 @@
 
 #include "persona.h"
 
-typedef enum { BT_FORMAT_TEXT, BT_FORMAT_JSON, BT_FORMAT_HTML } BtFormat;
+typedef enum { BT_FORMAT_TEXT, BT_FORMAT_MD, BT_FORMAT_JSON, BT_FORMAT_HTML } BtFormat;
 
 /* The CI gates; a value below 0 is "not set". */
 typedef struct {

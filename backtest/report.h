@@ -1,5 +1,5 @@
 /* report.h - the computed backtest (statistics of every score, tag and
- * stage, per origin and pooled) and its text and JSON forms. Internal to
+ * stage, per origin and pooled), its JSON and its rendered forms. Internal to
  * backtest/.
  *
  * Ownership: a BtReport owns all its arrays and strings (bt_report_free);
@@ -11,6 +11,7 @@
 #include <glib.h>
 
 #include "backtest/stats.h"
+#include "render/render.h"
 
 /* Tenths of the profiles held out of the regression (by a hash of their key). */
 #define BT_HOLDOUT_TENTHS 3
@@ -96,9 +97,10 @@ typedef struct {
 } BtReport;
 
 void bt_report_free(BtReport *r);
-void bt_report_text(const BtReport *r, GString *out);
+/* The documented data shape (report.c, docs/backtest.md). */
 void bt_report_json(const BtReport *r, GString *out);
-/* One self-contained HTML page through the shared renderer (report_html.c). */
-void bt_report_html(const BtReport *r, GString *out);
+/* The report as text, Markdown or one self-contained HTML page: one
+ * document of the shared renderer (report_doc.c). */
+void bt_report_render(const BtReport *r, RenderFormat format, GString *out);
 
 #endif

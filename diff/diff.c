@@ -563,9 +563,11 @@ int pd_run(const PdOptions *o, GString *out) {
   if (ok) {
     gates(o, &r);
     if (o->format == PD_FORMAT_JSON) pd_report_json(&r, out);
-    else if (o->format == PD_FORMAT_MD) pd_report_md(&r, out);
-    else if (o->format == PD_FORMAT_HTML) pd_report_html(&r, out);
-    else pd_report_text(&r, out);
+    else
+      pd_report_render(&r, o->format == PD_FORMAT_MD     ? RENDER_MARKDOWN
+                           : o->format == PD_FORMAT_HTML ? RENDER_HTML
+                                                         : RENDER_TEXT,
+                       out);
     status = r.gate_failed ? 1 : 0;
   }
   pd_report_clear(&r);

@@ -1,5 +1,6 @@
-/* report.h - what `persona diff` found, and its text, Markdown and JSON
- * renderings (docs/diff.md). Filled by diff.c, rendered by report.c.
+/* report.h - what `persona diff` found, and its renderings (docs/diff.md):
+ * filled by diff.c; its JSON is report.c, its text, Markdown and HTML
+ * report_doc.c.
  *
  * Ownership: a PdReport owns every string and array in it
  * (pd_report_clear).
@@ -10,6 +11,7 @@
 #include <glib.h>
 
 #include "diff/diff.h"
+#include "render/render.h"
 
 typedef struct {
   char *key;
@@ -93,10 +95,10 @@ typedef struct {
 } PdReport;
 
 void pd_report_clear(PdReport *r);
-void pd_report_text(const PdReport *r, GString *out);
-void pd_report_md(const PdReport *r, GString *out);
+/* The documented data shape (report.c, docs/diff.md). */
 void pd_report_json(const PdReport *r, GString *out);
-/* One self-contained page through the shared renderer (report_html.c). */
-void pd_report_html(const PdReport *r, GString *out);
+/* Text, a Markdown summary for a pull request, or one self-contained HTML
+ * page: documents of the shared renderer (report_doc.c). */
+void pd_report_render(const PdReport *r, RenderFormat format, GString *out);
 
 #endif

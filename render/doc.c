@@ -102,6 +102,13 @@ void render_paragraph_add(RenderSection *s, const char *text) {
   block_add(s, BLOCK_PARAGRAPH)->text = g_strdup(text);
 }
 
+void render_preformatted_add(RenderSection *s, const char *text) {
+  char *t = g_strdup(text);
+  gsize n = strlen(t);
+  while (n && t[n - 1] == '\n') t[--n] = '\0'; /* the renderers end the block */
+  block_add(s, BLOCK_PREFORMATTED)->text = t;
+}
+
 RenderTable *render_table_add(RenderSection *s, const char *id, const char *title) {
   RenderTable *t = g_new0(RenderTable, 1);
   t->id = g_strdup(id);

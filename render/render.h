@@ -20,6 +20,7 @@
  *   {"title":…,"subtitle":…,"sections":[{"id":…,"title":…,"blocks":[
  *     {"type":"figures","items":[{"key":…,"label":…,"value":…}]},
  *     {"type":"paragraph","text":…},
+ *     {"type":"preformatted","text":…},
  *     {"type":"table","id":…,"title":…,"columns":[{"key":…,"label":…,"unit":…}],
  *      "rows":[{KEY:VALUE,…}]},
  *     {"type":"chart","id":…,"kind":"bar"|"histogram"|"funnel"|"line","title":…,
@@ -86,6 +87,10 @@ RenderSection *render_section_add(RenderDoc *doc, const char *id, const char *ti
 /* Key figures: a short list of labelled values shown prominently. */
 void render_figure_add(RenderSection *s, const char *key, const char *label, RenderCell value);
 void render_paragraph_add(RenderSection *s, const char *text);
+/* Lines shown exactly as written, in a fixed-width font: a patch, source
+ * lines. `text` is lines joined by '\n' (no final newline needed). Text
+ * indents each line; Markdown fences them (```), HTML puts them in <pre>. */
+void render_preformatted_add(RenderSection *s, const char *text);
 
 /* A table with columns given as key, label and unit (unit may be NULL),
  * then rows of exactly that many cells. */

@@ -143,6 +143,11 @@ static void section(GString *out, const RenderSection *s) {
       render_html_escape(out, b->text);
       g_string_append(out, "</p>\n");
       break;
+    case BLOCK_PREFORMATTED:
+      g_string_append(out, "<pre>");
+      render_html_escape(out, b->text);
+      g_string_append(out, "</pre>\n");
+      break;
     case BLOCK_TABLE: table(out, b->table); break;
     case BLOCK_CHART: chart(out, b->chart); break;
     }

@@ -10,7 +10,7 @@
 
 #include "render.h"
 
-typedef enum { BLOCK_FIGURES, BLOCK_PARAGRAPH, BLOCK_TABLE, BLOCK_CHART } BlockKind;
+typedef enum { BLOCK_FIGURES, BLOCK_PARAGRAPH, BLOCK_PREFORMATTED, BLOCK_TABLE, BLOCK_CHART } BlockKind;
 
 typedef struct RenderFigure {
   char *key, *label;
@@ -43,7 +43,7 @@ struct RenderChart {
 typedef struct RenderBlock {
   BlockKind kind;
   GArray *figures;   /* BLOCK_FIGURES: RenderFigure */
-  char *text;        /* BLOCK_PARAGRAPH */
+  char *text;        /* BLOCK_PARAGRAPH, BLOCK_PREFORMATTED */
   RenderTable *table;
   RenderChart *chart;
 } RenderBlock;

@@ -127,6 +127,11 @@ void render_json_doc(const RenderDoc *doc, GString *out) {
         str(out, b->text);
         g_string_append_c(out, '}');
         break;
+      case BLOCK_PREFORMATTED:
+        g_string_append(out, "{\"type\":\"preformatted\",\"text\":");
+        str(out, b->text);
+        g_string_append_c(out, '}');
+        break;
       case BLOCK_TABLE: table(out, b->table); break;
       case BLOCK_CHART: chart(out, b->chart); break;
       }

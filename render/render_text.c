@@ -52,6 +52,25 @@ static void figures(const GArray *figs, gboolean md, GString *out) {
   g_string_append_c(out, '\n');
 }
 
+/* Lines as written: indented in text, a fenced block in Markdown (a fence
+ * longer than any run of backquotes in the text, so nothing closes it early). */
+static void preformatted(const char *text, gboolean md, GString *out) {
+  if (md) {
+    guint run = 0, longest = 0;
+    for (const char *p = text; *p; p++) {
+      run = *p == '`' ? run + 1 : 0;
+      longest = MAX(longest, run);
+    }
+    g_autofree char *fence = g_strnfill(MAX(3u, longest + 1), '`');
+    g_string_append_printf(out, "%s\n%s\n%s\n\n", fence, text, fence);
+    return;
+  }
+  g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+  for (guint i = 0; lines[i]; i++) /* an empty line stays empty: no trailing blanks */
+    g_string_append_printf(out, "%s%s\n", lines[i][0] ? "    " : "", lines[i]);
+  g_string_append_c(out, '\n');
+}
+
 static gboolean is_number(const RenderCell *c) {
   return c->kind == RENDER_CELL_INT || c->kind == RENDER_CELL_NUMBER || c->kind == RENDER_CELL_NONE;
 }
@@ -174,6 +193,7 @@ void render_text_doc(const RenderDoc *doc, gboolean md, GString *out) {
       switch (b->kind) {
       case BLOCK_FIGURES: figures(b->figures, md, out); break;
       case BLOCK_PARAGRAPH: g_string_append_printf(out, md ? "%s\n\n" : "  %s\n\n", b->text); break;
+      case BLOCK_PREFORMATTED: preformatted(b->text, md, out); break;
       case BLOCK_TABLE: table(b->table, md, out); break;
       case BLOCK_CHART: chart(b->chart, md, out); break;
       }

@@ -70,9 +70,10 @@ static int check_options(RawOptions *raw, BtOptions *o, gint64 **as_of_us) {
   if (raw->top && (!pcli_parse_share(raw->top, 1, &o->top_share) || o->top_share == 0))
     return usage("invalid --top '%s': expected a share above 0 and at most 100 %% (20%%)", raw->top);
   if (!raw->format || strcmp(raw->format, "text") == 0) o->format = BT_FORMAT_TEXT;
+  else if (strcmp(raw->format, "md") == 0) o->format = BT_FORMAT_MD;
   else if (strcmp(raw->format, "json") == 0) o->format = BT_FORMAT_JSON;
   else if (strcmp(raw->format, "html") == 0) o->format = BT_FORMAT_HTML;
-  else return usage("invalid --format '%s': expected text, json or html", raw->format);
+  else return usage("invalid --format '%s': expected text, md, json or html", raw->format);
   if (raw->min_auc && !pcli_parse_share(raw->min_auc, 1, &o->gates.min_auc))
     return usage("invalid --min-auc '%s': expected a number from 0 to 1", raw->min_auc);
   if (raw->min_lift && !pcli_parse_share(raw->min_lift, 1e6, &o->gates.min_lift))
@@ -106,7 +107,7 @@ int pcli_cmd_backtest(int argc, char **argv, gboolean do_help) {
       {"bands", 0, 0, G_OPTION_ARG_INT, &bands, "Split each score into N bands (default: 10, deciles)", "N"},
       {"top", 0, 0, G_OPTION_ARG_STRING, &top, "Report the positives held by the top SHARE (default: 20%)",
        "SHARE"},
-      {"format", 0, 0, G_OPTION_ARG_STRING, &format, "text (default), json or html (one self-contained page)", "FORMAT"},
+      {"format", 0, 0, G_OPTION_ARG_STRING, &format, "text (default), md, json or html (one self-contained page)", "FORMAT"},
       {"min-auc", 0, 0, G_OPTION_ARG_STRING, &min_auc, "Fail unless every score's AUC is at least X", "X"},
       {"min-capture", 0, 0, G_OPTION_ARG_STRING, &min_capture,
        "Fail unless the top TOP of every score holds at least HELD of the positives", "TOP:HELD"},

@@ -15,6 +15,7 @@ horizon) must give a clear message and the documented exit status.
 Standard library only.
 """
 import json
+import re
 import math
 import os
 import random
@@ -432,10 +433,17 @@ def main():
     data = os.path.join(work, "ties.jsonl")
     base = [os.path.join(work, "model.persona"), data, "--as-of", "2026-01-01", "--horizon", "30d",
             "--outcome", "conv"]
-    p = run(binary, base + ["--min-auc", "0.5", "--min-lift", "10%", "--min-capture", "20%:30%"])
-    check(p.returncode == 0 and p.stdout.count(": passed") == 9, f"gates: exit {p.returncode} {p.stdout}")
+    gates = ["--min-auc", "0.5", "--min-lift", "10%", "--min-capture", "20%:30%"]
+    p = run(binary, base + gates + ["--format", "json"])
+    verdicts = [(g["gate"], g["score"], g["passed"]) for g in json.loads(p.stdout)["gates"]] if p.stdout else []
+    check(p.returncode == 0 and len(verdicts) == 9 and all(v for _, _, v in verdicts), f"gates: {p.returncode} {verdicts}")
+    # The text report's gate table: one row per gate, each passed.
+    p = run(binary, base + gates)
+    rows = re.findall(r"^  --(min-\w+) +(\w+) +-?[0-9.]+ +-?[0-9.]+ +(passed|FAILED)$", p.stdout, re.M)
+    check(p.returncode == 0 and [(g, s, v == "passed") for g, s, v in rows] == verdicts, f"gates text: {rows}")
     p = run(binary, base + ["--min-auc", "0.01"])
-    check(p.returncode == 0 and "gate --min-auc on sx" in p.stdout, f"gates pass: {p.returncode} {p.stderr}")
+    check(p.returncode == 0 and re.search(r"^  --min-auc +sx +[0-9.]+ +0\.0100 +passed$", p.stdout, re.M),
+          f"gates pass: {p.returncode} {p.stdout}")
     p = run(binary, base + ["--min-auc", "0.99"])
     check(p.returncode == 1 and "gate --min-auc failed: score sx" in p.stderr, f"gate fail: {p.stderr}")
     p = run(binary, base + ["--min-capture", "20%:99%"])

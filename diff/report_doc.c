@@ -1,9 +1,15 @@
-/* report_html.c - `persona diff --format html`: the report as one
- * self-contained page through the shared renderer (render/render.h), like
- * persona report, backtest, experiment and segments. Sections and ids are
- * stable (docs/diff.md lists them): summary, declarations, tags,
- * lifecycle.NAME (its matrix), scores (the statistics, a histogram and the
- * thresholds per changed score), journeys, most_changed, gates. */
+/* report_doc.c - `persona diff` as text, Markdown or one self-contained
+ * HTML page: one document of the shared renderer (render/render.h), like
+ * persona report, backtest, experiment and segments (the JSON is the data
+ * shape of report.c). Sections and ids are stable (docs/diff.md lists
+ * them): summary, declarations, tags, lifecycle.NAME (its matrix), scores
+ * (the statistics, a histogram and the thresholds per changed score),
+ * journeys, most_changed, gates.
+ *
+ * Markdown is a summary for a pull-request comment: the same builders
+ * make a compact document, without the charts, the declarations' text,
+ * the tags no profile gains or loses and the thresholds no profile
+ * crosses. */
 #include <math.h>
 
 #include "diff/report.h"
@@ -13,6 +19,12 @@
 
 static RenderCell stat_cell(double v) { return isfinite(v) ? render_num_cell(v, STAT) : render_none_cell(); }
 static RenderCell count_cell(guint64 v) { return render_int_cell((gint64)v); }
+
+/* The full document (text, HTML) or the compact one (Markdown). */
+typedef struct {
+  const PdReport *r;
+  gboolean compact;
+} Doc;
 
 static const char *decl_verb(const PdDeclChange *c) {
   return !c->old_text ? "added" : !c->new_text ? "removed" : "changed";
@@ -27,7 +39,17 @@ static void summary(RenderDoc *doc, const PdReport *r) {
                     r->n ? render_num_cell(100.0 * (double)r->stage_changed / (double)r->n, 1) : render_none_cell());
 }
 
-static void declarations(RenderDoc *doc, const PdReport *r) {
+/* Each line of `text` prefixed with `prefix`. */
+static void append_prefixed(GString *out, const char *prefix, const char *text) {
+  g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+  for (guint i = 0; lines[i]; i++)
+    if (lines[i][0] || lines[i + 1]) g_string_append_printf(out, "%s%s\n", prefix, lines[i]);
+}
+
+/* The table of what changed; in the full document then each declaration's
+ * old (-) and new (+) text as a patch. */
+static void declarations(RenderDoc *doc, const Doc *d) {
+  const PdReport *r = d->r;
   RenderSection *sec = render_section_add(doc, "declarations", "Declarations");
   if (!r->decls->len) {
     render_paragraph_add(sec, "No declaration changed.");
@@ -36,19 +58,30 @@ static void declarations(RenderDoc *doc, const PdReport *r) {
   RenderTable *t = render_table_add(sec, "declarations", "Removed, added and changed declarations");
   render_table_column(t, "key", "Declaration", NULL);
   render_table_column(t, "change", "Change", NULL);
-  render_table_column(t, "old", "Old text", NULL);
-  render_table_column(t, "new", "New text", NULL);
+  GString *patch = g_string_new(NULL);
   for (guint i = 0; i < r->decls->len; i++) {
     const PdDeclChange *c = &g_array_index(r->decls, PdDeclChange, i);
-    RenderCell row[] = {render_text_cell(c->key), render_text_cell(decl_verb(c)),
-                        render_text_cell(c->old_text ? c->old_text : "–"),
-                        render_text_cell(c->new_text ? c->new_text : "–")};
+    RenderCell row[] = {render_text_cell(c->key), render_text_cell(decl_verb(c))};
     render_table_row(t, row);
+    g_string_append_printf(patch, "%s%s %s\n", i ? "\n" : "", decl_verb(c), c->key);
+    if (c->old_text) append_prefixed(patch, "- ", c->old_text);
+    if (c->new_text) append_prefixed(patch, "+ ", c->new_text);
   }
+  if (!d->compact) render_preformatted_add(sec, patch->str);
+  g_string_free(patch, TRUE);
 }
 
-static void tags(RenderDoc *doc, const PdReport *r) {
-  if (!r->tags->len) return;
+/* Tags that some profile gains or loses, or that only one model has. */
+static gboolean tag_worth_showing(const PdTagDiff *t) {
+  return t->gained || t->lost || !t->in_old || !t->in_new;
+}
+
+static void tags(RenderDoc *doc, const Doc *dd) {
+  const PdReport *r = dd->r;
+  guint shown = 0;
+  for (guint i = 0; i < r->tags->len; i++)
+    shown += !dd->compact || tag_worth_showing(&g_array_index(r->tags, PdTagDiff, i));
+  if (!shown) return;
   RenderSection *sec = render_section_add(doc, "tags", "Tags and segments");
   RenderTable *t = render_table_add(sec, "tags", "Profiles holding each tag under OLD and NEW");
   render_table_column(t, "name", "Tag", NULL);
@@ -57,15 +90,17 @@ static void tags(RenderDoc *doc, const PdReport *r) {
   render_table_column(t, "new", "New", NULL);
   render_table_column(t, "gained", "Gained", NULL);
   render_table_column(t, "lost", "Lost", NULL);
-  RenderChart *flips = render_chart_add(sec, RENDER_CHART_BAR, "tag_flips", "Profiles that gain or lose each tag",
-                                        "Tag", "Profiles", NULL, 0);
+  RenderChart *flips = dd->compact ? NULL
+                                    : render_chart_add(sec, RENDER_CHART_BAR, "tag_flips",
+                                                       "Profiles that gain or lose each tag", "Tag", "Profiles", NULL, 0);
   for (guint i = 0; i < r->tags->len; i++) {
     const PdTagDiff *d = &g_array_index(r->tags, PdTagDiff, i);
+    if (dd->compact && !tag_worth_showing(d)) continue;
     RenderCell row[] = {render_text_cell(d->name),
                         render_text_cell(d->in_old && d->in_new ? "both" : d->in_old ? "old" : "new"),
                         count_cell(d->held_old), count_cell(d->held_new), count_cell(d->gained), count_cell(d->lost)};
     render_table_row(t, row);
-    if (d->gained || d->lost) render_chart_point(flips, d->name, (double)(d->gained + d->lost));
+    if (flips && (d->gained || d->lost)) render_chart_point(flips, d->name, (double)(d->gained + d->lost));
   }
 }
 
@@ -103,7 +138,8 @@ static void histogram(RenderSection *sec, const PdScoreDiff *s) {
   }
 }
 
-static void scores(RenderDoc *doc, const PdReport *r) {
+static void scores(RenderDoc *doc, const Doc *d) {
+  const PdReport *r = d->r;
   if (!r->scores->len) return;
   RenderSection *sec = render_section_add(doc, "scores", "Scores: the change new − old");
   RenderTable *t = render_table_add(sec, "scores", "Per score, over all compared profiles");
@@ -117,15 +153,27 @@ static void scores(RenderDoc *doc, const PdReport *r) {
                         stat_cell(s->p50), stat_cell(s->p90), stat_cell(s->min), stat_cell(s->max)};
     render_table_row(t, row);
   }
-  RenderTable *th = render_table_add(sec, "thresholds", "Thresholds each score is compared with: profiles crossing them");
-  render_table_column(th, "threshold", "Threshold", NULL);
-  render_table_column(th, "up", "Now hold it", NULL);
-  render_table_column(th, "down", "No longer", NULL);
+  guint crossed = 0; /* the compact document shows only the thresholds some profile crosses */
+  for (guint i = 0; i < r->scores->len; i++) {
+    const GArray *ths = g_array_index(r->scores, PdScoreDiff, i).thresholds;
+    for (guint k = 0; k < ths->len; k++) {
+      const PdThreshold *x = &g_array_index(ths, PdThreshold, k);
+      crossed += x->up || x->down;
+    }
+  }
+  static const RenderColumnSpec columns[] = {
+      {"threshold", "Threshold", NULL}, {"up", "Now hold it", NULL}, {"down", "No longer", NULL}};
+  RenderTable *th = d->compact && !crossed
+                        ? NULL
+                        : render_table_add_columns(sec, "thresholds",
+                                                   "Thresholds each score is compared with: profiles crossing them",
+                                                   columns, G_N_ELEMENTS(columns));
   for (guint i = 0; i < r->scores->len; i++) {
     const PdScoreDiff *s = &g_array_index(r->scores, PdScoreDiff, i);
-    if (s->changed) histogram(sec, s);
-    for (guint k = 0; k < s->thresholds->len; k++) {
+    if (s->changed && !d->compact) histogram(sec, s);
+    for (guint k = 0; th && k < s->thresholds->len; k++) {
       const PdThreshold *x = &g_array_index(s->thresholds, PdThreshold, k);
+      if (d->compact && !x->up && !x->down) continue;
       g_autofree char *name = g_strdup_printf("%s %s %.6g", s->name, x->op, x->value);
       RenderCell row[] = {render_text_cell(name), count_cell(x->up), count_cell(x->down)};
       render_table_row(th, row);
@@ -158,36 +206,44 @@ static void most_changed(RenderDoc *doc, const PdReport *r) {
   render_table_column(t, "id", "Profile", NULL);
   render_table_column(t, "line", "Line", NULL);
   render_table_column(t, "what", "What changed", NULL);
-  render_table_column(t, "why", "Why", NULL);
+  /* The reasons, one a line under each profile (explain.c wrote them;
+   * a pii value is already masked there). */
+  g_autoptr(GString) why = g_string_new(NULL);
   for (guint i = 0; i < r->top->len; i++) {
     const PdProfileChange *c = &g_array_index(r->top, PdProfileChange, i);
-    g_autoptr(GString) why = g_string_new(NULL);
-    for (guint k = 0; c->why && k < c->why->len; k++)
-      g_string_append_printf(why, "%s%s", k ? "; " : "", (const char *)g_ptr_array_index(c->why, k));
-    RenderCell row[] = {render_text_cell(c->id_json), count_cell(c->line), render_text_cell(c->what),
-                        render_text_cell(why->len ? why->str : "–")};
+    RenderCell row[] = {render_text_cell(c->id_json), count_cell(c->line), render_text_cell(c->what)};
     render_table_row(t, row);
+    if (!c->why || !c->why->len) continue;
+    g_string_append_printf(why, "%s (line %" G_GUINT64_FORMAT "):\n", c->id_json, c->line);
+    for (guint k = 0; k < c->why->len; k++)
+      g_string_append_printf(why, "  %s\n", (const char *)g_ptr_array_index(c->why, k));
   }
+  if (why->len) render_preformatted_add(sec, why->str);
 }
 
 static void gate_lines(RenderDoc *doc, const PdReport *r) {
   if (!r->gate_lines->len) return;
   RenderSection *sec = render_section_add(doc, "gates", r->gate_failed ? "Gates: FAILED" : "Gates: passed");
-  for (guint i = 0; i < r->gate_lines->len; i++) render_paragraph_add(sec, g_ptr_array_index(r->gate_lines, i));
+  /* One block, one gate a line: they read as the list they are. */
+  g_autoptr(GString) lines = g_string_new(NULL);
+  for (guint i = 0; i < r->gate_lines->len; i++)
+    g_string_append_printf(lines, "%s\n", (const char *)g_ptr_array_index(r->gate_lines, i));
+  render_preformatted_add(sec, lines->str);
 }
 
-void pd_report_html(const PdReport *r, GString *out) {
+void pd_report_render(const PdReport *r, RenderFormat format, GString *out) {
+  const Doc d = {r, format == RENDER_MARKDOWN};
   g_autofree char *title = g_strdup_printf("persona diff: %s → %s", r->old_label, r->new_label);
   g_autofree char *subtitle = g_strdup_printf("%s → %s", r->old_spec, r->new_spec);
   RenderDoc *doc = render_doc_new(title, subtitle);
   summary(doc, r);
-  declarations(doc, r);
-  tags(doc, r);
+  declarations(doc, &d);
+  tags(doc, &d);
   for (guint i = 0; i < r->lifecycles->len; i++) lifecycle(doc, &g_array_index(r->lifecycles, PdLifecycleDiff, i));
-  scores(doc, r);
+  scores(doc, &d);
   journeys(doc, r);
   most_changed(doc, r);
   gate_lines(doc, r);
-  render_doc(doc, RENDER_HTML, out);
+  render_doc(doc, format, out);
   render_doc_free(doc);
 }

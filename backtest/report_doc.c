@@ -1,10 +1,12 @@
-/* report_html.c - the backtest report as one self-contained HTML page
- * through the shared renderer (render/render.h): per score the key
- * figures, the gain curve (cumulative capture), the lift and calibration
- * (conversion rate) by band, conversions per band as bars, the band, rule
- * and suggested-weight tables; then tags, stages, origins and gates.
- * Shares are in percent with one decimal, lift and AUC-like statistics
- * with three. Ids are stable (docs/backtest.md lists them). */
+/* report_doc.c - the backtest report as one document of the shared
+ * renderer (render/render.h), rendered as text or as one self-contained
+ * HTML page (the JSON is the data shape of report.c): an overview; per
+ * score the key figures, the gain curve (cumulative capture), the lift and
+ * calibration (conversion rate) by band, conversions per band as bars, the
+ * band and rule tables and the suggested weights as a patch; then tags,
+ * stages, origins with population stability, and gates. Shares are in
+ * percent with one decimal, lift and AUC-like statistics with three, gate
+ * values with four. Ids are stable (docs/backtest.md lists them). */
 #include <math.h>
 
 #include "backtest/report.h"
@@ -12,12 +14,18 @@
 
 #define PCT 1
 #define STAT 3
+#define GATE 4
 
 static RenderCell pct_cell(double share) {
   return isfinite(share) ? render_num_cell(100 * share, PCT) : render_none_cell();
 }
 
 static RenderCell stat_cell(double v) { return isfinite(v) ? render_num_cell(v, STAT) : render_none_cell(); }
+
+static char *time_text(double us) {
+  g_autoptr(GDateTime) t = g_date_time_new_from_unix_utc((gint64)floor(us / 1e6));
+  return t ? g_date_time_format(t, "%Y-%m-%dT%H:%M:%SZ") : g_strdup("?");
+}
 
 static char *id_of(const char *what, const char *name) { return g_strdup_printf("%s.%s", what, name); }
 
@@ -67,6 +75,37 @@ static void band_table(RenderSection *sec, const BtScoreStats *s, const BtReport
   }
 }
 
+/* The suggested weights: how they were found and how they do on the
+ * held-out profiles, then each rule as a patch (file:line, - written,
+ * + suggested) or why it is kept. */
+static void suggestion(RenderSection *sec, const BtScoreStats *s) {
+  const BtSuggestion *sg = &s->suggestion;
+  if (!sg->ok) {
+    g_autofree char *text = g_strdup_printf("No suggested weights: %s.", sg->error);
+    render_paragraph_add(sec, text);
+    return;
+  }
+  g_autofree char *text = g_strdup_printf(
+      "Suggested weights are a suggestion, not a verdict: an L2 logistic regression on %" G_GSIZE_FORMAT
+      " profiles; check it before adopting it. On the %" G_GSIZE_FORMAT
+      " held-out profiles the written weights have AUC %.3f, the suggested ones %.3f.",
+      sg->n_train, sg->n_holdout, sg->auc_current, sg->auc_suggested);
+  render_paragraph_add(sec, text);
+  GString *patch = g_string_new(NULL);
+  for (guint j = 0; j < s->n_rules; j++) {
+    const BtRuleStats *rs = &s->rules[j];
+    const char *file = rs->file ? rs->file : "";
+    if (!rs->suggested_text)
+      g_string_append_printf(patch, "%s:%u: %s   (never fired in training: kept)\n", file, rs->line, rs->text);
+    else if (g_strcmp0(rs->suggested_text, rs->text) == 0)
+      g_string_append_printf(patch, "%s:%u: %s   (unchanged)\n", file, rs->line, rs->text);
+    else
+      g_string_append_printf(patch, "%s:%u:\n- %s\n+ %s\n", file, rs->line, rs->text, rs->suggested_text);
+  }
+  render_preformatted_add(sec, patch->str);
+  g_string_free(patch, TRUE);
+}
+
 static void rule_table(RenderSection *sec, const BtScoreStats *s) {
   if (!s->n_rules) return;
   g_autofree char *id = id_of("rules", s->name);
@@ -89,14 +128,7 @@ static void rule_table(RenderSection *sec, const BtScoreStats *s) {
                         render_text_cell(rs->suggested_text ? rs->suggested_text : "–")};
     render_table_row(t, row);
   }
-  const BtSuggestion *sg = &s->suggestion;
-  g_autofree char *text =
-      sg->ok ? g_strdup_printf("Suggested weights are a suggestion, not a verdict: an L2 logistic regression on "
-                               "%" G_GSIZE_FORMAT " profiles. On the %" G_GSIZE_FORMAT
-                               " held-out profiles the written weights have AUC %.3f, the suggested ones %.3f.",
-                               sg->n_train, sg->n_holdout, sg->auc_current, sg->auc_suggested)
-             : g_strdup_printf("No suggested weights: %s.", sg->error);
-  render_paragraph_add(sec, text);
+  suggestion(sec, s);
 }
 
 static void score_section(RenderDoc *doc, const BtScoreStats *s, const BtReport *r) {
@@ -104,7 +136,8 @@ static void score_section(RenderDoc *doc, const BtScoreStats *s, const BtReport 
   g_autofree char *title = g_strdup_printf("Score %s", s->name);
   RenderSection *sec = render_section_add(doc, id, title);
   if (!s->ok) {
-    render_paragraph_add(sec, s->error);
+    g_autofree char *text = g_strdup_printf("No statistics: %s.", s->error);
+    render_paragraph_add(sec, text);
     return;
   }
   g_autofree char *cap = g_strdup_printf("Top %.4g %% holds, %%", 100 * r->top_share);
@@ -175,19 +208,66 @@ static void gate_section(RenderDoc *doc, const BtReport *r) {
   RenderTable *t = render_table_add_columns(sec, "gates", "Gates", columns, G_N_ELEMENTS(columns));
   for (guint i = 0; i < r->gates->len; i++) {
     const BtGateResult *g = &g_array_index(r->gates, BtGateResult, i);
-    RenderCell row[] = {render_text_cell(g->gate), render_text_cell(g->score), stat_cell(g->value),
-                        stat_cell(g->threshold), render_text_cell(g->passed ? "passed" : "FAILED")};
+    g_autofree char *gate = g_strdup_printf("--%s", g->gate);
+    RenderCell row[] = {render_text_cell(gate), render_text_cell(g->score), render_num_cell(g->value, GATE),
+                        render_num_cell(g->threshold, GATE), render_text_cell(g->passed ? "passed" : "FAILED")};
     render_table_row(t, row);
   }
 }
 
-void bt_report_html(const BtReport *r, GString *out) {
+/* Per origin its profiles, base rate and each score's AUC, then the
+ * population stability of each score between consecutive origins; only
+ * with several origins (one origin is the pooled sample above). */
+static void origin_section(RenderDoc *doc, const BtReport *r) {
+  if (r->n_origins < 2) return;
+  RenderSection *sec = render_section_add(doc, "origins", "Origins");
+  RenderTable *t = render_table_add(sec, "origins", "Each origin on its own");
+  render_table_column(t, "as_of", "As of", NULL);
+  render_table_column(t, "n", "Profiles", NULL);
+  render_table_column(t, "positives", "Positives", NULL);
+  render_table_column(t, "base_rate", "Base rate", "%");
+  for (guint i = 0; i < r->n_scores; i++) {
+    g_autofree char *key = id_of("auc", r->pooled.scores[i].name);
+    g_autofree char *label = g_strdup_printf("%s AUC", r->pooled.scores[i].name);
+    render_table_column(t, key, label, NULL);
+  }
+  RenderCell *row = g_new(RenderCell, 4 + r->n_scores);
+  for (guint k = 0; k < r->n_origins; k++) {
+    const BtOriginStats *o = &r->origins[k];
+    g_autofree char *when = time_text((double)o->as_of_us);
+    row[0] = render_text_cell(when);
+    row[1] = render_int_cell((gint64)o->n);
+    row[2] = render_int_cell((gint64)o->positives);
+    row[3] = o->n ? pct_cell((double)o->positives / (double)o->n) : render_none_cell();
+    for (guint i = 0; i < r->n_scores; i++)
+      row[4 + i] = o->scores[i].ok ? stat_cell(o->scores[i].d.auc) : render_none_cell();
+    render_table_row(t, row);
+  }
+  g_free(row);
+  static const RenderColumnSpec columns[] = {
+      {"score", "Score", NULL}, {"reference", "From", NULL}, {"current", "To", NULL},
+      {"psi", "PSI", NULL},     {"verdict", "Verdict", NULL},
+  };
+  RenderTable *p = render_table_add_columns(sec, "psi", "Population stability of each score between origins",
+                                            columns, G_N_ELEMENTS(columns));
+  for (guint i = 0; i < r->psi->len; i++) {
+    const BtPsi *ps = &g_array_index(r->psi, BtPsi, i);
+    g_autofree char *from = time_text(ps->reference_us), *to = time_text(ps->current_us);
+    RenderCell cells[] = {render_text_cell(ps->score), render_text_cell(from), render_text_cell(to),
+                          stat_cell(ps->psi),
+                          render_text_cell(isfinite(ps->psi) ? bt_psi_verdict(ps->psi) : "undefined")};
+    render_table_row(p, cells);
+  }
+}
+
+static RenderDoc *report_doc(const BtReport *r) {
   g_autofree char *title = g_strdup_printf("Backtest of %s", r->model_name);
   g_autofree char *subtitle = g_strdup_printf("outcome `%s` within %s of each origin", r->outcome, r->horizon);
   RenderDoc *doc = render_doc_new(title, subtitle);
   RenderSection *sec = render_section_add(doc, "overview", "Overview");
   const RenderFigureSpec figures[] = {
       {"profiles", "Profiles", render_int_cell((gint64)r->pooled.n)},
+      {"skipped", "Skipped", render_int_cell((gint64)r->pooled.skipped)},
       {"positives", "Positives", render_int_cell((gint64)r->pooled.positives)},
       {"base_rate", "Base rate %", pct_cell((double)r->pooled.positives / (double)r->pooled.n)},
       {"origins", "Origins", render_int_cell(r->n_origins)},
@@ -196,7 +276,13 @@ void bt_report_html(const BtReport *r, GString *out) {
   for (guint i = 0; i < r->n_scores; i++) score_section(doc, &r->pooled.scores[i], r);
   tag_section(doc, r);
   stage_section(doc, r);
+  origin_section(doc, r);
   gate_section(doc, r);
-  render_doc(doc, RENDER_HTML, out);
+  return doc;
+}
+
+void bt_report_render(const BtReport *r, RenderFormat format, GString *out) {
+  RenderDoc *doc = report_doc(r);
+  render_doc(doc, format, out);
   render_doc_free(doc);
 }
