@@ -18,9 +18,9 @@ Every test checks the same invariants at the end (check_db):
   - each input line was ingested once (profile.records).
 
 The oracle replays the runner's schedule with the plain evaluator: each
-profile is evaluated at its due time = min(next_wake, arrival of a new
-record), a record being visible from its arrival on. It never reads the
-runner's database.
+profile is evaluated at its due time = min(next_wake, next_change, arrival
+of a new record), a record being visible from its arrival on. It never
+reads the runner's database.
 """
 import json
 import os
@@ -62,14 +62,21 @@ def check(cond, msg):
 # ---- inputs --------------------------------------------------------------------
 
 
+HOUR = 3600 * 1000000
+
+
 def profile(i, rng, base=T0):
     """A trial profile whose events (some in the future of T0) steer its
-    onboarding journey."""
+    onboarding journey. Event times are whole hours: an event in the
+    future changes a result when it becomes visible (its next_change), and
+    the oracle makes one `persona eval` per distinct instant, so tens of
+    thousands of distinct instants would make the oracle, not the runner,
+    the slow part."""
     events = []
     if rng.random() < 0.5:
-        events.append({"type": "login", "at": fmt(base + rng.randrange(0, 4 * DAY))})
+        events.append({"type": "login", "at": fmt(base + rng.randrange(0, 4 * 24) * HOUR)})
     if rng.random() < 0.3:
-        events.append({"type": "purchase", "at": fmt(base + rng.randrange(DAY, 9 * DAY))})
+        events.append({"type": "purchase", "at": fmt(base + rng.randrange(24, 9 * 24) * HOUR)})
     rec = {"id": "p%06d" % i, "events": events}
     if rng.random() < 0.05:
         rec["plan"] = "pro"
@@ -110,6 +117,7 @@ class Oracle:
         self.work = work
         self.state = os.path.join(work, "oracle.state.jsonl")
         self.doc, self.pending, self.wake, self.failed = {}, {}, {}, set()
+        self.change = {}  # key -> next_change: the result changes by time alone
         self.actions = {}  # key -> (payload dict, evaluated_at)
         self.records = {}  # key (JSON text) -> lines received
         self.evals = 0
@@ -131,13 +139,15 @@ class Oracle:
         times = []
         if key in self.wake:
             times.append(self.wake[key])
+        if key in self.change:
+            times.append(self.change[key])
         if key in self.pending:
             times.append(self.pending[key][1])
         return min(times) if times else None
 
     def run_until(self, now):
         while True:
-            dues = {k: self.due(k) for k in set(self.wake) | set(self.pending)}
+            dues = {k: self.due(k) for k in set(self.wake) | set(self.change) | set(self.pending)}
             dues = {k: t for k, t in dues.items() if t is not None and t <= now}
             if not dues:
                 return
@@ -161,6 +171,7 @@ class Oracle:
             self.evals += 1
             res = json.loads(line)
             self.wake.pop(k, None)
+            self.change.pop(k, None)
             if "error" in res:
                 self.failed.add(k)
                 continue
@@ -173,6 +184,10 @@ class Oracle:
                 self.actions[akey] = (payload, t)
             if res["next_wake"] is not None:
                 self.wake[k] = parse_time(res["next_wake"])
+            if res.get("next_change") is not None:
+                change = parse_time(res["next_change"])
+                check(change > t, "oracle: %s's next_change %s is not after %s" % (k, res["next_change"], fmt(t)))
+                self.change[k] = change
 
 
 def parse_time(text):
