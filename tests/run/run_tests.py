@@ -648,7 +648,7 @@ def test_observability(work):
     batches = [e for e in events if e["event"] == "batch"]
     stop = events[-1]
     check(len(batches) == stop["batches"], "%d batch events, stop says %d" % (len(batches), stop["batches"]))
-    for k in ("records", "evaluated", "failed", "actions"):
+    for k in ("records", "evaluated", "catch_up", "failed", "actions"):
         check(sum(b[k] for b in batches) == stop[k], "batch %s do not add up to %d" % (k, stop[k]))
     deliveries = [e for e in events if e["event"] == "delivery"]
     check(sum(d["actions"] for d in deliveries) == stop["delivered"], "deliveries do not add up")
@@ -661,6 +661,7 @@ def test_observability(work):
           "delivered: metrics %s, status %s" % (m, s["outbox"]))
     check(m["persona_run_actions_total"] == stop["actions"], "actions_total")
     check(m['persona_run_evaluations_total{result="ok"}'] == stop["evaluated"], "evaluations_total")
+    check(m["persona_run_catch_up_evaluations_total"] == stop["catch_up"] <= stop["evaluated"], "catch_up")
     print("%d --status reads during the run, all adding up; %d batch events; %d actions" % (
         reads, len(batches), stop["actions"]))
 
