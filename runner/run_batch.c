@@ -815,6 +815,22 @@ static gboolean check_model_name(PrunRunner *r, PrunMigrate migrate, GError **er
   return TRUE;
 }
 
+/* The stored next_change of every profile is the old model's: when its
+ * results change by time alone is a question of the model's conditions.
+ * Every profile the old model evaluated is due now, so that the new model
+ * tells its own next_change (and takes at now what it holds already);
+ * from then on its changes are taken at their instants. */
+static gboolean reschedule_for_model(PrunRunner *r, GError **error) {
+  sqlite3_stmt *st = prun_prepare(r->db,
+                                  "UPDATE profile SET next_wake = max(?1, coalesce(last_eval, ?1))"
+                                  " WHERE failed = 0 AND state IS NOT NULL AND (next_wake IS NULL OR next_wake >"
+                                  " max(?1, coalesce(last_eval, ?1)))",
+                                  error);
+  if (!st) return FALSE;
+  sqlite3_bind_int64(st, 1, r->now);
+  return prun_step_done(r->db, st, "cannot schedule the profiles for the new model", error);
+}
+
 static gboolean apply_model_change(PrunRunner *r, PrunMigrate migrate, const char *old_hash, GError **error) {
   g_autoptr(GArray) problems = g_array_new(FALSE, TRUE, sizeof(Problem));
   g_array_set_clear_func(problems, problem_clear);
@@ -861,7 +877,7 @@ static gboolean apply_model_change(PrunRunner *r, PrunMigrate migrate, const cha
   }
   /* Profiles that failed with the old model get another chance. */
   guint64 n;
-  return prun_runner_retry_errors(r, &n, error);
+  return prun_runner_retry_errors(r, &n, error) && reschedule_for_model(r, error);
 }
 
 gboolean prun_runner_check_model(PrunRunner *r, PrunMigrate migrate, GError **error) {
