@@ -22,6 +22,9 @@ profile is evaluated at its due time = min(next_wake, next_change, arrival
 of a new record), a record being visible from its arrival on. It never
 reads the runner's database.
 """
+import calendar
+import datetime
+import heapq
 import json
 import os
 import random
@@ -118,6 +121,7 @@ class Oracle:
         self.state = os.path.join(work, "oracle.state.jsonl")
         self.doc, self.pending, self.wake, self.failed = {}, {}, {}, set()
         self.change = {}  # key -> next_change: the result changes by time alone
+        self.states = {}  # key -> its line of the state file (`persona eval --state`)
         self.actions = {}  # key -> (payload dict, evaluated_at)
         self.records = {}  # key (JSON text) -> lines received
         self.evals = 0
@@ -146,14 +150,23 @@ class Oracle:
         return min(times) if times else None
 
     def run_until(self, now):
-        while True:
-            dues = {k: self.due(k) for k in set(self.wake) | set(self.change) | set(self.pending)}
-            dues = {k: t for k, t in dues.items() if t is not None and t <= now}
-            if not dues:
-                return
-            t = min(dues.values())
-            keys = sorted(k for k, d in dues.items() if d == t)
+        """Every evaluation due at or before now, earliest first; the
+        profiles due at one instant in one `persona eval`. A heap of due
+        times: only the profiles just evaluated change theirs."""
+        heap = [(self.due(k), k) for k in set(self.wake) | set(self.change) | set(self.pending)]
+        heap = [(t, k) for t, k in heap if t is not None]
+        heapq.heapify(heap)
+        while heap and heap[0][0] <= now:
+            t = heap[0][0]
+            keys = set()
+            while heap and heap[0][0] == t:
+                keys.add(heapq.heappop(heap)[1])
+            keys = sorted(keys)
             self.eval_at(t, keys)
+            for k in keys:
+                d = self.due(k)
+                if d is not None:
+                    heapq.heappush(heap, (d, k))
 
     def eval_at(self, t, keys):
         batch = os.path.join(self.work, "oracle.in.jsonl")
@@ -162,8 +175,16 @@ class Oracle:
                 if k in self.pending and self.pending[k][1] <= t:
                     self.doc[k] = self.pending.pop(k)[0]
                 f.write(self.doc[k] + "\n")
+        # The state file holds only the profiles evaluated now: a profile's
+        # line is its own, and rewriting every profile's at each of
+        # hundreds of instants would make the oracle the slow part.
+        with open(self.state, "w") as f:
+            f.writelines(self.states[k] for k in keys if k in self.states)
         out = subprocess.run([PERSONA, "eval", MODEL, batch, "--now", fmt(t), "--state", self.state],
                              capture_output=True, text=True)
+        with open(self.state) as f:
+            for line in f:
+                self.states[json.loads(line)["id"]] = line
         check(out.returncode in (0, 3), "oracle eval failed: " + out.stderr)
         lines = out.stdout.splitlines()
         check(len(lines) == len(keys), "oracle: %d results for %d records" % (len(lines), len(keys)))
@@ -191,11 +212,10 @@ class Oracle:
 
 
 def parse_time(text):
-    import calendar
     base, _, frac = text.rstrip("Z").partition(".")
-    secs = calendar.timegm(time.strptime(base, "%Y-%m-%dT%H:%M:%S"))
+    d = datetime.datetime.fromisoformat(base)
     us = int((frac + "000000")[:6]) if frac else 0
-    return secs * 1000000 + us
+    return calendar.timegm(d.timetuple()) * 1000000 + us
 
 
 # ---- running persona run ------------------------------------------------------------
