@@ -432,6 +432,7 @@ PersonaEvalStatus persona_vm_eval_tree(PersonaVM *vm, const PersonaTreeReader *r
   }
   st->profile = dr.fields;
   st->key = dr.key;
+  pvm_nc_begin(st, dr.next_visible, dr.next_visible_pii);
   return papi_eval_decoded(vm, dr.key, state_json, state_len, 0, NULL, NULL);
 }
 

@@ -34,6 +34,7 @@ struct PersonaRecord {
   bool ok;      /* ... and succeeded: fields and key are set */
   PValue *fields;
   PValue key;
+  gint64 next_visible, next_visible_pii; /* the first event after now (next_change) */
   PModel *model;    /* whose plans decoded it (a reference, kept across texts) */
   gint64 now_us;    /* as of when */
   GTimeZone *zone;  /* in which input time zone (a reference, may be NULL) */
@@ -135,12 +136,14 @@ static void decode(PersonaRecord *rec, PersonaVM *vm, gint64 now_us) {
                            &rec->arena, &dr);
   rec->fields = dr.fields;
   rec->key = dr.key;
+  rec->next_visible = dr.next_visible;
+  rec->next_visible_pii = dr.next_visible_pii;
 }
 
 /* TRUE when `vm` may use the record's decoding. */
 static bool shared(PersonaRecord *rec, PersonaVM *vm, gint64 now_us) {
   if (!rec->tried) decode(rec, vm, now_us);
-  return rec->ok && rec->now_us == now_us && same_zone(rec->zone, vm->st.input_tz) &&
+  return rec->ok && rec->now_us == now_us && !vm->st.model->skips_events && same_zone(rec->zone, vm->st.input_tz) &&
          same_reading(rec, rec->model, (PModel *)vm->st.model);
 }
 
@@ -160,5 +163,6 @@ PersonaEvalStatus persona_vm_eval_record(PersonaVM *vm, PersonaRecord *rec, cons
   vm->last_field[0] = '\0';
   st->profile = rec->fields;
   st->key = rec->key;
+  pvm_nc_begin(st, rec->next_visible, rec->next_visible_pii);
   return papi_eval_decoded(vm, rec->key, state_json, state_len, 0, NULL, NULL);
 }

@@ -17,6 +17,7 @@
 #include "../runtime/vm.h"
 #include "../stdlib/builtins.h"
 #include "check_internal.h"
+#include "codegen_motion.h"
 
 typedef struct PGen {
   PCheck *c;
@@ -34,6 +35,9 @@ typedef struct PGen {
   PLoc loc;             /* source of the instructions being emitted */
   int journey_slot;     /* `entered` inside a journey: its global slot, else -1 */
   int assigned_slot;    /* `assigned` inside an experiment's metric: its global slot, else -1 */
+  int score_slot;       /* while compiling a score: its global slot, else -1 */
+  GHashTable *lsets;    /* PExpr* (an aggregate) -> its leave set + 1 (NCLADD) */
+  uint32_t n_lsets;
   bool trace;           /* emit TRACE points and explanations (explain, coverage) */
   bool score_rules;     /* emit only the rules' RULE and RULE_RAW points, keep every optimisation */
   GArray *traces;       /* PTracePoint */
@@ -415,6 +419,157 @@ static bool cg_compare_string_const(PGen *g, PExpr *e, uint32_t dst) {
   return true;
 }
 
+/* ---- next_change: notes after what moves with now (codegen_motion.h) ---------------------- */
+
+static void motion_of(PGen *g, const PExpr *e, PMotion *out) {
+  PMotionCtx ctx = {.in_journey = g->journey_slot >= 0, .in_metric = g->assigned_slot >= 0};
+  pmotion_of(&ctx, e, out);
+}
+
+/* ---- leave sets: exact instants for counts compared with a constant and
+ * for `exists` (runtime/vm_motion.c) ---------------------------------------------- */
+
+/* `AGG(LIST … within D)` with a fixed D over events with `at`. */
+static bool moving_window(PGen *g, const PExpr *e, PAgg agg) {
+  if (e->kind != PE_CALL || e->agg != (int)agg || !e->query || e->query->window != PWIN_WITHIN) return false;
+  PType *lt = e->query->list->type;
+  PRecordType *rt = lt && lt->elem && lt->elem->kind == PTY_RECORD ? lt->elem->rec : NULL;
+  if (!rt || rt->at_field < 0) return false;
+  PMotion m;
+  motion_of(g, e->query->window_expr, &m);
+  return pmotion_fixed(&m);
+}
+
+static int lset_of(PGen *g, const PExpr *agg) {
+  gpointer v = g->lsets ? g_hash_table_lookup(g->lsets, agg) : NULL;
+  return v ? GPOINTER_TO_INT(v) - 1 : -1;
+}
+
+static int lset_new(PGen *g, const PExpr *agg) {
+  int id = lset_of(g, agg);
+  if (id >= 0 || g->n_lsets > UINT16_MAX) return id;
+  if (!g->lsets) g->lsets = g_hash_table_new(NULL, NULL);
+  id = (int)g->n_lsets++;
+  g_hash_table_insert(g->lsets, (gpointer)agg, GINT_TO_POINTER(id + 1));
+  return id;
+}
+
+static bool is_comparison(const PExpr *e) {
+  return e->kind == PE_BINARY && (e->op == POP_EQ || e->op == POP_NE || e->op == POP_LT || e->op == POP_LE ||
+                                  e->op == POP_GT || e->op == POP_GE);
+}
+
+/* `count(… within D) OP K` with K fixed: the count's leave instants go to a
+ * set, and the comparison notes the one at which it flips (NCK*), not
+ * every one. Called before the count is compiled (fused or inline). */
+static void nc_mark_compare(PGen *g, const PExpr *e) {
+  if (!is_comparison(e)) return;
+  for (int side = 0; side < 2; side++) {
+    const PExpr *agg = side ? e->right : e->left, *other = side ? e->left : e->right;
+    if (!moving_window(g, agg, PAGG_COUNT)) continue;
+    PMotion m;
+    motion_of(g, other, &m);
+    if (pmotion_fixed(&m)) lset_new(g, agg);
+  }
+}
+
+/* After the comparison `ra OP rb` as emitted (swapped: the operands of
+ * e are the other way round): the count's flip instant. */
+static void emit_nc_count(PGen *g, const PExpr *e, uint8_t op, bool swapped, uint32_t ra, uint32_t rb) {
+  for (int side = 0; side < 2; side++) {
+    const PExpr *agg = side ? e->right : e->left;
+    int set = moving_window(g, agg, PAGG_COUNT) ? lset_of(g, agg) : -1;
+    if (set < 0) continue;
+    bool count_is_b = (side == 1) != swapped;
+    uint8_t flags = (uint8_t)((agg->query->list->pii ? 1 : 0) | (count_is_b ? 2 : 0));
+    emit_x(g, op, flags, (uint16_t)(swapped ? rb : ra), (uint16_t)(swapped ? ra : rb), (uint16_t)set);
+    return;
+  }
+}
+
+/* The constant an NC comparison reads: [rate, slot, coef, …]. */
+static uint32_t motion_const(PGen *g, const PMotionAlt *m) {
+  PValue *items = pa_alloc(&g->m->const_arena, sizeof(PValue) * (1 + 2 * m->n));
+  items[0] = pv_number(m->rate);
+  for (uint32_t i = 0; i < m->n; i++) {
+    items[1 + 2 * i] = pv_number((double)m->slot[i]);
+    items[2 + 2 * i] = pv_number(m->coef[i]);
+  }
+  return const_add(g, pv_list(items, 1 + 2 * m->n));
+}
+
+/* Whether events selected from `q` are pii: a pii list, or a pii `at`. */
+static bool query_pii(PQuery *q) {
+  if (q->list->pii) return true;
+  PType *lt = q->list->type;
+  PRecordType *rt = lt && lt->elem && lt->elem->kind == PTY_RECORD ? lt->elem->rec : NULL;
+  if (!rt || rt->at_field < 0) return false;
+  const PRecordFieldType *at = &g_array_index(rt->fields, PRecordFieldType, rt->at_field);
+  return at->decl && at->decl->is_pii;
+}
+
+/* Whether a decay score counts pii events (its crossings are pii). */
+static bool score_slot_pii(PGen *g, int slot) {
+  for (guint i = 0; i < g->c->scores->len; i++) {
+    PSym *s = g_ptr_array_index(g->c->scores, i);
+    if (s->index != slot || !s->decl || !s->decl->rules) continue;
+    for (guint k = 0; k < s->decl->rules->len; k++) {
+      PScoreRule *r = g_ptr_array_index(s->decl->rules, k);
+      if (r->kind == PRULE_PER && query_pii(r->query)) return true;
+    }
+  }
+  return false;
+}
+
+static bool motion_pii(PGen *g, const PMotion *m) {
+  for (uint32_t i = 0; !m->other && i < m->n_alt; i++)
+    for (uint32_t k = 0; k < m->alt[i].n; k++)
+      if (score_slot_pii(g, m->alt[i].slot[k])) return true;
+  return false;
+}
+
+/* After `a OP b` (op: OP_NCLT, OP_NCLE or OP_NCEQ) when either side moves:
+ * one note per way their difference may move. An instant computed from a
+ * pii value is rounded at run time (x = 1). */
+static void emit_nc_compare(PGen *g, uint8_t op, const PExpr *ea, const PExpr *eb, uint32_t ra, uint32_t rb) {
+  PMotion ma, mb, d;
+  motion_of(g, ea, &ma);
+  motion_of(g, eb, &mb);
+  if (pmotion_fixed(&ma) && pmotion_fixed(&mb)) return;
+  pmotion_diff(&ma, &mb, &d);
+  if (d.other) {
+    emit(g, OP_NCNEXT, (uint16_t)ra, 0, 0);
+    return;
+  }
+  uint8_t pii = ea->pii || eb->pii || motion_pii(g, &d) ? 1 : 0;
+  /* Alternatives of one `L ?? R` whose L is cheap to read again: note only
+   * the one the record took. */
+  const PExpr *c = d.coalesce;
+  bool guard = c && (c->left->kind == PE_NAME || c->left->kind == PE_FIELD) && !c->left->agg;
+  uint32_t skip = UINT32_MAX, done = UINT32_MAX, t = 0;
+  if (guard) {
+    t = reg_alloc(g, 1);
+    cg_expr(g, c->left, t);
+    skip = emit_jump(g, OP_JMPNULL, (uint16_t)t);
+  }
+  for (int pass = 0; pass < (guard ? 2 : 1); pass++) {
+    if (pass == 1) {
+      done = emit_jump(g, OP_JMP, 0);
+      patch_here(g, skip);
+    }
+    for (uint32_t i = 0; i < d.n_alt; i++) {
+      if (pmotion_alt_fixed(&d.alt[i]) || (guard && d.branch[i] != pass)) continue;
+      uint32_t k = motion_const(g, &d.alt[i]);
+      if (k > UINT16_MAX) emit(g, OP_NCNEXT, (uint16_t)ra, 0, 0);
+      else emit_x(g, op, pii, (uint16_t)ra, (uint16_t)rb, (uint16_t)k);
+    }
+  }
+  if (guard) {
+    patch_here(g, done);
+    g->top--;
+  }
+}
+
 static bool is_int_like(const PExpr *e) {
   PTypeKind k = kind_of(e);
   return e->type && !e->type->optional && (k == PTY_INT || k == PTY_TIME || k == PTY_DURATION);
@@ -427,6 +582,7 @@ static void cg_compare(PGen *g, PExpr *e, uint32_t dst) {
   cg_operands(g, e, ra, rb);
   /* Two non-null 64-bit values of one kind: compare the integers. */
   bool ints = is_int_like(e->left) && is_int_like(e->right) && kind_of(e->left) == kind_of(e->right);
+  nc_mark_compare(g, e);
   uint8_t lt = ints ? OP_LTI : OP_LT, le = ints ? OP_LEI : OP_LE;
   switch (e->op) {
   case POP_EQ: emit(g, OP_EQ, (uint16_t)dst, (uint16_t)ra, (uint16_t)rb); break;
@@ -435,6 +591,22 @@ static void cg_compare(PGen *g, PExpr *e, uint32_t dst) {
   case POP_LE: emit(g, le, (uint16_t)dst, (uint16_t)ra, (uint16_t)rb); break;
   case POP_GT: emit(g, lt, (uint16_t)dst, (uint16_t)rb, (uint16_t)ra); break;
   case POP_GE: emit(g, le, (uint16_t)dst, (uint16_t)rb, (uint16_t)ra); break;
+  default: break;
+  }
+  switch (e->op) {
+  case POP_EQ: case POP_NE: emit_nc_count(g, e, OP_NCKEQ, false, ra, rb); break;
+  case POP_LT: emit_nc_count(g, e, OP_NCKLT, false, ra, rb); break;
+  case POP_LE: emit_nc_count(g, e, OP_NCKLE, false, ra, rb); break;
+  case POP_GT: emit_nc_count(g, e, OP_NCKLT, true, ra, rb); break;
+  case POP_GE: emit_nc_count(g, e, OP_NCKLE, true, ra, rb); break;
+  default: break;
+  }
+  switch (e->op) {
+  case POP_EQ: case POP_NE: emit_nc_compare(g, OP_NCEQ, e->left, e->right, ra, rb); break;
+  case POP_LT: emit_nc_compare(g, OP_NCLT, e->left, e->right, ra, rb); break;
+  case POP_LE: emit_nc_compare(g, OP_NCLE, e->left, e->right, ra, rb); break;
+  case POP_GT: emit_nc_compare(g, OP_NCLT, e->right, e->left, rb, ra); break;
+  case POP_GE: emit_nc_compare(g, OP_NCLE, e->right, e->left, rb, ra); break;
   default: break;
   }
   g->top = mark;
@@ -596,7 +768,7 @@ static void cg_filter(PGen *g, PExpr *e, uint32_t t, uint32_t head) {
  * failed filter jumps back to the loop head. `lo` holds the window's
  * lower bound (computed before the loop). */
 static void cg_query_filters(PGen *g, PQuery *q, PRecordType *rt, uint32_t elem, uint32_t lo,
-                             uint32_t head, bool window_checked) {
+                             uint32_t head, bool window_checked, int lset, int newest) {
   uint32_t mark = g->top;
   uint32_t t = reg_alloc(g, 1), scratch = reg_alloc(g, 1);
   if (q->window != PWIN_NONE && rt && rt->at_field >= 0 && !window_checked) {
@@ -605,6 +777,21 @@ static void cg_query_filters(PGen *g, PQuery *q, PRecordType *rt, uint32_t elem,
     emit_skip(g, OP_JMP, 0, head);
   }
   if (q->where) cg_filter(g, q->where, t, head);
+  /* Selected: it stops being selected when it leaves a moving window. */
+  if (q->window != PWIN_NONE && rt && rt->at_field >= 0) {
+    PMotion mw;
+    motion_of(g, q->window_expr, &mw);
+    bool fixed = pmotion_fixed(&mw);
+    /* `within D`: lo = now − D moves at 1; `since T`: lo = T, fixed unless T
+     * is `now`-like. */
+    bool rate1 = q->window == PWIN_WITHIN ? fixed
+                                          : !mw.other && mw.n_alt == 1 && mw.alt[0].n == 0 && mw.alt[0].rate == 1;
+    uint32_t at = rate1 ? elem_field(g, elem, rt->at_field, scratch) : 0;
+    if (rate1 && newest >= 0) emit(g, OP_NCMAXAT, (uint16_t)newest, (uint16_t)at, 0);
+    else if (rate1 && lset >= 0) emit_x(g, OP_NCLADD, query_pii(q) ? 1 : 0, (uint16_t)at, (uint16_t)lo, (uint16_t)lset);
+    else if (rate1) emit_x(g, OP_NCWIN, query_pii(q) ? 1 : 0, (uint16_t)at, (uint16_t)lo, 0);
+    else if (q->window == PWIN_WITHIN || !fixed) emit(g, OP_NCNEXT, (uint16_t)lo, 0, 0);
+  }
   g->top = mark;
 }
 
@@ -661,7 +848,7 @@ static void cg_agg_step(PGen *g, PExpr *e, PAgg agg, PRecordType *rt, uint32_t e
     emit(g, OP_LOADBOOL, (uint16_t)acc, 1, 0);
     /* Alone, the loop can stop here; in a fused loop, later elements skip
      * this part (JMPT at its start). */
-    if (!g->skips) *exists_exit = emit_jump(g, OP_JMP, 0);
+    if (!g->skips && exists_exit) *exists_exit = emit_jump(g, OP_JMP, 0);
     break;
   case PAGG_SUM:
     emit_skip(g, OP_JMPNULL, (uint16_t)v, head);
@@ -708,6 +895,9 @@ typedef struct LoopPart {
   PQuery *q;
   PExpr *decay;        /* `per` with decay: the half-life */
   gconstpointer key;   /* what reads the result: the aggregate, or the rule */
+  int lset;            /* its leave set (NCLADD), or -1 */
+  int newest;          /* an `exists` over a moving window: the register of the newest
+                          selected event's `at` (NCMAXAT), or -1 */
   uint32_t lo, acc, aux, v, h;
   int dset;
   uint32_t slot;       /* fused: the global slot of the result */
@@ -736,6 +926,14 @@ static void part_setup(PGen *g, LoopPart *p) {
   p->v = reg_alloc(g, 1);
   p->h = reg_alloc(g, 1);
   p->dset = -1;
+  p->lset = p->newest = -1;
+  if (p->agg_expr && moving_window(g, p->agg_expr, PAGG_EXISTS)) {
+    p->newest = (int)reg_alloc(g, 1);
+    emit(g, OP_LOADNULL, (uint16_t)p->newest, 0, 0);
+  } else if (p->agg_expr && moving_window(g, p->agg_expr, PAGG_COUNT)) {
+    p->lset = lset_of(g, p->agg_expr);
+  }
+  if (p->lset >= 0) emit(g, OP_NCLCLR, (uint16_t)p->lset, 0, 0);
   cg_window_bound(g, p->q, p->lo);
   if (!p->agg_expr) {
     if (part_decays(p)) {
@@ -759,10 +957,13 @@ static void part_body(PGen *g, LoopPart *p, uint32_t elem, uint32_t head, uint32
   PQuery *q = p->q;
   PRecordType *rt = query_record(q);
   g->local_reg[q->elem_local] = (int)elem;
-  if (p->agg_expr && p->agg_expr->agg == PAGG_EXISTS && g->skips)
+  /* An `exists` whose window moves sees every event: its next change is
+   * when the newest one it selects leaves. */
+  if (p->newest >= 0) exists_exit = NULL;
+  if (p->agg_expr && p->agg_expr->agg == PAGG_EXISTS && g->skips && p->newest < 0)
     emit_skip(g, OP_JMPT, (uint16_t)p->acc, head); /* found already */
   /* In a fused pass a guard before the part has tested a fixed window. */
-  cg_query_filters(g, q, rt, elem, p->lo, head, g->skips && fixed_window(p) >= 0);
+  cg_query_filters(g, q, rt, elem, p->lo, head, g->skips && fixed_window(p) >= 0, p->lset, p->newest);
   if (!p->agg_expr) {
     emit_trace(g, elem, PTRACE_EVENT, rt ? (uint32_t)rt->index : 0);
     if (g->trace) g_array_index(g->traces, PTracePoint, g->traces->len - 1).pii = q->list->pii;
@@ -786,6 +987,8 @@ static void part_body(PGen *g, LoopPart *p, uint32_t elem, uint32_t head, uint32
 
 /* After the loop: the result in p->acc (a number for `per`). */
 static void part_finish(PGen *g, LoopPart *p) {
+  if (p->newest >= 0)
+    emit_x(g, OP_NCWIN, query_pii(p->q) ? 1 : 0, (uint16_t)p->newest, (uint16_t)p->lo, 0);
   if (!p->agg_expr) {
     if (!part_decays(p)) emit(g, OP_I2N, (uint16_t)p->acc, (uint16_t)p->acc, 0);
     return;
@@ -900,6 +1103,19 @@ static void cg_call(PGen *g, PExpr *e, uint32_t dst) {
   g_array_append_val(g->calls, site);
   uint32_t pc = emit_bx(g, OP_CALL, (uint16_t)base, g->calls->len - 1);
   g_array_index(g->code, PInsn, pc).x = call_pii_bits(e);
+  /* A step function (floor, hour, …) of a value moving linearly with now:
+   * its steps are not followed, it may change at any time. Of a decaying
+   * value it is continuous like the value (only comparisons count). */
+  if (b->motion == PBM_STEP) {
+    bool linear_arg = false;
+    for (uint32_t i = 0; i < n; i++) {
+      PMotion ma;
+      motion_of(g, g_ptr_array_index(e->items, i), &ma);
+      for (uint32_t k = 0; !ma.other && k < ma.n_alt; k++)
+        if (ma.alt[k].n == 0 && ma.alt[k].rate != 0) linear_arg = true;
+    }
+    if (linear_arg) emit(g, OP_NCNEXT, (uint16_t)base, 0, 0);
+  }
   if (base != dst) emit(g, OP_MOVE, (uint16_t)dst, (uint16_t)base, 0);
   g->top = mark;
 }
@@ -1036,6 +1252,7 @@ static void fuse_add(Fuser *f, LoopPart *p, int field) {
 
 static void fuse_walk(Fuser *f, PExpr *e) {
   if (!e) return;
+  nc_mark_compare(f->g, e);
   if (e->kind == PE_CALL && e->agg && e->query) {
     int field = fusable_list(e->query);
     if (field >= 0 && (!f->total_only || !e->query->where)) {
@@ -1279,10 +1496,18 @@ static void cg_per(PGen *g, PDecl *score, PScoreRule *r, uint32_t contrib) {
   g->top = mark;
 }
 
+/* The global slot of the decay score being compiled, else -1 (its `per`
+ * rules report their decaying contributions: NCDRULE). */
+static int decay_slot(PGen *g, PDecl *score) {
+  return score->decay && !score->expr ? g->score_slot : -1;
+}
+
 static void cg_rule(PGen *g, PDecl *score, PScoreRule *r, uint32_t sum) {
   g->loc = r->loc;
   uint32_t mark = g->top;
   uint32_t c = reg_alloc(g, 1);
+  int dslot = r->kind == PRULE_PER ? decay_slot(g, score) : -1;
+  uint32_t raw = dslot >= 0 ? reg_alloc(g, 1) : 0;
   uint32_t skip = UINT32_MAX;
   if (r->kind == PRULE_WHEN) {
     cg_cond(g, r->cond, c);
@@ -1293,6 +1518,7 @@ static void cg_rule(PGen *g, PDecl *score, PScoreRule *r, uint32_t sum) {
   }
   if (r->negative) emit(g, OP_NEGN, (uint16_t)c, (uint16_t)c, 0);
   emit_trace(g, c, PTRACE_RULE_RAW, 0);
+  if (dslot >= 0) emit(g, OP_MOVE, (uint16_t)raw, (uint16_t)c, 0);
   if (r->cap) {
     uint32_t t = reg_alloc(g, 1);
     cg_expr_num(g, r->cap, t, true);
@@ -1304,6 +1530,7 @@ static void cg_rule(PGen *g, PDecl *score, PScoreRule *r, uint32_t sum) {
     }
   }
   emit_trace(g, c, PTRACE_RULE, 0);
+  if (dslot >= 0) emit(g, OP_NCDRULE, (uint16_t)c, (uint16_t)raw, (uint16_t)dslot);
   emit(g, OP_ADDN, (uint16_t)sum, (uint16_t)sum, (uint16_t)c);
   if (skip != UINT32_MAX) patch_here(g, skip);
   g->top = mark;
@@ -1312,9 +1539,17 @@ static void cg_rule(PGen *g, PDecl *score, PScoreRule *r, uint32_t sum) {
 static uint32_t cg_score_block(PGen *g, PSym *s) {
   PDecl *d = s->decl;
   block_begin(g, &d->loc);
+  g->score_slot = s->index;
+  int dslot = decay_slot(g, d);
   if (d->expr) {
     cg_expr_num(g, d->expr, 0, true);
   } else {
+    if (dslot >= 0) {
+      uint32_t h = reg_alloc(g, 1);
+      cg_expr(g, d->decay, h);
+      emit(g, OP_NCDHALF, (uint16_t)h, (uint16_t)dslot, 0);
+      g->top--;
+    }
     emit_loadk(g, 0, pv_number(0));
     for (guint i = 0; d->rules && i < d->rules->len; i++) {
       g->rule_index = i;
@@ -1322,7 +1557,16 @@ static uint32_t cg_score_block(PGen *g, PSym *s) {
     }
   }
   g->loc = d->loc;
-  cg_clamp(g, 0, d->max, d->min);
+  if (dslot >= 0 && (d->max || d->min)) {
+    uint32_t before = reg_alloc(g, 1);
+    emit(g, OP_MOVE, (uint16_t)before, 0, 0);
+    cg_clamp(g, 0, d->max, d->min);
+    emit(g, OP_NCDCLAMP, 0, (uint16_t)before, (uint16_t)dslot);
+    g->top--;
+  } else {
+    cg_clamp(g, 0, d->max, d->min);
+  }
+  g->score_slot = -1;
   return block_end(g, g_strdup_printf("score %s", s->name));
 }
 
@@ -2051,9 +2295,10 @@ static void cg_identity(PGen *g) {
 }
 
 PModel *pcodegen_model(PCheck *c, bool trace, bool score_rules) {
-  PGen g = {.c = c, .journey_slot = -1, .assigned_slot = -1, .trace = trace, .score_rules = score_rules, .fused_elem = -1};
+  PGen g = {.c = c, .journey_slot = -1, .assigned_slot = -1, .score_slot = -1, .trace = trace, .score_rules = score_rules, .fused_elem = -1};
   g.traces = g_array_new(FALSE, TRUE, sizeof(PTracePoint));
   g.m = pmodel_new();
+  g.m->tracks_change = true;
   g.blocks = g_array_new(FALSE, TRUE, sizeof(PBlock));
   g.consts = g_array_new(FALSE, TRUE, sizeof(PValue));
   g.const_index = g_hash_table_new_full(g_bytes_hash, g_bytes_equal, (GDestroyNotify)g_bytes_unref, NULL);
@@ -2097,6 +2342,7 @@ PModel *pcodegen_model(PCheck *c, bool trace, bool score_rules) {
   g_hash_table_unref(g.const_index);
   g_free(g.local_reg);
   if (g.hoisted) g_hash_table_unref(g.hoisted);
+  if (g.lsets) g_hash_table_unref(g.lsets);
   if (c->diags->n_errors > 0) {
     pmodel_unref(g.m);
     return NULL;

@@ -133,7 +133,21 @@ static bool pbc_needs_v5(const PModel *m) {
 /* Format version 6 added experiments (section EXPS) and the links of
  * journeys to them. A model without experiments is written as 5 or older. */
 static bool pbc_needs_v6(const PModel *m) { return m->n_experiments > 0; }
+/* Format version 7 added the next_change instructions (NCWIN … NCDCLAMP).
+ * A model that reads `now` or decays is written as 7, so that a reader
+ * knows its NC instructions are all there; any other (whose only change
+ * by time, a future event becoming visible, the decoder reports) as 6 or
+ * older. */
+static bool pbc_moves_with_time(const PModel *m) {
+  for (uint32_t bi = 0; bi < m->n_blocks; bi++)
+    for (uint32_t k = 0; k < m->blocks[bi].n_code; k++) {
+      uint8_t op = m->blocks[bi].code[k].op;
+      if (op == OP_NOW || op == OP_DECAY || op >= OP_NCWIN) return true;
+    }
+  return false;
+}
 static uint32_t pbc_write_version(const PModel *m) {
+  if (pbc_moves_with_time(m)) return 7u;
   if (pbc_needs_v6(m)) return 6u;
   if (pbc_needs_v5(m)) return 5u;
   return pbc_needs_v4(m) ? 4u : 3u;
@@ -742,7 +756,8 @@ static PInsn rd_insn(Reader *r) {
   PInsn i;
   memset(&i, 0, sizeof i);
   i.op = rd_u8(r);
-  if ((r->version < 2 && (i.op == OP_JNESK || i.op == OP_JLTI)) || (r->version < 3 && i.op == OP_UNPACK))
+  if ((r->version < 2 && (i.op == OP_JNESK || i.op == OP_JLTI)) || (r->version < 3 && i.op == OP_UNPACK) ||
+      (r->version < 7 && i.op >= OP_NCWIN))
     rd_fail(r, "opcode %u is not in format version %u", i.op, r->version);
   i.x = rd_u8(r);
   if (r->version < 4 && i.op == OP_CALL && i.x != 0)
@@ -1147,6 +1162,7 @@ PModel *pbc_read(const guint8 *data, gsize len, GError **error) {
     pmodel_unref(r.m);
     return NULL;
   }
+  r.m->tracks_change = version >= 7 || !pbc_moves_with_time(r.m);
   pmodel_finish(r.m);
   return r.m;
 }

@@ -32,7 +32,7 @@
 #define PBC_MAGIC_LEN 8
 /* 1: the first format; 2: adds JNESK and JLTI; 3: adds UNPACK (older
  * files are still read: they mean the same). */
-#define PBC_VERSION 6u
+#define PBC_VERSION 7u
 #define PBC_HEADER_LEN 24u  /* magic, version u32, flags u32, length u64 */
 #define PBC_TRAILER_LEN 32u /* SHA-256 */
 #define PBC_MAX_FILE ((gsize)256 << 20)

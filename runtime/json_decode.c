@@ -958,10 +958,15 @@ static bool decode_record(Dec *d, const PDecodePlan *plan, bool pii, PValue *out
 }
 
 /* As-of semantics: an event after `now` is invisible to the model. */
-static bool in_future(const Dec *d, const PDecodePlan *plan, PValue rec) {
+static bool in_future(Dec *d, const PDecodePlan *plan, PValue rec, bool pii) {
   if (plan->at_field < 0 || (uint32_t)plan->at_field >= plan->n_fields) return false;
   PValue at = rec.u.items[plan->at_field];
-  return at.kind == PV_TIME && at.u.i > d->now_us;
+  if (!(at.kind == PV_TIME && at.u.i > d->now_us)) return false;
+  if (d->out) { /* it becomes visible then */
+    int64_t *nv = pii || plan->fields[plan->at_field].pii ? &d->out->next_visible_pii : &d->out->next_visible;
+    if (at.u.i < *nv) *nv = at.u.i;
+  }
+  return true;
 }
 
 /* list<T> := '[' (value (',' value)*)? ']' */
@@ -984,7 +989,7 @@ static bool decode_list(Dec *d, const PDecodeType *t, bool pii, PValue *out) {
       bool keep = true;
       if (t->elem->kind == PDT_RECORD) {
         if (!decode_record(d, t->elem->record, pii, &v)) return false;
-        keep = !in_future(d, t->elem->record, v);
+        keep = !in_future(d, t->elem->record, v, pii);
       } else if (!decode_value(d, t->elem, pii, &v)) {
         return false;
       }
@@ -1224,6 +1229,7 @@ bool pdec_decode_general_tz(const PDecodePlan *plan, const char *json, size_t le
   Dec d = {.base = json, .p = json, .end = json + len, .arena = arena, .now_us = now_us, .out = out,
            .input_tz = input_tz};
   out->key = pv_null();
+  out->next_visible = out->next_visible_pii = INT64_MAX;
   out->error[0] = '\0';
   out->error_code = NULL;
   out->error_field[0] = '\0';

@@ -116,6 +116,12 @@ typedef struct PDecodeResult {
    * field it is about ("events[3].at"), empty when none. */
   const char *error_code;
   char error_field[192];
+  /* The earliest `at` of an event left out because it is after now (it
+   * becomes visible then: next_change), INT64_MAX when none. */
+  int64_t next_visible;
+  /* The same for events read from a pii field (or with a pii `at`): the
+   * VM rounds it so that the result does not reveal it. */
+  int64_t next_visible_pii;
 } PDecodeResult;
 
 /* Decodes one record. `now_us` drives the as-of filter. Returns false with

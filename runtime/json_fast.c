@@ -28,6 +28,9 @@ typedef struct {
   const char *end;
   PArena *arena;
   int64_t now_us;
+  int64_t next_visible; /* the earliest `at` left out as in the future */
+  int64_t next_visible_pii; /* … of events inside a pii field */
+  bool in_pii;          /* reading a pii field's value */
   PValue *stack; /* list elements being collected (arena) */
   uint32_t top, cap;
   int depth;     /* open arrays/objects, as the general decoder counts them */
@@ -302,8 +305,13 @@ read_members(Fast *f, const PDecodePlan *plan, const char *p, PValue *fields, PV
         p = read_instant(p, end, PDT_TIME, &fields[idx]);
       else if (flat)
         p = read_scalar(&plan->fields[idx].type, p, end, &fields[idx]);
-      else
+      else if (G_UNLIKELY(plan->fields[idx].pii) && !f->in_pii) {
+        f->in_pii = true; /* future events inside are pii (next_change) */
         p = read_value(f, &plan->fields[idx].type, p, &fields[idx]);
+        f->in_pii = false;
+      } else {
+        p = read_value(f, &plan->fields[idx].type, p, &fields[idx]);
+      }
       uint64_t bit = UINT64_C(1) << idx;
       got |= bit;
       if (G_UNLIKELY(bit & key_bit) && p) *key_out = fields[idx];
@@ -350,8 +358,11 @@ static inline int at_index(const PDecodePlan *plan) {
 }
 
 /* As-of: a record whose `at` is after now is dropped. */
-static inline bool in_future(const Fast *f, int at, const PValue *fields) {
-  return at >= 0 && fields[at].kind == PV_TIME && fields[at].u.i > f->now_us;
+static inline bool in_future(Fast *f, const PDecodePlan *rec, int at, const PValue *fields) {
+  if (!(at >= 0 && fields[at].kind == PV_TIME && fields[at].u.i > f->now_us)) return false;
+  int64_t *nv = f->in_pii || rec->fields[at].pii ? &f->next_visible_pii : &f->next_visible;
+  if (fields[at].u.i < *nv) *nv = fields[at].u.i;
+  return true;
 }
 
 /* A record of a flat plan (see read_members) at p, its object read inline. */
@@ -377,7 +388,7 @@ static inline __attribute__((always_inline)) const char *read_elements(Fast *f, 
     PValue v;
     if (count >= PDEC_MAX_LIST || p >= end) return NULL;
     p = flat ? read_flat_record(f, rec, p, &v) : read_value(f, elem, p, &v);
-    if (!p || (!in_future(f, at, v.u.items) && !push(f, v))) return NULL;
+    if (!p || (!in_future(f, rec, at, v.u.items) && !push(f, v))) return NULL;
     bool more;
     if (!(p = after_item(p, end, ']', &more))) return NULL;
     if (!more) return p;
@@ -435,7 +446,8 @@ static const char *read_value(Fast *f, const PDecodeType *t, const char *p, PVal
 
 bool pdec_decode_fast(const PDecodePlan *plan, const char *json, size_t len, int64_t now_us,
                       PArena *arena, PDecodeResult *out) {
-  Fast f = {.end = json + len, .arena = arena, .now_us = now_us};
+  Fast f = {.end = json + len, .arena = arena, .now_us = now_us, .next_visible = INT64_MAX,
+            .next_visible_pii = INT64_MAX};
   const char *p = skip_ws(json, f.end);
   out->key = pv_null();
   out->error[0] = '\0';
@@ -444,6 +456,8 @@ bool pdec_decode_fast(const PDecodePlan *plan, const char *json, size_t len, int
   if (!out->fields) return false;
   p = read_object(&f, plan, p, out->fields, &out->key);
   if (p) p = skip_ws(p, f.end);
+  out->next_visible = f.next_visible;
+  out->next_visible_pii = f.next_visible_pii;
   if (p == f.end) return true;
   out->key = pv_null();
   return false;

@@ -22,6 +22,9 @@ typedef struct {
   PArena *arena;
   int64_t now_us;
   GTimeZone *input_tz; /* times without an offset are read in it, or NULL (borrowed) */
+  int64_t next_visible; /* the earliest `at` left out as in the future */
+  int64_t next_visible_pii; /* … of events inside a pii field */
+  bool in_pii;          /* reading a pii field's value */
 } Tree;
 
 static bool tree_value(Tree *t, const PDecodeType *type, const void *node, PValue *out);
@@ -62,10 +65,13 @@ static bool tree_instant(Tree *t, PDecodeKind kind, PersonaNodeKind nk, const vo
 
 /* As-of semantics, as in the text decoder: an event after `now` is
  * invisible to the model. */
-static bool in_future(const Tree *t, const PDecodePlan *plan, PValue rec) {
+static bool in_future(Tree *t, const PDecodePlan *plan, PValue rec) {
   if (plan->at_field < 0 || (uint32_t)plan->at_field >= plan->n_fields) return false;
   PValue at = rec.u.items[plan->at_field];
-  return at.kind == PV_TIME && at.u.i > t->now_us;
+  if (!(at.kind == PV_TIME && at.u.i > t->now_us)) return false;
+  int64_t *nv = t->in_pii || plan->fields[plan->at_field].pii ? &t->next_visible_pii : &t->next_visible;
+  if (at.u.i < *nv) *nv = at.u.i; /* it becomes visible then */
+  return true;
 }
 
 static bool always_decoded(const PDecodePlan *plan, uint32_t f) {
@@ -91,7 +97,11 @@ static bool tree_record(Tree *t, const PDecodePlan *plan, const void *node, PVal
       fields[f] = absent;
       continue;
     }
-    if (!tree_value(t, &fd->type, v, &fields[f])) return false;
+    bool was_pii = t->in_pii;
+    t->in_pii |= fd->pii;
+    bool ok = tree_value(t, &fd->type, v, &fields[f]);
+    t->in_pii = was_pii;
+    if (!ok) return false;
   }
   if (key && plan->key_field >= 0) *key = fields[plan->key_field];
   *out = pv_record(fields, plan->n_fields);
@@ -150,8 +160,9 @@ static bool tree_value(Tree *t, const PDecodeType *type, const void *node, PValu
 bool pdec_decode_tree(const PDecodePlan *plan, const PersonaTreeReader *reader, void *ctx,
                       const void *root, int64_t now_us, GTimeZone *input_tz, PArena *arena,
                       PDecodeResult *out) {
-  Tree t = {reader, ctx, arena, now_us, input_tz};
+  Tree t = {reader, ctx, arena, now_us, input_tz, INT64_MAX, INT64_MAX, false};
   out->key = pv_null();
+  out->next_visible = out->next_visible_pii = INT64_MAX;
   out->error[0] = '\0';
   out->error_code = NULL;
   out->error_field[0] = '\0';
@@ -165,5 +176,7 @@ bool pdec_decode_tree(const PDecodePlan *plan, const PersonaTreeReader *reader, 
   if (!tree_record(&t, plan, root, &rec, &key)) return false;
   out->fields = (PValue *)rec.u.items;
   out->key = key;
+  out->next_visible = t.next_visible;
+  out->next_visible_pii = t.next_visible_pii;
   return true;
 }

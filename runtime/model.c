@@ -39,9 +39,38 @@ static void shape_finish(POutShape *s) {
   }
 }
 
+/* Whether a value of type t (read by the model) can hold, at any depth, a
+ * field the model does not read that holds events with `at`. */
+static bool holds_events(const PDecodeType *t, int depth);
+static bool skips_events(const PDecodeType *t, int depth) {
+  if (depth > 64 || !t) return false;
+  if (t->kind == PDT_LIST) return skips_events(t->elem, depth + 1);
+  if (t->kind != PDT_RECORD) return false;
+  const PDecodePlan *p = t->record;
+  for (uint32_t f = 0; f < p->n_fields; f++) {
+    const PDecodeType *ft = &p->fields[f].type;
+    if (p->fields[f].used ? skips_events(ft, depth + 1) : holds_events(ft, depth + 1)) return true;
+  }
+  return false;
+}
+
+static bool holds_events(const PDecodeType *t, int depth) {
+  if (depth > 64 || !t) return false;
+  if (t->kind == PDT_LIST) return (t->elem && t->elem->kind == PDT_RECORD && t->elem->record->at_field >= 0) ||
+                                  holds_events(t->elem, depth + 1);
+  if (t->kind != PDT_RECORD) return false;
+  for (uint32_t f = 0; f < t->record->n_fields; f++)
+    if (holds_events(&t->record->fields[f].type, depth + 1)) return true;
+  return false;
+}
+
 void pmodel_finish(PModel *m) {
   for (uint32_t i = 0; i < m->n_plans; i++) pdec_plan_prepare(&m->plans[i]);
   m->plans_all = pdec_plans_reading_all(m->plans, m->n_plans, &m->const_arena);
+  if (m->profile_plan < m->n_plans) {
+    PDecodeType root = {.kind = PDT_RECORD, .record = &m->plans[m->profile_plan]};
+    m->skips_events = skips_events(&root, 0);
+  }
   m->has_segments = false;
   for (uint32_t i = 0; i < m->n_outputs; i++) {
     m->outputs[i].json_name = json_text(m->outputs[i].name);

@@ -267,6 +267,16 @@ typedef struct PModel {
   PUnit *units;            /* per-record units, in dependency order */
   uint32_t n_units;
   uint32_t n_globals;
+  /* next_change is computed (the compiler's NC instructions are there):
+   * true for a compiled model and one read from format version 7 or one
+   * that nothing makes move with time (bytecode.c); false for an older
+   * file, whose results then have no next_change. */
+  bool tracks_change;
+  /* Some events the profile may hold are in fields the model does not
+   * read (pmodel_finish): a decoding that reads every field would see
+   * future events of them, which this model's own decoding skips, so
+   * persona_vm_eval_record does not share one with it (next_change). */
+  bool skips_events;
   PValue *global_init;     /* initial globals: consts set, others null */
 
   POutput *outputs;        /* tags and segments, then scores, each in declaration order */

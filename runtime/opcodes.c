@@ -31,7 +31,8 @@ const POpInfo popcode_info[OP__COUNT] = {PERSONA_OPCODES(PERSONA_OP_INFO)};
   _Static_assert((PROLE_##a == PROLE_ARGS) == (PROLE_##b == PROLE_CALLSITE || PROLE_##b == PROLE_NATIVE),   \
                  #name ": ARGS count with a call site or host function");                                 \
   _Static_assert(PROLE_##x == PROLE__ || PROLE_##x == PROLE_KIND || PROLE_##x == PROLE_COUNT ||             \
-                     PROLE_##x == PROLE_PIIARGS,                                                          \
-                 #name ": x is unused, a KIND, a COUNT or PIIARGS");
+                     PROLE_##x == PROLE_PIIARGS || PROLE_##x == PROLE_PII ||                              \
+                     PROLE_##x == PROLE_NCFLAGS,                                                          \
+                 #name ": x is unused, a KIND, a COUNT, PIIARGS, PII or NCFLAGS");
 PERSONA_OPCODES(PERSONA_OP_CHECK)
 #undef PERSONA_OP_CHECK

@@ -86,7 +86,9 @@
   ROLE(LOOP, "R[A] (the list) and R[A+1] (the index) read, R[A+1] written, R[A+2] (the element) written when not jumping") \
   ROLE(COUNT, "a count (in x: at least 2)")                                                  \
   ROLE(KIND, "a result kind: int, time or duration")                                         \
-  ROLE(PIIARGS, "which arguments are pii (bit k: argument k), for error messages only")
+  ROLE(PIIARGS, "which arguments are pii (bit k: argument k), for error messages only")                \
+  ROLE(PII, "1: the instant is computed from a pii value and is rounded (next_change), else 0")      \
+  ROLE(NCFLAGS, "bit 0: pii, as PII; bit 1: the count is R[B], else R[A]")
 
 /*  OP(name,   format flow    A         B         C      x,
  *      synopsis)                                                             */
@@ -222,7 +224,35 @@
   OP(JLTI,     AB,   SKIP,   R,        R,        _,     _, \
       "if R[A] < R[B] (int, time or duration, neither null): take the JMP that follows, else step over it") \
   OP(UNPACK,   ABC,  NEXT,   WSPAN,    R,        FSPAN, COUNT, \
-      "R[A+j] := R[B].field[C+j] for j < x  (null when R[B] is null)")
+      "R[A+j] := R[B].field[C+j] for j < x  (null when R[B] is null)") \
+  OP(NCWIN,    AB,   NEXT,   R,        R,        _,     PII, \
+      "next change: the event at time R[A] leaves the window whose lower bound R[B] moves with now") \
+  OP(NCLT,     ABC,  NEXT,   R,        R,        K,     PII, \
+      "next change: when R[A] < R[B] flips, R[B] - R[A] moving as the motion K[C] says") \
+  OP(NCLE,     ABC,  NEXT,   R,        R,        K,     PII, \
+      "next change: when R[A] <= R[B] flips (motion K[C])") \
+  OP(NCEQ,     ABC,  NEXT,   R,        R,        K,     PII, \
+      "next change: when R[A] == R[B] flips (motion K[C])") \
+  OP(NCNEXT,   A,    NEXT,   R,        _,        _,     _, \
+      "next change: now + 1 microsecond (R[A] moves in a way that is not followed)") \
+  OP(NCDHALF,  AB,   NEXT,   R,        I,        _,     _, \
+      "decay score B starts: half-life R[A], decaying amplitude 0") \
+  OP(NCDRULE,  ABC,  NEXT,   R,        R,        I,     _, \
+      "decay score C: add the capped decaying contribution R[A] (R[B] before the cap)") \
+  OP(NCDCLAMP, ABC,  NEXT,   R,        R,        I,     _, \
+      "decay score C: clamped to R[A] from R[B]") \
+  OP(NCLCLR,   A,    NEXT,   I,        _,        _,     _, \
+      "empty leave set A (the instants selected events leave a window)") \
+  OP(NCLADD,   ABC,  NEXT,   R,        R,        I,     PII, \
+      "add to leave set C the instant the event at time R[A] leaves the window whose lower bound R[B] moves with now") \
+  OP(NCKLT,    ABC,  NEXT,   R,        R,        I,     NCFLAGS, \
+      "next change: when R[A] < R[B] flips as the count loses one per instant of leave set C") \
+  OP(NCKLE,    ABC,  NEXT,   R,        R,        I,     NCFLAGS, \
+      "next change: when R[A] <= R[B] flips (count, leave set C)") \
+  OP(NCKEQ,    ABC,  NEXT,   R,        R,        I,     NCFLAGS, \
+      "next change: when R[A] == R[B] flips (count, leave set C)") \
+  OP(NCMAXAT,  AB,   NEXT,   RW,       R,        _,     _, \
+      "if R[B] is a time and (R[A] is null or R[B] > R[A]): R[A] := R[B]  (the newest event an `exists` selects)")
 
 #define PERSONA_OP_ENUM(name, ...) OP_##name,
 typedef enum { PERSONA_OPCODES(PERSONA_OP_ENUM) OP__COUNT } POpcode;

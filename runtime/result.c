@@ -160,6 +160,12 @@ static void write_journeys(GString *out, const PVMState *st) {
   int64_t wake;
   if (pvm_next_wake(st, &wake)) pjw_time(out, wake);
   else pjw_lit(out, "null");
+  /* With no new input nothing differs before this instant (docs/language.md,
+   * "When results change"). */
+  pjw_lit(out, ",\"next_change\":");
+  int64_t change;
+  if (pvm_next_change(st, &change)) pjw_time(out, change);
+  else pjw_lit(out, "null");
 }
 
 /* A value of the output record, with the keys the model wrote. */

@@ -41,6 +41,7 @@ static const PDecodeType j_type = {.kind = PDT_RECORD, .record = &j_plan};
 
 static PDecodeField state_fields[] = {
   FOPT("v", PDT_INT),
+  FOPT("next_change", PDT_TIME), /* written since issue 18; older states have none */
   {.name = "lifecycles", .name_len = 10, .type = {.kind = PDT_LIST, .elem = &lc_type}, .has_default = true,
    .default_value = {.kind = PV_LIST}, .used = true},
   {.name = "journeys", .name_len = 8, .type = {.kind = PDT_LIST, .elem = &j_type}, .has_default = true,
@@ -48,8 +49,8 @@ static PDecodeField state_fields[] = {
   {.name = "experiments", .name_len = 11, .type = {.kind = PDT_LIST, .elem = &x_type}, .has_default = true,
    .default_value = {.kind = PV_LIST}, .used = true},
 };
-enum { S_V, S_LIFECYCLES, S_JOURNEYS, S_EXPERIMENTS };
-static PDecodePlan state_plan = {.name = "state", .n_fields = 4, .fields = state_fields,
+enum { S_V, S_NEXT_CHANGE, S_LIFECYCLES, S_JOURNEYS, S_EXPERIMENTS };
+static PDecodePlan state_plan = {.name = "state", .n_fields = 5, .fields = state_fields,
                                  .key_field = -1, .at_field = -1};
 /* The version alone: every other key is skipped. */
 static PDecodePlan version_plan = {.name = "state", .n_fields = 1, .fields = state_fields,
@@ -273,6 +274,13 @@ void pstate_encode(const PVMState *st, GString *out) {
     write_journey(out, &m->journeys[i], &st->journeys[i]);
   }
   g_string_append_c(out, ']');
+  /* Only a result that can change by time alone writes the key: other
+   * states keep their bytes. */
+  int64_t change;
+  if (pvm_next_change(st, &change)) {
+    g_string_append(out, ",\"next_change\":");
+    pjw_time(out, change);
+  }
   /* Only a model with experiments writes the key: every other state keeps
    * its bytes. */
   if (m->n_experiments) {

@@ -120,7 +120,8 @@ static bool index_ok(Verifier *v, uint32_t k, uint32_t n, const char *what, cons
 static bool operand_effects(Verifier *v, const PInsn *i, POpRole role, uint32_t val, Effects *e) {
   const PModel *m = v->m;
   switch (role) {
-  case PROLE__: case PROLE_I: case PROLE_J: case PROLE_COUNT: case PROLE_KIND: case PROLE_PIIARGS: case PROLE__COUNT: return true;
+  case PROLE__: case PROLE_I: case PROLE_J: case PROLE_COUNT: case PROLE_KIND: case PROLE_PIIARGS: case PROLE_PII:
+  case PROLE_NCFLAGS: case PROLE__COUNT: return true;
   case PROLE_R: rd(e, val); return true;
   case PROLE_W: wr(e, val); return true;
   case PROLE_RW: rd(e, val); wr(e, val); return true;
@@ -199,6 +200,12 @@ static bool check_operands(Verifier *v, const PBlock *b, uint32_t pc, const Effe
     if (i->x < 2) return vfail(v, "field count %u is below 2", i->x);
     break;
   case PROLE_PIIARGS: /* CALL: any bits; read only to word an error message */
+    break;
+  case PROLE_PII: /* NC instructions: round the instant or not */
+    if (i->x > 1) return vfail(v, "pii flag %u is not 0 or 1", i->x);
+    break;
+  case PROLE_NCFLAGS:
+    if (i->x > 3) return vfail(v, "next-change flags %u are not 0 … 3", i->x);
     break;
   default:
     if (i->x != 0) return vfail(v, "unused x byte is %u", i->x);

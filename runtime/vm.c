@@ -563,6 +563,32 @@ bool pvm_exec(PVMState *st, uint32_t block, PValue *out) {
     CASE(TRACE):
       if (st->trace) st->trace(st->trace_user, i->b, R[i->a]);
       NEXT;
+    CASE(NCWIN): {
+      /* In the window while at >= now' - (now - lo): leaves 1 µs after at + now - lo. */
+      PValue at = R[i->a], lo = R[i->b];
+      int64_t t;
+      if (at.kind == PV_TIME && lo.kind == PV_TIME && !__builtin_sub_overflow(at.u.i, lo.u.i, &t) &&
+          !__builtin_add_overflow(t, st->now_us + 1, &t) && t < st->next_change) {
+        if (i->x) pvm_nc_note_pii(st, t);
+        else if (t > st->now_us) st->next_change = t;
+      }
+      NEXT;
+    }
+    CASE(NCLT):
+    CASE(NCLE):
+    CASE(NCEQ): pvm_nc_compare(st, i->op, R[i->a], R[i->b], m->consts[i->c], i->x != 0); NEXT;
+    CASE(NCNEXT): pvm_nc_note(st, st->now_us < INT64_MAX ? st->now_us + 1 : st->now_us); NEXT;
+    CASE(NCDHALF): pvm_nc_decay_start(st, i->b, R[i->a]); NEXT;
+    CASE(NCDRULE): pvm_nc_decay_rule(st, i->c, R[i->a], R[i->b]); NEXT;
+    CASE(NCDCLAMP): pvm_nc_decay_clamp(st, i->c, R[i->a], R[i->b]); NEXT;
+    CASE(NCLCLR): pvm_nc_leave_clear(st, i->a); NEXT;
+    CASE(NCLADD): pvm_nc_leave_add(st, i->c, R[i->a], R[i->b], i->x != 0); NEXT;
+    CASE(NCKLT):
+    CASE(NCKLE):
+    CASE(NCKEQ): pvm_nc_count(st, i->op, R[i->a], R[i->b], i->c, i->x); NEXT;
+    CASE(NCMAXAT):
+      if (R[i->b].kind == PV_TIME && (R[i->a].kind != PV_TIME || R[i->b].u.i > R[i->a].u.i)) R[i->a] = R[i->b];
+      NEXT;
     CASE(RET): *out = R[i->a]; return true;
     default: return vm_fail(st, b, HERE, "bad instruction %u", i->op);
     }

@@ -82,6 +82,20 @@ typedef struct PActionRec {
   int64_t at_us;       /* logical time */
 } PActionRec;
 
+/* What one decay score's value does as time passes with no new input
+ * (vm_motion.c; NCDHALF/NCDRULE/NCDCLAMP fill it, per global slot):
+ * value(t) = value(now) + amp·(x − 1) + Σ_j (capped(raw_j·x) − cap_j),
+ * x = 0.5^((t − now)/half_life), while the events it counts stay. */
+#define PVM_DECAY_CAPS 4
+typedef struct PDecayAmp {
+  int64_t half_life;   /* µs */
+  double amp;          /* the decaying contributions whose caps do not bind */
+  double mag;          /* Σ |contribution|: bounds any change */
+  double raw[PVM_DECAY_CAPS], cap[PVM_DECAY_CAPS]; /* contributions held at a cap */
+  uint8_t n_caps;
+  bool exact;          /* false: a clamp binds or too many caps (use the bound) */
+} PDecayAmp;
+
 /* Called by TRACE instructions (models compiled with tracing only). */
 typedef void (*PTraceFn)(void *user, uint32_t point, PValue value);
 
@@ -118,6 +132,13 @@ typedef struct PVMState {
   uint64_t budget_reserve; /* instructions of the budget beyond the current slice */
   bool interrupted;        /* the last record was stopped by the hook */
   GTimeZone *input_tz;     /* borrowed: times without an offset are read in it, or NULL */
+  /* next_change (vm_motion.c): the earliest instant after now noted so
+   * far at which something could change; INT64_MAX: none. Reset (to the
+   * first future event's `at`) when a record starts. */
+  int64_t next_change;
+  PDecayAmp *damp;         /* per global slot (decay scores only) */
+  struct PLeaveSet *lsets; /* NCLCLR/NCLADD: per leave set, grown on use */
+  uint32_t n_lsets;
   char error[384];         /* the last runtime error, with its place */
   const char *error_code;  /* its stable code (static): "runtime", "budget", "interrupted", "too_large" */
 } PVMState;
@@ -182,11 +203,44 @@ bool pvm_experiment_metric(PVMState *st, uint32_t x, int64_t assigned_us, bool *
 bool pvm_run_journeys(PVMState *st);
 /* The earliest wake time of an active journey, or false when none. */
 bool pvm_next_wake(const PVMState *st, int64_t *out);
+/* next_change (vm_motion.c; docs/language.md "When results change"). */
 /* The earliest instant after now at which, with no new input, a tag,
  * segment, transition or journey condition, or a piecewise-constant value
- * of the result could change (issue 18; docs/language.md "When results
- * change"); false when none can. Until the tracking lands this answers
- * false, which the runner reads as "nothing changes by time alone". */
+ * of the result could change; false when none can. */
 bool pvm_next_change(const PVMState *st, int64_t *out);
+/* Starts a record's next_change: the first event after now, when the
+ * decoder left one out (PDecodeResult.next_visible), becomes visible at
+ * its `at`. Every host that decodes a profile itself calls it. */
+void pvm_nc_begin(PVMState *st, int64_t next_visible, int64_t next_visible_pii);
+/* Notes an instant at which something could change (ignored unless after
+ * now). */
+static inline void pvm_nc_note(PVMState *st, int64_t t) {
+  if (t > st->now_us && t < st->next_change) st->next_change = t;
+}
+/* The same for an instant computed from a pii value: it is rounded down
+ * so that it does not reveal the value (docs/language.md, "When results
+ * change": the delay from now, rounded down to a power of two µs). */
+void pvm_nc_note_pii(PVMState *st, int64_t t);
+/* NCLT/NCLE/NCEQ: the comparison a OP b (op: OP_NCLT …) whose difference
+ * b − a moves as `motion` says (a list: rate per µs, then pairs of a decay
+ * score's slot and its coefficient). */
+void pvm_nc_compare(PVMState *st, uint8_t op, PValue a, PValue b, PValue motion, bool pii);
+/* Leave sets: the instants the events an aggregate selected leave its
+ * window, for an exact instant where the aggregate is compared with a
+ * constant (NCK*). */
+typedef struct PLeaveSet {
+  int64_t *t;
+  uint32_t n, cap;
+} PLeaveSet;
+void pvm_nc_leave_clear(PVMState *st, uint32_t set);
+/* The pii flag of the instants is the set's (NCLMAX / NCK* round them). */
+void pvm_nc_leave_add(PVMState *st, uint32_t set, PValue at, PValue lo, bool pii);
+/* NCKLT/NCKLE/NCKEQ: a OP b, one of them the set's count (flags bit 1:
+ * b), losing one per leave instant. */
+void pvm_nc_count(PVMState *st, uint8_t op, PValue a, PValue b, uint32_t set, uint8_t flags);
+void pvm_nc_free(PVMState *st);
+void pvm_nc_decay_start(PVMState *st, uint32_t slot, PValue half_life);
+void pvm_nc_decay_rule(PVMState *st, uint32_t slot, PValue contrib, PValue raw);
+void pvm_nc_decay_clamp(PVMState *st, uint32_t slot, PValue after, PValue before);
 
 #endif

@@ -231,9 +231,3 @@ bool pvm_next_wake(const PVMState *st, int64_t *out) {
   }
   return any;
 }
-
-bool pvm_next_change(const PVMState *st, int64_t *out) {
-  (void)st;
-  (void)out;
-  return false;
-}

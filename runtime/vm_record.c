@@ -22,6 +22,8 @@ void pvm_state_init(PVMState *st, const PModel *model) {
   st->lc = g_new0(PLcState, model->n_lifecycles + 1);
   st->journeys = g_new0(PJState, model->n_journeys + 1);
   st->exps = g_new0(PExpState, model->n_experiments + 1);
+  st->damp = g_new0(PDecayAmp, model->n_globals + 1);
+  st->next_change = INT64_MAX;
   pvm_state_fit(st);
 }
 
@@ -35,6 +37,7 @@ bool pvm_begin_record(PVMState *st, const char *json, size_t len, int64_t now_us
   if (!pdec_decode_tz(&m->plans[m->profile_plan], json, len, now_us, st->input_tz, &st->arena, dr)) return false;
   st->profile = dr->fields;
   st->key = dr->key;
+  pvm_nc_begin(st, dr->next_visible, dr->next_visible_pii);
   return true;
 }
 
@@ -54,6 +57,8 @@ void pvm_state_clear(PVMState *st) {
   g_free(st->lc);
   g_free(st->journeys);
   g_free(st->exps);
+  g_free(st->damp);
+  pvm_nc_free(st);
   memset(st, 0, sizeof *st);
 }
 

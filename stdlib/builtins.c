@@ -969,19 +969,19 @@ const PBuiltin pbuiltins[] = {
   {"round", T1(PBT_INT), PBT_INT, false, F, bi_int_identity,
    "round(x: int) -> int: `x`"},
   {"round", T1(PBT_NUMBER), PBT_NUMBER, false, F, bi_round,
-   "round(x: number) -> number: nearest whole number, halves away from zero: `round(2.5)` is 3, `round(-2.5)` is −3"},
+   "round(x: number) -> number: nearest whole number, halves away from zero: `round(2.5)` is 3, `round(-2.5)` is −3", PBM_STEP},
   {"round", T2(PBT_NUMBER, PBT_INT), PBT_NUMBER, false, F, bi_round_digits,
    "round(x: number, digits: int) -> number: `x` rounded to `digits` decimals "
    "(−15 … 15; negative rounds to tens, hundreds …), halves away from zero; `round(1.005, 2)` "
-   "is 1 because 1.005 is stored as 1.00499999…"},
+   "is 1 because 1.005 is stored as 1.00499999…", PBM_STEP},
   {"floor", T1(PBT_INT), PBT_INT, false, F, bi_int_identity,
    "floor(x: int) -> int: `x`"},
   {"floor", T1(PBT_NUMBER), PBT_NUMBER, false, F, bi_floor,
-   "floor(x: number) -> number: largest whole number ≤ `x`"},
+   "floor(x: number) -> number: largest whole number ≤ `x`", PBM_STEP},
   {"ceil", T1(PBT_INT), PBT_INT, false, F, bi_int_identity,
    "ceil(x: int) -> int: `x`"},
   {"ceil", T1(PBT_NUMBER), PBT_NUMBER, false, F, bi_ceil,
-   "ceil(x: number) -> number: smallest whole number ≥ `x`"},
+   "ceil(x: number) -> number: smallest whole number ≥ `x`", PBM_STEP},
   {"sqrt", T1(PBT_NUMBER), PBT_NUMBER, false, F, bi_sqrt,
    "sqrt(x: number) -> number: square root; `x < 0` is a runtime error"},
   {"log", T1(PBT_NUMBER), PBT_NUMBER, false, F, bi_log,
@@ -1002,17 +1002,17 @@ const PBuiltin pbuiltins[] = {
   /* time */
   {"days_between", T2(PBT_TIME, PBT_TIME), PBT_NUMBER, false, F, bi_days_between,
    "days_between(a: time, b: time) -> number: days from `a` to `b`, fractional "
-   "(86400 s per day); negative when `b` is before `a`"},
+   "(86400 s per day); negative when `b` is before `a`", PBM_DAYS},
   {"hours_between", T2(PBT_TIME, PBT_TIME), PBT_NUMBER, false, F, bi_hours_between,
-   "hours_between(a: time, b: time) -> number: hours from `a` to `b`, fractional"},
+   "hours_between(a: time, b: time) -> number: hours from `a` to `b`, fractional", PBM_HOURS},
   {"date", T1(PBT_STRING), PBT_TIME, false, F, bi_date,
    "date(s: string) -> time: an RFC 3339 instant or `YYYY-MM-DD` (midnight UTC); "
    "text that is not a time is a runtime error of the record (a compile error for a "
    "constant argument)"},
   {"weekday", T1(PBT_TIME), PBT_INT, false, F, bi_weekday,
-   "weekday(t: time) -> int: day of the week in UTC, 1 = Monday … 7 = Sunday"},
+   "weekday(t: time) -> int: day of the week in UTC, 1 = Monday … 7 = Sunday", PBM_STEP},
   {"hour", T1(PBT_TIME), PBT_INT, false, F, bi_hour,
-   "hour(t: time) -> int: hour of the day in UTC, 0 … 23"},
+   "hour(t: time) -> int: hour of the day in UTC, 0 … 23", PBM_STEP},
 };
 
 #undef F
@@ -1024,27 +1024,55 @@ const uint32_t pbuiltins_count = G_N_ELEMENTS(pbuiltins);
 
 const PBuiltinForm pbuiltin_forms[] = {
   {"now", "now", "time",
-   "the evaluation time (a name, written without parentheses)"},
+   "the evaluation time (a name, written without parentheses)",
+   "moves at rate 1: compared with a fixed value, the exact instant; in a result, continuous (no instant)"},
   {"entered", "entered(LIFECYCLE)", "time",
    "when the lifecycle's current stage was entered; inside a journey, `entered` alone is "
-   "when the profile entered the journey"},
+   "when the profile entered the journey",
+   "fixed (it changes only with a transition); `now - entered(L)` moves: compared, the exact instant"},
   {"tags", "tags()", "list<string>",
-   "the names of the tags that hold, in declaration order; only in `output`"},
-  {"arm", "arm(EXPERIMENT)", "string", "the profile's arm in the experiment (see [Experiments](#experiments))"},
+   "the names of the tags that hold, in declaration order; only in `output`",
+   "when a tag changes"},
+  {"arm", "arm(EXPERIMENT)", "string", "the profile's arm in the experiment (see [Experiments](#experiments))",
+   "fixed"},
   {"count", "count(LIST [where C] [within D | since T])", "int",
-   "how many records are selected (an aggregate, see below)"},
-  {"exists", "exists(LIST [where C] …)", "bool", "whether any record is selected (an aggregate)"},
-  {"sum", "sum(F of LIST …)", "int or number", "the sum of field F over the selected records (an aggregate)"},
-  {"avg", "avg(F of LIST …)", "number?", "the mean of field F (an aggregate)"},
+   "how many records are selected (an aggregate, see below)",
+   "`within D`: compared with a fixed value, exactly when the comparison flips (the (c−k+1)-th leave for `>= k`); "
+   "otherwise at every leave (`at + D`); an event after now: at its `at`"},
+  {"exists", "exists(LIST [where C] …)", "bool", "whether any record is selected (an aggregate)",
+   "`within D`: when the newest selected record leaves (exact); an event after now: at its `at`"},
+  {"sum", "sum(F of LIST …)", "int or number", "the sum of field F over the selected records (an aggregate)",
+   "`within D`: at every leave (exact as a value, early when only compared)"},
+  {"avg", "avg(F of LIST …)", "number?", "the mean of field F (an aggregate)",
+   "`within D`: at every leave"},
   {"first", "first(F of LIST …)", "the field's type, optional",
-   "field F of the earliest selected record (an aggregate)"},
+   "field F of the earliest selected record (an aggregate)",
+   "`within D`: at every leave"},
   {"last", "last(F of LIST …)", "the field's type, optional",
-   "field F of the latest selected record (an aggregate)"},
+   "field F of the latest selected record (an aggregate)",
+   "`within D`: at every leave"},
   {"distinct", "distinct(F of LIST …)", "int",
-   "how many different values field F takes (an aggregate)"},
+   "how many different values field F takes (an aggregate)",
+   "`within D`: at every leave"},
 };
 
 const uint32_t pbuiltin_forms_count = G_N_ELEMENTS(pbuiltin_forms);
+
+static bool can_move(PBuiltinType t) { return t == PBT_TIME || t == PBT_NUMBER || t == PBT_DURATION; }
+
+const char *pbuiltin_change_rule(const PBuiltin *b) {
+  bool moves = false;
+  for (uint8_t i = 0; i < b->nparams; i++) moves |= can_move(b->params[i]);
+  if (!moves) return "fixed: no argument moves with time";
+  switch ((PBuiltinMotion)b->motion) {
+  case PBM_DAYS: return "linear: (b − a) / 1 day; compared with a fixed value, the exact instant";
+  case PBM_HOURS: return "linear: (b − a) / 1 hour; compared with a fixed value, the exact instant";
+  case PBM_STEP:
+    return "steps not followed: of an argument moving linearly, at any time (the next µs); "
+           "of a decaying value, continuous like it";
+  default: return "continuous, not followed: compared while an argument moves, at any time (the next µs)";
+  }
+}
 
 int pbuiltin_find(const char *name) {
   for (uint32_t i = 0; i < pbuiltins_count; i++)

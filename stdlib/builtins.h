@@ -66,6 +66,16 @@ enum {
 
 #define PB_MAX_PARAMS 4
 
+/* How a builtin's result moves when an argument moves with `now`
+ * (compiler/codegen_motion.c; the "When results change" column of
+ * docs/language.md). */
+typedef enum {
+  PBM_UNTRACKED = 0, /* continuous, not followed: a comparison of it changes "at any time" */
+  PBM_STEP,          /* piecewise constant, steps not followed: changes "at any time" */
+  PBM_DAYS,          /* linear: (b − a) / 1 day, followed exactly */
+  PBM_HOURS,         /* linear: (b − a) / 1 hour, followed exactly */
+} PBuiltinMotion;
+
 typedef struct PBuiltin {
   const char *name;
   uint8_t nparams;
@@ -75,6 +85,7 @@ typedef struct PBuiltin {
   uint32_t flags;
   PBuiltinFn fn;
   const char *synopsis; /* "len(s: string) -> int: number of characters" */
+  uint8_t motion;       /* PBuiltinMotion */
 } PBuiltin;
 
 extern const PBuiltin pbuiltins[];
@@ -88,10 +99,15 @@ typedef struct PBuiltinForm {
   const char *form;    /* how it is written: "count(LIST [where C] …)" */
   const char *result;  /* its type, in words */
   const char *meaning; /* Markdown */
+  const char *change;  /* when its value changes with no new input (next_change), Markdown */
 } PBuiltinForm;
 
 extern const PBuiltinForm pbuiltin_forms[];
 extern const uint32_t pbuiltin_forms_count;
+
+/* The "when it changes" cell of a builtin's row (docs/language.md, "When
+ * results change"), from its motion and parameter types. Static text. */
+const char *pbuiltin_change_rule(const PBuiltin *b);
 
 /* Index of the first entry named `name`, or -1. */
 int pbuiltin_find(const char *name);

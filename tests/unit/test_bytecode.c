@@ -295,14 +295,15 @@ static void test_header_errors(void) {
   g_assert_cmpstr(e1, ==, "not a Persona bytecode file (bad magic number)");
   data[1] ^= 0x20;
 
-  /* 4: the model calls a function on its pii field (the CALL's x byte
-   * marks it); a model with neither pii calls nor a time zone is written
-   * as 3 (test_version3_when_plain). */
+  /* 7: the model has events with `at` (a future one becomes visible at
+   * its `at`: next_change), so it is written in the format with the NC
+   * instructions; a model that nothing moves with time is written as 3
+   * (test_version3_when_plain). */
   guint8 written = data[8];
-  g_assert_cmpuint(written, ==, 4);
-  data[8] = 7; /* format version 7, checksum not fixed: the version is checked first */
+  g_assert_cmpuint(written, ==, 7);
+  data[8] = 8; /* format version 8, checksum not fixed: the version is checked first */
   g_autofree char *e2 = load_error(data, len);
-  g_assert_cmpstr(e2, ==, "bytecode format version 7 is newer than this persona supports (6): "
+  g_assert_cmpstr(e2, ==, "bytecode format version 8 is newer than this persona supports (7): "
                           "recompile the model with this persona");
   data[8] = written;
 
@@ -420,12 +421,16 @@ static void test_older_versions(void) {
   g_assert_cmpstr(ok, ==, "(loaded)");
   g_free(data);
 
-  /* The mini model without its pii field, so that it is written as
-   * version 3 (a version 4 file's META holds the time zone, which older
-   * versions do not read: patching its version byte would misread it). */
-  g_auto(GStrv) parts = g_strsplit(mini_source, "  email: string? pii\n", 2);
-  g_autofree char *mini_plain = g_strjoinv("  email: string?\n", parts);
-  g_autoptr(PersonaModel) mini = compile_text(mini_plain);
+  /* A model with windows, `where` tests and a fused pass but without
+   * `now` or decay, so that it is written as version 3 (a version 4 file's
+   * META holds the time zone, which older versions do not read: patching
+   * its version byte would misread it). */
+  static const char since_only[] =
+      "model p version \"1\"\nrecord ev {\n  kind: string\n  at: time\n  amount: number = 0\n}\n"
+      "schema {\n  id: string key\n  evs: list<ev> = []\n}\n"
+      "tag a when count(evs where kind == \"x\" since date(\"2026-01-01\")) > 1\n"
+      "score s = sum(amount of evs where kind == \"y\" since date(\"2026-01-02\"))\n";
+  g_autoptr(PersonaModel) mini = compile_text(since_only);
   g_autoptr(GBytes) b2 = to_bytes(mini);
   image = g_bytes_get_data(b2, &len);
   data = g_memdup2(image, len);
@@ -440,11 +445,54 @@ static void test_older_versions(void) {
   g_assert_cmpstr(refused2, ==, "section BLKS: opcode 65 is not in format version 2");
   g_free(data);
 
+  /* The NC instructions of next_change came with version 7: the mini
+   * model (windows, `now`) as a version 6 file is refused. */
+  g_autoptr(PersonaModel) mini7 = compile_text(mini_source);
+  g_autoptr(GBytes) b7 = to_bytes(mini7);
+  image = g_bytes_get_data(b7, &len);
+  data = g_memdup2(image, len);
+  g_assert_cmpuint(data[8], ==, 7);
+  data[8] = 6;
+  fix_image(data, len);
+  g_autofree char *refused6 = load_error(data, len);
+  g_assert_nonnull(strstr(refused6, "is not in format version 6"));
+  g_free(data);
+
+  /* A model that reads `now` without comparing it has no NC instruction:
+   * as a version 6 file it loads, but its results cannot know when they
+   * change (an older compiler left the instructions out): next_change is
+   * null, where the version 7 file answers the future event's `at`. */
+  static const char now_only[] =
+      "model n version \"1\"\nrecord ev {\n  at: time\n}\n"
+      "schema {\n  id: string key\n  evs: list<ev> = []\n}\n"
+      "score age = count(evs) + (now - date(\"2026-01-01\")) / 1d\n";
+  const char *profile = "{\"id\":\"x\",\"evs\":[{\"at\":\"2026-03-01T00:00:00Z\"}]}";
+  g_autoptr(PersonaModel) mn = compile_text(now_only);
+  g_autoptr(GBytes) bn = to_bytes(mn);
+  image = g_bytes_get_data(bn, &len);
+  data = g_memdup2(image, len);
+  g_assert_cmpuint(data[8], ==, 7);
+  for (int v = 7; v >= 6; v--) {
+    data[8] = (guint8)v;
+    fix_image(data, len);
+    g_autoptr(GError) err = NULL;
+    g_autoptr(PersonaModel) loaded = persona_model_from_bytecode(data, len, &err);
+    g_assert_no_error(err);
+    g_autoptr(PersonaVM) vm = persona_vm_new(loaded);
+    const PersonaResult *res = NULL;
+    g_assert_cmpint(persona_vm_eval(vm, profile, strlen(profile), NULL, 0, G_GINT64_CONSTANT(1769904000000000), &res),
+                    ==, PERSONA_EVAL_OK);
+    gint64 nc = 0;
+    g_assert_cmpint(persona_result_next_change(res, &nc), ==, v == 7);
+    if (v == 7) g_assert_cmpint(nc, ==, G_GINT64_CONSTANT(1772323200000000)); /* 2026-03-01 */
+  }
+  g_free(data);
+
   /* Format 4: a CALL whose x byte marks pii arguments is written as
    * version 4 (whose META also holds the time zone, empty here) and loads. */
   static const char pii_source[] =
       "model p version \"1\"\nschema {\n  id: string key\n  b: string? pii\n}\n"
-      "tag t when date(b ?? \"\") < now\n";
+      "tag t when date(b ?? \"\") < date(\"2026-01-01\")\n";
   g_autoptr(PersonaModel) pii = compile_text(pii_source);
   g_autoptr(GBytes) b3 = to_bytes(pii);
   image = g_bytes_get_data(b3, &len);
@@ -462,7 +510,7 @@ static void test_verifier_errors(void) {
       {dmg_register, "block 11 (tag big), instruction 0 (GETG): register 70 out of range (the block has 4)"},
       {dmg_back_jump, "block 11 (tag big), instruction 3 (JMPF): jump back to 1 does not close a loop"},
       {dmg_unwritten, "block 8 (tag adult), instruction 1 (JMPNN): register 1 is read before it is written"},
-      {dmg_constant, "block 9 (tag mail), instruction 2 (LOADK): constant 999 out of range (22 constants)"},
+      {dmg_constant, "block 9 (tag mail), instruction 2 (LOADK): constant 999 out of range (24 constants)"},
       {dmg_kind, "block 6 (fused pass over profile.evs), instruction 3 (SUBI): result kind 4 is not int, time or duration"},
       {dmg_no_ret, "block 8 (tag adult) does not end with RET"},
       {dmg_loop_write, "block 6 (fused pass over profile.evs), instruction 20 (LOADNULL): writes register 2, "
@@ -479,7 +527,7 @@ static void test_verifier_errors(void) {
       {dmg_slot, "unit 0: global 5000 out of range (23 globals)"},
       {dmg_stage, "lifecycle st: initial stage 9 of 2"},
       {dmg_setg_unit_slot, "global 9 is written by both unit 8 and block 6 (fused pass over profile.evs)"},
-      {dmg_setg_outside_unit, "block 6 (fused pass over profile.evs), instruction 43 (SETG): writes global 17 outside a unit's block"},
+      {dmg_setg_outside_unit, "block 6 (fused pass over profile.evs), instruction 45 (SETG): writes global 17 outside a unit's block"},
       {dmg_two_units_one_slot, "global 3 is written by both unit 2 and unit 5"},
       {dmg_setg_lifecycle_slot, "global 14 is written by both lifecycle st and block 6 (fused pass over profile.evs)"},
   };
@@ -787,7 +835,7 @@ static void test_corpus_flips_experiment(void) {
   g_autoptr(GBytes) b = to_bytes(m);
   gsize len;
   const guint8 *data = g_bytes_get_data(b, &len);
-  g_assert_cmpuint(data[8], ==, 6);
+  g_assert_cmpuint(data[8], ==, 7);
   guint8 *copy = g_malloc(len);
   Corpus c = {.messages = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL)};
   for (gsize pos = 0; pos < len - PBC_TRAILER_LEN; pos++) {

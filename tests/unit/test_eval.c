@@ -44,6 +44,10 @@ typedef struct {
   const char *decls;
   const char *expected; /* the result line up to the transitions (or the error object) */
   const char *state;    /* the "state" that follows, when the model has lifecycles */
+  /* next_change, computed by hand (docs/language.md, "When results
+   * change"), NULL for null. The event of Mar 1 is after now: a model that
+   * reads the events changes then at the latest. */
+  const char *next_change;
 } EvalCase;
 
 #define NO_STATE "{\"v\":1,\"lifecycles\":[],\"journeys\":[]}"
@@ -75,7 +79,8 @@ static const EvalCase cases[] = {
    "score s_none = sum(amount of events where type == \"zzz\")\n",
    "{\"id\":\"p\",\"tags\":[],\"scores\":{\"c_all\":3,\"c_view\":2,\"c_7d\":2,\"c_since\":2,"
    "\"s_amount\":13.5,\"s_n\":7,\"a_n\":3.5,\"mn\":1,\"mx\":10,\"d_type\":2,\"c_n\":2,\"s_none\":0},"
-   "\"stages\":{},\"transitions\":[]}"},
+   "\"stages\":{},\"transitions\":[]}",
+   NULL, "2026-02-07T00:00:00.000001Z"},
 
   {"first-last-exists",
    "tag first_is_view when first(type of events) == \"view\"\n"
@@ -84,7 +89,8 @@ static const EvalCase cases[] = {
    "tag avg_nothing_null when avg(n of events where type == \"zzz\") == null\n"
    "tag last_seen_jan31 when max(at of events) == date(\"2026-01-31\")\n",
    "{\"id\":\"p\",\"tags\":[\"first_is_view\",\"last_is_buy\",\"bought\",\"avg_nothing_null\",\"last_seen_jan31\"],"
-   "\"scores\":{},\"stages\":{},\"transitions\":[]}"},
+   "\"scores\":{},\"stages\":{},\"transitions\":[]}",
+   NULL, "2026-03-01T00:00:00Z"},
 
   {"aggregates-windowed",
    "score s7 = sum(amount of events within 7d)\n"
@@ -101,7 +107,8 @@ static const EvalCase cases[] = {
     * `at` go to input order: first = view, last = buy */
    "{\"id\":\"p\",\"tags\":[\"first7_view\",\"last7_buy\",\"edge_inclusive\"],"
    "\"scores\":{\"s7\":11,\"mn7\":1,\"mx_since\":10,\"d7\":2,\"avg7\":5.5,\"views30\":2},"
-   "\"stages\":{},\"transitions\":[]}"},
+   "\"stages\":{},\"transitions\":[]}",
+   NULL, "2026-02-01T00:00:00.000001Z"},
 
   {"fused-window-guards",
    /* One fused pass, its parts reordered longest window first behind
@@ -115,7 +122,8 @@ static const EvalCase cases[] = {
    "score v_all = count(events where type == \"view\")\n",
    "{\"id\":\"p\",\"tags\":[],"
    "\"scores\":{\"c1\":2,\"c11\":1,\"n_all\":3,\"c10\":2,\"v_all\":2},"
-   "\"stages\":{},\"transitions\":[]}"},
+   "\"stages\":{},\"transitions\":[]}",
+   NULL, "2026-02-01T00:00:00.000001Z"},
 
   {"record-literal-const",
    "const cfg = {threshold: 5, \"regions\": [\"上海\", \"江苏\"]}\n"
@@ -132,7 +140,8 @@ static const EvalCase cases[] = {
    "score w { +(employees / 4) when true }\n",
    /* dv = 10 × (0.5^(1/14) + 0.5^(12/14)) */
    "{\"id\":\"p\",\"tags\":[],\"scores\":{\"dv\":15.037399098475257,\"cp\":12,\"ncp\":-12,\"mx\":20,\"mn\":0,\"w\":2.5},"
-   "\"stages\":{},\"transitions\":[]}"},
+   "\"stages\":{},\"transitions\":[]}",
+   NULL, "2026-03-01T00:00:00Z"},
 
   {"lifecycle-chain",
    "lifecycle lc {\n"
@@ -148,7 +157,8 @@ static const EvalCase cases[] = {
    "{\"lifecycle\":\"lc\",\"from\":null,\"to\":\"a\",\"at\":\"2026-02-01T00:00:00Z\"},"
    "{\"lifecycle\":\"lc\",\"from\":\"a\",\"to\":\"b\",\"at\":\"2026-02-01T00:00:00Z\"},"
    "{\"lifecycle\":\"lc\",\"from\":\"b\",\"to\":\"c\",\"at\":\"2026-02-01T00:00:00Z\"}]}",
-   "{\"v\":1,\"lifecycles\":[{\"name\":\"lc\",\"stage\":\"c\",\"entered\":\"2026-02-01T00:00:00Z\"}],\"journeys\":[]}"},
+   "{\"v\":1,\"lifecycles\":[{\"name\":\"lc\",\"stage\":\"c\",\"entered\":\"2026-02-01T00:00:00Z\"}],\"journeys\":[]}",
+   "2026-02-01T00:00:00.000001Z"},
 
   {"lifecycle-any-and-order",
    "lifecycle lc {\n"
@@ -162,7 +172,8 @@ static const EvalCase cases[] = {
    "{\"lifecycle\":\"lc\",\"from\":null,\"to\":\"lead\",\"at\":\"2026-02-01T00:00:00Z\"},"
    "{\"lifecycle\":\"lc\",\"from\":\"lead\",\"to\":\"mql\",\"at\":\"2026-02-01T00:00:00Z\"},"
    "{\"lifecycle\":\"lc\",\"from\":\"mql\",\"to\":\"churned\",\"at\":\"2026-02-01T00:00:00Z\"}]}",
-   "{\"v\":1,\"lifecycles\":[{\"name\":\"lc\",\"stage\":\"churned\",\"entered\":\"2026-02-01T00:00:00Z\"}],\"journeys\":[]}"},
+   "{\"v\":1,\"lifecycles\":[{\"name\":\"lc\",\"stage\":\"churned\",\"entered\":\"2026-02-01T00:00:00Z\"}],\"journeys\":[]}",
+   "2026-03-01T00:00:00Z"},
 
   {"lifecycle-any-fused",
    /* The queries of `any` transitions join the tag's pass over events:
@@ -177,7 +188,8 @@ static const EvalCase cases[] = {
    "{\"id\":\"p\",\"tags\":[\"recent\"],\"scores\":{},\"stages\":{\"lc\":\"cold\"},\"transitions\":["
    "{\"lifecycle\":\"lc\",\"from\":null,\"to\":\"lead\",\"at\":\"2026-02-01T00:00:00Z\"},"
    "{\"lifecycle\":\"lc\",\"from\":\"lead\",\"to\":\"cold\",\"at\":\"2026-02-01T00:00:00Z\"}]}",
-   "{\"v\":1,\"lifecycles\":[{\"name\":\"lc\",\"stage\":\"cold\",\"entered\":\"2026-02-01T00:00:00Z\"}],\"journeys\":[]}"},
+   "{\"v\":1,\"lifecycles\":[{\"name\":\"lc\",\"stage\":\"cold\",\"entered\":\"2026-02-01T00:00:00Z\"}],\"journeys\":[]}",
+   "2026-02-01T00:00:00.000001Z"},
 
   {"arithmetic",
    "score q = 7 / 2\n"
@@ -189,7 +201,8 @@ static const EvalCase cases[] = {
    "tag later when date(\"2026-01-01\") + 31d == now\n"
    "tag concat when title + \"x\" == \"x\"\n",
    "{\"id\":\"p\",\"tags\":[\"dur\",\"later\",\"concat\"],\"scores\":{\"q\":3.5,\"r\":1,\"r2\":-1,\"days\":31,\"mix\":10.5},"
-   "\"stages\":{},\"transitions\":[]}"},
+   "\"stages\":{},\"transitions\":[]}",
+   NULL, "2026-02-01T00:00:00.000001Z"},
 
   {"quantifiers-and-sets",
    "const nums = [1, 2.5]\n"
@@ -200,7 +213,8 @@ static const EvalCase cases[] = {
    "tag one_in_nums when 1 in nums\n"
    "tag big_amount when any e in events: e.amount > 5\n"
    "tag no_title when not (any t in titles: starts_with(title, t))\n",
-   "{\"id\":\"p\",\"tags\":[\"all_x\",\"one_in_nums\",\"big_amount\",\"no_title\"],\"scores\":{},\"stages\":{},\"transitions\":[]}"},
+   "{\"id\":\"p\",\"tags\":[\"all_x\",\"one_in_nums\",\"big_amount\",\"no_title\"],\"scores\":{},\"stages\":{},\"transitions\":[]}",
+   NULL, "2026-03-01T00:00:00Z"},
 
   {"division-by-zero",
    "score z = 1 / (employees - 10)\n",
@@ -233,8 +247,15 @@ static void run_case(gconstpointer data) {
     want = g_strdup(tc->expected);
   } else {
     /* no journeys here: no actions, nothing to wake for */
-    want = g_strdup_printf("%.*s,\"actions\":[],\"next_wake\":null,\"state\":%s}",
-                           (int)strlen(tc->expected) - 1, tc->expected, tc->state ? tc->state : NO_STATE);
+    g_autofree char *nc = tc->next_change ? g_strdup_printf("\"%s\"", tc->next_change) : g_strdup("null");
+    g_autofree char *state = g_strdup(tc->state ? tc->state : NO_STATE);
+    if (tc->next_change) { /* the state carries it too */
+      g_autofree char *head = g_strndup(state, strlen(state) - 1);
+      g_free(state);
+      state = g_strdup_printf("%s,\"next_change\":%s}", head, nc);
+    }
+    want = g_strdup_printf("%.*s,\"actions\":[],\"next_wake\":null,\"next_change\":%s,\"state\":%s}",
+                           (int)strlen(tc->expected) - 1, tc->expected, nc, state);
   }
   g_assert_cmpstr(out->str, ==, want);
 }
@@ -252,10 +273,10 @@ static void test_vm_reuse(void) {
   const char *in[] = {"{\"id\":\"a\",\"n\":1}", "{\"id\":\"b\",\"n\":\"x\"}", "{\"id\":\"c\"}"};
   const char *want[] = {
       "{\"id\":\"a\",\"tags\":[],\"scores\":{\"s\":2},\"stages\":{},\"transitions\":[],"
-      "\"actions\":[],\"next_wake\":null,\"state\":" NO_STATE "}",
+      "\"actions\":[],\"next_wake\":null,\"next_change\":null,\"state\":" NO_STATE "}",
       "{\"id\":\"b\",\"line\":2,\"error\":\"n: expected an integer, got \\\"x\\\"\",\"code\":\"type_mismatch\",\"field\":\"n\"}",
       "{\"id\":\"c\",\"tags\":[],\"scores\":{\"s\":0},\"stages\":{},\"transitions\":[],"
-      "\"actions\":[],\"next_wake\":null,\"state\":" NO_STATE "}",
+      "\"actions\":[],\"next_wake\":null,\"next_change\":null,\"state\":" NO_STATE "}",
   };
   for (int i = 0; i < 3; i++) {
     g_autoptr(GString) out = g_string_new(NULL);

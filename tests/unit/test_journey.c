@@ -109,7 +109,7 @@ static char *actions_of(Fixture *f) {
 
 static char *next_wake_of(Fixture *f) {
   const char *a = strstr(f->result->str, "\"next_wake\":");
-  const char *b = a ? strstr(a, ",\"state\"") : NULL;
+  const char *b = a ? strstr(a, ",\"next_change\"") : NULL;
   g_assert_nonnull(b);
   return g_strndup(a + 12, (gsize)(b - a - 12));
 }
