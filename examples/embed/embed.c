@@ -12,7 +12,7 @@
  *   "p1" tags=a,b scores=fit:40.00,total:74.27 stages=funnel:mql
  *     actions=[send email "welcome-1" at 2026-02-01T00:00:00Z
  *              key=(welcome,1,welcome/send:email:welcome-1)]
- *     next_wake=2026-02-04T00:00:00Z next_change=2026-02-04T16:03:12.000001Z
+ *     next_wake=2026-02-04T00:00:00Z next_change=2026-02-01T03:16:05Z
  *
  * (on one line: next_wake when a journey's timer ends, next_change when
  * the result changes by time alone; "-" for never; a service evaluates
