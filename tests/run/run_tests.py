@@ -70,16 +70,16 @@ HOUR = 3600 * 1000000
 
 def profile(i, rng, base=T0):
     """A trial profile whose events (some in the future of T0) steer its
-    onboarding journey. Event times are whole hours: an event in the
+    onboarding journey. Event times are multiples of 6 hours: an event in the
     future changes a result when it becomes visible (its next_change), and
     the oracle makes one `persona eval` per distinct instant, so tens of
     thousands of distinct instants would make the oracle, not the runner,
     the slow part."""
     events = []
     if rng.random() < 0.5:
-        events.append({"type": "login", "at": fmt(base + rng.randrange(0, 4 * 24) * HOUR)})
+        events.append({"type": "login", "at": fmt(base + rng.randrange(0, 4 * 4) * 6 * HOUR)})
     if rng.random() < 0.3:
-        events.append({"type": "purchase", "at": fmt(base + rng.randrange(24, 9 * 24) * HOUR)})
+        events.append({"type": "purchase", "at": fmt(base + rng.randrange(4, 9 * 4) * 6 * HOUR)})
     rec = {"id": "p%06d" % i, "events": events}
     if rng.random() < 0.05:
         rec["plan"] = "pro"
