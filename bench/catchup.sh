@@ -84,6 +84,8 @@ print("| of which for time alone (catch_up) | %d | %.2f | |" % (stats["catch_up"
 print("| changed nothing | %d | | %.1f %% of the catch-up run |" % (stats["unchanged"], 100.0 * stats["unchanged"] / max(e, 1)))
 print("| for time alone, changed nothing | %d | | %.1f %% of catch_up |" % (
     stats["catch_up_unchanged"], 100.0 * stats["catch_up_unchanged"] / max(stats["catch_up"], 1)))
+print("| less than 1 ms after the profile's previous evaluation | %d | | %.1f %% of the catch-up run |" % (
+    stats["within_1ms"], 100.0 * stats["within_1ms"] / max(e, 1)))
 print()
 print("profiles evaluated in the catch-up: %d, at most %d evaluations for one profile; CPU: %.1f s ingest, %.1f s catch-up"
       % (stats["profiles"], stats["max_per_profile"], float(cpu0), float(cpu1)))
