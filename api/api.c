@@ -298,6 +298,13 @@ PersonaVM *persona_vm_new(PersonaModel *model) {
   PersonaVM *vm = g_new0(PersonaVM, 1);
   vm->model = persona_model_ref(model);
   pvm_state_init(&vm->st, pm(model));
+  const PModel *m = pm(model);
+  G_STATIC_ASSERT(POUT_TAG < 3 && POUT_SCORE < 3 && POUT_SEGMENT < 3);
+  for (uint32_t kind = 0; kind < G_N_ELEMENTS(vm->outputs_of_kind); kind++) {
+    vm->outputs_of_kind[kind] = g_new0(uint32_t, m->n_outputs + 1);
+    for (uint32_t k = 0; k < m->n_outputs; k++)
+      if (m->outputs[k].kind == kind) vm->outputs_of_kind[kind][vm->n_outputs_of_kind[kind]++] = k;
+  }
   /* The model line's `timezone`, until persona_vm_set_input_timezone
    * replaces it (a zone this system does not know: none). */
   const char *tz = pm(model)->input_tz;
@@ -328,7 +335,9 @@ gboolean persona_vm_set_input_timezone(PersonaVM *vm, const char *zone, GError *
 void persona_vm_set_result_options(PersonaVM *vm, guint options) {
   G_STATIC_ASSERT((unsigned)PERSONA_RESULT_MODEL == PRESULT_MODEL);
   G_STATIC_ASSERT((unsigned)PERSONA_RESULT_TAG_LABELS == PRESULT_TAG_LABELS);
+  G_STATIC_ASSERT((unsigned)PERSONA_RESULT_NO_OUTPUT == PRESULT_NO_OUTPUT);
   vm->result_options = options & (PRESULT_MODEL | PRESULT_TAG_LABELS);
+  vm->st.skip_output = (options & PRESULT_NO_OUTPUT) != 0;
 }
 
 void persona_vm_set_budget(PersonaVM *vm, guint64 max_instructions) {
@@ -350,6 +359,7 @@ void persona_vm_free(PersonaVM *vm) {
   if (!vm) return;
   pvm_state_clear(&vm->st);
   papi_rules_free(vm->rules);
+  for (guint kind = 0; kind < G_N_ELEMENTS(vm->outputs_of_kind); kind++) g_free(vm->outputs_of_kind[kind]);
   if (vm->input_tz) g_time_zone_unref(vm->input_tz);
   persona_model_unref(vm->model);
   g_free(vm);

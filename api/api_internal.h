@@ -45,6 +45,11 @@ struct PersonaVM {
   const char *last_code;  /* static: the error's stable code */
   char last_field[192];   /* the error's field path, empty when none */
   PRuleRecord *rules;     /* owned: persona_vm_record_rules is on; else NULL */
+  /* Per POutputKind, the index in PModel.outputs of each output of that
+   * kind in order (owned): the accessors that take "the i-th tag" or "the
+   * i-th score" find it at once (persona diff reads every one per record). */
+  uint32_t *outputs_of_kind[3];
+  uint32_t n_outputs_of_kind[3];
 };
 
 /* The profile is decoded and set in vm->st (st->profile, st->key, the

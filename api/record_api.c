@@ -34,7 +34,11 @@ struct PersonaRecord {
   bool ok;      /* ... and succeeded: fields and key are set */
   PValue *fields;
   PValue key;
-  gint64 next_visible, next_visible_pii; /* the first event after now (next_change) */
+  /* Per field of the profile: the first event after now in it (pii or
+   * not), so that each model takes those of the fields it reads
+   * (next_change); in the arena. */
+  gint64 *nv_field, *nv_field_pii;
+  guint n_fields;
   PModel *model;    /* whose plans decoded it (a reference, kept across texts) */
   gint64 now_us;    /* as of when */
   GTimeZone *zone;  /* in which input time zone (a reference, may be NULL) */
@@ -132,18 +136,38 @@ static void decode(PersonaRecord *rec, PersonaVM *vm, gint64 now_us) {
   rec->arena.limit = vm->st.arena.limit;
   PDecodeResult dr;
   memset(&dr, 0, sizeof dr);
-  rec->ok = pdec_decode_tz(&m->plans_all[m->profile_plan], rec->text, rec->len, now_us, vm->st.input_tz,
-                           &rec->arena, &dr);
+  guint n = m->plans_all[m->profile_plan].n_fields;
+  rec->n_fields = 0;
+  rec->nv_field = pa_alloc(&rec->arena, sizeof(gint64) * (n ? n : 1));
+  rec->nv_field_pii = pa_alloc(&rec->arena, sizeof(gint64) * (n ? n : 1));
+  if (rec->nv_field && rec->nv_field_pii) {
+    for (guint i = 0; i < n; i++) rec->nv_field[i] = rec->nv_field_pii[i] = INT64_MAX;
+    rec->n_fields = n;
+  }
+  rec->ok = rec->n_fields == n &&
+            pdec_decode_tz_by_field(&m->plans_all[m->profile_plan], rec->text, rec->len, now_us, vm->st.input_tz,
+                                    &rec->arena, &dr, rec->nv_field, rec->nv_field_pii);
   rec->fields = dr.fields;
   rec->key = dr.key;
-  rec->next_visible = dr.next_visible;
-  rec->next_visible_pii = dr.next_visible_pii;
+}
+
+/* The first future event of the fields `m` reads, as its own decoding
+ * would have seen it. */
+static void begin_next_change(PersonaRecord *rec, PVMState *st) {
+  const PDecodePlan *own = &st->model->plans[st->model->profile_plan];
+  gint64 nv = INT64_MAX, nvp = INT64_MAX;
+  for (guint i = 0; i < rec->n_fields && i < own->n_fields; i++) {
+    if (!own->fields[i].used) continue;
+    if (rec->nv_field[i] < nv) nv = rec->nv_field[i];
+    if (rec->nv_field_pii[i] < nvp) nvp = rec->nv_field_pii[i];
+  }
+  pvm_nc_begin(st, nv, nvp);
 }
 
 /* TRUE when `vm` may use the record's decoding. */
 static bool shared(PersonaRecord *rec, PersonaVM *vm, gint64 now_us) {
   if (!rec->tried) decode(rec, vm, now_us);
-  return rec->ok && rec->now_us == now_us && !vm->st.model->skips_events && same_zone(rec->zone, vm->st.input_tz) &&
+  return rec->ok && rec->now_us == now_us && !vm->st.model->skips_nested_events && same_zone(rec->zone, vm->st.input_tz) &&
          same_reading(rec, rec->model, (PModel *)vm->st.model);
 }
 
@@ -163,6 +187,6 @@ PersonaEvalStatus persona_vm_eval_record(PersonaVM *vm, PersonaRecord *rec, cons
   vm->last_field[0] = '\0';
   st->profile = rec->fields;
   st->key = rec->key;
-  pvm_nc_begin(st, rec->next_visible, rec->next_visible_pii);
+  begin_next_change(rec, st);
   return papi_eval_decoded(vm, rec->key, state_json, state_len, 0, NULL, NULL);
 }

@@ -15,12 +15,9 @@ static const PModel *model_of(const PersonaResult *r) { return st_of(r)->model; 
 
 /* The outputs of one kind, by position among that kind. */
 static const POutput *nth_output(const PersonaResult *r, POutputKind kind, guint i) {
-  const PModel *m = model_of(r);
-  for (uint32_t k = 0; k < m->n_outputs; k++) {
-    if (m->outputs[k].kind != kind) continue;
-    if (i-- == 0) return &m->outputs[k];
-  }
-  return NULL;
+  const PersonaVM *vm = vm_of(r);
+  if (i >= vm->n_outputs_of_kind[kind]) return NULL;
+  return &model_of(r)->outputs[vm->outputs_of_kind[kind][i]];
 }
 
 static bool tag_holds(const PersonaResult *r, const POutput *o) {

@@ -80,6 +80,13 @@ static void json_count(GString *out, const char *key, gsize n) {
   g_string_append_printf(out, "%" G_GSIZE_FORMAT ",", n);
 }
 
+static void json_string_field(GString *out, const char *key, const char *value) {
+  json_key(out, key);
+  if (value) persona_json_append_string(out, value, -1);
+  else g_string_append(out, "null");
+  g_string_append_c(out, ',');
+}
+
 static void json_end(GString *out, char close) {
   if (out->len && out->str[out->len - 1] == ',') g_string_truncate(out, out->len - 1);
   g_string_append_c(out, close);
@@ -101,13 +108,6 @@ static void json_bands(GString *out, const BtBand *b, guint n) {
     g_string_append_c(out, ',');
   }
   json_end(out, ']');
-}
-
-static void json_string_field(GString *out, const char *key, const char *value) {
-  json_key(out, key);
-  if (value) persona_json_append_string(out, value, -1);
-  else g_string_append(out, "null");
-  g_string_append_c(out, ',');
 }
 
 static void json_rules(GString *out, const BtScoreStats *s) {
@@ -290,14 +290,11 @@ static void json_psi_and_gates(GString *out, const BtReport *r) {
   for (guint i = 0; i < r->psi->len; i++) {
     const BtPsi *p = &g_array_index(r->psi, BtPsi, i);
     g_string_append_c(out, '{');
-    json_key(out, "score");
-    persona_json_append_string(out, p->score, -1);
-    g_string_append_c(out, ',');
+    json_string_field(out, "score", p->score);
     json_time(out, "reference", p->reference_us);
     json_time(out, "current", p->current_us);
     json_field(out, "psi", p->psi);
-    json_key(out, "verdict");
-    persona_json_append_string(out, isfinite(p->psi) ? bt_psi_verdict(p->psi) : "undefined", -1);
+    json_string_field(out, "verdict", isfinite(p->psi) ? bt_psi_verdict(p->psi) : "undefined");
     json_end(out, '}');
     g_string_append_c(out, ',');
   }
@@ -308,12 +305,8 @@ static void json_psi_and_gates(GString *out, const BtReport *r) {
   for (guint i = 0; i < r->gates->len; i++) {
     const BtGateResult *g = &g_array_index(r->gates, BtGateResult, i);
     g_string_append_c(out, '{');
-    json_key(out, "gate");
-    persona_json_append_string(out, g->gate, -1);
-    g_string_append_c(out, ',');
-    json_key(out, "score");
-    persona_json_append_string(out, g->score, -1);
-    g_string_append_c(out, ',');
+    json_string_field(out, "gate", g->gate);
+    json_string_field(out, "score", g->score);
     json_field(out, "value", g->value);
     json_field(out, "threshold", g->threshold);
     json_key(out, "passed");
@@ -326,15 +319,9 @@ static void json_psi_and_gates(GString *out, const BtReport *r) {
 
 void bt_report_json(const BtReport *r, GString *out) {
   g_string_append_c(out, '{');
-  json_key(out, "model");
-  persona_json_append_string(out, r->model_name, -1);
-  g_string_append_c(out, ',');
-  json_key(out, "outcome");
-  persona_json_append_string(out, r->outcome, -1);
-  g_string_append_c(out, ',');
-  json_key(out, "horizon");
-  persona_json_append_string(out, r->horizon, -1);
-  g_string_append_c(out, ',');
+  json_string_field(out, "model", r->model_name);
+  json_string_field(out, "outcome", r->outcome);
+  json_string_field(out, "horizon", r->horizon);
   json_count(out, "n", r->pooled.n);
   json_count(out, "positives", r->pooled.positives);
   json_count(out, "skipped", r->pooled.skipped);

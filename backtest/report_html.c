@@ -47,15 +47,17 @@ static void band_charts(RenderSection *sec, const BtScoreStats *s, const BtRepor
 
 static void band_table(RenderSection *sec, const BtScoreStats *s, const BtReport *r) {
   g_autofree char *id = id_of("bands", s->name);
-  RenderTable *t = render_table_add(sec, id, "Bands, highest scores first");
-  render_table_column(t, "band", "Band", NULL);
-  render_table_column(t, "lo", "Lowest", NULL);
-  render_table_column(t, "hi", "Highest", NULL);
-  render_table_column(t, "n", "Profiles", NULL);
-  render_table_column(t, "positives", "Positives", NULL);
-  render_table_column(t, "rate", "Rate", "%");
-  render_table_column(t, "lift", "Lift", NULL);
-  render_table_column(t, "capture", "Capture", "%");
+  static const RenderColumnSpec columns[] = {
+      {"band", "Band", NULL},
+      {"lo", "Lowest", NULL},
+      {"hi", "Highest", NULL},
+      {"n", "Profiles", NULL},
+      {"positives", "Positives", NULL},
+      {"rate", "Rate", "%"},
+      {"lift", "Lift", NULL},
+      {"capture", "Capture", "%"},
+  };
+  RenderTable *t = render_table_add_columns(sec, id, "Bands, highest scores first", columns, G_N_ELEMENTS(columns));
   for (guint k = 0; k < r->n_bands; k++) {
     const BtBand *b = &s->bands[k];
     RenderCell row[] = {render_int_cell(k + 1), stat_cell(b->lo), stat_cell(b->hi),
@@ -68,14 +70,17 @@ static void band_table(RenderSection *sec, const BtScoreStats *s, const BtReport
 static void rule_table(RenderSection *sec, const BtScoreStats *s) {
   if (!s->n_rules) return;
   g_autofree char *id = id_of("rules", s->name);
-  RenderTable *t = render_table_add(sec, id, "Rules: how often each fired and the conversion it marks");
-  render_table_column(t, "line", "Line", NULL);
-  render_table_column(t, "rule", "Rule", NULL);
-  render_table_column(t, "fired_share", "Fired", "%");
-  render_table_column(t, "rate_fired", "Rate fired", "%");
-  render_table_column(t, "rate_not", "Rate not", "%");
-  render_table_column(t, "lift", "Lift", NULL);
-  render_table_column(t, "suggested_rule", "Suggested (a suggestion)", NULL);
+  static const RenderColumnSpec columns[] = {
+      {"line", "Line", NULL},
+      {"rule", "Rule", NULL},
+      {"fired_share", "Fired", "%"},
+      {"rate_fired", "Rate fired", "%"},
+      {"rate_not", "Rate not", "%"},
+      {"lift", "Lift", NULL},
+      {"suggested_rule", "Suggested (a suggestion)", NULL},
+  };
+  RenderTable *t = render_table_add_columns(sec, id, "Rules: how often each fired and the conversion it marks",
+                                            columns, G_N_ELEMENTS(columns));
   for (guint j = 0; j < s->n_rules; j++) {
     const BtRuleStats *rs = &s->rules[j];
     RenderCell row[] = {render_int_cell(rs->line), render_text_cell(rs->text),
@@ -102,13 +107,16 @@ static void score_section(RenderDoc *doc, const BtScoreStats *s, const BtReport 
     render_paragraph_add(sec, s->error);
     return;
   }
-  render_figure_add(sec, "auc", "AUC", stat_cell(s->d.auc));
-  render_figure_add(sec, "auc_low", "95 % CI low", stat_cell(s->d.auc_low));
-  render_figure_add(sec, "auc_high", "95 % CI high", stat_cell(s->d.auc_high));
-  render_figure_add(sec, "ks", "KS", stat_cell(s->d.ks));
-  render_figure_add(sec, "gini", "Gini", stat_cell(s->d.gini));
   g_autofree char *cap = g_strdup_printf("Top %.4g %% holds, %%", 100 * r->top_share);
-  render_figure_add(sec, "capture", cap, pct_cell(s->capture));
+  const RenderFigureSpec figures[] = {
+      {"auc", "AUC", stat_cell(s->d.auc)},
+      {"auc_low", "95 % CI low", stat_cell(s->d.auc_low)},
+      {"auc_high", "95 % CI high", stat_cell(s->d.auc_high)},
+      {"ks", "KS", stat_cell(s->d.ks)},
+      {"gini", "Gini", stat_cell(s->d.gini)},
+      {"capture", cap, pct_cell(s->capture)},
+  };
+  render_figures_add(sec, figures, G_N_ELEMENTS(figures));
   band_charts(sec, s, r);
   band_table(sec, s, r);
   rule_table(sec, s);
@@ -117,13 +125,16 @@ static void score_section(RenderDoc *doc, const BtScoreStats *s, const BtReport 
 static void tag_section(RenderDoc *doc, const BtReport *r) {
   if (!r->n_tags) return;
   RenderSection *sec = render_section_add(doc, "tags", "Tags");
-  RenderTable *t = render_table_add(sec, "tags", "Tags: conversion when held and not");
-  render_table_column(t, "tag", "Tag", NULL);
-  render_table_column(t, "prevalence", "Held", "%");
-  render_table_column(t, "rate_held", "Rate held", "%");
-  render_table_column(t, "rate_not", "Rate not", "%");
-  render_table_column(t, "lift", "Lift", NULL);
-  render_table_column(t, "iv", "IV", NULL);
+  static const RenderColumnSpec columns[] = {
+      {"tag", "Tag", NULL},
+      {"prevalence", "Held", "%"},
+      {"rate_held", "Rate held", "%"},
+      {"rate_not", "Rate not", "%"},
+      {"lift", "Lift", NULL},
+      {"iv", "IV", NULL},
+  };
+  RenderTable *t =
+      render_table_add_columns(sec, "tags", "Tags: conversion when held and not", columns, G_N_ELEMENTS(columns));
   for (guint i = 0; i < r->n_tags; i++) {
     const BtFeature *f = &r->tags[i].f;
     RenderCell row[] = {render_text_cell(r->tags[i].name), pct_cell((double)f->held / (double)f->n),
@@ -135,11 +146,14 @@ static void tag_section(RenderDoc *doc, const BtReport *r) {
 static void stage_section(RenderDoc *doc, const BtReport *r) {
   if (!r->stages->len) return;
   RenderSection *sec = render_section_add(doc, "stages", "Lifecycle stages");
-  RenderTable *t = render_table_add(sec, "stages", "Conversion by stage as of the origin");
-  render_table_column(t, "lifecycle", "Lifecycle", NULL);
-  render_table_column(t, "stage", "Stage", NULL);
-  render_table_column(t, "n", "Profiles", NULL);
-  render_table_column(t, "rate", "Rate", "%");
+  static const RenderColumnSpec columns[] = {
+      {"lifecycle", "Lifecycle", NULL},
+      {"stage", "Stage", NULL},
+      {"n", "Profiles", NULL},
+      {"rate", "Rate", "%"},
+  };
+  RenderTable *t = render_table_add_columns(sec, "stages", "Conversion by stage as of the origin", columns,
+                                            G_N_ELEMENTS(columns));
   for (guint i = 0; i < r->stages->len; i++) {
     const BtStageStats *st = &g_array_index(r->stages, BtStageStats, i);
     RenderCell row[] = {render_text_cell(st->lifecycle), render_text_cell(st->stage), render_int_cell((gint64)st->n),
@@ -151,12 +165,14 @@ static void stage_section(RenderDoc *doc, const BtReport *r) {
 static void gate_section(RenderDoc *doc, const BtReport *r) {
   if (!r->gates->len) return;
   RenderSection *sec = render_section_add(doc, "gates", "Gates");
-  RenderTable *t = render_table_add(sec, "gates", "Gates");
-  render_table_column(t, "gate", "Gate", NULL);
-  render_table_column(t, "score", "Score", NULL);
-  render_table_column(t, "value", "Value", NULL);
-  render_table_column(t, "threshold", "Threshold", NULL);
-  render_table_column(t, "verdict", "Verdict", NULL);
+  static const RenderColumnSpec columns[] = {
+      {"gate", "Gate", NULL},
+      {"score", "Score", NULL},
+      {"value", "Value", NULL},
+      {"threshold", "Threshold", NULL},
+      {"verdict", "Verdict", NULL},
+  };
+  RenderTable *t = render_table_add_columns(sec, "gates", "Gates", columns, G_N_ELEMENTS(columns));
   for (guint i = 0; i < r->gates->len; i++) {
     const BtGateResult *g = &g_array_index(r->gates, BtGateResult, i);
     RenderCell row[] = {render_text_cell(g->gate), render_text_cell(g->score), stat_cell(g->value),
@@ -170,10 +186,13 @@ void bt_report_html(const BtReport *r, GString *out) {
   g_autofree char *subtitle = g_strdup_printf("outcome `%s` within %s of each origin", r->outcome, r->horizon);
   RenderDoc *doc = render_doc_new(title, subtitle);
   RenderSection *sec = render_section_add(doc, "overview", "Overview");
-  render_figure_add(sec, "profiles", "Profiles", render_int_cell((gint64)r->pooled.n));
-  render_figure_add(sec, "positives", "Positives", render_int_cell((gint64)r->pooled.positives));
-  render_figure_add(sec, "base_rate", "Base rate %", pct_cell((double)r->pooled.positives / (double)r->pooled.n));
-  render_figure_add(sec, "origins", "Origins", render_int_cell(r->n_origins));
+  const RenderFigureSpec figures[] = {
+      {"profiles", "Profiles", render_int_cell((gint64)r->pooled.n)},
+      {"positives", "Positives", render_int_cell((gint64)r->pooled.positives)},
+      {"base_rate", "Base rate %", pct_cell((double)r->pooled.positives / (double)r->pooled.n)},
+      {"origins", "Origins", render_int_cell(r->n_origins)},
+  };
+  render_figures_add(sec, figures, G_N_ELEMENTS(figures));
   for (guint i = 0; i < r->n_scores; i++) score_section(doc, &r->pooled.scores[i], r);
   tag_section(doc, r);
   stage_section(doc, r);

@@ -9,15 +9,19 @@ static gboolean unnamed_kind(const char *word) {
   return strcmp(word, "model") == 0 || strcmp(word, "schema") == 0 || strcmp(word, "output") == 0;
 }
 
-/* The first `n` words of `line` (words: runs of non-space characters). */
+/* The first `n` words of `line` (words: runs of characters other than
+ * space, tab, `{` and `=`). */
 static char *first_words(const char *line, guint n) {
-  g_auto(GStrv) words = g_regex_split_simple("[ \t{=]+", line, 0, 0);
+  static const char separators[] = " \t{=";
   GString *key = g_string_new(NULL);
-  for (guint i = 0, taken = 0; words[i] && taken < n; i++) {
-    if (!*words[i]) continue;
+  const char *p = line;
+  for (guint taken = 0; taken < n; taken++) {
+    while (*p && strchr(separators, *p)) p++;
+    if (!*p) break;
+    gsize len = strcspn(p, separators);
     if (key->len) g_string_append_c(key, ' ');
-    g_string_append(key, words[i]);
-    taken++;
+    g_string_append_len(key, p, (gssize)len);
+    p += len;
   }
   return g_string_free(key, FALSE);
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "diff/decls.h"
+#include "diff/explain.h"
 #include "diff/report.h"
 #include "diff/stats.h"
 
@@ -74,6 +75,14 @@ static PersonaModel *load_model(const char *spec, const PersonaCompileOptions *c
   }
   if (diags) persona_diagnostics_free(diags);
   return m;
+}
+
+/* The model again with `trace`, for persona_vm_explain: only when some
+ * profile is to be explained (the pass does not need it). */
+static PersonaModel *compile_traced(const char *spec, const char *source, const PersonaCompileOptions *copts) {
+  PersonaCompileOptions traced = *copts;
+  traced.trace = TRUE;
+  return persona_compile_source(compile_name(spec), source, strlen(source), &traced, NULL, NULL);
 }
 
 /* ---- declarations ---------------------------------------------------------- */
@@ -302,7 +311,9 @@ static void compare_journey(PdJourneyDiff *j, const PersonaResult *ra, const Per
 typedef struct {
   const PdOptions *o;
   PdReport *r;
-  GArray **deltas; /* per score: double new − old */
+  GArray *deltas; /* double new − old: a row of r->scores->len per profile (one append per profile) */
+  const char *line; /* the profile being compared, kept for a most changed one */
+  gsize line_len;
 } Pass;
 
 static void compare_profile(Pass *p, const PersonaResult *ra, const PersonaResult *rb, guint64 line_no) {
@@ -330,11 +341,13 @@ static void compare_profile(Pass *p, const PersonaResult *ra, const PersonaResul
   }
   r->stage_changed += stage_changed;
   for (guint i = 0; i < r->journeys->len; i++) compare_journey(&g_array_index(r->journeys, PdJourneyDiff, i), ra, rb);
+  gsize row = p->deltas->len;
+  g_array_set_size(p->deltas, row + r->scores->len);
   for (guint i = 0; i < r->scores->len; i++) {
     PdScoreDiff *s = &g_array_index(r->scores, PdScoreDiff, i);
     double a = persona_result_score_value(ra, s->old_index), b = persona_result_score_value(rb, s->new_index);
     double d = b - a;
-    g_array_append_val(p->deltas[i], d);
+    g_array_index(p->deltas, double, row + i) = d;
     for (guint k = 0; a != b && k < s->thresholds->len; k++) {
       PdThreshold *t = &g_array_index(s->thresholds, PdThreshold, k);
       gboolean ha = threshold_holds(t, a), hb = threshold_holds(t, b);
@@ -353,11 +366,11 @@ static void compare_profile(Pass *p, const PersonaResult *ra, const PersonaResul
   persona_result_id_json(rb, id);
   c.id_json = g_string_free(id, FALSE);
   c.what = describe(r, ra, rb);
+  c.record = g_strndup(p->line, p->line_len);
+  c.record_len = p->line_len;
   g_array_insert_val(r->top, pos, c);
   if (r->top->len > p->o->top) {
-    PdProfileChange *last = &g_array_index(r->top, PdProfileChange, r->top->len - 1);
-    g_free(last->id_json);
-    g_free(last->what);
+    pd_profile_change_clear(&g_array_index(r->top, PdProfileChange, r->top->len - 1));
     g_array_set_size(r->top, r->top->len - 1);
   }
 }
@@ -385,6 +398,10 @@ static gboolean evaluate_all(Pass *p, PersonaModel *a, PersonaModel *b, PersonaS
   }
   g_autoptr(PersonaVM) vm_a = persona_vm_new(a);
   g_autoptr(PersonaVM) vm_b = persona_vm_new(b);
+  /* Nothing here reads an `output { }` record: not running it saves about
+   * a tenth of each model's work on the benchmark model. */
+  persona_vm_set_result_options(vm_a, PERSONA_RESULT_NO_OUTPUT);
+  persona_vm_set_result_options(vm_b, PERSONA_RESULT_NO_OUTPUT);
   g_autoptr(GString) key = g_string_new(NULL);
   g_autoptr(PersonaRecord) rec = persona_record_new(NULL, 0);
   const char *line;
@@ -411,6 +428,8 @@ static gboolean evaluate_all(Pass *p, PersonaModel *a, PersonaModel *b, PersonaS
       continue;
     }
     p->r->n++;
+    p->line = line;
+    p->line_len = len;
     compare_profile(p, ra, rb, line_no);
   }
   if (error) g_printerr("persona: %s\n", error->message);
@@ -523,19 +542,29 @@ int pd_run(const PdOptions *o, GString *out) {
   };
   diff_decls(old_src, new_src, &r);
   plan(a, b, &r);
-  Pass p = {o, &r, g_new0(GArray *, r.scores->len)};
-  for (guint i = 0; i < r.scores->len; i++) p.deltas[i] = g_array_new(FALSE, FALSE, sizeof(double));
+  Pass p = {o, &r, g_array_new(FALSE, FALSE, sizeof(double))};
   gboolean ok = evaluate_all(&p, a, b, store);
-  for (guint i = 0; i < r.scores->len; i++) {
-    score_stats(&g_array_index(r.scores, PdScoreDiff, i), p.deltas[i]);
-    g_array_unref(p.deltas[i]);
+  guint n_scores = r.scores->len;
+  g_autoptr(GArray) column = g_array_sized_new(FALSE, FALSE, sizeof(double), n_scores ? p.deltas->len / n_scores : 0);
+  for (guint i = 0; i < n_scores; i++) {
+    g_array_set_size(column, p.deltas->len / n_scores);
+    for (gsize k = 0; k < column->len; k++)
+      g_array_index(column, double, k) = g_array_index(p.deltas, double, k * n_scores + i);
+    score_stats(&g_array_index(r.scores, PdScoreDiff, i), column);
   }
-  g_free(p.deltas);
+  g_array_unref(p.deltas);
   int status = 1;
+  if (ok && r.top->len) {
+    g_autoptr(PersonaModel) ta = compile_traced(o->old_spec, old_src, o->compile);
+    g_autoptr(PersonaModel) tb = compile_traced(o->new_spec, new_src, o->compile);
+    PdExplainInput in = {ta, tb, old_src, new_src, store, o->now_us};
+    if (ta && tb) pd_explain_top(&r, &in);
+  }
   if (ok) {
     gates(o, &r);
     if (o->format == PD_FORMAT_JSON) pd_report_json(&r, out);
     else if (o->format == PD_FORMAT_MD) pd_report_md(&r, out);
+    else if (o->format == PD_FORMAT_HTML) pd_report_html(&r, out);
     else pd_report_text(&r, out);
     status = r.gate_failed ? 1 : 0;
   }

@@ -19,7 +19,7 @@
 
 #include "persona.h"
 
-typedef enum { PD_FORMAT_TEXT, PD_FORMAT_JSON, PD_FORMAT_MD } PdFormat;
+typedef enum { PD_FORMAT_TEXT, PD_FORMAT_JSON, PD_FORMAT_MD, PD_FORMAT_HTML } PdFormat;
 
 /* --max-changed-tag TAG:SHARE. */
 typedef struct {

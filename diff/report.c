@@ -4,6 +4,13 @@
 
 #include <math.h>
 
+void pd_profile_change_clear(PdProfileChange *c) {
+  g_free(c->id_json);
+  g_free(c->what);
+  g_free(c->record);
+  if (c->why) g_ptr_array_unref(c->why);
+}
+
 void pd_report_clear(PdReport *r) {
   for (guint i = 0; i < r->decls->len; i++) {
     PdDeclChange *c = &g_array_index(r->decls, PdDeclChange, i);
@@ -24,10 +31,7 @@ void pd_report_clear(PdReport *r) {
     g_free(g_array_index(r->scores, PdScoreDiff, i).name);
     g_array_unref(g_array_index(r->scores, PdScoreDiff, i).thresholds);
   }
-  for (guint i = 0; i < r->top->len; i++) {
-    g_free(g_array_index(r->top, PdProfileChange, i).id_json);
-    g_free(g_array_index(r->top, PdProfileChange, i).what);
-  }
+  for (guint i = 0; i < r->top->len; i++) pd_profile_change_clear(&g_array_index(r->top, PdProfileChange, i));
   g_array_unref(r->decls);
   g_array_unref(r->tags);
   g_array_unref(r->lifecycles);
@@ -132,6 +136,8 @@ void pd_report_text(const PdReport *r, GString *out) {
   for (guint i = 0; i < r->top->len; i++) {
     const PdProfileChange *c = &g_array_index(r->top, PdProfileChange, i);
     g_string_append_printf(out, "  %s (line %" G_GUINT64_FORMAT "): %s\n", c->id_json, c->line, c->what);
+    for (guint k = 0; c->why && k < c->why->len; k++)
+      g_string_append_printf(out, "    %s\n", (const char *)g_ptr_array_index(c->why, k));
   }
   if (r->gate_lines->len) g_string_append_c(out, '\n');
   for (guint i = 0; i < r->gate_lines->len; i++)
@@ -209,6 +215,8 @@ void pd_report_md(const PdReport *r, GString *out) {
   for (guint i = 0; i < r->top->len; i++) {
     const PdProfileChange *c = &g_array_index(r->top, PdProfileChange, i);
     g_string_append_printf(out, "- `%s` (line %" G_GUINT64_FORMAT "): %s\n", c->id_json, c->line, c->what);
+    for (guint k = 0; c->why && k < c->why->len; k++)
+      g_string_append_printf(out, "  - %s\n", (const char *)g_ptr_array_index(c->why, k));
   }
   if (r->top->len) g_string_append(out, "\n</details>\n");
   if (r->gate_lines->len) g_string_append_c(out, '\n');
@@ -334,6 +342,13 @@ void pd_report_json(const PdReport *r, GString *out) {
     json_number(out, c->score_moved);
     g_string_append(out, ",\"what\":");
     persona_json_append_string(out, c->what, -1);
+    g_string_append(out, ",\"why\":");
+    if (!c->why) g_string_append(out, "null");
+    for (guint k = 0; c->why && k < c->why->len; k++) {
+      g_string_append_c(out, k ? ',' : '[');
+      persona_json_append_string(out, g_ptr_array_index(c->why, k), -1);
+    }
+    if (c->why) g_string_append(out, c->why->len ? "]" : "[]");
     g_string_append_c(out, '}');
   }
   g_string_append(out, "],\"gates\":[");

@@ -71,7 +71,12 @@ typedef struct {
   guint changes;   /* stage changes + tag flips */
   double score_moved; /* Σ |new − old| over the scores */
   char *what;      /* "tag vip lost; funnel: lead → active; fit +10" */
+  char *record;    /* the profile's line, to explain it after the pass */
+  gsize record_len;
+  GPtrArray *why;  /* char*: the rule behind each change (explain.c); NULL until explained */
 } PdProfileChange;
+
+void pd_profile_change_clear(PdProfileChange *c);
 
 typedef struct {
   char *old_label, *new_label;       /* "name version" of each model */
@@ -91,5 +96,7 @@ void pd_report_clear(PdReport *r);
 void pd_report_text(const PdReport *r, GString *out);
 void pd_report_md(const PdReport *r, GString *out);
 void pd_report_json(const PdReport *r, GString *out);
+/* One self-contained page through the shared renderer (report_html.c). */
+void pd_report_html(const PdReport *r, GString *out);
 
 #endif

@@ -45,10 +45,10 @@ void experiments_free(Experiments *e) {
   g_free(e);
 }
 
-void experiments_add(Experiments *e, PersonaVM *vm, const char *line, gsize len, const char *state) {
-  const PersonaResult *r = NULL;
+void experiments_add(Experiments *e, PersonaVM *vm, const char *line, gsize len, PersonaEvalStatus status,
+                     const PersonaResult *r) {
   e->profiles++;
-  if (persona_vm_eval(vm, line, len, state, state ? strlen(state) : 0, e->now_us, &r) != PERSONA_EVAL_OK) {
+  if (status != PERSONA_EVAL_OK || !r) {
     e->errors++;
     return;
   }

@@ -56,9 +56,12 @@ typedef struct Experiments Experiments;
 Experiments *experiments_new(PersonaModel *model, gint64 now_us);
 void experiments_free(Experiments *e);
 
-/* One profile (one line of JSON) with its stored state or NULL. A record
- * that gives an error is counted by its error code, never shown. */
-void experiments_add(Experiments *e, PersonaVM *vm, const char *line, gsize len, const char *state);
+/* One profile (one line of JSON) as `vm` evaluated it at the experiments'
+ * now_us (`status`, `result`; result NULL when the line was not
+ * evaluated). The VM is used again for each metric, so the result is read
+ * first. A record that gives an error is counted, never shown. */
+void experiments_add(Experiments *e, PersonaVM *vm, const char *line, gsize len, PersonaEvalStatus status,
+                     const PersonaResult *r);
 
 /* Computes every statistic from the counts; call once after the last add. */
 void experiments_finish(Experiments *e);

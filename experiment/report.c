@@ -76,19 +76,21 @@ static RenderCell num_or_none(double v, int decimals) {
 
 static void arms_table(RenderSection *sec, const ExpSummary *s) {
   g_autofree char *id = g_strdup_printf("%s-arms", s->name);
-  RenderTable *t = render_table_add(sec, id, "Arms");
-  render_table_column(t, "arm", "arm", NULL);
-  render_table_column(t, "planned", "planned", "%");
-  render_table_column(t, "n", "n", NULL);
-  render_table_column(t, "conversions", "conversions", NULL);
-  render_table_column(t, "rate", "rate", "%");
-  render_table_column(t, "rate_low", "95% low", "%");
-  render_table_column(t, "rate_high", "95% high", "%");
-  render_table_column(t, "lift", "lift", "%");
-  render_table_column(t, "lift_abs", "lift (points)", "%");
-  render_table_column(t, "p_value", "p", NULL);
-  render_table_column(t, "mde", "MDE (points)", "%");
-  render_table_column(t, "pending", "in window", NULL);
+  static const RenderColumnSpec columns[] = {
+      {"arm", "arm", NULL},
+      {"planned", "planned", "%"},
+      {"n", "n", NULL},
+      {"conversions", "conversions", NULL},
+      {"rate", "rate", "%"},
+      {"rate_low", "95% low", "%"},
+      {"rate_high", "95% high", "%"},
+      {"lift", "lift", "%"},
+      {"lift_abs", "lift (points)", "%"},
+      {"p_value", "p", NULL},
+      {"mde", "MDE (points)", "%"},
+      {"pending", "in window", NULL},
+  };
+  RenderTable *t = render_table_add_columns(sec, id, "Arms", columns, G_N_ELEMENTS(columns));
   for (guint a = 0; a < s->n_arms; a++) {
     const ExpArm *arm = &s->arms[a];
     g_autofree char *name = a == s->control ? g_strdup_printf("%s (control)", arm->name) : g_strdup(arm->name);
@@ -113,10 +115,13 @@ static void arms_table(RenderSection *sec, const ExpSummary *s) {
 static void experiment_section(RenderDoc *doc, const ExpSummary *s) {
   g_autofree char *title = s->label ? g_strdup_printf("%s (%s)", s->name, s->label) : g_strdup(s->name);
   RenderSection *sec = render_section_add(doc, s->name, title);
-  render_figure_add(sec, "chi2_p_value", "chi-square p (all arms)", num_or_none(s->chi2_p_value, 4));
-  render_figure_add(sec, "srm_p_value", "sample ratio p", num_or_none(s->srm_p_value, 4));
-  render_figure_add(sec, "mde", "MDE (points, α 0.05, power 0.8)", num_or_none(s->mde * 100, 2));
-  render_figure_add(sec, "window_days", "window (days)", render_num_cell((double)s->window_us / 86400e6, 0));
+  const RenderFigureSpec figures[] = {
+      {"chi2_p_value", "chi-square p (all arms)", num_or_none(s->chi2_p_value, 4)},
+      {"srm_p_value", "sample ratio p", num_or_none(s->srm_p_value, 4)},
+      {"mde", "MDE (points, α 0.05, power 0.8)", num_or_none(s->mde * 100, 2)},
+      {"window_days", "window (days)", render_num_cell((double)s->window_us / 86400e6, 0)},
+  };
+  render_figures_add(sec, figures, G_N_ELEMENTS(figures));
   if (s->srm)
     render_paragraph_add(sec, "SAMPLE RATIO MISMATCH: the arms' sizes differ from the planned shares "
                               "(p < 0.001). Find why before trusting any lift.");

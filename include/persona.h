@@ -40,6 +40,7 @@ typedef enum {
   PERSONA_ERROR_BYTECODE, /* a bytecode file is damaged, hostile, or of a newer format */
   PERSONA_ERROR_LOCKED,   /* another process holds the lock on a file */
   PERSONA_ERROR_INTERRUPTED, /* the host's interrupt hook stopped the work (compilation) */
+  PERSONA_ERROR_SEALED,   /* sealed data does not open: damaged, altered, or another key */
 } PersonaErrorCode;
 
 typedef struct PersonaModel PersonaModel;
@@ -273,6 +274,12 @@ typedef enum {
   /* "tag_labels":{"enterprise":"大型企业"} right after "tags": the display
    * label of each tag that holds and has one. */
   PERSONA_RESULT_TAG_LABELS = 1 << 1,
+  /* Do not run the model's `output { … }` block: results are the standard
+   * result, as for a model without one (JSON and accessors alike). For a
+   * host that reads results through the accessors only (persona diff):
+   * the block's work is saved, and an error only the block would raise
+   * does not fail the record. */
+  PERSONA_RESULT_NO_OUTPUT = 1 << 2,
 } PersonaResultOptions;
 PERSONA_API void persona_vm_set_result_options(PersonaVM *vm, guint options);
 
@@ -928,6 +935,49 @@ PERSONA_API void persona_model_identity_source_map(const PersonaModel *model, gu
  * ids). */
 PERSONA_API GBytes *persona_pseudonym_key(GError **error);
 
+/* ---- sealing: records that hold pii, encrypted at rest ----------------------
+ *
+ * What a host keeps of the records it reads (persona run's database,
+ * persona unify --store) holds the pii fields in the clear unless sealed:
+ * encrypted and authenticated with XChaCha20-Poly1305 (libsodium), a
+ * random nonce per seal, under BLAKE2b-256 of the operator's secret keyed
+ * with "persona store key v1", as the text "$sealed1$" followed by the
+ * base64url (no padding) of nonce (24 bytes), ciphertext and tag (16
+ * bytes). Associated data (`ad`, a NUL-terminated string, "" for none)
+ * binds a sealed text to its place: it opens only with the same `ad`.
+ * docs/runtime.md, "Records at rest".
+ *
+ * Ownership: the key belongs to the caller (persona_seal_key_free
+ * overwrites it); returned texts are newly allocated. */
+#define PERSONA_STORE_KEY_ENV "PERSONA_STORE_KEY"
+#define PERSONA_STORE_KEY_FILE_ENV "PERSONA_STORE_KEY_FILE"
+typedef struct PersonaSealKey PersonaSealKey;
+/* The store key from the operator's secret: $PERSONA_STORE_KEY, else the
+ * contents of the file named by $PERSONA_STORE_KEY_FILE (one line break
+ * at its end is not part of it). TRUE with *key NULL when neither is set;
+ * FALSE with PERSONA_ERROR_INVALID when the file cannot be read or the
+ * secret has fewer than 16 bytes (the messages name the variables). */
+PERSONA_API gboolean persona_seal_key_from_env(PersonaSealKey **key, GError **error);
+PERSONA_API void persona_seal_key_free(PersonaSealKey *key);
+/* A keyed digest (BLAKE2b-256 under the key) of `len` bytes, as 64 hex
+ * digits and NUL: a check value of the key stored beside sealed data (a
+ * wrong key is refused before anything is read), or a name that does not
+ * tell who can guess the contents. */
+PERSONA_API void persona_seal_digest(const PersonaSealKey *key, const void *data, gsize len, char hex[65]);
+/* TRUE when the `len` bytes of `text` start with "$sealed1$". */
+PERSONA_API gboolean persona_is_sealed(const char *text, gsize len);
+/* `len` bytes of `data` sealed, NUL-terminated (caller frees). */
+PERSONA_API char *persona_seal(const PersonaSealKey *key, const char *ad, const void *data, gsize len);
+/* Opens `len` bytes of sealed text: *out the data and a NUL (free with
+ * persona_unsealed_free), *out_len (may be NULL) its length. FALSE with
+ * PERSONA_ERROR_INVALID "not a sealed text" (no prefix, or too short or
+ * not base64url after it), or PERSONA_ERROR_SEALED "does not open with
+ * the key" (another key or `ad`, or altered). */
+PERSONA_API gboolean persona_unseal(const PersonaSealKey *key, const char *ad, const char *sealed, gsize len,
+                                    char **out, gsize *out_len, GError **error);
+/* Overwrites and frees what persona_unseal returned (`len` bytes). */
+PERSONA_API void persona_unsealed_free(char *text, gsize len);
+
 /* ---- output files that appear whole ----------------------------------------- */
 
 /* Output written to a temporary file beside the target (".NAME.XXXXXX",
@@ -1041,6 +1091,7 @@ PERSONA_API gsize persona_time_format(gint64 us, char buf[PERSONA_TIME_BUF]);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PersonaModel, persona_model_unref)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PersonaVM, persona_vm_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(PersonaSealKey, persona_seal_key_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PersonaDiagnostics, persona_diagnostics_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PersonaStateStore, persona_state_store_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PersonaNatives, persona_natives_free)

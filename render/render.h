@@ -71,6 +71,12 @@ static inline RenderCell render_none_cell(void) { return (RenderCell){.kind = RE
 void render_cell_append(GString *out, const RenderCell *cell);
 
 RenderDoc *render_doc_new(const char *title, const char *subtitle);
+/* The document of a model's evaluation of a set of profiles: titled
+ * "PREFIXNAME VERSION" (`version` may be NULL), subtitled "N profiles from
+ * SOURCE, evaluated as of 2026-02-01T00:00:00Z" (`source` NULL: "standard
+ * input"). */
+RenderDoc *render_doc_new_for_profiles(const char *prefix, const char *name, const char *version,
+                                       guint64 records, const char *source, gint64 now_us);
 void render_doc_free(RenderDoc *doc);
 
 /* A section; `id` is a stable identifier ([a-z0-9_-.]), used as the HTML
@@ -87,6 +93,21 @@ RenderTable *render_table_add(RenderSection *s, const char *id, const char *titl
 void render_table_column(RenderTable *t, const char *key, const char *label, const char *unit);
 void render_table_row(RenderTable *t, const RenderCell *cells);
 
+/* A table's columns, or key figures, given as one array each (a table
+ * of the facts instead of a call per column or figure). */
+typedef struct RenderColumnSpec {
+  const char *key, *label, *unit; /* unit may be NULL */
+} RenderColumnSpec;
+/* render_table_add, then render_table_column for each of the n columns. */
+RenderTable *render_table_add_columns(RenderSection *s, const char *id, const char *title,
+                                      const RenderColumnSpec *columns, guint n);
+typedef struct RenderFigureSpec {
+  const char *key, *label;
+  RenderCell value;
+} RenderFigureSpec;
+/* render_figure_add for each of the n figures, in order. */
+void render_figures_add(RenderSection *s, const RenderFigureSpec *figures, guint n);
+
 /* A chart of labelled non-negative values: horizontal bars, a histogram
  * (vertical bars over bins, in order), a funnel (bars centred, in stage
  * order) or a line (points in order joined, from 0 at the bottom: a gain or
@@ -97,6 +118,20 @@ typedef enum { RENDER_CHART_BAR, RENDER_CHART_HISTOGRAM, RENDER_CHART_FUNNEL, RE
 RenderChart *render_chart_add(RenderSection *s, RenderChartKind kind, const char *id, const char *title,
                               const char *label_name, const char *value_name, const char *unit, int decimals);
 void render_chart_point(RenderChart *c, const char *label, double value);
+
+/* How many of `whole` profiles hold each of `n` items (tags, segments):
+ * a bar chart of the shares in percent (each item by its label, else its
+ * name; 0 when `whole` is 0) and a table of name (column `item_key`,
+ * headed `item_label`), label, profiles and share (none when `whole` is
+ * 0). `labels[i]` may be NULL. Nothing passed in is kept. */
+typedef struct RenderPrevalence {
+  const char *chart_id, *chart_title;
+  const char *table_id, *table_title;
+  const char *item_key, *item_label; /* "segment", "Segment" */
+  int decimals;                      /* of the shares */
+} RenderPrevalence;
+void render_prevalence_add(RenderSection *s, const RenderPrevalence *p, guint n, const char *const *names,
+                           const char *const *labels, const guint64 *counts, guint64 whole);
 
 /* The whole document in `format`, appended to `out`. */
 void render_doc(const RenderDoc *doc, RenderFormat format, GString *out);

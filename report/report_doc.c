@@ -179,25 +179,25 @@ static void scores(const Report *rep, RenderDoc *doc) {
 static void prevalence(const Report *rep, RenderDoc *doc, PersonaItemKind kind) {
   gboolean seg = kind == PERSONA_ITEM_SEGMENT;
   guint n = seg ? rep->n_segments : rep->n_tags;
-  const guint64 *counts = seg ? rep->segment_counts : rep->tag_counts;
   if (n == 0) return;
-  RenderSection *s = render_section_add(doc, seg ? "segments" : "tags", seg ? "Segments" : "Tags");
-  RenderChart *c = render_chart_add(s, RENDER_CHART_BAR, seg ? "segments.prevalence" : "tags.prevalence",
-                                    seg ? "Share of profiles in each segment" : "Share of profiles with each tag",
-                                    seg ? "Segment" : "Tag", "Share", "%", PCT_DECIMALS);
-  RenderTable *t = render_table_add(s, seg ? "segments.counts" : "tags.counts",
-                                    seg ? "Profiles per segment" : "Profiles per tag");
-  render_table_column(t, seg ? "segment" : "tag", seg ? "Segment" : "Tag", NULL);
-  render_table_column(t, "label", "Label", NULL);
-  render_table_column(t, "profiles", "Profiles", NULL);
-  render_table_column(t, "share", "Share", "%");
+  const RenderPrevalence p = {
+      .chart_id = seg ? "segments.prevalence" : "tags.prevalence",
+      .chart_title = seg ? "Share of profiles in each segment" : "Share of profiles with each tag",
+      .table_id = seg ? "segments.counts" : "tags.counts",
+      .table_title = seg ? "Profiles per segment" : "Profiles per tag",
+      .item_key = seg ? "segment" : "tag",
+      .item_label = seg ? "Segment" : "Tag",
+      .decimals = PCT_DECIMALS,
+  };
+  const char **names = g_new(const char *, n), **labels = g_new(const char *, n);
   for (guint i = 0; i < n; i++) {
-    const char *name = persona_model_item_name(rep->model, kind, i), *label = persona_model_item_label(rep->model, kind, i);
-    render_chart_point(c, label ? label : name, rep->ok ? pct(counts[i], rep->ok) : 0);
-    RenderCell row[] = {render_text_cell(name), render_text_cell(label ? label : ""),
-                        render_int_cell((gint64)counts[i]), pct_cell(counts[i], rep->ok)};
-    render_table_row(t, row);
+    names[i] = persona_model_item_name(rep->model, kind, i);
+    labels[i] = persona_model_item_label(rep->model, kind, i);
   }
+  RenderSection *s = render_section_add(doc, seg ? "segments" : "tags", seg ? "Segments" : "Tags");
+  render_prevalence_add(s, &p, n, names, labels, seg ? rep->segment_counts : rep->tag_counts, rep->ok);
+  g_free(names);
+  g_free(labels);
 }
 
 /* ---- journeys ------------------------------------------------------------------- */
@@ -301,16 +301,8 @@ static void quality(const Report *rep, RenderDoc *doc) {
 /* ---- the document ---------------------------------------------------------------- */
 
 RenderDoc *report_document(const Report *rep, const char *source) {
-  GDateTime *now = g_date_time_new_from_unix_utc(rep->now_us / G_USEC_PER_SEC);
-  g_autofree char *when = now ? g_date_time_format(now, "%Y-%m-%dT%H:%M:%SZ") : g_strdup("?");
-  if (now) g_date_time_unref(now);
-  const char *version = persona_model_version(rep->model);
-  g_autofree char *title = g_strdup_printf("%s %s", persona_model_name(rep->model), version ? version : "");
-  g_strchomp(title);
-  g_autofree char *subtitle =
-      g_strdup_printf("%" G_GUINT64_FORMAT " profiles from %s, evaluated as of %s", rep->records,
-                      source ? source : "standard input", when);
-  RenderDoc *doc = render_doc_new(title, subtitle);
+  RenderDoc *doc = render_doc_new_for_profiles("", persona_model_name(rep->model), persona_model_version(rep->model),
+                                               rep->records, source, rep->now_us);
   overview(rep, doc);
   funnels(rep, doc);
   scores(rep, doc);

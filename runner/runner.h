@@ -135,12 +135,12 @@ void prun_format_time(gint64 us, char *buf);
  * authenticated) when the model reads a pii field or a key is given, and
  * from then on in that database. docs/runtime.md, "What is stored". */
 
-#define PRUN_STORE_KEY_ENV "PERSONA_STORE_KEY"
-#define PRUN_STORE_KEY_FILE_ENV "PERSONA_STORE_KEY_FILE"
+#define PRUN_STORE_KEY_ENV PERSONA_STORE_KEY_ENV
+#define PRUN_STORE_KEY_FILE_ENV PERSONA_STORE_KEY_FILE_ENV
 
 typedef struct PrunSeal {
-  gboolean on;       /* records are sealed */
-  guint8 key[32];    /* derived from the operator's secret */
+  gboolean on;         /* records are sealed */
+  PersonaSealKey *key; /* from the operator's secret (persona_seal_key_from_env) */
 } PrunSeal;
 
 /* Reads the key from the environment and decides: a model that reads a

@@ -65,6 +65,11 @@ bool pbc_verify(const PModel *m, GError **error);
  * made (compiler/compile.c). */
 bool pbc_verify_generated(const PModel *m, GError **error);
 
+/* The kind analysis (verify_kinds.c), run by both after every other check
+ * passed: false when an instruction could read a register holding a kind
+ * of value it does not accept (docs/bytecode.md, "Kinds"). */
+bool pbc_verify_kinds(const PModel *m, GError **error);
+
 /* The source hash as 64 lowercase hex digits plus NUL. */
 void pbc_hash_hex(const uint8_t hash[32], char out[65]);
 

@@ -16,10 +16,12 @@ typedef struct {
   const char *name, *format, *synopsis;
   POpFlow flow;
   POpRole roles[4]; /* A, B (or Bx/sBx), C, x */
+  POpKinds kinds[4]; /* read at A, B, C; the result */
 } OpDoc;
 
-#define GEN_OP(name, fmt, flow, a, b, c, x, syn) \
-  {#name, #fmt, syn, PFLOW_##flow, {PROLE_##a, PROLE_##b, PROLE_##c, PROLE_##x}},
+#define GEN_KINDS(ka, kb, kc, kr) {PKC_##ka, PKC_##kb, PKC_##kc, PKC_##kr}
+#define GEN_OP(name, fmt, flow, a, b, c, x, kinds, syn) \
+  {#name, #fmt, syn, PFLOW_##flow, {PROLE_##a, PROLE_##b, PROLE_##c, PROLE_##x}, GEN_KINDS kinds},
 static const OpDoc ops[OP__COUNT] = {PERSONA_OPCODES(GEN_OP)};
 #undef GEN_OP
 
@@ -31,6 +33,9 @@ typedef struct {
 static const Legend flows[PFLOW__COUNT] = {PERSONA_OP_FLOWS(GEN_LEGEND)};
 static const Legend roles[PROLE__COUNT] = {PERSONA_OP_ROLES(GEN_LEGEND)};
 #undef GEN_LEGEND
+#define GEN_KIND_LEGEND(name, mask, meaning) {#name, meaning},
+static const Legend kinds[PKC__COUNT] = {PERSONA_OP_KINDS(GEN_KIND_LEGEND)};
+#undef GEN_KIND_LEGEND
 
 /* What each operand format means, in the order of POpFormat. */
 static const char *const formats[][2] = {
@@ -41,6 +46,19 @@ static const char *const formats[][2] = {
     {"AsBx", "`A` (16 bits), `sBx` (32 bits, signed): a jump relative to the next instruction (LOADINT: an integer)"},
     {"sBx", "`sBx` (32 bits, signed): a jump relative to the next instruction; A unused"},
 };
+
+/* "B:NUM C:NUM → NUM": the kind each register read accepts, the result's. */
+static void operand_kinds(const OpDoc *op) {
+  const char *b = strstr(op->format, "sBx") ? "sBx" : strstr(op->format, "Bx") ? "Bx" : "B";
+  const char *names[3] = {"A", b, "C"};
+  const char *sep = "";
+  for (int k = 0; k < 3; k++) {
+    if (op->kinds[k] == PKC__) continue;
+    printf("%s%s:%s", sep, names[k], kinds[op->kinds[k]].name);
+    sep = " ";
+  }
+  if (op->kinds[3] != PKC__) printf("%s→ %s", sep, kinds[op->kinds[3]].name);
+}
 
 /* Markdown table cells: `|` would end the cell. */
 static void cell(const char *s) {
@@ -88,12 +106,22 @@ int main(void) {
   puts("|---|---|");
   for (int f = 0; f < PFLOW__COUNT; f++) printf("| %s | %s |\n", flows[f].name, flows[f].meaning);
   puts("");
-  puts("| code | opcode | format | operands | flow | meaning |");
-  puts("|---:|---|---|---|---|---|");
+  puts("The kinds of value a register operand may hold when it is read, and the");
+  puts("kind of the result (the verifier refuses an instruction that could read");
+  puts("another kind; see \"Kinds\" above):");
+  puts("");
+  puts("| kinds | value |");
+  puts("|---|---|");
+  for (int k = 1; k < PKC__COUNT; k++) printf("| %s | %s |\n", kinds[k].name, kinds[k].meaning);
+  puts("");
+  puts("| code | opcode | format | operands | flow | kinds | meaning |");
+  puts("|---:|---|---|---|---|---|---|");
   for (int op = 0; op < OP__COUNT; op++) {
     printf("| %d | `%s` | %s | ", op, ops[op].name, ops[op].format);
     operands(&ops[op]);
     printf(" | %s | ", flows[ops[op].flow].name);
+    operand_kinds(&ops[op]);
+    printf(" | ");
     cell(ops[op].synopsis);
     puts(" |");
   }

@@ -273,6 +273,8 @@ typedef struct {
   bool recovering;          /* after a top-level value error: key only */
   PDecodeResult *out;
   GTimeZone *input_tz;      /* times without an offset are read in it, or NULL */
+  int top_field;            /* the record's field being read (next_change), or -1 */
+  int64_t *nv_field, *nv_field_pii; /* pdec_decode_tz_by_field's, or NULL */
 } Dec;
 
 static int peek(const Dec *d) { return d->p < d->end ? (unsigned char)*d->p : -1; }
@@ -963,8 +965,13 @@ static bool in_future(Dec *d, const PDecodePlan *plan, PValue rec, bool pii) {
   PValue at = rec.u.items[plan->at_field];
   if (!(at.kind == PV_TIME && at.u.i > d->now_us)) return false;
   if (d->out) { /* it becomes visible then */
-    int64_t *nv = pii || plan->fields[plan->at_field].pii ? &d->out->next_visible_pii : &d->out->next_visible;
+    bool p = pii || plan->fields[plan->at_field].pii;
+    int64_t *nv = p ? &d->out->next_visible_pii : &d->out->next_visible;
     if (at.u.i < *nv) *nv = at.u.i;
+    if (d->nv_field && d->top_field >= 0) {
+      int64_t *fv = &(p ? d->nv_field_pii : d->nv_field)[d->top_field];
+      if (at.u.i < *fv) *fv = at.u.i;
+    }
   }
   return true;
 }
@@ -1127,7 +1134,10 @@ static bool decode_object(Dec *d, const PDecodePlan *plan, PValue *fields, bool 
       const PDecodeField *f = &plan->fields[idx];
       int saved_path = d->path_len;
       push_field(d, f);
-      if (decode_value(d, &f->type, pii || f->pii, &fields[idx])) {
+      if (top) d->top_field = (int)idx; /* next_change: the field a future event is in */
+      bool ok = decode_value(d, &f->type, pii || f->pii, &fields[idx]);
+      if (top) d->top_field = -1;
+      if (ok) {
         d->path_len = saved_path;
         if (top && idx == plan->key_field) d->out->key = fields[idx];
       } else {
@@ -1213,10 +1223,16 @@ bool pdec_decode(const PDecodePlan *plan, const char *json, size_t len, int64_t 
  * a local time fails there and is read again here, with the zone. */
 bool pdec_decode_tz(const PDecodePlan *plan, const char *json, size_t len, int64_t now_us,
                     GTimeZone *input_tz, PArena *arena, PDecodeResult *out) {
+  return pdec_decode_tz_by_field(plan, json, len, now_us, input_tz, arena, out, NULL, NULL);
+}
+
+bool pdec_decode_tz_by_field(const PDecodePlan *plan, const char *json, size_t len, int64_t now_us,
+                             GTimeZone *input_tz, PArena *arena, PDecodeResult *out, int64_t *nv_field,
+                             int64_t *nv_field_pii) {
   PArenaMark mark = pa_mark(arena);
-  if (pdec_decode_fast(plan, json, len, now_us, arena, out)) return true;
+  if (pdec_decode_fast_nv(plan, json, len, now_us, arena, out, nv_field, nv_field_pii)) return true;
   pa_rewind(arena, mark);
-  return pdec_decode_general_tz(plan, json, len, now_us, input_tz, arena, out);
+  return pdec_decode_general_nv(plan, json, len, now_us, input_tz, arena, out, nv_field, nv_field_pii);
 }
 
 bool pdec_decode_general(const PDecodePlan *plan, const char *json, size_t len, int64_t now_us,
@@ -1226,8 +1242,14 @@ bool pdec_decode_general(const PDecodePlan *plan, const char *json, size_t len, 
 
 bool pdec_decode_general_tz(const PDecodePlan *plan, const char *json, size_t len, int64_t now_us,
                             GTimeZone *input_tz, PArena *arena, PDecodeResult *out) {
+  return pdec_decode_general_nv(plan, json, len, now_us, input_tz, arena, out, NULL, NULL);
+}
+
+bool pdec_decode_general_nv(const PDecodePlan *plan, const char *json, size_t len, int64_t now_us,
+                            GTimeZone *input_tz, PArena *arena, PDecodeResult *out, int64_t *nv_field,
+                            int64_t *nv_field_pii) {
   Dec d = {.base = json, .p = json, .end = json + len, .arena = arena, .now_us = now_us, .out = out,
-           .input_tz = input_tz};
+           .input_tz = input_tz, .top_field = -1, .nv_field = nv_field, .nv_field_pii = nv_field_pii};
   out->key = pv_null();
   out->next_visible = out->next_visible_pii = INT64_MAX;
   out->error[0] = '\0';
@@ -1323,7 +1345,7 @@ bool pdec_object_spans(const char *json, size_t len, const char *const *keys, si
   PArena arena; /* only for keys with escapes */
   res.error[0] = '\0';
   pa_init(&arena, 0);
-  Dec d = {.base = json, .p = json, .end = json + len, .arena = &arena, .out = &res};
+  Dec d = {.base = json, .p = json, .end = json + len, .arena = &arena, .out = &res, .top_field = -1};
   for (size_t i = 0; i < n_keys; i++) spans_out[i] = (PDecodeSpan){0, 0, false};
   bool ok = scan_spans(&d, keys, n_keys, spans_out, NULL, NULL);
   pa_free(&arena);
@@ -1337,7 +1359,7 @@ bool pdec_object_keys(const char *json, size_t len, PDecodeKeyFn on_key, void *u
   PArena arena; /* only for keys with escapes */
   res.error[0] = '\0';
   pa_init(&arena, 0);
-  Dec d = {.base = json, .p = json, .end = json + len, .arena = &arena, .out = &res};
+  Dec d = {.base = json, .p = json, .end = json + len, .arena = &arena, .out = &res, .top_field = -1};
   bool ok = scan_spans(&d, NULL, 0, NULL, on_key, user);
   pa_free(&arena);
   if (!ok && error && error_size) g_strlcpy(error, res.error, error_size);
@@ -1348,7 +1370,7 @@ bool pdec_scalar(const char *json, size_t len, PDecodeKind kind, PArena *arena, 
                  char *error, size_t error_size) {
   PDecodeResult res;
   res.error[0] = '\0';
-  Dec d = {.base = json, .p = json, .end = json + len, .arena = arena, .out = &res};
+  Dec d = {.base = json, .p = json, .end = json + len, .arena = arena, .out = &res, .top_field = -1};
   const PDecodeType type = {kind, NULL, NULL};
   bool ok;
   skip_ws(&d);
@@ -1459,7 +1481,7 @@ bool pdec_reduce(const PDecodePlan *plan, const char *json, size_t len, GString 
   PArena arena; /* only for keys with escapes */
   res.error[0] = '\0';
   pa_init(&arena, 0);
-  Dec d = {.base = json, .p = json, .end = json + len, .arena = &arena, .out = &res};
+  Dec d = {.base = json, .p = json, .end = json + len, .arena = &arena, .out = &res, .top_field = -1};
   skip_ws(&d);
   reduce_object(&d, plan, out);
   pa_free(&arena);

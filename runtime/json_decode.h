@@ -134,6 +134,14 @@ bool pdec_decode(const PDecodePlan *plan, const char *json, size_t len,
  * such a time is an error, as in pdec_decode). */
 bool pdec_decode_tz(const PDecodePlan *plan, const char *json, size_t len, int64_t now_us,
                     GTimeZone *input_tz, PArena *arena, PDecodeResult *out);
+/* The same, also telling per field of the record's plan which first
+ * future event it held (next_visible of that field, at any depth; pii or
+ * not): nv_field and nv_field_pii are plan->n_fields long, filled with
+ * INT64_MAX by the caller. For a decoding shared by models that read
+ * different fields (persona_vm_eval_record). */
+bool pdec_decode_tz_by_field(const PDecodePlan *plan, const char *json, size_t len, int64_t now_us,
+                             GTimeZone *input_tz, PArena *arena, PDecodeResult *out, int64_t *nv_field,
+                             int64_t *nv_field_pii);
 
 /* ---- plans for sharing one decoding ---------------------------------------
  *

@@ -147,11 +147,18 @@ const char *pdec_skip_json(const char *p, const char *end, int depth);
  * arena and runs the general decoder, which alone reports errors. */
 bool pdec_decode_fast(const PDecodePlan *plan, const char *json, size_t len, int64_t now_us,
                       PArena *arena, PDecodeResult *out);
+/* The same, with the per-field next_visible of pdec_decode_tz_by_field
+ * (both NULL: none). */
+bool pdec_decode_fast_nv(const PDecodePlan *plan, const char *json, size_t len, int64_t now_us,
+                         PArena *arena, PDecodeResult *out, int64_t *nv_field, int64_t *nv_field_pii);
 
 /* The general decoder alone (what pdec_decode() falls back to). */
 bool pdec_decode_general(const PDecodePlan *plan, const char *json, size_t len, int64_t now_us,
                          PArena *arena, PDecodeResult *out);
 bool pdec_decode_general_tz(const PDecodePlan *plan, const char *json, size_t len, int64_t now_us,
                             GTimeZone *input_tz, PArena *arena, PDecodeResult *out);
+bool pdec_decode_general_nv(const PDecodePlan *plan, const char *json, size_t len, int64_t now_us,
+                            GTimeZone *input_tz, PArena *arena, PDecodeResult *out, int64_t *nv_field,
+                            int64_t *nv_field_pii);
 
 #endif

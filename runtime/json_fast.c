@@ -31,6 +31,8 @@ typedef struct {
   int64_t next_visible; /* the earliest `at` left out as in the future */
   int64_t next_visible_pii; /* … of events inside a pii field */
   bool in_pii;          /* reading a pii field's value */
+  int top_field;        /* the record's field being read, or -1 */
+  int64_t *nv_field, *nv_field_pii; /* PDecodeResult's, or NULL */
   PValue *stack; /* list elements being collected (arena) */
   uint32_t top, cap;
   int depth;     /* open arrays/objects, as the general decoder counts them */
@@ -305,7 +307,14 @@ read_members(Fast *f, const PDecodePlan *plan, const char *p, PValue *fields, PV
         p = read_instant(p, end, PDT_TIME, &fields[idx]);
       else if (flat)
         p = read_scalar(&plan->fields[idx].type, p, end, &fields[idx]);
-      else if (G_UNLIKELY(plan->fields[idx].pii) && !f->in_pii) {
+      else if (G_UNLIKELY(f->nv_field != NULL) && key_out) { /* the record: which field holds a future event */
+        bool was = f->in_pii;
+        f->top_field = (int)idx;
+        f->in_pii |= plan->fields[idx].pii;
+        p = read_value(f, &plan->fields[idx].type, p, &fields[idx]);
+        f->in_pii = was;
+        f->top_field = -1;
+      } else if (G_UNLIKELY(plan->fields[idx].pii) && !f->in_pii) {
         f->in_pii = true; /* future events inside are pii (next_change) */
         p = read_value(f, &plan->fields[idx].type, p, &fields[idx]);
         f->in_pii = false;
@@ -360,8 +369,13 @@ static inline int at_index(const PDecodePlan *plan) {
 /* As-of: a record whose `at` is after now is dropped. */
 static inline bool in_future(Fast *f, const PDecodePlan *rec, int at, const PValue *fields) {
   if (!(at >= 0 && fields[at].kind == PV_TIME && fields[at].u.i > f->now_us)) return false;
-  int64_t *nv = f->in_pii || rec->fields[at].pii ? &f->next_visible_pii : &f->next_visible;
+  bool pii = f->in_pii || rec->fields[at].pii;
+  int64_t *nv = pii ? &f->next_visible_pii : &f->next_visible;
   if (fields[at].u.i < *nv) *nv = fields[at].u.i;
+  if (f->nv_field && f->top_field >= 0) {
+    int64_t *fv = &(pii ? f->nv_field_pii : f->nv_field)[f->top_field];
+    if (fields[at].u.i < *fv) *fv = fields[at].u.i;
+  }
   return true;
 }
 
@@ -446,8 +460,14 @@ static const char *read_value(Fast *f, const PDecodeType *t, const char *p, PVal
 
 bool pdec_decode_fast(const PDecodePlan *plan, const char *json, size_t len, int64_t now_us,
                       PArena *arena, PDecodeResult *out) {
+  return pdec_decode_fast_nv(plan, json, len, now_us, arena, out, NULL, NULL);
+}
+
+bool pdec_decode_fast_nv(const PDecodePlan *plan, const char *json, size_t len, int64_t now_us,
+                         PArena *arena, PDecodeResult *out, int64_t *nv_field, int64_t *nv_field_pii) {
   Fast f = {.end = json + len, .arena = arena, .now_us = now_us, .next_visible = INT64_MAX,
-            .next_visible_pii = INT64_MAX};
+            .next_visible_pii = INT64_MAX, .top_field = -1, .nv_field = nv_field,
+            .nv_field_pii = nv_field_pii};
   const char *p = skip_ws(json, f.end);
   out->key = pv_null();
   out->error[0] = '\0';

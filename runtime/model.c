@@ -68,8 +68,9 @@ void pmodel_finish(PModel *m) {
   for (uint32_t i = 0; i < m->n_plans; i++) pdec_plan_prepare(&m->plans[i]);
   m->plans_all = pdec_plans_reading_all(m->plans, m->n_plans, &m->const_arena);
   if (m->profile_plan < m->n_plans) {
-    PDecodeType root = {.kind = PDT_RECORD, .record = &m->plans[m->profile_plan]};
-    m->skips_events = skips_events(&root, 0);
+    const PDecodePlan *root = &m->plans[m->profile_plan];
+    for (uint32_t f = 0; f < root->n_fields; f++)
+      if (root->fields[f].used && skips_events(&root->fields[f].type, 1)) m->skips_nested_events = true;
   }
   m->has_segments = false;
   for (uint32_t i = 0; i < m->n_outputs; i++) {

@@ -272,11 +272,13 @@ typedef struct PModel {
    * that nothing makes move with time (bytecode.c); false for an older
    * file, whose results then have no next_change. */
   bool tracks_change;
-  /* Some events the profile may hold are in fields the model does not
-   * read (pmodel_finish): a decoding that reads every field would see
-   * future events of them, which this model's own decoding skips, so
-   * persona_vm_eval_record does not share one with it (next_change). */
-  bool skips_events;
+  /* Some events the profile may hold are in fields, inside a field the
+   * model reads, that it does not read (pmodel_finish): a decoding that
+   * reads every field would see future events of them, which this model's
+   * own decoding skips, so persona_vm_eval_record does not share one with
+   * it (next_change; unread fields of the profile itself are told apart
+   * by PDecodeResult.nv_field). */
+  bool skips_nested_events;
   PValue *global_init;     /* initial globals: consts set, others null */
 
   POutput *outputs;        /* tags and segments, then scores, each in declaration order */

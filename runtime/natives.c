@@ -171,6 +171,12 @@ typedef union NativeSlot {
 static bool to_c(const PValue *v, uint8_t type, bool optional, PArena *scratch, NativeSlot *slot) {
   bool null = v->kind == PV_NULL;
   if (null && !optional) return false;
+  /* A value of another kind (a hostile file's; the verifier refuses the
+   * ones it can see) would hand a pointer's bits to C as a number, or a
+   * number's as a pointer. */
+  static const uint16_t accepts[] = {[PNT_BOOL] = 1u << PV_BOOL, [PNT_INT] = 1u << PV_INT,
+                                     [PNT_NUMBER] = 1u << PV_NUMBER | 1u << PV_INT, [PNT_STRING] = 1u << PV_STRING};
+  if (!null && (type > PNT_STRING || v->kind > PV_RECORD || !(accepts[type] >> v->kind & 1))) return false;
   switch ((PNativeType)type) {
   case PNT_BOOL: slot->i32 = null ? -1 : (v->u.b ? 1 : 0); break;
   case PNT_INT: slot->i64 = null ? INT64_MIN : v->u.i; break;
@@ -239,7 +245,8 @@ bool pnative_call(const PNative *n, const PValue *args, PArena *scratch, PValue 
   void *avalues[PNATIVE_MAX_PARAMS];
   for (uint32_t i = 0; i < n->n_params; i++) {
     if (!to_c(&args[i], n->params[i], n->params_optional[i], scratch, &slots[i])) {
-      g_snprintf(err, size, "host function %s: argument %u is null", n->name, i + 1);
+      g_snprintf(err, size, "host function %s: argument %u is %s", n->name, i + 1,
+                 args[i].kind == PV_NULL ? "null" : "not of its type (invalid bytecode) or too large");
       return false;
     }
     avalues[i] = &slots[i];

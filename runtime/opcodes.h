@@ -21,7 +21,7 @@
  * verifier (verify.c) and the opcode table of docs/bytecode.md
  * (runtime/gen_bytecode_doc.c) are all derived from it:
  *
- *   OP(name, format, flow, A, B, C, x, synopsis)
+ *   OP(name, format, flow, A, B, C, x, (kA, kB, kC, kResult), synopsis)
  *
  * format   how the operands are laid out: A, AB, ABC, ABx, AsBx, sBx.
  * flow     where control goes next (PERSONA_OP_FLOWS below).
@@ -30,6 +30,12 @@
  *          sBx and C is `_`.
  * x        the role of the x byte: `_` (then it must be 0), KIND, COUNT or
  *          PIIARGS (any value: the arguments an error message must not quote).
+ * kinds    (kA, kB, kC, kResult): the kinds of value each register operand
+ *          A, B, C may hold when it is read, and the kind of the result
+ *          (PERSONA_OP_KINDS below; `_` for an operand that is not a
+ *          register read, or no result). The verifier follows the kind of
+ *          every register through the block and refuses an instruction
+ *          that could read a value of another kind (verify.c).
  * synopsis one line (docs/bytecode.md and the listing print it).
  *
  * opcodes.c checks at compile time that every row is whole (a jump has
@@ -90,168 +96,190 @@
   ROLE(PII, "1: the instant is computed from a pii value and is rounded (next_change), else 0")      \
   ROLE(NCFLAGS, "bit 0: pii, as PII; bit 1: the count is R[B], else R[A]")
 
-/*  OP(name,   format flow    A         B         C      x,
+/* Which kinds of value a register operand accepts, or what an
+ * instruction writes: KINDS(name, mask, meaning), the mask over
+ * PValueKind (value.h: null 0, bool 1, int 2, number 3, string 4, time 5,
+ * duration 6, list 7, record 8). Null is all zero bits (no pointer, 0, 0.0)
+ * and every instruction reads it safely, so each read class accepts it. */
+#define PERSONA_OP_KINDS(KINDS)                                                              \
+  KINDS(_, 0x000, "not a register read; no result")                                         \
+  KINDS(ANY, 0x1ff, "any value")                                                            \
+  KINDS(NUL, 0x001, "null")                                                                 \
+  KINDS(BOOL, 0x003, "a bool (or null)")                                                    \
+  KINDS(INT, 0x005, "an int (or null)")                                                     \
+  KINDS(NUM, 0x009, "a number (or null)")                                                   \
+  KINDS(INUM, 0x00d, "an int or a number (or null)")                                        \
+  KINDS(STR, 0x011, "a string (or null)")                                                   \
+  KINDS(TIME, 0x021, "a time (or null)")                                                    \
+  KINDS(DUR, 0x041, "a duration (or null)")                                                 \
+  KINDS(I64, 0x065, "an int, time or duration (or null)")                                   \
+  KINDS(LIST, 0x081, "a list (or null)")                                                    \
+  KINDS(REC, 0x101, "a record (or null)")                                                   \
+  KINDS(ORD, 0x07f, "a value compared or hashed by what it is: not a list or record")        \
+  KINDS(DERIVED, 0x1ff, "as the instruction's operand says: the constant's, the global's, the field's, the built-in's or host function's signature, the x byte's kind, the list's elements")
+
+/*  OP(name,   format flow    A         B         C      x,     (kA, kB, kC, kResult),
  *      synopsis)                                                             */
 #define PERSONA_OPCODES(OP)                                                        \
-  OP(NOP,      A,    NEXT,   _,        _,        _,     _, \
+  OP(NOP,      A,    NEXT,   _,        _,        _,     _, (_, _, _, _),              \
       "no operation") \
-  OP(LOADK,    ABx,  NEXT,   W,        K,        _,     _, \
+  OP(LOADK,    ABx,  NEXT,   W,        K,        _,     _, (_, _, _, DERIVED),        \
       "R[A] := K[Bx]") \
-  OP(LOADNULL, A,    NEXT,   W,        _,        _,     _, \
+  OP(LOADNULL, A,    NEXT,   W,        _,        _,     _, (_, _, _, NUL),            \
       "R[A] := null") \
-  OP(LOADBOOL, AB,   NEXT,   W,        I,        _,     _, \
+  OP(LOADBOOL, AB,   NEXT,   W,        I,        _,     _, (_, _, _, BOOL),           \
       "R[A] := (B != 0)") \
-  OP(LOADINT,  AsBx, NEXT,   W,        I,        _,     _, \
+  OP(LOADINT,  AsBx, NEXT,   W,        I,        _,     _, (_, _, _, INT),            \
       "R[A] := int sBx") \
-  OP(MOVE,     AB,   NEXT,   W,        R,        _,     _, \
+  OP(MOVE,     AB,   NEXT,   W,        R,        _,     _, (_, ANY, _, DERIVED),      \
       "R[A] := R[B]") \
-  OP(GETG,     ABx,  NEXT,   W,        G,        _,     _, \
+  OP(GETG,     ABx,  NEXT,   W,        G,        _,     _, (_, _, _, DERIVED),        \
       "R[A] := G[Bx]  (a tag, let, score, stage or const)") \
-  OP(SETG,     ABx,  NEXT,   R,        G,        _,     _, \
+  OP(SETG,     ABx,  NEXT,   R,        G,        _,     _, (ANY, _, _, _),            \
       "G[Bx] := R[A]  (a query computed in a fused pass)") \
-  OP(GETP,     ABx,  NEXT,   W,        P,        _,     _, \
+  OP(GETP,     ABx,  NEXT,   W,        P,        _,     _, (_, _, _, DERIVED),        \
       "R[A] := profile field Bx") \
-  OP(GETF,     ABC,  NEXT,   W,        R,        F,     _, \
+  OP(GETF,     ABC,  NEXT,   W,        R,        F,     _, (_, REC, _, DERIVED),      \
       "R[A] := R[B].field[C]  (null when R[B] is null)") \
-  OP(NOW,      A,    NEXT,   W,        _,        _,     _, \
+  OP(NOW,      A,    NEXT,   W,        _,        _,     _, (_, _, _, TIME),           \
       "R[A] := now") \
-  OP(ADDI,     ABC,  NEXT,   W,        R,        R,     KIND, \
+  OP(ADDI,     ABC,  NEXT,   W,        R,        R,     KIND, (_, I64, I64, DERIVED),    \
       "R[A] := R[B] + R[C]  (64-bit, kind x; overflow: error)") \
-  OP(SUBI,     ABC,  NEXT,   W,        R,        R,     KIND, \
+  OP(SUBI,     ABC,  NEXT,   W,        R,        R,     KIND, (_, I64, I64, DERIVED),    \
       "R[A] := R[B] - R[C]  (64-bit, kind x; overflow: error)") \
-  OP(MULI,     ABC,  NEXT,   W,        R,        R,     _, \
+  OP(MULI,     ABC,  NEXT,   W,        R,        R,     _, (_, INT, INT, INT),        \
       "R[A] := R[B] * R[C]  (int; overflow: error)") \
-  OP(MODI,     ABC,  NEXT,   W,        R,        R,     _, \
+  OP(MODI,     ABC,  NEXT,   W,        R,        R,     _, (_, INT, INT, INT),        \
       "R[A] := R[B] % R[C]  (int, sign of R[B]; zero: error)") \
-  OP(NEGI,     AB,   NEXT,   W,        R,        _,     KIND, \
+  OP(NEGI,     AB,   NEXT,   W,        R,        _,     KIND, (_, I64, _, DERIVED),      \
       "R[A] := -R[B]  (64-bit, kind x; overflow: error)") \
-  OP(ADDN,     ABC,  NEXT,   W,        R,        R,     _, \
+  OP(ADDN,     ABC,  NEXT,   W,        R,        R,     _, (_, NUM, NUM, NUM),        \
       "R[A] := R[B] + R[C]  (number)") \
-  OP(SUBN,     ABC,  NEXT,   W,        R,        R,     _, \
+  OP(SUBN,     ABC,  NEXT,   W,        R,        R,     _, (_, NUM, NUM, NUM),        \
       "R[A] := R[B] - R[C]  (number)") \
-  OP(MULN,     ABC,  NEXT,   W,        R,        R,     _, \
+  OP(MULN,     ABC,  NEXT,   W,        R,        R,     _, (_, NUM, NUM, NUM),        \
       "R[A] := R[B] * R[C]  (number)") \
-  OP(DIVN,     ABC,  NEXT,   W,        R,        R,     _, \
+  OP(DIVN,     ABC,  NEXT,   W,        R,        R,     _, (_, NUM, NUM, NUM),        \
       "R[A] := R[B] / R[C]  (number; zero: error)") \
-  OP(MODN,     ABC,  NEXT,   W,        R,        R,     _, \
+  OP(MODN,     ABC,  NEXT,   W,        R,        R,     _, (_, NUM, NUM, NUM),        \
       "R[A] := fmod(R[B], R[C])  (number; zero: error)") \
-  OP(NEGN,     AB,   NEXT,   W,        R,        _,     _, \
+  OP(NEGN,     AB,   NEXT,   W,        R,        _,     _, (_, NUM, _, NUM),          \
       "R[A] := -R[B]  (number)") \
-  OP(I2N,      AB,   NEXT,   W,        R,        _,     _, \
-      "R[A] := number(R[B])  (null stays null)") \
-  OP(MULDN,    ABC,  NEXT,   W,        R,        R,     _, \
+  OP(I2N,      AB,   NEXT,   W,        R,        _,     _, (_, INUM, _, DERIVED),      \
+      "R[A] := number(R[B])  (a number or null stays as it is)") \
+  OP(MULDN,    ABC,  NEXT,   W,        R,        R,     _, (_, DUR, NUM, DUR),        \
       "R[A] := R[B] * R[C]  (duration times number)") \
-  OP(DIVDN,    ABC,  NEXT,   W,        R,        R,     _, \
+  OP(DIVDN,    ABC,  NEXT,   W,        R,        R,     _, (_, DUR, NUM, DUR),        \
       "R[A] := R[B] / R[C]  (duration by number)") \
-  OP(DIVDD,    ABC,  NEXT,   W,        R,        R,     _, \
+  OP(DIVDD,    ABC,  NEXT,   W,        R,        R,     _, (_, DUR, DUR, NUM),        \
       "R[A] := R[B] / R[C]  (duration by duration: number)") \
-  OP(CONCAT,   ABC,  NEXT,   W,        R,        R,     _, \
+  OP(CONCAT,   ABC,  NEXT,   W,        R,        R,     _, (_, STR, STR, STR),        \
       "R[A] := R[B] + R[C]  (strings)") \
-  OP(EQ,       ABC,  NEXT,   W,        R,        R,     _, \
+  OP(EQ,       ABC,  NEXT,   W,        R,        R,     _, (_, ANY, ANY, BOOL),       \
       "R[A] := R[B] == R[C]  (null equals only null)") \
-  OP(NE,       ABC,  NEXT,   W,        R,        R,     _, \
+  OP(NE,       ABC,  NEXT,   W,        R,        R,     _, (_, ANY, ANY, BOOL),       \
       "R[A] := R[B] != R[C]") \
-  OP(EQSK,     ABC,  NEXT,   W,        R,        KS,    _, \
+  OP(EQSK,     ABC,  NEXT,   W,        R,        KS,    _, (_, STR, _, BOOL),         \
       "R[A] := R[B] == K[C]  (R[B] a string or null, K[C] a string)") \
-  OP(NESK,     ABC,  NEXT,   W,        R,        KS,    _, \
+  OP(NESK,     ABC,  NEXT,   W,        R,        KS,    _, (_, STR, _, BOOL),         \
       "R[A] := R[B] != K[C]  (R[B] a string or null, K[C] a string)") \
-  OP(LT,       ABC,  NEXT,   W,        R,        R,     _, \
+  OP(LT,       ABC,  NEXT,   W,        R,        R,     _, (_, ORD, ORD, BOOL),       \
       "R[A] := R[B] < R[C]  (false when either is null)") \
-  OP(LE,       ABC,  NEXT,   W,        R,        R,     _, \
+  OP(LE,       ABC,  NEXT,   W,        R,        R,     _, (_, ORD, ORD, BOOL),       \
       "R[A] := R[B] <= R[C]  (false when either is null)") \
-  OP(LTI,      ABC,  NEXT,   W,        R,        R,     _, \
+  OP(LTI,      ABC,  NEXT,   W,        R,        R,     _, (_, I64, I64, BOOL),       \
       "R[A] := R[B] < R[C]  (int, time or duration, neither null)") \
-  OP(LEI,      ABC,  NEXT,   W,        R,        R,     _, \
+  OP(LEI,      ABC,  NEXT,   W,        R,        R,     _, (_, I64, I64, BOOL),       \
       "R[A] := R[B] <= R[C]  (int, time or duration, neither null)") \
-  OP(IN,       ABC,  NEXT,   W,        R,        R,     _, \
+  OP(IN,       ABC,  NEXT,   W,        R,        R,     _, (_, ANY, LIST, BOOL),      \
       "R[A] := R[B] in list R[C]  (false for null)") \
-  OP(INSET,    ABC,  NEXT,   W,        R,        SET,   _, \
+  OP(INSET,    ABC,  NEXT,   W,        R,        SET,   _, (_, ANY, _, BOOL),         \
       "R[A] := R[B] in constant set C  (false for null)") \
-  OP(NOT,      AB,   NEXT,   W,        R,        _,     _, \
+  OP(NOT,      AB,   NEXT,   W,        R,        _,     _, (_, BOOL, _, BOOL),        \
       "R[A] := not R[B]  (not null = true)") \
-  OP(TRUTH,    AB,   NEXT,   W,        R,        _,     _, \
+  OP(TRUTH,    AB,   NEXT,   W,        R,        _,     _, (_, BOOL, _, BOOL),        \
       "R[A] := R[B] is true  (null = false)") \
-  OP(JMP,      sBx,  GOTO,   _,        J,        _,     _, \
+  OP(JMP,      sBx,  GOTO,   _,        J,        _,     _, (_, _, _, _),              \
       "pc += sBx") \
-  OP(JMPF,     AsBx, BRANCH, R,        J,        _,     _, \
+  OP(JMPF,     AsBx, BRANCH, R,        J,        _,     _, (BOOL, _, _, _),           \
       "if R[A] is not true: pc += sBx") \
-  OP(JMPT,     AsBx, BRANCH, R,        J,        _,     _, \
+  OP(JMPT,     AsBx, BRANCH, R,        J,        _,     _, (BOOL, _, _, _),           \
       "if R[A] is true: pc += sBx") \
-  OP(JMPNULL,  AsBx, BRANCH, R,        J,        _,     _, \
+  OP(JMPNULL,  AsBx, BRANCH, R,        J,        _,     _, (ANY, _, _, _),            \
       "if R[A] is null: pc += sBx") \
-  OP(JMPNN,    AsBx, BRANCH, R,        J,        _,     _, \
+  OP(JMPNN,    AsBx, BRANCH, R,        J,        _,     _, (ANY, _, _, _),            \
       "if R[A] is not null: pc += sBx") \
-  OP(CALL,     ABx,  NEXT,   ARGS,     CALLSITE, _,     PIIARGS, \
+  OP(CALL,     ABx,  NEXT,   ARGS,     CALLSITE, _,     PIIARGS, (DERIVED, _, _, DERIVED),  \
       "R[A] := call site Bx applied to R[A], R[A+1], …") \
-  OP(CALLN,    ABx,  NEXT,   ARGS,     NATIVE,   _,     _, \
+  OP(CALLN,    ABx,  NEXT,   ARGS,     NATIVE,   _,     _, (DERIVED, _, _, DERIVED),  \
       "R[A] := host function Bx applied to R[A], R[A+1], …  (libffi)") \
-  OP(LEN,      AB,   NEXT,   W,        R,        _,     _, \
+  OP(LEN,      AB,   NEXT,   W,        R,        _,     _, (_, LIST, _, INT),         \
       "R[A] := len(R[B])  (list elements)") \
-  OP(FORPREP,  A,    NEXT,   LOOPINIT, _,        _,     _, \
+  OP(FORPREP,  A,    NEXT,   LOOPINIT, _,        _,     _, (_, _, _, INT),            \
       "R[A+1] := 0  (R[A] is the list; null is empty)") \
-  OP(FORNEXT,  AsBx, BRANCH, LOOP,     J,        _,     _, \
+  OP(FORNEXT,  AsBx, BRANCH, LOOP,     J,        _,     _, (LIST, _, _, DERIVED),     \
       "if R[A+1] < len(R[A]): R[A+2] := R[A][R[A+1]++] else pc += sBx") \
-  OP(INCI,     A,    NEXT,   RW,       _,        _,     _, \
+  OP(INCI,     A,    NEXT,   RW,       _,        _,     _, (INT, _, _, INT),          \
       "R[A] := R[A] + 1  (int)") \
-  OP(DECAY,    ABC,  NEXT,   W,        R,        R,     _, \
+  OP(DECAY,    ABC,  NEXT,   W,        R,        R,     _, (_, TIME, DUR, NUM),       \
       "R[A] := 0.5 ^ ((now - R[B]) / R[C])  (time, half-life)") \
-  OP(MINV,     ABC,  NEXT,   W,        R,        R,     _, \
+  OP(MINV,     ABC,  NEXT,   W,        R,        R,     _, (_, NUM, NUM, NUM),        \
       "R[A] := min(R[B], R[C])  (numbers)") \
-  OP(MAXV,     ABC,  NEXT,   W,        R,        R,     _, \
+  OP(MAXV,     ABC,  NEXT,   W,        R,        R,     _, (_, NUM, NUM, NUM),        \
       "R[A] := max(R[B], R[C])  (numbers)") \
-  OP(AGGMIN,   AB,   NEXT,   RW,       R,        _,     _, \
+  OP(AGGMIN,   AB,   NEXT,   RW,       R,        _,     _, (ORD, ORD, _, DERIVED),    \
       "if R[B] is not null and (R[A] is null or R[B] < R[A]): R[A] := R[B]") \
-  OP(AGGMAX,   AB,   NEXT,   RW,       R,        _,     _, \
+  OP(AGGMAX,   AB,   NEXT,   RW,       R,        _,     _, (ORD, ORD, _, DERIVED),    \
       "if R[B] is not null and (R[A] is null or R[B] > R[A]): R[A] := R[B]") \
-  OP(DSETCLR,  A,    NEXT,   DCLR,     _,        _,     _, \
+  OP(DSETCLR,  A,    NEXT,   DCLR,     _,        _,     _, (_, _, _, _),              \
       "empty distinct-set A") \
-  OP(DSETADD,  AB,   NEXT,   DSET,     R,        _,     _, \
+  OP(DSETADD,  AB,   NEXT,   DSET,     R,        _,     _, (_, ORD, _, _),            \
       "add R[B] to distinct-set A  (null is skipped)") \
-  OP(DSETCNT,  AB,   NEXT,   W,        DSET,     _,     _, \
+  OP(DSETCNT,  AB,   NEXT,   W,        DSET,     _,     _, (_, _, _, INT),            \
       "R[A] := number of values in distinct-set B") \
-  OP(MKLIST,   ABC,  NEXT,   W,        RSPAN,    COUNT, _, \
+  OP(MKLIST,   ABC,  NEXT,   W,        RSPAN,    COUNT, _, (_, ANY, _, DERIVED),      \
       "R[A] := [R[B], …, R[B+C-1]]") \
-  OP(MKREC,    ABC,  NEXT,   W,        RSPAN,    COUNT, _, \
+  OP(MKREC,    ABC,  NEXT,   W,        RSPAN,    COUNT, _, (_, ANY, _, DERIVED),      \
       "R[A] := record(R[B], …, R[B+C-1])") \
-  OP(TAGS,     A,    NEXT,   W,        _,        _,     _, \
+  OP(TAGS,     A,    NEXT,   W,        _,        _,     _, (_, _, _, DERIVED),        \
       "R[A] := the names of the tags that hold, in declaration order") \
-  OP(TRACE,    AB,   NEXT,   R,        TRACE,    _,     _, \
+  OP(TRACE,    AB,   NEXT,   R,        TRACE,    _,     _, (ANY, _, _, _),            \
       "report R[A] under trace point B  (explain/coverage builds only)") \
-  OP(RET,      A,    RET,    R,        _,        _,     _, \
+  OP(RET,      A,    RET,    R,        _,        _,     _, (ANY, _, _, _),            \
       "return R[A]") \
-  OP(JNESK,    AB,   SKIP,   R,        KS,       _,     _, \
+  OP(JNESK,    AB,   SKIP,   R,        KS,       _,     _, (STR, _, _, _),            \
       "if R[A] != K[B]: take the JMP that follows, else step over it") \
-  OP(JLTI,     AB,   SKIP,   R,        R,        _,     _, \
+  OP(JLTI,     AB,   SKIP,   R,        R,        _,     _, (I64, I64, _, _),          \
       "if R[A] < R[B] (int, time or duration, neither null): take the JMP that follows, else step over it") \
-  OP(UNPACK,   ABC,  NEXT,   WSPAN,    R,        FSPAN, COUNT, \
+  OP(UNPACK,   ABC,  NEXT,   WSPAN,    R,        FSPAN, COUNT, (_, REC, _, DERIVED),      \
       "R[A+j] := R[B].field[C+j] for j < x  (null when R[B] is null)") \
-  OP(NCWIN,    AB,   NEXT,   R,        R,        _,     PII, \
+  OP(NCWIN,    AB,   NEXT,   R,        R,        _,     PII, (TIME, TIME, _, _),       \
       "next change: the event at time R[A] leaves the window whose lower bound R[B] moves with now") \
-  OP(NCLT,     ABC,  NEXT,   R,        R,        K,     PII, \
+  OP(NCLT,     ABC,  NEXT,   R,        R,        K,     PII, (ORD, ORD, _, _),         \
       "next change: when R[A] < R[B] flips, R[B] - R[A] moving as the motion K[C] says") \
-  OP(NCLE,     ABC,  NEXT,   R,        R,        K,     PII, \
+  OP(NCLE,     ABC,  NEXT,   R,        R,        K,     PII, (ORD, ORD, _, _),         \
       "next change: when R[A] <= R[B] flips (motion K[C])") \
-  OP(NCEQ,     ABC,  NEXT,   R,        R,        K,     PII, \
+  OP(NCEQ,     ABC,  NEXT,   R,        R,        K,     PII, (ANY, ANY, _, _),         \
       "next change: when R[A] == R[B] flips (motion K[C])") \
-  OP(NCNEXT,   A,    NEXT,   R,        _,        _,     _, \
+  OP(NCNEXT,   A,    NEXT,   R,        _,        _,     _, (ANY, _, _, _),             \
       "next change: now + 1 microsecond (R[A] moves in a way that is not followed)") \
-  OP(NCDHALF,  AB,   NEXT,   R,        I,        _,     _, \
+  OP(NCDHALF,  AB,   NEXT,   R,        I,        _,     _, (DUR, _, _, _),             \
       "decay score B starts: half-life R[A], decaying amplitude 0") \
-  OP(NCDRULE,  ABC,  NEXT,   R,        R,        I,     _, \
+  OP(NCDRULE,  ABC,  NEXT,   R,        R,        I,     _, (NUM, NUM, _, _),           \
       "decay score C: add the capped decaying contribution R[A] (R[B] before the cap)") \
-  OP(NCDCLAMP, ABC,  NEXT,   R,        R,        I,     _, \
+  OP(NCDCLAMP, ABC,  NEXT,   R,        R,        I,     _, (NUM, NUM, _, _),           \
       "decay score C: clamped to R[A] from R[B]") \
-  OP(NCLCLR,   A,    NEXT,   I,        _,        _,     _, \
+  OP(NCLCLR,   A,    NEXT,   I,        _,        _,     _, (_, _, _, _),               \
       "empty leave set A (the instants selected events leave a window)") \
-  OP(NCLADD,   ABC,  NEXT,   R,        R,        I,     PII, \
+  OP(NCLADD,   ABC,  NEXT,   R,        R,        I,     PII, (TIME, TIME, _, _),       \
       "add to leave set C the instant the event at time R[A] leaves the window whose lower bound R[B] moves with now") \
-  OP(NCKLT,    ABC,  NEXT,   R,        R,        I,     NCFLAGS, \
+  OP(NCKLT,    ABC,  NEXT,   R,        R,        I,     NCFLAGS, (INUM, INUM, _, _),   \
       "next change: when R[A] < R[B] flips as the count loses one per instant of leave set C") \
-  OP(NCKLE,    ABC,  NEXT,   R,        R,        I,     NCFLAGS, \
+  OP(NCKLE,    ABC,  NEXT,   R,        R,        I,     NCFLAGS, (INUM, INUM, _, _),   \
       "next change: when R[A] <= R[B] flips (count, leave set C)") \
-  OP(NCKEQ,    ABC,  NEXT,   R,        R,        I,     NCFLAGS, \
+  OP(NCKEQ,    ABC,  NEXT,   R,        R,        I,     NCFLAGS, (INUM, INUM, _, _),   \
       "next change: when R[A] == R[B] flips (count, leave set C)") \
-  OP(NCMAXAT,  AB,   NEXT,   RW,       R,        _,     _, \
+  OP(NCMAXAT,  AB,   NEXT,   RW,       R,        _,     _, (TIME, TIME, _, TIME),      \
       "if R[B] is a time and (R[A] is null or R[B] > R[A]): R[A] := R[B]  (the newest event an `exists` selects)")
 
 #define PERSONA_OP_ENUM(name, ...) OP_##name,
@@ -268,6 +296,13 @@ typedef enum { PERSONA_OP_FLOWS(PERSONA_OP_FLOW_ENUM) PFLOW__COUNT } POpFlow;
 typedef enum { PERSONA_OP_ROLES(PERSONA_OP_ROLE_ENUM) PROLE__COUNT } POpRole;
 #undef PERSONA_OP_ROLE_ENUM
 
+#define PERSONA_OP_KIND_ENUM(name, mask, meaning) PKC_##name,
+typedef enum { PERSONA_OP_KINDS(PERSONA_OP_KIND_ENUM) PKC__COUNT } POpKinds;
+#undef PERSONA_OP_KIND_ENUM
+
+/* The mask of a kind class (PERSONA_OP_KINDS). */
+extern const uint16_t popkinds_mask[PKC__COUNT];
+
 /* One row of the table: everything but the VM's own code. */
 typedef struct POpInfo {
   const char *name;
@@ -276,6 +311,7 @@ typedef struct POpInfo {
   uint8_t flow;      /* POpFlow */
   uint8_t a, b, c;   /* POpRole of A, of B (or Bx/sBx), of C */
   uint8_t x;         /* POpRole of the x byte */
+  uint8_t kinds[4];  /* POpKinds read at A, B, C; the kind of the result */
 } POpInfo;
 
 typedef struct PInsn {

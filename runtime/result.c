@@ -199,7 +199,7 @@ void presult_write(GString *out, const PVMState *st, PValue key) {
 }
 
 void presult_write_opts(GString *out, const PVMState *st, PValue key, unsigned options) {
-  if (st->model->output_block != PJ_NO_BLOCK) {
+  if (st->model->output_block != PJ_NO_BLOCK && !st->skip_output) {
     /* The model's own record; "model" goes first, labels are the
      * model's to print. */
     gsize at = out->len;

@@ -19,6 +19,7 @@
 enum {
   PRESULT_MODEL = 1u << 0,      /* "model":{"name":…,"version":…} after "id" */
   PRESULT_TAG_LABELS = 1u << 1, /* "tag_labels":{TAG:LABEL,…} after "tags" */
+  PRESULT_NO_OUTPUT = 1u << 2,  /* the `output { }` block is not run (PVMState.skip_output) */
 };
 
 /* The result of the record just evaluated by `st`. */

@@ -59,6 +59,9 @@ uint64_t pvalue_hash(PValue v) {
     return mix64(bits);
   }
   case PV_BOOL: return mix64(v.u.b ? 1 : 0);
+  /* Not the address: equal lists (records) must hash alike, and the
+   * address would make a distinct count depend on where memory lies. */
+  case PV_LIST: case PV_RECORD: return mix64(v.len);
   default: return mix64((uint64_t)v.u.i);
   }
 }

@@ -30,9 +30,11 @@
  *    from an earlier block or record (pointing into memory since reused)
  *    is ever seen, and every distinct-set is cleared before it is used.
  *
- * Operand kinds are not tracked: values of the wrong kind are made
- * harmless by the VM's own guards (vm.c; docs/bytecode.md, "Type
- * confusion").
+ *  - kinds (verify_kinds.c): no instruction reads a register that may
+ *    hold a kind of value it does not accept (the kinds column of the
+ *    opcode table, the built-ins' signatures); values without a static
+ *    kind are left to the VM's own guards (vm.c; docs/bytecode.md,
+ *    "Kinds" and "Type confusion").
  */
 #include <string.h>
 
@@ -781,7 +783,7 @@ static bool verify_model(Verifier *v) {
   for (uint32_t bi = 0; bi < m->n_blocks; bi++)
     if (!check_block(v, bi)) return false;
   return check_units(v) && check_lifecycles(v) && check_experiments(v) && check_journeys(v) &&
-         check_global_writes(v);
+         check_global_writes(v) && pbc_verify_kinds(m, v->error);
 }
 
 bool pbc_verify(const PModel *m, GError **error) {

@@ -70,6 +70,7 @@ static int vm_compare(PValue a, PValue b) {
     if (c) return c;
     return a.len < b.len ? -1 : a.len > b.len ? 1 : 0;
   }
+  case PV_LIST: case PV_RECORD: return 0; /* not ordered: never by their addresses */
   default: return a.u.i < b.u.i ? -1 : a.u.i > b.u.i ? 1 : 0;
   }
 }
@@ -131,10 +132,11 @@ static bool vm_number_ok(double d) { return isfinite(d); }
 
 /* Kind guard for CALL: builtins read their arguments as the kinds their
  * parameters say (a string's pointer, a list's items). The checker
- * guarantees that for compiled code; a bytecode file is verified for
- * indexes and registers but not kinds, so the kinds are checked here.
- * Null is let through: it is all zeros (no pointer, length 0), which
- * every builtin reads safely. */
+ * guarantees that for compiled code and the verifier for a file
+ * (verify_kinds.c) wherever a kind is known; it lets a value of no known
+ * kind reach CALL, so the kinds are checked here too (a few instructions
+ * per call). Null is let through: it is all zeros (no pointer, length
+ * 0), which every builtin reads safely. */
 static bool vm_args_ok(const PCallSite *cs, const PValue *args) {
 #define K(kind) (1u << (kind))
   /* Per parameter type, the kinds it accepts (null always): a bit test
@@ -155,6 +157,12 @@ static bool vm_args_ok(const PCallSite *cs, const PValue *args) {
     PBuiltinType t = bi->params[k < bi->nparams ? k : (uint32_t)bi->nparams - 1];
     uint8_t kind = args[k].kind;
     if (kind >= 32 || !(accepts[t] >> kind & 1)) return false;
+    /* sort() reads its elements as strings: an int's bits (and a length
+     * left over in the register) would be a pointer. The verifier proves
+     * the elements' kind wherever it knows them; this covers the rest. */
+    if (t == PBT_LIST_STRING && kind == PV_LIST)
+      for (uint32_t e = 0; e < args[k].len; e++)
+        if (args[k].u.items[e].kind != PV_STRING && args[k].u.items[e].kind != PV_NULL) return false;
   }
   return true;
 }
@@ -230,14 +238,10 @@ bool pvm_charge(PCallCtx *ctx, uint64_t units) {
 
 /* The index of the running instruction, for messages. */
 #define HERE ((uint32_t)(i - code))
-/* Arithmetic reads u.i/u.n of whatever is there (docs/bytecode.md, "Type
- * confusion"); of a string, list or record that would be the bits of a
- * pointer, an address that a crafted file could bring into the output.
- * Such an operand stops the record: one predictable branch per operation. */
-#define PVM_POINTER_KINDS ((1u << PV_STRING) | (1u << PV_LIST) | (1u << PV_RECORD))
-#define SCALAR_OPERANDS(x, y)                                                               \
-  if (G_UNLIKELY((((1u << (x).kind) | (1u << (y).kind)) & PVM_POINTER_KINDS) != 0))          \
-  return vm_fail(st, b, HERE, "an operand of arithmetic is not a number")
+/* Arithmetic reads u.i/u.n of its operands without looking at the kind:
+ * the verifier proves that no operand of ADDI … DECAY can be a string,
+ * list or record (runtime/verify_kinds.c; docs/bytecode.md, "Kinds"),
+ * whose u.i/u.n would be the bits of a pointer. */
 
 bool pvm_exec(PVMState *st, uint32_t block, PValue *out) {
   const PModel *m = st->model;
@@ -296,7 +300,6 @@ bool pvm_exec(PVMState *st, uint32_t block, PValue *out) {
     }
     CASE(NOW): R[i->a] = pv_time(st->now_us); NEXT;
     CASE(ADDI): {
-      SCALAR_OPERANDS(R[i->b], R[i->c]);
       int64_t v;
       if (__builtin_add_overflow(R[i->b].u.i, R[i->c].u.i, &v))
         return vm_fail(st, b, HERE, "integer overflow in '+'");
@@ -305,7 +308,6 @@ bool pvm_exec(PVMState *st, uint32_t block, PValue *out) {
       NEXT;
     }
     CASE(SUBI): {
-      SCALAR_OPERANDS(R[i->b], R[i->c]);
       int64_t v;
       if (__builtin_sub_overflow(R[i->b].u.i, R[i->c].u.i, &v))
         return vm_fail(st, b, HERE, "integer overflow in '-'");
@@ -314,7 +316,6 @@ bool pvm_exec(PVMState *st, uint32_t block, PValue *out) {
       NEXT;
     }
     CASE(MULI): {
-      SCALAR_OPERANDS(R[i->b], R[i->c]);
       int64_t v;
       if (__builtin_mul_overflow(R[i->b].u.i, R[i->c].u.i, &v))
         return vm_fail(st, b, HERE, "integer overflow in '*'");
@@ -322,14 +323,12 @@ bool pvm_exec(PVMState *st, uint32_t block, PValue *out) {
       NEXT;
     }
     CASE(MODI): {
-      SCALAR_OPERANDS(R[i->b], R[i->c]);
       int64_t d = R[i->c].u.i;
       if (d == 0) return vm_fail(st, b, HERE, "remainder of division by zero");
       R[i->a] = pv_int(d == -1 ? 0 : R[i->b].u.i % d);
       NEXT;
     }
     CASE(NEGI): {
-      SCALAR_OPERANDS(R[i->b], R[i->b]);
       int64_t v = R[i->b].u.i;
       if (v == INT64_MIN) return vm_fail(st, b, HERE, "integer overflow in '-'");
       R[i->a].u.i = -v;
@@ -337,28 +336,24 @@ bool pvm_exec(PVMState *st, uint32_t block, PValue *out) {
       NEXT;
     }
     CASE(ADDN): {
-      SCALAR_OPERANDS(R[i->b], R[i->c]);
       double v = R[i->b].u.n + R[i->c].u.n;
       if (!vm_number_ok(v)) return vm_fail(st, b, HERE, "number out of range in '+'");
       R[i->a] = pv_number(v);
       NEXT;
     }
     CASE(SUBN): {
-      SCALAR_OPERANDS(R[i->b], R[i->c]);
       double v = R[i->b].u.n - R[i->c].u.n;
       if (!vm_number_ok(v)) return vm_fail(st, b, HERE, "number out of range in '-'");
       R[i->a] = pv_number(v);
       NEXT;
     }
     CASE(MULN): {
-      SCALAR_OPERANDS(R[i->b], R[i->c]);
       double v = R[i->b].u.n * R[i->c].u.n;
       if (!vm_number_ok(v)) return vm_fail(st, b, HERE, "number out of range in '*'");
       R[i->a] = pv_number(v);
       NEXT;
     }
     CASE(DIVN): {
-      SCALAR_OPERANDS(R[i->b], R[i->c]);
       double d = R[i->c].u.n;
       if (d == 0) return vm_fail(st, b, HERE, "division by zero");
       double v = R[i->b].u.n / d;
@@ -367,14 +362,12 @@ bool pvm_exec(PVMState *st, uint32_t block, PValue *out) {
       NEXT;
     }
     CASE(MODN): {
-      SCALAR_OPERANDS(R[i->b], R[i->c]);
       double d = R[i->c].u.n;
       if (d == 0) return vm_fail(st, b, HERE, "remainder of division by zero");
       R[i->a] = pv_number(fmod(R[i->b].u.n, d));
       NEXT;
     }
     CASE(NEGN): {
-      SCALAR_OPERANDS(R[i->b], R[i->b]);
       R[i->a] = pv_number(-R[i->b].u.n);
       NEXT;
     }
@@ -383,14 +376,12 @@ bool pvm_exec(PVMState *st, uint32_t block, PValue *out) {
       else R[i->a] = R[i->b];
       NEXT;
     CASE(MULDN): {
-      SCALAR_OPERANDS(R[i->b], R[i->c]);
       double v = (double)R[i->b].u.i * R[i->c].u.n;
       if (!(v > -9.2e18 && v < 9.2e18)) return vm_fail(st, b, HERE, "duration out of range in '*'");
       R[i->a] = pv_duration(llround(v));
       NEXT;
     }
     CASE(DIVDN): {
-      SCALAR_OPERANDS(R[i->b], R[i->c]);
       double d = R[i->c].u.n;
       if (d == 0) return vm_fail(st, b, HERE, "division by zero");
       double v = (double)R[i->b].u.i / d;
@@ -399,7 +390,6 @@ bool pvm_exec(PVMState *st, uint32_t block, PValue *out) {
       NEXT;
     }
     CASE(DIVDD): {
-      SCALAR_OPERANDS(R[i->b], R[i->c]);
       int64_t d = R[i->c].u.i;
       if (d == 0) return vm_fail(st, b, HERE, "division by a zero duration");
       R[i->a] = pv_number((double)R[i->b].u.i / (double)d);
@@ -434,14 +424,12 @@ bool pvm_exec(PVMState *st, uint32_t block, PValue *out) {
       NEXT;
     }
     /* The checker proved both sides are non-null 64-bit values of one kind;
-     * a damaged file can only make this compare other bits, never crash. */
+     * the verifier, for a file, that neither is a string, list or record. */
     CASE(LTI): {
-      SCALAR_OPERANDS(R[i->b], R[i->c]);
       R[i->a] = pv_bool(R[i->b].u.i < R[i->c].u.i);
       NEXT;
     }
     CASE(LEI): {
-      SCALAR_OPERANDS(R[i->b], R[i->c]);
       R[i->a] = pv_bool(R[i->b].u.i <= R[i->c].u.i);
       NEXT;
     }
@@ -458,7 +446,6 @@ bool pvm_exec(PVMState *st, uint32_t block, PValue *out) {
      * it here saves its dispatch. */
     CASE(JNESK): ip += vm_str_eq(R[i->a], m->consts[i->b]) ? 1 : 1 + ip->sbx; NEXT;
     CASE(JLTI): {
-      SCALAR_OPERANDS(R[i->a], R[i->b]);
       ip += R[i->a].u.i < R[i->b].u.i ? 1 + ip->sbx : 1;
       NEXT;
     }
@@ -502,7 +489,6 @@ bool pvm_exec(PVMState *st, uint32_t block, PValue *out) {
       R[i->a].u.i++;
       NEXT;
     CASE(DECAY): {
-      SCALAR_OPERANDS(R[i->b], R[i->c]);
       int64_t age_us;
       /* A time of the wrong kind could be any 64 bits: no signed overflow. */
       if (__builtin_sub_overflow(st->now_us, R[i->b].u.i, &age_us))
@@ -512,12 +498,10 @@ bool pvm_exec(PVMState *st, uint32_t block, PValue *out) {
       NEXT;
     }
     CASE(MINV): {
-      SCALAR_OPERANDS(R[i->b], R[i->c]);
       R[i->a] = pv_number(fmin(R[i->b].u.n, R[i->c].u.n));
       NEXT;
     }
     CASE(MAXV): {
-      SCALAR_OPERANDS(R[i->b], R[i->c]);
       R[i->a] = pv_number(fmax(R[i->b].u.n, R[i->c].u.n));
       NEXT;
     }

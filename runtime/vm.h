@@ -120,6 +120,7 @@ typedef struct PVMState {
   void (*step_hook)(void *user, uint32_t journey, uint32_t step); /* or NULL: each journey step run */
   void *trace_user;
   PValue output;           /* the `output { … }` value of the record, if the model has one */
+  bool skip_output;        /* do not run `output { }`: results are the standard result (PRESULT_NO_OUTPUT) */
   uint64_t budget;         /* instructions per record, 0 = unlimited */
   uint64_t budget_left;
   /* The interrupt hook (persona_vm_set_interrupt), or NULL. With a hook,

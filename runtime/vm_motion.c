@@ -184,6 +184,46 @@ static double first_reach(const Motion *m, double (*g)(const Motion *, double), 
 
 static double abs_bound(const Motion *m, double delta) { return bound_at(m, delta); }
 
+/* With one half-life and no linear part the change is, in x = 0.5^(Δ/H),
+ * piecewise linear (a held cap releases at x = cap/raw): the x in (0, 1)
+ * where d0 + change(x) reaches 0, solved segment by segment from x = 1
+ * down, with no power per step; false when it is never reached. */
+static double change_x(const Motion *m, double x) {
+  double v = 0;
+  for (uint32_t i = 0; i < m->n; i++) v += m->coef[i] * decay_change(m->amp[i], x);
+  return v;
+}
+
+static bool solve_x(const Motion *m, double d0, double *x_out) {
+  double kinks[8 * PVM_DECAY_CAPS + 1];
+  uint32_t nk = 0;
+  for (uint32_t i = 0; i < m->n; i++)
+    for (uint8_t j = 0; j < m->amp[i]->n_caps; j++) {
+      double r = m->amp[i]->raw[j], c = m->amp[i]->cap[j];
+      double x = r != 0 ? c / r : 0;
+      if (x > 0 && x < 1 && nk < G_N_ELEMENTS(kinks) - 1) kinks[nk++] = x;
+    }
+  kinks[nk++] = 0;
+  /* descending: insertion sort, a handful of kinks */
+  for (uint32_t a = 1; a < nk; a++)
+    for (uint32_t b = a; b > 0 && kinks[b] > kinks[b - 1]; b--) {
+      double t = kinks[b];
+      kinks[b] = kinks[b - 1];
+      kinks[b - 1] = t;
+    }
+  double hi = 1, f_hi = d0;
+  for (uint32_t k = 0; k < nk; k++) {
+    double lo = kinks[k], f_lo = d0 + change_x(m, lo);
+    if ((f_hi > 0) != (f_lo > 0) || f_lo == 0) {
+      *x_out = f_lo == f_hi ? lo : hi + (0 - f_hi) * (lo - hi) / (f_lo - f_hi);
+      return *x_out > 0;
+    }
+    hi = lo;
+    f_hi = f_lo;
+  }
+  return false;
+}
+
 /* Rounds a crossing computed in floating point down, so that it is never
  * late: by 2 µs and a part in 10¹² of the delay, far more than the
  * rounding of the values compared (docs: "a few microseconds early"). */
@@ -229,11 +269,12 @@ void pvm_nc_compare(PVMState *st, uint8_t op, PValue a, PValue b, PValue motion,
   }
   double d0 = (ib ? (double)b.u.i : b.u.n) - (ia ? (double)a.u.i : a.u.n);
   if (isnan(d0)) return;
-  if (d0 == 0) { /* on the boundary: moving makes it differ at once */
-    note_after(st, 1, false);
+  int dir = direction(&m);
+  if (d0 == 0) { /* on the boundary: moving the right way makes it differ at once */
+    bool up = dir > 0 || dir == 2, down = dir < 0 || dir == 2;
+    if (op == OP_NCEQ ? dir != 0 : op == OP_NCLT ? up : down) note_after(st, 1, false);
     return;
   }
-  int dir = direction(&m);
   if (dir == 0) return;
   if (dir == 2 || !m.exact) { /* the bound: no crossing before |change| can reach |d0| */
     note_crossing(st, first_reach(&m, abs_bound, fabs(d0), 1), pii);
@@ -242,10 +283,11 @@ void pvm_nc_compare(PVMState *st, uint8_t op, PValue a, PValue b, PValue motion,
   /* Monotone: a crossing only when moving toward zero. */
   if ((d0 > 0) == (dir > 0)) return;
   double delta;
-  if (m.rate == 0 && m.n == 1 && m.amp[0]->n_caps == 0) {
-    double k = m.coef[0] * m.amp[0]->amp; /* change = k·(x − 1) */
-    double x = 1.0 - d0 / k;              /* d0 + k(x − 1) = 0 */
-    if (!(x > 0)) return;                 /* never reached: x → 0 */
+  bool one_half_life = m.rate == 0;
+  for (uint32_t i = 1; one_half_life && i < m.n; i++) one_half_life = m.amp[i]->half_life == m.amp[0]->half_life;
+  if (one_half_life) {
+    double x;
+    if (!solve_x(&m, d0, &x)) return; /* never reached: x → 0 */
     delta = -log2(x) * (double)m.amp[0]->half_life;
   } else {
     delta = first_reach(&m, change_at, fabs(d0), dir > 0 ? 1 : -1);

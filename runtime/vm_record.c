@@ -136,7 +136,7 @@ bool pvm_eval_record(PVMState *st) {
   if (!run_units(st)) return false;
   const PModel *m = st->model;
   if (!pvm_run_journeys(st)) return false;
-  if (m->output_block != PJ_NO_BLOCK) return pvm_exec(st, m->output_block, &st->output);
+  if (m->output_block != PJ_NO_BLOCK && !st->skip_output) return pvm_exec(st, m->output_block, &st->output);
   return true;
 }
 

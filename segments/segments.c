@@ -73,10 +73,6 @@ guint64 segments_evaluated(const Segments *seg) { return seg->ok; }
 
 /* ---- the document ---------------------------------------------------------------- */
 
-static RenderCell pct_cell(guint64 part, guint64 whole) {
-  return whole ? render_num_cell(100.0 * (double)part / (double)whole, PCT_DECIMALS) : render_none_cell();
-}
-
 static const char *name_of(const Segments *seg, guint i) {
   return persona_model_item_name(seg->model, PERSONA_ITEM_SEGMENT, i);
 }
@@ -90,23 +86,26 @@ static void overview(const Segments *seg, RenderDoc *doc) {
 }
 
 static void sizes(const Segments *seg, RenderDoc *doc) {
-  RenderSection *s = render_section_add(doc, "segments", "Segments");
-  RenderChart *c = render_chart_add(s, RENDER_CHART_BAR, "segments.share", "Share of profiles in each segment",
-                                    "Segment", "Share", "%", PCT_DECIMALS);
-  RenderTable *t = render_table_add(s, "segments.sizes", "Profiles per segment");
-  render_table_column(t, "segment", "Segment", NULL);
-  render_table_column(t, "label", "Label", NULL);
-  render_table_column(t, "profiles", "Profiles", NULL);
-  render_table_column(t, "share", "Share", "%");
+  static const RenderPrevalence p = {
+      .chart_id = "segments.share",
+      .chart_title = "Share of profiles in each segment",
+      .table_id = "segments.sizes",
+      .table_title = "Profiles per segment",
+      .item_key = "segment",
+      .item_label = "Segment",
+      .decimals = PCT_DECIMALS,
+  };
+  const char **names = g_new(const char *, seg->n + 1), **labels = g_new(const char *, seg->n + 1);
+  guint64 *sizes = g_new(guint64, seg->n + 1);
   for (guint i = 0; i < seg->n; i++) {
-    const char *label = persona_model_item_label(seg->model, PERSONA_ITEM_SEGMENT, i);
-    guint64 size = segments_size(seg, i);
-    render_chart_point(c, label ? label : name_of(seg, i),
-                       seg->ok ? 100.0 * (double)size / (double)seg->ok : 0);
-    RenderCell row[] = {render_text_cell(name_of(seg, i)), render_text_cell(label ? label : ""),
-                        render_int_cell((gint64)size), pct_cell(size, seg->ok)};
-    render_table_row(t, row);
+    names[i] = name_of(seg, i);
+    labels[i] = persona_model_item_label(seg->model, PERSONA_ITEM_SEGMENT, i);
+    sizes[i] = segments_size(seg, i);
   }
+  render_prevalence_add(render_section_add(doc, "segments", "Segments"), &p, seg->n, names, labels, sizes, seg->ok);
+  g_free(names);
+  g_free(labels);
+  g_free(sizes);
 }
 
 /* Every pair once, in declaration order: sizes, both, either, Jaccard. */
@@ -138,16 +137,8 @@ static void overlap(const Segments *seg, RenderDoc *doc) {
 }
 
 RenderDoc *segments_document(const Segments *seg, const char *source, gint64 now_us) {
-  GDateTime *now = g_date_time_new_from_unix_utc(now_us / G_USEC_PER_SEC);
-  g_autofree char *when = now ? g_date_time_format(now, "%Y-%m-%dT%H:%M:%SZ") : g_strdup("?");
-  if (now) g_date_time_unref(now);
-  const char *version = persona_model_version(seg->model);
-  g_autofree char *title = g_strdup_printf("Segments of %s %s", persona_model_name(seg->model), version ? version : "");
-  g_strchomp(title);
-  g_autofree char *subtitle =
-      g_strdup_printf("%" G_GUINT64_FORMAT " profiles from %s, evaluated as of %s", seg->records,
-                      source ? source : "standard input", when);
-  RenderDoc *doc = render_doc_new(title, subtitle);
+  RenderDoc *doc = render_doc_new_for_profiles("Segments of ", persona_model_name(seg->model),
+                                               persona_model_version(seg->model), seg->records, source, now_us);
   overview(seg, doc);
   sizes(seg, doc);
   overlap(seg, doc);

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,7 +66,47 @@ void pcli_print_help(GOptionContext *ctx) {
   fputs(help, stdout);
 }
 
-/* ---- the command table ----------------------------------------------------- */
+int pcli_start(const PcliStart *cmd, const GOptionEntry *entries, gboolean do_help, int *argc, char ***argv,
+               char **const *args, guint *n_args) {
+  g_autoptr(GOptionContext) ctx = pcli_context_new(cmd->params, cmd->summary, cmd->description, entries);
+  if (do_help) {
+    pcli_print_help(ctx);
+    return PCLI_EXIT_OK;
+  }
+  if (!pcli_parse(ctx, cmd->name, argc, argv)) return PCLI_EXIT_USAGE;
+  *n_args = *args ? g_strv_length(*args) : 0;
+  if (*n_args < cmd->min_operands) return pcli_usage_error(cmd->name, "%s", cmd->missing);
+  if (*n_args > cmd->max_operands)
+    return pcli_usage_error(cmd->name, "too many arguments (expected %s)", cmd->params);
+  return PCLI_GO;
+}
+
+gboolean pcli_parse_share(const char *text, double max, double *out) {
+  if (!text || !*text) return FALSE;
+  char *end = NULL;
+  double x = g_ascii_strtod(text, &end);
+  if (end == text) return FALSE;
+  if (*end == '%') {
+    x /= 100;
+    end++;
+  }
+  if (*end != '\0' || !isfinite(x) || x < 0 || x > max) return FALSE;
+  *out = x;
+  return TRUE;
+}
+
+gboolean pcli_parse_time_option(const char *cmd, const char *option, const char *text, gint64 *out) {
+  if (!text) {
+    *out = persona_time_now();
+    return TRUE;
+  }
+  if (persona_time_parse(text, out)) return TRUE;
+  pcli_usage_error(cmd,
+                   "invalid %s '%s': expected an RFC 3339 time (2026-02-01T00:00:00Z), a date (2026-02-01) or "
+                   "Unix seconds",
+                   option, text);
+  return FALSE;
+}
 
 /* ---- options shared by commands ---------------------------------------------- */
 

@@ -16,6 +16,7 @@
 #include <stdio.h>
 
 #include "persona.h"
+#include "render/render.h"
 
 
 /* Exit codes, spec section 8. */
@@ -135,6 +136,45 @@ GOptionContext *pcli_context_new(const char *params, const char *summary,
 /* Parses; on a bad option prints a usage error and returns FALSE. */
 gboolean pcli_parse(GOptionContext *ctx, const char *cmd, int *argc, char ***argv);
 void pcli_print_help(GOptionContext *ctx);
+/* A command that reads a MODEL (report, segments, experiment, backtest,
+ * diff): what pcli_start needs to start it. */
+typedef struct {
+  const char *name;    /* "report" */
+  const char *params;  /* "MODEL [PROFILES.jsonl]", also in "too many arguments (expected …)" */
+  const char *summary, *description;
+  guint min_operands, max_operands;
+  const char *missing; /* the usage error for too few operands: "no MODEL given" */
+} PcliStart;
+/* pcli_start's answer when the command goes on. */
+#define PCLI_GO (-1)
+/* The start of `cmd`: with `do_help` its help printed (returns 0); else
+ * the options parsed and the operands G_OPTION_REMAINING left in *args
+ * counted into *n_args: PCLI_GO, or PCLI_EXIT_USAGE after a usage error. */
+int pcli_start(const PcliStart *cmd, const GOptionEntry *entries, gboolean do_help, int *argc, char ***argv,
+               char **const *args, guint *n_args);
+/* "20%" → 0.2, "0.2" → 0.2 (--top, --min-lift, --max-changed…): TRUE with
+ * *out; FALSE for anything else or outside [0, max]. */
+gboolean pcli_parse_share(const char *text, double max, double *out);
+/* `option` (--now, --as-of) given as `text`, NULL meaning the current
+ * time: TRUE with *out; else FALSE after a usage error of `cmd`. */
+gboolean pcli_parse_time_option(const char *cmd, const char *option, const char *text, gint64 *out);
+
+/* The entries that commands reading a MODEL have alike, for their
+ * GOptionEntry tables (each command words its own --now and --state). */
+#define PCLI_ENTRY_INCLUDE(var)                                                                                       \
+  {"include", 'I', 0, G_OPTION_ARG_FILENAME_ARRAY, (var), "Search DIR for imports (repeatable)", "DIR"}
+#define PCLI_ENTRY_ALLOW_NATIVE(var)                                                                                  \
+  {"allow-native", 0, 0, G_OPTION_ARG_NONE, (var),                                                                   \
+   "Let extern fn load the shared libraries the model names (native code)", NULL}
+#define PCLI_ENTRY_INPUT_TZ(var)                                                                                      \
+  {"input-tz", 0, 0, G_OPTION_ARG_STRING, (var), "Read times without an offset in ZONE (IANA, e.g. Asia/Shanghai)",  \
+   "ZONE"}
+#define PCLI_ENTRY_NOW(var)                                                                                           \
+  {"now", 0, 0, G_OPTION_ARG_STRING, (var), "Evaluate as of TIME (default: the current time)", "TIME"}
+#define PCLI_ENTRY_STATE(var)                                                                                         \
+  {"state", 0, 0, G_OPTION_ARG_FILENAME, (var), "Start from the profiles' states in FILE (read only)", "FILE"}
+#define PCLI_ENTRY_OPERANDS(var) {G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, (var), NULL, NULL}
+#define PCLI_ENTRY_END {NULL, 0, 0, 0, NULL, NULL, NULL}
 
 /* ---- files --------------------------------------------------------------- */
 
@@ -162,6 +202,28 @@ PersonaModel *pcli_load_model(const char *path, const PersonaCompileOptions *opt
  * longest line kept is PERSONA_MAX_LINE_DEFAULT (64 MiB) unless
  * `--max-line-bytes` says otherwise; a longer line is one record that
  * gives an error object. */
+
+/* Every profile of a JSON Lines input evaluated in turn, each handed to
+ * `fn` (pcli_eval_profiles): the loop of `persona report`, `segments` and
+ * `experiment`. */
+typedef struct {
+  const char *in_path;            /* NULL: standard input */
+  const PersonaStateStore *store; /* NULL: every profile starts afresh */
+  const char *input_tz;           /* NULL: the model's zone */
+  gint64 now_us;
+} PcliProfiles;
+/* One record: `st` and `result` of persona_vm_eval (the VM's, borrowed
+ * for the call). A line longer than the reader keeps comes with `line`
+ * empty, PERSONA_EVAL_RECORD_ERROR and `result` NULL, not evaluated. */
+typedef void (*PcliProfileFn)(void *data, PersonaVM *vm, const char *line, gsize len, PersonaEvalStatus st,
+                              const PersonaResult *result);
+/* Evaluates every profile of in->in_path with one VM over `model`, from
+ * its stored state in in->store when it has one. FALSE after printing
+ * why the input could not be read (or --input-tz set). */
+gboolean pcli_eval_profiles(PersonaModel *model, const PcliProfiles *in, PcliProfileFn fn, void *data);
+/* --state FILE: *store loaded from `path` (NULL when `path` is NULL);
+ * FALSE after printing why it could not be. */
+gboolean pcli_load_state(const char *path, PersonaStateStore **store);
 
 /* Appends the error object of a line that was too long:
  * {"id":null,"line":N,"error":"line is longer than 64 MiB"}. */
@@ -199,6 +261,9 @@ static inline gboolean pcli_writer_maybe_flush(PcliWriter *w, GError **error) {
  * only when complete): the end of every command that renders a document.
  * Prints the error; returns the exit status. */
 int pcli_write_text(const char *path, const GString *text);
+/* A document of the shared renderer in `format`, written as by
+ * pcli_write_text. */
+int pcli_write_doc(const RenderDoc *doc, RenderFormat format, const char *path);
 
 /* ---- evaluation runs (cmd_eval.c) ------------------------------------------- */
 

@@ -2,7 +2,6 @@
  * --outcome EXPR`: the options; the work is backtest/backtest.c. */
 #include "cli.h"
 
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -42,21 +41,6 @@ static const char backtest_description[] =
     "      --as-of 2025-10-01 --horizon 90d \\\n"
     "      --outcome 'exists(events where type == \"deal_won\" and at > cutoff)'\n";
 
-/* "20%" → 0.2, "0.2" → 0.2; FALSE for anything else or outside [0, max]. */
-static gboolean parse_share(const char *text, double max, double *out) {
-  if (!text || !*text) return FALSE;
-  char *end = NULL;
-  double x = g_ascii_strtod(text, &end);
-  if (end == text) return FALSE;
-  if (*end == '%') {
-    x /= 100;
-    end++;
-  }
-  if (*end != '\0' || !isfinite(x) || x < 0 || x > max) return FALSE;
-  *out = x;
-  return TRUE;
-}
-
 static int usage(const char *fmt, const char *arg) {
   return pcli_usage_error("backtest", fmt, arg);
 }
@@ -74,10 +58,7 @@ static int check_options(RawOptions *raw, BtOptions *o, gint64 **as_of_us) {
   o->n_as_of = g_strv_length(raw->as_of);
   *as_of_us = g_new(gint64, o->n_as_of);
   for (guint i = 0; i < o->n_as_of; i++)
-    if (!persona_time_parse(raw->as_of[i], &(*as_of_us)[i]))
-      return usage("invalid --as-of '%s': expected an RFC 3339 time (2026-02-01T00:00:00Z), a date "
-                   "(2026-02-01) or Unix seconds",
-                   raw->as_of[i]);
+    if (!pcli_parse_time_option("backtest", "--as-of", raw->as_of[i], &(*as_of_us)[i])) return PCLI_EXIT_USAGE;
   o->as_of_us = *as_of_us;
   if (!bt_parse_duration(raw->horizon, &o->horizon_us))
     return usage("invalid --horizon '%s': expected a positive whole number and a unit, s m h d or w "
@@ -86,24 +67,27 @@ static int check_options(RawOptions *raw, BtOptions *o, gint64 **as_of_us) {
   o->outcome = raw->outcome;
   if (raw->bands < 1 || raw->bands > 1000) return pcli_usage_error("backtest", "--bands must be between 1 and 1000");
   o->bands = (guint)raw->bands;
-  if (raw->top && (!parse_share(raw->top, 1, &o->top_share) || o->top_share == 0))
+  if (raw->top && (!pcli_parse_share(raw->top, 1, &o->top_share) || o->top_share == 0))
     return usage("invalid --top '%s': expected a share above 0 and at most 100 %% (20%%)", raw->top);
   if (!raw->format || strcmp(raw->format, "text") == 0) o->format = BT_FORMAT_TEXT;
   else if (strcmp(raw->format, "json") == 0) o->format = BT_FORMAT_JSON;
   else if (strcmp(raw->format, "html") == 0) o->format = BT_FORMAT_HTML;
   else return usage("invalid --format '%s': expected text, json or html", raw->format);
-  if (raw->min_auc && !parse_share(raw->min_auc, 1, &o->gates.min_auc))
+  if (raw->min_auc && !pcli_parse_share(raw->min_auc, 1, &o->gates.min_auc))
     return usage("invalid --min-auc '%s': expected a number from 0 to 1", raw->min_auc);
-  if (raw->min_lift && !parse_share(raw->min_lift, 1e6, &o->gates.min_lift))
+  if (raw->min_lift && !pcli_parse_share(raw->min_lift, 1e6, &o->gates.min_lift))
     return usage("invalid --min-lift '%s': expected a percentage (15%%)", raw->min_lift);
   if (raw->min_capture) {
     g_auto(GStrv) parts = g_strsplit(raw->min_capture, ":", 2);
-    if (g_strv_length(parts) != 2 || !parse_share(parts[0], 1, &o->gates.capture_top) ||
-        o->gates.capture_top == 0 || !parse_share(parts[1], 1, &o->gates.capture_held))
+    if (g_strv_length(parts) != 2 || !pcli_parse_share(parts[0], 1, &o->gates.capture_top) ||
+        o->gates.capture_top == 0 || !pcli_parse_share(parts[1], 1, &o->gates.capture_held))
       return usage("invalid --min-capture '%s': expected TOP:HELD, e.g. 20%%:60%%", raw->min_capture);
   }
   return PCLI_EXIT_OK;
 }
+
+static const PcliStart backtest_start = {
+    "backtest", "MODEL PROFILES.jsonl", backtest_summary, backtest_description, 1, 2, "no MODEL given"};
 
 int pcli_cmd_backtest(int argc, char **argv, gboolean do_help) {
   g_auto(GStrv) include = NULL;
@@ -128,22 +112,14 @@ int pcli_cmd_backtest(int argc, char **argv, gboolean do_help) {
        "Fail unless the top TOP of every score holds at least HELD of the positives", "TOP:HELD"},
       {"min-lift", 0, 0, G_OPTION_ARG_STRING, &min_lift,
        "Fail unless every score's top band converts SHARE above the base rate", "SHARE"},
-      {"include", 'I', 0, G_OPTION_ARG_FILENAME_ARRAY, &include, "Search DIR for imports (repeatable)", "DIR"},
-      {"allow-native", 0, 0, G_OPTION_ARG_NONE, &allow_native,
-       "Let extern fn load the shared libraries the model names (native code)", NULL},
-      {G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &args, NULL, NULL},
-      {NULL, 0, 0, 0, NULL, NULL, NULL},
+      PCLI_ENTRY_INCLUDE(&include),
+      PCLI_ENTRY_ALLOW_NATIVE(&allow_native),
+      PCLI_ENTRY_OPERANDS(&args),
+      PCLI_ENTRY_END,
   };
-  g_autoptr(GOptionContext) ctx =
-      pcli_context_new("MODEL PROFILES.jsonl", backtest_summary, backtest_description, entries);
-  if (do_help) {
-    pcli_print_help(ctx);
-    return PCLI_EXIT_OK;
-  }
-  if (!pcli_parse(ctx, "backtest", &argc, &argv)) return PCLI_EXIT_USAGE;
-  guint n_args = args ? g_strv_length(args) : 0;
-  if (n_args < 1) return pcli_usage_error("backtest", "no MODEL given");
-  if (n_args > 2) return pcli_usage_error("backtest", "too many arguments (expected MODEL PROFILES.jsonl)");
+  guint n_args;
+  int go = pcli_start(&backtest_start, entries, do_help, &argc, &argv, &args, &n_args);
+  if (go != PCLI_GO) return go;
 
   BtOptions o = {.top_share = 0.2, .gates = {.min_auc = -1, .min_lift = -1}};
   RawOptions raw = {as_of, horizon, outcome, format, top, min_auc, min_capture, min_lift, bands};

@@ -2,7 +2,6 @@
  * diff/diff.c. */
 #include "cli.h"
 
-#include <math.h>
 #include <string.h>
 
 #include "diff/diff.h"
@@ -19,8 +18,9 @@ static const char diff_description[] =
     "per tag how many profiles hold it in each model, gain it and lose it;\n"
     "per lifecycle the old-stage × new-stage matrix; per score how many\n"
     "profiles' values change and the change's mean, p10, p50, p90, min and\n"
-    "max; the --top N most changed profiles and what changed for each.\n"
-    "docs/diff.md describes every part.\n"
+    "max; the --top N most changed profiles, what changed for each and the rule\n"
+    "behind each change (from explain). --format md is a summary for a pull\n"
+    "request, html one self-contained page. docs/diff.md describes every part.\n"
     "\n"
     "Gates for CI (exit 1 naming the gate that failed):\n"
     "  --max-changed 5%               at most 5 % of profiles change stage\n"
@@ -33,34 +33,22 @@ static const char diff_description[] =
     "  persona diff HEAD~1:examples/b2b_lead.persona examples/b2b_lead.persona \\\n"
     "      examples/profiles.jsonl --now 2026-02-01 --format md --max-changed 5%\n";
 
-/* "5%" → 0.05, "0.05" → 0.05; FALSE for anything else or outside [0, 1]. */
-static gboolean parse_share(const char *text, double *out) {
-  if (!text || !*text) return FALSE;
-  char *end = NULL;
-  double x = g_ascii_strtod(text, &end);
-  if (end == text) return FALSE;
-  if (*end == '%') {
-    x /= 100;
-    end++;
-  }
-  if (*end != '\0' || !isfinite(x) || x < 0 || x > 1) return FALSE;
-  *out = x;
-  return TRUE;
-}
-
 /* --max-changed-tag TAG:SHARE, repeatable; *gates owned by the caller. */
 static int parse_tag_gates(char **specs, PdTagGate **gates, guint *n) {
   *n = specs ? g_strv_length(specs) : 0;
   *gates = g_new0(PdTagGate, *n + 1);
   for (guint i = 0; i < *n; i++) {
     const char *colon = strrchr(specs[i], ':');
-    if (!colon || colon == specs[i] || !parse_share(colon + 1, &(*gates)[i].max_share))
+    if (!colon || colon == specs[i] || !pcli_parse_share(colon + 1, 1, &(*gates)[i].max_share))
       return pcli_usage_error("diff", "invalid --max-changed-tag '%s': expected TAG:SHARE, e.g. vip:2%%", specs[i]);
     specs[i][colon - specs[i]] = '\0';
     (*gates)[i].tag = specs[i];
   }
   return PCLI_EXIT_OK;
 }
+
+static const PcliStart diff_start = {
+    "diff", "OLD NEW PROFILES.jsonl", diff_summary, diff_description, 2, 3, "expected OLD NEW PROFILES.jsonl"};
 
 int pcli_cmd_diff(int argc, char **argv, gboolean do_help) {
   g_auto(GStrv) include = NULL;
@@ -70,47 +58,36 @@ int pcli_cmd_diff(int argc, char **argv, gboolean do_help) {
   gint top = 10;
   gboolean allow_native = FALSE;
   const GOptionEntry entries[] = {
-      {"now", 0, 0, G_OPTION_ARG_STRING, &now, "Evaluate as of TIME (default: the current time)", "TIME"},
+      PCLI_ENTRY_NOW(&now),
       {"state", 0, 0, G_OPTION_ARG_FILENAME, &state, "Start every profile from its state in FILE (read only)",
        "FILE"},
-      {"format", 0, 0, G_OPTION_ARG_STRING, &format, "text (default), md or json", "FORMAT"},
+      {"format", 0, 0, G_OPTION_ARG_STRING, &format, "text (default), md, json or html", "FORMAT"},
       {"top", 0, 0, G_OPTION_ARG_INT, &top, "List the N most changed profiles (default: 10)", "N"},
       {"max-changed", 0, 0, G_OPTION_ARG_STRING, &max_changed,
        "Fail when more than SHARE of the profiles change stage", "SHARE"},
       {"max-changed-tag", 0, 0, G_OPTION_ARG_STRING_ARRAY, &tag_gates,
        "Fail when more than SHARE of the profiles gain or lose TAG (repeatable)", "TAG:SHARE"},
-      {"include", 'I', 0, G_OPTION_ARG_FILENAME_ARRAY, &include, "Search DIR for imports (repeatable)", "DIR"},
+      PCLI_ENTRY_INCLUDE(&include),
       {"allow-native", 0, 0, G_OPTION_ARG_NONE, &allow_native,
        "Let extern fn load the shared libraries the models name (native code)", NULL},
-      {G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &args, NULL, NULL},
-      {NULL, 0, 0, 0, NULL, NULL, NULL},
+      PCLI_ENTRY_OPERANDS(&args),
+      PCLI_ENTRY_END,
   };
-  g_autoptr(GOptionContext) ctx = pcli_context_new("OLD NEW PROFILES.jsonl", diff_summary, diff_description, entries);
-  if (do_help) {
-    pcli_print_help(ctx);
-    return PCLI_EXIT_OK;
-  }
-  if (!pcli_parse(ctx, "diff", &argc, &argv)) return PCLI_EXIT_USAGE;
-  guint n_args = args ? g_strv_length(args) : 0;
-  if (n_args < 2) return pcli_usage_error("diff", "expected OLD NEW PROFILES.jsonl");
-  if (n_args > 3) return pcli_usage_error("diff", "too many arguments (expected OLD NEW PROFILES.jsonl)");
+  guint n_args;
+  int go = pcli_start(&diff_start, entries, do_help, &argc, &argv, &args, &n_args);
+  if (go != PCLI_GO) return go;
 
   PdOptions o = {.old_spec = args[0], .new_spec = args[1], .profiles_path = n_args > 2 ? args[2] : NULL,
                  .state_path = state, .max_changed = -1};
-  if (now) {
-    if (!persona_time_parse(now, &o.now_us))
-      return pcli_usage_error("diff", "invalid --now '%s': expected an RFC 3339 time (2026-02-01T00:00:00Z), a date "
-                                      "(2026-02-01) or Unix seconds", now);
-  } else {
-    o.now_us = persona_time_now();
-  }
+  if (!pcli_parse_time_option("diff", "--now", now, &o.now_us)) return PCLI_EXIT_USAGE;
   if (!format || strcmp(format, "text") == 0) o.format = PD_FORMAT_TEXT;
   else if (strcmp(format, "json") == 0) o.format = PD_FORMAT_JSON;
   else if (strcmp(format, "md") == 0) o.format = PD_FORMAT_MD;
-  else return pcli_usage_error("diff", "invalid --format '%s': expected text, md or json", format);
+  else if (strcmp(format, "html") == 0) o.format = PD_FORMAT_HTML;
+  else return pcli_usage_error("diff", "invalid --format '%s': expected text, md, json or html", format);
   if (top < 0 || top > 10000) return pcli_usage_error("diff", "--top must be between 0 and 10000");
   o.top = (guint)top;
-  if (max_changed && !parse_share(max_changed, &o.max_changed))
+  if (max_changed && !pcli_parse_share(max_changed, 1, &o.max_changed))
     return pcli_usage_error("diff", "invalid --max-changed '%s': expected a share from 0 to 100 %% (5%%)", max_changed);
   g_autofree PdTagGate *gates = NULL;
   int status = parse_tag_gates(tag_gates, &gates, &o.n_tag_gates);

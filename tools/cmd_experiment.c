@@ -54,33 +54,9 @@ static gboolean parse_fraction(const char *text, double *out) {
   return TRUE;
 }
 
-static gboolean add_records(Experiments *ex, PersonaModel *model, const char *in_path,
-                            const PersonaStateStore *store) {
-  g_autoptr(GError) error = NULL;
-  PersonaLineReader *r = NULL;
-  if (!(r = persona_line_reader_open(in_path, &error))) {
-    pcli_error("%s", error->message);
-    return FALSE;
-  }
-  g_autoptr(PersonaVM) vm = persona_vm_new(model);
-  GString *key = g_string_new(NULL);
-  const char *line;
-  gsize len;
-  while (persona_line_reader_next(r, &line, &len, &error)) {
-    const char *state = NULL;
-    if (store) {
-      g_string_truncate(key, 0);
-      if (persona_vm_profile_key(vm, line, len, key)) state = persona_state_store_get(store, key->str);
-    }
-    experiments_add(ex, vm, line, len, state);
-  }
-  g_string_free(key, TRUE);
-  persona_line_reader_free(r);
-  if (error) {
-    pcli_error("%s", error->message);
-    return FALSE;
-  }
-  return TRUE;
+static void add_profile(void *ex, PersonaVM *vm, const char *line, gsize len, PersonaEvalStatus st,
+                        const PersonaResult *result) {
+  experiments_add(ex, vm, line, len, st, result);
 }
 
 /* The gates; FALSE after naming each that failed on stderr. */
@@ -130,6 +106,9 @@ static int write_output(const Experiments *ex, RenderFormat format, gboolean jso
   return status;
 }
 
+static const PcliStart experiment_start = {
+    "experiment", "MODEL [PROFILES.jsonl]", experiment_summary, experiment_description, 1, 2, "no MODEL given"};
+
 int pcli_cmd_experiment(int argc, char **argv, gboolean do_help) {
   g_auto(GStrv) include = NULL;
   g_auto(GStrv) args = NULL;
@@ -147,20 +126,13 @@ int pcli_cmd_experiment(int argc, char **argv, gboolean do_help) {
       {"require-significant", 0, 0, G_OPTION_ARG_NONE, &require_significant,
        "Fail unless every experiment's chi-square p is below --alpha and its sample ratio holds", NULL},
       {"alpha", 0, 0, G_OPTION_ARG_STRING, &alpha_text, "Significance level of --require-significant (0.05)", "A"},
-      {"include", 'I', 0, G_OPTION_ARG_FILENAME_ARRAY, &include, "Search DIR for imports (repeatable)", "DIR"},
-      {G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &args, NULL, NULL},
-      {NULL, 0, 0, 0, NULL, NULL, NULL},
+      PCLI_ENTRY_INCLUDE(&include),
+      PCLI_ENTRY_OPERANDS(&args),
+      PCLI_ENTRY_END,
   };
-  g_autoptr(GOptionContext) ctx =
-      pcli_context_new("MODEL [PROFILES.jsonl]", experiment_summary, experiment_description, entries);
-  if (do_help) {
-    pcli_print_help(ctx);
-    return PCLI_EXIT_OK;
-  }
-  if (!pcli_parse(ctx, "experiment", &argc, &argv)) return PCLI_EXIT_USAGE;
-  guint n_args = args ? g_strv_length(args) : 0;
-  if (n_args < 1) return pcli_usage_error("experiment", "no MODEL given");
-  if (n_args > 2) return pcli_usage_error("experiment", "too many arguments (expected MODEL [PROFILES.jsonl])");
+  guint n_args;
+  int go = pcli_start(&experiment_start, entries, do_help, &argc, &argv, &args, &n_args);
+  if (go != PCLI_GO) return go;
   RenderFormat format = RENDER_TEXT;
   gboolean json = format_name && strcmp(format_name, "json") == 0;
   if (format_name && !json && !render_format_parse(format_name, &format))
@@ -172,28 +144,18 @@ int pcli_cmd_experiment(int argc, char **argv, gboolean do_help) {
                             min_lift_text);
   if (alpha_text && (!parse_fraction(alpha_text, &alpha) || alpha <= 0 || alpha >= 1))
     return pcli_usage_error("experiment", "invalid --alpha '%s': expected a level such as 0.05", alpha_text);
-  gint64 now_us = persona_time_now();
-  if (now_text && !persona_time_parse(now_text, &now_us))
-    return pcli_usage_error("experiment",
-                            "invalid --now '%s': expected an RFC 3339 time "
-                            "(2026-02-01T00:00:00Z), a date (2026-02-01) or Unix seconds",
-                            now_text);
+  gint64 now_us;
+  if (!pcli_parse_time_option("experiment", "--now", now_text, &now_us)) return PCLI_EXIT_USAGE;
   PersonaCompileOptions opts = {.include_dirs = (const char *const *)include, .use_persona_path = TRUE};
   g_autoptr(PersonaModel) model = pcli_load_model(args[0], &opts, NULL);
   if (!model) return PCLI_EXIT_FAIL;
   g_autoptr(PersonaStateStore) store = NULL;
-  if (state_path) {
-    g_autoptr(GError) error = NULL;
-    store = persona_state_store_load(state_path, &error);
-    if (!store) {
-      pcli_error("%s", error->message);
-      return PCLI_EXIT_FAIL;
-    }
-  }
+  if (!pcli_load_state(state_path, &store)) return PCLI_EXIT_FAIL;
   const char *in_path = n_args > 1 && strcmp(args[1], "-") != 0 ? args[1] : NULL;
   Experiments *ex = experiments_new(model, now_us);
   int status = PCLI_EXIT_FAIL;
-  if (add_records(ex, model, in_path, store)) {
+  PcliProfiles in = {.in_path = in_path, .store = store, .now_us = now_us};
+  if (pcli_eval_profiles(model, &in, add_profile, ex)) {
     experiments_finish(ex);
     for (guint i = 0; i < experiments_count(ex); i++) {
       const ExpSummary *s = experiments_get(ex, i);

@@ -47,50 +47,18 @@ static RenderFormat format_for(const char *output) {
   return RENDER_TEXT;
 }
 
-/* Feeds every record to the report; FALSE after printing a read error. */
-static gboolean report_records(Report *rep, PersonaModel *model, const char *in_path,
-                               const PersonaStateStore *store, gint64 now_us) {
-  g_autoptr(GError) error = NULL;
-  PersonaLineReader *r = NULL;
-  if (!(r = persona_line_reader_open(in_path, &error))) {
-    pcli_error("%s", error->message);
-    return FALSE;
+static void report_profile(void *rep, PersonaVM *vm, const char *line, gsize len, PersonaEvalStatus st,
+                           const PersonaResult *result) {
+  if (!result) {
+    report_add_error(rep, "too_large"); /* the code persona eval gives such a line */
+    return;
   }
-  g_autoptr(PersonaVM) vm = persona_vm_new(model);
-  GString *key = g_string_new(NULL);
-  const char *line;
-  gsize len;
-  while (persona_line_reader_next(r, &line, &len, &error)) {
-    if (persona_line_reader_too_long(r, NULL)) {
-      report_add_error(rep, "too_large"); /* the code persona eval gives such a line */
-      continue;
-    }
-    const char *state = NULL;
-    if (store) {
-      g_string_truncate(key, 0);
-      if (persona_vm_profile_key(vm, line, len, key)) state = persona_state_store_get(store, key->str);
-    }
-    const PersonaResult *result = NULL;
-    PersonaEvalStatus st = persona_vm_eval(vm, line, len, state, state ? strlen(state) : 0, now_us, &result);
-    if (st == PERSONA_EVAL_OK && !persona_vm_where(vm)) continue; /* outside --where's segment */
-    report_add(rep, line, len, st, result);
-  }
-  g_string_free(key, TRUE);
-  persona_line_reader_free(r);
-  if (error) {
-    pcli_error("%s", error->message);
-    return FALSE;
-  }
-  return TRUE;
+  if (st == PERSONA_EVAL_OK && !persona_vm_where(vm)) return; /* outside --where's segment */
+  report_add(rep, line, len, st, result);
 }
 
-static int write_document(const RenderDoc *doc, RenderFormat format, const char *output) {
-  GString *text = g_string_new(NULL);
-  render_doc(doc, format, text);
-  int status = pcli_write_text(output, text);
-  g_string_free(text, TRUE);
-  return status;
-}
+static const PcliStart report_start = {
+    "report", "MODEL [PROFILES.jsonl]", report_summary, report_description, 1, 2, "no MODEL given"};
 
 int pcli_cmd_report(int argc, char **argv, gboolean do_help) {
   g_auto(GStrv) include = NULL;
@@ -98,40 +66,27 @@ int pcli_cmd_report(int argc, char **argv, gboolean do_help) {
   g_autofree char *now_text = NULL, *state_path = NULL, *format_name = NULL, *output = NULL, *where = NULL;
   gboolean allow_native = FALSE;
   const GOptionEntry entries[] = {
-      {"allow-native", 0, 0, G_OPTION_ARG_NONE, &allow_native,
-       "Let extern fn load the shared libraries the model names (native code)", NULL},
-      {"now", 0, 0, G_OPTION_ARG_STRING, &now_text, "Evaluate as of TIME (default: the current time)", "TIME"},
-      {"state", 0, 0, G_OPTION_ARG_FILENAME, &state_path, "Start from the profiles' states in FILE (read only)",
-       "FILE"},
+      PCLI_ENTRY_ALLOW_NATIVE(&allow_native),
+      PCLI_ENTRY_NOW(&now_text),
+      PCLI_ENTRY_STATE(&state_path),
       {"format", 0, 0, G_OPTION_ARG_STRING, &format_name, "'html', 'json', 'md' or 'text'", "FORMAT"},
       {"where", 0, 0, G_OPTION_ARG_FILENAME, &where, /* bytes as given: no locale conversion */
        "Report only the profiles for which EXPR holds (as for eval)", "EXPR"},
       {"output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "Write the report to FILE (replaced when complete)",
        "FILE"},
-      {"include", 'I', 0, G_OPTION_ARG_FILENAME_ARRAY, &include, "Search DIR for imports (repeatable)", "DIR"},
-      {G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &args, NULL, NULL},
-      {NULL, 0, 0, 0, NULL, NULL, NULL},
+      PCLI_ENTRY_INCLUDE(&include),
+      PCLI_ENTRY_OPERANDS(&args),
+      PCLI_ENTRY_END,
   };
-  g_autoptr(GOptionContext) ctx =
-      pcli_context_new("MODEL [PROFILES.jsonl]", report_summary, report_description, entries);
-  if (do_help) {
-    pcli_print_help(ctx);
-    return PCLI_EXIT_OK;
-  }
-  if (!pcli_parse(ctx, "report", &argc, &argv)) return PCLI_EXIT_USAGE;
-  guint n_args = args ? g_strv_length(args) : 0;
-  if (n_args < 1) return pcli_usage_error("report", "no MODEL given");
-  if (n_args > 2) return pcli_usage_error("report", "too many arguments (expected MODEL [PROFILES.jsonl])");
+  guint n_args;
+  int go = pcli_start(&report_start, entries, do_help, &argc, &argv, &args, &n_args);
+  if (go != PCLI_GO) return go;
   RenderFormat format = format_for(output);
   if (format_name && !render_format_parse(format_name, &format))
     return pcli_usage_error("report", "unknown format '%s' (expected 'html', 'json', 'md' or 'text')",
                             format_name);
-  gint64 now_us = persona_time_now();
-  if (now_text && !persona_time_parse(now_text, &now_us))
-    return pcli_usage_error("report",
-                            "invalid --now '%s': expected an RFC 3339 time "
-                            "(2026-02-01T00:00:00Z), a date (2026-02-01) or Unix seconds",
-                            now_text);
+  gint64 now_us;
+  if (!pcli_parse_time_option("report", "--now", now_text, &now_us)) return PCLI_EXIT_USAGE;
 
   if (where && pcli_is_bytecode_file(args[0]))
     return pcli_usage_error("report", "--where needs the model's source, not bytecode");
@@ -140,20 +95,14 @@ int pcli_cmd_report(int argc, char **argv, gboolean do_help) {
   g_autoptr(PersonaModel) model = pcli_load_model(args[0], &opts, NULL);
   if (!model) return PCLI_EXIT_FAIL;
   g_autoptr(PersonaStateStore) store = NULL;
-  if (state_path) {
-    g_autoptr(GError) error = NULL;
-    store = persona_state_store_load(state_path, &error);
-    if (!store) {
-      pcli_error("%s", error->message);
-      return PCLI_EXIT_FAIL;
-    }
-  }
+  if (!pcli_load_state(state_path, &store)) return PCLI_EXIT_FAIL;
   const char *in_path = n_args > 1 && strcmp(args[1], "-") != 0 ? args[1] : NULL;
   Report *rep = report_new(model, now_us);
   int status = PCLI_EXIT_FAIL;
-  if (report_records(rep, model, in_path, store, now_us)) {
+  PcliProfiles in = {.in_path = in_path, .store = store, .now_us = now_us};
+  if (pcli_eval_profiles(model, &in, report_profile, rep)) {
     RenderDoc *doc = report_document(rep, in_path);
-    status = write_document(doc, format, output);
+    status = pcli_write_doc(doc, format, output);
     render_doc_free(doc);
   }
   report_free(rep);

@@ -31,53 +31,15 @@ static const char segments_description[] =
     "  persona segments examples/b2b_lead.persona examples/profiles.jsonl \\\n"
     "      --now 2026-02-01T00:00:00Z --format md\n";
 
-/* Feeds every record to the counter; FALSE after printing a read error. */
-static gboolean count_records(Segments *seg, PersonaModel *model, const char *in_path,
-                              const PersonaStateStore *store, const char *input_tz, gint64 now_us) {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(PersonaVM) vm = persona_vm_new(model);
-  if (input_tz && !persona_vm_set_input_timezone(vm, input_tz, &error)) {
-    pcli_error("%s", error->message);
-    return FALSE;
-  }
-  PersonaLineReader *r = NULL;
-  if (!(r = persona_line_reader_open(in_path, &error))) {
-    pcli_error("%s", error->message);
-    return FALSE;
-  }
-  GString *key = g_string_new(NULL);
-  const char *line;
-  gsize len;
-  while (persona_line_reader_next(r, &line, &len, &error)) {
-    if (persona_line_reader_too_long(r, NULL)) {
-      segments_add_error(seg);
-      continue;
-    }
-    const char *state = NULL;
-    if (store) {
-      g_string_truncate(key, 0);
-      if (persona_vm_profile_key(vm, line, len, key)) state = persona_state_store_get(store, key->str);
-    }
-    const PersonaResult *result = NULL;
-    PersonaEvalStatus st = persona_vm_eval(vm, line, len, state, state ? strlen(state) : 0, now_us, &result);
-    segments_add(seg, st, result);
-  }
-  g_string_free(key, TRUE);
-  persona_line_reader_free(r);
-  if (error) {
-    pcli_error("%s", error->message);
-    return FALSE;
-  }
-  return TRUE;
+static void count_profile(void *seg, PersonaVM *vm, const char *line, gsize len, PersonaEvalStatus st,
+                          const PersonaResult *result) {
+  (void)vm, (void)line, (void)len;
+  if (result) segments_add(seg, st, result);
+  else segments_add_error(seg); /* a line too long to read */
 }
 
-static int write_document(const RenderDoc *doc, RenderFormat format, const char *output) {
-  GString *text = g_string_new(NULL);
-  render_doc(doc, format, text);
-  int status = pcli_write_text(output, text);
-  g_string_free(text, TRUE);
-  return status;
-}
+static const PcliStart segments_start = {
+    "segments", "MODEL [PROFILES.jsonl]", segments_summary, segments_description, 1, 2, "no MODEL given"};
 
 int pcli_cmd_segments(int argc, char **argv, gboolean do_help) {
   g_auto(GStrv) include = NULL;
@@ -85,39 +47,25 @@ int pcli_cmd_segments(int argc, char **argv, gboolean do_help) {
   g_autofree char *now_text = NULL, *state_path = NULL, *format_name = NULL, *output = NULL, *input_tz = NULL;
   gboolean allow_native = FALSE;
   const GOptionEntry entries[] = {
-      {"allow-native", 0, 0, G_OPTION_ARG_NONE, &allow_native,
-       "Let extern fn load the shared libraries the model names (native code)", NULL},
-      {"now", 0, 0, G_OPTION_ARG_STRING, &now_text, "Evaluate as of TIME (default: the current time)", "TIME"},
-      {"state", 0, 0, G_OPTION_ARG_FILENAME, &state_path, "Start from the profiles' states in FILE (read only)",
-       "FILE"},
-      {"input-tz", 0, 0, G_OPTION_ARG_STRING, &input_tz,
-       "Read times without an offset in ZONE (IANA, e.g. Asia/Shanghai)", "ZONE"},
+      PCLI_ENTRY_ALLOW_NATIVE(&allow_native),
+      PCLI_ENTRY_NOW(&now_text),
+      PCLI_ENTRY_STATE(&state_path),
+      PCLI_ENTRY_INPUT_TZ(&input_tz),
       {"format", 0, 0, G_OPTION_ARG_STRING, &format_name, "'text', 'md', 'json' or 'html'", "FORMAT"},
       {"output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "Write to FILE (replaced when complete)", "FILE"},
-      {"include", 'I', 0, G_OPTION_ARG_FILENAME_ARRAY, &include, "Search DIR for imports (repeatable)", "DIR"},
-      {G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &args, NULL, NULL},
-      {NULL, 0, 0, 0, NULL, NULL, NULL},
+      PCLI_ENTRY_INCLUDE(&include),
+      PCLI_ENTRY_OPERANDS(&args),
+      PCLI_ENTRY_END,
   };
-  g_autoptr(GOptionContext) ctx =
-      pcli_context_new("MODEL [PROFILES.jsonl]", segments_summary, segments_description, entries);
-  if (do_help) {
-    pcli_print_help(ctx);
-    return PCLI_EXIT_OK;
-  }
-  if (!pcli_parse(ctx, "segments", &argc, &argv)) return PCLI_EXIT_USAGE;
-  guint n_args = args ? g_strv_length(args) : 0;
-  if (n_args < 1) return pcli_usage_error("segments", "no MODEL given");
-  if (n_args > 2) return pcli_usage_error("segments", "too many arguments (expected MODEL [PROFILES.jsonl])");
+  guint n_args;
+  int go = pcli_start(&segments_start, entries, do_help, &argc, &argv, &args, &n_args);
+  if (go != PCLI_GO) return go;
   RenderFormat format = RENDER_TEXT;
   if (format_name && !render_format_parse(format_name, &format))
     return pcli_usage_error("segments", "unknown format '%s' (expected 'text', 'md', 'json' or 'html')",
                             format_name);
-  gint64 now_us = persona_time_now();
-  if (now_text && !persona_time_parse(now_text, &now_us))
-    return pcli_usage_error("segments",
-                            "invalid --now '%s': expected an RFC 3339 time "
-                            "(2026-02-01T00:00:00Z), a date (2026-02-01) or Unix seconds",
-                            now_text);
+  gint64 now_us;
+  if (!pcli_parse_time_option("segments", "--now", now_text, &now_us)) return PCLI_EXIT_USAGE;
   if (input_tz && !pcli_check_timezone("segments", input_tz)) return PCLI_EXIT_USAGE;
 
   PersonaCompileOptions opts = {.include_dirs = (const char *const *)include, .use_persona_path = TRUE,
@@ -129,20 +77,14 @@ int pcli_cmd_segments(int argc, char **argv, gboolean do_help) {
     return PCLI_EXIT_FAIL;
   }
   g_autoptr(PersonaStateStore) store = NULL;
-  if (state_path) {
-    g_autoptr(GError) error = NULL;
-    store = persona_state_store_load(state_path, &error);
-    if (!store) {
-      pcli_error("%s", error->message);
-      return PCLI_EXIT_FAIL;
-    }
-  }
+  if (!pcli_load_state(state_path, &store)) return PCLI_EXIT_FAIL;
   const char *in_path = n_args > 1 && strcmp(args[1], "-") != 0 ? args[1] : NULL;
   Segments *seg = segments_new(model);
   int status = PCLI_EXIT_FAIL;
-  if (count_records(seg, model, in_path, store, input_tz, now_us)) {
+  PcliProfiles in = {.in_path = in_path, .store = store, .input_tz = input_tz, .now_us = now_us};
+  if (pcli_eval_profiles(model, &in, count_profile, seg)) {
     RenderDoc *doc = segments_document(seg, in_path, now_us);
-    status = write_document(doc, format, output);
+    status = pcli_write_doc(doc, format, output);
     render_doc_free(doc);
   }
   segments_free(seg);

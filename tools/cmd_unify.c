@@ -23,9 +23,12 @@ static const char unify_description[] =
     "value.\n"
     "\n"
     "With --store DIR every input is first kept in DIR (under its source and\n"
-    "the SHA-256 of its bytes; the same file twice is kept once), and then\n"
+    "a digest of its bytes; the same file twice is kept once), and then\n"
     "everything stored there is unified: adding files later gives the same\n"
-    "profiles as one run over all of them.\n"
+    "profiles as one run over all of them. The stored records hold pii (the\n"
+    "identifiers), so they are kept encrypted with the key of\n"
+    "PERSONA_STORE_KEY (or the file named by PERSONA_STORE_KEY_FILE), as\n"
+    "persona run keeps its records; without a key --store is refused.\n"
     "\n"
     "Exit status: 0 success, 1 the model has errors, a file cannot be read or\n"
     "written, a profile is larger than --max-cluster, or --explain names no\n"
@@ -53,8 +56,14 @@ static int source_of(PuUnifier *u, const char *arg, const char **path) {
 
 /* --store DIR: stores each input under its source, then reads every
  * stored file instead of the inputs. NULL after printing why. */
-static GPtrArray *store_inputs(PuUnifier *u, const char *dir, char **inputs, int *status) {
+static GPtrArray *store_inputs(PuUnifier *u, const char *dir, const PersonaSealKey *key, char **inputs,
+                               int *status) {
   g_autoptr(GError) error = NULL;
+  if (!pu_store_open(dir, key, &error)) {
+    pcli_error("%s", error->message);
+    *status = PCLI_EXIT_FAIL;
+    return NULL;
+  }
   for (guint i = 0; inputs[i]; i++) {
     const char *path;
     int s = source_of(u, inputs[i], &path);
@@ -66,7 +75,7 @@ static GPtrArray *store_inputs(PuUnifier *u, const char *dir, char **inputs, int
     }
     gboolean added;
     g_autofree const char **sources = pu_source_list(u);
-    if (!pcli_check_readable(path, &error) || !pu_store_add(dir, sources[s], path, &added, &error)) {
+    if (!pcli_check_readable(path, &error) || !pu_store_add(dir, sources[s], path, key, &added, &error)) {
       pcli_error("%s", error->message);
       *status = PCLI_EXIT_FAIL;
       return NULL;
@@ -84,8 +93,18 @@ static GPtrArray *store_inputs(PuUnifier *u, const char *dir, char **inputs, int
   return files;
 }
 
-static int unify_run(PuUnifier *u, char **inputs, char **excludes, const char *output, const char *report,
-                     const char *explain, gint64 max_cluster) {
+/* Reads one input: a stored file (sealed, `key` given) or a FILE argument. */
+static gboolean add_input(PuUnifier *u, int s, const char *path, const PersonaSealKey *key, GError **error) {
+  if (key) {
+    g_autofree const char **sources = pu_source_list(u);
+    return pu_store_read(u, (guint)s, sources[s], path, key, error);
+  }
+  return (strcmp(path, "-") == 0 || pcli_check_readable(path, error)) && pu_add_file(u, (guint)s, path, error);
+}
+
+/* `key`: the inputs are the store's files, sealed with it. */
+static int unify_run(PuUnifier *u, char **inputs, const PersonaSealKey *key, char **excludes, const char *output,
+                     const char *report, const char *explain, gint64 max_cluster) {
   g_autoptr(GError) error = NULL;
   for (guint i = 0; excludes && excludes[i]; i++)
     if (!pu_add_exclusions(u, excludes[i], &error)) {
@@ -100,7 +119,7 @@ static int unify_run(PuUnifier *u, char **inputs, char **excludes, const char *o
       return pcli_usage_error("unify", "'%s' names no source of the model (declared: %s); write NAME=FILE",
                               inputs[i], names);
     }
-    if ((strcmp(path, "-") != 0 && !pcli_check_readable(path, &error)) || !pu_add_file(u, (guint)s, path, &error)) {
+    if (!add_input(u, s, path, key, &error)) {
       pcli_error("%s", error->message);
       return PCLI_EXIT_FAIL;
     }
@@ -200,9 +219,14 @@ int pcli_cmd_unify(int argc, char **argv, gboolean do_help) {
     return PCLI_EXIT_FAIL;
   }
   if (!pu_ids_keyed(u)) pcli_warn_unkeyed_ids();
-  if (!store) return unify_run(u, args + 1, excludes, output, report, explain, max_cluster);
+  if (!store) return unify_run(u, args + 1, NULL, excludes, output, report, explain, max_cluster);
+  g_autoptr(PersonaSealKey) key = NULL;
+  if (!persona_seal_key_from_env(&key, &error)) {
+    pcli_error("%s", error->message);
+    return PCLI_EXIT_FAIL;
+  }
   int status = PCLI_EXIT_OK;
-  g_autoptr(GPtrArray) stored = store_inputs(u, store, args + 1, &status);
+  g_autoptr(GPtrArray) stored = store_inputs(u, store, key, args + 1, &status);
   if (!stored) return status;
-  return unify_run(u, (char **)stored->pdata, excludes, output, report, explain, max_cluster);
+  return unify_run(u, (char **)stored->pdata, key, excludes, output, report, explain, max_cluster);
 }

@@ -137,3 +137,66 @@ int pcli_write_text(const char *path, const GString *text) {
   }
   return PCLI_EXIT_OK;
 }
+
+int pcli_write_doc(const RenderDoc *doc, RenderFormat format, const char *path) {
+  GString *text = g_string_new(NULL);
+  render_doc(doc, format, text);
+  int status = pcli_write_text(path, text);
+  g_string_free(text, TRUE);
+  return status;
+}
+
+/* ---- evaluating every profile ------------------------------------------------ */
+
+gboolean pcli_load_state(const char *path, PersonaStateStore **store) {
+  *store = NULL;
+  if (!path) return TRUE;
+  g_autoptr(GError) error = NULL;
+  *store = persona_state_store_load(path, &error);
+  if (*store) return TRUE;
+  pcli_error("%s", error->message);
+  return FALSE;
+}
+
+/* The profile's stored state, or NULL (`key` is scratch). */
+static const char *stored_state(PersonaVM *vm, const PersonaStateStore *store, const char *line, gsize len,
+                                GString *key) {
+  if (!store) return NULL;
+  g_string_truncate(key, 0);
+  return persona_vm_profile_key(vm, line, len, key) ? persona_state_store_get(store, key->str) : NULL;
+}
+
+gboolean pcli_eval_profiles(PersonaModel *model, const PcliProfiles *in, PcliProfileFn fn, void *data) {
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PersonaVM) vm = persona_vm_new(model);
+  if (in->input_tz && !persona_vm_set_input_timezone(vm, in->input_tz, &error)) {
+    pcli_error("%s", error->message);
+    return FALSE;
+  }
+  PersonaLineReader *r = persona_line_reader_open(in->in_path, &error);
+  if (!r) {
+    pcli_error("%s", error->message);
+    return FALSE;
+  }
+  GString *key = g_string_new(NULL);
+  const char *line;
+  gsize len;
+  while (persona_line_reader_next(r, &line, &len, &error)) {
+    if (persona_line_reader_too_long(r, NULL)) {
+      fn(data, vm, line, len, PERSONA_EVAL_RECORD_ERROR, NULL);
+      continue;
+    }
+    const char *state = stored_state(vm, in->store, line, len, key);
+    const PersonaResult *result = NULL;
+    PersonaEvalStatus st =
+        persona_vm_eval(vm, line, len, state, state ? strlen(state) : 0, in->now_us, &result);
+    fn(data, vm, line, len, st, result);
+  }
+  g_string_free(key, TRUE);
+  persona_line_reader_free(r);
+  if (error) {
+    pcli_error("%s", error->message);
+    return FALSE;
+  }
+  return TRUE;
+}

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Writes what the regression tests compare with, into DIR: `persona eval`
 # of this build on the same profiles (examples/profiles.jsonl and
-# test/data/edge.jsonl), the journeys model as bytecode (hex, for psql),
+# test/data/edge.jsonl), the journeys model and a crafted one as bytecode
+# (hex, for psql),
 # and the journeys over three evaluation times with a state file.
 #
 #   prepare.sh PERSONA_CLI DIR
@@ -27,6 +28,13 @@ mkdir -p "$out/src"
 cp "$root/examples/b2b_lead.persona" "$out/src/source"
 (cd "$out/src" && "$cli" compile source -o ../lead.pbc)
 od -An -v -tx1 "$out/lead.pbc" | tr -d ' \n' > "$out/lead.hex"
+
+# Issue 16's attack as a file (tests/golden/eval_crafted_kinds): a global
+# made a record, read by len() as a string; the verifier refuses it.
+crafted=$root/tests/golden/eval_crafted_kinds
+"$cli" compile "$crafted/model.persona" -o "$out/crafted-src.pbc" 2>/dev/null
+python3 "$crafted/craft.py" "$out/crafted-src.pbc" "$out/crafted.pbc"
+od -An -v -tx1 "$out/crafted.pbc" | tr -d ' \n' > "$out/crafted.hex"
 
 "$cli" compile "$root/examples/b2b_journeys.persona" -o "$out/journeys.pbc"
 od -An -v -tx1 "$out/journeys.pbc" | tr -d ' \n' > "$out/journeys.hex"

@@ -5,7 +5,9 @@ score the changed count, mean, p10/p50/p90 (linear interpolation, numpy's
 default), min, max and the histogram; the profiles that cross each
 threshold a score is compared with; the --max-changed gate; and, on the
 journeys model and a changed copy, per journey the profiles that enter
-and exit it under each model. On the example model and a
+and exit it under each model; for the most changed profiles, the rules
+named as the reason against both models' `persona explain`, and no pii
+value (the phone numbers a changed tag and score rule read) in any format. On the example model and a
 changed copy (a lower threshold, a removed tag, a changed score rule).
 
 usage: check_diff.py PERSONA SOURCE_DIR WORK_DIR
@@ -73,6 +75,82 @@ def check_journeys(persona, src, work, check, failures):
               j["exit_only_old"])
     if not any(j["enter_only_old"] or j["enter_only_new"] for j in got["journeys"]):
         failures.append("no profile enters a journey differently: the journey counts are untested")
+
+
+def one_line(text):
+    return " ".join(text.split())
+
+
+def explain(persona, model, profiles, key):
+    out = subprocess.run([persona, "explain", model, profiles, "--id", key, "--now", NOW, "--format", "json"],
+                         capture_output=True, check=True)
+    return json.loads(out.stdout)
+
+
+def by_name(items, name):
+    return next((x for x in items if x["name"] == name), None)
+
+
+def check_explanations(persona, src, work, check, failures):
+    """The example model and a copy with a lower enterprise threshold, a
+    narrower phone pattern (tag reachable_mobile) and a score rule that
+    reads the phone: every reason diff gives for its most changed profiles
+    against the two models' own explanations, and no phone number (pii) in
+    text, md, json or html."""
+    old = os.path.join(src, "examples", "b2b_lead.persona")
+    profiles = os.path.join(src, "examples", "profiles.jsonl")
+    text = open(old, encoding="utf-8").read()
+    changed = (text.replace("employees >= 500", "employees >= 300").replace("1[3-9][0-9]{9}", "1[3-8][0-9]{9}")
+               .replace("+5  when procurement", '+5  when procurement or len(phone ?? "") > 11'))
+    assert changed.count("phone") == text.count("phone") + 1
+    new = os.path.join(work, "explain_new.persona")
+    open(new, "w", encoding="utf-8").write(changed)
+    args = [persona, "diff", old, new, profiles, "--now", NOW, "--top", "12"]
+    outputs = {f: subprocess.run(args + ["--format", f], capture_output=True) for f in ("text", "md", "json", "html")}
+    got = json.loads(outputs["json"].stdout)
+    phones = [json.loads(l).get("phone") for l in open(profiles, encoding="utf-8")]
+    for f, run in outputs.items():
+        both = run.stdout.decode() + run.stderr.decode()
+        leaked = [p for p in phones if p and p in both]
+        if leaked:
+            failures.append(f"--format {f}: {len(leaked)} phone numbers (pii) in the output")
+    reasons = [w for c in got["most_changed"] for w in c["why"] or []]
+    if not any(w.startswith("tag reachable_mobile") and "(hidden: pii)" in w for w in reasons):
+        failures.append("no reason names the pii-reading tag with its value hidden: the pii check proves nothing")
+    if not any(w.startswith("score fit") and "phone" in w for w in reasons):
+        failures.append("no reason names the pii-reading score rule: the pii check proves nothing")
+    for c in got["most_changed"]:
+        key = json.loads(c["id"]) if isinstance(c["id"], str) and c["id"].startswith('"') else c["id"]
+        a, b = explain(persona, old, profiles, key), explain(persona, new, profiles, key)
+        why = c["why"] or []
+        want_tags = [t["name"] for t in a["tags"] if t["holds"] != by_name(b["tags"], t["name"])["holds"]]
+        check(f"{key}: tags with a reason", want_tags,
+              [w.split()[1] for w in why if w.startswith("tag ")])
+        for l in a["lifecycles"]:
+            m = by_name(b["lifecycles"], l["name"])
+            line = next((w for w in why if w.startswith(l["name"] + ": ")), None)
+            if l["stage"] == m["stage"]:
+                check(f"{key}: {l['name']} has no reason", None, line)
+                continue
+            ta = {(t["from"], t["to"]) for t in l["taken"]}
+            tb = {(t["from"], t["to"]) for t in m["taken"]}
+            for f, t in ta ^ tb:
+                if f"`{f or 'any'} -> {t} when" not in (line or ""):
+                    failures.append(f"{key}: transition {f} -> {t} taken under one model only, not in {line!r}")
+        for s in a["scores"]:
+            t = by_name(b["scores"], s["name"])
+            line = next((w for w in why if w.startswith(f"score {s['name']}: ")), None)
+            if s["value"] == t["value"]:
+                check(f"{key}: score {s['name']} has no reason", None, line)
+                continue
+            ca = {one_line(r["rule"]): r["contribution"] for r in s["rules"]}
+            cb = {one_line(r["rule"]): r["contribution"] for r in t["rules"]}
+            for rule in set(ca) | set(cb):
+                differs = ca.get(rule, 0) != cb.get(rule, 0)
+                if differs != (f"`{rule}`" in (line or "")):
+                    failures.append(f"{key}: score {s['name']} rule {rule!r} "
+                                    f"{'differs but is not named' if differs else 'is named but does not differ'}"
+                                    f" in {line!r}")
 
 
 def main():
@@ -153,6 +231,7 @@ def main():
     if not any(t["gained"] or t["lost"] for t in got["tags"]) or stage_changed == 0:
         failures.append("the changed model changes nothing: the test would prove nothing")
     check_journeys(persona, src, work, check, failures)
+    check_explanations(persona, src, work, check, failures)
     for f in failures:
         print("FAIL", f)
     print(f"{len(pairs)} profiles, {stage_changed} change stage, {len(failures)} failures")

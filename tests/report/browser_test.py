@@ -20,7 +20,12 @@ in headless Chromium from its file:// URL:
     and its arms table and rate chart equal its --format json;
   - `persona backtest --format html` (same renderer) of the golden backtest
     data: its band tables and its gain, lift and calibration points equal
-    the backtest's own JSON at the page's decimals.
+    the backtest's own JSON at the page's decimals;
+  - `persona diff --format html` (same renderer) of the example model and a
+    changed copy: its tag, stage-matrix, score and journey tables, its
+    histograms and its most changed profiles equal diff's own JSON; no
+    phone number (a pii field the changed rules read) is in the page; a
+    screenshot is kept in WORK_DIR/diff.png.
 
 Exit 77 (skipped) when chromium is not installed: scripts/test.sh installs
 it (scripts/deps.sh chromium fonts-noto-cjk).
@@ -162,6 +167,75 @@ def check_backtest(persona, src, work, chromium):
     return errors
 
 
+def check_diff(persona, src, work, chromium):
+    """persona diff --format html: the same renderer; every table and
+    histogram equals diff's own JSON (--format json), the most changed
+    profiles carry their reasons, and no pii value is in the page."""
+    errors = []
+    old = os.path.join(src, "examples", "b2b_lead.persona")
+    text = open(old, encoding="utf-8").read()
+    changed = (text.replace("employees >= 500", "employees >= 300").replace("1[3-9][0-9]{9}", "1[3-8][0-9]{9}")
+               .replace("+5  when procurement", "+5  when procurement or len(phone ?? \"\") > 11"))
+    new = os.path.join(work, "diff_new.persona")
+    open(new, "w", encoding="utf-8").write(changed)
+    profiles = os.path.join(src, "examples", "profiles.jsonl")
+    args = [persona, "diff", old, new, profiles, "--now", "2026-02-01T00:00:00Z", "--top", "5"]
+    html = os.path.join(work, "diff.html")
+    with open(html, "w") as fh:
+        subprocess.run(args + ["--format", "html"], stdout=fh)
+    data = json.loads(subprocess.run(args + ["--format", "json"], capture_output=True, text=True).stdout)
+    url = "file://" + os.path.abspath(html)
+    dom = subprocess.run([chromium, *CHROMIUM_FLAGS, "--dump-dom", url], capture_output=True, text=True, timeout=120)
+    if dom.returncode != 0 or "</html>" not in dom.stdout:
+        return [f"diff: chromium --dump-dom failed ({dom.returncode})"]
+    for line in dom.stderr.splitlines():
+        if ":CONSOLE" in line or "Uncaught" in line or "Not allowed to load" in line:
+            errors.append(f"diff page console: {line}")
+    page = Page()
+    page.feed(dom.stdout)
+    errors += [f"the diff page refers to something outside it: {e}" for e in page.external]
+
+    def same(what, got, want):
+        if got != want:
+            errors.append(f"diff {what}: page {got}, JSON {want}")
+
+    same("tags", [tuple(number(r[k]) for k in ("old", "new", "gained", "lost")) for r in page.tables.get("tags", [])],
+         [(t["old"], t["new"], t["gained"], t["lost"]) for t in data["tags"]])
+    for l in data["lifecycles"]:
+        rows = page.tables.get("matrix." + l["name"], [])
+        same(f"matrix.{l['name']}", [[number(r["to_" + s]) for s in l["stages"]] for r in rows], l["matrix"])
+    rows = page.tables.get("scores", [])
+    same("scores changed", [number(r["changed"]) for r in rows], [s["changed"] for s in data["scores"]])
+    for r, s in zip(rows, data["scores"]):
+        for k in ("mean", "p10", "p50", "p90", "min", "max"):
+            if abs(number(r[k]) - s[k]) > 0.5e-4 + 1e-9:
+                errors.append(f"diff score {s['name']} {k}: page {r[k]}, JSON {s[k]}")
+        if s["changed"]:
+            same(f"histogram.{s['name']}", [number(v) for _, v, _, _ in page.charts.get("histogram." + s["name"], [])],
+                 s["histogram"])
+    same("journeys", len(page.tables.get("journeys", [])), len(data["journeys"]))
+    same("most changed", [number(r["line"]) for r in page.tables.get("most_changed", [])],
+         [c["line"] for c in data["most_changed"]])
+    page_text = "".join(page.text)
+    for c in data["most_changed"]:
+        for why in c["why"] or []:
+            if why not in page_text:
+                errors.append(f"diff: the reason {why!r} is not in the page")
+    if not any(c["why"] for c in data["most_changed"]):
+        errors.append("diff: no most changed profile has a reason")
+    for line in open(profiles, encoding="utf-8"):
+        phone = json.loads(line).get("phone")
+        if phone and phone in dom.stdout:
+            errors.append(f"diff: the page holds a phone number (pii) of line {line[:20]}")
+            break
+    shot = os.path.join(work, "diff.png")
+    subprocess.run([chromium, *CHROMIUM_FLAGS, "--window-size=1200,3000", "--screenshot=" + shot, url],
+                   capture_output=True, timeout=120)
+    if not os.path.exists(shot):
+        errors.append("diff: no screenshot written")
+    return errors
+
+
 def main():
     persona, src, work = sys.argv[1:4]
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -238,6 +312,7 @@ def main():
 
     errors += experiment_page(persona, src, work, chromium)
     errors += check_backtest(persona, src, work, chromium)
+    errors += check_diff(persona, src, work, chromium)
     for e in errors:
         print(e)
     if not errors:

@@ -27,8 +27,10 @@ SOURCES = ("crm", "web", "wechat", "offline")
 
 
 def run(persona, model, args, out, report):
+    # --store keeps the records sealed, under this key (docs/unify.md, "The store")
+    env = dict(os.environ, PERSONA_STORE_KEY="permute-test-store-key-0123")
     p = subprocess.run([persona, "unify", model, *args, "-o", out, "--report", report],
-                       capture_output=True, text=True)
+                       capture_output=True, text=True, env=env)
     if p.returncode not in (0, 3):
         sys.exit(f"persona unify failed ({p.returncode}): {p.stderr}")
     problems = sorted(line.split(": ", 1)[1] for line in p.stderr.splitlines() if line.startswith(("/", "."))

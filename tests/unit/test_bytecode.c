@@ -593,28 +593,30 @@ static void conf_concat(PModel *m) {
   i->sbx = 7;
 }
 
-/* The verifier does not prove kinds; the VM's guards turn values of the
- * wrong kind into a record error or a harmless value (docs/bytecode.md). */
+/* Damage that leaves every index and register in range but mixes up
+ * kinds: the verifier's kind analysis refuses it (more classes in
+ * test_bytecode_kinds.c). */
 static void test_type_confusion(void) {
   static const struct {
     DamageFn damage;
-    const char *present, *absent;
+    const char *message;
   } cases[] = {
-      {conf_call, "\"error\":\"invalid bytecode: an argument of matches() has the wrong kind in tag mail (mini.persona:", NULL},
-      {conf_inci, "\"error\":\"invalid bytecode: INCI of a value that is not a counter in fused pass over profile.evs (mini.persona:", NULL},
-      {conf_concat, "{\"id\":\"a\",\"tags\":[\"vipish\",\"adult\",\"mail\",\"big\",\"listed\",\"recent\"]", "chatty"},
+      {conf_call, "block 9 (tag mail), instruction 4 (CALL): register 1 may hold an int, but argument 1 of matches() "
+                  "reads a string"},
+      {conf_inci, "block 6 (fused pass over profile.evs), instruction 27 (INCI): register 20 may hold a string, but "
+                  "INCI reads an int"},
+      {conf_concat, "block 14 (let greeting), instruction 2 (CONCAT): register 1 may hold an int, but CONCAT reads a "
+                    "string"},
   };
   for (gsize k = 0; k < G_N_ELEMENTS(cases); k++) {
     g_autoptr(PersonaModel) m = compile_text(mini_source);
     cases[k].damage((PModel *)m);
     g_autoptr(GBytes) b = to_bytes(m);
-    g_autoptr(GError) error = NULL;
-    g_autoptr(PersonaModel) loaded = from_bytes(b, &error);
-    g_assert_no_error(error);
-    g_autofree char *out = eval_all(loaded, mini_profiles, 1, NOW_1, NULL);
-    g_test_message("case %" G_GSIZE_FORMAT ": %s", k, out);
-    g_assert_nonnull(strstr(out, cases[k].present));
-    if (cases[k].absent) g_assert_null(strstr(out, cases[k].absent));
+    gsize len;
+    const guint8 *data = g_bytes_get_data(b, &len);
+    g_autofree char *msg = load_error(data, len);
+    g_test_message("case %" G_GSIZE_FORMAT ": %s", k, msg);
+    g_assert_cmpstr(msg, ==, cases[k].message);
   }
 }
 
@@ -676,6 +678,16 @@ static void glob_record(PModel *m) {
   early->code = code;
   early->locs = locs;
   early->n_code++;
+  /* tag late reads greeting the same way (as a string it would be refused
+   * by the kind analysis: the global may hold a record); the field of a
+   * record built by MKREC has no static kind, so the file loads. */
+  PBlock *late = &m->blocks[block_named(m, "tag late")];
+  g_free(late->code);
+  g_free(late->locs);
+  late->code = g_memdup2(early->code, sizeof(PInsn) * early->n_code);
+  late->locs = g_memdup2(early->locs, sizeof(PInsnLoc) * early->n_code);
+  late->n_code = early->n_code;
+  late->n_regs = early->n_regs;
 }
 
 /* let contact (built from pii) is read by tag early, before it runs. */

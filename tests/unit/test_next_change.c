@@ -89,10 +89,20 @@ static void gen_model(Gen *g, GRand *r) {
                   "schema {\n  id: string key\n  signup: time?\n  deadline: time\n  birthday: time? pii\n"
                   "  events: list<event> = []\n}\n");
   int h = g_rand_int_range(r, 1, 15);
-  g_string_append_printf(g->src, "score d_eng decay %dd {\n  +%d per events where type == \"a\"\n}\n", h,
-                         g_rand_int_range(r, 1, 20));
-  g_string_append_printf(g->src, "score d_slow decay %dd {\n  +%d per events where type == \"b\"\n}\n", h * 3 + 1,
-                         g_rand_int_range(r, 1, 20));
+  /* Caps that hold the score until they release, a clamp, a negative
+   * rule: the shapes the crossing solver must follow. */
+  g_autofree char *cap = g_rand_boolean(r) ? g_strdup_printf(" cap %d", g_rand_int_range(r, 5, 30)) : g_strdup("");
+  g_string_append_printf(g->src, "score d_eng decay %dd {\n  +%d per events where type == \"a\"%s\n", h,
+                         g_rand_int_range(r, 1, 20), cap);
+  if (g_rand_boolean(r)) {
+    g_string_append_printf(g->src, "  -%d per events where type == \"b\" within 20d\n", g_rand_int_range(r, 1, 5));
+    /* A leave makes the decaying score jump: a change of the result this
+     * test does not look at (it leaves decaying scores aside). */
+    g->conservative = TRUE;
+  }
+  g_string_append(g->src, "}\n");
+  g_string_append_printf(g->src, "score d_slow decay %dd%s {\n  +%d per events where type == \"b\"\n}\n", h * 3 + 1,
+                         g_rand_boolean(r) ? " max 25" : "", g_rand_int_range(r, 1, 20));
   /* A piecewise-constant value in the result: changes at every leave. */
   g_string_append_printf(g->src, "score n_recent = count(events within %dd)\n", WINDOWS[g_rand_int_range(r, 0, 4)]);
   int n = g_rand_int_range(r, 2, 6);

@@ -129,10 +129,65 @@ static void test_shipped_profiles(void) {
   }
 }
 
+/* The record is decoded once for models that read profiles the same way
+ * (what persona diff relies on): after the first VM decoded it, its text
+ * is damaged where a number was; a VM of the same schema still evaluates
+ * it from the shared decoding, a VM of another schema decodes the text and
+ * fails. (A white-box check: the text is written through the pointer the
+ * record lends, which no program should do.) */
+static void test_decoded_once(void) {
+  g_autoptr(PersonaModel) mo = compile(OLD), mn = compile(NEW), mx = compile(OTHER);
+  g_autoptr(PersonaVM) vo = persona_vm_new(mo), vn = persona_vm_new(mn), vx = persona_vm_new(mx);
+  static const char line[] = "{\"id\":\"a\",\"employees\":400}";
+  g_autoptr(PersonaRecord) rec = persona_record_new(line, strlen(line));
+  gint64 now = G_GINT64_CONSTANT(1769904000) * G_USEC_PER_SEC;
+  const PersonaResult *r = NULL;
+  g_assert_cmpint(persona_vm_eval_record(vo, rec, NULL, 0, now, &r), ==, PERSONA_EVAL_OK);
+  char *text = (char *)persona_record_text(rec, NULL);
+  char *digit = strstr(text, "400");
+  g_assert_nonnull(digit);
+  *digit = 'x';
+  g_assert_cmpint(persona_vm_eval_record(vn, rec, NULL, 0, now, &r), ==, PERSONA_EVAL_OK);
+  g_assert_true(persona_result_tag_holds(r, 0)); /* 400 >= 300: the decoded value */
+  g_assert_cmpint(persona_vm_eval_record(vx, rec, NULL, 0, now, &r), ==, PERSONA_EVAL_RECORD_ERROR);
+  g_assert_cmpstr(persona_result_error_code(r), ==, "bad_json");
+}
+
+/* PERSONA_RESULT_NO_OUTPUT: the `output { }` block is not run, so the
+ * result is the standard result of the same model without the block, and
+ * an error only the block raises (an int overflow here) fails nothing. */
+static void test_no_output(void) {
+  static const char *const BODY = "model t version \"1\"\n" SCHEMA
+                                  "tag big when employees >= 500\n"
+                                  "score s { +5 when big }\n";
+  g_autofree char *with_output =
+      g_strconcat(BODY, "output { id: id, huge: employees * 4611686018427387904 }\n", NULL);
+  g_autoptr(PersonaModel) mo = compile(with_output), plain = compile(BODY);
+  g_autoptr(PersonaVM) vo = persona_vm_new(mo), vskip = persona_vm_new(mo), vp = persona_vm_new(plain);
+  persona_vm_set_result_options(vskip, PERSONA_RESULT_NO_OUTPUT);
+  static const char line[] = "{\"id\":\"a\",\"employees\":600}";
+  const PersonaResult *r = NULL;
+  g_assert_cmpint(persona_vm_eval(vo, line, strlen(line), NULL, 0, 0, &r), ==, PERSONA_EVAL_RECORD_ERROR);
+  g_assert_cmpstr(persona_result_error_code(r), ==, "runtime");
+  g_autoptr(GString) skipped = g_string_new(NULL), standard = g_string_new(NULL);
+  g_assert_cmpint(persona_vm_eval(vskip, line, strlen(line), NULL, 0, 0, &r), ==, PERSONA_EVAL_OK);
+  g_assert_true(persona_result_tag_holds(r, 0));
+  g_assert_cmpfloat(persona_result_score_value(r, 0), ==, 5);
+  persona_result_to_json(r, skipped);
+  g_assert_cmpint(persona_vm_eval(vp, line, strlen(line), NULL, 0, 0, &r), ==, PERSONA_EVAL_OK);
+  persona_result_to_json(r, standard);
+  g_assert_cmpstr(skipped->str, ==, standard->str);
+  /* Off again: the block runs (and fails) as before. */
+  persona_vm_set_result_options(vskip, 0);
+  g_assert_cmpint(persona_vm_eval(vskip, line, strlen(line), NULL, 0, 0, &r), ==, PERSONA_EVAL_RECORD_ERROR);
+}
+
 int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/api/record/same-as-text", test_same_as_text);
   g_test_add_func("/api/record/both-results-live", test_both_results_live);
   g_test_add_func("/api/record/shipped-profiles", test_shipped_profiles);
+  g_test_add_func("/api/record/no-output", test_no_output);
+  g_test_add_func("/api/record/decoded-once", test_decoded_once);
   return g_test_run();
 }

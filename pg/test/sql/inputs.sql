@@ -62,6 +62,12 @@ END $$;
 SELECT persona.eval(overlay(m.lead PLACING '\x00'::bytea FROM length(m.lead) - 100 FOR 1), '{"id":"x"}', '2026-02-01')
 FROM models m;
 SELECT persona.model_info('\xdeadbeef');
+-- A crafted file whose length and checksum are right (issue 16: a global
+-- made a record in one record's memory, read as a string by len(); it
+-- once took the backend, and with it every session, down with SIGSEGV):
+-- the verifier refuses it.
+\set crafted `cat "$PERSONA_TEST_DATA/crafted.hex"`
+SELECT persona.eval(decode(:'crafted', 'hex'), '{"id":"a","name":"annabelle"}', '2026-02-01');
 
 -- now must be a finite time; times far away are fine.
 SELECT persona.eval(m.lead, '{"id":"x"}', 'infinity') FROM models m;
