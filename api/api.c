@@ -418,9 +418,9 @@ PersonaEvalStatus papi_eval_decoded(PersonaVM *vm, PValue key, const char *state
   return PERSONA_EVAL_OK;
 }
 
-PersonaEvalStatus persona_vm_eval_tree(PersonaVM *vm, const PersonaTreeReader *reader, gpointer ctx,
-                                       gconstpointer profile, const char *state_json, gsize state_len,
-                                       gint64 now_us, const PersonaResult **result) {
+static PersonaEvalStatus eval_tree(PersonaVM *vm, const PersonaTreeReader *reader, PersonaTreeMembers members,
+                                   gpointer ctx, gconstpointer profile, const char *state_json,
+                                   gsize state_len, gint64 now_us, const PersonaResult **result) {
   if (!vm || !reader || !result) return PERSONA_EVAL_USAGE_ERROR;
   *result = (const PersonaResult *)vm;
   /* What pvm_begin_record() does before it decodes text. */
@@ -434,7 +434,8 @@ PersonaEvalStatus persona_vm_eval_tree(PersonaVM *vm, const PersonaTreeReader *r
   memset(&dr, 0, sizeof dr);
   vm->last_ok = false;
   vm->last_field[0] = '\0';
-  if (!pdec_decode_tree(&m->plans[m->profile_plan], reader, ctx, profile, now_us, vm->input_tz, &st->arena, &dr)) {
+  if (!pdec_decode_tree(&m->plans[m->profile_plan], reader, members, &vm->tree_memo, ctx, profile, now_us,
+                        vm->input_tz, &st->arena, &dr)) {
     vm->last_key = pv_null();
     g_strlcpy(vm->last_error, "declined: evaluate the text", sizeof vm->last_error);
     vm->last_code = "declined";
@@ -444,6 +445,20 @@ PersonaEvalStatus persona_vm_eval_tree(PersonaVM *vm, const PersonaTreeReader *r
   st->key = dr.key;
   pvm_nc_begin(st, dr.next_visible, dr.next_visible_pii);
   return papi_eval_decoded(vm, dr.key, state_json, state_len, 0, NULL, NULL);
+}
+
+PersonaEvalStatus persona_vm_eval_tree(PersonaVM *vm, const PersonaTreeReader *reader, gpointer ctx,
+                                       gconstpointer profile, const char *state_json, gsize state_len,
+                                       gint64 now_us, const PersonaResult **result) {
+  return eval_tree(vm, reader, NULL, ctx, profile, state_json, state_len, now_us, result);
+}
+
+PersonaEvalStatus persona_vm_eval_tree_walk(PersonaVM *vm, const PersonaTreeReader *reader,
+                                            PersonaTreeMembers members, gpointer ctx, gconstpointer profile,
+                                            const char *state_json, gsize state_len, gint64 now_us,
+                                            const PersonaResult **result) {
+  if (!members) return PERSONA_EVAL_USAGE_ERROR;
+  return eval_tree(vm, reader, members, ctx, profile, state_json, state_len, now_us, result);
 }
 
 PersonaEvalStatus persona_vm_eval(PersonaVM *vm, const char *json, gsize len, const char *state_json,

@@ -12,6 +12,7 @@
 #include "persona.h"
 #include "compiler/diag.h"
 #include "compiler/source.h"
+#include "runtime/json_tree.h"
 #include "runtime/vm.h"
 
 /* What persona_vm_record_rules keeps (api/rules_api.c): per score (index
@@ -50,6 +51,7 @@ struct PersonaVM {
    * i-th score" find it at once (persona diff reads every one per record). */
   uint32_t *outputs_of_kind[3];
   uint32_t n_outputs_of_kind[3];
+  PTreeMemo tree_memo;    /* persona_vm_eval_tree_walk's, from record to record */
 };
 
 /* The profile is decoded and set in vm->st (st->profile, st->key, the

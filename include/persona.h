@@ -489,6 +489,27 @@ PERSONA_API PersonaEvalStatus persona_vm_eval_tree(PersonaVM *vm, const PersonaT
                                                    const char *state_json, gsize state_len,
                                                    gint64 now_us, const PersonaResult **result);
 
+/* A host whose objects are cheaper to walk than to search (a jsonb object
+ * keeps its keys in one array) can hand each object over in one walk of
+ * its members instead of answering `member` once per field the model
+ * reads. The host's PersonaTreeMembers calls `visit(walk, key, key_len,
+ * value)` for each member of the OBJECT `object`, each key once, in any
+ * order (the key's bytes are read during the call only; the value node is
+ * held like any other), and returns TRUE after the last one; when visit
+ * returns FALSE it stops there and returns FALSE. */
+typedef gboolean (*PersonaTreeVisit)(gpointer walk, const char *key, gsize key_len, gconstpointer value);
+typedef gboolean (*PersonaTreeMembers)(gpointer ctx, gconstpointer object, PersonaTreeVisit visit,
+                                       gpointer walk);
+
+/* persona_vm_eval_tree with each object read through `members` (one walk
+ * of its members; the reader's member callback is then not called): the
+ * same values, the same result, declined in the same cases. */
+PERSONA_API PersonaEvalStatus persona_vm_eval_tree_walk(PersonaVM *vm, const PersonaTreeReader *reader,
+                                                        PersonaTreeMembers members, gpointer ctx,
+                                                        gconstpointer profile, const char *state_json,
+                                                        gsize state_len, gint64 now_us,
+                                                        const PersonaResult **result);
+
 /* ---- one record, several models ---------------------------------------------
  *
  * A host that evaluates each profile with several models (persona diff

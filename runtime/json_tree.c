@@ -13,15 +13,20 @@
 
 #include <glib.h>
 
+#include "json_decode_impl.h"
 #include "ptime.h"
 #include "ptime_zone.h"
 
+#define WALK_NONE 0xFF /* in a PTreeMemoSlot: no field */
+
 typedef struct {
   const PersonaTreeReader *r;
+  PersonaTreeMembers members; /* NULL: fields are looked up with r->member */
   void *ctx;
   PArena *arena;
   int64_t now_us;
   GTimeZone *input_tz; /* times without an offset are read in it, or NULL (borrowed) */
+  PTreeMemo *memo;     /* with members */
   int64_t next_visible; /* the earliest `at` left out as in the future */
   int64_t next_visible_pii; /* … of events inside a pii field */
   bool in_pii;          /* reading a pii field's value */
@@ -81,7 +86,10 @@ static bool always_decoded(const PDecodePlan *plan, uint32_t f) {
 /* The fields of one object, in plan order: absent and null fields get
  * their default, or null when optional or never read; a required one is
  * declined. */
+static bool walk_record(Tree *t, const PDecodePlan *plan, const void *node, PValue *out, PValue *key);
+
 static bool tree_record(Tree *t, const PDecodePlan *plan, const void *node, PValue *out, PValue *key) {
+  if (t->members) return walk_record(t, plan, node, out, key);
   PValue *fields = pa_alloc(t->arena, (plan->n_fields ? plan->n_fields : 1) * sizeof(PValue));
   if (!fields) return false;
   for (uint32_t f = 0; f < plan->n_fields; f++) {
@@ -102,6 +110,86 @@ static bool tree_record(Tree *t, const PDecodePlan *plan, const void *node, PVal
     bool ok = tree_value(t, &fd->type, v, &fields[f]);
     t->in_pii = was_pii;
     if (!ok) return false;
+  }
+  if (key && plan->key_field >= 0) *key = fields[plan->key_field];
+  *out = pv_record(fields, plan->n_fields);
+  return true;
+}
+
+/* One record walked: the members the host hands over are matched to the
+ * plan's fields and decoded as they come. */
+typedef struct {
+  Tree *t;
+  const PDecodePlan *plan;
+  PValue *fields;
+  uint8_t *memo; /* the plan's PTreeMemoSlot.field */
+  uint8_t *seen; /* seen[f]: field f had a member */
+  uint32_t k;    /* members visited so far */
+} Walk;
+
+static bool field_named(const PDecodeField *fd, const char *key, size_t len) {
+  return fd->name_len == len && memcmp(fd->name, key, len) == 0;
+}
+
+static gboolean walk_visit(gpointer walk, const char *key, gsize len, gconstpointer value) {
+  Walk *w = walk;
+  Tree *t = w->t;
+  const PDecodePlan *plan = w->plan;
+  uint32_t k = w->k++;
+  int f;
+  if (k < PDEC_TREE_MEMO_KEYS && w->memo[k] < plan->n_fields && field_named(&plan->fields[w->memo[k]], key, len)) {
+    f = w->memo[k];
+  } else {
+    uint32_t hint = 0;
+    f = pdec_find_field(plan, key, len, &hint);
+    if (k < PDEC_TREE_MEMO_KEYS) w->memo[k] = f < 0 || f >= WALK_NONE ? WALK_NONE : (uint8_t)f;
+  }
+  if (f < 0) return TRUE;      /* a key the model does not name */
+  if (w->seen[f]) return FALSE; /* a key twice: the text decoder decides */
+  w->seen[f] = 1;
+  const PDecodeField *fd = &plan->fields[f];
+  if (!fd->used && !always_decoded(plan, (uint32_t)f)) { /* never read, never checked: as tree_record */
+    w->fields[f] = fd->has_default ? fd->default_value : pv_null();
+    return TRUE;
+  }
+  if (t->r->kind(t->ctx, value) == PERSONA_NODE_NULL) {
+    if (!fd->has_default && !fd->optional) return FALSE; /* required */
+    w->fields[f] = fd->has_default ? fd->default_value : pv_null();
+    return TRUE;
+  }
+  /* As tree_record: events inside a pii field keep their instants apart. */
+  bool was_pii = t->in_pii;
+  t->in_pii |= fd->pii;
+  bool ok = tree_value(t, &fd->type, value, &w->fields[f]);
+  t->in_pii = was_pii;
+  return ok;
+}
+
+/* The memo of `plan`'s objects: its slot, or the oldest one's, cleared. */
+static uint8_t *memo_for(PTreeMemo *memo, const PDecodePlan *plan) {
+  for (uint32_t i = 0; i < PDEC_TREE_MEMO_PLANS; i++)
+    if (memo->slots[i].plan == plan) return memo->slots[i].field;
+  PTreeMemoSlot *slot = &memo->slots[memo->next++ % PDEC_TREE_MEMO_PLANS];
+  slot->plan = plan;
+  memset(slot->field, WALK_NONE, sizeof slot->field);
+  return slot->field;
+}
+
+/* tree_record with one walk of the object (t->members): the same values,
+ * declined in the same cases. */
+static bool walk_record(Tree *t, const PDecodePlan *plan, const void *node, PValue *out, PValue *key) {
+  uint32_t n = plan->n_fields ? plan->n_fields : 1;
+  PValue *fields = pa_alloc(t->arena, n * sizeof(PValue));
+  uint8_t *seen = pa_alloc(t->arena, n);
+  if (!fields || !seen) return false;
+  memset(seen, 0, n);
+  Walk w = {t, plan, fields, memo_for(t->memo, plan), seen, 0};
+  if (!t->members(t->ctx, node, walk_visit, &w)) return false;
+  for (uint32_t f = 0; f < plan->n_fields; f++) {
+    if (seen[f]) continue;
+    const PDecodeField *fd = &plan->fields[f];
+    if ((fd->used || always_decoded(plan, f)) && !fd->has_default && !fd->optional) return false; /* required */
+    fields[f] = fd->has_default ? fd->default_value : pv_null();
   }
   if (key && plan->key_field >= 0) *key = fields[plan->key_field];
   *out = pv_record(fields, plan->n_fields);
@@ -157,10 +245,19 @@ static bool tree_value(Tree *t, const PDecodeType *type, const void *node, PValu
   return false;
 }
 
-bool pdec_decode_tree(const PDecodePlan *plan, const PersonaTreeReader *reader, void *ctx,
-                      const void *root, int64_t now_us, GTimeZone *input_tz, PArena *arena,
-                      PDecodeResult *out) {
-  Tree t = {reader, ctx, arena, now_us, input_tz, INT64_MAX, INT64_MAX, false};
+bool pdec_decode_tree(const PDecodePlan *plan, const PersonaTreeReader *reader, PersonaTreeMembers members,
+                      PTreeMemo *memo, void *ctx, const void *root, int64_t now_us, GTimeZone *input_tz,
+                      PArena *arena, PDecodeResult *out) {
+  Tree t = {.r = reader,
+            .members = members && memo ? members : NULL,
+            .ctx = ctx,
+            .arena = arena,
+            .now_us = now_us,
+            .input_tz = input_tz,
+            .memo = memo,
+            .next_visible = INT64_MAX,
+            .next_visible_pii = INT64_MAX,
+            .in_pii = false};
   out->key = pv_null();
   out->next_visible = out->next_visible_pii = INT64_MAX;
   out->error[0] = '\0';

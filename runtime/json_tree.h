@@ -24,11 +24,32 @@
 #include "json_decode.h"
 #include "persona.h"
 
+/* What a walk (PersonaTreeMembers) remembers of the records of a plan:
+ * the field the k-th member of the last object matched. Objects of one
+ * kind usually keep their keys in one order, so a key is then matched by
+ * one comparison. Kept by the caller from record to record (zeroed at
+ * first), one per thread: the VM's. */
+#define PDEC_TREE_MEMO_PLANS 8
+#define PDEC_TREE_MEMO_KEYS 64
+
+typedef struct {
+  const PDecodePlan *plan;
+  uint8_t field[PDEC_TREE_MEMO_KEYS];
+} PTreeMemoSlot;
+
+typedef struct {
+  PTreeMemoSlot slots[PDEC_TREE_MEMO_PLANS];
+  uint32_t next; /* the slot a new plan takes */
+} PTreeMemo;
+
 /* Decodes the object `root` with `plan`, as pdec_decode_tz() decodes its
  * text: times without an offset are read in `input_tz` (borrowed; NULL:
- * such a time is declined). False: declined (out->error is empty; nothing
- * is to be kept but arena memory). */
-bool pdec_decode_tree(const PDecodePlan *plan, const PersonaTreeReader *reader, void *ctx,
+ * such a time is declined). With `members` (may be NULL), each object is
+ * read in one walk of its members instead of a lookup per field, with
+ * `memo` (not NULL then). False: declined (out->error is empty; nothing is
+ * to be kept but arena memory). */
+bool pdec_decode_tree(const PDecodePlan *plan, const PersonaTreeReader *reader, PersonaTreeMembers members,
+                      PTreeMemo *memo, void *ctx,
                       const void *root, int64_t now_us, GTimeZone *input_tz, PArena *arena,
                       PDecodeResult *out);
 

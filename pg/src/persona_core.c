@@ -268,6 +268,21 @@ static gboolean tree_deeper_than(gpointer c, gconstpointer node, guint levels) {
   return t->r->deeper_than(t->ctx, node, levels);
 }
 
+typedef struct {
+  PersonaTreeVisit visit;
+  gpointer walk;
+} VisitCall;
+
+static bool tree_visit(void *c, const char *key, size_t len, const void *value) {
+  VisitCall *v = c;
+  return v->visit(v->walk, key, len, value) != FALSE;
+}
+static gboolean tree_members(gpointer c, gconstpointer node, PersonaTreeVisit visit, gpointer walk) {
+  TreeCall *t = c;
+  VisitCall v = {visit, walk};
+  return t->r->members(t->ctx, node, tree_visit, &v);
+}
+
 static const PersonaTreeReader tree_reader = {tree_kind,    tree_boolean, tree_text,       tree_length,
                                               tree_element, tree_member,  tree_deeper_than};
 
@@ -277,7 +292,11 @@ PgcEvalStatus pgc_eval_tree(PgcModel *m, const PgcTreeReader *reader, void *ctx,
   interrupt_flag.fired = FALSE;
   m->last_used = ++cache_clock;
   PersonaEvalStatus rc =
-      persona_vm_eval_tree(m->vm, &tree_reader, &call, root, state, state ? state_len : 0, now_us, &m->result);
+      reader->members
+          ? persona_vm_eval_tree_walk(m->vm, &tree_reader, tree_members, &call, root, state,
+                                      state ? state_len : 0, now_us, &m->result)
+          : persona_vm_eval_tree(m->vm, &tree_reader, &call, root, state, state ? state_len : 0, now_us,
+                                 &m->result);
   if (rc == PERSONA_EVAL_DECLINED) {
     m->result = NULL;
     return PGC_EVAL_DECLINED;

@@ -50,8 +50,14 @@ typedef struct {
   const char *(*text)(void *ctx, const void *node, size_t *len); /* string value, number spelling */
   unsigned (*length)(void *ctx, const void *array);
   const void *(*element)(void *ctx, const void *array, unsigned i);
-  const void *(*member)(void *ctx, const void *object, const char *key, size_t key_len); /* NULL: absent */
+  /* An object's value for a key, NULL when absent; the callback itself
+   * may be NULL when `members` is given. */
+  const void *(*member)(void *ctx, const void *object, const char *key, size_t key_len);
   bool (*deeper_than)(void *ctx, const void *node, unsigned levels);
+  /* All members of an object in one walk (persona_vm_eval_tree_walk):
+   * visit each, stop with false when visit says false. NULL: `member`. */
+  bool (*members)(void *ctx, const void *object,
+                  bool (*visit)(void *walk, const char *key, size_t len, const void *value), void *walk);
 } PgcTreeReader;
 
 typedef struct {

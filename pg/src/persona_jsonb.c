@@ -1,9 +1,9 @@
 /* persona_jsonb.c - the PgcTreeReader over jsonb; see persona_jsonb.h.
  *
- * Objects are searched by key (a binary search, since jsonb keeps keys
- * sorted), so libpersona visits only the fields the model reads. Numbers are handed over as numeric_out spells
- * them, which is what JsonbToCString writes for them: the text decoder
- * would have seen the same digits.
+ * Objects are walked, each member once (persona_vm_eval_tree_walk: no
+ * search per field); arrays are indexed. Numbers are handed over as
+ * numeric_out spells them, which is what JsonbToCString writes for them:
+ * the text decoder would have seen the same digits.
  */
 #include "persona_jsonb.h"
 
@@ -13,14 +13,12 @@
 #include "utils/numeric.h"
 
 /*
- * A node: a jsonb value, and for a container the end offsets of its
- * children, computed once when it is first searched or indexed. jsonb
- * stores a length in most JEntrys and an offset only in every 32nd, so
- * getKeyJsonValueFromContainer and getIthJsonbValueFromContainer sum
- * lengths back to the last offset for every probe; here each child's end
- * is found once per container, and a key lookup is a binary search over
- * them (jsonb keeps an object's keys sorted: shorter first, then by
- * bytes).
+ * A node: a jsonb value, and for an array the end offsets of its
+ * elements, computed once when it is first indexed. jsonb stores a length
+ * in most JEntrys and an offset only in every 32nd, so
+ * getIthJsonbValueFromContainer sums lengths back to the last offset for
+ * every probe; here each element's end is found once per array. Objects
+ * are not searched at all: jsonb_members walks them once.
  */
 typedef struct
 {
@@ -28,6 +26,9 @@ typedef struct
 								 * JsonbValues */
 	uint32	   *ends;			/* a container's children's end offsets, or
 								 * NULL until needed */
+	PgcNodeKind kind;			/* what jsonb_kind answers, set when the node
+								 * is made: libpersona asks it twice of every
+								 * node it reads */
 } TreeNode;
 
 /* `size` bytes from the tree's current block, or from a new one. A
@@ -51,14 +52,6 @@ tree_alloc(PgjTree *tree, size_t size)
 	return p;
 }
 
-static TreeNode *
-new_node(PgjTree *tree)
-{
-	TreeNode   *n = tree_alloc(tree, sizeof(TreeNode));
-
-	n->ends = NULL;
-	return n;
-}
 
 /* The end offsets of c's n children, from the start of its data area. */
 static pg_noinline uint32 *
@@ -86,63 +79,61 @@ node_ends(PgjTree *tree, TreeNode *node)
 	return node->ends;
 }
 
-/* Child i of c as a new node: what fillJsonbValue (jsonb_util.c) makes. */
-static TreeNode *
-child_node(PgjTree *tree, JsonbContainer *c, uint32 n, const uint32 *ends, uint32 i)
+/* The child with JEntry e whose data is base[offset, end) as `node`:
+ * what fillJsonbValue (jsonb_util.c) makes. */
+static void
+fill_node(TreeNode *node, JEntry e, char *base, uint32 offset, uint32 end)
 {
-	TreeNode   *node = new_node(tree);
 	JsonbValue *v = &node->v;
-	JEntry		e = c->children[i];
-	char	   *base = (char *) &c->children[n];
-	uint32		offset = i ? ends[i - 1] : 0;
 
+	node->ends = NULL;
 	if (JBE_ISNULL(e))
+	{
 		v->type = jbvNull;
+		node->kind = PGC_NODE_NULL;
+	}
 	else if (JBE_ISSTRING(e))
 	{
 		v->type = jbvString;
+		node->kind = PGC_NODE_STRING;
 		v->val.string.val = base + offset;
-		v->val.string.len = (int) (ends[i] - offset);
+		v->val.string.len = (int) (end - offset);
 	}
 	else if (JBE_ISNUMERIC(e))
 	{
 		v->type = jbvNumeric;
 		v->val.numeric = (Numeric) (base + INTALIGN(offset));
+		node->kind = PGC_NODE_NUMBER;
 	}
 	else if (JBE_ISBOOL_TRUE(e) || JBE_ISBOOL_FALSE(e))
 	{
 		v->type = jbvBool;
 		v->val.boolean = JBE_ISBOOL_TRUE(e);
+		node->kind = PGC_NODE_BOOL;
 	}
 	else
 	{
 		v->type = jbvBinary;
 		v->val.binary.data = (JsonbContainer *) (base + INTALIGN(offset));
-		v->val.binary.len = (int) (ends[i] - INTALIGN(offset));
+		v->val.binary.len = (int) (end - INTALIGN(offset));
+		node->kind = JsonContainerIsObject(v->val.binary.data) ? PGC_NODE_OBJECT : PGC_NODE_ARRAY;
 	}
+}
+
+/* Child i of c (n children, their ends known) as a new node. */
+static TreeNode *
+child_node(PgjTree *tree, JsonbContainer *c, uint32 n, const uint32 *ends, uint32 i)
+{
+	TreeNode   *node = tree_alloc(tree, sizeof(TreeNode));
+
+	fill_node(node, c->children[i], (char *) &c->children[n], i ? ends[i - 1] : 0, ends[i]);
 	return node;
 }
 
 static PgcNodeKind
 jsonb_kind(void *ctx, const void *node)
 {
-	const JsonbValue *v = node;
-
-	switch (v->type)
-	{
-		case jbvNull:
-			return PGC_NODE_NULL;
-		case jbvBool:
-			return PGC_NODE_BOOL;
-		case jbvNumeric:
-			return PGC_NODE_NUMBER;
-		case jbvString:
-			return PGC_NODE_STRING;
-		case jbvBinary:
-			return JsonContainerIsObject(v->val.binary.data) ? PGC_NODE_OBJECT : PGC_NODE_ARRAY;
-		default:
-			return PGC_NODE_ARRAY;	/* jbvArray/jbvObject: never made here */
-	}
+	return ((const TreeNode *) node)->kind;
 }
 
 static bool
@@ -195,57 +186,39 @@ key_order(const char *a, uint32 a_len, const char *b, uint32 b_len)
 	return memcmp(a, b, a_len);
 }
 
-static PgjGuess *
-guess_for(PgjTree *tree, const char *key)
+/*
+ * All members of an object in one pass (persona_vm_eval_tree_walk): the
+ * keys come first in the JEntry array and the values after them, so two
+ * cursors walk the offsets, and the nodes of all values are carved at
+ * once. No ends array, no search: every key is looked at once.
+ */
+static bool
+jsonb_members(void *ctx, const void *node, bool (*visit) (void *walk, const char *key, size_t len, const void *value),
+			  void *walk)
 {
-	uintptr_t	h = (uintptr_t) key;
-
-	return &tree->guesses[((h >> 3) ^ (h >> 9)) % PGJ_GUESSES];
-}
-
-static const void *
-jsonb_member(void *ctx, const void *node, const char *key, size_t key_len)
-{
-	PgjTree    *tree = ctx;
-	TreeNode   *object = (TreeNode *) node;
-	JsonbContainer *c = object->v.val.binary.data;
+	JsonbContainer *c = ((const TreeNode *) node)->v.val.binary.data;
 	uint32		count = JsonContainerSize(c);
-	PgjGuess   *guess = guess_for(tree, key);
-	const uint32 *ends;
-	const char *base;
-	uint32		lo = 0,
-				hi = count;
+	char	   *base = (char *) &c->children[count * 2];
+	TreeNode   *nodes;
+	uint32		key_end = 0,
+				value_end;
 
-	if (count == 0 || key_len > JENTRY_OFFLENMASK)
-		return NULL;
-	ends = node_ends(tree, object);
-	base = (const char *) &c->children[count * 2];
-	if (guess->key == key && guess->index < count)
+	if (count == 0)
+		return true;
+	nodes = tree_alloc(ctx, count * sizeof(TreeNode));
+	value_end = getJsonbOffset(c, count);
+	for (uint32 i = 0; i < count; i++)
 	{
-		uint32		i = guess->index,
-					start = i ? ends[i - 1] : 0;
+		uint32		key_start = key_end,
+					value_start = value_end;
 
-		if (key_order(base + start, ends[i] - start, key, (uint32) key_len) == 0)
-			return child_node(tree, c, count * 2, ends, count + i);
+		JBE_ADVANCE_OFFSET(key_end, c->children[i]);
+		JBE_ADVANCE_OFFSET(value_end, c->children[count + i]);
+		fill_node(&nodes[i], c->children[count + i], base, value_start, value_end);
+		if (!visit(walk, base + key_start, key_end - key_start, &nodes[i]))
+			return false;
 	}
-	while (lo < hi)
-	{
-		uint32		mid = lo + (hi - lo) / 2;
-		uint32		start = mid ? ends[mid - 1] : 0;
-		int			cmp = key_order(base + start, ends[mid] - start, key, (uint32) key_len);
-
-		if (cmp == 0)
-		{
-			guess->key = key;
-			guess->index = mid;
-			return child_node(tree, c, count * 2, ends, count + mid);
-		}
-		if (cmp < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
+	return true;
 }
 
 /*
@@ -305,9 +278,10 @@ jsonb_deeper_than(void *ctx, const void *node, unsigned levels)
 		container_deeper(v->val.binary.data, (uint32) v->val.binary.len, 1, levels);
 }
 
+/* No `member`: libpersona walks each object (jsonb_members). */
 const PgcTreeReader pgj_reader = {
-	jsonb_kind, jsonb_boolean, jsonb_text, jsonb_length, jsonb_element, jsonb_member,
-	jsonb_deeper_than,
+	jsonb_kind, jsonb_boolean, jsonb_text, jsonb_length, jsonb_element, NULL,
+	jsonb_deeper_than, jsonb_members,
 };
 
 bool
@@ -319,11 +293,13 @@ pgj_reader_usable(void)
 const void *
 pgj_root(PgjTree *tree, Jsonb *jb)
 {
-	TreeNode   *root = new_node(tree);
+	TreeNode   *root = tree_alloc(tree, sizeof(TreeNode));
 
+	root->ends = NULL;
 	root->v.type = jbvBinary;
 	root->v.val.binary.data = &jb->root;
 	root->v.val.binary.len = VARSIZE(jb) - VARHDRSZ;
+	root->kind = JsonContainerIsObject(&jb->root) ? PGC_NODE_OBJECT : PGC_NODE_ARRAY;
 	return root;
 }
 

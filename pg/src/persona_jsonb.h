@@ -5,8 +5,8 @@
  * GLib here).
  *
  * A node is a JsonbValue: a scalar, or a jbvBinary pointing into the
- * profile's jsonb datum, with the offsets of a container's children once
- * it has been searched. Nodes are carved from the caller's block
+ * profile's jsonb datum, with the offsets of an array's elements once it
+ * has been indexed. Nodes are carved from the caller's block
  * (PgjTree); further blocks and the text of numbers are palloc'ed in
  * CurrentMemoryContext while libpersona reads the profile: the caller
  * switches to a context it resets after the evaluation. String values
@@ -36,35 +36,19 @@ PGC_INTERNAL bool pgj_reader_usable(void);
  * carved from. Set it up for each profile with pgj_tree_init on a block
  * the caller keeps (PGJ_TREE_BLOCK bytes, reused profile after profile);
  * further blocks are palloc'ed in CurrentMemoryContext. */
-/* Where each key libpersona asked for was found last time, by the key's
- * address (libpersona's names live as long as the model): profiles of one
- * shape keep a key at one position, so a lookup is usually one
- * comparison. A guess is always checked, so a wrong one costs only a
- * search. */
-typedef struct
-{
-	const char *key;
-	uint32		index;
-} PgjGuess;
-
-#define PGJ_GUESSES 64
-
 typedef struct
 {
 	char	   *next,
 			   *end;
-	PgjGuess   *guesses;		/* PGJ_GUESSES of them, kept by the caller
-								 * from profile to profile (zeroed at first) */
 } PgjTree;
 
 #define PGJ_TREE_BLOCK 8192
 
 static inline void
-pgj_tree_init(PgjTree *tree, char *block, PgjGuess *guesses)
+pgj_tree_init(PgjTree *tree, char *block)
 {
 	tree->next = block;
 	tree->end = block + PGJ_TREE_BLOCK;
-	tree->guesses = guesses;
 }
 
 /* The root node of a jsonb datum. */

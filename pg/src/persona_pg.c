@@ -106,7 +106,6 @@ typedef struct CallSite
 	MemoryContext tree;			/* what reading a jsonb profile in place
 								 * allocates, reset at each evaluation */
 	char	   *tree_block;		/* its nodes, first (PGJ_TREE_BLOCK bytes) */
-	PgjGuess   *guesses;		/* where its keys were found */
 	StringInfoData profile;		/* the profile as JSON text, reused row after
 								 * row */
 	StringInfoData state;
@@ -156,7 +155,6 @@ call_site(FunctionCallInfo fcinfo)
 	site = palloc0(sizeof(CallSite));
 	site->tree = AllocSetContextCreate(flinfo->fn_mcxt, "persona jsonb profile", ALLOCSET_SMALL_SIZES);
 	site->tree_block = palloc(PGJ_TREE_BLOCK);
-	site->guesses = palloc0(PGJ_GUESSES * sizeof(PgjGuess));
 	initStringInfo(&site->profile);
 	initStringInfo(&site->state);
 	site->stable = model_arg_is_const(flinfo);
@@ -305,7 +303,7 @@ evaluate_tree(CallSite *site, PgcModel *model, Jsonb *profile, const char *state
 		MemoryContext old;
 		PgjTree		tree;
 
-		pgj_tree_init(&tree, site->tree_block, site->guesses);
+		pgj_tree_init(&tree, site->tree_block);
 		MemoryContextReset(site->tree);
 		old = MemoryContextSwitchTo(site->tree);
 		status = pgc_eval_tree(model, &pgj_reader, &tree, pgj_root(&tree, profile), state, state_len, now_us);
@@ -383,7 +381,7 @@ result_jsonb(FunctionCallInfo fcinfo, PgcModel *model)
 		return DirectFunctionCall1(jsonb_in, CStringGetDatum(json));
 	/* The profile's nodes are not needed any more: their block holds the
 	 * result's values now. */
-	pgj_tree_init(&tree, site->tree_block, site->guesses);
+	pgj_tree_init(&tree, site->tree_block);
 	return pgj_result_jsonb(json, len, jsonb_check, &tree);
 }
 

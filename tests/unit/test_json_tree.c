@@ -211,6 +211,22 @@ static gboolean r_deeper_than(gpointer ctx, gconstpointer node, guint levels) {
 static const PersonaTreeReader reader = {r_kind, r_boolean, r_text, r_length,
                                          r_element, r_member, r_deeper_than};
 
+/* The walk of an object's members (persona_vm_eval_tree_walk), in the
+ * tree's order, or backwards when ctx is not NULL: a walk may hand the
+ * members over in any order. */
+static guint walk_calls;
+static gboolean r_members(gpointer ctx, gconstpointer node, PersonaTreeVisit visit, gpointer walk) {
+  const Node *n = node;
+  guint pairs = n->items->len / 2;
+  walk_calls++;
+  for (guint j = 0; j < pairs; j++) {
+    guint i = ctx ? pairs - 1 - j : j;
+    const Node *k = g_ptr_array_index(n->items, 2 * i);
+    if (!visit(walk, k->text, k->len, g_ptr_array_index(n->items, 2 * i + 1))) return FALSE;
+  }
+  return TRUE;
+}
+
 /* ---- the comparison ------------------------------------------------------------------ */
 
 typedef struct {
@@ -219,8 +235,28 @@ typedef struct {
 
 #define NOW_US G_GINT64_CONSTANT(1769904000000000) /* 2026-02-01T00:00:00Z */
 
+/* The same record walked, forwards and backwards (a VM remembers the
+ * order of the last walk: the second walk contradicts it): the status and
+ * the bytes of the lookups, and no lookup made. */
+static void compare_walks(PersonaVM *vm, const Node *tree, PersonaEvalStatus by_tree, const char *want) {
+  for (int backwards = 0; backwards < 2; backwards++) {
+    const PersonaResult *r = NULL;
+    guint members_before = member_calls, walks_before = walk_calls;
+    PersonaEvalStatus by_walk = persona_vm_eval_tree_walk(vm, &reader, r_members, backwards ? vm : NULL, tree,
+                                                          NULL, 0, NOW_US, &r);
+    g_assert_cmpuint(member_calls, ==, members_before);
+    if (by_walk != PERSONA_EVAL_DECLINED) g_assert_cmpuint(walk_calls, >, walks_before); /* decoded: walked */
+    g_autoptr(GString) got = g_string_new(NULL);
+    if (by_walk == PERSONA_EVAL_OK) persona_result_to_json(r, got);
+    else if (by_walk != PERSONA_EVAL_DECLINED) g_string_append(got, persona_result_error(r));
+    if (by_walk != by_tree || (by_walk != PERSONA_EVAL_DECLINED && !g_str_equal(got->str, want)))
+      g_error("walked %s, the walk gives status %d\n  %s\nthe lookups status %d\n  %s",
+              backwards ? "backwards" : "forwards", by_walk, got->str, by_tree, want);
+  }
+}
+
 /* One record both ways; the tree must agree or decline, and decline only
- * a record error. */
+ * a record error. The walk agrees with the lookups. */
 static void compare(PersonaVM *vm, const Node *tree, Tally *tally) {
   g_autoptr(GString) text = g_string_new(NULL);
   print(tree, text);
@@ -233,6 +269,7 @@ static void compare(PersonaVM *vm, const Node *tree, Tally *tally) {
   PersonaEvalStatus by_tree = persona_vm_eval_tree(vm, &reader, NULL, tree, NULL, 0, NOW_US, &r);
   if (by_tree == PERSONA_EVAL_DECLINED) {
     if (by_text != PERSONA_EVAL_RECORD_ERROR) g_error("declined, but its text evaluates: %s", text->str);
+    compare_walks(vm, tree, by_tree, "");
     tally->declined++;
     return;
   }
@@ -241,6 +278,7 @@ static void compare(PersonaVM *vm, const Node *tree, Tally *tally) {
   else g_string_append(got, persona_result_error(r));
   if (by_tree != by_text || !g_str_equal(got->str, want->str))
     g_error("the tree gives\n  %s\nthe text %s gives\n  %s", got->str, text->str, want->str);
+  compare_walks(vm, tree, by_tree, got->str);
   tally->same += by_tree == PERSONA_EVAL_OK;
   tally->errors += by_tree != PERSONA_EVAL_OK;
 }
@@ -395,6 +433,43 @@ static void test_only_read_fields(void) {
   node_free(narrow);
 }
 
+/* A schema of 301 fields, more than a walk's memo holds (64 positions,
+ * field numbers up to 254): walked and looked up alike, forwards and
+ * backwards, with all fields, some absent, one of a wrong type. */
+static void test_wide_schema(void) {
+  g_autoptr(GString) src = g_string_new("model wide version \"1\"\nschema {\n  id: string key\n");
+  for (int k = 0; k < 300; k++) g_string_append_printf(src, "  f%d: int = %d\n", k, k);
+  g_string_append(src, "}\noutput { who: id, s: f0 + f63 + f64 + f200 + f254 + f299 }\n");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PersonaModel) pm = persona_compile_source("wide.persona", src->str, src->len, NULL, NULL, &error);
+  g_assert_no_error(error);
+  g_autoptr(PersonaVM) vm = persona_vm_new(pm);
+  Tally t = {0};
+  for (int variant = 0; variant < 3; variant++) {
+    g_autoptr(GString) json = g_string_new("{\"id\":\"w\"");
+    for (int k = 299; k >= 0; k--) {
+      if (variant == 1 && k % 3 == 0) continue; /* absent: the default */
+      if (variant == 2 && k == 299) g_string_append(json, ",\"f299\":\"x\""); /* declined */
+      else g_string_append_printf(json, ",\"f%d\":%d", k, 1000 + k);
+    }
+    g_string_append_c(json, '}');
+    Node *tree = parse(json->str);
+    compare(vm, tree, &t);
+    node_free(tree);
+  }
+  g_assert_cmpuint(t.same, ==, 2);
+  g_assert_cmpuint(t.declined, ==, 1);
+  /* One sum by hand: all six given (1000 + k each). */
+  Node *tree = parse("{\"id\":\"w\",\"f0\":1,\"f63\":2,\"f64\":3,\"f200\":4,\"f254\":5,\"f299\":6}");
+  const PersonaResult *r = NULL;
+  g_assert_cmpint(persona_vm_eval_tree_walk(vm, &reader, r_members, NULL, tree, NULL, 0, NOW_US, &r), ==,
+                  PERSONA_EVAL_OK);
+  g_autoptr(GString) got = g_string_new(NULL);
+  persona_result_to_json(r, got);
+  g_assert_cmpstr(got->str, ==, "{\"who\":\"w\",\"s\":21}");
+  node_free(tree);
+}
+
 /* Local times (no offset) read in the model's zone, and in a zone the host
  * sets, the same way from the tree as from the text: across the
  * daylight-saving changes of America/New_York (a skipped and a repeated
@@ -495,6 +570,7 @@ int main(int argc, char **argv) {
   g_test_add_func("/runtime/json_tree/edge-cases", test_edge_cases);
   g_test_add_func("/runtime/json_tree/mutations", test_mutations);
   g_test_add_func("/runtime/json_tree/only-read-fields", test_only_read_fields);
+  g_test_add_func("/runtime/json_tree/wide-schema", test_wide_schema);
   g_test_add_func("/runtime/json_tree/local-times", test_local_times);
   g_test_add_func("/runtime/json_tree/epoch-ms", test_epoch_ms);
   return g_test_run();

@@ -63,6 +63,52 @@ FROM in_place i CROSS JOIN models m;
 RESET persona.jsonb_direct;
 RESET persona.jsonb_check;
 
+-- The same on the bench's profiles (bench/pg_bench.sh builds them this
+-- way: eight events each, Chinese regions and titles, ids with leading
+-- zeros), 2 000 of them, and each with one field made bad, at the top and
+-- inside an event: in place they give the results and the error messages
+-- of their text, and the jsonb results are jsonb_in's bytes.
+CREATE TEMP TABLE bench AS
+SELECT g AS n, jsonb_build_object(
+  'id', 'p' || lpad(g::text, 7, '0'),
+  'industry', (ARRAY['manufacturing', 'energy', 'retail', 'software', 'logistics', 'healthcare'])[1 + g % 6],
+  'region', (ARRAY['上海', '北京', '江苏', '广东', '浙江', '四川', '山东'])[1 + (g / 7) % 7],
+  'employees', (g * 37) % 3000,
+  'title', (ARRAY['CTO', 'IT Manager', 'Engineer', 'VP Sales', '采购经理', 'Director of IT', 'Marketing Manager'])[1 + (g / 11) % 7],
+  'budget_confirmed', g % 3 = 0,
+  'unsubscribed', g % 17 = 0,
+  'events', (SELECT jsonb_agg(jsonb_build_object(
+                 'type', (ARRAY['page_view', 'email_open', 'email_click', 'download', 'webinar', 'visit', 'page_view', 'page_view'])[1 + (g + k) % 8],
+                 'url', (ARRAY['/pricing', '/docs/getting-started', '/', '/product'])[1 + (g * k) % 4],
+                 'campaign', 'c-' || ((g + k) % 5),
+                 'at', '2026-01-' || lpad((1 + (g + 3 * k) % 31)::text, 2, '0') || 'T10:00:00Z') ORDER BY k)
+             FROM generate_series(1, 8) k)) AS profile
+FROM generate_series(1, 2000) g;
+CREATE TEMP TABLE bench_bad AS
+  SELECT b.n, p.path, jsonb_set(b.profile, p.path::text[], v.v) AS profile
+  FROM bench b
+  CROSS JOIN (VALUES ('{id}'), ('{employees}'), ('{region}'), ('{unsubscribed}'), ('{events}'),
+                     ('{events,2,at}'), ('{events,5,type}'), ('{events,7,amount}'), ('{events,0}')) AS p(path)
+  CROSS JOIN (VALUES ('null'::jsonb), ('"x"'), ('12.5'), ('false'), ('[]'), ('{}')) AS v(v)
+  WHERE b.n % 50 = 0;
+SET persona.jsonb_check = on;
+CREATE TEMP TABLE bench_in_place AS
+  SELECT x.n, x.path, x.profile, persona.eval_json(m.lead, x.profile, '2026-02-01T00:00:00Z')::text AS result,
+         persona.eval(m.lead, x.profile, '2026-02-01T00:00:00Z')::text AS result_jsonb,
+         persona.error(m.lead, x.profile, '2026-02-01T00:00:00Z') AS error
+  FROM (SELECT n, 'none' AS path, profile FROM bench UNION ALL SELECT * FROM bench_bad) x CROSS JOIN models m;
+SET persona.jsonb_direct = off;
+SELECT count(*) AS profiles, count(*) FILTER (WHERE i.error IS NOT NULL) AS errors,
+       count(DISTINCT i.error) AS distinct_messages,
+       count(*) FILTER (WHERE i.result = persona.eval_json(m.lead, i.profile, '2026-02-01T00:00:00Z')::text) AS same_as_text,
+       count(*) FILTER (WHERE i.result_jsonb = persona.eval(m.lead, i.profile, '2026-02-01T00:00:00Z')::text) AS same_jsonb,
+       count(*) FILTER (WHERE i.error IS NOT DISTINCT FROM persona.error(m.lead, i.profile, '2026-02-01T00:00:00Z')) AS same_error
+FROM bench_in_place i CROSS JOIN models m;
+RESET persona.jsonb_direct;
+RESET persona.jsonb_check;
+-- Some of the messages, from the jsonb read in place (the text's words):
+SELECT path, min(error) AS error FROM bench_in_place WHERE error IS NOT NULL GROUP BY path ORDER BY path;
+
 -- The accessors agree with the result object.
 SELECT count(*) FILTER (WHERE persona.tags(m.lead, p.profile, '2026-02-01T00:00:00Z')
                               = ARRAY(SELECT jsonb_array_elements_text(c.line::jsonb->'tags'))) AS same_tags,
