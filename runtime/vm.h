@@ -234,7 +234,7 @@ typedef struct PLeaveSet {
   uint32_t n, cap;
 } PLeaveSet;
 void pvm_nc_leave_clear(PVMState *st, uint32_t set);
-/* The pii flag of the instants is the set's (NCLMAX / NCK* round them). */
+/* The pii flag is the reader's: NCK* rounds the instant it notes. */
 void pvm_nc_leave_add(PVMState *st, uint32_t set, PValue at, PValue lo, bool pii);
 /* NCKLT/NCKLE/NCKEQ: a OP b, one of them the set's count (flags bit 1:
  * b), losing one per leave instant. */

@@ -7,10 +7,13 @@
  * score's decaying part, or both. After every comparison one of whose
  * sides moves it emits NCLT/NCLE/NCEQ with the two operands and a
  * constant describing how their difference moves; each window test that
- * selected an event emits NCWIN; each decay score reports its decaying
- * part (NCDHALF/NCDRULE/NCDCLAMP). The decoder reports the first event
- * after now (it becomes visible at its `at`). Each of these notes an
- * instant; st->next_change is the earliest.
+ * selected an event emits NCWIN (vm.c), or, for a count compared with a
+ * constant, adds the leave instant to a set the comparison reads (NCLADD,
+ * NCK*), or, for an `exists`, keeps the newest selected `at` (NCMAXAT);
+ * each decay score reports its decaying part (NCDHALF/NCDRULE/NCDCLAMP).
+ * The decoder reports the first event after now (it becomes visible at
+ * its `at`). Each of these notes an instant; st->next_change is the
+ * earliest.
  *
  * The rule that keeps this sound: with no new input, evaluation takes the
  * same path and computes the same piecewise-constant values for as long
@@ -19,7 +22,8 @@
  * changes nothing), never late: where a crossing is computed in floating
  * point it is rounded down.
  *
- * Ownership: works on the state's fields only; allocates nothing.
+ * Ownership: works on the state's fields; the leave sets' arrays are the
+ * state's (grown here, freed by pvm_nc_free).
  */
 #include <math.h>
 #include <string.h>
