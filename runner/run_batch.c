@@ -24,7 +24,9 @@
  */
 #include "runner.h"
 
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* ---- setup ------------------------------------------------------------------ */
@@ -59,6 +61,8 @@ void prun_runner_clear(PrunRunner *r) {
   if (r->doc) g_string_free(r->doc, TRUE);
   r->key = r->payload = r->state = r->buf = r->doc = NULL;
   prun_seal_clear(&r->seal);
+  if (r->trace) fclose(r->trace);
+  r->trace = NULL;
 }
 
 gboolean prun_runner_set_now(PrunRunner *r, gint64 wanted, gboolean *clamped, gint64 *last, GError **error) {
@@ -172,8 +176,8 @@ typedef struct {
   char *key, *state;
   char *doc_stored, *pending_stored; /* as in the row: sealed, or clear (run_seal.c) */
   char *doc, *pending;               /* opened */
-  gboolean has_pending_at, has_last_eval;
-  gint64 pending_at, next_wake, last_eval;
+  gboolean has_pending_at, has_last_eval, has_wake, has_change;
+  gint64 pending_at, next_wake, last_eval, wake, next_change;
 } DueRow;
 
 static void due_row_clear(gpointer p) {
@@ -192,7 +196,7 @@ static char *column_dup(sqlite3_stmt *st, int i) {
 }
 
 static const char due_sql[] =
-    "SELECT id, key, doc, pending, pending_at, state, next_wake, last_eval FROM profile"
+    "SELECT id, key, doc, pending, pending_at, state, next_wake, last_eval, wake, next_change FROM profile"
     " WHERE next_wake <= ?1 ORDER BY next_wake LIMIT ?2";
 
 /* The rows are copied out before any is updated: updating next_wake moves
@@ -217,6 +221,10 @@ static GArray *select_due(PrunRunner *r, GError **error) {
         .next_wake = sqlite3_column_int64(st, 6),
         .has_last_eval = sqlite3_column_type(st, 7) != SQLITE_NULL,
         .last_eval = sqlite3_column_int64(st, 7),
+        .has_wake = sqlite3_column_type(st, 8) != SQLITE_NULL,
+        .wake = sqlite3_column_int64(st, 8),
+        .has_change = sqlite3_column_type(st, 9) != SQLITE_NULL,
+        .next_change = sqlite3_column_int64(st, 9),
     };
     g_array_append_val(rows, d);
   }
@@ -336,14 +344,72 @@ static gboolean carry_unknown(PrunRunner *r, const char *old_state, GError **err
 
 static const char update_ok_sql[] =
     "UPDATE profile SET doc = ?2, pending = ?3, pending_at = ?4, state = ?5, model_hash = ?6, wake = ?7,"
-    " next_wake = ?8, last_eval = ?9, failed = 0, evals = evals + 1, updated_at = ?10 WHERE id = ?1";
+    " next_wake = ?8, last_eval = ?9, failed = 0, evals = evals + 1, updated_at = ?10, next_change = ?11"
+    " WHERE id = ?1";
 static const char update_failed_sql[] =
     "UPDATE profile SET doc = ?2, pending = ?3, pending_at = ?4, next_wake = ?4, last_eval = ?5, failed = 1,"
-    " evals = evals + 1, updated_at = ?6 WHERE id = ?1";
+    " evals = evals + 1, updated_at = ?6, next_change = NULL WHERE id = ?1";
+
+static void earliest(gboolean *has, gint64 *at, gboolean has_other, gint64 other) {
+  if (has_other && (!*has || other < *at)) *at = other, *has = TRUE;
+}
 
 static void bind_opt_int(sqlite3_stmt *st, int i, gboolean has, gint64 v) {
   if (has) sqlite3_bind_int64(st, i, v);
   else sqlite3_bind_null(st, i);
+}
+
+/* The instant the result could next change by time alone, for the
+ * schedule: the VM's next_change when it is after `at`. One at or before
+ * `at` would evaluate the profile again at the same instant, forever: it
+ * is a bug of the evaluator, said once per run, and the profile is
+ * evaluated next at the run's now instead (or not at all when `at` is the
+ * run's now), so that every step moves strictly forward. */
+static gboolean next_change_after(PrunRunner *r, const PersonaResult *res, gint64 at, gint64 *change) {
+  if (!persona_result_next_change(res, change)) return FALSE;
+  if (*change > at) return TRUE;
+  if (!r->warned_change) {
+    char when[PRUN_TIME_BUF], eval_at[PRUN_TIME_BUF];
+    prun_format_time(*change, when);
+    prun_format_time(at, eval_at);
+    prun_warn("warning: an evaluation at %s said its result changes at %s, not after it (a bug of the evaluator): "
+              "evaluated again at the run's now instead",
+              eval_at, when);
+    r->warned_change = TRUE;
+  }
+  *change = r->now;
+  return at < r->now;
+}
+
+/* PERSONA_RUN_TRACE=FILE (tests and benchmarks only): one line per
+ * evaluation, {"key":KEY,"at":TIME,"catch_up":BOOL,"result":RESULT}, RESULT
+ * being the object `persona eval` prints (null when the evaluation
+ * failed). It holds what `persona eval` would print, no more: a pii value
+ * only masked. Lines of a batch that is rolled back stay in it. */
+static void test_trace(PrunRunner *r, const char *key, gint64 at, gboolean catch_up, const PersonaResult *res) {
+  if (!r->trace_checked) {
+    r->trace_checked = TRUE;
+    const char *path = getenv("PERSONA_RUN_TRACE");
+    if (path && *path && !(r->trace = fopen(path, "a")))
+      prun_warn("cannot open PERSONA_RUN_TRACE '%s': %s", path, g_strerror(errno));
+  }
+  if (!r->trace) return;
+  char when[PRUN_TIME_BUF];
+  prun_format_time(at, when);
+  GString *line = r->buf;
+  g_string_truncate(line, 0);
+  g_string_append_printf(line, "{\"key\":%s,\"at\":\"%s\",\"catch_up\":%s,\"result\":", key, when,
+                         catch_up ? "true" : "false");
+  if (res) persona_result_to_json(res, line);
+  else g_string_append(line, "null");
+  g_string_append(line, "}\n");
+  fwrite(line->str, 1, line->len, r->trace);
+}
+
+/* Was this evaluation made for time alone (the profile's next_change came,
+ * not a record or a journey's wake-up)? */
+static gboolean due_to_change(const DueRow *d, gboolean consumed) {
+  return d->has_change && d->next_change == d->next_wake && !consumed && !(d->has_wake && d->wake == d->next_wake);
 }
 
 static gboolean evaluate_one(PrunRunner *r, DueRow *d, GError **error) {
@@ -391,6 +457,7 @@ static gboolean evaluate_one(PrunRunner *r, DueRow *d, GError **error) {
     sqlite3_bind_int64(st, 6, wall);
   } else {
     r->stats.evaluated++;
+    if (due_to_change(d, consumed)) r->stats.catch_up++;
     guint n = persona_result_n_actions(res);
     for (guint i = 0; i < n; i++) {
       PersonaAction a;
@@ -400,11 +467,16 @@ static gboolean evaluate_one(PrunRunner *r, DueRow *d, GError **error) {
     g_string_truncate(r->state, 0);
     persona_result_state_json(res, r->state);
     if (r->carry_unknown && d->state && !carry_unknown(r, d->state, error)) return FALSE;
-    gint64 wake = 0;
+    gint64 wake = 0, change = 0;
     gboolean has_wake = persona_result_next_wake(res, &wake);
-    gboolean has_next = has_wake || still_pending;
-    gint64 next = has_wake ? wake : d->pending_at;
-    if (has_wake && still_pending && d->pending_at < wake) next = d->pending_at;
+    gboolean has_change = next_change_after(r, res, at, &change);
+    /* Due at the earliest of the journeys' wake-up, the next change by
+     * time alone and the pending record's arrival. */
+    gboolean has_next = FALSE;
+    gint64 next = 0;
+    earliest(&has_next, &next, has_wake, wake);
+    earliest(&has_next, &next, has_change, change);
+    earliest(&has_next, &next, still_pending, d->pending_at);
     st = prun_prepare(r->db, update_ok_sql, error);
     if (!st) return FALSE;
     sqlite3_bind_int64(st, 1, d->id);
@@ -417,7 +489,9 @@ static gboolean evaluate_one(PrunRunner *r, DueRow *d, GError **error) {
     bind_opt_int(st, 8, has_next, next);
     sqlite3_bind_int64(st, 9, at);
     sqlite3_bind_int64(st, 10, wall);
+    bind_opt_int(st, 11, has_change, change);
   }
+  test_trace(r, d->key, at, due_to_change(d, consumed), status == PERSONA_EVAL_OK ? res : NULL);
   return prun_step_done(r->db, st, "cannot store a profile's state", error);
 }
 
@@ -430,6 +504,7 @@ static void log_batch(PrunRunner *r, const PrunStats *before, guint n_due, gint6
   prun_log_int(ev, "records", (gint64)(r->stats.ingested - before->ingested));
   prun_log_int(ev, "due", n_due);
   prun_log_int(ev, "evaluated", (gint64)(r->stats.evaluated - before->evaluated));
+  prun_log_int(ev, "catch_up", (gint64)(r->stats.catch_up - before->catch_up));
   prun_log_int(ev, "failed", (gint64)(r->stats.failed - before->failed));
   prun_log_int(ev, "input_errors", (gint64)(r->stats.input_errors - before->input_errors));
   prun_log_int(ev, "actions", (gint64)(r->stats.actions - before->actions));
@@ -740,6 +815,22 @@ static gboolean check_model_name(PrunRunner *r, PrunMigrate migrate, GError **er
   return TRUE;
 }
 
+/* The stored next_change of every profile is the old model's: when its
+ * results change by time alone is a question of the model's conditions.
+ * Every profile the old model evaluated is due now, so that the new model
+ * tells its own next_change (and takes at now what it holds already);
+ * from then on its changes are taken at their instants. */
+static gboolean reschedule_for_model(PrunRunner *r, GError **error) {
+  sqlite3_stmt *st = prun_prepare(r->db,
+                                  "UPDATE profile SET next_wake = max(?1, coalesce(last_eval, ?1))"
+                                  " WHERE failed = 0 AND state IS NOT NULL AND (next_wake IS NULL OR next_wake >"
+                                  " max(?1, coalesce(last_eval, ?1)))",
+                                  error);
+  if (!st) return FALSE;
+  sqlite3_bind_int64(st, 1, r->now);
+  return prun_step_done(r->db, st, "cannot schedule the profiles for the new model", error);
+}
+
 static gboolean apply_model_change(PrunRunner *r, PrunMigrate migrate, const char *old_hash, GError **error) {
   g_autoptr(GArray) problems = g_array_new(FALSE, TRUE, sizeof(Problem));
   g_array_set_clear_func(problems, problem_clear);
@@ -786,7 +877,7 @@ static gboolean apply_model_change(PrunRunner *r, PrunMigrate migrate, const cha
   }
   /* Profiles that failed with the old model get another chance. */
   guint64 n;
-  return prun_runner_retry_errors(r, &n, error);
+  return prun_runner_retry_errors(r, &n, error) && reschedule_for_model(r, error);
 }
 
 gboolean prun_runner_check_model(PrunRunner *r, PrunMigrate migrate, GError **error) {

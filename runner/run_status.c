@@ -178,6 +178,9 @@ void prun_status_prometheus(const PrunStatus *s, const PrunStats *stats, gint64 
     metric(out, "persona_run_evaluations_total", "counter", "Evaluations by this process, by result.",
            "{result=\"ok\"}", (double)stats->evaluated);
     metric(out, "persona_run_evaluations_total", "counter", NULL, "{result=\"failed\"}", (double)stats->failed);
+    metric(out, "persona_run_catch_up_evaluations_total", "counter",
+           "Evaluations at a profile's next_change (its result changed by time alone), by this process.", NULL,
+           (double)stats->catch_up);
     metric(out, "persona_run_input_errors_total", "counter", "Input lines without a usable record.", NULL,
            (double)stats->input_errors);
     metric(out, "persona_run_actions_total", "counter", "Actions added to the outbox by this process.", NULL,

@@ -204,7 +204,8 @@ static const char schema_v1[] =
     /* One row per profile: the record evaluated last (doc), a record that
      * arrived but is not evaluated yet (pending, since pending_at), the
      * state, the journeys' wake-up (wake), and when the profile is due:
-     * next_wake = min(wake, pending_at), NULL when nothing is due. */
+     * next_wake = min(wake, pending_at), NULL when nothing is due (version
+     * 3 adds next_change, and next_wake becomes the earliest of the three). */
     "CREATE TABLE profile(\n"
     "  id INTEGER PRIMARY KEY,\n"
     "  key TEXT NOT NULL UNIQUE,\n"
@@ -280,6 +281,18 @@ static const char schema_v2_step[] =
     "ALTER TABLE eval_error ADD COLUMN code TEXT NOT NULL DEFAULT 'unknown';\n"
     "ALTER TABLE eval_error ADD COLUMN field TEXT;\n";
 
+/* Version 3: next_change, when the result of the last evaluation could
+ * change by time alone (persona_result_next_change), and next_wake = the
+ * earliest of wake, next_change and pending_at. A profile of version 2
+ * has no next_change yet: it is made due at its last evaluation's time,
+ * so that one evaluation (the same instant and state again: no new
+ * transition, no action) tells it. */
+static const char schema_v3_step[] = "ALTER TABLE profile ADD COLUMN next_change INTEGER;\n";
+static const char schema_v3_due[] =
+    "UPDATE profile SET next_wake = last_eval"
+    " WHERE failed = 0 AND state IS NOT NULL AND last_eval IS NOT NULL"
+    " AND (next_wake IS NULL OR next_wake > last_eval);\n";
+
 static const char *const schema_tables[] = {"meta", "profile", "outbox", "input_cursor", "eval_error"};
 
 static gboolean pragma_int(PrunDb *d, const char *sql, gint64 *out, GError **error) {
@@ -307,7 +320,8 @@ static gboolean create_schema(PrunDb *d, GError **error) {
   if (n == 0) {
     g_autofree char *pragmas = g_strdup_printf("PRAGMA application_id = %d; PRAGMA user_version = %d;",
                                                PRUN_APPLICATION_ID, PRUN_SCHEMA_VERSION);
-    if (!prun_exec(d, schema_v1, error) || !prun_exec(d, schema_v2_step, error) || !prun_exec(d, pragmas, error))
+    if (!prun_exec(d, schema_v1, error) || !prun_exec(d, schema_v2_step, error) ||
+        !prun_exec(d, schema_v3_step, error) || !prun_exec(d, pragmas, error))
       goto fail;
     g_autofree char *created_by = g_strconcat("persona ", persona_version(), NULL);
     if (!prun_meta_set_text(d, "created_by", created_by, error)) goto fail;
@@ -317,6 +331,19 @@ static gboolean create_schema(PrunDb *d, GError **error) {
 fail:
   prun_rollback(d);
   return FALSE;
+}
+
+/* One version step of an older file, in its own transaction: the schema
+ * change, then what the data needs (or NULL). */
+static gboolean migrate_step(PrunDb *d, const char *schema, const char *data, int version, GError **error) {
+  g_autofree char *pragma = g_strdup_printf("PRAGMA user_version = %d", version);
+  if (!prun_begin(d, error)) return FALSE;
+  if (!prun_exec(d, schema, error) || (data && !prun_exec(d, data, error)) || !prun_exec(d, pragma, error) ||
+      !prun_commit(d, error)) {
+    prun_rollback(d);
+    return FALSE;
+  }
+  return TRUE;
 }
 
 /* The file is ours, of a version we understand, with every table; an
@@ -358,14 +385,8 @@ static gboolean check_identity(PrunDb *d, gboolean may_create, gboolean may_migr
   }
   /* An older schema is migrated here, one version at a time, each step in
    * its own transaction (a read-only open reads it as it is). */
-  if (version < 2 && may_migrate) {
-    if (!prun_begin(d, error)) return FALSE;
-    if (!prun_exec(d, schema_v2_step, error) || !prun_exec(d, "PRAGMA user_version = 2", error) ||
-        !prun_commit(d, error)) {
-      prun_rollback(d);
-      return FALSE;
-    }
-  }
+  if (version < 2 && may_migrate && !migrate_step(d, schema_v2_step, NULL, 2, error)) return FALSE;
+  if (version < 3 && may_migrate && !migrate_step(d, schema_v3_step, schema_v3_due, 3, error)) return FALSE;
   for (gsize i = 0; i < G_N_ELEMENTS(schema_tables); i++) {
     g_autofree char *sql =
         g_strdup_printf("SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = '%s'", schema_tables[i]);

@@ -34,13 +34,14 @@
 
 #include <glib.h>
 #include <sqlite3.h>
+#include <stdio.h>
 
 #include "persona.h"
 
 /* 'PRSN' in the database header, so that `file` and persona know the file. */
 #define PRUN_APPLICATION_ID 0x5052534E
 /* The schema version in PRAGMA user_version; docs/runtime.md. */
-#define PRUN_SCHEMA_VERSION 2
+#define PRUN_SCHEMA_VERSION 3
 
 #define PRUN_ERROR (prun_error_quark())
 GQuark prun_error_quark(void);
@@ -69,6 +70,10 @@ void prun_crash_point(const char *point);
  * that a test's random SIGKILLs land inside runs however fast the build
  * is (tests only). */
 void prun_test_pace(void);
+
+/* PERSONA_RUN_TRACE=FILE appends one JSON line per evaluation to FILE
+ * (run_batch.c), so that a benchmark can tell the evaluations that
+ * changed nothing (bench/catchup.sh). Tests and benchmarks only. */
 
 /* ---- the database file (run_store.c) ----------------------------------------- */
 
@@ -229,6 +234,7 @@ typedef enum {
 
 typedef struct PrunStats {
   guint64 ingested, evaluated, failed, actions, input_errors;
+  guint64 catch_up; /* evaluations at a profile's next_change: time alone changed its result */
   guint64 delivered, batches;
   guint64 delivery_failures;
   gint64 last_batch_us, last_delivery_us; /* how long the last of each took */
@@ -294,6 +300,9 @@ typedef struct PrunRunner {
   guint64 unify_new;      /* source records ingested in this batch */
   gboolean unify_stale;   /* the model changed since the last join: join again even without new records */
   guint64 merged, split;  /* profiles merged into another, profiles split, by this process */
+  gboolean warned_change; /* a next_change not after its evaluation was said (once a run) */
+  FILE *trace;            /* PERSONA_RUN_TRACE (tests and benchmarks only), or NULL */
+  gboolean trace_checked; /* the variable was looked at */
 } PrunRunner;
 
 void prun_runner_init(PrunRunner *r, PrunDb *db, PersonaModel *model, const char *model_hash,

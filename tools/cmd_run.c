@@ -21,9 +21,11 @@ static const char run_description[] =
     "Reads profile records (JSON Lines) from the INPUTs — files, directories\n"
     "(every file in them not starting with '.') or '-' for standard input —\n"
     "and keeps each profile's last record and state in the database FILE. A\n"
-    "profile is evaluated when a new record for it arrives and when its\n"
-    "next_wake comes; the actions go to the outbox in the same transaction as\n"
-    "the new state, and from there to the sink, each with a stable key.\n"
+    "profile is evaluated when a new record for it arrives, when its\n"
+    "next_wake comes, and at the instant its result changes by time alone\n"
+    "(its next_change: a 'days_inactive > 60' becoming true), however late\n"
+    "the run; the actions go to the outbox in the same transaction as the new\n"
+    "state, and from there to the sink, each with a stable key.\n"
     "\n"
     "  --once   evaluate everything due now, deliver, and exit (cron, tests)\n"
     "  --watch  keep running: sleep until the earliest next_wake or new input;\n"
@@ -168,6 +170,7 @@ static void log_stop(PrunRunner *r, int status) {
   prun_log_int(ev, "exit", status);
   prun_log_int(ev, "records", (gint64)r->stats.ingested);
   prun_log_int(ev, "evaluated", (gint64)r->stats.evaluated);
+  prun_log_int(ev, "catch_up", (gint64)r->stats.catch_up);
   prun_log_int(ev, "failed", (gint64)r->stats.failed);
   prun_log_int(ev, "input_errors", (gint64)r->stats.input_errors);
   prun_log_int(ev, "actions", (gint64)r->stats.actions);

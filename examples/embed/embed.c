@@ -12,9 +12,11 @@
  *   "p1" tags=a,b scores=fit:40.00,total:74.27 stages=funnel:mql
  *     actions=[send email "welcome-1" at 2026-02-01T00:00:00Z
  *              key=(welcome,1,welcome/send:email:welcome-1)]
- *     next_wake=2026-02-04T00:00:00Z
+ *     next_wake=2026-02-04T00:00:00Z next_change=2026-02-01T03:16:05Z
  *
- * (on one line), or `"p1" error: MESSAGE` for a profile that could not be
+ * (on one line: next_wake when a journey's timer ends, next_change when
+ * the result changes by time alone; "-" for never; a service evaluates
+ * the profile again at the earlier of the two), or `"p1" error: MESSAGE` for a profile that could not be
  * evaluated. Everything is read through the result accessors of
  * persona.h; nothing here parses JSON.
  *
@@ -64,19 +66,12 @@ static PersonaModel *load_model(const char *path) {
 
 /* ---- printing a result ------------------------------------------------------------ */
 
-/* A time as RFC 3339 in UTC, to the second. Computed, not formatted by
- * the C library, so the process's time zone and locale play no part. */
+/* A time as RFC 3339 in UTC, with a fraction when it has one (a
+ * next_change is often a microsecond after a whole second); the library
+ * formats it, so the process's time zone and locale play no part. */
 static void append_time(GString *out, gint64 us) {
-  gint64 secs = us / G_USEC_PER_SEC - (us % G_USEC_PER_SEC < 0);
-  g_autoptr(GDateTime) t = g_date_time_new_from_unix_utc(secs);
-  if (!t) {
-    g_string_append_printf(out, "%" G_GINT64_FORMAT "us", us);
-    return;
-  }
-  g_string_append_printf(out, "%04d-%02d-%02dT%02d:%02d:%02dZ", g_date_time_get_year(t),
-                         g_date_time_get_month(t), g_date_time_get_day_of_month(t),
-                         g_date_time_get_hour(t), g_date_time_get_minute(t),
-                         g_date_time_get_second(t));
+  char buf[PERSONA_TIME_BUF];
+  g_string_append_len(out, buf, (gssize)persona_time_format(us, buf));
 }
 
 static void append_tags(GString *out, const PersonaResult *r) {
@@ -121,10 +116,14 @@ static void append_actions(GString *out, const PersonaResult *r) {
   g_string_append_c(out, ']');
 }
 
-static void append_next_wake(GString *out, const PersonaResult *r) {
-  gint64 wake;
+/* When to evaluate the profile again: the earlier of the two. */
+static void append_next_times(GString *out, const PersonaResult *r) {
+  gint64 t;
   g_string_append(out, " next_wake=");
-  if (persona_result_next_wake(r, &wake)) append_time(out, wake);
+  if (persona_result_next_wake(r, &t)) append_time(out, t);
+  else g_string_append(out, "-");
+  g_string_append(out, " next_change=");
+  if (persona_result_next_change(r, &t)) append_time(out, t);
   else g_string_append(out, "-");
 }
 
@@ -162,7 +161,7 @@ static void serve_line(Service *svc, const char *line, gsize len, GString *out) 
   append_scores(out, r);
   append_stages(out, r);
   append_actions(out, r);
-  append_next_wake(out, r);
+  append_next_times(out, r);
   g_string_append_c(out, '\n');
 
   /* The result and its strings belong to the VM until its next

@@ -48,6 +48,19 @@ SELECT r.step, count(*) AS profiles, count(*) FILTER (WHERE r.result::text = c.l
        sum(json_array_length(r.result->'actions')) AS actions
 FROM results r JOIN cli c USING (step, n) GROUP BY r.step ORDER BY r.step;
 
+-- When each profile is due again: the earlier of next_wake (a journey's
+-- timer) and next_change (its result changes by time alone), compared as
+-- timestamptz; both are after the evaluation's time, or null (never).
+SELECT r.step,
+       count(*) FILTER (WHERE r.result->>'next_wake' IS NOT NULL) AS with_next_wake,
+       count(*) FILTER (WHERE r.result->>'next_change' IS NOT NULL) AS with_next_change,
+       count(*) FILTER (WHERE least((r.result->>'next_wake')::timestamptz, (r.result->>'next_change')::timestamptz)
+                              <= t.at) AS due_not_after_now
+FROM results r
+JOIN (VALUES (1, '2026-02-01T00:00:00Z'::timestamptz), (2, '2026-02-04T00:00:00Z'), (3, '2026-02-20T00:00:00Z')) AS t(step, at)
+  USING (step)
+GROUP BY r.step ORDER BY r.step;
+
 -- The actions of one profile over the three steps, with their idempotency
 -- keys (journey, run, step).
 SELECT r.step, a->>'journey' AS journey, a->>'run' AS run, a->>'step' AS journey_step, a->>'kind' AS kind,
