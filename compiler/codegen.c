@@ -1060,6 +1060,37 @@ static void cg_native_call(PGen *g, PExpr *e, uint32_t dst) {
   g->top = mark;
 }
 
+/* Before a step function's CALL (floor, hour, …; its argument in R[base]):
+ * of a value moving linearly, NCSTEP notes the instant of its next step
+ * (the result's motion is then fixed: codegen_motion.c); of one moving in
+ * another way (`x ?? now`, a rate other than 1 for a time), the next µs.
+ * Of a decaying value it is continuous like the value (only comparisons
+ * count). */
+static void emit_nc_step(PGen *g, const PExpr *e, uint32_t base) {
+  PMotionCtx ctx = {.in_journey = g->journey_slot >= 0, .in_metric = g->assigned_slot >= 0};
+  PStepMotion st;
+  if (pmotion_step(&ctx, e, &st)) {
+    PValue *items = pa_alloc(&g->m->const_arena, sizeof(PValue) * 3);
+    items[0] = pv_number(st.rate);
+    items[1] = pv_number((double)st.shape);
+    items[2] = pv_number(st.grid);
+    uint32_t k = const_add(g, pv_list(items, 3));
+    const PExpr *arg = g_ptr_array_index(e->items, 0);
+    if (k <= UINT16_MAX) {
+      emit_x(g, OP_NCSTEP, arg->pii ? 1 : 0, (uint16_t)base, (uint16_t)k, 0);
+      return;
+    }
+  }
+  bool linear_arg = false;
+  for (uint32_t i = 0; i < e->items->len; i++) {
+    PMotion ma;
+    motion_of(g, g_ptr_array_index(e->items, i), &ma);
+    for (uint32_t k = 0; !ma.other && k < ma.n_alt; k++)
+      if (ma.alt[k].n == 0 && ma.alt[k].rate != 0) linear_arg = true;
+  }
+  if (linear_arg) emit(g, OP_NCNEXT, (uint16_t)base, 0, 0);
+}
+
 static void cg_call(PGen *g, PExpr *e, uint32_t dst) {
   if (e->agg) {
     cg_aggregate(g, e, dst);
@@ -1101,21 +1132,9 @@ static void cg_call(PGen *g, PExpr *e, uint32_t dst) {
     g_free(err);
   }
   g_array_append_val(g->calls, site);
+  if (pbuiltin_motion_step(b->motion)) emit_nc_step(g, e, base);
   uint32_t pc = emit_bx(g, OP_CALL, (uint16_t)base, g->calls->len - 1);
   g_array_index(g->code, PInsn, pc).x = call_pii_bits(e);
-  /* A step function (floor, hour, …) of a value moving linearly with now:
-   * its steps are not followed, it may change at any time. Of a decaying
-   * value it is continuous like the value (only comparisons count). */
-  if (b->motion == PBM_STEP) {
-    bool linear_arg = false;
-    for (uint32_t i = 0; i < n; i++) {
-      PMotion ma;
-      motion_of(g, g_ptr_array_index(e->items, i), &ma);
-      for (uint32_t k = 0; !ma.other && k < ma.n_alt; k++)
-        if (ma.alt[k].n == 0 && ma.alt[k].rate != 0) linear_arg = true;
-    }
-    if (linear_arg) emit(g, OP_NCNEXT, (uint16_t)base, 0, 0);
-  }
   if (base != dst) emit(g, OP_MOVE, (uint16_t)dst, (uint16_t)base, 0);
   g->top = mark;
 }

@@ -161,6 +161,35 @@ static void motion_arith(const PMotionCtx *ctx, const PExpr *e, PMotion *out) {
   }
 }
 
+bool pmotion_step(const PMotionCtx *ctx, const PExpr *e, PStepMotion *out) {
+  if (e->kind != PE_CALL || e->agg || e->builtin < 0 || !e->items || e->items->len < 1) return false;
+  PBuiltinMotion bm = (PBuiltinMotion)pbuiltins[e->builtin].motion;
+  if (!pbuiltin_motion_step(bm)) return false;
+  PMotion a;
+  pmotion_of(ctx, g_ptr_array_index(e->items, 0), &a);
+  if (a.other || a.n_alt != 1 || a.alt[0].n != 0 || a.alt[0].rate == 0) return false;
+  double digits = 0;
+  if (e->items->len > 1) {
+    const PExpr *d = g_ptr_array_index(e->items, 1);
+    if (e->items->len > 2 || !literal_scale(d, &digits) || digits != (double)(int)digits || digits < -15 ||
+        digits > 15)
+      return false;
+  }
+  out->rate = a.alt[0].rate;
+  switch (bm) {
+  case PBM_HOUR:
+  case PBM_WEEKDAY: /* times are whole µs: exact only at rate ±1 */
+    if (out->rate != 1 && out->rate != -1) return false;
+    out->shape = PSTEP_FLOOR;
+    out->grid = bm == PBM_HOUR ? 3600e6 : 86400e6;
+    return true;
+  default:
+    out->shape = bm == PBM_FLOOR ? PSTEP_FLOOR : bm == PBM_CEIL ? PSTEP_CEIL : PSTEP_OPEN;
+    out->grid = digits;
+    return true;
+  }
+}
+
 static void motion_call(const PMotionCtx *ctx, const PExpr *e, PMotion *out) {
   fixed(out);
   if (e->agg) return; /* aggregates change only as events come and go (NCWIN) */
@@ -186,7 +215,11 @@ static void motion_call(const PMotionCtx *ctx, const PExpr *e, PMotion *out) {
   switch ((PBuiltinMotion)pbuiltins[e->builtin].motion) {
   case PBM_DAYS: combine(&args[1], 1.0 / 86400e6, &args[0], -1.0 / 86400e6, out); return;
   case PBM_HOURS: combine(&args[1], 1.0 / 3600e6, &args[0], -1.0 / 3600e6, out); return;
-  default: other(out); return;
+  default: {
+    PStepMotion st; /* a followed step function is constant until its step (NCSTEP) */
+    if (!pmotion_step(ctx, e, &st)) other(out);
+    return;
+  }
   }
 }
 

@@ -56,6 +56,20 @@ typedef struct PMotionCtx {
 } PMotionCtx;
 
 void pmotion_of(const PMotionCtx *ctx, const PExpr *e, PMotion *out);
+
+/* How a step built-in's steps are followed (NCSTEP, runtime/vm_motion.c). */
+typedef enum { PSTEP_FLOOR, PSTEP_CEIL, PSTEP_OPEN } PStepShape;
+typedef struct PStepMotion {
+  double rate;   /* of the argument, per µs */
+  PStepShape shape; /* held from each boundary up (floor), down (ceil), or neither (round) */
+  double grid;   /* a time: the step in µs; a number: the decimals d (boundaries at k·10^-d) */
+} PStepMotion;
+
+/* A step built-in call (floor, ceil, round, hour, weekday: builtins.h)
+ * whose argument moves linearly, in one way, with no decay, and whose
+ * `digits` (round) is a literal: how its steps are followed. Its result
+ * is then constant until the instant NCSTEP notes. */
+bool pmotion_step(const PMotionCtx *ctx, const PExpr *call, PStepMotion *out);
 /* b − a, for a comparison a OP b. */
 void pmotion_diff(const PMotion *a, const PMotion *b, PMotion *out);
 /* Whether an alternative does not move / the whole value never moves. */

@@ -280,7 +280,9 @@
   OP(NCKEQ,    ABC,  NEXT,   R,        R,        I,     NCFLAGS, (INUM, INUM, _, _),   \
       "next change: when R[A] == R[B] flips (count, leave set C)") \
   OP(NCMAXAT,  AB,   NEXT,   RW,       R,        _,     _, (TIME, TIME, _, TIME),      \
-      "if R[B] is a time and (R[A] is null or R[B] > R[A]): R[A] := R[B]  (the newest event an `exists` selects)")
+      "if R[B] is a time and (R[A] is null or R[B] > R[A]): R[A] := R[B]  (the newest event an `exists` selects)") \
+  OP(NCSTEP,   AB,   NEXT,   R,        K,        _,     PII, (ORD, _, _, _),           \
+      "next change: when a step function of R[A] (floor, ceil, round, hour, weekday) steps, R[A] moving as K[B] = [rate, shape, grid] says")
 
 #define PERSONA_OP_ENUM(name, ...) OP_##name,
 typedef enum { PERSONA_OPCODES(PERSONA_OP_ENUM) OP__COUNT } POpcode;

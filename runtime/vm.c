@@ -561,6 +561,7 @@ bool pvm_exec(PVMState *st, uint32_t block, PValue *out) {
     CASE(NCLT):
     CASE(NCLE):
     CASE(NCEQ): pvm_nc_compare(st, i->op, R[i->a], R[i->b], m->consts[i->c], i->x != 0); NEXT;
+    CASE(NCSTEP): pvm_nc_step(st, R[i->a], m->consts[i->b], i->x != 0); NEXT;
     CASE(NCNEXT): pvm_nc_note(st, st->now_us < INT64_MAX ? st->now_us + 1 : st->now_us); NEXT;
     CASE(NCDHALF): pvm_nc_decay_start(st, i->b, R[i->a]); NEXT;
     CASE(NCDRULE): pvm_nc_decay_rule(st, i->c, R[i->a], R[i->b]); NEXT;

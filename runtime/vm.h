@@ -226,6 +226,10 @@ void pvm_nc_note_pii(PVMState *st, int64_t t);
  * b − a moves as `motion` says (a list: rate per µs, then pairs of a decay
  * score's slot and its coefficient). */
 void pvm_nc_compare(PVMState *st, uint8_t op, PValue a, PValue b, PValue motion, bool pii);
+/* NCSTEP: the next step of floor, ceil, round, hour or weekday of x, x
+ * moving as step = [rate per µs, shape (0 floor, 1 ceil, 2 round), grid]
+ * says (compiler/codegen_motion.h, PStepMotion). */
+void pvm_nc_step(PVMState *st, PValue x, PValue step, bool pii);
 /* Leave sets: the instants the events an aggregate selected leave its
  * window, for an exact instant where the aggregate is compared with a
  * constant (NCK*). */

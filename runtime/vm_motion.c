@@ -10,6 +10,9 @@
  * selected an event emits NCWIN (vm.c), or, for a count compared with a
  * constant, adds the leave instant to a set the comparison reads (NCLADD,
  * NCK*), or, for an `exists`, keeps the newest selected `at` (NCMAXAT);
+ * before each step function (floor … hour) of a linearly moving value it
+ * emits NCSTEP, which notes the value's next step (the result is then
+ * constant until it, so comparisons of it note nothing);
  * each decay score reports its decaying part (NCDHALF/NCDRULE/NCDCLAMP).
  * The decoder reports the first event after now (it becomes visible at
  * its `at`). Each of these notes an instant; st->next_change is the
@@ -297,6 +300,71 @@ void pvm_nc_compare(PVMState *st, uint8_t op, PValue a, PValue b, PValue motion,
     delta = first_reach(&m, change_at, fabs(d0), dir > 0 ? 1 : -1);
   }
   note_crossing(st, delta, pii);
+}
+
+/* ---- step functions: floor, ceil, round, hour, weekday ----------------------------------- */
+
+/* A time moving at ±1 per µs; the step function is held from each
+ * multiple of `step` up (hour, weekday: floor of t / step). Exact. */
+static void step_time(PVMState *st, int64_t t, int64_t step, int dir, bool pii) {
+  int64_t m = t % step;
+  if (m < 0) m += step;
+  /* up: the next multiple; down: 1 µs below the multiple at or under t */
+  note_after(st, (double)(dir > 0 ? step - m : m + 1), pii);
+}
+
+/* A number moving at `rate` per µs; boundaries at k·10^-d (+ half a step
+ * for round). floor is held from a boundary up, ceil from one down, round
+ * changes at each: on a boundary moving the other way, the next µs. */
+static void step_number(PVMState *st, double x, double rate, int shape, int d, bool pii) {
+  static const double pow10[] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+  double p = pow10[d < 0 ? -d : d]; /* as round(x, d) scales (stdlib/builtins.c) */
+  double y = d >= 0 ? x * p : x / p, ry = d >= 0 ? rate * p : rate / p;
+  if (!isfinite(y) || !isfinite(ry) || ry == 0) return;
+  if (fabs(y) >= 0x1p52) { /* no fraction left: the value moves with x */
+    note_after(st, 1, false);
+    return;
+  }
+  double u = shape == 2 ? y - 0.5 : y, lo = floor(u);
+  bool on = lo == u;
+  double target;
+  if (ry > 0) {
+    if (on && shape != 0) {
+      note_after(st, 1, false);
+      return;
+    }
+    target = lo + 1;
+  } else {
+    if (on && shape != 1) {
+      note_after(st, 1, false);
+      return;
+    }
+    target = on ? u - 1 : lo;
+  }
+  note_crossing(st, fabs(target - u) / fabs(ry), pii);
+}
+
+void pvm_nc_step(PVMState *st, PValue x, PValue step, bool pii) {
+  bool readable = step.kind == PV_LIST && step.len == 3;
+  for (uint32_t i = 0; readable && i < 3; i++) readable = step.u.items[i].kind == PV_NUMBER;
+  double sh = readable ? step.u.items[1].u.n : -1;
+  if (!readable || !(sh == 0 || sh == 1 || sh == 2)) {
+    note_after(st, 1, false); /* unreadable (a file not written by the compiler): anything may change */
+    return;
+  }
+  double rate = step.u.items[0].u.n, grid = step.u.items[2].u.n;
+  int shape = (int)sh;
+  if (x.kind == PV_TIME) {
+    if ((rate == 1 || rate == -1) && grid >= 1 && grid < (double)NC_FAR)
+      step_time(st, x.u.i, (int64_t)grid, rate > 0 ? 1 : -1, pii);
+    else
+      note_after(st, 1, false);
+  } else if (x.kind == PV_NUMBER || x.kind == PV_INT) {
+    double v = x.kind == PV_INT ? (double)x.u.i : x.u.n;
+    if (grid >= -15 && grid <= 15 && grid == floor(grid) && !isnan(v)) step_number(st, v, rate, shape, (int)grid, pii);
+    else note_after(st, 1, false);
+  }
 }
 
 /* ---- leave sets: exact instants for counts compared ------------------------------------ */

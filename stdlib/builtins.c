@@ -969,19 +969,19 @@ const PBuiltin pbuiltins[] = {
   {"round", T1(PBT_INT), PBT_INT, false, F, bi_int_identity,
    "round(x: int) -> int: `x`"},
   {"round", T1(PBT_NUMBER), PBT_NUMBER, false, F, bi_round,
-   "round(x: number) -> number: nearest whole number, halves away from zero: `round(2.5)` is 3, `round(-2.5)` is −3", PBM_STEP},
+   "round(x: number) -> number: nearest whole number, halves away from zero: `round(2.5)` is 3, `round(-2.5)` is −3", PBM_ROUND},
   {"round", T2(PBT_NUMBER, PBT_INT), PBT_NUMBER, false, F, bi_round_digits,
    "round(x: number, digits: int) -> number: `x` rounded to `digits` decimals "
    "(−15 … 15; negative rounds to tens, hundreds …), halves away from zero; `round(1.005, 2)` "
-   "is 1 because 1.005 is stored as 1.00499999…", PBM_STEP},
+   "is 1 because 1.005 is stored as 1.00499999…", PBM_ROUND},
   {"floor", T1(PBT_INT), PBT_INT, false, F, bi_int_identity,
    "floor(x: int) -> int: `x`"},
   {"floor", T1(PBT_NUMBER), PBT_NUMBER, false, F, bi_floor,
-   "floor(x: number) -> number: largest whole number ≤ `x`", PBM_STEP},
+   "floor(x: number) -> number: largest whole number ≤ `x`", PBM_FLOOR},
   {"ceil", T1(PBT_INT), PBT_INT, false, F, bi_int_identity,
    "ceil(x: int) -> int: `x`"},
   {"ceil", T1(PBT_NUMBER), PBT_NUMBER, false, F, bi_ceil,
-   "ceil(x: number) -> number: smallest whole number ≥ `x`", PBM_STEP},
+   "ceil(x: number) -> number: smallest whole number ≥ `x`", PBM_CEIL},
   {"sqrt", T1(PBT_NUMBER), PBT_NUMBER, false, F, bi_sqrt,
    "sqrt(x: number) -> number: square root; `x < 0` is a runtime error"},
   {"log", T1(PBT_NUMBER), PBT_NUMBER, false, F, bi_log,
@@ -1010,9 +1010,9 @@ const PBuiltin pbuiltins[] = {
    "text that is not a time is a runtime error of the record (a compile error for a "
    "constant argument)"},
   {"weekday", T1(PBT_TIME), PBT_INT, false, F, bi_weekday,
-   "weekday(t: time) -> int: day of the week in UTC, 1 = Monday … 7 = Sunday", PBM_STEP},
+   "weekday(t: time) -> int: day of the week in UTC, 1 = Monday … 7 = Sunday", PBM_WEEKDAY},
   {"hour", T1(PBT_TIME), PBT_INT, false, F, bi_hour,
-   "hour(t: time) -> int: hour of the day in UTC, 0 … 23", PBM_STEP},
+   "hour(t: time) -> int: hour of the day in UTC, 0 … 23", PBM_HOUR},
 };
 
 #undef F
@@ -1067,9 +1067,20 @@ const char *pbuiltin_change_rule(const PBuiltin *b) {
   switch ((PBuiltinMotion)b->motion) {
   case PBM_DAYS: return "linear: (b − a) / 1 day; compared with a fixed value, the exact instant";
   case PBM_HOURS: return "linear: (b − a) / 1 hour; compared with a fixed value, the exact instant";
-  case PBM_STEP:
-    return "steps not followed: of an argument moving linearly, at any time (the next µs); "
-           "of a decaying value, continuous like it";
+  case PBM_FLOOR:
+  case PBM_CEIL:
+    return "step: of an argument moving linearly, the instant it reaches the next whole number in its "
+           "direction (a few µs early); of a decaying value, continuous like it";
+  case PBM_ROUND:
+    return "step: of an argument moving linearly, the instant it reaches the next half (of 10^−digits "
+           "when `digits` is a constant) in its direction (a few µs early); of a decaying value, "
+           "continuous like it";
+  case PBM_HOUR:
+    return "step: of a time moving with now (`now`, `now ± d`), the next whole UTC hour (exact); "
+           "otherwise at any time (the next µs)";
+  case PBM_WEEKDAY:
+    return "step: of a time moving with now (`now`, `now ± d`), the next UTC midnight (exact); "
+           "otherwise at any time (the next µs)";
   default: return "continuous, not followed: compared while an argument moves, at any time (the next µs)";
   }
 }

@@ -71,10 +71,18 @@ enum {
  * docs/language.md). */
 typedef enum {
   PBM_UNTRACKED = 0, /* continuous, not followed: a comparison of it changes "at any time" */
-  PBM_STEP,          /* piecewise constant, steps not followed: changes "at any time" */
+  PBM_FLOOR,         /* steps at whole numbers (10^-digits), held from each up (floor) */
+  PBM_CEIL,          /* steps at whole numbers, held from each down (ceil) */
+  PBM_ROUND,         /* steps at halves (of 10^-digits grids): changes at each */
+  PBM_HOUR,          /* steps at each whole UTC hour of a time */
+  PBM_WEEKDAY,       /* steps at each UTC midnight of a time */
   PBM_DAYS,          /* linear: (b − a) / 1 day, followed exactly */
   PBM_HOURS,         /* linear: (b − a) / 1 hour, followed exactly */
 } PBuiltinMotion;
+
+/* A step function (floor … hour): the compiler follows its steps when
+ * the argument moves linearly (NCSTEP, runtime/vm_motion.c). */
+static inline bool pbuiltin_motion_step(int m) { return m >= PBM_FLOOR && m <= PBM_WEEKDAY; }
 
 typedef struct PBuiltin {
   const char *name;

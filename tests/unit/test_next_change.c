@@ -41,7 +41,7 @@ static void add_tag(Gen *g, GRand *r, int i) {
   int d = WINDOWS[g_rand_int_range(r, 0, 4)];
   const char *op = OPS[g_rand_int_range(r, 0, 6)];
   int k = g_rand_int_range(r, 0, 4);
-  switch (g_rand_int_range(r, 0, 9)) {
+  switch (g_rand_int_range(r, 0, 10)) {
   case 0:
     g_string_append_printf(g->src, "tag t%d when count(events where type == \"%s\" within %dd) %s %d\n", i, type, d,
                            op, k);
@@ -75,6 +75,15 @@ static void add_tag(Gen *g, GRand *r, int i) {
                            i, type, d);
     g->conservative = TRUE; /* a `max` compared: every leave of a selected event is noted */
     break;
+  case 8: {
+    /* Step functions: the instant is their next step, which need not flip
+     * the comparison (documented: early then). */
+    static const char *const STEPS[] = {"hour(now)", "weekday(now - 3h)", "floor(days_between(deadline, now))",
+                                        "ceil(hours_between(now, deadline) / 24)", "round(hours_between(deadline, now) / 7, 1)"};
+    g_string_append_printf(g->src, "tag t%d when %s %s %d\n", i, STEPS[g_rand_int_range(r, 0, 5)], op, k);
+    g->conservative = TRUE;
+    break;
+  }
   default:
     g_string_append_printf(g->src, "tag t%d when now - entered(lc) %s %dd\n", i, op[0] == '=' || op[0] == '!' ? ">" : op,
                            k);
@@ -246,6 +255,80 @@ static void test_property(void) {
   g_rand_free(r);
 }
 
+/* Step functions of values moving linearly (floor, ceil, round, hour,
+ * weekday): next_change is the exact instant the value steps, never
+ * "now + 1 µs" (now is off every boundary: a random microsecond), the
+ * value (a score in the result) and the tag comparing it stay the same
+ * before it, and the value differs at it (within the floating-point
+ * margin; hour and weekday exactly). */
+static const char *const STEP_EXPRS[] = {
+    "hour(now)", "hour(now + 90m)", "weekday(now)", "weekday(now - 5h)",
+    "floor(days_between(deadline, now))", "floor(hours_between(now, deadline) / 5)",
+    "ceil(days_between(deadline, now))", "ceil(hours_between(now, deadline))",
+    "round(hours_between(deadline, now))", "round(days_between(now, deadline))",
+    "round(days_between(deadline, now), 1)", "round(hours_between(deadline, now) * 3, -1)",
+};
+
+static void test_steps(void) {
+  GRand *r = g_rand_new_with_seed(19);
+  g_autoptr(GString) src = g_string_new(NULL), state = g_string_new(NULL);
+  guint exact_int = 0;
+  for (int c = 0; c < 400; c++) {
+    guint e = (guint)g_rand_int_range(r, 0, G_N_ELEMENTS(STEP_EXPRS));
+    const char *x = STEP_EXPRS[e];
+    g_string_printf(src,
+                    "model s version \"1\"\nschema {\n  id: string key\n  deadline: time\n}\n"
+                    "score v = %s\ntag t when %s %s %d\n",
+                    x, x, OPS[g_rand_int_range(r, 0, 6)], g_rand_int_range(r, -3, 10));
+    g_autoptr(GError) error = NULL;
+    g_autoptr(PersonaModel) m = persona_compile_source("s.persona", src->str, src->len, NULL, NULL, &error);
+    if (!m) g_error("step case %d does not compile: %s\n%s", c, error->message, src->str);
+    g_autoptr(PersonaVM) vm = persona_vm_new(m);
+    g_autoptr(GDateTime) dl = g_date_time_new_from_unix_utc(NOW_US / 1000000 + g_rand_int_range(r, -9 * 86400, 9 * 86400));
+    g_autofree char *dls = g_date_time_format_iso8601(dl);
+    g_autofree char *profile = g_strdup_printf("{\"id\":\"x\",\"deadline\":\"%s\"}", dls);
+    gint64 now = NOW_US + g_rand_int_range(r, 0, 7 * 86400) * G_GINT64_CONSTANT(1000000) + g_rand_int_range(r, 1, 1000000);
+    Seen s0;
+    gint64 nc = 0;
+    gboolean has_nc = FALSE;
+    eval_at(vm, profile, NULL, now, &s0, state, &nc, &has_nc, NULL);
+    if (!has_nc) g_error("step case %d: no next_change\n%s", c, src->str);
+    if (nc <= now + 1) g_error("step case %d: next_change is the next µs\n%s%s", c, src->str, profile);
+    g_autofree char *st0 = g_strdup(state->str);
+    for (int k = 0; k < 4; k++) {
+      gint64 t = k == 0 ? nc - 1 : now + 1 + (gint64)(g_rand_double(r) * (double)(nc - now - 1));
+      Seen s;
+      eval_at(vm, profile, st0, t, &s, NULL, NULL, NULL, NULL);
+      if (strcmp(s.sig, s0.sig) != 0)
+        g_error("step case %d: changed at %" G_GINT64_FORMAT " before next_change %" G_GINT64_FORMAT
+                " (now %" G_GINT64_FORMAT ")\n%s%s\nnow:   %s\nlater: %s",
+                c, t, nc, now, src->str, profile, s0.sig, s.sig);
+      g_free(s.sig);
+    }
+    /* hour and weekday: exact; the others rounded down (PNC margin). */
+    gboolean whole = e < 4;
+    gint64 margin = whole ? 0 : (gint64)((double)(nc - now) * 2e-12) + 4;
+    gboolean differs = FALSE;
+    for (gint64 k = 0; !differs && k <= margin; k++) {
+      Seen s;
+      eval_at(vm, profile, st0, nc + k, &s, NULL, NULL, NULL, NULL);
+      differs = strcmp(s.sig, s0.sig) != 0;
+      g_free(s.sig);
+    }
+    if (!differs)
+      g_error("step case %d: the value does not step at next_change %" G_GINT64_FORMAT " (now %" G_GINT64_FORMAT
+              ")\n%s%s\n%s",
+              c, nc, now, src->str, profile, s0.sig);
+    if (whole) {
+      exact_int++;
+      g_assert_cmpint(nc % (e < 2 ? 3600 * G_GINT64_CONSTANT(1000000) : DAY), ==, e == 1 ? 1800 * G_GINT64_CONSTANT(1000000) : e == 3 ? 5 * 3600 * G_GINT64_CONSTANT(1000000) : 0);
+    }
+    g_free(s0.sig);
+  }
+  g_assert_cmpuint(exact_int, >, 50);
+  g_rand_free(r);
+}
+
 /* A state written before next_change existed (no key) still loads, and a
  * state with the key loads too (it is not read back). */
 static void test_old_state_loads(void) {
@@ -282,6 +365,7 @@ static void test_old_state_loads(void) {
 int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/next_change/property", test_property);
+  g_test_add_func("/next_change/steps", test_steps);
   g_test_add_func("/next_change/old_state_loads", test_old_state_loads);
   return g_test_run();
 }
