@@ -62,6 +62,7 @@ void prun_runner_clear(PrunRunner *r) {
   r->key = r->payload = r->state = r->buf = r->doc = NULL;
   prun_seal_clear(&r->seal);
   if (r->trace) fclose(r->trace);
+  if (r->tiny_steps) g_hash_table_destroy(r->tiny_steps);
   r->trace = NULL;
 }
 
@@ -381,6 +382,36 @@ static gboolean next_change_after(PrunRunner *r, const PersonaResult *res, gint6
   return at < r->now;
 }
 
+/* A result whose next_change keeps coming within a millisecond holds a
+ * value that changes "at any time" (docs/language.md, "When results
+ * change": a continuous value compared while `now` moves, which Persona
+ * does not follow). Stepping it a microsecond at a time would never catch
+ * up, so after PRUN_TINY_STEPS_MAX such steps in a row (a floating-point
+ * crossing settles in a few) the profile is evaluated next at the run's
+ * now, or, when this evaluation was at the run's now (--watch), a minute
+ * later. Said once a run. */
+#define PRUN_TINY_STEP_US 1000
+#define PRUN_TINY_STEPS_MAX 32
+#define PRUN_ANY_TIME_STEP_US (60 * G_USEC_PER_SEC)
+
+static void limit_tiny_steps(PrunRunner *r, gint64 id, gint64 at, gboolean has_change, gint64 *change) {
+  if (!r->tiny_steps) r->tiny_steps = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
+  if (!has_change || *change - at >= PRUN_TINY_STEP_US) {
+    g_hash_table_remove(r->tiny_steps, &id);
+    return;
+  }
+  guint n = GPOINTER_TO_UINT(g_hash_table_lookup(r->tiny_steps, &id)) + 1;
+  g_hash_table_replace(r->tiny_steps, g_memdup2(&id, sizeof id), GUINT_TO_POINTER(MIN(n, G_MAXUINT - 1)));
+  if (n <= PRUN_TINY_STEPS_MAX) return;
+  *change = at < r->now ? r->now : at + PRUN_ANY_TIME_STEP_US;
+  if (r->warned_any_time) return;
+  r->warned_any_time = TRUE;
+  prun_warn("warning: a profile's result changes at any time (a value compared while now moves that Persona does "
+            "not follow: docs/language.md, \"When results change\"); after %d steps under a millisecond it is "
+            "evaluated at the run's now, or a minute later under --watch (docs/runtime.md)",
+            PRUN_TINY_STEPS_MAX);
+}
+
 /* PERSONA_RUN_TRACE=FILE (tests and benchmarks only): one line per
  * evaluation, {"key":KEY,"at":TIME,"catch_up":BOOL,"result":RESULT}, RESULT
  * being the object `persona eval` prints (null when the evaluation
@@ -470,6 +501,7 @@ static gboolean evaluate_one(PrunRunner *r, DueRow *d, GError **error) {
     gint64 wake = 0, change = 0;
     gboolean has_wake = persona_result_next_wake(res, &wake);
     gboolean has_change = next_change_after(r, res, at, &change);
+    limit_tiny_steps(r, d->id, at, has_change, &change);
     /* Due at the earliest of the journeys' wake-up, the next change by
      * time alone and the pending record's arrival. */
     gboolean has_next = FALSE;

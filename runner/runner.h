@@ -301,6 +301,8 @@ typedef struct PrunRunner {
   gboolean unify_stale;   /* the model changed since the last join: join again even without new records */
   guint64 merged, split;  /* profiles merged into another, profiles split, by this process */
   gboolean warned_change; /* a next_change not after its evaluation was said (once a run) */
+  GHashTable *tiny_steps; /* profile id (gint64 *) → its consecutive next_change steps under 1 ms in this run */
+  gboolean warned_any_time; /* a profile stepping "at any time" was said (once a run) */
   FILE *trace;            /* PERSONA_RUN_TRACE (tests and benchmarks only), or NULL */
   gboolean trace_checked; /* the variable was looked at */
 } PrunRunner;
