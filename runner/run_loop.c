@@ -19,7 +19,7 @@ static void on_stop_signal(int sig) { stop_requested = sig; }
 
 int prun_stop_signal(void) { return (int)stop_requested; }
 
-static void install_stop_handlers(void) {
+void prun_catch_stop_signals(void) {
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
   sa.sa_handler = on_stop_signal;
@@ -76,7 +76,7 @@ static gboolean sleep_ms(PrunRunner *r, gint poll_ms, int *ms, GError **error) {
 }
 
 gboolean prun_run_watch(PrunRunner *r, gint poll_ms, GError **error) {
-  install_stop_handlers();
+  prun_catch_stop_signals();
   r->backoff = TRUE;
   gboolean dirty = FALSE;
   while (!stop_requested) {

@@ -358,6 +358,10 @@ gboolean prun_run_once(PrunRunner *r, GError **error);
  * ends the run after the current batch and delivery), following the wall
  * clock; looks at input files every poll_ms. */
 gboolean prun_run_watch(PrunRunner *r, gint poll_ms, GError **error);
+/* Installs the handlers of SIGINT, SIGTERM and SIGHUP that prun_run_watch
+ * uses (again, harmlessly): a host calls it before its first log line, so
+ * that a signal sent once the runner has said "start" is never fatal. */
+void prun_catch_stop_signals(void);
 /* The signal that stopped prun_run_watch, or 0. */
 int prun_stop_signal(void);
 /* The hash the database records for `model`: its source hash, or the

@@ -239,6 +239,7 @@ static int run_runtime(RunOptions *o, PersonaModel *model, gint64 wanted_now, Pr
   }
   if (!prun_seal_setup(&r.seal, &d, model, &error)) goto out;
   if (!prun_runner_check_model(&r, migrate, &error)) goto out;
+  if (!o->once) prun_catch_stop_signals(); /* before "start": a supervisor may signal as soon as it reads it */
   log_start(&r, o);
   if (o->retry_errors) {
     guint64 n = 0;

@@ -699,10 +699,11 @@ def test_observability(work):
     # SIGHUP under --watch: a clean stop, like SIGTERM.
     w = subprocess.Popen([PERSONA, "run", MODEL, "--db", db, "--watch", "--log", "json", "--sink", "none"],
                          stderr=subprocess.PIPE, text=True)
-    time.sleep(0.5)
+    first = w.stderr.readline()  # "start": the handlers are in place (a fixed sleep raced a loaded machine)
+    check('"start"' in first, "SIGHUP: no start line: %r" % first)
     w.send_signal(signal.SIGHUP)
-    rc = w.wait(timeout=10)
-    err = w.stderr.read()
+    rc = w.wait(timeout=30)
+    err = first + w.stderr.read()
     check(rc == 0, "SIGHUP: exit %d: %s" % (rc, err))
     stop = json.loads(err.splitlines()[-1])
     check(stop["event"] == "stop" and stop["signal"] == "SIGHUP", "SIGHUP: %s" % stop)
