@@ -55,35 +55,20 @@ static char *time_text(double us) {
 
 /* ---- JSON ---------------------------------------------------------------------- */
 
-static void json_num(GString *out, double x) {
-  if (!isfinite(x)) {
-    g_string_append(out, "null");
-    return;
-  }
-  char buf[G_ASCII_DTOSTR_BUF_SIZE];
-  g_string_append(out, g_ascii_formatd(buf, sizeof buf, "%.17g", x));
-}
-
-static void json_key(GString *out, const char *key) {
-  persona_json_append_string(out, key, -1);
-  g_string_append_c(out, ':');
-}
-
 static void json_field(GString *out, const char *key, double x) {
-  json_key(out, key);
-  json_num(out, x);
+  render_json_key(out, key);
+  render_json_number(out, x);
   g_string_append_c(out, ',');
 }
 
 static void json_count(GString *out, const char *key, gsize n) {
-  json_key(out, key);
+  render_json_key(out, key);
   g_string_append_printf(out, "%" G_GSIZE_FORMAT ",", n);
 }
 
 static void json_string_field(GString *out, const char *key, const char *value) {
-  json_key(out, key);
-  if (value) persona_json_append_string(out, value, -1);
-  else g_string_append(out, "null");
+  render_json_key(out, key);
+  render_json_string_or_null(out, value);
   g_string_append_c(out, ',');
 }
 
@@ -111,7 +96,7 @@ static void json_bands(GString *out, const BtBand *b, guint n) {
 }
 
 static void json_rules(GString *out, const BtScoreStats *s) {
-  json_key(out, "rules");
+  render_json_key(out, "rules");
   g_string_append_c(out, '[');
   for (guint j = 0; j < s->n_rules; j++) {
     const BtRuleStats *rs = &s->rules[j];
@@ -141,7 +126,7 @@ static void json_rules(GString *out, const BtScoreStats *s) {
 }
 
 static void json_suggestion(GString *out, const BtSuggestion *sg) {
-  json_key(out, "suggestion");
+  render_json_key(out, "suggestion");
   g_string_append_c(out, '{');
   if (!sg->ok) {
     json_string_field(out, "error", sg->error);
@@ -161,7 +146,7 @@ static void json_suggestion(GString *out, const BtSuggestion *sg) {
 static void json_score(GString *out, const BtScoreStats *s, const BtReport *r, gboolean full) {
   g_string_append_c(out, '{');
   if (!s->ok) {
-    json_key(out, "error");
+    render_json_key(out, "error");
     persona_json_append_string(out, s->error, -1);
     g_string_append_c(out, '}');
     return;
@@ -175,7 +160,7 @@ static void json_score(GString *out, const BtScoreStats *s, const BtReport *r, g
   json_field(out, "ks", s->d.ks);
   json_field(out, "gini", s->d.gini);
   if (full) {
-    json_key(out, "capture");
+    render_json_key(out, "capture");
     g_string_append_c(out, '{');
     json_field(out, "top", r->top_share);
     json_field(out, "held", s->capture);
@@ -185,17 +170,17 @@ static void json_score(GString *out, const BtScoreStats *s, const BtReport *r, g
       json_rules(out, s);
       json_suggestion(out, &s->suggestion);
     }
-    json_key(out, "bands");
+    render_json_key(out, "bands");
     json_bands(out, s->bands, r->n_bands);
   }
   json_end(out, '}');
 }
 
 static void json_scores(GString *out, const BtOriginStats *o, const BtReport *r, gboolean full) {
-  json_key(out, "scores");
+  render_json_key(out, "scores");
   g_string_append_c(out, '{');
   for (guint i = 0; i < r->n_scores; i++) {
-    json_key(out, o->scores[i].name);
+    render_json_key(out, o->scores[i].name);
     json_score(out, &o->scores[i], r, full);
     g_string_append_c(out, ',');
   }
@@ -205,17 +190,17 @@ static void json_scores(GString *out, const BtOriginStats *o, const BtReport *r,
 
 static void json_time(GString *out, const char *key, double us) {
   g_autofree char *t = time_text(us);
-  json_key(out, key);
+  render_json_key(out, key);
   persona_json_append_string(out, t, -1);
   g_string_append_c(out, ',');
 }
 
 static void json_tags(GString *out, const BtReport *r) {
-  json_key(out, "tags");
+  render_json_key(out, "tags");
   g_string_append_c(out, '{');
   for (guint i = 0; i < r->n_tags; i++) {
     const BtFeature *f = &r->tags[i].f;
-    json_key(out, r->tags[i].name);
+    render_json_key(out, r->tags[i].name);
     g_string_append_c(out, '{');
     json_count(out, "n", f->n);
     json_count(out, "held", f->held);
@@ -235,7 +220,7 @@ static void json_tags(GString *out, const BtReport *r) {
 }
 
 static void json_stages(GString *out, const BtReport *r) {
-  json_key(out, "lifecycles");
+  render_json_key(out, "lifecycles");
   g_string_append_c(out, '{');
   const char *open = NULL;
   for (guint i = 0; i < r->stages->len; i++) {
@@ -245,11 +230,11 @@ static void json_stages(GString *out, const BtReport *r) {
         json_end(out, '}');
         g_string_append_c(out, ',');
       }
-      json_key(out, s->lifecycle);
+      render_json_key(out, s->lifecycle);
       g_string_append_c(out, '{');
       open = s->lifecycle;
     }
-    json_key(out, s->stage);
+    render_json_key(out, s->stage);
     g_string_append_c(out, '{');
     json_count(out, "n", s->n);
     json_count(out, "positives", s->positives);
@@ -266,7 +251,7 @@ static void json_stages(GString *out, const BtReport *r) {
 }
 
 static void json_origins(GString *out, const BtReport *r) {
-  json_key(out, "origins");
+  render_json_key(out, "origins");
   g_string_append_c(out, '[');
   for (guint t = 0; t < r->n_origins; t++) {
     const BtOriginStats *o = &r->origins[t];
@@ -285,7 +270,7 @@ static void json_origins(GString *out, const BtReport *r) {
 }
 
 static void json_psi_and_gates(GString *out, const BtReport *r) {
-  json_key(out, "psi");
+  render_json_key(out, "psi");
   g_string_append_c(out, '[');
   for (guint i = 0; i < r->psi->len; i++) {
     const BtPsi *p = &g_array_index(r->psi, BtPsi, i);
@@ -300,7 +285,7 @@ static void json_psi_and_gates(GString *out, const BtReport *r) {
   }
   json_end(out, ']');
   g_string_append_c(out, ',');
-  json_key(out, "gates");
+  render_json_key(out, "gates");
   g_string_append_c(out, '[');
   for (guint i = 0; i < r->gates->len; i++) {
     const BtGateResult *g = &g_array_index(r->gates, BtGateResult, i);
@@ -309,7 +294,7 @@ static void json_psi_and_gates(GString *out, const BtReport *r) {
     json_string_field(out, "score", g->score);
     json_field(out, "value", g->value);
     json_field(out, "threshold", g->threshold);
-    json_key(out, "passed");
+    render_json_key(out, "passed");
     g_string_append(out, g->passed ? "true" : "false");
     g_string_append_c(out, '}');
     g_string_append_c(out, ',');

@@ -53,24 +53,6 @@ static const char *decl_verb(const PdDeclChange *c) {
 
 /* ---- JSON ------------------------------------------------------------------------- */
 
-static void json_number(GString *out, double x) {
-  if (!isfinite(x)) g_string_append(out, "null");
-  else {
-    char buf[G_ASCII_DTOSTR_BUF_SIZE];
-    g_string_append(out, g_ascii_formatd(buf, sizeof buf, "%.17g", x));
-  }
-}
-
-static void json_key(GString *out, const char *key) {
-  persona_json_append_string(out, key, -1);
-  g_string_append_c(out, ':');
-}
-
-static void json_text_or_null(GString *out, const char *s) {
-  if (s) persona_json_append_string(out, s, -1);
-  else g_string_append(out, "null");
-}
-
 void pd_report_json(const PdReport *r, GString *out) {
   g_string_append(out, "{\"old\":");
   persona_json_append_string(out, r->old_label, -1);
@@ -82,19 +64,19 @@ void pd_report_json(const PdReport *r, GString *out) {
   for (guint i = 0; i < r->decls->len; i++) {
     const PdDeclChange *c = &g_array_index(r->decls, PdDeclChange, i);
     g_string_append(out, i ? ",{" : "{");
-    json_key(out, "key");
+    render_json_key(out, "key");
     persona_json_append_string(out, c->key, -1);
     g_string_append_printf(out, ",\"change\":\"%s\",\"old\":", decl_verb(c));
-    json_text_or_null(out, c->old_text);
+    render_json_string_or_null(out, c->old_text);
     g_string_append(out, ",\"new\":");
-    json_text_or_null(out, c->new_text);
+    render_json_string_or_null(out, c->new_text);
     g_string_append_c(out, '}');
   }
   g_string_append(out, "],\"tags\":[");
   for (guint i = 0; i < r->tags->len; i++) {
     const PdTagDiff *t = &g_array_index(r->tags, PdTagDiff, i);
     g_string_append(out, i ? ",{" : "{");
-    json_key(out, "name");
+    render_json_key(out, "name");
     persona_json_append_string(out, t->name, -1);
     g_string_append_printf(out, ",\"in_old\":%s,\"in_new\":%s,\"old\":%" G_GUINT64_FORMAT ",\"new\":%" G_GUINT64_FORMAT
                                 ",\"gained\":%" G_GUINT64_FORMAT ",\"lost\":%" G_GUINT64_FORMAT "}",
@@ -106,7 +88,7 @@ void pd_report_json(const PdReport *r, GString *out) {
     const PdLifecycleDiff *l = &g_array_index(r->lifecycles, PdLifecycleDiff, i);
     guint n = l->stages->len;
     g_string_append(out, i ? ",{" : "{");
-    json_key(out, "name");
+    render_json_key(out, "name");
     persona_json_append_string(out, l->name, -1);
     g_string_append_printf(out, ",\"changed\":%" G_GUINT64_FORMAT ",\"stages\":[", l->changed);
     for (guint j = 0; j < n; j++) {
@@ -126,15 +108,15 @@ void pd_report_json(const PdReport *r, GString *out) {
   for (guint i = 0; i < r->scores->len; i++) {
     const PdScoreDiff *s = &g_array_index(r->scores, PdScoreDiff, i);
     g_string_append(out, i ? ",{" : "{");
-    json_key(out, "name");
+    render_json_key(out, "name");
     persona_json_append_string(out, s->name, -1);
     g_string_append_printf(out, ",\"changed\":%" G_GUINT64_FORMAT, s->changed);
     const char *keys[] = {"mean", "p10", "p50", "p90", "min", "max"};
     const double vals[] = {s->mean, s->p10, s->p50, s->p90, s->min, s->max};
     for (guint k = 0; k < G_N_ELEMENTS(keys); k++) {
       g_string_append_c(out, ',');
-      json_key(out, keys[k]);
-      json_number(out, vals[k]);
+      render_json_key(out, keys[k]);
+      render_json_number(out, vals[k]);
     }
     g_string_append(out, ",\"histogram\":[");
     for (guint b = 0; b < s->n_bins; b++)
@@ -143,7 +125,7 @@ void pd_report_json(const PdReport *r, GString *out) {
     for (guint k = 0; k < s->thresholds->len; k++) {
       const PdThreshold *t = &g_array_index(s->thresholds, PdThreshold, k);
       g_string_append_printf(out, "%s{\"op\":\"%s\",\"value\":", k ? "," : "", t->op);
-      json_number(out, t->value);
+      render_json_number(out, t->value);
       g_string_append_printf(out, ",\"up\":%" G_GUINT64_FORMAT ",\"down\":%" G_GUINT64_FORMAT "}", t->up, t->down);
     }
     g_string_append(out, "]}");
@@ -152,7 +134,7 @@ void pd_report_json(const PdReport *r, GString *out) {
   for (guint i = 0; i < r->journeys->len; i++) {
     const PdJourneyDiff *j = &g_array_index(r->journeys, PdJourneyDiff, i);
     g_string_append(out, i ? ",{" : "{");
-    json_key(out, "name");
+    render_json_key(out, "name");
     persona_json_append_string(out, j->name, -1);
     g_string_append_printf(out,
                            ",\"in_old\":%" G_GUINT64_FORMAT ",\"in_new\":%" G_GUINT64_FORMAT
@@ -166,7 +148,7 @@ void pd_report_json(const PdReport *r, GString *out) {
     const PdProfileChange *c = &g_array_index(r->top, PdProfileChange, i);
     g_string_append_printf(out, "%s{\"id\":%s,\"line\":%" G_GUINT64_FORMAT ",\"changes\":%u,\"score_moved\":",
                            i ? "," : "", c->id_json, c->line, c->changes);
-    json_number(out, c->score_moved);
+    render_json_number(out, c->score_moved);
     g_string_append(out, ",\"what\":");
     persona_json_append_string(out, c->what, -1);
     g_string_append(out, ",\"why\":");

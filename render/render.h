@@ -141,6 +141,13 @@ void render_prevalence_add(RenderSection *s, const RenderPrevalence *p, guint n,
 /* The whole document in `format`, appended to `out`. */
 void render_doc(const RenderDoc *doc, RenderFormat format, GString *out);
 
+/* Pieces for a command's own data JSON (backtest, diff: documented shapes,
+ * not a document): a number printed with 17 significant digits, null when
+ * not finite; `"key":`; a string, null for NULL. Appended to out. */
+void render_json_number(GString *out, double x);
+void render_json_key(GString *out, const char *key);
+void render_json_string_or_null(GString *out, const char *s);
+
 G_END_DECLS
 
 #endif

@@ -2,6 +2,7 @@
  * render.h), with a newline at the end. Keys and texts go through
  * persona_json_append_string, so they are escaped like every other
  * Persona output. */
+#include <math.h>
 #include <string.h>
 
 #include "persona.h"
@@ -139,4 +140,23 @@ void render_json_doc(const RenderDoc *doc, GString *out) {
     g_string_append(out, "]}");
   }
   g_string_append(out, "]}\n");
+}
+
+void render_json_number(GString *out, double x) {
+  if (!isfinite(x)) {
+    g_string_append(out, "null");
+    return;
+  }
+  char buf[G_ASCII_DTOSTR_BUF_SIZE];
+  g_string_append(out, g_ascii_formatd(buf, sizeof buf, "%.17g", x));
+}
+
+void render_json_key(GString *out, const char *key) {
+  persona_json_append_string(out, key, -1);
+  g_string_append_c(out, ':');
+}
+
+void render_json_string_or_null(GString *out, const char *s) {
+  if (s) persona_json_append_string(out, s, -1);
+  else g_string_append(out, "null");
 }

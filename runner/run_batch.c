@@ -395,11 +395,12 @@ static gboolean next_change_after(PrunRunner *r, const PersonaResult *res, gint6
 #define PRUN_ANY_TIME_STEP_US (60 * G_USEC_PER_SEC)
 
 static void limit_tiny_steps(PrunRunner *r, gint64 id, gint64 at, gboolean has_change, gint64 *change) {
-  if (!r->tiny_steps) r->tiny_steps = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
   if (!has_change || *change - at >= PRUN_TINY_STEP_US) {
-    g_hash_table_remove(r->tiny_steps, &id);
+    /* The common case, once per evaluation: no table, no hashing. */
+    if (r->tiny_steps && g_hash_table_size(r->tiny_steps)) g_hash_table_remove(r->tiny_steps, &id);
     return;
   }
+  if (!r->tiny_steps) r->tiny_steps = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
   guint n = GPOINTER_TO_UINT(g_hash_table_lookup(r->tiny_steps, &id)) + 1;
   g_hash_table_replace(r->tiny_steps, g_memdup2(&id, sizeof id), GUINT_TO_POINTER(MIN(n, G_MAXUINT - 1)));
   if (n <= PRUN_TINY_STEPS_MAX) return;
